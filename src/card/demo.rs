@@ -1,0 +1,216 @@
+//! The demo reader: a reader that exists only in the station, holding a virtual
+//! card the operator inserts and removes from the window.
+//!
+//! It reports through the same [`ReaderEvent`]s and is read through the same
+//! [`IdentityReader`] path (real APDUs against the virtual card) as a PC/SC
+//! reader, so the demo exercises the station's real code.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use super::virtual_card::VirtualCard;
+use super::{CardChannel, CardError, IdentityReader, identity};
+use crate::domain::card::CardIdentity;
+use crate::domain::readers::ReaderEvent;
+
+/// The demo reader's name; distinct from any real reader's.
+pub const DEMO_READER: &str = "Enroll Station Demo Reader";
+
+/// Receives the demo reader's events.
+pub type EventSink = Arc<dyn Fn(ReaderEvent) + Send + Sync>;
+
+/// A virtual card the operator can pick in demo mode.
+#[derive(Clone, Debug)]
+pub struct DemoCard {
+    /// What the menu shows.
+    pub label: &'static str,
+    /// The card.
+    pub card: VirtualCard,
+}
+
+/// The cards offered in demo mode: a GIDS card, a PIV card, and one with no
+/// card ID, so an operator can see every outcome.
+pub fn demo_cards() -> Vec<DemoCard> {
+    vec![
+        DemoCard {
+            label: "GIDS card (Windows virtual smart card)",
+            card: VirtualCard::gids([
+                0x3f, 0xf1, 0x88, 0xbc, 0xba, 0x83, 0x37, 0x40, 0x82, 0x62, 0x46, 0xeb, 0xa1, 0x29,
+                0x1c, 0x6e,
+            ]),
+        },
+        DemoCard {
+            label: "PIV card (YubiKey-like)",
+            card: VirtualCard::piv([
+                0x58, 0xc6, 0x8a, 0x1d, 0x65, 0xe0, 0xa0, 0x92, 0x85, 0xaf, 0x09, 0x0b, 0x07, 0x0b,
+                0x5d, 0x79,
+            ]),
+        },
+        DemoCard {
+            label: "Card without a known application",
+            card: VirtualCard::blank(),
+        },
+    ]
+}
+
+/// The demo reader. Cheap to share: clone the `Arc`.
+pub struct DemoReader {
+    card: Mutex<Option<VirtualCard>>,
+    insertions: AtomicU64,
+    sink: EventSink,
+}
+
+impl DemoReader {
+    /// Creates the reader and announces it.
+    pub fn new(sink: EventSink) -> Arc<Self> {
+        sink(ReaderEvent::ReaderAdded {
+            reader: DEMO_READER.into(),
+        });
+        Arc::new(Self {
+            card: Mutex::new(None),
+            insertions: AtomicU64::new(0),
+            sink,
+        })
+    }
+
+    /// Inserts a card (replacing any card present) and reads its identity, as a
+    /// real reader's monitor would.
+    pub fn insert(&self, card: VirtualCard) {
+        if self.slot().is_some() {
+            self.remove();
+        }
+        let insertion = self.insertions.fetch_add(1, Ordering::Relaxed) + 1;
+        let atr = card.atr();
+        *self.slot() = Some(card);
+        (self.sink)(ReaderEvent::CardInserted {
+            reader: DEMO_READER.into(),
+            atr,
+            insertion,
+        });
+        let result = self.read_identity(DEMO_READER).map_err(|e| e.to_string());
+        (self.sink)(ReaderEvent::CardIdentified {
+            reader: DEMO_READER.into(),
+            insertion,
+            result,
+        });
+    }
+
+    /// Removes the card, if any.
+    pub fn remove(&self) {
+        if self.slot().take().is_some() {
+            (self.sink)(ReaderEvent::CardRemoved {
+                reader: DEMO_READER.into(),
+            });
+        }
+    }
+
+    /// True when a card is inserted.
+    pub fn has_card(&self) -> bool {
+        self.slot().is_some()
+    }
+
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<VirtualCard>> {
+        // The guarded value is a plain card; a panic elsewhere cannot leave it half-written.
+        self.card.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+struct VirtualChannel<'a>(&'a mut VirtualCard);
+
+impl CardChannel for VirtualChannel<'_> {
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, CardError> {
+        Ok(self.0.respond(command))
+    }
+}
+
+impl IdentityReader for DemoReader {
+    fn read_identity(&self, reader: &str) -> Result<CardIdentity, CardError> {
+        if reader != DEMO_READER {
+            return Err(CardError::UnknownReader(reader.into()));
+        }
+        let mut slot = self.slot();
+        let card = slot.as_mut().ok_or_else(|| CardError::NoCard(reader.into()))?;
+        let atr = card.atr();
+        identity::read_identity(&mut VirtualChannel(card), atr)
+    }
+}
+
+/// Reads from the demo reader or from PC/SC, by reader name.
+pub struct ReaderHub {
+    demo: Option<Arc<DemoReader>>,
+    pcsc: Arc<dyn IdentityReader>,
+}
+
+impl ReaderHub {
+    /// Combines the PC/SC readers with the demo reader, when there is one.
+    pub fn new(pcsc: Arc<dyn IdentityReader>, demo: Option<Arc<DemoReader>>) -> Self {
+        Self { demo, pcsc }
+    }
+}
+
+impl IdentityReader for ReaderHub {
+    fn read_identity(&self, reader: &str) -> Result<CardIdentity, CardError> {
+        match &self.demo {
+            Some(demo) if reader == DEMO_READER => demo.read_identity(reader),
+            _ => self.pcsc.read_identity(reader),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::readers::{ReaderBoard, SlotState};
+
+    fn recording() -> (EventSink, Arc<Mutex<ReaderBoard>>) {
+        let board = Arc::new(Mutex::new(ReaderBoard::default()));
+        let sink_board = Arc::clone(&board);
+        let sink: EventSink = Arc::new(move |event| {
+            sink_board
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .apply(&event);
+        });
+        (sink, board)
+    }
+
+    #[test]
+    fn inserting_a_demo_card_identifies_it_and_removal_empties_the_reader() {
+        let (sink, board) = recording();
+        let reader = DemoReader::new(sink);
+        for demo in demo_cards().into_iter().take(2) {
+            let expected = demo.card.card_id().expect("demo card has an ID");
+            reader.insert(demo.card);
+            let seen = board
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(DEMO_READER)
+                .and_then(SlotState::identity)
+                .map(|i| i.card_id);
+            assert_eq!(seen, Some(expected));
+            assert_eq!(reader.read_identity(DEMO_READER).map(|i| i.card_id), Ok(expected));
+        }
+        reader.remove();
+        assert_eq!(
+            board.lock().unwrap_or_else(PoisonError::into_inner).get(DEMO_READER),
+            Some(&SlotState::Empty)
+        );
+        assert_eq!(
+            reader.read_identity(DEMO_READER),
+            Err(CardError::NoCard(DEMO_READER.into()))
+        );
+    }
+
+    #[test]
+    fn a_card_without_an_application_is_reported_not_bindable() {
+        let (sink, board) = recording();
+        let reader = DemoReader::new(sink);
+        let blank = demo_cards().pop().expect("three demo cards");
+        reader.insert(blank.card);
+        let board = board.lock().unwrap_or_else(PoisonError::into_inner);
+        assert!(matches!(
+            board.get(DEMO_READER),
+            Some(SlotState::Present { identity: crate::domain::readers::IdentityState::Failed(_), .. })
+        ));
+    }
+}

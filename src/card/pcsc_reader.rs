@@ -1,0 +1,260 @@
+//! Reading a card's identity through PC/SC (pcscd, WinSCard, CryptoTokenKit).
+//!
+//! The card is shared with minidrivers and middleware, so every read
+//! connects in shared mode inside a transaction and lets go right after.
+
+use std::ffi::CString;
+use std::thread;
+use std::time::Duration;
+
+use pcsc::{Card, Context, Disposition, Protocols, ReaderState, Scope, ShareMode, State};
+
+use super::{CardChannel, CardError, IdentityReader, identity};
+use crate::domain::card::{Atr, CardIdentity};
+use crate::domain::readers::{ReaderBoard, ReaderEvent};
+
+/// Waits between attempts when another program holds the card exclusively.
+const SHARING_RETRY_DELAYS: [Duration; 3] = [
+    Duration::from_millis(100),
+    Duration::from_millis(200),
+    Duration::from_millis(400),
+];
+
+/// Reads card identities from the system's PC/SC readers.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PcscReader;
+
+impl PcscReader {
+    /// A reader of the system's PC/SC service; it connects only when asked to read.
+    pub fn new() -> Self {
+        Self
+    }
+
+    /// Every reader and its card, right now, built from the same events the
+    /// window applies. No readers is an empty board, not an error.
+    pub fn snapshot(&self) -> Result<ReaderBoard, CardError> {
+        let context = establish()?;
+        let names = match context.list_readers_owned() {
+            Ok(names) => names,
+            Err(pcsc::Error::NoReadersAvailable) => Vec::new(),
+            Err(err) => return Err(map_pcsc_error(err, "")),
+        };
+        let mut states: Vec<ReaderState> = names
+            .into_iter()
+            .map(|name| ReaderState::new(name, State::UNAWARE))
+            .collect();
+        if !states.is_empty() {
+            match context.get_status_change(Duration::ZERO, &mut states) {
+                Ok(()) | Err(pcsc::Error::Timeout) => {}
+                Err(err) => return Err(map_pcsc_error(err, "")),
+            }
+        }
+        let mut board = ReaderBoard::default();
+        for state in &states {
+            for event in self.snapshot_events(&context, state) {
+                board.apply(&event);
+            }
+        }
+        Ok(board)
+    }
+
+    /// The events that describe one reader as it is now.
+    fn snapshot_events(&self, context: &Context, state: &ReaderState) -> Vec<ReaderEvent> {
+        let flags = state.event_state();
+        if flags.intersects(State::UNKNOWN | State::IGNORE) {
+            // The reader left between listing and asking for its state.
+            return Vec::new();
+        }
+        let reader = state.name().to_string_lossy().into_owned();
+        let mut events = vec![ReaderEvent::ReaderAdded {
+            reader: reader.clone(),
+        }];
+        if let Some(reason) = unavailable_reason(flags) {
+            events.push(ReaderEvent::ReaderUnavailable { reader, reason });
+        } else if flags.contains(State::PRESENT) {
+            let insertion = 1;
+            events.push(ReaderEvent::CardInserted {
+                reader: reader.clone(),
+                atr: Atr::from_bytes(state.atr()),
+                insertion,
+            });
+            let result = read_with_retries(context, state.name(), &reader);
+            events.push(ReaderEvent::CardIdentified {
+                reader,
+                insertion,
+                result: result.map_err(|e| e.to_string()),
+            });
+        }
+        events
+    }
+}
+
+impl IdentityReader for PcscReader {
+    fn read_identity(&self, reader: &str) -> Result<CardIdentity, CardError> {
+        let name = CString::new(reader).map_err(|_| CardError::UnknownReader(reader.to_owned()))?;
+        let context = establish()?;
+        read_with_retries(&context, &name, reader)
+    }
+}
+
+/// Why a reader cannot be used, when its state says so.
+pub fn unavailable_reason(flags: State) -> Option<String> {
+    if flags.contains(State::MUTE) {
+        Some(
+            "The card does not answer (mute). Reinsert it the right way round; if it stays silent, use another card."
+                .to_owned(),
+        )
+    } else if flags.contains(State::UNAVAILABLE) {
+        Some("The reader is not available (another program or driver holds it).".to_owned())
+    } else {
+        None
+    }
+}
+
+/// Connects to the smart card service for this user.
+fn establish() -> Result<Context, CardError> {
+    Context::establish(Scope::User).map_err(|err| map_pcsc_error(err, ""))
+}
+
+/// One identity read, retried with back-off while another program holds the card.
+fn read_with_retries(
+    context: &Context,
+    name: &std::ffi::CStr,
+    reader: &str,
+) -> Result<CardIdentity, CardError> {
+    let mut delays = SHARING_RETRY_DELAYS.iter();
+    loop {
+        match read_once(context, name, reader) {
+            Err(CardError::SharingViolation(who)) => match delays.next() {
+                Some(delay) => {
+                    tracing::debug!(reader, ?delay, "card held exclusively; retrying");
+                    thread::sleep(*delay);
+                }
+                None => return Err(CardError::SharingViolation(who)),
+            },
+            other => return other,
+        }
+    }
+}
+
+/// Connect shared, read inside a transaction, leave the card as it was, disconnect.
+fn read_once(
+    context: &Context,
+    name: &std::ffi::CStr,
+    reader: &str,
+) -> Result<CardIdentity, CardError> {
+    let mut card = context
+        .connect(name, ShareMode::Shared, Protocols::T0 | Protocols::T1)
+        .map_err(|err| map_pcsc_error(err, reader))?;
+    let result = read_in_transaction(&mut card, reader);
+    if let Err((_, err)) = card.disconnect(Disposition::LeaveCard) {
+        // The identity is already read; a failed disconnect only leaks a handle
+        // until the context goes, so it is worth a log line, not a failure.
+        tracing::debug!(reader, %err, "disconnecting from the card failed");
+    }
+    result
+}
+
+fn read_in_transaction(card: &mut Card, reader: &str) -> Result<CardIdentity, CardError> {
+    let transaction = card
+        .transaction()
+        .map_err(|err| map_pcsc_error(err, reader))?;
+    let status = transaction
+        .status2_owned()
+        .map_err(|err| map_pcsc_error(err, reader))?;
+    let atr = Atr::from_bytes(status.atr());
+    let mut channel = PcscChannel {
+        card: &transaction,
+        reader,
+    };
+    let result = identity::read_identity(&mut channel, atr);
+    if let Err((_, err)) = transaction.end(Disposition::LeaveCard) {
+        tracing::debug!(reader, %err, "ending the card transaction failed");
+    }
+    result
+}
+
+/// A [`CardChannel`] over a connected PC/SC card.
+struct PcscChannel<'a> {
+    card: &'a Card,
+    reader: &'a str,
+}
+
+impl CardChannel for PcscChannel<'_> {
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, CardError> {
+        let mut buffer = [0u8; pcsc::MAX_BUFFER_SIZE];
+        let answer = self
+            .card
+            .transmit(command, &mut buffer)
+            .map_err(|err| map_pcsc_error(err, self.reader))?;
+        Ok(answer.to_vec())
+    }
+}
+
+/// Maps a PC/SC error to what the operator should be told about `reader`.
+pub fn map_pcsc_error(err: pcsc::Error, reader: &str) -> CardError {
+    use pcsc::Error as E;
+    let reader = reader.to_owned();
+    match err {
+        E::NoService | E::ServiceStopped | E::NoReadersAvailable => {
+            CardError::NoService(err.to_string())
+        }
+        E::UnknownReader | E::ReaderUnavailable => CardError::UnknownReader(reader),
+        E::NoSmartcard => CardError::NoCard(reader),
+        E::RemovedCard | E::ResetCard => CardError::Removed(reader),
+        E::SharingViolation => CardError::SharingViolation(reader),
+        E::UnresponsiveCard | E::UnpoweredCard => CardError::Unresponsive(reader),
+        other => CardError::Pcsc(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pcsc_errors_map_to_operator_errors() {
+        let r = "Reader 0";
+        assert!(matches!(
+            map_pcsc_error(pcsc::Error::NoService, r),
+            CardError::NoService(_)
+        ));
+        assert!(matches!(
+            map_pcsc_error(pcsc::Error::NoReadersAvailable, r),
+            CardError::NoService(_)
+        ));
+        assert_eq!(
+            map_pcsc_error(pcsc::Error::ReaderUnavailable, r),
+            CardError::UnknownReader(r.into())
+        );
+        assert_eq!(
+            map_pcsc_error(pcsc::Error::NoSmartcard, r),
+            CardError::NoCard(r.into())
+        );
+        assert_eq!(
+            map_pcsc_error(pcsc::Error::ResetCard, r),
+            CardError::Removed(r.into())
+        );
+        assert_eq!(
+            map_pcsc_error(pcsc::Error::SharingViolation, r),
+            CardError::SharingViolation(r.into())
+        );
+        assert_eq!(
+            map_pcsc_error(pcsc::Error::UnpoweredCard, r),
+            CardError::Unresponsive(r.into())
+        );
+        assert!(matches!(
+            map_pcsc_error(pcsc::Error::CommError, r),
+            CardError::Pcsc(_)
+        ));
+    }
+
+    #[test]
+    fn mute_and_unavailable_readers_have_reasons() {
+        assert!(
+            unavailable_reason(State::PRESENT | State::MUTE).is_some_and(|r| r.contains("mute"))
+        );
+        assert!(unavailable_reason(State::UNAVAILABLE).is_some());
+        assert_eq!(unavailable_reason(State::PRESENT | State::INUSE), None);
+    }
+}

@@ -1,0 +1,161 @@
+//! The command line: the window by default, subcommands for scripts, support and tests.
+
+mod bind;
+mod output;
+mod readers;
+mod requests;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+
+use crate::cm::{ClientConfig, CmClient};
+
+/// Binds pending MIM CM smart card requests to the card in the reader.
+#[derive(Debug, Parser)]
+#[command(name = "enroll-station", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Open the window on the embedded demo backend (a CM emulator and a demo
+    /// reader with virtual cards); no CM server or card reader needed.
+    #[arg(long)]
+    pub demo: bool,
+    #[command(subcommand)]
+    pub command: Option<Commands>,
+}
+
+/// How to reach the CM server.
+#[derive(Debug, clap::Args)]
+pub struct ServerArgs {
+    /// The CM server, e.g. https://cm.contoso.com (the API path is appended).
+    #[arg(long, global = true, env = "ENROLL_STATION_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+    /// A PEM file with CA certificates to trust besides the system's (repeatable).
+    #[arg(long = "ca-file", global = true, value_name = "PEM")]
+    pub ca_files: Vec<PathBuf>,
+    /// Allow plain http:// to a host that is not a loopback address.
+    #[arg(long, global = true)]
+    pub allow_insecure_http: bool,
+    /// Seconds to wait for a connection to the server.
+    #[arg(long, global = true, default_value_t = 10, value_name = "SECS")]
+    pub connect_timeout_secs: u64,
+    /// Seconds to wait for the server's answer to one call.
+    #[arg(long, global = true, default_value_t = 30, value_name = "SECS")]
+    pub request_timeout_secs: u64,
+}
+
+impl ServerArgs {
+    /// The client configuration for `server`.
+    pub fn client_config(&self, server: &str) -> ClientConfig {
+        let mut config = ClientConfig::new(server);
+        config.ca_files = self.ca_files.clone();
+        config.allow_insecure_http = self.allow_insecure_http;
+        config.connect_timeout = Duration::from_secs(self.connect_timeout_secs);
+        config.request_timeout = Duration::from_secs(self.request_timeout_secs);
+        config
+    }
+
+    /// A client for the configured server; an error in words when there is none.
+    pub fn client(&self) -> anyhow::Result<CmClient> {
+        let server = self.server.as_deref().context(
+            "No CM server is configured. Give --server https://cm.example.com \
+             (or set ENROLL_STATION_SERVER).",
+        )?;
+        Ok(CmClient::new(&self.client_config(server))?)
+    }
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Commands {
+    /// List the PC/SC readers, their cards, ATRs and card IDs.
+    Readers {
+        /// Print a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List requests from the CM server.
+    Requests {
+        /// Only requests with this status (Approved, Pending, Executing, ...).
+        #[arg(long, value_name = "NAME")]
+        status: Option<String>,
+        /// Print a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Bind a request to the card in a reader.
+    Bind {
+        /// The request's GUID (any case, braces allowed).
+        #[arg(long, value_name = "GUID")]
+        request: String,
+        /// The reader holding the card; default: the only reader with a card.
+        #[arg(long, value_name = "NAME")]
+        reader: Option<String>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the CM emulator: a CM REST API server on loopback, for demos, tests and training.
+    Emulator {
+        /// The address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8443", value_name = "ADDR")]
+        listen: SocketAddr,
+        /// How many demo requests to seed.
+        #[arg(long, default_value_t = 40, value_name = "N")]
+        requests: usize,
+        /// The seed for the demo data.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+/// Runs a subcommand and turns its error into words on stderr and a failing exit code.
+pub fn run_command(server: &ServerArgs, command: Commands) -> ExitCode {
+    let result = match command {
+        Commands::Readers { json } => readers::run(json),
+        Commands::Requests { status, json } => requests::run(server, status.as_deref(), json),
+        Commands::Bind {
+            request,
+            reader,
+            json,
+        } => bind::run(server, &request, reader.as_deref(), json),
+        Commands::Emulator {
+            listen,
+            requests,
+            seed,
+        } => emulator(listen, requests, seed),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("enroll-station: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The runtime the command line and the window share: small, named, built once.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("enroll-worker")
+        .enable_all()
+        .build()
+        .context("Could not start the station's worker threads")
+}
+
+fn emulator(listen: SocketAddr, requests: usize, seed: u64) -> anyhow::Result<()> {
+    let config = crate::cm::emulator::EmulatorConfig {
+        listen,
+        requests,
+        seed,
+    };
+    runtime()?
+        .block_on(crate::cm::emulator::run_standalone(config))
+        .with_context(|| format!("The emulator could not listen on {listen}"))
+}

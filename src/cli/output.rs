@@ -1,0 +1,101 @@
+//! JSON shapes printed by the command line, kept in one place so scripts can rely on them.
+
+use serde::Serialize;
+
+use crate::domain::readers::{IdentityState, SlotState};
+use crate::domain::request::Request;
+
+/// One reader in `readers --json`.
+#[derive(Debug, Serialize)]
+pub struct ReaderJson {
+    /// The reader's name.
+    pub name: String,
+    /// `empty`, `present` or `unavailable`.
+    pub state: &'static str,
+    /// Lower-case hex, or null.
+    pub atr: Option<String>,
+    /// The card ID in CM's form, or null.
+    pub card_id: Option<String>,
+    /// `gids`, `piv`, or null.
+    pub card_kind: Option<&'static str>,
+    /// Why there is no card ID or the reader is unavailable, or null.
+    pub problem: Option<String>,
+}
+
+impl ReaderJson {
+    /// The JSON view of one reader.
+    pub fn new(name: &str, slot: &SlotState) -> Self {
+        let (card_id, card_kind, problem) = match slot {
+            SlotState::Present {
+                identity: IdentityState::Known { card_id, kind },
+                ..
+            } => (Some(card_id.to_string()), Some(kind.as_str()), None),
+            SlotState::Present {
+                identity: IdentityState::Failed(why),
+                ..
+            } => (None, None, Some(why.clone())),
+            SlotState::Unavailable { reason } => (None, None, Some(reason.clone())),
+            _ => (None, None, None),
+        };
+        Self {
+            name: name.to_owned(),
+            state: slot.name(),
+            atr: slot.atr().map(|atr| atr.to_hex()),
+            card_id,
+            card_kind,
+            problem,
+        }
+    }
+}
+
+/// One request in `requests --json`.
+#[derive(Debug, Serialize)]
+pub struct RequestJson {
+    /// The request's GUID.
+    pub uuid: String,
+    /// The status by name (`Unknown(n)` for undocumented numbers).
+    pub status: String,
+    /// The type by name.
+    pub request_type: String,
+    /// The target user's GUID, or null.
+    pub target_user: Option<String>,
+    /// When it was submitted, as the server wrote it.
+    pub submitted: Option<String>,
+    /// The smart card object bound to it, or null.
+    pub new_smartcard: Option<String>,
+    /// CM's priority.
+    pub priority: i32,
+    /// Whether CM would accept a card for it now.
+    pub bindable: bool,
+    /// The collected data, name to value.
+    pub data: serde_json::Map<String, serde_json::Value>,
+}
+
+impl From<&Request> for RequestJson {
+    fn from(r: &Request) -> Self {
+        Self {
+            uuid: r.uuid.to_string(),
+            status: r.status.to_string(),
+            request_type: r.request_type.to_string(),
+            target_user: r.target_user.map(|u| u.to_string()),
+            submitted: r.submitted.clone(),
+            new_smartcard: r.new_smartcard.map(|u| u.to_string()),
+            priority: r.priority,
+            bindable: r.is_bindable(),
+            data: r
+                .data_collection
+                .iter()
+                .map(|item| {
+                    let value = item.value.clone().map_or(serde_json::Value::Null, Into::into);
+                    (item.name.clone(), value)
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Prints a value as one line of JSON.
+pub fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string(value)?);
+    Ok(())
+}

@@ -1,0 +1,39 @@
+//! `enroll-station requests`.
+
+use anyhow::Context as _;
+
+use super::ServerArgs;
+use super::output::{RequestJson, print_json};
+use crate::domain::request::{Request, RequestStatus};
+
+pub(super) fn run(server: &ServerArgs, status: Option<&str>, json: bool) -> anyhow::Result<()> {
+    let status = status
+        .map(|name| {
+            RequestStatus::from_name(name).with_context(|| {
+                let known: Vec<String> = RequestStatus::KNOWN.iter().map(|s| s.to_string()).collect();
+                format!("Unknown status \"{name}\". Use one of: {}.", known.join(", "))
+            })
+        })
+        .transpose()?;
+    let client = server.client()?;
+    let mut requests = super::runtime()?.block_on(client.list_requests(status))?;
+    requests.sort_by(Request::list_order);
+    if json {
+        let out: Vec<RequestJson> = requests.iter().map(RequestJson::from).collect();
+        return print_json(&out);
+    }
+    if requests.is_empty() {
+        println!("No requests.");
+    }
+    for r in &requests {
+        println!(
+            "{}  {:<10} {:<12} {}  {}",
+            r.uuid,
+            r.status.to_string(),
+            r.request_type.to_string(),
+            r.submitted.as_deref().unwrap_or("-"),
+            r.data_summary()
+        );
+    }
+    Ok(())
+}

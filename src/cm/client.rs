@@ -1,0 +1,739 @@
+//! The HTTP client for the CM REST API: server address, TLS, and the calls the
+//! station makes, each answer mapped to domain types or a [`CmError`].
+
+use std::error::Error as StdError;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION};
+use reqwest::{Method, StatusCode, Url};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::error::CmError;
+use super::model::{
+    BindBody, ModelError, ProfileTemplate, WireProfileTemplate, WireRequest, WireSmartcard,
+    guid_to_wire, parse_lenient_json, smartcard_uuid_from_uri,
+};
+use crate::domain::card::{Atr, CardId};
+use crate::domain::request::{Request, RequestStatus};
+use crate::domain::smartcard::Smartcard;
+
+/// What a successful bind returns; the domain's type, so the bind machine takes it as is.
+pub use crate::domain::bind::BindReceipt;
+
+/// The API's path below the server's root, in the canonical casing.
+pub const API_PATH: &str = "/CertificateManagement/api/v1.0/";
+
+/// Answers larger than this are not CM's: a list of thousands of requests is
+/// a few megabytes.
+const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+
+/// How to reach the CM server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientConfig {
+    /// The server's address, e.g. `https://cm.contoso.com`; the API path may be included.
+    pub server: String,
+    /// PEM files with extra CA certificates, trusted besides the system's.
+    pub ca_files: Vec<PathBuf>,
+    /// Allow plain `http://` to hosts other than this machine.
+    pub allow_insecure_http: bool,
+    /// How long to wait for a connection.
+    pub connect_timeout: Duration,
+    /// How long to wait for a whole call, answer included.
+    pub request_timeout: Duration,
+}
+
+impl ClientConfig {
+    /// A configuration for `server` with the default timeouts (10 s to connect, 30 s per call).
+    pub fn new(server: impl Into<String>) -> Self {
+        ClientConfig {
+            server: server.into(),
+            ca_files: Vec::new(),
+            allow_insecure_http: false,
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// A client for one CM server. Cheap to clone; clones share connections and cookies.
+#[derive(Clone, Debug)]
+pub struct CmClient {
+    http: reqwest::Client,
+    base: Url,
+    host: String,
+    request_timeout: Duration,
+}
+
+impl CmClient {
+    /// Checks the configuration and builds the client. Nothing is sent yet.
+    pub fn new(config: &ClientConfig) -> Result<CmClient, CmError> {
+        let base = api_base_url(&config.server)?;
+        let loopback = is_loopback(&base);
+        if base.scheme() == "http" && !loopback && !config.allow_insecure_http {
+            return Err(CmError::InsecureHttp {
+                url: config.server.trim().to_owned(),
+            });
+        }
+        // reqwest is built without a default provider; installing ours twice is harmless.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        let mut builder = reqwest::Client::builder()
+            .default_headers(headers)
+            .user_agent(concat!("enroll-station/", env!("CARGO_PKG_VERSION")))
+            .cookie_store(true)
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.request_timeout)
+            // A redirect must not quietly downgrade an https session to http.
+            .https_only(base.scheme() == "https");
+        if loopback {
+            // A proxy from the environment cannot reach this machine's loopback.
+            builder = builder.no_proxy();
+        }
+        let mut certificates = Vec::new();
+        for path in &config.ca_files {
+            certificates.extend(read_ca_file(path)?);
+        }
+        if !certificates.is_empty() {
+            builder = builder.tls_certs_merge(certificates);
+        }
+        let http = builder.build().map_err(|e| CmError::ClientSetup {
+            detail: error_chain(&e),
+        })?;
+        Ok(CmClient {
+            host: host_and_port(&base),
+            http,
+            base,
+            request_timeout: config.request_timeout,
+        })
+    }
+
+    /// The API's base URL; always ends with `/CertificateManagement/api/v1.0/`.
+    pub fn api_base(&self) -> &str {
+        self.base.as_str()
+    }
+
+    /// `GET requests[?status=Name]`: the requests, optionally of one status.
+    /// Requests the station cannot use (no Uuid) are logged and left out.
+    pub async fn list_requests(
+        &self,
+        status: Option<RequestStatus>,
+    ) -> Result<Vec<Request>, CmError> {
+        let status_text = status.map(|s| s.name().map_or_else(|| s.0.to_string(), str::to_owned));
+        let query: Vec<(&str, String)> = status_text.into_iter().map(|s| ("status", s)).collect();
+        let answer = self
+            .call(Method::GET, "requests", &query, None, None)
+            .await?;
+        let wires: Vec<WireRequest> = answer.list()?;
+        Ok(convert_all(wires, "request"))
+    }
+
+    /// `GET requests/{id}`: one request.
+    pub async fn get_request(&self, id: Uuid) -> Result<Request, CmError> {
+        let path = format!("requests/{}", guid_to_wire(id));
+        let what = format!("Request {}", guid_to_wire(id));
+        let answer = self
+            .call(Method::GET, &path, &[], None, Some(&what))
+            .await?;
+        let wire: WireRequest = answer.object()?.ok_or_else(|| not_found(&what))?;
+        Request::try_from(wire).map_err(invalid)
+    }
+
+    /// `POST smartcards`: binds the card to the request. Sent exactly once,
+    /// never retried: after [`CmError::outcome_unknown`], read the request again.
+    pub async fn bind(
+        &self,
+        request: Uuid,
+        card_id: &CardId,
+        atr: &Atr,
+    ) -> Result<BindReceipt, CmError> {
+        let body = BindBody::new(request, card_id, atr);
+        let body = serde_json::to_vec(&body).map_err(|e| CmError::ClientSetup {
+            detail: e.to_string(),
+        })?;
+        let answer = self
+            .call(Method::POST, "smartcards", &[], Some(body), None)
+            .await?;
+        Ok(answer.receipt())
+    }
+
+    /// `GET smartcards?cardid=`: the smart card object CM holds for this card ID, if any.
+    pub async fn smartcard_by_card_id(
+        &self,
+        card_id: &CardId,
+    ) -> Result<Option<Smartcard>, CmError> {
+        let query = [("cardid", card_id.to_cm_string())];
+        let what = format!("Card {card_id}");
+        let answer = match self
+            .call(Method::GET, "smartcards", &query, None, Some(&what))
+            .await
+        {
+            // A CM-worded 404 for a card ID is the same answer as 204: unknown card.
+            Err(CmError::NotFound { .. }) => return Ok(None),
+            other => other?,
+        };
+        if answer.is_empty() {
+            return Ok(None);
+        }
+        // Some servers answer a query with a list; the card is then in it or not.
+        let value = answer.json()?;
+        let wire: Option<WireSmartcard> = match value {
+            Value::Array(items) => items
+                .into_iter()
+                .filter_map(|v| serde_json::from_value::<WireSmartcard>(v).ok())
+                .find(|w| w.card_id().as_ref() == Some(card_id)),
+            other => Some(from_value(other, &answer.url)?),
+        };
+        wire.map(Smartcard::try_from).transpose().map_err(invalid)
+    }
+
+    /// `GET smartcards/{uuid}`: one smart card object.
+    pub async fn smartcard(&self, id: Uuid) -> Result<Smartcard, CmError> {
+        let path = format!("smartcards/{}", guid_to_wire(id));
+        let what = format!("Smart card {}", guid_to_wire(id));
+        let answer = self
+            .call(Method::GET, &path, &[], None, Some(&what))
+            .await?;
+        let wire: WireSmartcard = answer.object()?.ok_or_else(|| not_found(&what))?;
+        Smartcard::try_from(wire).map_err(invalid)
+    }
+
+    /// `GET profiletemplates`: the templates, for names instead of GUIDs.
+    /// Also the cheapest call to test a connection with.
+    pub async fn profile_templates(&self) -> Result<Vec<ProfileTemplate>, CmError> {
+        let answer = self
+            .call(Method::GET, "profiletemplates", &[], None, None)
+            .await?;
+        let wires: Vec<WireProfileTemplate> = answer.list()?;
+        Ok(convert_all(wires, "profile template"))
+    }
+
+    /// Sends one call and turns every non-2xx answer into a [`CmError`].
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<Vec<u8>>,
+        object: Option<&str>,
+    ) -> Result<Answer, CmError> {
+        let mut url = self
+            .base
+            .join(path)
+            .map_err(|e| CmError::InvalidServerUrl {
+                url: self.base.to_string(),
+                reason: e.to_string(),
+            })?;
+        if !query.is_empty() {
+            url.query_pairs_mut()
+                .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+        }
+        let what = format!("{method} {path}");
+        let mut builder = self.http.request(method.clone(), url.clone());
+        if let Some(body) = body {
+            builder = builder
+                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                .body(body);
+        }
+        let response = builder
+            .send()
+            .await
+            .map_err(|e| self.transport_error(&e, &what))?;
+        let status = response.status();
+        tracing::debug!(method = %method, path = %url.path(), status = status.as_u16(), "CM call");
+        let content_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let location = response
+            .headers()
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = read_body(response)
+            .await
+            .map_err(|e| self.transport_error(&e, &what))?;
+        if !status.is_success() {
+            let error = CmError::from_response(
+                status.as_u16(),
+                content_type.as_deref(),
+                &body,
+                url.as_str(),
+                object,
+            );
+            tracing::debug!(method = %method, path = %url.path(), status = status.as_u16(),
+                correlation_id = error.correlation_id(), "CM call failed");
+            return Err(error);
+        }
+        Ok(Answer {
+            status,
+            content_type,
+            location,
+            body,
+            url: url.to_string(),
+        })
+    }
+
+    fn transport_error(&self, error: &reqwest::Error, what: &str) -> CmError {
+        if let Some((detail, certificate)) = tls_cause(error) {
+            return CmError::Tls {
+                host: self.host.clone(),
+                detail,
+                certificate,
+            };
+        }
+        if error.is_connect() {
+            let detail = if error.is_timeout() {
+                "no connection within the connect timeout".to_owned()
+            } else {
+                root_cause(error)
+            };
+            return CmError::Connect {
+                host: self.host.clone(),
+                detail,
+            };
+        }
+        if error.is_timeout() {
+            return CmError::Timeout {
+                what: what.to_owned(),
+                after: self.request_timeout,
+            };
+        }
+        CmError::Network {
+            what: what.to_owned(),
+            detail: root_cause(error),
+        }
+    }
+}
+
+/// A successful answer, body read.
+struct Answer {
+    status: StatusCode,
+    content_type: Option<String>,
+    location: Option<String>,
+    body: Vec<u8>,
+    url: String,
+}
+
+impl Answer {
+    fn is_empty(&self) -> bool {
+        self.status == StatusCode::NO_CONTENT || self.body.iter().all(u8::is_ascii_whitespace)
+    }
+
+    fn unexpected(&self, detail: impl Into<String>) -> CmError {
+        CmError::UnexpectedBody {
+            url: self.url.clone(),
+            detail: detail.into(),
+        }
+    }
+
+    fn json(&self) -> Result<Value, CmError> {
+        let text = String::from_utf8_lossy(&self.body);
+        let text = text.trim();
+        if text.starts_with('<')
+            || self
+                .content_type
+                .as_deref()
+                .is_some_and(|c| c.to_ascii_lowercase().contains("html"))
+        {
+            let title =
+                super::error::ErrorBody::parse(self.content_type.as_deref(), &self.body, &self.url)
+                    .message
+                    .unwrap_or_default();
+            return Err(self.unexpected(format!("an HTML page: \"{}\"", shorten(&title, 120))));
+        }
+        parse_lenient_json(text)
+            .map_err(|_| self.unexpected(format!("not JSON: \"{}\"", shorten(text, 120))))
+    }
+
+    /// A JSON array (or a single object, or nothing) as a list.
+    fn list<T: DeserializeOwned>(&self) -> Result<Vec<T>, CmError> {
+        if self.is_empty() {
+            return Ok(Vec::new());
+        }
+        let items = match self.json()? {
+            Value::Array(items) => items,
+            Value::Null => Vec::new(),
+            object @ Value::Object(_) => vec![object],
+            other => {
+                return Err(
+                    self.unexpected(format!("JSON {} where a list was expected", kind(&other)))
+                );
+            }
+        };
+        // One odd entry must not hide the others: it is logged and skipped.
+        Ok(items
+            .into_iter()
+            .filter_map(|item| match serde_json::from_value::<T>(item) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    tracing::warn!(error = %e, url = %self.url, "skipping a list entry the station cannot read");
+                    None
+                }
+            })
+            .collect())
+    }
+
+    /// One JSON object, or `None` for an empty answer.
+    fn object<T: DeserializeOwned>(&self) -> Result<Option<T>, CmError> {
+        if self.is_empty() {
+            return Ok(None);
+        }
+        from_value(self.json()?, &self.url).map(Some)
+    }
+
+    /// The bind receipt: a bare JSON string URI (201), or nothing (204).
+    fn receipt(&self) -> BindReceipt {
+        let text = String::from_utf8_lossy(&self.body);
+        let text = text.trim();
+        let from_body = if self.status == StatusCode::NO_CONTENT || text.is_empty() {
+            None
+        } else {
+            match parse_lenient_json(text) {
+                Ok(Value::String(uri)) => Some(uri),
+                // Some front ends send the URI unquoted.
+                Err(_) if !text.starts_with(['{', '[', '<']) => Some(text.to_owned()),
+                Ok(other) => {
+                    tracing::warn!(body = %shorten(&other.to_string(), 200),
+                        "the bind succeeded but its answer is not the documented URI string");
+                    None
+                }
+                Err(_) => None,
+            }
+        };
+        let smartcard_uri = from_body.or_else(|| self.location.clone());
+        let smartcard_uuid = smartcard_uri.as_deref().and_then(smartcard_uuid_from_uri);
+        BindReceipt {
+            smartcard_uri,
+            smartcard_uuid,
+        }
+    }
+}
+
+fn from_value<T: DeserializeOwned>(value: Value, url: &str) -> Result<T, CmError> {
+    let shape = kind(&value);
+    serde_json::from_value(value).map_err(|e| CmError::UnexpectedBody {
+        url: url.to_owned(),
+        detail: format!("JSON {shape} that does not fit: {e}"),
+    })
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn convert_all<W, D>(wires: Vec<W>, what: &str) -> Vec<D>
+where
+    D: TryFrom<W, Error = ModelError>,
+{
+    wires
+        .into_iter()
+        .filter_map(|wire| match D::try_from(wire) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                tracing::warn!(error = %e, "skipping a {what} the station cannot use");
+                None
+            }
+        })
+        .collect()
+}
+
+fn invalid(source: ModelError) -> CmError {
+    CmError::InvalidData { source }
+}
+
+fn not_found(what: &str) -> CmError {
+    CmError::NotFound {
+        what: what.to_owned(),
+        message: Some("the server answered with no content".to_owned()),
+        correlation_id: None,
+    }
+}
+
+fn shorten(text: &str, max: usize) -> String {
+    let mut out: String = text.chars().take(max).collect();
+    if text.chars().count() > max {
+        out.push('…');
+    }
+    out
+}
+
+async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        // Past the cap the answer is not CM's; the truncated text still serves an error message.
+        let room = MAX_BODY_BYTES.saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if room <= chunk.len() {
+            break;
+        }
+    }
+    Ok(body)
+}
+
+fn read_ca_file(path: &PathBuf) -> Result<Vec<reqwest::Certificate>, CmError> {
+    let ca_error = |reason: String| CmError::CaFile {
+        path: path.clone(),
+        reason,
+    };
+    let pem = std::fs::read(path).map_err(|e| ca_error(e.to_string()))?;
+    if !pem
+        .windows(b"-----BEGIN CERTIFICATE-----".len())
+        .any(|w| w == b"-----BEGIN CERTIFICATE-----")
+    {
+        return Err(ca_error("it holds no PEM certificate".to_owned()));
+    }
+    let certificates = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|e| ca_error(format!("it is not valid PEM ({})", root_cause(&e))))?;
+    if certificates.is_empty() {
+        return Err(ca_error("it holds no PEM certificate".to_owned()));
+    }
+    Ok(certificates)
+}
+
+/// Turns what the operator typed into the API's base URL.
+pub fn api_base_url(server: &str) -> Result<Url, CmError> {
+    let original = server.trim();
+    let refuse = |reason: &str| CmError::InvalidServerUrl {
+        url: original.to_owned(),
+        reason: reason.to_owned(),
+    };
+    if original.is_empty() {
+        return Err(refuse("it is empty"));
+    }
+    if original.chars().any(char::is_whitespace) {
+        return Err(refuse("it contains spaces"));
+    }
+    let with_scheme = if original.contains("://") {
+        original.to_owned()
+    } else {
+        // A bare host name is what people type; CM is only ever served over https.
+        format!("https://{original}")
+    };
+    let mut url = Url::parse(&with_scheme).map_err(|e| refuse(&format!("{e}")))?;
+    if !matches!(url.scheme(), "https" | "http") {
+        return Err(refuse("only https:// (or http:// for tests) is possible"));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(refuse("it names no server"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(refuse(
+            "it contains a user name or password; sign-in is not configured in the address",
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(refuse("it contains a query (?...) or fragment (#...)"));
+    }
+    let path = url.path().to_owned();
+    let lower = path.to_ascii_lowercase();
+    let api = API_PATH.trim_end_matches('/').to_ascii_lowercase();
+    let prefix = if let Some(at) = lower.find(&api) {
+        // Anything after the API path (a pasted ".../requests" URL) is dropped.
+        let rest = &lower[at + api.len()..];
+        if !(rest.is_empty() || rest.starts_with('/')) {
+            return Err(refuse("only version v1.0 of the CM REST API exists"));
+        }
+        path[..at].to_owned()
+    } else if let Some(at) = lower.find("/certificatemanagement") {
+        let rest = &lower[at + "/certificatemanagement".len()..];
+        let rest = rest.trim_end_matches('/');
+        if rest.starts_with("/api") {
+            return Err(refuse("only version v1.0 of the CM REST API exists"));
+        }
+        if !rest.is_empty() {
+            return Err(refuse(
+                "the path after /CertificateManagement is not the API's",
+            ));
+        }
+        path[..at].to_owned()
+    } else {
+        path.trim_end_matches('/').to_owned()
+    };
+    url.set_path(&format!("{}{API_PATH}", prefix.trim_end_matches('/')));
+    Ok(url)
+}
+
+/// True for 127.0.0.0/8, ::1 and `localhost`: the only hosts plain http may reach by default.
+pub fn is_loopback(url: &Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.eq_ignore_ascii_case("localhost") || host.to_ascii_lowercase().ends_with(".localhost") {
+        return true;
+    }
+    host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+fn host_and_port(url: &Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    }
+}
+
+/// Finds a rustls error in the chain: `(description, is a certificate problem)`.
+fn tls_cause(error: &(dyn StdError + 'static)) -> Option<(String, bool)> {
+    if let Some(tls) = error.downcast_ref::<rustls::Error>() {
+        let certificate = matches!(
+            tls,
+            rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
+        );
+        return Some((tls.to_string(), certificate));
+    }
+    // io::Error hides the error it wraps from source(): look inside explicitly.
+    let wrapped = error
+        .downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+        .and_then(|inner| tls_cause(inner));
+    wrapped.or_else(|| error.source().and_then(tls_cause))
+}
+
+/// The innermost cause's text, which says what actually went wrong
+/// ("Connection refused") where the outer ones say "error sending request".
+fn root_cause(error: &(dyn StdError + 'static)) -> String {
+    let mut last = error;
+    while let Some(next) = last.source() {
+        last = next;
+    }
+    let text = last.to_string();
+    // reqwest's messages may carry the URL; the host is already in the error.
+    text.split(" for url (").next().unwrap_or(&text).to_owned()
+}
+
+fn error_chain(error: &(dyn StdError + 'static)) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut current = error.source();
+    while let Some(err) = current {
+        parts.push(err.to_string());
+        current = err.source();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base(server: &str) -> String {
+        api_base_url(server)
+            .map(String::from)
+            .unwrap_or_else(|e| format!("ERR {e}"))
+    }
+
+    #[test]
+    fn server_addresses_become_the_api_base() {
+        let expected = "https://cm.contoso.com/CertificateManagement/api/v1.0/";
+        for input in [
+            "https://cm.contoso.com",
+            "https://cm.contoso.com/",
+            "cm.contoso.com",
+            "  https://CM.contoso.com  ",
+            "https://cm.contoso.com/certificatemanagement",
+            "https://cm.contoso.com/CertificateManagement/",
+            "https://cm.contoso.com/certificatemanagement/api/v1.0",
+            "https://cm.contoso.com/CERTIFICATEMANAGEMENT/API/V1.0/",
+            "https://cm.contoso.com/CertificateManagement/api/v1.0/requests",
+        ] {
+            assert_eq!(base(input), expected, "{input}");
+        }
+        assert_eq!(
+            base("https://proxy.contoso.com:8443/cm/"),
+            "https://proxy.contoso.com:8443/cm/CertificateManagement/api/v1.0/"
+        );
+        assert_eq!(
+            base("http://127.0.0.1:8080"),
+            "http://127.0.0.1:8080/CertificateManagement/api/v1.0/"
+        );
+    }
+
+    #[test]
+    fn garbage_addresses_are_refused_clearly() {
+        for input in [
+            "",
+            "   ",
+            "ftp://cm.contoso.com",
+            "https://",
+            "https://cm contoso",
+            "https://user:pw@cm.contoso.com",
+            "https://cm.contoso.com/?x=1",
+            "https://cm.contoso.com/CertificateManagement/api/v2.0/",
+            "https://cm.contoso.com/CertificateManagement/other",
+            "http://[::1",
+        ] {
+            let text = base(input);
+            assert!(
+                text.starts_with("ERR The CM server address"),
+                "{input}: {text}"
+            );
+            assert!(text.contains("https://cm.contoso.com"), "{text}");
+        }
+    }
+
+    #[test]
+    fn loopback_hosts_are_recognized() {
+        for (url, expected) in [
+            ("http://127.0.0.1:1/", true),
+            ("http://127.9.8.7/", true),
+            ("http://[::1]:8080/", true),
+            ("http://localhost/", true),
+            ("http://LOCALHOST:9/", true),
+            ("http://10.0.0.1/", false),
+            ("http://cm.contoso.com/", false),
+            ("http://localhost.contoso.com/", false),
+        ] {
+            let url = Url::parse(url).expect("test URL parses");
+            assert_eq!(is_loopback(&url), expected, "{url}");
+        }
+    }
+
+    #[test]
+    fn plain_http_is_refused_off_loopback() {
+        let err = CmClient::new(&ClientConfig::new("http://cm.contoso.com")).expect_err("refused");
+        assert!(matches!(err, CmError::InsecureHttp { .. }));
+        assert!(err.to_string().contains("--allow-insecure-http"));
+        let mut config = ClientConfig::new("http://cm.contoso.com");
+        config.allow_insecure_http = true;
+        assert!(CmClient::new(&config).is_ok());
+        assert!(CmClient::new(&ClientConfig::new("http://localhost:1")).is_ok());
+    }
+
+    #[test]
+    fn bad_ca_files_name_the_file() {
+        let dir = std::env::temp_dir().join(format!("enroll-station-ca-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let not_pem = dir.join("not-pem.txt");
+        std::fs::write(&not_pem, "hello").expect("write");
+        let broken = dir.join("broken.pem");
+        std::fs::write(
+            &broken,
+            "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n",
+        )
+        .expect("write");
+        for path in [dir.join("missing.pem"), not_pem, broken] {
+            let mut config = ClientConfig::new("https://cm.contoso.com");
+            config.ca_files = vec![path.clone()];
+            let err = CmClient::new(&config).expect_err("refused");
+            let text = err.to_string();
+            assert!(matches!(err, CmError::CaFile { .. }), "{text}");
+            assert!(text.contains(&path.display().to_string()), "{text}");
+            assert!(text.contains("--ca-file"), "{text}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

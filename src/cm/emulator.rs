@@ -1,0 +1,787 @@
+//! A real HTTP server on loopback that speaks the CM REST API the way the
+//! reference (and its quirks) describe it: the demo backend, the tests'
+//! server, and a training server whose faults can be switched on.
+//!
+//! It enforces the server's bind rules (request exists, Approved or Executing,
+//! no card bound yet, card ID not known yet) and answers violations the way
+//! ASP.NET does: HTTP 500 with a `Message` carrying a correlation ID.
+
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::header::{CONTENT_TYPE, LOCATION};
+use axum::http::{HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+use super::client::API_PATH;
+use super::demo_data::{self, random_uuid};
+use super::model::{
+    ModelError, WireEnum, WireProfileTemplate, WireRequest, WireSmartcard, guid_to_wire,
+    parse_guid, parse_lenient_json, percent_decode,
+};
+use crate::domain::card::Atr;
+use crate::domain::request::{Request, RequestStatus, SmartcardStatus};
+use crate::domain::smartcard::Smartcard;
+
+/// Where the emulator listens and what it starts with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EmulatorConfig {
+    /// The address to listen on; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// How many demo requests to generate.
+    pub requests: usize,
+    /// The seed of the demo data: the same seed gives the same requests.
+    pub seed: u64,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        EmulatorConfig {
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            requests: 40,
+            seed: 1,
+        }
+    }
+}
+
+/// Misbehaviour to switch on, for tests and training.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Faults {
+    /// Answer `POST smartcards` this much later. The bind is committed before
+    /// the wait, like a server whose answer is lost on the way back.
+    pub post_delay: Duration,
+    /// Answer this many coming `POST smartcards` with 500 and commit nothing.
+    pub fail_next_posts: u32,
+    /// Answer `POST smartcards` with 403, as for a user who is not an enrollment agent.
+    pub forbid_binds: bool,
+    /// Answer `GET requests` (the list) this much later.
+    pub list_delay: Duration,
+}
+
+/// The server's data and switches.
+struct EmulatorState {
+    /// Requests as wire JSON objects, served exactly as stored: a test can
+    /// insert any quirk and the client sees it verbatim.
+    requests: Vec<Map<String, Value>>,
+    smartcards: Vec<WireSmartcard>,
+    templates: Vec<WireProfileTemplate>,
+    faults: Faults,
+    binds: usize,
+    /// Smart card UUIDs and correlation IDs come from here, so a demo run is repeatable.
+    rng: fastrand::Rng,
+}
+
+type Shared = Arc<Mutex<EmulatorState>>;
+
+fn lock(state: &Shared) -> MutexGuard<'_, EmulatorState> {
+    // A panic while holding the lock cannot leave the data half-changed in a
+    // way that matters to a test server; keep serving.
+    state.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A running emulator. Dropping it stops the server.
+pub struct Emulator {
+    addr: SocketAddr,
+    state: Shared,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Emulator {
+    /// Starts the server on the current tokio runtime.
+    pub async fn start(config: EmulatorConfig) -> io::Result<Emulator> {
+        let listener = tokio::net::TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let state = new_state(&config);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let app = router(Arc::clone(&state));
+        tokio::spawn(async move {
+            let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            });
+            if let Err(error) = server.await {
+                tracing::warn!(%error, "the CM emulator stopped");
+            }
+        });
+        tracing::info!(%addr, "CM emulator listening");
+        Ok(Emulator {
+            addr,
+            state,
+            stop: Some(stop),
+            thread: None,
+        })
+    }
+
+    /// Starts the server on its own thread and runtime, for callers without one
+    /// (the window's demo mode, UI tests).
+    pub fn start_on_thread(config: EmulatorConfig) -> io::Result<Emulator> {
+        // Bound here so a busy port is reported to the caller, not lost on the thread.
+        let listener = std::net::TcpListener::bind(config.listen)?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let state = new_state(&config);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let app = router(Arc::clone(&state));
+        let thread = std::thread::Builder::new()
+            .name("cm-emulator".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let listener = match tokio::net::TcpListener::from_std(listener) {
+                        Ok(listener) => listener,
+                        Err(error) => {
+                            tracing::warn!(%error, "the CM emulator could not use its socket");
+                            return;
+                        }
+                    };
+                    let server = axum::serve(listener, app).into_future();
+                    // Stopping must not wait for a delayed answer: dropping the
+                    // runtime below cancels whatever is still in flight.
+                    tokio::select! {
+                        result = server => if let Err(error) = result {
+                            tracing::warn!(%error, "the CM emulator stopped");
+                        },
+                        _ = stopped => {}
+                    }
+                });
+                runtime.shutdown_timeout(Duration::from_secs(1));
+            })?;
+        tracing::info!(%addr, "CM emulator listening on its own thread");
+        Ok(Emulator {
+            addr,
+            state,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The server's root URL, e.g. `http://127.0.0.1:8080`: what an operator
+    /// would type as the server address.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The API's base URL, ending with `/CertificateManagement/api/v1.0/`.
+    pub fn api_url(&self) -> String {
+        format!("{}{API_PATH}", self.base_url())
+    }
+
+    /// Switches faults on or off; takes effect with the next call.
+    pub fn set_faults(&self, faults: Faults) {
+        lock(&self.state).faults = faults;
+    }
+
+    /// The faults in force (`fail_next_posts` counts down as it is used).
+    pub fn faults(&self) -> Faults {
+        lock(&self.state).faults.clone()
+    }
+
+    /// Adds a request given as wire JSON (any quirks are kept and served
+    /// verbatim), replacing one with the same Uuid. Returns its Uuid.
+    pub fn insert_request(&self, wire_json: Value) -> Result<Uuid, ModelError> {
+        let missing = ModelError::Missing {
+            object: "request",
+            field: "Uuid",
+        };
+        let Value::Object(object) = wire_json else {
+            return Err(missing);
+        };
+        let uuid = request_uuid(&object).ok_or(missing)?;
+        let mut state = lock(&self.state);
+        match state
+            .requests
+            .iter_mut()
+            .find(|r| request_uuid(r) == Some(uuid))
+        {
+            Some(existing) => *existing = object,
+            None => state.requests.push(object),
+        }
+        Ok(uuid)
+    }
+
+    /// Adds a typed request (converted to the wire form CM sends). Returns its Uuid.
+    pub fn insert_domain_request(&self, request: &Request) -> Uuid {
+        let object = wire_object(&WireRequest::from_domain(request));
+        let mut state = lock(&self.state);
+        state
+            .requests
+            .retain(|r| request_uuid(r) != Some(request.uuid));
+        state.requests.push(object);
+        request.uuid
+    }
+
+    /// How many binds were committed since the start.
+    pub fn bind_count(&self) -> usize {
+        lock(&self.state).binds
+    }
+
+    /// The requests as the station would see them now.
+    pub fn requests(&self) -> Vec<Request> {
+        lock(&self.state)
+            .requests
+            .iter()
+            .filter_map(|r| domain_request(r).ok())
+            .collect()
+    }
+
+    /// The smart card objects as the station would see them now.
+    pub fn smartcards(&self) -> Vec<Smartcard> {
+        lock(&self.state)
+            .smartcards
+            .iter()
+            .filter_map(|c| Smartcard::try_from(c.clone()).ok())
+            .collect()
+    }
+
+    /// Stops the server and, if it has its own thread, waits for the thread.
+    pub fn shutdown(mut self) {
+        self.stop_now();
+    }
+
+    fn stop_now(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            // The thread's runtime cancels in-flight answers, so this is short.
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.stop_now();
+    }
+}
+
+/// Runs the emulator until Ctrl-C, for `enroll-station emulator`. Prints
+/// `listening on http://ADDR` on stdout once it accepts connections.
+pub async fn run_standalone(config: EmulatorConfig) -> io::Result<()> {
+    use std::io::Write as _;
+
+    let emulator = Emulator::start(config).await?;
+    let mut stdout = io::stdout();
+    writeln!(stdout, "listening on http://{}", emulator.local_addr())?;
+    stdout.flush()?;
+    tokio::signal::ctrl_c().await?;
+    emulator.shutdown();
+    Ok(())
+}
+
+fn new_state(config: &EmulatorConfig) -> Shared {
+    let data = demo_data::generate(config.requests, config.seed);
+    Arc::new(Mutex::new(EmulatorState {
+        requests: data.requests.iter().map(wire_object).collect(),
+        smartcards: data.smartcards,
+        templates: data.templates,
+        faults: Faults::default(),
+        binds: 0,
+        rng: fastrand::Rng::with_seed(config.seed ^ 0x5eed_cafe_f00d_d00d),
+    }))
+}
+
+fn wire_object<T: serde::Serialize>(wire: &T) -> Map<String, Value> {
+    match serde_json::to_value(wire) {
+        Ok(Value::Object(object)) => object,
+        // Wire structs always serialize to objects.
+        _ => Map::new(),
+    }
+}
+
+fn wire_request(object: &Map<String, Value>) -> Option<WireRequest> {
+    serde_json::from_value(Value::Object(object.clone())).ok()
+}
+
+fn request_uuid(object: &Map<String, Value>) -> Option<Uuid> {
+    wire_request(object)?.parsed_uuid()
+}
+
+fn domain_request(object: &Map<String, Value>) -> Result<Request, ModelError> {
+    let wire = wire_request(object).ok_or(ModelError::Missing {
+        object: "request",
+        field: "Uuid",
+    })?;
+    Request::try_from(wire)
+}
+
+/// Sets a key, replacing a differently-cased existing one (inserted JSON may use any case).
+fn set_key(object: &mut Map<String, Value>, key: &str, value: Value) {
+    let existing: Vec<String> = object
+        .keys()
+        .filter(|k| k.eq_ignore_ascii_case(key))
+        .cloned()
+        .collect();
+    for k in existing {
+        object.remove(&k);
+    }
+    object.insert(key.to_owned(), value);
+}
+
+fn router(state: Shared) -> Router {
+    Router::new().fallback(dispatch).with_state(state)
+}
+
+// ---------------------------------------------------------------------------
+// Answers
+// ---------------------------------------------------------------------------
+
+fn json_response(status: StatusCode, body: &Value) -> Response {
+    let text = body.to_string();
+    (
+        status,
+        [(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        )],
+        text,
+    )
+        .into_response()
+}
+
+fn no_content() -> Response {
+    StatusCode::NO_CONTENT.into_response()
+}
+
+fn message(status: StatusCode, text: impl Into<String>) -> Response {
+    json_response(status, &json!({ "Message": text.into() }))
+}
+
+fn bad_request(detail: impl Into<String>) -> Response {
+    json_response(
+        StatusCode::BAD_REQUEST,
+        &json!({ "Message": "The request is invalid.", "MessageDetail": detail.into() }),
+    )
+}
+
+/// What ASP.NET answers for a path no controller serves.
+fn no_route(uri: &Uri) -> Response {
+    message(
+        StatusCode::NOT_FOUND,
+        format!("No HTTP resource was found that matches the request URI '{uri}'."),
+    )
+}
+
+/// What IIS answers for a path outside any application.
+fn iis_page(status: StatusCode, title: &str) -> Response {
+    let page = format!(
+        "<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Strict//EN\" \
+         \"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd\">\r\n\
+         <html xmlns=\"http://www.w3.org/1999/xhtml\">\r\n<head>\r\n\
+         <meta http-equiv=\"Content-Type\" content=\"text/html; charset=iso-8859-1\"/>\r\n\
+         <title>{title}</title>\r\n</head>\r\n<body>\r\n\
+         <div id=\"header\"><h1>Server Error</h1></div>\r\n\
+         <div id=\"content\"><div class=\"content-container\"><fieldset>\r\n\
+         <h2>{title}</h2>\r\n</fieldset></div></div>\r\n</body>\r\n</html>\r\n"
+    );
+    (
+        status,
+        [(CONTENT_TYPE, HeaderValue::from_static("text/html"))],
+        page,
+    )
+        .into_response()
+}
+
+/// An unhandled-exception answer: 500 with the reason and a fresh correlation ID.
+fn server_error(state: &mut EmulatorState, reason: &str) -> Response {
+    let correlation = random_uuid(&mut state.rng);
+    tracing::debug!(%correlation, reason, "CM emulator refuses");
+    message(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        format!("{reason} Correlation ID: {correlation}"),
+    )
+}
+
+fn method_not_allowed(method: &Method) -> Response {
+    message(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("The requested resource does not support http method '{method}'."),
+    )
+}
+
+// ---------------------------------------------------------------------------
+// Routing
+// ---------------------------------------------------------------------------
+
+async fn dispatch(State(state): State<Shared>, method: Method, uri: Uri, body: Bytes) -> Response {
+    let response = route(&state, &method, &uri, &body).await;
+    tracing::debug!(%method, path = uri.path(), status = response.status().as_u16(), "CM emulator");
+    response
+}
+
+async fn route(state: &Shared, method: &Method, uri: &Uri, body: &[u8]) -> Response {
+    let path = uri.path();
+    let prefix = API_PATH.trim_end_matches('/');
+    // IIS paths are case-insensitive; the prefix is ASCII so byte offsets hold.
+    let rest = match path.get(..prefix.len()) {
+        Some(head) if head.eq_ignore_ascii_case(prefix) => &path[prefix.len()..],
+        _ => return iis_page(StatusCode::NOT_FOUND, "404 - File or directory not found."),
+    };
+    if !(rest.is_empty() || rest.starts_with('/')) {
+        return iis_page(StatusCode::NOT_FOUND, "404 - File or directory not found.");
+    }
+    let segments: Vec<String> = rest
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(percent_decode)
+        .collect();
+    let query = parse_query(uri.query());
+    let lower: Vec<String> = segments.iter().map(|s| s.to_ascii_lowercase()).collect();
+    let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
+    match (lower.as_slice(), method) {
+        (["requests"], &Method::GET) => list_requests(state, &query).await,
+        (["requests", _], &Method::GET) => get_request(state, &segments[1]),
+        (["smartcards"], &Method::POST) => bind(state, body).await,
+        (["smartcards"], &Method::GET) => smartcard_by_card_id(state, &query),
+        (["smartcards", _], &Method::GET) => get_smartcard(state, &segments[1]),
+        (["profiletemplates"], &Method::GET) => profile_templates(state),
+        (
+            ["requests"]
+            | ["requests", _]
+            | ["smartcards"]
+            | ["smartcards", _]
+            | ["profiletemplates"],
+            _,
+        ) => method_not_allowed(method),
+        _ => no_route(uri),
+    }
+}
+
+/// Query parameters with lower-cased names (ASP.NET binds them case-insensitively).
+fn parse_query(query: Option<&str>) -> Vec<(String, String)> {
+    query
+        .unwrap_or_default()
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (
+                percent_decode(&key.replace('+', " ")).to_ascii_lowercase(),
+                percent_decode(&value.replace('+', " ")),
+            )
+        })
+        .collect()
+}
+
+fn query_value<'a>(query: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    query
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+async fn list_requests(state: &Shared, query: &[(String, String)]) -> Response {
+    let filter = match query_value(query, "status").map(str::trim) {
+        None | Some("") => None,
+        Some(text) => {
+            let status = text
+                .parse::<i32>()
+                .ok()
+                .map(RequestStatus)
+                .or_else(|| RequestStatus::from_name(text));
+            match status {
+                Some(status) => Some(status),
+                None => return bad_request(format!("'{text}' is not a request status.")),
+            }
+        }
+    };
+    let delay = lock(state).faults.list_delay;
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    let state = lock(state);
+    let list: Vec<Value> = state
+        .requests
+        .iter()
+        .filter(|r| filter.is_none_or(|wanted| domain_request(r).is_ok_and(|d| d.status == wanted)))
+        .map(|r| Value::Object(r.clone()))
+        .collect();
+    if list.is_empty() {
+        return no_content();
+    }
+    json_response(StatusCode::OK, &Value::Array(list))
+}
+
+fn get_request(state: &Shared, id: &str) -> Response {
+    let Some(uuid) = parse_guid(id) else {
+        return bad_request(format!("'{id}' is not a valid request ID."));
+    };
+    let state = lock(state);
+    match state
+        .requests
+        .iter()
+        .find(|r| request_uuid(r) == Some(uuid))
+    {
+        Some(request) => json_response(StatusCode::OK, &Value::Object(request.clone())),
+        None => message(
+            StatusCode::NOT_FOUND,
+            format!("The request {} was not found.", guid_to_wire(uuid)),
+        ),
+    }
+}
+
+fn smartcard_json(card: &WireSmartcard) -> Value {
+    Value::Object(wire_object(card))
+}
+
+fn smartcard_by_card_id(state: &Shared, query: &[(String, String)]) -> Response {
+    let Some(text) = query_value(query, "cardid") else {
+        return bad_request("The cardid parameter is required.");
+    };
+    let Some(card_id) = parse_guid(text) else {
+        return bad_request(format!("'{text}' is not a valid card ID."));
+    };
+    let state = lock(state);
+    match state
+        .smartcards
+        .iter()
+        .find(|c| c.serial_number.as_deref().and_then(parse_guid) == Some(card_id))
+    {
+        Some(card) => json_response(StatusCode::OK, &smartcard_json(card)),
+        None => no_content(),
+    }
+}
+
+fn get_smartcard(state: &Shared, id: &str) -> Response {
+    let Some(uuid) = parse_guid(id) else {
+        return bad_request(format!("'{id}' is not a valid smart card ID."));
+    };
+    let state = lock(state);
+    match state
+        .smartcards
+        .iter()
+        .find(|c| c.parsed_uuid() == Some(uuid))
+    {
+        Some(card) => json_response(StatusCode::OK, &smartcard_json(card)),
+        None => message(
+            StatusCode::NOT_FOUND,
+            format!("The smart card {} was not found.", guid_to_wire(uuid)),
+        ),
+    }
+}
+
+fn profile_templates(state: &Shared) -> Response {
+    let state = lock(state);
+    let list: Vec<Value> = state
+        .templates
+        .iter()
+        .map(|t| Value::Object(wire_object(t)))
+        .collect();
+    json_response(StatusCode::OK, &Value::Array(list))
+}
+
+/// The bind body, read the way Json.NET reads it: keys in any case, GUIDs in any dress.
+struct BindInput {
+    request: Uuid,
+    card_id: Uuid,
+    atr: Atr,
+}
+
+fn parse_bind_body(body: &[u8]) -> Result<BindInput, String> {
+    let text = std::str::from_utf8(body).map_err(|_| "The body is not UTF-8 text.".to_owned())?;
+    let value = parse_lenient_json(text).map_err(|e| format!("The body is not JSON: {e}."))?;
+    let Value::Object(object) = value else {
+        return Err("The body must be a JSON object {\"requestid\",\"cardid\",\"atr\"}.".into());
+    };
+    let field = |name: &str| -> Result<String, String> {
+        object
+            .iter()
+            .find(|(k, _)| k.trim().eq_ignore_ascii_case(name))
+            .and_then(|(_, v)| v.as_str())
+            .map(str::to_owned)
+            .ok_or_else(|| format!("The body has no {name}."))
+    };
+    let request_text = field("requestid")?;
+    let request = parse_guid(&request_text)
+        .ok_or_else(|| format!("requestid '{request_text}' is not a GUID."))?;
+    let card_text = field("cardid")?;
+    let card_id =
+        parse_guid(&card_text).ok_or_else(|| format!("cardid '{card_text}' is not a GUID."))?;
+    let atr_text = field("atr")?;
+    let atr = Atr::parse_hex(&atr_text)
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| format!("atr '{atr_text}' is not hex."))?;
+    Ok(BindInput {
+        request,
+        card_id,
+        atr,
+    })
+}
+
+async fn bind(shared: &Shared, body: &[u8]) -> Response {
+    let (response, delay) = {
+        let mut state = lock(shared);
+        let delay = state.faults.post_delay;
+        (commit_bind(&mut state, body), delay)
+    };
+    // Only a committed bind is delayed: that is the "answer lost on the way" case.
+    if response.status() == StatusCode::CREATED && !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    response
+}
+
+fn commit_bind(state: &mut EmulatorState, body: &[u8]) -> Response {
+    if state.faults.forbid_binds {
+        return iis_page(StatusCode::FORBIDDEN, "403 - Forbidden: Access is denied.");
+    }
+    let input = match parse_bind_body(body) {
+        Ok(input) => input,
+        Err(detail) => return bad_request(detail),
+    };
+    if state.faults.fail_next_posts > 0 {
+        state.faults.fail_next_posts -= 1;
+        return server_error(
+            state,
+            "An error has occurred while binding the smart card; nothing was changed.",
+        );
+    }
+    let request_id = guid_to_wire(input.request);
+    let Some(index) = state
+        .requests
+        .iter()
+        .position(|r| request_uuid(r) == Some(input.request))
+    else {
+        return server_error(state, &format!("The request {request_id} does not exist."));
+    };
+    let request = match domain_request(&state.requests[index]) {
+        Ok(request) => request,
+        Err(e) => {
+            return server_error(state, &format!("The request {request_id} is damaged: {e}."));
+        }
+    };
+    if !matches!(
+        request.status,
+        RequestStatus::APPROVED | RequestStatus::EXECUTING
+    ) {
+        let reason = format!(
+            "The request {request_id} is in status {}; a smart card can only be bound to a \
+             request that is Approved or Executing.",
+            request.status
+        );
+        return server_error(state, &reason);
+    }
+    if let Some(bound) = request.new_smartcard {
+        let reason = format!(
+            "A smart card ({}) is already bound to the request {request_id}.",
+            guid_to_wire(bound)
+        );
+        return server_error(state, &reason);
+    }
+    if let Some(known) = state
+        .smartcards
+        .iter()
+        .find(|c| c.serial_number.as_deref().and_then(parse_guid) == Some(input.card_id))
+    {
+        let reason = format!(
+            "The card {} is already known to CM as smart card {}.",
+            guid_to_wire(input.card_id),
+            known.uuid.as_deref().unwrap_or("?")
+        );
+        return server_error(state, &reason);
+    }
+
+    let card_uuid = random_uuid(&mut state.rng);
+    let nil = guid_to_wire(Uuid::nil());
+    state.smartcards.push(WireSmartcard {
+        uuid: Some(guid_to_wire(card_uuid)),
+        status: Some(WireEnum::from_domain(SmartcardStatus::ASSIGNED)),
+        flags: 1,
+        parent_smartcard_uuid: Some(nil.clone()),
+        primary_smartcard_uuid: Some(nil.clone()),
+        permanent_smartcard_uuid: Some(nil),
+        assigned_user_uuid: Some(guid_to_wire(request.target_user.unwrap_or_default())),
+        profile_template_uuid: Some(guid_to_wire(request.profile_template.unwrap_or_default())),
+        profile_template_version: 1,
+        comment: None,
+        serial_number: Some(format!("{{{}}}", guid_to_wire(input.card_id))),
+        middleware: Some("MSBaseCSP".into()),
+        atr: Some(input.atr.to_hex()),
+    });
+    set_key(
+        &mut state.requests[index],
+        "NewSmartcardUuid",
+        Value::String(guid_to_wire(card_uuid)),
+    );
+    state.binds += 1;
+    tracing::debug!(request = %request_id, smartcard = %card_uuid, "CM emulator bound a card");
+
+    let relative = format!("api/v1.0/smartcards/{}", guid_to_wire(card_uuid));
+    let location = format!("{}smartcards/{}", API_PATH, guid_to_wire(card_uuid));
+    let mut response = json_response(StatusCode::CREATED, &Value::String(relative));
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(LOCATION, value);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(json: &str) -> Vec<u8> {
+        json.as_bytes().to_vec()
+    }
+
+    #[test]
+    fn bind_bodies_are_read_like_json_net_reads_them() {
+        let input = parse_bind_body(&body(
+            "{\"RequestId\":\" {A9B4B42C-CC50-4C9B-89D1-BBC0BCD5A099}\",\
+              \"CARDID\":\"bc88f13f-83ba-4037-8262-46eba1291c6e\",\"atr\":\"3B8D01\",}",
+        ))
+        .expect("tolerated");
+        assert_eq!(
+            input.request.to_string(),
+            "a9b4b42c-cc50-4c9b-89d1-bbc0bcd5a099"
+        );
+        assert_eq!(input.atr.to_hex(), "3b8d01");
+        for bad in [
+            "",
+            "[]",
+            "{\"requestid\":\"x\"}",
+            "{\"requestid\":\"a9b4b42c-cc50-4c9b-89d1-bbc0bcd5a099\",\"cardid\":\"bc88f13f-83ba-4037-8262-46eba1291c6e\",\"atr\":\"zz\"}",
+        ] {
+            assert!(parse_bind_body(&body(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn queries_are_decoded_and_case_insensitive() {
+        let query = parse_query(Some("Status=Approved&cardid=%7Babc%7D&flag"));
+        assert_eq!(query_value(&query, "status"), Some("Approved"));
+        assert_eq!(query_value(&query, "cardid"), Some("{abc}"));
+        assert_eq!(query_value(&query, "flag"), Some(""));
+    }
+
+    #[test]
+    fn set_key_replaces_other_casings() {
+        let mut object = Map::new();
+        object.insert("newsmartcarduuid".into(), Value::Null);
+        set_key(&mut object, "NewSmartcardUuid", json!("x"));
+        assert_eq!(object.len(), 1);
+        assert_eq!(object["NewSmartcardUuid"], "x");
+    }
+}

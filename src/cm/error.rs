@@ -1,0 +1,772 @@
+//! Everything that can go wrong talking to CM, and the one place it becomes
+//! words an operator can act on.
+//!
+//! Every [`CmError`] displays as "what happened. What to do." with the
+//! server's own message and correlation ID verbatim when there are some, so the
+//! operator can copy them to the CM administrator.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use super::model::{ModelError, parse_guid, parse_lenient_json};
+use crate::domain::bind::Failure;
+
+/// The longest server message shown; IIS pages and stack-trace-like texts are cut.
+const MAX_MESSAGE_CHARS: usize = 400;
+
+/// A failure talking to the CM server, already phrased for the operator.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CmError {
+    /// The configured server address cannot be used at all.
+    #[error(
+        "The CM server address \"{url}\" is not usable: {reason}. \
+         Enter the CM server's https address, e.g. https://cm.contoso.com."
+    )]
+    InvalidServerUrl {
+        /// What was configured.
+        url: String,
+        /// Why it is refused.
+        reason: String,
+    },
+
+    /// Plain `http://` to a host that is not this machine.
+    #[error(
+        "Refusing plain http:// for {url}: requests and credentials would cross the network \
+         unencrypted. Use https://, or start the station with --allow-insecure-http \
+         if this is a test lab."
+    )]
+    InsecureHttp {
+        /// What was configured.
+        url: String,
+    },
+
+    /// A `--ca-file` that is missing, unreadable or not PEM.
+    #[error(
+        "Cannot use the CA certificate file {}: {reason}. \
+         Give a readable PEM file (\"-----BEGIN CERTIFICATE-----\") with --ca-file.",
+        path.display()
+    )]
+    CaFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// The HTTP client could not be built (should not happen with a valid configuration).
+    #[error("The station could not set up its HTTP client: {detail}.")]
+    ClientSetup {
+        /// The library's description.
+        detail: String,
+    },
+
+    /// No connection could be made: name resolution, refused, unreachable, or connect timeout.
+    #[error(
+        "Cannot reach the CM server at {host}: {detail}. \
+         Check the server name, that the server is running, and the network (VPN, proxy, firewall)."
+    )]
+    Connect {
+        /// The host (and port) the station tried.
+        host: String,
+        /// What the network stack said.
+        detail: String,
+    },
+
+    /// The TLS handshake failed, usually an untrusted server certificate.
+    #[error("{}", tls_failure(host, detail, *certificate))]
+    Tls {
+        /// The host.
+        host: String,
+        /// What the TLS library said.
+        detail: String,
+        /// Whether the server's certificate was the problem (not trusted, wrong name, expired).
+        certificate: bool,
+    },
+
+    /// The server did not answer in time. For a POST the outcome is unknown.
+    #[error("{}", lost_answer(what, &format!("did not answer within {}", seconds(*after)), "Check the network and the server's load"))]
+    Timeout {
+        /// The call, e.g. "POST smartcards".
+        what: String,
+        /// The configured limit.
+        after: Duration,
+    },
+
+    /// The connection broke after the request left; for a POST the outcome is unknown.
+    #[error("{}", lost_answer(what, &format!("broke the connection ({detail})"), "Check the network"))]
+    Network {
+        /// The call.
+        what: String,
+        /// What the network stack said.
+        detail: String,
+    },
+
+    /// HTTP 401.
+    #[error(
+        "Authentication to the CM server failed (HTTP 401){}. \
+         Sign in again (on Linux or macOS: renew your Kerberos ticket with kinit) \
+         or check the configured credentials.",
+        server_said(message, correlation_id)
+    )]
+    Unauthorized {
+        /// The server's message, if any.
+        message: Option<String>,
+        /// The correlation ID, if any.
+        correlation_id: Option<String>,
+    },
+
+    /// HTTP 403.
+    #[error(
+        "The CM server refused this (HTTP 403): you are not an authorized enrollment agent \
+         for this request or its profile template{}. \
+         Ask the CM administrator to grant you the enrollment agent permission.",
+        server_said(message, correlation_id)
+    )]
+    Forbidden {
+        /// The server's message, if any.
+        message: Option<String>,
+        /// The correlation ID, if any.
+        correlation_id: Option<String>,
+    },
+
+    /// HTTP 404 where the API itself should answer.
+    #[error(
+        "The CM REST API is not enabled on this server, or the address is wrong \
+         ({url} answered 404). Ask the CM administrator to set Clm.WebApi.Enabled to true \
+         in the CM web.config, and check the server address."
+    )]
+    ApiNotEnabled {
+        /// The URL that answered 404.
+        url: String,
+    },
+
+    /// HTTP 404 for one object.
+    #[error(
+        "{what} was not found on the CM server (HTTP 404){}. \
+         It may have been removed or the list is out of date: refresh the list.",
+        server_said(message, correlation_id)
+    )]
+    NotFound {
+        /// What was looked for, e.g. "Request a9b4...".
+        what: String,
+        /// The server's message, if any.
+        message: Option<String>,
+        /// The correlation ID, if any.
+        correlation_id: Option<String>,
+    },
+
+    /// HTTP 5xx: the server failed; its message carries the correlation ID.
+    #[error("{}", server_failure(*status, message, correlation_id))]
+    Server {
+        /// The HTTP status.
+        status: u16,
+        /// The server's message, verbatim.
+        message: String,
+        /// The correlation ID, if any.
+        correlation_id: Option<String>,
+    },
+
+    /// Another 4xx status (400, 405, 409, ...).
+    #[error(
+        "The CM server rejected the request with HTTP {status}{}. \
+         This station may not match the server's version; report it with the message above.",
+        server_said(message, correlation_id)
+    )]
+    Rejected {
+        /// The HTTP status.
+        status: u16,
+        /// The server's message, if any.
+        message: Option<String>,
+        /// The correlation ID, if any.
+        correlation_id: Option<String>,
+    },
+
+    /// The answer is not the CM API's JSON (an HTML page, a proxy's page, garbage).
+    #[error(
+        "The server at {url} answered something that is not the CM API ({detail}). \
+         A proxy or a login page may be in the way; check the server address."
+    )]
+    UnexpectedBody {
+        /// The URL that answered.
+        url: String,
+        /// What arrived instead, shortened.
+        detail: String,
+    },
+
+    /// The JSON was CM's, but a field the station needs was unusable.
+    #[error(
+        "The CM server sent data the station cannot use: {source}. \
+         Report this to the CM administrator."
+    )]
+    InvalidData {
+        /// What was wrong.
+        #[source]
+        source: ModelError,
+    },
+}
+
+/// `: the server said "..." (correlation ID ...)` or nothing, for the 4xx messages.
+fn server_said(message: &Option<String>, correlation_id: &Option<String>) -> String {
+    let mut out = String::new();
+    if let Some(message) = message.as_deref().filter(|m| !m.is_empty()) {
+        out.push_str(&format!(": the server said \"{message}\""));
+    }
+    if let Some(id) = correlation_id {
+        // The message usually names the ID already; repeating it would be noise.
+        if !message.as_deref().is_some_and(|m| m.contains(id.as_str())) {
+            out.push_str(&format!(" (correlation ID {id})"));
+        }
+    }
+    out
+}
+
+/// A call whose answer never arrived. A POST may have taken effect anyway, and
+/// saying so is what keeps an operator from binding a second card blindly.
+fn lost_answer(what: &str, happened: &str, advice: &str) -> String {
+    let mut out = format!("The CM server {happened} during {what}. ");
+    if what.starts_with("POST") {
+        out.push_str(
+            "The bind may have happened anyway: refresh the request and check whether a card \
+             is bound to it before trying again. ",
+        );
+    }
+    out.push_str(advice);
+    out.push_str(", then try again.");
+    out
+}
+
+fn seconds(duration: Duration) -> String {
+    if duration.subsec_millis() == 0 {
+        format!("{} s", duration.as_secs())
+    } else {
+        format!("{:.1} s", duration.as_secs_f64())
+    }
+}
+
+fn tls_failure(host: &str, detail: &str, certificate: bool) -> String {
+    if certificate {
+        format!(
+            "The secure connection to {host} failed: the server's certificate is not trusted \
+             ({detail}). If your organization uses its own certificate authority, give its \
+             certificate with --ca-file; check that the address is the server's full name."
+        )
+    } else {
+        format!(
+            "The secure connection to {host} failed ({detail}). Check that the address \
+             points at the CM server's https port."
+        )
+    }
+}
+
+fn server_failure(status: u16, message: &str, correlation_id: &Option<String>) -> String {
+    let mut out = format!("The CM server failed (HTTP {status}): {message}");
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    match correlation_id {
+        Some(id) => out.push_str(&format!(
+            " Correlation ID: {id}. Give this correlation ID to the CM administrator; \
+             the details are in the server's event log."
+        )),
+        None => out.push_str(
+            " The server gave no correlation ID; tell the CM administrator the time of the \
+             error: the details are in the server's event log.",
+        ),
+    }
+    out
+}
+
+impl CmError {
+    /// The server's correlation ID, for the CM administrator.
+    pub fn correlation_id(&self) -> Option<&str> {
+        match self {
+            CmError::Unauthorized { correlation_id, .. }
+            | CmError::Forbidden { correlation_id, .. }
+            | CmError::NotFound { correlation_id, .. }
+            | CmError::Server { correlation_id, .. }
+            | CmError::Rejected { correlation_id, .. } => correlation_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status the server answered, when it answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            CmError::Unauthorized { .. } => Some(401),
+            CmError::Forbidden { .. } => Some(403),
+            CmError::ApiNotEnabled { .. } | CmError::NotFound { .. } => Some(404),
+            CmError::Server { status, .. } | CmError::Rejected { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// True when a request may have reached the server without its answer
+    /// reaching the station (timeout, broken connection). After a POST this
+    /// means "bound or not: unknown": look at the request's `NewSmartcardUuid`
+    /// before trying again.
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(self, CmError::Timeout { .. } | CmError::Network { .. })
+    }
+
+    /// The same error as the bind state machine records it.
+    pub fn to_failure(&self) -> Failure {
+        Failure {
+            message: self.to_string(),
+            correlation_id: self.correlation_id().map(str::to_owned),
+        }
+    }
+
+    /// Maps an HTTP error answer to an error.
+    ///
+    /// `object` names the one object the call was about (`"Request <id>"`) or is
+    /// `None` for collection calls, where a 404 can only mean the API is off.
+    /// `url` is the full URL called; GUIDs in it are never taken for a correlation ID.
+    pub fn from_response(
+        status: u16,
+        content_type: Option<&str>,
+        body: &[u8],
+        url: &str,
+        object: Option<&str>,
+    ) -> CmError {
+        let parsed = ErrorBody::parse(content_type, body, url);
+        let message = parsed.message.clone();
+        let correlation_id = parsed.correlation_id.clone();
+        match status {
+            401 => CmError::Unauthorized {
+                message,
+                correlation_id,
+            },
+            403 => CmError::Forbidden {
+                message,
+                correlation_id,
+            },
+            404 => match object {
+                // Only CM's own "not found" message is believed: IIS pages and the
+                // routing message mean the API is not there at all.
+                Some(what) if parsed.kind == BodyKind::Json && !parsed.is_routing_miss() => {
+                    CmError::NotFound {
+                        what: what.to_owned(),
+                        message,
+                        correlation_id,
+                    }
+                }
+                _ => CmError::ApiNotEnabled {
+                    url: url.to_owned(),
+                },
+            },
+            500..=599 => CmError::Server {
+                status,
+                message: message.unwrap_or_else(|| format!("no message (HTTP {status})")),
+                correlation_id,
+            },
+            _ => CmError::Rejected {
+                status,
+                message,
+                correlation_id,
+            },
+        }
+    }
+}
+
+/// The shape an error body arrived in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyKind {
+    /// No body.
+    Empty,
+    /// A JSON object with `Message`/`ExceptionMessage`, or a bare JSON string.
+    Json,
+    /// Plain text.
+    Text,
+    /// An HTML page (IIS, a proxy).
+    Html,
+}
+
+/// What could be read from an error answer's body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorBody {
+    /// The shape it had.
+    pub kind: BodyKind,
+    /// The message, verbatim except for shortening.
+    pub message: Option<String>,
+    /// The first GUID in the text that is not part of the URL called.
+    pub correlation_id: Option<String>,
+}
+
+impl ErrorBody {
+    /// Reads an error body in the order of `enums.md`: JSON object with
+    /// `Message`/`ExceptionMessage`; bare JSON string; plain text; HTML page.
+    pub fn parse(content_type: Option<&str>, body: &[u8], url: &str) -> ErrorBody {
+        let text = String::from_utf8_lossy(body);
+        let text = text.trim_matches(|c: char| c.is_whitespace() || c == '\0' || c == '\u{feff}');
+        let (kind, message) = if text.is_empty() {
+            (BodyKind::Empty, None)
+        } else if let Some(message) = json_message(text) {
+            (BodyKind::Json, message)
+        } else if looks_like_html(content_type, text) {
+            (BodyKind::Html, html_message(text))
+        } else {
+            (BodyKind::Text, Some(collapse(text)))
+        };
+        let message = message.map(|m| shorten(&m)).filter(|m| !m.is_empty());
+        let excluded = guids_in(url);
+        let correlation_id = message
+            .as_deref()
+            .and_then(|m| find_correlation_id(m, &excluded))
+            .or_else(|| find_correlation_id(text, &excluded));
+        ErrorBody {
+            kind,
+            message,
+            correlation_id,
+        }
+    }
+
+    /// ASP.NET's answer for a path no controller serves: the API is not there.
+    fn is_routing_miss(&self) -> bool {
+        self.message.as_deref().is_some_and(|m| {
+            let m = m.to_ascii_lowercase();
+            m.contains("no http resource was found") || m.contains("no type was found")
+        })
+    }
+}
+
+/// `Some(message)` when the text is JSON (an object or a bare string);
+/// `None` when it is not JSON at all.
+fn json_message(text: &str) -> Option<Option<String>> {
+    if !(text.starts_with('{') || text.starts_with('"') || text.starts_with('[')) {
+        return None;
+    }
+    let value = parse_lenient_json(text).ok()?;
+    Some(match value {
+        serde_json::Value::String(s) => Some(s),
+        serde_json::Value::Object(map) => {
+            let field = |name: &str| {
+                map.iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                    .and_then(|(_, v)| v.as_str())
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+            };
+            let message = field("Message").or_else(|| field("error_description"));
+            match (message, field("ExceptionMessage")) {
+                (Some(m), Some(e)) if !m.contains(&e) => Some(format!("{m} {e}")),
+                (Some(m), _) => Some(m),
+                (None, e) => e,
+            }
+        }
+        other => Some(other.to_string()),
+    })
+}
+
+fn looks_like_html(content_type: Option<&str>, text: &str) -> bool {
+    content_type.is_some_and(|c| c.to_ascii_lowercase().contains("html")) || text.starts_with('<')
+}
+
+/// The page's `<title>`, or else its text without tags.
+fn html_message(html: &str) -> Option<String> {
+    let lower = html.to_ascii_lowercase();
+    if let Some(start) = lower.find("<title") {
+        let after = start + lower[start..].find('>')? + 1;
+        if let Some(len) = lower[after..].find("</title") {
+            let title = collapse(&decode_entities(&html[after..after + len]));
+            if !title.is_empty() {
+                return Some(title);
+            }
+        }
+    }
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                out.push(' ');
+            }
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    let text = collapse(&decode_entities(&out));
+    (!text.is_empty()).then_some(text)
+}
+
+fn decode_entities(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&")
+}
+
+fn collapse(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn shorten(text: &str) -> String {
+    let text = text.trim();
+    if text.chars().count() <= MAX_MESSAGE_CHARS {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(MAX_MESSAGE_CHARS).collect();
+    out.push('…');
+    out
+}
+
+/// Every GUID-shaped run of text, in order of appearance, as it was written.
+fn guid_candidates(text: &str) -> Vec<(usize, &str)> {
+    let bytes = text.as_bytes();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i + 36 <= bytes.len() {
+        let window = &bytes[i..i + 36];
+        let shaped = window.iter().enumerate().all(|(j, b)| match j {
+            8 | 13 | 18 | 23 => *b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        });
+        let bounded_before = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
+        let bounded_after = bytes.get(i + 36).is_none_or(|b| !b.is_ascii_alphanumeric());
+        if shaped && bounded_before && bounded_after {
+            // The window is ASCII, so these are char boundaries.
+            found.push((i, &text[i..i + 36]));
+            i += 36;
+        } else {
+            i += 1;
+        }
+    }
+    found
+}
+
+fn guids_in(text: &str) -> Vec<Uuid> {
+    guid_candidates(text)
+        .into_iter()
+        .filter_map(|(_, g)| parse_guid(g))
+        .collect()
+}
+
+/// The correlation ID: a GUID after the word "correlation" if there is one,
+/// else the first GUID that is not one of the URL's (a message like "Request X
+/// failed" names the request, which is not the ID the administrator needs).
+pub fn find_correlation_id(text: &str, excluded: &[Uuid]) -> Option<String> {
+    let candidates: Vec<(usize, &str)> = guid_candidates(text)
+        .into_iter()
+        .filter(|(_, g)| parse_guid(g).is_some_and(|u| !u.is_nil() && !excluded.contains(&u)))
+        .collect();
+    let lower = text.to_ascii_lowercase();
+    let marked = lower
+        .find("correlation")
+        .and_then(|mark| candidates.iter().find(|(at, _)| *at > mark));
+    marked.or(candidates.first()).map(|(_, g)| (*g).to_owned())
+}
+
+impl fmt::Display for BodyKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            BodyKind::Empty => "an empty body",
+            BodyKind::Json => "JSON",
+            BodyKind::Text => "plain text",
+            BodyKind::Html => "an HTML page",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const URL: &str = "https://cm.contoso.com/CertificateManagement/api/v1.0/requests/a9b4b42c-cc50-4c9b-89d1-bbc0bcd5a099";
+    const CID: &str = "5f4b1c2e-9a57-4a53-9a0c-6f0c1f9e0b11";
+
+    #[test]
+    fn json_object_message_and_correlation_id() {
+        let body = format!(
+            "{{\"Message\":\"Request a9b4b42c-cc50-4c9b-89d1-bbc0bcd5a099 already has a smart card. Correlation ID: {CID}\"}}"
+        );
+        let err = CmError::from_response(500, Some("application/json"), body.as_bytes(), URL, None);
+        assert_eq!(err.correlation_id(), Some(CID));
+        assert_eq!(err.status(), Some(500));
+        let text = err.to_string();
+        assert!(text.contains("already has a smart card"), "{text}");
+        assert!(
+            text.contains(&format!("Correlation ID: {CID}. Give this correlation ID")),
+            "{text}"
+        );
+        assert!(text.contains("event log"), "{text}");
+    }
+
+    #[test]
+    fn the_url_guid_is_never_the_correlation_id() {
+        let body = "{\"Message\":\"Request a9b4b42c-cc50-4c9b-89d1-bbc0bcd5a099 failed\"}";
+        let err = CmError::from_response(500, None, body.as_bytes(), URL, None);
+        assert_eq!(err.correlation_id(), None);
+        assert!(err.to_string().contains("gave no correlation ID"));
+    }
+
+    #[test]
+    fn exception_message_is_added() {
+        let body = format!(
+            "{{\"Message\":\"An error has occurred.\",\"ExceptionMessage\":\"CM error {CID}\",\"ExceptionType\":\"X\"}}"
+        );
+        let parsed = ErrorBody::parse(None, body.as_bytes(), URL);
+        assert_eq!(parsed.kind, BodyKind::Json);
+        assert_eq!(
+            parsed.message.as_deref(),
+            Some(format!("An error has occurred. CM error {CID}").as_str())
+        );
+        assert_eq!(parsed.correlation_id.as_deref(), Some(CID));
+    }
+
+    #[test]
+    fn bare_json_string_plain_text_and_empty() {
+        let parsed = ErrorBody::parse(None, format!("\"Failed. {CID}\"").as_bytes(), URL);
+        assert_eq!(parsed.kind, BodyKind::Json);
+        assert_eq!(
+            parsed.message.as_deref(),
+            Some(format!("Failed. {CID}").as_str())
+        );
+        assert_eq!(parsed.correlation_id.as_deref(), Some(CID));
+
+        let parsed = ErrorBody::parse(Some("text/plain"), b"  Service\n Unavailable \0", URL);
+        assert_eq!(parsed.kind, BodyKind::Text);
+        assert_eq!(parsed.message.as_deref(), Some("Service Unavailable"));
+
+        let parsed = ErrorBody::parse(None, b"", URL);
+        assert_eq!(parsed.kind, BodyKind::Empty);
+        assert_eq!(parsed.message, None);
+        let err = CmError::from_response(502, None, b"", URL, None);
+        assert!(err.to_string().contains("no message (HTTP 502)"));
+    }
+
+    #[test]
+    fn iis_html_page_gives_its_title() {
+        let page = "<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Strict//EN\">\r\n<html><head>\
+            <title>403 - Forbidden: Access is denied.</title><style>body{}</style></head>\
+            <body><div id=\"header\"><h1>Server Error</h1></div>\
+            <h2>403 - Forbidden: Access is denied.</h2></body></html>";
+        let err = CmError::from_response(403, Some("text/html"), page.as_bytes(), URL, None);
+        let text = err.to_string();
+        assert!(
+            text.contains("not an authorized enrollment agent"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\"403 - Forbidden: Access is denied.\""),
+            "{text}"
+        );
+        assert!(text.contains("CM administrator"), "{text}");
+        assert_eq!(err.correlation_id(), None);
+    }
+
+    #[test]
+    fn html_without_title_is_stripped_and_shortened() {
+        let long = "word ".repeat(200);
+        let page = format!("<html><body><h1>Bad &amp; worse</h1><p>{long}</p></body></html>");
+        let parsed = ErrorBody::parse(None, page.as_bytes(), URL);
+        assert_eq!(parsed.kind, BodyKind::Html);
+        let message = parsed.message.expect("message");
+        assert!(message.starts_with("Bad & worse word"), "{message}");
+        assert!(message.chars().count() <= MAX_MESSAGE_CHARS + 1);
+        assert!(message.ends_with('…'));
+    }
+
+    #[test]
+    fn not_found_for_an_object_versus_the_api() {
+        let body = b"{\"Message\":\"The request was not found.\"}";
+        let err = CmError::from_response(404, None, body, URL, Some("Request a9b4b42c"));
+        assert!(matches!(err, CmError::NotFound { .. }), "{err:?}");
+        assert!(
+            err.to_string()
+                .starts_with("Request a9b4b42c was not found")
+        );
+
+        let routing =
+            b"{\"Message\":\"No HTTP resource was found that matches the request URI 'x'.\"}";
+        for (body, object) in [
+            (&routing[..], Some("Request a9b4b42c")),
+            (
+                &b"<html><title>404 - File or directory not found.</title></html>"[..],
+                Some("x"),
+            ),
+            (&b""[..], Some("x")),
+            (&body[..], None),
+        ] {
+            let err = CmError::from_response(404, None, body, URL, object);
+            assert!(matches!(err, CmError::ApiNotEnabled { .. }), "{err:?}");
+            let text = err.to_string();
+            assert!(text.contains("REST API is not enabled"), "{text}");
+            assert!(text.contains("Clm.WebApi.Enabled"), "{text}");
+        }
+    }
+
+    #[test]
+    fn unauthorized_and_rejected() {
+        let err = CmError::from_response(401, None, b"", URL, None);
+        assert!(
+            err.to_string()
+                .contains("Authentication to the CM server failed")
+        );
+        assert_eq!(err.status(), Some(401));
+        let err = CmError::from_response(
+            400,
+            None,
+            b"{\"Message\":\"The request is invalid.\"}",
+            URL,
+            None,
+        );
+        assert!(
+            err.to_string()
+                .contains("HTTP 400: the server said \"The request is invalid.\"")
+        );
+    }
+
+    #[test]
+    fn correlation_prefers_the_marked_guid() {
+        let other = "11111111-2222-3333-4444-555555555555";
+        let text = format!("Card {other} refused. Correlation ID: {CID}");
+        assert_eq!(find_correlation_id(&text, &[]).as_deref(), Some(CID));
+        let text = format!("Card {other} refused.");
+        assert_eq!(find_correlation_id(&text, &[]).as_deref(), Some(other));
+        assert_eq!(
+            find_correlation_id("x1111111-2222-3333-4444-555555555555", &[]),
+            None
+        );
+        assert_eq!(
+            find_correlation_id("00000000-0000-0000-0000-000000000000", &[]),
+            None
+        );
+    }
+
+    #[test]
+    fn outcome_unknown_only_for_lost_answers() {
+        let timeout = CmError::Timeout {
+            what: "POST smartcards".into(),
+            after: Duration::from_secs(30),
+        };
+        assert!(timeout.outcome_unknown());
+        let text = timeout.to_string();
+        assert!(
+            text.contains("did not answer within 30 s during POST smartcards"),
+            "{text}"
+        );
+        assert!(text.contains("may have happened anyway"), "{text}");
+        let list = CmError::Timeout {
+            what: "GET requests".into(),
+            after: Duration::from_millis(300),
+        };
+        assert!(!list.to_string().contains("bind"), "{list}");
+        assert!(list.to_string().contains("0.3 s"), "{list}");
+        let connect = CmError::Connect {
+            host: "cm:443".into(),
+            detail: "refused".into(),
+        };
+        assert!(!connect.outcome_unknown());
+        let failure =
+            CmError::from_response(500, None, format!("\"x {CID}\"").as_bytes(), URL, None)
+                .to_failure();
+        assert_eq!(failure.correlation_id.as_deref(), Some(CID));
+    }
+}

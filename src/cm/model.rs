@@ -1,0 +1,1048 @@
+//! The CM REST API's JSON, parsed tolerantly and converted to strict domain types.
+//!
+//! The server's JSON deviates from its own documentation in small ways (numbers
+//! where names are documented and back, GUIDs in any dress, NUL characters at
+//! the end of strings, `204` with no body). Everything that tolerates those
+//! deviations lives here, so the domain types never see them: the wire structs
+//! accept almost anything, and [`TryFrom`] turns them into
+//! [`Request`] / [`Smartcard`] or says which required field was unusable.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserializer};
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::domain::card::{Atr, CardId};
+use crate::domain::request::{DataItem, Request, RequestStatus, RequestType, SmartcardStatus};
+use crate::domain::smartcard::Smartcard;
+
+/// The date .NET writes for `DateTime.MinValue`: CM's way of saying "never".
+pub const DOTNET_MIN_DATE: &str = "0001-01-01T00:00:00";
+
+/// Why a wire object could not become a domain object.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ModelError {
+    /// A field the station cannot do without is absent or null.
+    #[error("the {object} has no {field}")]
+    Missing {
+        /// The kind of object ("request", "smart card").
+        object: &'static str,
+        /// The wire name of the field.
+        field: &'static str,
+    },
+    /// A field the station cannot do without holds something unusable.
+    #[error("the {object}'s {field} \"{value}\" is not a GUID")]
+    InvalidGuid {
+        /// The kind of object ("request", "smart card").
+        object: &'static str,
+        /// The wire name of the field.
+        field: &'static str,
+        /// What the server sent, shortened.
+        value: String,
+    },
+}
+
+// ---------------------------------------------------------------------------
+// Scalars: GUIDs, strings, enums, numbers, booleans.
+// ---------------------------------------------------------------------------
+
+/// Parses a GUID the way CM writes it, in any case, with or without braces,
+/// with stray whitespace, NULs or a trailing comma. Returns `None` for anything
+/// else.
+pub fn parse_guid(text: &str) -> Option<Uuid> {
+    let cleaned = text
+        .trim_matches(|c: char| c.is_whitespace() || c == '\0' || c == ',' || c == '"')
+        .trim_start_matches('{')
+        .trim_end_matches('}')
+        .trim();
+    if cleaned.len() != 36 && cleaned.len() != 32 {
+        // Uuid::try_parse also takes URNs and other shapes CM never sends.
+        return None;
+    }
+    Uuid::try_parse(cleaned).ok()
+}
+
+/// Like [`parse_guid`], but the all-zero GUID (CM's "none") becomes `None` too.
+pub fn parse_optional_guid(text: &str) -> Option<Uuid> {
+    parse_guid(text).filter(|u| !u.is_nil())
+}
+
+/// The one way the station writes a GUID to CM: lower-case, hyphenated, no braces.
+pub fn guid_to_wire(uuid: Uuid) -> String {
+    uuid.hyphenated().to_string()
+}
+
+/// Removes NUL characters: CM stores some strings (the SDDL) with a C terminator.
+pub fn strip_nuls(text: &str) -> Cow<'_, str> {
+    if text.contains('\0') {
+        Cow::Owned(text.replace('\0', ""))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// Removes commas that stand right before a closing `}` or `]` outside strings,
+/// because people (and the CM walkthrough itself) write JSON that way and
+/// serde_json rightly refuses it.
+pub fn strip_trailing_commas(json: &str) -> Cow<'_, str> {
+    if !json.contains(',') {
+        return Cow::Borrowed(json);
+    }
+    let chars: Vec<char> = json.chars().collect();
+    let mut out = String::with_capacity(json.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut changed = false;
+    for (i, &c) in chars.iter().enumerate() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+            continue;
+        }
+        if c == '"' {
+            in_string = true;
+        } else if c == ',' {
+            let next = chars[i + 1..].iter().find(|n| !n.is_whitespace());
+            if matches!(next, Some('}') | Some(']')) {
+                changed = true;
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    if changed {
+        Cow::Owned(out)
+    } else {
+        Cow::Borrowed(json)
+    }
+}
+
+/// Parses a JSON body strictly first, then once more without trailing commas.
+pub fn parse_lenient_json(body: &str) -> Result<Value, serde_json::Error> {
+    let body = body.trim_start_matches('\u{feff}');
+    match serde_json::from_str(body) {
+        Ok(value) => Ok(value),
+        Err(first) => match strip_trailing_commas(body) {
+            Cow::Owned(fixed) => serde_json::from_str(&fixed).map_err(|_| first),
+            Cow::Borrowed(_) => Err(first),
+        },
+    }
+}
+
+/// An enum value as it came over the wire: a number (what CM sends) or a name
+/// (what its query strings use, and what some proxies rewrite to).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WireEnum {
+    /// A number, e.g. `3`.
+    Number(i64),
+    /// A name, e.g. `"Approved"`, in any case.
+    Name(String),
+}
+
+/// The three CM enums share their wire handling through this trait.
+pub trait CmEnum: Copy + fmt::Display {
+    /// Wraps a number, known or not.
+    fn from_number(n: i32) -> Self;
+    /// Looks a documented name up, case-insensitively.
+    fn lookup_name(name: &str) -> Option<Self>;
+    /// The number on the wire.
+    fn number(self) -> i32;
+}
+
+macro_rules! cm_enum {
+    ($t:ty) => {
+        impl CmEnum for $t {
+            fn from_number(n: i32) -> Self {
+                Self(n)
+            }
+            fn lookup_name(name: &str) -> Option<Self> {
+                Self::from_name(name)
+            }
+            fn number(self) -> i32 {
+                self.0
+            }
+        }
+    };
+}
+cm_enum!(RequestStatus);
+cm_enum!(RequestType);
+cm_enum!(SmartcardStatus);
+
+/// Stands in for a value that is neither a documented name nor a number, so it
+/// still shows as `Unknown(..)` and is never mistaken for a real state.
+const UNRECOGNISED: i32 = -1;
+
+impl WireEnum {
+    /// The wire form of a domain value: its number, as CM sends it.
+    pub fn from_domain<T: CmEnum>(value: T) -> Self {
+        WireEnum::Number(i64::from(value.number()))
+    }
+
+    /// The domain value. A name nobody documented becomes `Unknown(-1)`.
+    pub fn to_domain<T: CmEnum>(&self) -> T {
+        match self {
+            WireEnum::Number(n) => T::from_number(i32::try_from(*n).unwrap_or(UNRECOGNISED)),
+            WireEnum::Name(name) => {
+                let name = strip_nuls(name);
+                let name = name.trim();
+                if let Ok(n) = name.parse::<i32>() {
+                    return T::from_number(n);
+                }
+                T::lookup_name(name).unwrap_or_else(|| {
+                    tracing::warn!(value = %name, "CM sent an enum name the station does not know");
+                    T::from_number(UNRECOGNISED)
+                })
+            }
+        }
+    }
+}
+
+impl Serialize for WireEnum {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            WireEnum::Number(n) => serializer.serialize_i64(*n),
+            WireEnum::Name(name) => serializer.serialize_str(name),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for WireEnum {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::Number(n) => n
+                .as_i64()
+                // A float such as 3.0 is still the number 3.
+                .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
+                .map(WireEnum::Number)
+                .ok_or_else(|| de::Error::custom(format!("{n} is not an enum value"))),
+            Value::String(s) => Ok(WireEnum::Name(s)),
+            other => Err(de::Error::custom(format!("{other} is not an enum value"))),
+        }
+    }
+}
+
+/// Deserializes an optional enum: null, absent or an odd type becomes `None`.
+fn de_enum<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<WireEnum>, D::Error> {
+    let value = Option::<Value>::deserialize(deserializer)?;
+    Ok(value.and_then(|v| WireEnum::deserialize(v).ok()))
+}
+
+/// Deserializes any scalar as an optional string with NULs removed: CM sends
+/// null for empty values and the odd number where text is documented.
+fn de_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    Ok(match Option::<Value>::deserialize(deserializer)? {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(strip_nuls(&s).into_owned()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(Value::Bool(b)) => Some(b.to_string()),
+        // Arrays and objects are not text; keeping them would show JSON to the operator.
+        Some(_) => None,
+    })
+}
+
+/// Deserializes a number that may arrive as a string; anything else becomes 0.
+fn de_i64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    Ok(match Option::<Value>::deserialize(deserializer)? {
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .or_else(|| n.as_f64().map(|f| f as i64))
+            .unwrap_or(0),
+        Some(Value::String(s)) => strip_nuls(&s).trim().parse().unwrap_or(0),
+        Some(Value::Bool(b)) => i64::from(b),
+        _ => 0,
+    })
+}
+
+/// Deserializes a boolean that may arrive as `"true"`, `1` or null.
+fn de_bool<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    Ok(match Option::<Value>::deserialize(deserializer)? {
+        Some(Value::Bool(b)) => b,
+        Some(Value::Number(n)) => n.as_i64().is_some_and(|n| n != 0),
+        Some(Value::String(s)) => {
+            let s = strip_nuls(&s);
+            let s = s.trim();
+            s.eq_ignore_ascii_case("true") || s == "1"
+        }
+        _ => false,
+    })
+}
+
+/// Deserializes a list that may be null or absent.
+fn de_list<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// The `Submitted`/`Completed` text, or `None` for .NET's "never" date.
+pub fn meaningful_date(text: Option<&str>) -> Option<&str> {
+    let text = text?.trim();
+    if text.is_empty() || text.starts_with("0001-01-01") {
+        None
+    } else {
+        Some(text)
+    }
+}
+
+fn short(text: &str) -> String {
+    const MAX: usize = 60;
+    let mut out: String = text.chars().take(MAX).collect();
+    if text.chars().count() > MAX {
+        out.push('…');
+    }
+    out
+}
+
+fn required_guid(
+    raw: Option<&str>,
+    object: &'static str,
+    field: &'static str,
+) -> Result<Uuid, ModelError> {
+    let raw = raw.ok_or(ModelError::Missing { object, field })?;
+    match parse_guid(raw) {
+        Some(uuid) if !uuid.is_nil() => Ok(uuid),
+        Some(_) => Err(ModelError::Missing { object, field }),
+        None => Err(ModelError::InvalidGuid {
+            object,
+            field,
+            value: short(raw),
+        }),
+    }
+}
+
+fn optional_guid(raw: Option<&str>) -> Option<Uuid> {
+    raw.and_then(parse_optional_guid)
+}
+
+// ---------------------------------------------------------------------------
+// Request
+// ---------------------------------------------------------------------------
+
+/// One `{Name, Value}` pair of a request's `DataCollection`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct WireDataItem {
+    /// The field's name.
+    #[serde(deserialize_with = "de_string")]
+    pub name: Option<String>,
+    /// Its value; null when the workflow did not fill it in.
+    #[serde(deserialize_with = "de_string")]
+    pub value: Option<String>,
+}
+
+/// A CM Request as it travels over the wire. Every field is optional here;
+/// [`Request::try_from`] decides what is required.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct WireRequest {
+    /// The request's GUID, as sent.
+    #[serde(deserialize_with = "de_string")]
+    pub uuid: Option<String>,
+    /// `RequestType`, a number or a name.
+    #[serde(deserialize_with = "de_enum")]
+    pub request_type: Option<WireEnum>,
+    /// `Status`, a number or a name.
+    #[serde(deserialize_with = "de_enum")]
+    pub status: Option<WireEnum>,
+    /// Request flags (Smartcard = 2).
+    #[serde(deserialize_with = "de_i64")]
+    pub flags: i64,
+    /// Values the workflow collected.
+    #[serde(deserialize_with = "de_list")]
+    pub data_collection: Vec<WireDataItem>,
+    /// Data collection flags; meaning not settled.
+    #[serde(deserialize_with = "de_i64")]
+    pub data_collection_flags: i64,
+    /// Who submitted the request.
+    #[serde(deserialize_with = "de_string")]
+    pub originator_user_uuid: Option<String>,
+    /// Who the request is for.
+    #[serde(deserialize_with = "de_string")]
+    pub target_user_uuid: Option<String>,
+    /// When it was submitted, e.g. `2015-07-07T23:36:21.93Z`.
+    #[serde(deserialize_with = "de_string")]
+    pub submitted: Option<String>,
+    /// When it was completed; [`DOTNET_MIN_DATE`] means never.
+    #[serde(deserialize_with = "de_string")]
+    pub completed: Option<String>,
+    /// The profile the request creates.
+    #[serde(deserialize_with = "de_string")]
+    pub new_profile_uuid: Option<String>,
+    /// The profile the request replaces.
+    #[serde(deserialize_with = "de_string")]
+    pub old_profile_uuid: Option<String>,
+    /// The smart card object bound to the request; all zeros before a bind.
+    #[serde(deserialize_with = "de_string")]
+    pub new_smartcard_uuid: Option<String>,
+    /// The smart card object the request replaces.
+    #[serde(deserialize_with = "de_string")]
+    pub old_smartcard_uuid: Option<String>,
+    /// CM's priority number.
+    #[serde(deserialize_with = "de_i64")]
+    pub priority: i64,
+    /// Free text.
+    #[serde(deserialize_with = "de_string")]
+    pub comment: Option<String>,
+    /// The profile template the request uses.
+    #[serde(deserialize_with = "de_string")]
+    pub profile_template_uuid: Option<String>,
+    /// An SDDL string, NUL-terminated on the wire.
+    #[serde(deserialize_with = "de_string")]
+    pub security_descriptor: Option<String>,
+    /// Whether this is a smart card request.
+    #[serde(deserialize_with = "de_bool")]
+    pub is_smartcard: bool,
+    /// Whether an enrollment agent must execute it.
+    #[serde(deserialize_with = "de_bool")]
+    pub is_enrollment_agent: bool,
+    /// Whether the workflow's data collection is complete.
+    #[serde(deserialize_with = "de_bool")]
+    pub is_data_collection_complete: bool,
+}
+
+impl WireRequest {
+    /// The request's GUID, if it has a usable one.
+    pub fn parsed_uuid(&self) -> Option<Uuid> {
+        self.uuid.as_deref().and_then(parse_optional_guid)
+    }
+
+    /// When the request was completed, or `None` for CM's "never" date.
+    pub fn completed_at(&self) -> Option<&str> {
+        meaningful_date(self.completed.as_deref())
+    }
+
+    /// The wire form of a domain request, with the fields the domain does not
+    /// keep set the way CM sets them for an open request.
+    pub fn from_domain(request: &Request) -> Self {
+        let nil = guid_to_wire(Uuid::nil());
+        let guid = |u: Option<Uuid>| guid_to_wire(u.unwrap_or_else(Uuid::nil));
+        WireRequest {
+            uuid: Some(guid_to_wire(request.uuid)),
+            request_type: Some(WireEnum::from_domain(request.request_type)),
+            status: Some(WireEnum::from_domain(request.status)),
+            flags: i64::from(request.is_smartcard) * 2 + i64::from(request.is_enrollment_agent),
+            data_collection: request
+                .data_collection
+                .iter()
+                .map(|item| WireDataItem {
+                    name: Some(item.name.clone()),
+                    value: item.value.clone(),
+                })
+                .collect(),
+            data_collection_flags: 0,
+            originator_user_uuid: Some(guid(request.originator_user)),
+            target_user_uuid: Some(guid(request.target_user)),
+            submitted: request.submitted.clone(),
+            completed: Some(DOTNET_MIN_DATE.into()),
+            new_profile_uuid: Some(nil.clone()),
+            old_profile_uuid: Some(nil.clone()),
+            new_smartcard_uuid: Some(guid(request.new_smartcard)),
+            old_smartcard_uuid: Some(nil),
+            priority: i64::from(request.priority),
+            comment: request.comment.clone(),
+            profile_template_uuid: Some(guid(request.profile_template)),
+            security_descriptor: None,
+            is_smartcard: request.is_smartcard,
+            is_enrollment_agent: request.is_enrollment_agent,
+            is_data_collection_complete: true,
+        }
+    }
+}
+
+impl TryFrom<WireRequest> for Request {
+    type Error = ModelError;
+
+    fn try_from(wire: WireRequest) -> Result<Self, Self::Error> {
+        let uuid = required_guid(wire.uuid.as_deref(), "request", "Uuid")?;
+        let status = wire
+            .status
+            .as_ref()
+            .map_or(RequestStatus(UNRECOGNISED), WireEnum::to_domain);
+        let request_type = wire
+            .request_type
+            .as_ref()
+            .map_or(RequestType(UNRECOGNISED), WireEnum::to_domain);
+        let data_collection = wire
+            .data_collection
+            .into_iter()
+            .map(|item| DataItem {
+                name: item.name.unwrap_or_default(),
+                value: item.value,
+            })
+            .collect();
+        Ok(Request {
+            uuid,
+            request_type,
+            status,
+            target_user: optional_guid(wire.target_user_uuid.as_deref()),
+            originator_user: optional_guid(wire.originator_user_uuid.as_deref()),
+            submitted: meaningful_date(wire.submitted.as_deref()).map(str::to_owned),
+            priority: i32::try_from(wire.priority).unwrap_or(0),
+            new_smartcard: optional_guid(wire.new_smartcard_uuid.as_deref()),
+            profile_template: optional_guid(wire.profile_template_uuid.as_deref()),
+            is_smartcard: wire.is_smartcard,
+            is_enrollment_agent: wire.is_enrollment_agent,
+            data_collection,
+            comment: wire.comment.filter(|c| !c.trim().is_empty()),
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Smartcard
+// ---------------------------------------------------------------------------
+
+/// A CM Smartcard object as it travels over the wire.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct WireSmartcard {
+    /// The object's GUID.
+    #[serde(deserialize_with = "de_string")]
+    pub uuid: Option<String>,
+    /// `Status`, a number or a name.
+    #[serde(deserialize_with = "de_enum")]
+    pub status: Option<WireEnum>,
+    /// Smart card flags (Primary = 1, inferred).
+    #[serde(deserialize_with = "de_i64")]
+    pub flags: i64,
+    /// The card this one was derived from.
+    #[serde(deserialize_with = "de_string")]
+    pub parent_smartcard_uuid: Option<String>,
+    /// The primary card of a temporary card.
+    #[serde(deserialize_with = "de_string")]
+    pub primary_smartcard_uuid: Option<String>,
+    /// The permanent card of a temporary card.
+    #[serde(deserialize_with = "de_string")]
+    pub permanent_smartcard_uuid: Option<String>,
+    /// The user the card is assigned to.
+    #[serde(deserialize_with = "de_string")]
+    pub assigned_user_uuid: Option<String>,
+    /// The profile template it was issued with.
+    #[serde(deserialize_with = "de_string")]
+    pub profile_template_uuid: Option<String>,
+    /// The template's version.
+    #[serde(deserialize_with = "de_i64")]
+    pub profile_template_version: i64,
+    /// Free text.
+    #[serde(deserialize_with = "de_string")]
+    pub comment: Option<String>,
+    /// The card ID in braces, e.g. `{bc88f13f-...}`.
+    #[serde(deserialize_with = "de_string")]
+    pub serial_number: Option<String>,
+    /// The middleware, e.g. `MSBaseCSP`.
+    #[serde(deserialize_with = "de_string")]
+    pub middleware: Option<String>,
+    /// The ATR as hex.
+    #[serde(deserialize_with = "de_string")]
+    pub atr: Option<String>,
+}
+
+impl WireSmartcard {
+    /// The object's GUID, if it has a usable one.
+    pub fn parsed_uuid(&self) -> Option<Uuid> {
+        self.uuid.as_deref().and_then(parse_optional_guid)
+    }
+
+    /// The card ID in `SerialNumber`, if it is one.
+    pub fn card_id(&self) -> Option<CardId> {
+        // parse_guid does the cleaning; CardId keeps the one byte-order conversion.
+        let guid = parse_guid(&strip_nuls(self.serial_number.as_deref()?))?;
+        CardId::parse_cm_string(&guid_to_wire(guid))
+    }
+}
+
+impl TryFrom<WireSmartcard> for Smartcard {
+    type Error = ModelError;
+
+    fn try_from(wire: WireSmartcard) -> Result<Self, Self::Error> {
+        let uuid = required_guid(wire.uuid.as_deref(), "smart card", "Uuid")?;
+        let status = wire
+            .status
+            .as_ref()
+            .map_or(SmartcardStatus(UNRECOGNISED), WireEnum::to_domain);
+        let card_id = wire.card_id();
+        let atr = wire
+            .atr
+            .as_deref()
+            .and_then(Atr::parse_hex)
+            .filter(|a| !a.is_empty());
+        Ok(Smartcard {
+            uuid,
+            status,
+            card_id,
+            atr,
+            assigned_user: optional_guid(wire.assigned_user_uuid.as_deref()),
+            profile_template: optional_guid(wire.profile_template_uuid.as_deref()),
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Profile templates
+// ---------------------------------------------------------------------------
+
+/// An entry of `GET profiletemplates` as it travels over the wire.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct WireProfileTemplate {
+    /// The template's display name.
+    #[serde(deserialize_with = "de_string")]
+    pub name: Option<String>,
+    /// Its description.
+    #[serde(deserialize_with = "de_string")]
+    pub description: Option<String>,
+    /// Its GUID.
+    #[serde(deserialize_with = "de_string")]
+    pub uuid: Option<String>,
+    /// Whether it issues smart cards.
+    #[serde(deserialize_with = "de_bool")]
+    pub is_smartcard_profile_template: bool,
+    /// Whether it issues TPM virtual smart cards.
+    #[serde(deserialize_with = "de_bool")]
+    pub is_virtual_smartcard_profile_template: bool,
+}
+
+/// A CM profile template, strictly typed: what the station shows instead of a GUID.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProfileTemplate {
+    /// The template's GUID.
+    pub uuid: Uuid,
+    /// Its display name.
+    pub name: String,
+    /// Its description, if any.
+    pub description: Option<String>,
+    /// Whether it issues smart cards.
+    pub is_smartcard: bool,
+    /// Whether it issues TPM virtual smart cards.
+    pub is_virtual_smartcard: bool,
+}
+
+impl TryFrom<WireProfileTemplate> for ProfileTemplate {
+    type Error = ModelError;
+
+    fn try_from(wire: WireProfileTemplate) -> Result<Self, Self::Error> {
+        let uuid = required_guid(wire.uuid.as_deref(), "profile template", "Uuid")?;
+        Ok(ProfileTemplate {
+            uuid,
+            name: wire
+                .name
+                .filter(|n| !n.trim().is_empty())
+                .unwrap_or_else(|| guid_to_wire(uuid)),
+            description: wire.description.filter(|d| !d.trim().is_empty()),
+            is_smartcard: wire.is_smartcard_profile_template,
+            is_virtual_smartcard: wire.is_virtual_smartcard_profile_template,
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Bind
+// ---------------------------------------------------------------------------
+
+/// The body of `POST smartcards`, in exactly the formats of the reference example.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BindBody {
+    /// The request's GUID: lower-case, hyphenated, no braces.
+    pub requestid: String,
+    /// The card ID from [`CardId::to_cm_string`].
+    pub cardid: String,
+    /// The ATR from [`Atr::to_hex`]: lower-case hex, no separators.
+    pub atr: String,
+}
+
+impl BindBody {
+    /// Builds the body for binding `card_id` (with `atr`) to `request`.
+    pub fn new(request: Uuid, card_id: &CardId, atr: &Atr) -> Self {
+        BindBody {
+            requestid: guid_to_wire(request),
+            cardid: card_id.to_cm_string(),
+            atr: atr.to_hex(),
+        }
+    }
+}
+
+/// The smart card object's UUID from the URI a bind returns
+/// (`api/v1.0/smartcards/<uuid>`), tolerating a trailing slash or query.
+pub fn smartcard_uuid_from_uri(uri: &str) -> Option<Uuid> {
+    let path = uri.split(['?', '#']).next().unwrap_or(uri);
+    let last = path.trim().trim_end_matches('/').rsplit('/').next()?;
+    parse_optional_guid(&percent_decode(last))
+}
+
+/// Decodes `%XX` escapes; invalid escapes are kept as they are.
+pub fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let high = (bytes[i + 1] as char).to_digit(16);
+            let low = (bytes[i + 2] as char).to_digit(16);
+            if let (Some(high), Some(low)) = (high, low) {
+                // Two hex digits always fit a byte.
+                out.push((high * 16 + low) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const REQ: &str = "a9b4b42c-cc50-4c9b-89d1-bbc0bcd5a099";
+
+    fn request(json: Value) -> Result<Request, ModelError> {
+        let wire: WireRequest = serde_json::from_value(json).expect("wire request parses");
+        Request::try_from(wire)
+    }
+
+    /// The reference's own example request, extra keys and all.
+    fn reference_request() -> Value {
+        json!({
+            "Uuid": REQ,
+            "RequestType": 1,
+            "Status": 3,
+            "Flags": 2,
+            "DataCollection": [
+                {"Name": "FirstName", "Value": "Jane"},
+                {"Name": "Middle", "Value": null}
+            ],
+            "DataCollectionFlags": 32,
+            "OriginatorUserUuid": "c6bad97c-5c37-4a55-a6a9-5d5b6a0dfe30",
+            "TargetUserUuid": "c6bad97c-5c37-4a55-a6a9-5d5b6a0dfe30",
+            "Submitted": "2015-07-07T23:36:21.93Z",
+            "Completed": "0001-01-01T00:00:00",
+            "NewProfileUuid": "00000000-0000-0000-0000-000000000000",
+            "OldProfileUuid": "00000000-0000-0000-0000-000000000000",
+            "NewSmartcardUuid": "00000000-0000-0000-0000-000000000000",
+            "OldSmartcardUuid": "00000000-0000-0000-0000-000000000000",
+            "Priority": 0,
+            "Comment": "",
+            "ProfileTemplateUuid": "17cf063d-e337-4aa9-a822-346554ddd3c9",
+            "SecurityDescriptor": "O:SYG:SYD:(A;;RPWPCCDCLCSWRCWDWOGA;;;SY)\u{0}",
+            "IsSmartcard": true,
+            "IsEnrollmentAgent": true,
+            "IsDataCollectionComplete": true,
+            "SomethingNew": {"Nested": [1, 2]}
+        })
+    }
+
+    #[test]
+    fn the_reference_request_converts() {
+        let r = request(reference_request()).expect("converts");
+        assert_eq!(r.uuid, Uuid::parse_str(REQ).expect("guid"));
+        assert_eq!(r.status, RequestStatus::APPROVED);
+        assert_eq!(r.request_type, RequestType::ENROLL);
+        assert_eq!(r.submitted.as_deref(), Some("2015-07-07T23:36:21.93Z"));
+        assert_eq!(r.new_smartcard, None);
+        assert!(r.profile_template.is_some());
+        assert!(r.is_smartcard && r.is_enrollment_agent);
+        assert_eq!(r.comment, None);
+        assert!(r.is_bindable());
+    }
+
+    #[test]
+    fn quirk_unknown_keys_are_ignored_and_missing_ones_defaulted() {
+        let r = request(json!({"Uuid": REQ, "Brand": "new", "Status": 16})).expect("converts");
+        assert_eq!(r.status, RequestStatus::PENDING);
+        assert_eq!(r.priority, 0);
+        assert!(r.data_collection.is_empty());
+        assert!(!r.is_smartcard);
+        assert_eq!(r.request_type.to_string(), "Unknown(-1)");
+    }
+
+    #[test]
+    fn quirk_enums_as_numbers_or_names_in_any_case() {
+        for (status, expected) in [
+            (json!(3), RequestStatus::APPROVED),
+            (json!("Approved"), RequestStatus::APPROVED),
+            (json!("EXECUTING"), RequestStatus::EXECUTING),
+            (json!("pending"), RequestStatus::PENDING),
+            (json!("8"), RequestStatus::COMPLETED),
+            (json!(18.0), RequestStatus::EXECUTING),
+            (json!(42), RequestStatus(42)),
+            (json!("Exploded"), RequestStatus(-1)),
+            (json!(null), RequestStatus(-1)),
+            (json!([3]), RequestStatus(-1)),
+        ] {
+            let r = request(json!({"Uuid": REQ, "Status": status.clone(), "RequestType": "renew"}))
+                .expect("converts");
+            assert_eq!(r.status, expected, "{status}");
+            assert_eq!(r.request_type, RequestType::RENEW);
+        }
+        let r = request(json!({"Uuid": REQ, "Status": 42})).expect("converts");
+        assert_eq!(r.status.to_string(), "Unknown(42)");
+    }
+
+    #[test]
+    fn quirk_guids_in_any_dress() {
+        let upper = REQ.to_uppercase();
+        for form in [
+            REQ.to_string(),
+            upper.clone(),
+            format!("{{{REQ}}}"),
+            format!("{{{upper}}}"),
+            format!(" {upper}"),
+            format!("{REQ} \u{0}\u{0}"),
+            format!(" {{{REQ}}} ,"),
+            REQ.replace('-', ""),
+        ] {
+            let r = request(json!({"Uuid": form})).expect("converts");
+            assert_eq!(r.uuid.to_string(), REQ, "{form:?}");
+        }
+    }
+
+    #[test]
+    fn quirk_all_zero_guids_mean_none() {
+        let r = request(json!({
+            "Uuid": REQ,
+            "NewSmartcardUuid": "{00000000-0000-0000-0000-000000000000}",
+            "TargetUserUuid": "00000000000000000000000000000000",
+            "ProfileTemplateUuid": null,
+        }))
+        .expect("converts");
+        assert_eq!(r.new_smartcard, None);
+        assert_eq!(r.target_user, None);
+        assert_eq!(r.profile_template, None);
+        let bound = request(json!({"Uuid": REQ, "Status": 3,
+            "NewSmartcardUuid": "17CF063D-E337-4AA9-A822-346554DDD3C9"}))
+        .expect("converts");
+        assert!(bound.new_smartcard.is_some());
+        assert!(!bound.is_bindable());
+    }
+
+    #[test]
+    fn missing_or_broken_request_uuid_is_a_clear_error() {
+        assert_eq!(
+            request(json!({"Status": 3})),
+            Err(ModelError::Missing {
+                object: "request",
+                field: "Uuid"
+            })
+        );
+        assert_eq!(
+            request(json!({"Uuid": null})),
+            Err(ModelError::Missing {
+                object: "request",
+                field: "Uuid"
+            })
+        );
+        assert_eq!(
+            request(json!({"Uuid": "00000000-0000-0000-0000-000000000000"})),
+            Err(ModelError::Missing {
+                object: "request",
+                field: "Uuid"
+            })
+        );
+        let err = request(json!({"Uuid": "not-a-guid"})).expect_err("refused");
+        assert_eq!(
+            err.to_string(),
+            "the request's Uuid \"not-a-guid\" is not a GUID"
+        );
+    }
+
+    #[test]
+    fn quirk_nul_characters_are_removed() {
+        let wire: WireRequest = serde_json::from_value(json!({
+            "Uuid": format!("{REQ}\u{0}"),
+            "SecurityDescriptor": "O:SYG:SYD:(A;;CC;;;AU)\u{0}\u{0}",
+            "Comment": "new\u{0} hire\u{0}",
+            "DataCollection": [{"Name": "LastName\u{0}", "Value": "Doe\u{0}"}],
+        }))
+        .expect("parses");
+        assert_eq!(
+            wire.security_descriptor.as_deref(),
+            Some("O:SYG:SYD:(A;;CC;;;AU)")
+        );
+        let r = Request::try_from(wire).expect("converts");
+        assert_eq!(r.comment.as_deref(), Some("new hire"));
+        assert_eq!(r.data_collection[0].name, "LastName");
+        assert_eq!(r.data_collection[0].value.as_deref(), Some("Doe"));
+    }
+
+    #[test]
+    fn quirk_dotnet_min_date_means_not_completed() {
+        let wire: WireRequest = serde_json::from_value(reference_request()).expect("parses");
+        assert_eq!(wire.completed.as_deref(), Some(DOTNET_MIN_DATE));
+        assert_eq!(wire.completed_at(), None);
+        let done: WireRequest =
+            serde_json::from_value(json!({"Completed": "2015-07-08T10:00:00.5Z"})).expect("parses");
+        assert_eq!(done.completed_at(), Some("2015-07-08T10:00:00.5Z"));
+        let never =
+            request(json!({"Uuid": REQ, "Submitted": "0001-01-01T00:00:00"})).expect("converts");
+        assert_eq!(never.submitted, None);
+    }
+
+    #[test]
+    fn quirk_data_collection_value_may_be_null_and_the_list_absent_or_null() {
+        let r = request(reference_request()).expect("converts");
+        assert_eq!(
+            r.data_collection,
+            vec![
+                DataItem {
+                    name: "FirstName".into(),
+                    value: Some("Jane".into())
+                },
+                DataItem {
+                    name: "Middle".into(),
+                    value: None
+                },
+            ]
+        );
+        let r = request(json!({"Uuid": REQ, "DataCollection": null})).expect("converts");
+        assert!(r.data_collection.is_empty());
+        let r = request(
+            json!({"Uuid": REQ, "DataCollection": [{"Name": "EmployeeId", "Value": 1234}]}),
+        )
+        .expect("converts");
+        assert_eq!(r.data_collection[0].value.as_deref(), Some("1234"));
+    }
+
+    #[test]
+    fn quirk_numbers_and_booleans_as_text() {
+        let r = request(json!({"Uuid": REQ, "Priority": "5", "IsSmartcard": "True",
+            "IsEnrollmentAgent": 1}))
+        .expect("converts");
+        assert_eq!(r.priority, 5);
+        assert!(r.is_smartcard);
+        assert!(r.is_enrollment_agent);
+    }
+
+    #[test]
+    fn quirk_trailing_commas_in_bodies_are_tolerated() {
+        let body =
+            "{\"requestid\":\" C6BAD97C-5C37-4A55-A6A9-5D5B6A0DFE30\",\n \"atr\":\"3b,\",\n}";
+        let value = parse_lenient_json(body).expect("parses after fixing");
+        assert_eq!(value["atr"], "3b,");
+        assert_eq!(
+            parse_guid(value["requestid"].as_str().expect("string")),
+            Some(Uuid::parse_str("c6bad97c-5c37-4a55-a6a9-5d5b6a0dfe30").expect("guid"))
+        );
+        assert_eq!(strip_trailing_commas("[1,2 , ]"), "[1,2  ]");
+        assert!(parse_lenient_json("{\"a\":,}").is_err());
+        assert!(parse_lenient_json("<html>").is_err());
+    }
+
+    #[test]
+    fn smartcard_converts_with_braced_serial_and_atr() {
+        let wire: WireSmartcard = serde_json::from_value(json!({
+            "Uuid": "17cf063d-e337-4aa9-a822-346554ddd3c9",
+            "Status": 1,
+            "SerialNumber": "{BC88F13F-83BA-4037-8262-46EBA1291C6E}",
+            "Middleware": "MSBaseCSP",
+            "Atr": "3B8D0180FBA000000397425446590301C8",
+            "AssignedUserUuid": "00000000-0000-0000-0000-000000000000",
+            "Unexpected": true,
+        }))
+        .expect("parses");
+        let card = Smartcard::try_from(wire).expect("converts");
+        assert_eq!(card.status, SmartcardStatus::ASSIGNED);
+        assert_eq!(
+            card.card_id.map(|c| c.to_cm_string()).as_deref(),
+            Some("bc88f13f-83ba-4037-8262-46eba1291c6e")
+        );
+        assert_eq!(
+            card.atr.map(|a| a.to_hex()).as_deref(),
+            Some("3b8d0180fba000000397425446590301c8")
+        );
+        assert_eq!(card.assigned_user, None);
+
+        let odd: WireSmartcard =
+            serde_json::from_value(json!({"Uuid": "{17CF063D-E337-4AA9-A822-346554DDD3C9}",
+                "Status": "Retired", "SerialNumber": "12345", "Atr": ""}))
+            .expect("parses");
+        let card = Smartcard::try_from(odd).expect("converts");
+        assert_eq!(card.status, SmartcardStatus::RETIRED);
+        assert_eq!(card.card_id, None);
+        assert_eq!(card.atr, None);
+        assert!(Smartcard::try_from(WireSmartcard::default()).is_err());
+    }
+
+    #[test]
+    fn bind_body_uses_the_reference_formats() {
+        let card = CardId::parse_cm_string("{BC88F13F-83BA-4037-8262-46EBA1291C6E}").expect("id");
+        let atr =
+            Atr::parse_hex("3B 8D 01 80 FB A0 00 00 03 97 42 54 46 59 03 01 C8").expect("atr");
+        let body = BindBody::new(
+            Uuid::parse_str(&REQ.to_uppercase()).expect("guid"),
+            &card,
+            &atr,
+        );
+        assert_eq!(
+            serde_json::to_value(&body).expect("serializes"),
+            json!({
+                "requestid": "a9b4b42c-cc50-4c9b-89d1-bbc0bcd5a099",
+                "cardid": "bc88f13f-83ba-4037-8262-46eba1291c6e",
+                "atr": "3b8d0180fba000000397425446590301c8"
+            })
+        );
+    }
+
+    #[test]
+    fn bind_uri_gives_the_smartcard_uuid() {
+        let expected = Uuid::parse_str("17cf063d-e337-4aa9-a822-346554ddd3c9").expect("guid");
+        for uri in [
+            "api/v1.0/smartcards/17cf063d-e337-4aa9-a822-346554ddd3c9",
+            "https://cm/CertificateManagement/api/v1.0/smartcards/17CF063D-E337-4AA9-A822-346554DDD3C9/",
+            "api/v1.0/smartcards/%7B17cf063d-e337-4aa9-a822-346554ddd3c9%7D?x=1",
+        ] {
+            assert_eq!(smartcard_uuid_from_uri(uri), Some(expected), "{uri}");
+        }
+        assert_eq!(smartcard_uuid_from_uri("api/v1.0/smartcards/"), None);
+        assert_eq!(smartcard_uuid_from_uri(""), None);
+    }
+
+    #[test]
+    fn wire_request_round_trips_through_the_domain() {
+        let r = request(reference_request()).expect("converts");
+        let wire = WireRequest::from_domain(&r);
+        let json = serde_json::to_value(&wire).expect("serializes");
+        assert_eq!(json["Status"], 3);
+        assert_eq!(
+            json["NewSmartcardUuid"],
+            "00000000-0000-0000-0000-000000000000"
+        );
+        assert_eq!(json["Completed"], DOTNET_MIN_DATE);
+        let back = request(json).expect("converts");
+        assert_eq!(back, r);
+    }
+
+    #[test]
+    fn profile_template_converts() {
+        let wire: WireProfileTemplate = serde_json::from_value(json!({
+            "Name": "Smartcard User", "Description": null,
+            "Uuid": "{17CF063D-E337-4AA9-A822-346554DDD3C9}",
+            "IsSmartcardProfileTemplate": true, "IsVirtualSmartcardProfileTemplate": false
+        }))
+        .expect("parses");
+        let t = ProfileTemplate::try_from(wire).expect("converts");
+        assert_eq!(t.name, "Smartcard User");
+        assert!(t.is_smartcard && !t.is_virtual_smartcard);
+        assert_eq!(t.description, None);
+    }
+
+    #[test]
+    fn percent_decoding_keeps_bad_escapes() {
+        assert_eq!(percent_decode("%7Babc%7d"), "{abc}");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+    }
+}

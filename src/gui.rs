@@ -1,0 +1,51 @@
+//! Opens the window, on a real CM server or on the embedded demo backend.
+
+use anyhow::{Context as _, anyhow};
+
+use crate::cli::{Cli, runtime};
+use crate::cm::emulator::{Emulator, EmulatorConfig};
+use crate::cm::CmClient;
+use crate::ui::{StationApp, StationSetup};
+
+/// Opens the window and returns when it is closed.
+///
+/// Without `--server` (and without `ENROLL_STATION_SERVER`) the station starts in
+/// demo mode rather than failing: a first run should show what it does.
+pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
+    let runtime = runtime()?;
+    let demo_mode = cli.demo || cli.server.server.is_none();
+    let (client, demo) = if demo_mode {
+        let emulator = runtime
+            .block_on(Emulator::start(EmulatorConfig::default()))
+            .context("The demo backend could not start on a loopback port")?;
+        let client = CmClient::new(&cli.server.client_config(&emulator.base_url()))?;
+        (client, Some(emulator))
+    } else {
+        (cli.server.client()?, None)
+    };
+    let setup = StationSetup {
+        client,
+        runtime: runtime.handle().clone(),
+        demo,
+        watch_pcsc: true,
+    };
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Enroll Station")
+            .with_app_id("enroll-station")
+            .with_inner_size([1200.0, 760.0])
+            .with_min_inner_size([800.0, 480.0]),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "Enroll Station",
+        options,
+        Box::new(move |cc| Ok(Box::new(StationApp::new(&cc.egui_ctx, setup)))),
+    )
+    .map_err(|error| {
+        anyhow!(
+            "The window could not be opened: {error}. A graphical session (X11 or Wayland) \
+             with OpenGL is needed; the command-line subcommands work without one."
+        )
+    })
+}

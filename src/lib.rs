@@ -1,0 +1,12 @@
+//! enroll-station: binds pending MIM CM smart card requests to the card in the reader.
+//!
+//! The library holds everything; `main.rs` only parses the command line.
+
+pub mod card;
+pub mod cm;
+pub mod cli;
+pub mod domain;
+pub mod gui;
+pub mod station;
+pub mod ui;
+pub mod worker;

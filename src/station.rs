@@ -1,0 +1,262 @@
+//! The window's state, kept apart from drawing so its rules are testable without egui.
+//!
+//! It is built only from [`Report`]s and the operator's selections; the UI reads it
+//! and turns clicks into [`Command`]s.
+
+use uuid::Uuid;
+
+use crate::domain::bind::{BindState, BindTarget, Failure};
+use crate::domain::readers::{IdentityState, ReaderBoard, SlotState};
+use crate::domain::request::{Request, RequestQuery};
+use crate::worker::Report;
+
+/// Everything the window shows.
+#[derive(Debug, Default)]
+pub struct StationState {
+    /// The query the list shows.
+    pub query: RequestQuery,
+    /// The last list fetched for `query`.
+    pub requests: Vec<Request>,
+    /// True while a fetch for `query` is under way.
+    pub loading: bool,
+    /// Why the last fetch failed.
+    pub requests_error: Option<Failure>,
+    /// The request the operator selected.
+    pub selected_request: Option<Uuid>,
+    /// Every reader and its card.
+    pub board: ReaderBoard,
+    /// The reader the operator selected, if they chose one.
+    pub selected_reader: Option<String>,
+    /// Where the current or last bind is.
+    pub bind: BindState,
+}
+
+impl StationState {
+    /// Applies one report from the worker or a reader.
+    ///
+    /// Returns true when the request list should be fetched again (after a
+    /// finished bind, so the bound request shows its card).
+    pub fn apply(&mut self, report: Report) -> bool {
+        match report {
+            Report::RequestsLoading(query) => {
+                if query == self.query {
+                    self.loading = true;
+                }
+                false
+            }
+            Report::Requests { query, result } => {
+                // A late answer for a filter the operator has since left is stale.
+                if query != self.query {
+                    return false;
+                }
+                self.loading = false;
+                match result {
+                    Ok(list) => {
+                        self.requests = list;
+                        self.requests_error = None;
+                        if let Some(id) = self.selected_request
+                            && !self.requests.iter().any(|r| r.uuid == id)
+                        {
+                            self.selected_request = None;
+                        }
+                    }
+                    Err(failure) => self.requests_error = Some(failure),
+                }
+                false
+            }
+            Report::Bind(state) => {
+                let finished = matches!(state, BindState::Bound { .. }) && !matches!(self.bind, BindState::Bound { .. });
+                self.bind = state;
+                finished
+            }
+            Report::Reader(event) => {
+                self.board.apply(&event);
+                if let Some(selected) = &self.selected_reader
+                    && self.board.get(selected).is_none()
+                {
+                    self.selected_reader = None;
+                }
+                false
+            }
+        }
+    }
+
+    /// The selected request, when it is in the list.
+    pub fn request(&self) -> Option<&Request> {
+        let id = self.selected_request?;
+        self.requests.iter().find(|r| r.uuid == id)
+    }
+
+    /// The reader a bind would use: the one the operator chose, or else the only
+    /// reader holding a card. With two cards and no choice there is none: the
+    /// station never guesses between two cards.
+    pub fn bind_reader(&self) -> Option<&str> {
+        if let Some(chosen) = &self.selected_reader {
+            return Some(chosen.as_str());
+        }
+        match self.board.readers_with_card().as_slice() {
+            [only] => Some(only),
+            _ => None,
+        }
+    }
+
+    /// What a click on **Bind** would bind, or why the button is disabled.
+    pub fn bind_target(&self) -> Result<BindTarget, String> {
+        if self.bind.is_in_flight() {
+            return Err("A bind is in progress.".into());
+        }
+        let request = self
+            .request()
+            .ok_or("Select a request in the list.")?;
+        request
+            .bindability()
+            .map_err(|why| format!("This request cannot take a card: {why}."))?;
+        let reader = self.bind_reader().ok_or_else(|| {
+            if self.board.readers_with_card().len() > 1 {
+                "Several readers hold a card: select the reader to use.".to_string()
+            } else {
+                "Insert the card into a reader.".to_string()
+            }
+        })?;
+        let expected = match self.board.get(reader) {
+            Some(SlotState::Present { identity: IdentityState::Reading, .. }) => {
+                return Err("Reading the card…".into());
+            }
+            Some(SlotState::Present { identity: IdentityState::Failed(why), .. }) => {
+                return Err(format!("This card cannot be bound: {why}"));
+            }
+            Some(slot) => slot
+                .identity()
+                .ok_or_else(|| format!("There is no card in \"{reader}\"."))?,
+            None => return Err(format!("Reader \"{reader}\" is gone.")),
+        };
+        Ok(BindTarget {
+            request_id: request.uuid,
+            reader: reader.to_owned(),
+            expected,
+        })
+    }
+
+    /// Switches the list to another query; the caller fetches it.
+    pub fn set_query(&mut self, query: RequestQuery) {
+        if self.query != query {
+            self.query = query;
+            self.requests.clear();
+            self.requests_error = None;
+            self.loading = true;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::bind::BindReceipt;
+    use crate::domain::card::{Atr, CardId, CardIdentity, CardKind};
+    use crate::domain::readers::ReaderEvent;
+    use crate::domain::request::{RequestStatus, RequestType};
+
+    fn request(id: u128, status: RequestStatus) -> Request {
+        Request {
+            uuid: Uuid::from_u128(id),
+            request_type: RequestType::ENROLL,
+            status,
+            target_user: None,
+            originator_user: None,
+            submitted: None,
+            priority: 0,
+            new_smartcard: None,
+            profile_template: None,
+            is_smartcard: true,
+            is_enrollment_agent: true,
+            data_collection: vec![],
+            comment: None,
+        }
+    }
+
+    fn identity(byte: u8) -> CardIdentity {
+        CardIdentity {
+            atr: Atr::from_bytes(vec![0x3b, byte]),
+            card_id: CardId::from_raw([byte; 16]),
+            kind: CardKind::Piv,
+        }
+    }
+
+    fn with_card(state: &mut StationState, reader: &str, byte: u8) {
+        let card = identity(byte);
+        state.apply(Report::Reader(ReaderEvent::CardInserted {
+            reader: reader.into(),
+            atr: card.atr.clone(),
+            insertion: 1,
+        }));
+        state.apply(Report::Reader(ReaderEvent::CardIdentified {
+            reader: reader.into(),
+            insertion: 1,
+            result: Ok(card),
+        }));
+    }
+
+    fn loaded(requests: Vec<Request>) -> StationState {
+        let mut state = StationState::default();
+        state.apply(Report::Requests { query: RequestQuery::Open, result: Ok(requests) });
+        state
+    }
+
+    #[test]
+    fn bind_needs_a_bindable_request_and_an_identified_card() {
+        let mut state = loaded(vec![request(1, RequestStatus::APPROVED), request(2, RequestStatus::PENDING)]);
+        assert_eq!(state.bind_target().err().as_deref(), Some("Select a request in the list."));
+        state.selected_request = Some(Uuid::from_u128(2));
+        assert!(state.bind_target().err().is_some_and(|e| e.contains("waiting for approval")));
+        state.selected_request = Some(Uuid::from_u128(1));
+        assert_eq!(state.bind_target().err().as_deref(), Some("Insert the card into a reader."));
+        with_card(&mut state, "R1", 7);
+        let target = state.bind_target().expect("ready to bind");
+        assert_eq!(target.reader, "R1");
+        assert_eq!(target.expected, identity(7));
+        assert_eq!(target.request_id, Uuid::from_u128(1));
+    }
+
+    #[test]
+    fn two_cards_need_a_reader_choice() {
+        let mut state = loaded(vec![request(1, RequestStatus::APPROVED)]);
+        state.selected_request = Some(Uuid::from_u128(1));
+        with_card(&mut state, "R1", 1);
+        with_card(&mut state, "R2", 2);
+        assert!(state.bind_target().err().is_some_and(|e| e.contains("select the reader")));
+        state.selected_reader = Some("R2".into());
+        assert_eq!(state.bind_target().map(|t| t.expected), Ok(identity(2)));
+        state.apply(Report::Reader(ReaderEvent::ReaderRemoved { reader: "R2".into() }));
+        assert_eq!(state.selected_reader, None, "a vanished reader is no longer selected");
+        assert_eq!(state.bind_target().map(|t| t.reader), Ok("R1".into()));
+    }
+
+    #[test]
+    fn a_finished_bind_asks_for_a_refresh_once_and_blocks_a_second_bind_while_in_flight() {
+        let mut state = loaded(vec![request(1, RequestStatus::APPROVED)]);
+        state.selected_request = Some(Uuid::from_u128(1));
+        with_card(&mut state, "R1", 1);
+        let target = state.bind_target().expect("ready");
+        assert!(!state.apply(Report::Bind(BindState::Posting { target: target.clone() })));
+        assert_eq!(state.bind_target().err().as_deref(), Some("A bind is in progress."));
+        let bound = BindState::Bound { target, receipt: BindReceipt::default() };
+        assert!(state.apply(Report::Bind(bound.clone())));
+        assert!(!state.apply(Report::Bind(bound)));
+    }
+
+    #[test]
+    fn stale_lists_are_ignored_and_a_vanished_selection_is_cleared() {
+        let mut state = loaded(vec![request(1, RequestStatus::APPROVED)]);
+        state.selected_request = Some(Uuid::from_u128(1));
+        state.set_query(RequestQuery::All);
+        state.apply(Report::Requests { query: RequestQuery::Open, result: Ok(vec![]) });
+        assert!(state.loading, "an answer for the old filter does not end the load");
+        state.apply(Report::Requests { query: RequestQuery::All, result: Ok(vec![request(3, RequestStatus::APPROVED)]) });
+        assert!(!state.loading);
+        assert_eq!(state.selected_request, None);
+        let failure = Failure { message: "down".into(), correlation_id: None };
+        state.apply(Report::Requests { query: RequestQuery::All, result: Err(failure.clone()) });
+        assert_eq!(state.requests_error, Some(failure));
+        assert_eq!(state.requests.len(), 1, "a failed refresh keeps the last list");
+    }
+}

@@ -1,0 +1,177 @@
+//! The window: a thin view of [`StationState`] that turns clicks into commands.
+
+mod bind_bar;
+mod readers_panel;
+mod requests_table;
+
+use std::sync::mpsc;
+use std::sync::Arc;
+
+use crate::card::demo::{DemoReader, ReaderHub};
+use crate::card::monitor::{MonitorHandle, spawn_monitor};
+use crate::card::pcsc_reader::PcscReader;
+use crate::card::IdentityReader;
+use crate::cm::emulator::Emulator;
+use crate::cm::CmClient;
+use crate::station::StationState;
+use crate::worker::{Command, Report, ReportSink, WorkerHandle, spawn_worker};
+
+/// What the window needs to start.
+pub struct StationSetup {
+    /// The CM client, pointed at the real server or the embedded emulator.
+    pub client: CmClient,
+    /// The runtime the worker runs on.
+    pub runtime: tokio::runtime::Handle,
+    /// The embedded emulator in demo mode; kept alive as long as the window.
+    pub demo: Option<Emulator>,
+    /// Whether to watch real PC/SC readers (tests that use only the demo reader turn it off).
+    pub watch_pcsc: bool,
+}
+
+/// The station's window.
+pub struct StationApp {
+    state: StationState,
+    reports: mpsc::Receiver<Report>,
+    worker: WorkerHandle,
+    demo_reader: Option<Arc<DemoReader>>,
+    demo_card_choice: usize,
+    server_label: String,
+    demo_emulator: Option<Emulator>,
+    _monitor: Option<MonitorHandle>,
+}
+
+impl StationApp {
+    /// Builds the window, starts the worker and the reader monitors, and asks for the request list.
+    pub fn new(ctx: &egui::Context, setup: StationSetup) -> Self {
+        let (tx, reports) = mpsc::channel();
+        let repaint_ctx = ctx.clone();
+        let sink: ReportSink = Arc::new(move |report| {
+            // Send first, then wake: the woken frame must find the report.
+            if tx.send(report).is_ok() {
+                repaint_ctx.request_repaint();
+            }
+        });
+        let reader_sink = {
+            let sink = Arc::clone(&sink);
+            Arc::new(move |event| sink(Report::Reader(event)))
+        };
+        let demo_reader = setup
+            .demo
+            .as_ref()
+            .map(|_| DemoReader::new(reader_sink.clone()));
+        let monitor = setup.watch_pcsc.then(|| spawn_monitor(reader_sink.clone()));
+        let readers: Arc<dyn IdentityReader> = Arc::new(ReaderHub::new(
+            Arc::new(PcscReader::new()),
+            demo_reader.clone(),
+        ));
+        let server_label = setup.client.api_base().to_owned();
+        let worker = spawn_worker(&setup.runtime, setup.client, readers, sink);
+        let state = StationState::default();
+        worker.send(Command::RefreshRequests(state.query));
+        Self {
+            state,
+            reports,
+            worker,
+            demo_reader,
+            demo_card_choice: 0,
+            server_label,
+            demo_emulator: setup.demo,
+            _monitor: monitor,
+        }
+    }
+
+    /// The window's state, for tests and diagnostics.
+    pub fn state(&self) -> &StationState {
+        &self.state
+    }
+
+    /// The demo reader, in demo mode.
+    pub fn demo_reader(&self) -> Option<&Arc<DemoReader>> {
+        self.demo_reader.as_ref()
+    }
+
+    /// The embedded emulator, in demo mode.
+    pub fn demo_emulator(&self) -> Option<&Emulator> {
+        self.demo_emulator.as_ref()
+    }
+
+    fn drain_reports(&mut self) {
+        while let Ok(report) = self.reports.try_recv() {
+            if self.state.apply(report) {
+                self.worker.send(Command::RefreshRequests(self.state.query));
+            }
+        }
+    }
+
+    fn refresh(&mut self) {
+        self.worker.send(Command::RefreshRequests(self.state.query));
+    }
+
+    fn header_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal_wrapped(|ui| {
+            ui.heading("Enroll Station");
+            ui.separator();
+            if self.demo_emulator.is_some() {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    "DEMO MODE: embedded CM emulator and a demo reader with virtual cards. \
+                     Nothing here reaches a real CM server.",
+                );
+            } else {
+                ui.label(format!("CM server: {}", self.server_label));
+            }
+        });
+        ui.horizontal(|ui| {
+            let mut query = self.state.query;
+            egui::ComboBox::from_label("Show requests")
+                .selected_text(query.label())
+                .show_ui(ui, |ui| {
+                    for option in requests_table::QUERIES {
+                        ui.selectable_value(&mut query, option, option.label());
+                    }
+                });
+            if query != self.state.query {
+                self.state.set_query(query);
+                self.refresh();
+            }
+            let refresh = ui.button("Refresh").on_hover_text("Fetch the requests again (F5)");
+            if refresh.clicked() || ui.input(|i| i.key_pressed(egui::Key::F5)) {
+                self.refresh();
+            }
+            if self.state.loading {
+                ui.spinner();
+                ui.label("Loading requests…");
+            }
+        });
+    }
+}
+
+impl eframe::App for StationApp {
+    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.drain_reports();
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        // Reports may arrive between logic and ui (kittest runs ui alone); draining is cheap.
+        self.drain_reports();
+        egui::Panel::top("header").show(ui, |ui| self.header_ui(ui));
+        egui::Panel::bottom("bind").show(ui, |ui| {
+            if let Some(command) = bind_bar::bind_bar_ui(ui, &self.state) {
+                self.worker.send(command);
+            }
+        });
+        egui::Panel::right("readers")
+            .default_size(360.0)
+            .show(ui, |ui| {
+                readers_panel::readers_ui(
+                    ui,
+                    &mut self.state,
+                    self.demo_reader.as_deref(),
+                    &mut self.demo_card_choice,
+                );
+            });
+        egui::CentralPanel::default().show(ui, |ui| {
+            requests_table::requests_ui(ui, &mut self.state);
+        });
+    }
+}

@@ -1,0 +1,159 @@
+//! The tokio side of the window: runs what the UI asks for and reports back.
+//!
+//! The UI sends [`Command`]s; the worker answers with [`Report`]s through a sink
+//! that also wakes the UI (`request_repaint`), so the window repaints on events
+//! only and never waits on the network or a card.
+
+pub mod effects;
+
+use std::sync::Arc;
+
+use tokio::runtime::Handle;
+use tokio::sync::mpsc;
+
+use crate::card::IdentityReader;
+use crate::cm::CmClient;
+use crate::domain::bind::{BindEvent, BindState, BindTarget, Failure, apply};
+use crate::domain::readers::ReaderEvent;
+use crate::domain::request::{Request, RequestQuery};
+
+/// What the UI asks the worker to do.
+#[derive(Clone, Debug)]
+pub enum Command {
+    /// Fetch the request list for this query.
+    RefreshRequests(RequestQuery),
+    /// Bind a request to a card (one click). Ignored while a bind is in flight.
+    Bind(BindTarget),
+    /// The operator acknowledged the last bind's result.
+    DismissBind,
+}
+
+/// What the worker (and the reader monitors) tell the UI.
+#[derive(Clone, Debug)]
+pub enum Report {
+    /// A request list is being fetched.
+    RequestsLoading(RequestQuery),
+    /// The request list for a query, or why it could not be fetched.
+    Requests {
+        /// The query it answers.
+        query: RequestQuery,
+        /// The list, or the failure.
+        result: Result<Vec<Request>, Failure>,
+    },
+    /// The bind moved to a new state.
+    Bind(BindState),
+    /// Something happened to a reader or a card.
+    Reader(ReaderEvent),
+}
+
+/// Where reports go; it wakes the UI after each one.
+pub type ReportSink = Arc<dyn Fn(Report) + Send + Sync>;
+
+enum Input {
+    Command(Command),
+    Bind(BindEvent),
+}
+
+/// The UI's end of the worker: sending never blocks.
+#[derive(Clone)]
+pub struct WorkerHandle {
+    tx: mpsc::UnboundedSender<Input>,
+}
+
+impl WorkerHandle {
+    /// Queues a command. When the worker has stopped (the app is closing) the
+    /// command is dropped, which is what a closing window wants.
+    pub fn send(&self, command: Command) {
+        if self.tx.send(Input::Command(command)).is_err() {
+            tracing::debug!("worker stopped; command dropped");
+        }
+    }
+}
+
+/// Starts the worker on `runtime`.
+pub fn spawn_worker(
+    runtime: &Handle,
+    client: CmClient,
+    readers: Arc<dyn IdentityReader>,
+    sink: ReportSink,
+) -> WorkerHandle {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let worker = Worker {
+        client,
+        readers,
+        sink,
+        bind: BindState::Idle,
+        tx: tx.clone(),
+        runtime: runtime.clone(),
+    };
+    runtime.spawn(worker.run(rx));
+    WorkerHandle { tx }
+}
+
+struct Worker {
+    client: CmClient,
+    readers: Arc<dyn IdentityReader>,
+    sink: ReportSink,
+    /// Owned here, and only here, so two clicks can never start two binds.
+    bind: BindState,
+    tx: mpsc::UnboundedSender<Input>,
+    runtime: Handle,
+}
+
+impl Worker {
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Input>) {
+        while let Some(input) = rx.recv().await {
+            match input {
+                Input::Command(Command::RefreshRequests(query)) => self.refresh(query),
+                Input::Command(Command::Bind(target)) => self.step(BindEvent::Requested(target)),
+                Input::Command(Command::DismissBind) => self.step(BindEvent::Dismissed),
+                Input::Bind(event) => self.step(event),
+            }
+        }
+    }
+
+    fn step(&mut self, event: BindEvent) {
+        let before = self.bind.clone();
+        let (state, effects) = apply(std::mem::take(&mut self.bind), event);
+        self.bind = state;
+        if self.bind != before {
+            (self.sink)(Report::Bind(self.bind.clone()));
+        }
+        for effect in effects {
+            let client = self.client.clone();
+            let readers = Arc::clone(&self.readers);
+            let tx = self.tx.clone();
+            self.runtime.spawn(async move {
+                let event = effects::perform(&client, &readers, effect).await;
+                // A closed channel means the app is shutting down: nothing to report to.
+                let _ = tx.send(Input::Bind(event));
+            });
+        }
+    }
+
+    fn refresh(&self, query: RequestQuery) {
+        let client = self.client.clone();
+        let sink = Arc::clone(&self.sink);
+        sink(Report::RequestsLoading(query));
+        self.runtime.spawn(async move {
+            let result = fetch(&client, query).await;
+            sink(Report::Requests { query, result });
+        });
+    }
+}
+
+async fn fetch(client: &CmClient, query: RequestQuery) -> Result<Vec<Request>, Failure> {
+    let mut all = Vec::new();
+    for status in query.statuses() {
+        let mut part = client
+            .list_requests(status)
+            .await
+            .map_err(|error| error.to_failure())?;
+        all.append(&mut part);
+    }
+    // A request whose status changed between two of the calls comes back twice.
+    let mut seen = std::collections::HashSet::new();
+    all.retain(|r| seen.insert(r.uuid));
+    all.sort_by(Request::list_order);
+    Ok(all)
+}

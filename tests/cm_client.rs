@@ -1,0 +1,671 @@
+//! The CM client against the emulator (and a few fixed-answer servers), over
+//! real HTTP on loopback.
+
+use std::time::Duration;
+
+use enroll_station::cm::emulator::{Emulator, EmulatorConfig, Faults};
+use enroll_station::cm::{ClientConfig, CmClient, CmError};
+use enroll_station::domain::card::{Atr, CardId};
+use enroll_station::domain::request::{Request, RequestStatus};
+use serde_json::json;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use uuid::Uuid;
+
+const ATR: &str = "3b8d0180fba000000397425446590301c8";
+
+async fn emulator(requests: usize) -> Emulator {
+    Emulator::start(EmulatorConfig {
+        requests,
+        ..EmulatorConfig::default()
+    })
+    .await
+    .expect("emulator starts on loopback")
+}
+
+fn client_for(server: &str) -> CmClient {
+    CmClient::new(&ClientConfig::new(server)).expect("client for a loopback server")
+}
+
+fn card(n: u8) -> CardId {
+    CardId::from_raw([
+        n, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, n,
+    ])
+}
+
+fn atr() -> Atr {
+    Atr::parse_hex(ATR).expect("test ATR is hex")
+}
+
+/// A fresh approved, unbound request, inserted with some of the server's quirks.
+fn insert_request(emulator: &Emulator, status: serde_json::Value) -> Uuid {
+    let id = Uuid::new_v4();
+    emulator
+        .insert_request(json!({
+            "Uuid": format!("{{{}}}", id.to_string().to_uppercase()),
+            "RequestType": 1,
+            "Status": status,
+            "DataCollection": [{"Name": "FirstName", "Value": "Ada\u{0}"}, {"Name": "LastName", "Value": null}],
+            "Submitted": "2026-11-20T09:14:33.12Z",
+            "Completed": "0001-01-01T00:00:00",
+            "NewSmartcardUuid": "00000000-0000-0000-0000-000000000000",
+            "SecurityDescriptor": "O:SYG:SY\u{0}",
+            "IsSmartcard": true,
+            "IsEnrollmentAgent": true,
+            "FutureField": [1, 2, 3]
+        }))
+        .expect("inserted request has a Uuid")
+}
+
+#[tokio::test]
+async fn lists_all_by_status_and_empty() {
+    let emulator = emulator(40).await;
+    let client = client_for(&emulator.base_url());
+    assert!(
+        client
+            .api_base()
+            .ends_with("/CertificateManagement/api/v1.0/")
+    );
+
+    let all = client.list_requests(None).await.expect("list all");
+    assert_eq!(all.len(), 40);
+    let mut expected = emulator.requests();
+    let mut got = all.clone();
+    expected.sort_by_key(|r| r.uuid);
+    got.sort_by_key(|r| r.uuid);
+    assert_eq!(got, expected);
+
+    let approved = client
+        .list_requests(Some(RequestStatus::APPROVED))
+        .await
+        .expect("list approved");
+    assert!(!approved.is_empty());
+    assert!(approved.iter().all(|r| r.status == RequestStatus::APPROVED));
+    assert!(approved.len() < all.len());
+    assert!(approved.iter().any(Request::is_bindable));
+
+    // Nothing has this status: the server answers 204 with no body.
+    let none = client
+        .list_requests(Some(RequestStatus(42)))
+        .await
+        .expect("204 is an empty list");
+    assert!(none.is_empty());
+
+    let empty = emulator_empty().await;
+    let client = client_for(&empty.base_url());
+    assert!(
+        client
+            .list_requests(None)
+            .await
+            .expect("204 list")
+            .is_empty()
+    );
+    assert_eq!(
+        client.profile_templates().await.expect("templates").len(),
+        5
+    );
+}
+
+async fn emulator_empty() -> Emulator {
+    emulator(0).await
+}
+
+#[tokio::test]
+async fn gets_one_request_and_tolerates_quirks() {
+    let emulator = emulator(5).await;
+    let client = client_for(&emulator.base_url());
+    let id = insert_request(&emulator, json!("approved"));
+    let request = client.get_request(id).await.expect("get inserted request");
+    assert_eq!(request.uuid, id);
+    assert_eq!(request.status, RequestStatus::APPROVED);
+    assert_eq!(request.data_collection[0].value.as_deref(), Some("Ada"));
+    assert_eq!(request.data_collection[1].value, None);
+    assert!(request.is_bindable());
+
+    let listed = client.list_requests(None).await.expect("list");
+    assert!(listed.iter().any(|r| r.uuid == id));
+
+    let unknown = client
+        .get_request(Uuid::new_v4())
+        .await
+        .expect_err("unknown request");
+    assert!(matches!(unknown, CmError::NotFound { .. }), "{unknown:?}");
+    assert_eq!(unknown.status(), Some(404));
+    assert!(unknown.to_string().contains("was not found"), "{unknown}");
+}
+
+#[tokio::test]
+async fn bind_then_the_server_shows_the_card_and_refuses_a_second_bind() {
+    let emulator = emulator(10).await;
+    let client = client_for(&emulator.base_url());
+    let id = insert_request(&emulator, json!(3));
+
+    let receipt = client
+        .bind(id, &card(1), &atr())
+        .await
+        .expect("bind succeeds");
+    let smartcard_uuid = receipt
+        .smartcard_uuid
+        .expect("the 201 URI names the smart card");
+    assert!(
+        receipt
+            .smartcard_uri
+            .as_deref()
+            .is_some_and(|u| u.starts_with("api/v1.0/smartcards/")),
+        "{receipt:?}"
+    );
+    assert_eq!(emulator.bind_count(), 1);
+
+    let request = client.get_request(id).await.expect("get after bind");
+    assert_eq!(request.new_smartcard, Some(smartcard_uuid));
+    assert!(!request.is_bindable());
+
+    let found = client
+        .smartcard_by_card_id(&card(1))
+        .await
+        .expect("lookup by card ID")
+        .expect("the card is known now");
+    assert_eq!(found.uuid, smartcard_uuid);
+    assert_eq!(found.card_id, Some(card(1)));
+    assert_eq!(found.atr, Some(atr()));
+    assert_eq!(
+        client
+            .smartcard(smartcard_uuid)
+            .await
+            .expect("get smart card"),
+        found
+    );
+    assert_eq!(
+        client
+            .smartcard_by_card_id(&card(2))
+            .await
+            .expect("204 lookup"),
+        None
+    );
+
+    let again = client
+        .bind(id, &card(2), &atr())
+        .await
+        .expect_err("a second bind is refused");
+    assert_eq!(again.status(), Some(500));
+    let correlation = again.correlation_id().expect("a correlation ID").to_owned();
+    assert_ne!(correlation, id.to_string());
+    let text = again.to_string();
+    assert!(text.contains("already bound"), "{text}");
+    assert!(text.contains(&correlation), "{text}");
+    assert!(text.contains("CM administrator"), "{text}");
+    assert_eq!(emulator.bind_count(), 1);
+
+    let other = insert_request(&emulator, json!(18));
+    let known = client
+        .bind(other, &card(1), &atr())
+        .await
+        .expect_err("a known card is refused");
+    assert!(known.to_string().contains("already known"), "{known}");
+    assert_eq!(emulator.bind_count(), 1);
+}
+
+#[tokio::test]
+async fn pending_requests_are_refused_by_the_server() {
+    let emulator = emulator(3).await;
+    let client = client_for(&emulator.base_url());
+    let id = insert_request(&emulator, json!(16));
+    let err = client
+        .bind(id, &card(3), &atr())
+        .await
+        .expect_err("pending cannot take a card");
+    assert!(
+        matches!(err, CmError::Server { status: 500, .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("Pending"), "{err}");
+    assert!(err.correlation_id().is_some());
+    assert_eq!(emulator.bind_count(), 0);
+}
+
+#[tokio::test]
+async fn forbidden_bind_says_enrollment_agent() {
+    let emulator = emulator(3).await;
+    let client = client_for(&emulator.base_url());
+    let id = insert_request(&emulator, json!(3));
+    emulator.set_faults(Faults {
+        forbid_binds: true,
+        ..Faults::default()
+    });
+    let err = client.bind(id, &card(4), &atr()).await.expect_err("403");
+    assert_eq!(err.status(), Some(403));
+    let text = err.to_string();
+    assert!(
+        text.contains("not an authorized enrollment agent"),
+        "{text}"
+    );
+    assert!(text.contains("Access is denied"), "{text}");
+    assert_eq!(emulator.bind_count(), 0);
+}
+
+#[tokio::test]
+async fn server_failure_carries_the_correlation_id_and_commits_nothing() {
+    let emulator = emulator(3).await;
+    let client = client_for(&emulator.base_url());
+    let id = insert_request(&emulator, json!(3));
+    emulator.set_faults(Faults {
+        fail_next_posts: 1,
+        ..Faults::default()
+    });
+    let err = client.bind(id, &card(5), &atr()).await.expect_err("500");
+    let correlation = err.correlation_id().expect("correlation ID").to_owned();
+    assert!(Uuid::parse_str(&correlation).is_ok(), "{correlation}");
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("Correlation ID: {correlation}")),
+        "{text}"
+    );
+    assert!(text.contains("event log"), "{text}");
+    assert!(!err.outcome_unknown());
+    assert_eq!(emulator.bind_count(), 0);
+    assert_eq!(emulator.faults().fail_next_posts, 0);
+
+    client
+        .bind(id, &card(5), &atr())
+        .await
+        .expect("the next POST succeeds");
+    assert_eq!(emulator.bind_count(), 1);
+}
+
+#[tokio::test]
+async fn wrong_base_path_says_the_api_is_not_enabled() {
+    let emulator = emulator(3).await;
+    let client = client_for(&format!("{}/wrong/", emulator.base_url()));
+    let err = client.list_requests(None).await.expect_err("404");
+    assert!(matches!(err, CmError::ApiNotEnabled { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("REST API is not enabled"), "{text}");
+    assert!(text.contains("Clm.WebApi.Enabled"), "{text}");
+    // An object call on the wrong path is the same: not "request not found".
+    let err = client.get_request(Uuid::new_v4()).await.expect_err("404");
+    assert!(matches!(err, CmError::ApiNotEnabled { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn base_url_with_the_api_path_in_any_case_works() {
+    let emulator = emulator(3).await;
+    let client = client_for(&format!(
+        "{}/certificatemanagement/API/v1.0",
+        emulator.base_url()
+    ));
+    assert_eq!(client.list_requests(None).await.expect("list").len(), 3);
+}
+
+#[test]
+fn plain_http_to_another_host_is_refused() {
+    let err = CmClient::new(&ClientConfig::new("http://cm.contoso.com")).expect_err("refused");
+    assert!(matches!(err, CmError::InsecureHttp { .. }));
+    let text = err.to_string();
+    assert!(
+        text.contains("https://") && text.contains("--allow-insecure-http"),
+        "{text}"
+    );
+    let err = CmClient::new(&ClientConfig::new("not a url at all")).expect_err("refused");
+    assert!(matches!(err, CmError::InvalidServerUrl { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_lost_bind_answer_is_a_timeout_and_the_bind_can_be_found() {
+    let emulator = emulator(3).await;
+    let mut config = ClientConfig::new(emulator.base_url());
+    config.request_timeout = Duration::from_millis(300);
+    let client = CmClient::new(&config).expect("client");
+    let id = insert_request(&emulator, json!(3));
+    emulator.set_faults(Faults {
+        post_delay: Duration::from_secs(3),
+        ..Faults::default()
+    });
+    let err = client
+        .bind(id, &card(6), &atr())
+        .await
+        .expect_err("timeout");
+    assert!(matches!(err, CmError::Timeout { .. }), "{err:?}");
+    assert!(err.outcome_unknown());
+    assert!(err.to_string().contains("during POST smartcards"), "{err}");
+    // The server committed before the delay: reconciliation finds the card.
+    assert_eq!(emulator.bind_count(), 1);
+    let request = client.get_request(id).await.expect("get after the timeout");
+    assert!(request.new_smartcard.is_some());
+
+    emulator.set_faults(Faults {
+        list_delay: Duration::from_secs(3),
+        ..Faults::default()
+    });
+    let err = client.list_requests(None).await.expect_err("list timeout");
+    assert!(matches!(err, CmError::Timeout { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn nobody_listening_is_a_connect_error() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a free port");
+    let addr = listener.local_addr().expect("address");
+    drop(listener);
+    let client = client_for(&format!("http://{addr}"));
+    let err = client.list_requests(None).await.expect_err("refused");
+    assert!(matches!(err, CmError::Connect { .. }), "{err:?}");
+    assert!(!err.outcome_unknown());
+    assert!(err.to_string().contains("Check the server name"), "{err}");
+}
+
+#[tokio::test]
+async fn https_to_a_plain_http_port_is_a_tls_error() {
+    let emulator = emulator(1).await;
+    let client = client_for(&format!("https://{}", emulator.local_addr()));
+    let err = client.list_requests(None).await.expect_err("TLS fails");
+    assert!(matches!(err, CmError::Tls { .. }), "{err:?}");
+    assert!(err.to_string().contains("secure connection"), "{err}");
+}
+
+#[test]
+fn the_thread_emulator_serves_sync_callers() {
+    let emulator = Emulator::start_on_thread(EmulatorConfig {
+        requests: 4,
+        ..EmulatorConfig::default()
+    })
+    .expect("starts");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("test runtime");
+    let client = client_for(&emulator.base_url());
+    let list = runtime
+        .block_on(client.list_requests(None))
+        .expect("list from the thread emulator");
+    assert_eq!(list.len(), 4);
+    let addr = emulator.local_addr();
+    emulator.shutdown();
+    let err = runtime
+        .block_on(client_for(&format!("http://{addr}")).list_requests(None))
+        .expect_err("stopped");
+    assert!(
+        matches!(err, CmError::Connect { .. } | CmError::Network { .. }),
+        "{err:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Fixed-answer servers for what the emulator never sends.
+// ---------------------------------------------------------------------------
+
+/// Serves one fixed raw HTTP response to every connection.
+async fn fixed_server(response: String) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("address");
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let response = response.clone();
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                let mut buf = [0u8; 4096];
+                // Read the head and any announced body so the client sees a clean answer.
+                loop {
+                    let Ok(n) = socket.read(&mut buf).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    seen.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&seen).to_string();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let length = text[..end]
+                            .lines()
+                            .find_map(|l| {
+                                let (k, v) = l.split_once(':')?;
+                                k.eq_ignore_ascii_case("content-length")
+                                    .then(|| v.trim().parse::<usize>().ok())?
+                            })
+                            .unwrap_or(0);
+                        if seen.len() >= end + 4 + length {
+                            break;
+                        }
+                    }
+                }
+                let _ = socket.write_all(response.as_bytes()).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+fn http(status: &str, content_type: &str, extra: &str, body: &str) -> String {
+    format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+#[tokio::test]
+async fn an_html_page_where_json_was_expected_is_named_as_such() {
+    let page = "<html><head><title>Sign in to Contoso</title></head><body>login</body></html>";
+    let server = fixed_server(http("200 OK", "text/html", "", page)).await;
+    let err = client_for(&server)
+        .list_requests(None)
+        .await
+        .expect_err("not the API");
+    assert!(matches!(err, CmError::UnexpectedBody { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("not the CM API"), "{text}");
+    assert!(text.contains("Sign in to Contoso"), "{text}");
+    assert!(text.contains("proxy or a login page"), "{text}");
+}
+
+#[tokio::test]
+async fn a_bare_string_error_body_gives_message_and_correlation_id() {
+    let cid = "0f1e2d3c-4b5a-4968-8776-655443322110";
+    let body = format!("\"Binding failed: CA unreachable. Correlation ID: {cid}\"");
+    let server = fixed_server(http(
+        "500 Internal Server Error",
+        "application/json",
+        "",
+        &body,
+    ))
+    .await;
+    let err = client_for(&server)
+        .bind(Uuid::new_v4(), &card(7), &atr())
+        .await
+        .expect_err("500");
+    assert_eq!(err.correlation_id(), Some(cid));
+    assert!(
+        err.to_string().contains("Binding failed: CA unreachable."),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_201_with_only_a_location_header_still_gives_the_uuid() {
+    let id = "17cf063d-e337-4aa9-a822-346554ddd3c9";
+    let server = fixed_server(http(
+        "201 Created",
+        "application/json",
+        &format!("Location: /CertificateManagement/api/v1.0/smartcards/{id}\r\n"),
+        "",
+    ))
+    .await;
+    let receipt = client_for(&server)
+        .bind(Uuid::new_v4(), &card(8), &atr())
+        .await
+        .expect("201");
+    assert_eq!(
+        receipt.smartcard_uuid.map(|u| u.to_string()).as_deref(),
+        Some(id)
+    );
+
+    let server = fixed_server(http("204 No Content", "application/json", "", "")).await;
+    let receipt = client_for(&server)
+        .bind(Uuid::new_v4(), &card(8), &atr())
+        .await
+        .expect("204");
+    assert_eq!(receipt.smartcard_uuid, None);
+    assert_eq!(receipt.smartcard_uri, None);
+}
+
+#[tokio::test]
+async fn a_json_403_and_a_401_are_worded_for_the_operator() {
+    let server = fixed_server(http(
+        "403 Forbidden",
+        "application/json",
+        "",
+        "{\"Message\":\"Access denied for profile template.\"}",
+    ))
+    .await;
+    let err = client_for(&server)
+        .list_requests(None)
+        .await
+        .expect_err("403");
+    let text = err.to_string();
+    assert!(
+        text.contains("enrollment agent") && text.contains("Access denied for profile template."),
+        "{text}"
+    );
+
+    let server = fixed_server(http(
+        "401 Unauthorized",
+        "text/html",
+        "WWW-Authenticate: Negotiate\r\n",
+        "<html><head><title>401 - Unauthorized: Access is denied due to invalid credentials.</title></head></html>",
+    ))
+    .await;
+    let err = client_for(&server)
+        .list_requests(None)
+        .await
+        .expect_err("401");
+    assert_eq!(err.status(), Some(401));
+    assert!(
+        err.to_string()
+            .contains("Authentication to the CM server failed"),
+        "{err}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// TLS: a throwaway CA and a localhost certificate it signed (valid until 2126),
+// made for these tests only. The key protects nothing.
+// ---------------------------------------------------------------------------
+
+const TEST_CA_PEM: &str = "-----BEGIN CERTIFICATE-----
+MIIBqTCCAU+gAwIBAgIUZNEeAOT6hJspw+gPN80GDKhDOVIwCgYIKoZIzj0EAwIw
+ITEfMB0GA1UEAwwWZW5yb2xsLXN0YXRpb24gdGVzdCBDQTAgFw0yNjExMjgyMDUx
+MTJaGA8yMTI2MTEwNDIwNTExMlowITEfMB0GA1UEAwwWZW5yb2xsLXN0YXRpb24g
+dGVzdCBDQTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABJtoiQ/2HzEA88fDKCtz
+vIlaoneVJ1Tqt9S6vVN9iFW3LOiSL8qUKUgxFj6lYS+aw+sr3Q6f5bPbdtYMVspV
+oKOjYzBhMB0GA1UdDgQWBBRjBag7UDh2tjDIApbGYqc8Z8v+hjAfBgNVHSMEGDAW
+gBRjBag7UDh2tjDIApbGYqc8Z8v+hjAPBgNVHRMBAf8EBTADAQH/MA4GA1UdDwEB
+/wQEAwIBBjAKBggqhkjOPQQDAgNIADBFAiEAi0gv5sUk4IPO/4//bb5DcIAUINby
+o6nJf0W/dSWyEb8CIFjV2XE6qKoys5VwTbLr4nElJp/0ppir2/WAF38M2TqV
+-----END CERTIFICATE-----
+";
+
+const TEST_LEAF_PEM: &str = "-----BEGIN CERTIFICATE-----
+MIIByTCCAW+gAwIBAgIUR4EKp6dSf9P/okGt81AG/eXH+YIwCgYIKoZIzj0EAwIw
+ITEfMB0GA1UEAwwWZW5yb2xsLXN0YXRpb24gdGVzdCBDQTAgFw0yNjExMjgyMDUx
+MTJaGA8yMTI2MTEwNDIwNTExMlowFDESMBAGA1UEAwwJbG9jYWxob3N0MFkwEwYH
+KoZIzj0CAQYIKoZIzj0DAQcDQgAEKP1UVWYJypnrRvM7XFhAwqZquXvQVKj2Buew
+0RE39xrQQfYTqk+OwHmng6AtPcvX5hW8OXilyA7Iky942gQvq6OBjzCBjDAJBgNV
+HRMEAjAAMA4GA1UdDwEB/wQEAwIHgDATBgNVHSUEDDAKBggrBgEFBQcDATAaBgNV
+HREEEzARgglsb2NhbGhvc3SHBH8AAAEwHQYDVR0OBBYEFESzNfpjE4/hwHLzXxph
+mYjaASkNMB8GA1UdIwQYMBaAFGMFqDtQOHa2MMgClsZipzxny/6GMAoGCCqGSM49
+BAMCA0gAMEUCIQDr37RNTh9IGbxrK+JUPm6cgTaYrsIEBC5p083ylge5PQIgBZkY
+54IAXaKgmtEFfCiobfez1+kREVOhViu4ZcnzNHI=
+-----END CERTIFICATE-----
+";
+
+const TEST_LEAF_KEY: &str = "-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg/Wx96ZoktsSI51Bg
+CoRX3DcyFWzyE50VQ6EbY5nA+LyhRANCAAQo/VRVZgnKmetG8ztcWEDCpmq5e9BU
+qPYG57DRETf3GtBB9hOqT47AeaeDoC09y9fmFbw5eKXIDsiTL3jaBC+r
+-----END PRIVATE KEY-----
+";
+
+/// An https server on loopback (blocking rustls on a thread) answering every
+/// request with an empty request list (204).
+fn tls_server() -> std::net::SocketAddr {
+    use rustls::pki_types::pem::PemObject as _;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use std::io::{Read as _, Write as _};
+    use std::sync::Arc;
+
+    let certs = vec![
+        CertificateDer::from_pem_slice(TEST_LEAF_PEM.as_bytes()).expect("leaf PEM"),
+        CertificateDer::from_pem_slice(TEST_CA_PEM.as_bytes()).expect("CA PEM"),
+    ];
+    let key = PrivateKeyDer::from_pem_slice(TEST_LEAF_KEY.as_bytes()).expect("key PEM");
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("protocol versions")
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .expect("server certificate");
+    let config = Arc::new(config);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let addr = listener.local_addr().expect("address");
+    std::thread::spawn(move || {
+        for socket in listener.incoming() {
+            let Ok(socket) = socket else { continue };
+            let config = Arc::clone(&config);
+            std::thread::spawn(move || {
+                let _ = socket.set_read_timeout(Some(Duration::from_secs(5)));
+                let Ok(connection) = rustls::ServerConnection::new(config) else {
+                    return;
+                };
+                let mut stream = rustls::StreamOwned::new(connection, socket);
+                let mut seen = Vec::new();
+                let mut buf = [0u8; 1024];
+                // A client that distrusts the certificate aborts the handshake here.
+                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = stream.write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+                stream.conn.send_close_notify();
+                let _ = stream.flush();
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_asks_for_ca_file_and_ca_file_fixes_it() {
+    let addr = tls_server();
+    let server = format!("https://localhost:{}", addr.port());
+
+    let err = client_for(&server)
+        .list_requests(None)
+        .await
+        .expect_err("the test CA is not trusted by the system");
+    assert!(
+        matches!(
+            err,
+            CmError::Tls {
+                certificate: true,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("--ca-file"), "{err}");
+
+    let ca_path =
+        std::env::temp_dir().join(format!("enroll-station-test-ca-{}.pem", std::process::id()));
+    std::fs::write(&ca_path, TEST_CA_PEM).expect("write the CA file");
+    let mut config = ClientConfig::new(server);
+    config.ca_files = vec![ca_path.clone()];
+    let client = CmClient::new(&config).expect("client with the test CA");
+    let list = client.list_requests(None).await;
+    let _ = std::fs::remove_file(&ca_path);
+    assert!(list.expect("trusted through --ca-file").is_empty());
+}

@@ -1,0 +1,93 @@
+//! The real binary opens its window under Xvfb in demo mode and stays up.
+//!
+//! Needs `Xvfb` (Debian: xvfb) and, for the screenshot, ImageMagick's `import`.
+//! Under CI (or ENROLL_STATION_REQUIRE_SERVICES) a missing Xvfb fails the test.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn services_required() -> bool {
+    std::env::var_os("CI").is_some() || std::env::var_os("ENROLL_STATION_REQUIRE_SERVICES").is_some()
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+}
+
+/// Kills the child when the test ends, pass or fail.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_xvfb() -> (Reaped, String) {
+    // A display number unlikely to collide with a developer's session or a parallel run.
+    let display = format!(":{}", 90 + std::process::id() % 100);
+    let xvfb = Command::new("Xvfb")
+        .args([display.as_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("Xvfb starts");
+    let socket = PathBuf::from(format!("/tmp/.X11-unix/X{}", &display[1..]));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !socket.exists() {
+        assert!(Instant::now() < deadline, "Xvfb did not create {}", socket.display());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (Reaped(xvfb), display)
+}
+
+fn screenshot(display: &str, path: &Path) -> bool {
+    Command::new("import")
+        .args(["-window", "root"])
+        .arg(path)
+        .env("DISPLAY", display)
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+#[test]
+fn the_demo_window_opens_under_xvfb_and_stays_up() {
+    if !on_path("Xvfb") {
+        assert!(!services_required(), "Xvfb is required here but not installed (Debian: apt-get install xvfb)");
+        eprintln!("skipping: Xvfb is not installed");
+        return;
+    }
+    let (_xvfb, display) = start_xvfb();
+    let log_dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let stderr_path = log_dir.join("xvfb-demo-stderr.log");
+    let stderr = std::fs::File::create(&stderr_path).expect("log file");
+    let mut station = Reaped(
+        Command::new(env!("CARGO_BIN_EXE_enroll-station"))
+            .arg("--demo")
+            .env("DISPLAY", &display)
+            .env_remove("WAYLAND_DISPLAY")
+            .env("ENROLL_STATION_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .expect("the station starts"),
+    );
+    std::thread::sleep(Duration::from_secs(5));
+    let status = station.0.try_wait().expect("process status");
+    let log = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+    assert!(status.is_none(), "the window exited early ({status:?}); its log:\n{log}");
+
+    let shot_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&shot_dir).expect("screenshot folder");
+    let shot = shot_dir.join("demo-window.png");
+    if on_path("import") {
+        assert!(screenshot(&display, &shot), "the screenshot could not be taken");
+        let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
+        assert!(size > 10_000, "the screenshot is nearly empty ({size} bytes): nothing was drawn");
+    } else {
+        assert!(!services_required(), "ImageMagick's import is required here for the screenshot");
+    }
+}
