@@ -3,8 +3,8 @@
 use anyhow::{Context as _, anyhow};
 
 use crate::cli::{Cli, runtime};
-use crate::cm::emulator::{Emulator, EmulatorConfig};
 use crate::cm::CmClient;
+use crate::cm::emulator::{Emulator, EmulatorConfig};
 use crate::ui::{StationApp, StationSetup};
 
 /// Opens the window and returns when it is closed.

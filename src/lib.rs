@@ -3,8 +3,8 @@
 //! The library holds everything; `main.rs` only parses the command line.
 
 pub mod card;
-pub mod cm;
 pub mod cli;
+pub mod cm;
 pub mod domain;
 pub mod gui;
 pub mod station;

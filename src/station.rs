@@ -65,7 +65,8 @@ impl StationState {
                 false
             }
             Report::Bind(state) => {
-                let finished = matches!(state, BindState::Bound { .. }) && !matches!(self.bind, BindState::Bound { .. });
+                let finished = matches!(state, BindState::Bound { .. })
+                    && !matches!(self.bind, BindState::Bound { .. });
                 self.bind = state;
                 finished
             }
@@ -105,9 +106,7 @@ impl StationState {
         if self.bind.is_in_flight() {
             return Err("A bind is in progress.".into());
         }
-        let request = self
-            .request()
-            .ok_or("Select a request in the list.")?;
+        let request = self.request().ok_or("Select a request in the list.")?;
         request
             .bindability()
             .map_err(|why| format!("This request cannot take a card: {why}."))?;
@@ -119,10 +118,16 @@ impl StationState {
             }
         })?;
         let expected = match self.board.get(reader) {
-            Some(SlotState::Present { identity: IdentityState::Reading, .. }) => {
+            Some(SlotState::Present {
+                identity: IdentityState::Reading,
+                ..
+            }) => {
                 return Err("Reading the card…".into());
             }
-            Some(SlotState::Present { identity: IdentityState::Failed(why), .. }) => {
+            Some(SlotState::Present {
+                identity: IdentityState::Failed(why),
+                ..
+            }) => {
                 return Err(format!("This card cannot be bound: {why}"));
             }
             Some(slot) => slot
@@ -198,18 +203,35 @@ mod tests {
 
     fn loaded(requests: Vec<Request>) -> StationState {
         let mut state = StationState::default();
-        state.apply(Report::Requests { query: RequestQuery::Open, result: Ok(requests) });
+        state.apply(Report::Requests {
+            query: RequestQuery::Open,
+            result: Ok(requests),
+        });
         state
     }
 
     #[test]
     fn bind_needs_a_bindable_request_and_an_identified_card() {
-        let mut state = loaded(vec![request(1, RequestStatus::APPROVED), request(2, RequestStatus::PENDING)]);
-        assert_eq!(state.bind_target().err().as_deref(), Some("Select a request in the list."));
+        let mut state = loaded(vec![
+            request(1, RequestStatus::APPROVED),
+            request(2, RequestStatus::PENDING),
+        ]);
+        assert_eq!(
+            state.bind_target().err().as_deref(),
+            Some("Select a request in the list.")
+        );
         state.selected_request = Some(Uuid::from_u128(2));
-        assert!(state.bind_target().err().is_some_and(|e| e.contains("waiting for approval")));
+        assert!(
+            state
+                .bind_target()
+                .err()
+                .is_some_and(|e| e.contains("waiting for approval"))
+        );
         state.selected_request = Some(Uuid::from_u128(1));
-        assert_eq!(state.bind_target().err().as_deref(), Some("Insert the card into a reader."));
+        assert_eq!(
+            state.bind_target().err().as_deref(),
+            Some("Insert the card into a reader.")
+        );
         with_card(&mut state, "R1", 7);
         let target = state.bind_target().expect("ready to bind");
         assert_eq!(target.reader, "R1");
@@ -223,11 +245,21 @@ mod tests {
         state.selected_request = Some(Uuid::from_u128(1));
         with_card(&mut state, "R1", 1);
         with_card(&mut state, "R2", 2);
-        assert!(state.bind_target().err().is_some_and(|e| e.contains("select the reader")));
+        assert!(
+            state
+                .bind_target()
+                .err()
+                .is_some_and(|e| e.contains("select the reader"))
+        );
         state.selected_reader = Some("R2".into());
         assert_eq!(state.bind_target().map(|t| t.expected), Ok(identity(2)));
-        state.apply(Report::Reader(ReaderEvent::ReaderRemoved { reader: "R2".into() }));
-        assert_eq!(state.selected_reader, None, "a vanished reader is no longer selected");
+        state.apply(Report::Reader(ReaderEvent::ReaderRemoved {
+            reader: "R2".into(),
+        }));
+        assert_eq!(
+            state.selected_reader, None,
+            "a vanished reader is no longer selected"
+        );
         assert_eq!(state.bind_target().map(|t| t.reader), Ok("R1".into()));
     }
 
@@ -237,9 +269,17 @@ mod tests {
         state.selected_request = Some(Uuid::from_u128(1));
         with_card(&mut state, "R1", 1);
         let target = state.bind_target().expect("ready");
-        assert!(!state.apply(Report::Bind(BindState::Posting { target: target.clone() })));
-        assert_eq!(state.bind_target().err().as_deref(), Some("A bind is in progress."));
-        let bound = BindState::Bound { target, receipt: BindReceipt::default() };
+        assert!(!state.apply(Report::Bind(BindState::Posting {
+            target: target.clone()
+        })));
+        assert_eq!(
+            state.bind_target().err().as_deref(),
+            Some("A bind is in progress.")
+        );
+        let bound = BindState::Bound {
+            target,
+            receipt: BindReceipt::default(),
+        };
         assert!(state.apply(Report::Bind(bound.clone())));
         assert!(!state.apply(Report::Bind(bound)));
     }
@@ -249,14 +289,33 @@ mod tests {
         let mut state = loaded(vec![request(1, RequestStatus::APPROVED)]);
         state.selected_request = Some(Uuid::from_u128(1));
         state.set_query(RequestQuery::All);
-        state.apply(Report::Requests { query: RequestQuery::Open, result: Ok(vec![]) });
-        assert!(state.loading, "an answer for the old filter does not end the load");
-        state.apply(Report::Requests { query: RequestQuery::All, result: Ok(vec![request(3, RequestStatus::APPROVED)]) });
+        state.apply(Report::Requests {
+            query: RequestQuery::Open,
+            result: Ok(vec![]),
+        });
+        assert!(
+            state.loading,
+            "an answer for the old filter does not end the load"
+        );
+        state.apply(Report::Requests {
+            query: RequestQuery::All,
+            result: Ok(vec![request(3, RequestStatus::APPROVED)]),
+        });
         assert!(!state.loading);
         assert_eq!(state.selected_request, None);
-        let failure = Failure { message: "down".into(), correlation_id: None };
-        state.apply(Report::Requests { query: RequestQuery::All, result: Err(failure.clone()) });
+        let failure = Failure {
+            message: "down".into(),
+            correlation_id: None,
+        };
+        state.apply(Report::Requests {
+            query: RequestQuery::All,
+            result: Err(failure.clone()),
+        });
         assert_eq!(state.requests_error, Some(failure));
-        assert_eq!(state.requests.len(), 1, "a failed refresh keeps the last list");
+        assert_eq!(
+            state.requests.len(),
+            1,
+            "a failed refresh keeps the last list"
+        );
     }
 }

@@ -36,22 +36,23 @@ fn station() -> Station {
             ..EmulatorConfig::default()
         }))
         .expect("emulator starts on loopback");
-    emulator.insert_request(serde_json::json!({
-        "Uuid": REQUEST,
-        "RequestType": 1,
-        "Status": 3,
-        "Priority": 99,
-        "Submitted": "2026-11-27T08:00:00Z",
-        "Completed": "0001-01-01T00:00:00",
-        "NewSmartcardUuid": "00000000-0000-0000-0000-000000000000",
-        "IsSmartcard": true,
-        "DataCollection": [
-            {"Name": "DisplayName", "Value": "Kittest Person"},
-            {"Name": "Department", "Value": "Finance"}
-        ]
-    }))
-    .expect("the test request is valid");
-    let client = CmClient::new(&ClientConfig::new(&emulator.base_url())).expect("client");
+    emulator
+        .insert_request(serde_json::json!({
+            "Uuid": REQUEST,
+            "RequestType": 1,
+            "Status": 3,
+            "Priority": 99,
+            "Submitted": "2026-11-27T08:00:00Z",
+            "Completed": "0001-01-01T00:00:00",
+            "NewSmartcardUuid": "00000000-0000-0000-0000-000000000000",
+            "IsSmartcard": true,
+            "DataCollection": [
+                {"Name": "DisplayName", "Value": "Kittest Person"},
+                {"Name": "Department", "Value": "Finance"}
+            ]
+        }))
+        .expect("the test request is valid");
+    let client = CmClient::new(&ClientConfig::new(emulator.base_url())).expect("client");
     let setup = StationSetup {
         client,
         runtime: runtime.handle().clone(),
@@ -68,7 +69,11 @@ fn station() -> Station {
 }
 
 /// Steps the UI until `done` holds; the worker answers on other threads.
-fn wait_for(harness: &mut Harness<'static, StationApp>, what: &str, done: impl Fn(&Harness<'static, StationApp>) -> bool) {
+fn wait_for(
+    harness: &mut Harness<'static, StationApp>,
+    what: &str,
+    done: impl Fn(&Harness<'static, StationApp>) -> bool,
+) {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         harness.run_steps(1);
@@ -94,12 +99,17 @@ fn bind_enabled(harness: &Harness<'static, StationApp>) -> bool {
 fn prepare_bind(station: &mut Station) {
     let h = &mut station.harness;
     wait_for(h, "the request list", |h| shows(h, PERSON));
-    assert!(!bind_enabled(h), "Bind must be disabled before a request and a card are chosen");
+    assert!(
+        !bind_enabled(h),
+        "Bind must be disabled before a request and a card are chosen"
+    );
     h.get_by_label(PERSON).click();
     h.run_steps(2);
     assert!(!bind_enabled(h), "Bind must stay disabled without a card");
     h.get_by_label("Insert demo card").click();
-    wait_for(h, "the card ID", |h| shows(h, "bc88f13f-83ba-4037-8262-46eba1291c6e"));
+    wait_for(h, "the card ID", |h| {
+        shows(h, "bc88f13f-83ba-4037-8262-46eba1291c6e")
+    });
     wait_for(h, "Bind to be enabled", bind_enabled);
 }
 
@@ -120,15 +130,27 @@ fn one_click_binds_the_selected_request_to_the_card_showing_progress_then_the_re
         ..Faults::default()
     });
     station.harness.get_by_label("Bind").click();
-    wait_for(&mut station.harness, "progress while the server is slow", |h| {
-        shows(h, "waiting for the CM server")
+    wait_for(
+        &mut station.harness,
+        "progress while the server is slow",
+        |h| shows(h, "waiting for the CM server"),
+    );
+    assert!(
+        !bind_enabled(&station.harness),
+        "Bind is disabled while a bind is in flight"
+    );
+    wait_for(&mut station.harness, "the result", |h| {
+        shows(h, "Bound: card")
     });
-    assert!(!bind_enabled(&station.harness), "Bind is disabled while a bind is in flight");
-    wait_for(&mut station.harness, "the result", |h| shows(h, "Bound: card"));
     let BindState::Bound { receipt, .. } = &station.harness.state().state().bind else {
-        panic!("expected Bound, got {:?}", station.harness.state().state().bind);
+        panic!(
+            "expected Bound, got {:?}",
+            station.harness.state().state().bind
+        );
     };
-    let smartcard = receipt.smartcard_uuid.expect("the server named the new smart card");
+    let smartcard = receipt
+        .smartcard_uuid
+        .expect("the server named the new smart card");
     assert!(shows(&station.harness, &smartcard.to_string()));
     let emulator = emulator(&station);
     assert_eq!(emulator.bind_count(), 1);
@@ -150,12 +172,23 @@ fn a_server_error_is_shown_in_words_with_the_correlation_id() {
         ..Faults::default()
     });
     station.harness.get_by_label("Bind").click();
-    wait_for(&mut station.harness, "the error", |h| shows(h, "Not bound: the server answered with an error"));
+    wait_for(&mut station.harness, "the error", |h| {
+        shows(h, "Not bound: the server answered with an error")
+    });
     let BindState::Failed { failure, .. } = &station.harness.state().state().bind else {
-        panic!("expected Failed, got {:?}", station.harness.state().state().bind);
+        panic!(
+            "expected Failed, got {:?}",
+            station.harness.state().state().bind
+        );
     };
-    let correlation = failure.correlation_id.clone().expect("a 500 carries a correlation ID");
-    assert!(shows(&station.harness, &correlation), "the correlation ID is on screen");
+    let correlation = failure
+        .correlation_id
+        .clone()
+        .expect("a 500 carries a correlation ID");
+    assert!(
+        shows(&station.harness, &correlation),
+        "the correlation ID is on screen"
+    );
     assert!(shows(&station.harness, "Copy error"));
     assert_eq!(emulator(&station).bind_count(), 0);
 }

@@ -8,7 +8,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn services_required() -> bool {
-    std::env::var_os("CI").is_some() || std::env::var_os("ENROLL_STATION_REQUIRE_SERVICES").is_some()
+    std::env::var_os("CI").is_some()
+        || std::env::var_os("ENROLL_STATION_REQUIRE_SERVICES").is_some()
 }
 
 fn on_path(program: &str) -> bool {
@@ -30,7 +31,14 @@ fn start_xvfb() -> (Reaped, String) {
     // A display number unlikely to collide with a developer's session or a parallel run.
     let display = format!(":{}", 90 + std::process::id() % 100);
     let xvfb = Command::new("Xvfb")
-        .args([display.as_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+        .args([
+            display.as_str(),
+            "-screen",
+            "0",
+            "1280x800x24",
+            "-nolisten",
+            "tcp",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -38,7 +46,11 @@ fn start_xvfb() -> (Reaped, String) {
     let socket = PathBuf::from(format!("/tmp/.X11-unix/X{}", &display[1..]));
     let deadline = Instant::now() + Duration::from_secs(10);
     while !socket.exists() {
-        assert!(Instant::now() < deadline, "Xvfb did not create {}", socket.display());
+        assert!(
+            Instant::now() < deadline,
+            "Xvfb did not create {}",
+            socket.display()
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     (Reaped(xvfb), display)
@@ -56,7 +68,10 @@ fn screenshot(display: &str, path: &Path) -> bool {
 #[test]
 fn the_demo_window_opens_under_xvfb_and_stays_up() {
     if !on_path("Xvfb") {
-        assert!(!services_required(), "Xvfb is required here but not installed (Debian: apt-get install xvfb)");
+        assert!(
+            !services_required(),
+            "Xvfb is required here but not installed (Debian: apt-get install xvfb)"
+        );
         eprintln!("skipping: Xvfb is not installed");
         return;
     }
@@ -78,16 +93,28 @@ fn the_demo_window_opens_under_xvfb_and_stays_up() {
     std::thread::sleep(Duration::from_secs(5));
     let status = station.0.try_wait().expect("process status");
     let log = std::fs::read_to_string(&stderr_path).unwrap_or_default();
-    assert!(status.is_none(), "the window exited early ({status:?}); its log:\n{log}");
+    assert!(
+        status.is_none(),
+        "the window exited early ({status:?}); its log:\n{log}"
+    );
 
     let shot_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     std::fs::create_dir_all(&shot_dir).expect("screenshot folder");
     let shot = shot_dir.join("demo-window.png");
     if on_path("import") {
-        assert!(screenshot(&display, &shot), "the screenshot could not be taken");
+        assert!(
+            screenshot(&display, &shot),
+            "the screenshot could not be taken"
+        );
         let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
-        assert!(size > 10_000, "the screenshot is nearly empty ({size} bytes): nothing was drawn");
+        assert!(
+            size > 10_000,
+            "the screenshot is nearly empty ({size} bytes): nothing was drawn"
+        );
     } else {
-        assert!(!services_required(), "ImageMagick's import is required here for the screenshot");
+        assert!(
+            !services_required(),
+            "ImageMagick's import is required here for the screenshot"
+        );
     }
 }

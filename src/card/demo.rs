@@ -129,7 +129,9 @@ impl IdentityReader for DemoReader {
             return Err(CardError::UnknownReader(reader.into()));
         }
         let mut slot = self.slot();
-        let card = slot.as_mut().ok_or_else(|| CardError::NoCard(reader.into()))?;
+        let card = slot
+            .as_mut()
+            .ok_or_else(|| CardError::NoCard(reader.into()))?;
         let atr = card.atr();
         identity::read_identity(&mut VirtualChannel(card), atr)
     }
@@ -188,11 +190,17 @@ mod tests {
                 .and_then(SlotState::identity)
                 .map(|i| i.card_id);
             assert_eq!(seen, Some(expected));
-            assert_eq!(reader.read_identity(DEMO_READER).map(|i| i.card_id), Ok(expected));
+            assert_eq!(
+                reader.read_identity(DEMO_READER).map(|i| i.card_id),
+                Ok(expected)
+            );
         }
         reader.remove();
         assert_eq!(
-            board.lock().unwrap_or_else(PoisonError::into_inner).get(DEMO_READER),
+            board
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(DEMO_READER),
             Some(&SlotState::Empty)
         );
         assert_eq!(
@@ -210,7 +218,10 @@ mod tests {
         let board = board.lock().unwrap_or_else(PoisonError::into_inner);
         assert!(matches!(
             board.get(DEMO_READER),
-            Some(SlotState::Present { identity: crate::domain::readers::IdentityState::Failed(_), .. })
+            Some(SlotState::Present {
+                identity: crate::domain::readers::IdentityState::Failed(_),
+                ..
+            })
         ));
     }
 }

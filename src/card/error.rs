@@ -6,7 +6,9 @@ use thiserror::Error;
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum CardError {
     /// The smart card service (pcscd / Windows "Smart Card" service) is not running.
-    #[error("The smart card service is not running ({0}). Start it (Linux: pcscd; Windows: the \"Smart Card\" service) and the readers will come back.")]
+    #[error(
+        "The smart card service is not running ({0}). Start it (Linux: pcscd; Windows: the \"Smart Card\" service) and the readers will come back."
+    )]
     NoService(String),
     /// The named reader is not connected.
     #[error("Reader \"{0}\" is not connected. Plug it in or choose another reader.")]
@@ -15,21 +17,31 @@ pub enum CardError {
     #[error("There is no card in reader \"{0}\". Insert the card and try again.")]
     NoCard(String),
     /// The card was removed while the station was talking to it.
-    #[error("The card was removed from reader \"{0}\" while it was being read. Insert it again and keep it in the reader.")]
+    #[error(
+        "The card was removed from reader \"{0}\" while it was being read. Insert it again and keep it in the reader."
+    )]
     Removed(String),
     /// Another program holds the card exclusively.
-    #[error("Another program holds the card in reader \"{0}\" exclusively (SCARD_E_SHARING_VIOLATION). Close other smart card tools or middleware and try again.")]
+    #[error(
+        "Another program holds the card in reader \"{0}\" exclusively (SCARD_E_SHARING_VIOLATION). Close other smart card tools or middleware and try again."
+    )]
     SharingViolation(String),
     /// The card does not answer.
-    #[error("The card in reader \"{0}\" does not answer (it may be inserted the wrong way round or broken). Reinsert it; if it stays silent, use another card.")]
+    #[error(
+        "The card in reader \"{0}\" does not answer (it may be inserted the wrong way round or broken). Reinsert it; if it stays silent, use another card."
+    )]
     Unresponsive(String),
     /// The card answered something the station cannot use.
-    #[error("The card answered unexpectedly: {0}. It may not be a GIDS or PIV card; check the card type.")]
+    #[error(
+        "The card answered unexpectedly: {0}. It may not be a GIDS or PIV card; check the card type."
+    )]
     Protocol(String),
     /// The card has no card ID the station can bind.
     #[error("{0}")]
     NoCardId(String),
     /// Any other PC/SC failure.
-    #[error("The smart card system reported an error: {0}. Reinsert the card or reconnect the reader and try again.")]
+    #[error(
+        "The smart card system reported an error: {0}. Reinsert the card or reconnect the reader and try again."
+    )]
     Pcsc(String),
 }

@@ -25,7 +25,11 @@ struct BoundJson {
 
 /// Parses a request GUID as operators paste it: any case, braces, spaces.
 fn parse_request_id(text: &str) -> anyhow::Result<Uuid> {
-    let cleaned = text.trim().trim_start_matches('{').trim_end_matches('}').trim();
+    let cleaned = text
+        .trim()
+        .trim_start_matches('{')
+        .trim_end_matches('}')
+        .trim();
     Uuid::try_parse(cleaned).with_context(|| {
         format!("\"{text}\" is not a request GUID. Copy the request's ID from CM, e.g. a9b4b42c-cc50-4c9b-89d1-bbc0bcd5a099.")
     })
@@ -36,7 +40,10 @@ fn choose_reader(board: &ReaderBoard, named: Option<&str>) -> anyhow::Result<Str
     if let Some(name) = named {
         if board.get(name).is_none() {
             let known: Vec<&str> = board.readers().map(|(n, _)| n).collect();
-            bail!("Reader \"{name}\" is not connected. Connected readers: {}.", list_or_none(&known));
+            bail!(
+                "Reader \"{name}\" is not connected. Connected readers: {}.",
+                list_or_none(&known)
+            );
         }
         return Ok(name.to_owned());
     }
@@ -51,25 +58,41 @@ fn choose_reader(board: &ReaderBoard, named: Option<&str>) -> anyhow::Result<Str
 }
 
 fn list_or_none(names: &[&str]) -> String {
-    if names.is_empty() { "none".into() } else { names.join(", ") }
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
 }
 
-pub(super) fn run(server: &ServerArgs, request: &str, reader: Option<&str>, json: bool) -> anyhow::Result<()> {
+pub(super) fn run(
+    server: &ServerArgs,
+    request: &str,
+    reader: Option<&str>,
+    json: bool,
+) -> anyhow::Result<()> {
     let request_id = parse_request_id(request)?;
     let client = server.client()?;
     let pcsc = PcscReader::new();
     let board = pcsc.snapshot().context("Could not list the card readers")?;
     let reader = choose_reader(&board, reader)?;
     let expected = match board.get(&reader) {
-        Some(SlotState::Present { identity: IdentityState::Failed(why), .. }) => {
+        Some(SlotState::Present {
+            identity: IdentityState::Failed(why),
+            ..
+        }) => {
             bail!("The card in \"{reader}\" cannot be bound: {why}")
         }
-        Some(slot) => slot
-            .identity()
-            .with_context(|| format!("There is no card in \"{reader}\". Insert the card and try again."))?,
+        Some(slot) => slot.identity().with_context(|| {
+            format!("There is no card in \"{reader}\". Insert the card and try again.")
+        })?,
         None => bail!("Reader \"{reader}\" is not connected."),
     };
-    let target = BindTarget { request_id, reader, expected };
+    let target = BindTarget {
+        request_id,
+        reader,
+        expected,
+    };
     let readers: Arc<dyn IdentityReader> = Arc::new(pcsc);
     let state = super::runtime()?.block_on(run_bind(&client, &readers, target, |state| {
         tracing::info!(?state, "bind");
@@ -90,7 +113,9 @@ pub(super) fn run(server: &ServerArgs, request: &str, reader: Option<&str>, json
                     "Bound request {} to card {} (smart card object {}).",
                     out.request_id,
                     out.card_id,
-                    out.smartcard_uuid.as_deref().unwrap_or("not named by the server")
+                    out.smartcard_uuid
+                        .as_deref()
+                        .unwrap_or("not named by the server")
                 );
                 Ok(())
             }
@@ -100,7 +125,9 @@ pub(super) fn run(server: &ServerArgs, request: &str, reader: Option<&str>, json
             Some(id) => bail!("Not bound: {} (correlation ID {id})", failure.message),
             None => bail!("Not bound: {}", failure.message),
         },
-        other => bail!("Not bound: the bind stopped in an unexpected state ({other:?}). Check the request in CM before trying again."),
+        other => bail!(
+            "Not bound: the bind stopped in an unexpected state ({other:?}). Check the request in CM before trying again."
+        ),
     }
 }
 
@@ -113,8 +140,18 @@ mod tests {
     #[test]
     fn request_ids_are_accepted_as_operators_paste_them() {
         let id = "a9b4b42c-cc50-4c9b-89d1-bbc0bcd5a099";
-        for text in [id, "{A9B4B42C-CC50-4C9B-89D1-BBC0BCD5A099}", " a9b4b42c-cc50-4c9b-89d1-bbc0bcd5a099 "] {
-            assert_eq!(parse_request_id(text).map(|u| u.to_string()).ok().as_deref(), Some(id));
+        for text in [
+            id,
+            "{A9B4B42C-CC50-4C9B-89D1-BBC0BCD5A099}",
+            " a9b4b42c-cc50-4c9b-89d1-bbc0bcd5a099 ",
+        ] {
+            assert_eq!(
+                parse_request_id(text)
+                    .map(|u| u.to_string())
+                    .ok()
+                    .as_deref(),
+                Some(id)
+            );
         }
         let error = parse_request_id("not-a-guid").expect_err("garbage is refused");
         assert!(error.to_string().contains("is not a request GUID"));
@@ -126,7 +163,11 @@ mod tests {
         board.apply(&ReaderEvent::ReaderAdded { reader: "A".into() });
         assert!(choose_reader(&board, None).is_err());
         for (reader, insertion) in [("A", 1), ("B", 1)] {
-            board.apply(&ReaderEvent::CardInserted { reader: reader.into(), atr: Atr::from_bytes(vec![0x3b]), insertion });
+            board.apply(&ReaderEvent::CardInserted {
+                reader: reader.into(),
+                atr: Atr::from_bytes(vec![0x3b]),
+                insertion,
+            });
         }
         let error = choose_reader(&board, None).expect_err("two cards");
         assert!(error.to_string().contains("--reader"));

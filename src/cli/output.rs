@@ -86,7 +86,10 @@ impl From<&Request> for RequestJson {
                 .data_collection
                 .iter()
                 .map(|item| {
-                    let value = item.value.clone().map_or(serde_json::Value::Null, Into::into);
+                    let value = item
+                        .value
+                        .clone()
+                        .map_or(serde_json::Value::Null, Into::into);
                     (item.name.clone(), value)
                 })
                 .collect(),

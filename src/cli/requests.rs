@@ -10,8 +10,12 @@ pub(super) fn run(server: &ServerArgs, status: Option<&str>, json: bool) -> anyh
     let status = status
         .map(|name| {
             RequestStatus::from_name(name).with_context(|| {
-                let known: Vec<String> = RequestStatus::KNOWN.iter().map(|s| s.to_string()).collect();
-                format!("Unknown status \"{name}\". Use one of: {}.", known.join(", "))
+                let known: Vec<String> =
+                    RequestStatus::KNOWN.iter().map(|s| s.to_string()).collect();
+                format!(
+                    "Unknown status \"{name}\". Use one of: {}.",
+                    known.join(", ")
+                )
             })
         })
         .transpose()?;

@@ -88,7 +88,10 @@ pub enum BindState {
 impl BindState {
     /// True while a bind is under way: a new request must wait.
     pub fn is_in_flight(&self) -> bool {
-        matches!(self, BindState::ReadingCard { .. } | BindState::Posting { .. })
+        matches!(
+            self,
+            BindState::ReadingCard { .. } | BindState::Posting { .. }
+        )
     }
 
     /// The target of the current or last bind.
@@ -215,7 +218,12 @@ mod tests {
     fn a_request_reads_the_card_first() {
         let (state, effects) = apply(BindState::Idle, BindEvent::Requested(target()));
         assert_eq!(state, BindState::ReadingCard { target: target() });
-        assert_eq!(effects, vec![Effect::ReadCard { reader: "Reader 0".into() }]);
+        assert_eq!(
+            effects,
+            vec![Effect::ReadCard {
+                reader: "Reader 0".into()
+            }]
+        );
     }
 
     #[test]
@@ -292,24 +300,43 @@ mod tests {
             smartcard_uuid: None,
         };
         let (state, effects) = apply(posting(), BindEvent::PostAnswered(Ok(receipt.clone())));
-        assert_eq!(state, BindState::Bound { target: target(), receipt });
+        assert_eq!(
+            state,
+            BindState::Bound {
+                target: target(),
+                receipt
+            }
+        );
         assert!(effects.is_empty());
 
-        let failure = Failure { message: "boom".into(), correlation_id: Some("c".into()) };
+        let failure = Failure {
+            message: "boom".into(),
+            correlation_id: Some("c".into()),
+        };
         let (state, _) = apply(posting(), BindEvent::PostAnswered(Err(failure.clone())));
-        assert_eq!(state, BindState::Failed { target: target(), failure });
+        assert_eq!(
+            state,
+            BindState::Failed {
+                target: target(),
+                failure
+            }
+        );
     }
 
     #[test]
     fn events_out_of_place_are_ignored() {
         let (state, effects) = apply(BindState::Idle, BindEvent::CardRead(Ok(card(1))));
         assert_eq!((state, effects), (BindState::Idle, vec![]));
-        let (state, effects) =
-            apply(BindState::Idle, BindEvent::PostAnswered(Ok(BindReceipt::default())));
+        let (state, effects) = apply(
+            BindState::Idle,
+            BindEvent::PostAnswered(Ok(BindReceipt::default())),
+        );
         assert_eq!((state, effects), (BindState::Idle, vec![]));
         let reading = BindState::ReadingCard { target: target() };
-        let (state, effects) =
-            apply(reading.clone(), BindEvent::PostAnswered(Ok(BindReceipt::default())));
+        let (state, effects) = apply(
+            reading.clone(),
+            BindEvent::PostAnswered(Ok(BindReceipt::default())),
+        );
         assert_eq!((state, effects), (reading, vec![]));
     }
 
@@ -317,7 +344,10 @@ mod tests {
     fn after_a_result_a_new_bind_may_start_or_be_dismissed() {
         let done = BindState::Failed {
             target: target(),
-            failure: Failure { message: "x".into(), correlation_id: None },
+            failure: Failure {
+                message: "x".into(),
+                correlation_id: None,
+            },
         };
         let (state, effects) = apply(done.clone(), BindEvent::Requested(target()));
         assert!(matches!(state, BindState::ReadingCard { .. }));

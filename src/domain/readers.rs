@@ -224,7 +224,9 @@ impl ReaderBoard {
 
     /// Readers in name order.
     pub fn readers(&self) -> impl Iterator<Item = (&str, &SlotState)> {
-        self.readers.iter().map(|(name, state)| (name.as_str(), state))
+        self.readers
+            .iter()
+            .map(|(name, state)| (name.as_str(), state))
     }
 
     /// One reader's state.
@@ -279,7 +281,10 @@ mod tests {
             insertion: 1,
             result: Ok(identity(5)),
         });
-        assert_eq!(board.get("R").and_then(SlotState::identity), Some(identity(5)));
+        assert_eq!(
+            board.get("R").and_then(SlotState::identity),
+            Some(identity(5))
+        );
         assert_eq!(board.readers_with_card(), vec!["R"]);
     }
 
@@ -296,7 +301,10 @@ mod tests {
         });
         assert!(matches!(
             board.get("R"),
-            Some(SlotState::Present { identity: IdentityState::Reading, .. })
+            Some(SlotState::Present {
+                identity: IdentityState::Reading,
+                ..
+            })
         ));
         board.apply(&ReaderEvent::CardRemoved { reader: "R".into() });
         board.apply(&ReaderEvent::CardIdentified {
@@ -320,7 +328,9 @@ mod tests {
             board.get("R"),
             Some(SlotState::Present { identity: IdentityState::Failed(m), .. }) if m == "unknown card application"
         ));
-        board.apply(&ReaderEvent::ServiceDown { reason: "stopped".into() });
+        board.apply(&ReaderEvent::ServiceDown {
+            reason: "stopped".into(),
+        });
         assert_eq!(board.service_down(), Some("stopped"));
         board.apply(&ReaderEvent::ServiceUp);
         assert_eq!(board.service_down(), None);

@@ -170,12 +170,12 @@ pub enum NotBindable {
 impl fmt::Display for NotBindable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            NotBindable::AlreadyBound => {
-                f.write_str("a card is already bound to this request; it can only be executed with that card")
-            }
-            NotBindable::Status(RequestStatus::PENDING) => {
-                f.write_str("the request is waiting for approval; an approver must approve it first")
-            }
+            NotBindable::AlreadyBound => f.write_str(
+                "a card is already bound to this request; it can only be executed with that card",
+            ),
+            NotBindable::Status(RequestStatus::PENDING) => f.write_str(
+                "the request is waiting for approval; an approver must approve it first",
+            ),
             NotBindable::Status(s) => write!(
                 f,
                 "the request is {s}; CM accepts a card only while a request is Approved or Executing"
@@ -288,7 +288,10 @@ mod tests {
     fn enums_show_names_and_unknown_numbers() {
         assert_eq!(RequestStatus(3).to_string(), "Approved");
         assert_eq!(RequestStatus(42).to_string(), "Unknown(42)");
-        assert_eq!(RequestType::from_name("recoveronbehalf"), Some(RequestType(8)));
+        assert_eq!(
+            RequestType::from_name("recoveronbehalf"),
+            Some(RequestType(8))
+        );
         assert_eq!(RequestStatus::from_name("Bogus"), None);
     }
 
@@ -326,10 +329,22 @@ mod tests {
     fn data_summary_skips_empty_and_null_values() {
         let mut r = sample(RequestStatus::APPROVED);
         r.data_collection = vec![
-            DataItem { name: "First".into(), value: Some("Jane".into()) },
-            DataItem { name: "Middle".into(), value: None },
-            DataItem { name: "Last".into(), value: Some(" Doe ".into()) },
-            DataItem { name: "Dept".into(), value: Some("".into()) },
+            DataItem {
+                name: "First".into(),
+                value: Some("Jane".into()),
+            },
+            DataItem {
+                name: "Middle".into(),
+                value: None,
+            },
+            DataItem {
+                name: "Last".into(),
+                value: Some(" Doe ".into()),
+            },
+            DataItem {
+                name: "Dept".into(),
+                value: Some("".into()),
+            },
         ];
         assert_eq!(r.data_summary(), "Jane, Doe");
     }

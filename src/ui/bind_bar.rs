@@ -8,7 +8,11 @@ use crate::worker::Command;
 /// and the correlation ID on its own line for the administrator.
 pub(super) fn error_ui(ui: &mut egui::Ui, title: &str, failure: &Failure) {
     ui.colored_label(ui.visuals().error_fg_color, title);
-    ui.add(egui::Label::new(failure.message.as_str()).selectable(true).wrap());
+    ui.add(
+        egui::Label::new(failure.message.as_str())
+            .selectable(true)
+            .wrap(),
+    );
     ui.horizontal(|ui| {
         if let Some(id) = &failure.correlation_id {
             ui.label("Correlation ID:");
@@ -32,7 +36,8 @@ pub(super) fn bind_bar_ui(ui: &mut egui::Ui, state: &StationState) -> Option<Com
     ui.horizontal(|ui| {
         let button = ui.add_enabled(
             target.is_ok(),
-            egui::Button::new(egui::RichText::new("Bind").heading()).min_size(egui::vec2(120.0, 36.0)),
+            egui::Button::new(egui::RichText::new("Bind").heading())
+                .min_size(egui::vec2(120.0, 36.0)),
         );
         match &target {
             Ok(target) => {
@@ -58,7 +63,10 @@ pub(super) fn bind_bar_ui(ui: &mut egui::Ui, state: &StationState) -> Option<Com
         BindState::ReadingCard { target } => {
             ui.horizontal(|ui| {
                 ui.spinner();
-                ui.label(format!("Checking that the card in \"{}\" is still the one you selected…", target.reader));
+                ui.label(format!(
+                    "Checking that the card in \"{}\" is still the one you selected…",
+                    target.reader
+                ));
             });
         }
         BindState::Posting { target } => {
@@ -73,7 +81,10 @@ pub(super) fn bind_bar_ui(ui: &mut egui::Ui, state: &StationState) -> Option<Com
         BindState::Bound { target, receipt } => {
             ui.colored_label(
                 egui::Color32::from_rgb(0x2e, 0x9e, 0x44),
-                format!("Bound: card {} is now bound to request {}.", target.expected.card_id, target.request_id),
+                format!(
+                    "Bound: card {} is now bound to request {}.",
+                    target.expected.card_id, target.request_id
+                ),
             );
             if let Some(uri) = &receipt.smartcard_uri {
                 ui.horizontal(|ui| {
@@ -86,7 +97,10 @@ pub(super) fn bind_bar_ui(ui: &mut egui::Ui, state: &StationState) -> Option<Com
             }
         }
         BindState::Refused { reason, .. } => {
-            let failure = Failure { message: reason.clone(), correlation_id: None };
+            let failure = Failure {
+                message: reason.clone(),
+                correlation_id: None,
+            };
             error_ui(ui, "Not bound: the station refused", &failure);
             if ui.button("Dismiss").clicked() {
                 command = Some(Command::DismissBind);

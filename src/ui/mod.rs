@@ -4,15 +4,15 @@ mod bind_bar;
 mod readers_panel;
 mod requests_table;
 
-use std::sync::mpsc;
 use std::sync::Arc;
+use std::sync::mpsc;
 
+use crate::card::IdentityReader;
 use crate::card::demo::{DemoReader, ReaderHub};
 use crate::card::monitor::{MonitorHandle, spawn_monitor};
 use crate::card::pcsc_reader::PcscReader;
-use crate::card::IdentityReader;
-use crate::cm::emulator::Emulator;
 use crate::cm::CmClient;
+use crate::cm::emulator::Emulator;
 use crate::station::StationState;
 use crate::worker::{Command, Report, ReportSink, WorkerHandle, spawn_worker};
 
@@ -134,7 +134,9 @@ impl StationApp {
                 self.state.set_query(query);
                 self.refresh();
             }
-            let refresh = ui.button("Refresh").on_hover_text("Fetch the requests again (F5)");
+            let refresh = ui
+                .button("Refresh")
+                .on_hover_text("Fetch the requests again (F5)");
             if refresh.clicked() || ui.input(|i| i.key_pressed(egui::Key::F5)) {
                 self.refresh();
             }

@@ -59,7 +59,10 @@ fn slot_ui(ui: &mut egui::Ui, slot: &SlotState) {
             ui.label("Card present");
             ui.horizontal(|ui| {
                 ui.label("ATR");
-                ui.add(egui::Label::new(egui::RichText::new(atr.to_hex()).monospace()).selectable(true));
+                ui.add(
+                    egui::Label::new(egui::RichText::new(atr.to_hex()).monospace())
+                        .selectable(true),
+                );
             });
             match identity {
                 IdentityState::Reading => {
@@ -79,7 +82,10 @@ fn slot_ui(ui: &mut egui::Ui, slot: &SlotState) {
                     });
                 }
                 IdentityState::Failed(why) => {
-                    ui.colored_label(ui.visuals().error_fg_color, format!("Cannot be bound: {why}"));
+                    ui.colored_label(
+                        ui.visuals().error_fg_color,
+                        format!("Cannot be bound: {why}"),
+                    );
                 }
             }
         }

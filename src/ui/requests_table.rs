@@ -86,7 +86,13 @@ pub(super) fn requests_ui(ui: &mut egui::Ui, state: &mut StationState) {
                     ui.label(request.request_type.to_string());
                 });
                 row.col(|ui| {
-                    ui.label(request.submitted.as_deref().map(short_time).unwrap_or_default());
+                    ui.label(
+                        request
+                            .submitted
+                            .as_deref()
+                            .map(short_time)
+                            .unwrap_or_default(),
+                    );
                 });
                 row.col(|ui| {
                     ui.label(request.priority.to_string());
@@ -100,7 +106,11 @@ pub(super) fn requests_ui(ui: &mut egui::Ui, state: &mut StationState) {
                     }
                 });
                 row.col(|ui| {
-                    ui.label(if request.new_smartcard.is_some() { "bound" } else { "—" });
+                    ui.label(if request.new_smartcard.is_some() {
+                        "bound"
+                    } else {
+                        "—"
+                    });
                 });
                 if row.response().clicked() {
                     clicked = Some(request.uuid);

@@ -9,7 +9,11 @@ use crate::cm::CmClient;
 use crate::domain::bind::{BindEvent, BindState, BindTarget, Effect, apply};
 
 /// Performs one effect and returns the event that reports its result.
-pub async fn perform(client: &CmClient, readers: &Arc<dyn IdentityReader>, effect: Effect) -> BindEvent {
+pub async fn perform(
+    client: &CmClient,
+    readers: &Arc<dyn IdentityReader>,
+    effect: Effect,
+) -> BindEvent {
     match effect {
         Effect::ReadCard { reader } => {
             let readers = Arc::clone(readers);
@@ -18,7 +22,9 @@ pub async fn perform(client: &CmClient, readers: &Arc<dyn IdentityReader>, effec
             let result = match read {
                 Ok(Ok(identity)) => Ok(identity),
                 Ok(Err(error)) => Err(error.to_string()),
-                Err(join) => Err(format!("Reading the card stopped unexpectedly ({join}). Try again.")),
+                Err(join) => Err(format!(
+                    "Reading the card stopped unexpectedly ({join}). Try again."
+                )),
             };
             BindEvent::CardRead(result)
         }
