@@ -30,11 +30,14 @@ echo "pcscd is running with the vpcd reader"
 
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
-cargo test --all-targets --locked
-cargo test --doc --locked
+mkdir -p target
+cargo test --all-targets --locked 2>&1 | tee target/test-output.log
+summary=$(awk '/^test result:/ { passed += $4; failed += $6 } END { printf "%d passed, %d failed", passed, failed }' target/test-output.log)
 
 # Most MIM CM sites run Windows desks: keep the Windows build compiling.
 if command -v rustup >/dev/null; then
   rustup target list --installed | grep -qx x86_64-pc-windows-gnu || rustup target add x86_64-pc-windows-gnu
 fi
 cargo check --locked --target x86_64-pc-windows-gnu --lib --bins
+
+echo "tests: ${summary}"

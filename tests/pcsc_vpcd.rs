@@ -3,12 +3,13 @@
 
 mod common;
 
+use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use common::vpcd::{
-    FIRST_PORT, SECOND_PORT, STATE_DEADLINE, VpcdCard, reader_name, require_pcscd, wait_for_card,
+    FIRST_PORT, SECOND_PORT, STATE_DEADLINE, VpcdCard, insert, reader_name, take_slots,
+    wait_for_card,
 };
 use enroll_station::card::identity::{PIV_NO_GUID, UNKNOWN_APPLICATION};
 use enroll_station::card::monitor::spawn_monitor;
@@ -29,35 +30,6 @@ const YUBICO_RAW: [u8; 16] = [
     0x46, 0x1c, 0x7c, 0x76, 0x61, 0x22, 0xb3, 0x8b, 0x2e, 0xdf, 0x05, 0x18, 0x3c, 0x3d, 0x04, 0x1a,
 ];
 const YUBICO_CARDID: &str = "767c1c46-2261-8bb3-2edf-05183c3d041a";
-
-/// The vpcd slots are shared by every test here.
-static SLOTS: Mutex<()> = Mutex::new(());
-
-/// Takes the vpcd slots once both are empty (a previous test's removal may
-/// not have been noticed yet); `None` when pcscd is unavailable.
-fn take_slots() -> Option<MutexGuard<'static, ()>> {
-    if !require_pcscd() {
-        return None;
-    }
-    let guard = SLOTS.lock().unwrap_or_else(PoisonError::into_inner);
-    for port in [FIRST_PORT, SECOND_PORT] {
-        assert!(
-            wait_for_card(&reader_name(port), false),
-            "vpcd slot {port} stays occupied"
-        );
-    }
-    Some(guard)
-}
-
-fn insert(card: VirtualCard, port: u16) -> VpcdCard {
-    let inserted = VpcdCard::insert(card, port).expect("vpcd accepts the card");
-    assert!(
-        wait_for_card(&inserted.reader(), true),
-        "pcscd did not see the card in {}",
-        inserted.reader()
-    );
-    inserted
-}
 
 fn remove(card: VpcdCard) {
     let reader = card.reader();

@@ -127,6 +127,11 @@ pub struct DataItem {
     pub value: Option<String>,
 }
 
+/// Data-collection fields that hold a given name, as CM workflows commonly name them.
+const GIVEN_NAME_FIELDS: &[&str] = &["FirstName", "GivenName", "First Name"];
+/// Data-collection fields that hold a family name.
+const FAMILY_NAME_FIELDS: &[&str] = &["LastName", "Surname", "sn", "Last Name"];
+
 /// A CM request, strictly typed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Request {
@@ -204,15 +209,45 @@ impl Request {
         self.bindability().is_ok()
     }
 
-    /// A short human summary of the collected data (e.g. "Jane Doe, Finance").
+    /// A short human summary of the collected data, e.g. "Jane Doe, Finance, E1234":
+    /// given and family name joined as one name, then the other values in order.
     pub fn data_summary(&self) -> String {
-        self.data_collection
-            .iter()
-            .filter_map(|item| item.value.as_deref())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .collect::<Vec<_>>()
-            .join(", ")
+        let value_of = |names: &[&str]| {
+            self.data_collection
+                .iter()
+                .find(|item| {
+                    names
+                        .iter()
+                        .any(|n| item.name.trim().eq_ignore_ascii_case(n))
+                })
+                .and_then(|item| item.value.as_deref())
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        };
+        let given = value_of(GIVEN_NAME_FIELDS);
+        let family = value_of(FAMILY_NAME_FIELDS);
+        let mut parts: Vec<String> = Vec::new();
+        match (given, family) {
+            (Some(g), Some(f)) => parts.push(format!("{g} {f}")),
+            (Some(one), None) | (None, Some(one)) => parts.push(one.to_owned()),
+            (None, None) => {}
+        }
+        let is_name_field = |name: &str| {
+            GIVEN_NAME_FIELDS
+                .iter()
+                .chain(FAMILY_NAME_FIELDS)
+                .any(|n| name.trim().eq_ignore_ascii_case(n))
+        };
+        parts.extend(
+            self.data_collection
+                .iter()
+                .filter(|item| !is_name_field(&item.name))
+                .filter_map(|item| item.value.as_deref())
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned),
+        );
+        parts.join(", ")
     }
 
     /// Order for the request list: what the agent can act on first, then by

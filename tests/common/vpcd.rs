@@ -12,6 +12,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -177,4 +178,33 @@ pub fn wait_until(deadline: Duration, mut condition: impl FnMut() -> bool) -> bo
         }
         thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// The vpcd slots are shared by every test in a test binary.
+static SLOTS: Mutex<()> = Mutex::new(());
+
+/// Takes the vpcd slots once both are empty (a previous test's removal may
+/// not have been noticed yet); `None` when pcscd is unavailable.
+pub fn take_slots() -> Option<MutexGuard<'static, ()>> {
+    if !require_pcscd() {
+        return None;
+    }
+    let guard = SLOTS.lock().unwrap_or_else(PoisonError::into_inner);
+    for port in [FIRST_PORT, SECOND_PORT] {
+        assert!(
+            wait_for_card(&reader_name(port), false),
+            "vpcd slot {port} stays occupied"
+        );
+    }
+    Some(guard)
+}
+
+pub fn insert(card: VirtualCard, port: u16) -> VpcdCard {
+    let inserted = VpcdCard::insert(card, port).expect("vpcd accepts the card");
+    assert!(
+        wait_for_card(&inserted.reader(), true),
+        "pcscd did not see the card in {}",
+        inserted.reader()
+    );
+    inserted
 }

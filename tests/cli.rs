@@ -1,0 +1,231 @@
+//! The command line as scripts use it: the real binary, the emulator over
+//! loopback HTTP, and (for `readers` and `bind`) the real pcscd with a vpcd card.
+
+mod common;
+
+use std::process::{Command, Output};
+
+use common::vpcd::{FIRST_PORT, insert, reader_name, take_slots};
+use enroll_station::card::virtual_card::VirtualCard;
+use enroll_station::cm::emulator::{Emulator, EmulatorConfig};
+use enroll_station::domain::card::CardId;
+use enroll_station::domain::request::{Request, RequestStatus};
+use serde_json::Value;
+
+const GIDS_RAW: [u8; 16] = [
+    0x3f, 0xf1, 0x88, 0xbc, 0xba, 0x83, 0x37, 0x40, 0x82, 0x62, 0x46, 0xeb, 0xa1, 0x29, 0x1c, 0x6e,
+];
+const GIDS_CARDID: &str = "bc88f13f-83ba-4037-8262-46eba1291c6e";
+const GIDS_ATR: &str = "3b8d0180fba000000397425446590301c8";
+
+fn emulator(requests: usize) -> Emulator {
+    Emulator::start_on_thread(EmulatorConfig {
+        requests,
+        ..EmulatorConfig::default()
+    })
+    .expect("the emulator starts on loopback")
+}
+
+fn station(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_enroll-station"))
+        .args(args)
+        .env_remove("ENROLL_STATION_SERVER")
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout_json(output: &Output) -> Value {
+    assert!(
+        output.status.success(),
+        "exit {:?}, stderr: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("stdout is JSON")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn first_bindable(emulator: &Emulator) -> Request {
+    emulator
+        .requests()
+        .into_iter()
+        .find(Request::is_bindable)
+        .expect("the demo data has an approved request")
+}
+
+#[test]
+fn requests_json_lists_requests_with_names_for_enums() {
+    let emulator = emulator(12);
+    let url = emulator.base_url();
+    let all = stdout_json(&station(&["requests", "--server", &url, "--json"]));
+    let all = all.as_array().expect("an array");
+    assert_eq!(all.len(), 12);
+    for request in all {
+        for key in [
+            "uuid",
+            "status",
+            "request_type",
+            "target_user",
+            "submitted",
+            "new_smartcard",
+        ] {
+            assert!(request.get(key).is_some(), "{key} missing in {request}");
+        }
+        let status = request["status"].as_str().expect("status by name");
+        assert!(RequestStatus::from_name(status).is_some(), "{status}");
+    }
+    let pending = stdout_json(&station(&[
+        "requests", "--server", &url, "--status", "pending", "--json",
+    ]));
+    let expected = emulator
+        .requests()
+        .iter()
+        .filter(|r| r.status == RequestStatus::PENDING)
+        .count();
+    assert_eq!(pending.as_array().map(Vec::len), Some(expected));
+    assert!(
+        pending
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|r| r["status"] == "Pending")
+    );
+}
+
+#[test]
+fn an_empty_list_is_an_empty_array() {
+    let emulator = emulator(0);
+    let output = station(&["requests", "--server", &emulator.base_url(), "--json"]);
+    assert_eq!(stdout_json(&output), Value::Array(vec![]));
+}
+
+#[test]
+fn bad_input_is_refused_in_words_with_a_failing_exit_code() {
+    let emulator = emulator(3);
+    let url = emulator.base_url();
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["requests", "--server", &url, "--status", "Bogus"],
+            "Unknown status \"Bogus\"",
+        ),
+        (&["requests", "--json"], "No CM server is configured"),
+        (
+            &["requests", "--server", "http://cm.example.com"],
+            "--allow-insecure-http",
+        ),
+        (
+            &["bind", "--server", &url, "--request", "not-a-guid"],
+            "is not a request GUID",
+        ),
+    ];
+    for (args, words) in cases {
+        let output = station(args);
+        assert!(!output.status.success(), "{args:?} succeeded");
+        assert!(
+            stderr(&output).contains(words),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(output.stdout.is_empty(), "{args:?} printed to stdout");
+    }
+}
+
+#[test]
+fn readers_json_shows_the_card_id_read_through_pcscd() {
+    let Some(_slots) = take_slots() else { return };
+    let _card = insert(VirtualCard::gids(GIDS_RAW), FIRST_PORT);
+    let readers = stdout_json(&station(&["readers", "--json"]));
+    let reader = readers
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["name"] == reader_name(FIRST_PORT).as_str())
+        .expect("the vpcd reader is listed");
+    assert_eq!(reader["state"], "present");
+    assert_eq!(reader["atr"], GIDS_ATR);
+    assert_eq!(reader["card_id"], GIDS_CARDID);
+    assert_eq!(reader["card_kind"], "gids");
+}
+
+#[test]
+fn bind_binds_the_card_in_the_reader_once_and_refuses_a_second_time() {
+    let Some(_slots) = take_slots() else { return };
+    let emulator = emulator(8);
+    let url = emulator.base_url();
+    let request = first_bindable(&emulator);
+    let reader = reader_name(FIRST_PORT);
+    let _card = insert(VirtualCard::gids(GIDS_RAW), FIRST_PORT);
+    // Braces and upper case, as operators paste GUIDs.
+    let pasted = format!("{{{}}}", request.uuid.to_string().to_uppercase());
+    let args = [
+        "bind",
+        "--server",
+        &url,
+        "--request",
+        &pasted,
+        "--reader",
+        &reader,
+        "--json",
+    ];
+    let bound = stdout_json(&station(&args));
+    assert_eq!(bound["outcome"], "bound");
+    assert_eq!(bound["request_id"], request.uuid.to_string().as_str());
+    assert_eq!(bound["card_id"], GIDS_CARDID);
+    assert_eq!(bound["atr"], GIDS_ATR);
+    let smartcard = bound["smartcard_uuid"]
+        .as_str()
+        .expect("the server named the smart card");
+    assert_eq!(emulator.bind_count(), 1);
+    let after = emulator
+        .requests()
+        .into_iter()
+        .find(|r| r.uuid == request.uuid)
+        .expect("request still there");
+    assert_eq!(
+        after.new_smartcard.map(|u| u.to_string()).as_deref(),
+        Some(smartcard)
+    );
+    let card = emulator
+        .smartcards()
+        .into_iter()
+        .find(|c| c.card_id == CardId::parse_cm_string(GIDS_CARDID))
+        .expect("CM knows the card");
+    assert_eq!(card.atr.map(|a| a.to_hex()).as_deref(), Some(GIDS_ATR));
+
+    let again = station(&args);
+    assert!(
+        !again.status.success(),
+        "a second bind of the same request must fail"
+    );
+    let words = stderr(&again);
+    assert!(words.contains("Not bound"), "{words}");
+    assert!(
+        words.contains("orrelation"),
+        "the server's correlation ID is shown: {words}"
+    );
+    assert_eq!(emulator.bind_count(), 1, "no second bind happened");
+}
+
+#[test]
+fn bind_without_a_card_says_so_and_sends_nothing() {
+    let Some(_slots) = take_slots() else { return };
+    let emulator = emulator(8);
+    let request = first_bindable(&emulator);
+    let id = request.uuid.to_string();
+    let reader = reader_name(FIRST_PORT);
+    let output = station(&[
+        "bind",
+        "--server",
+        &emulator.base_url(),
+        "--request",
+        &id,
+        "--reader",
+        &reader,
+    ]);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("no card"), "{}", stderr(&output));
+    assert_eq!(emulator.bind_count(), 0);
+}
