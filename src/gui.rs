@@ -23,11 +23,17 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
     } else {
         (cli.server.client()?, None)
     };
+    let (journal, journal_problem) =
+        crate::journal::open_for_window(cli.server.audit_file.as_deref(), demo.is_some());
+    if let Some(problem) = &journal_problem {
+        tracing::error!(%problem, "binding is disabled");
+    }
     let setup = StationSetup {
         client,
         runtime: runtime.handle().clone(),
         demo,
         watch_pcsc: true,
+        journal,
     };
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
@@ -40,7 +46,13 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
     eframe::run_native(
         "Enroll Station",
         options,
-        Box::new(move |cc| Ok(Box::new(StationApp::new(&cc.egui_ctx, setup)))),
+        Box::new(move |cc| {
+            let mut app = StationApp::new(&cc.egui_ctx, setup);
+            if let Some(problem) = journal_problem {
+                app.notify(format!("Binding is disabled: {problem}"));
+            }
+            Ok(Box::new(app))
+        }),
     )
     .map_err(|error| {
         anyhow!(

@@ -2,11 +2,13 @@
 //!
 //! The library holds everything; `main.rs` only parses the command line.
 
+pub mod audit;
 pub mod card;
 pub mod cli;
 pub mod cm;
 pub mod domain;
 pub mod gui;
+pub mod journal;
 pub mod station;
 pub mod ui;
 pub mod worker;

@@ -29,6 +29,8 @@ pub struct StationState {
     pub selected_reader: Option<String>,
     /// Where the current or last bind is.
     pub bind: BindState,
+    /// Things the operator must know, newest last (reconciled earlier binds, journal warnings).
+    pub notices: Vec<String>,
 }
 
 impl StationState {
@@ -70,6 +72,10 @@ impl StationState {
                 self.bind = state;
                 finished
             }
+            Report::Notice(text) => {
+                self.notices.push(text);
+                false
+            }
             Report::Reader(event) => {
                 self.board.apply(&event);
                 if let Some(selected) = &self.selected_reader
@@ -107,6 +113,11 @@ impl StationState {
             return Err("A bind is in progress.".into());
         }
         let request = self.request().ok_or("Select a request in the list.")?;
+        if let BindState::Unknown { target, .. } = &self.bind
+            && target.request_id == request.uuid
+        {
+            return Err("The result of the last bind of this request is not known yet: press \"Check again\" first.".into());
+        }
         request
             .bindability()
             .map_err(|why| format!("This request cannot take a card: {why}."))?;
@@ -156,7 +167,7 @@ impl StationState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::bind::BindReceipt;
+    use crate::domain::bind::{AttemptId, BindReceipt};
     use crate::domain::card::{Atr, CardId, CardIdentity, CardKind};
     use crate::domain::readers::ReaderEvent;
     use crate::domain::request::{RequestStatus, RequestType};
@@ -270,7 +281,8 @@ mod tests {
         with_card(&mut state, "R1", 1);
         let target = state.bind_target().expect("ready");
         assert!(!state.apply(Report::Bind(BindState::Posting {
-            target: target.clone()
+            target: target.clone(),
+            attempt: AttemptId("a".into()),
         })));
         assert_eq!(
             state.bind_target().err().as_deref(),
@@ -279,6 +291,7 @@ mod tests {
         let bound = BindState::Bound {
             target,
             receipt: BindReceipt::default(),
+            confirmed_after_loss: false,
         };
         assert!(state.apply(Report::Bind(bound.clone())));
         assert!(!state.apply(Report::Bind(bound)));

@@ -1,6 +1,8 @@
 //! The real window, driven through its accessibility tree with egui_kittest,
 //! against the CM emulator over real HTTP and the demo reader's virtual card.
 
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
@@ -16,7 +18,20 @@ const REQUEST: &str = "0c7b4d1e-5a2f-4e8b-9f10-2d3c4b5a6978";
 
 struct Station {
     harness: Harness<'static, StationApp>,
+    journal: PathBuf,
     _runtime: tokio::runtime::Runtime,
+}
+
+/// A fresh journal per station, so tests never share one.
+fn journal_path() -> PathBuf {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!(
+        "enroll-station-kittest-{}-{n}.jsonl",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&path);
+    path
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -29,6 +44,14 @@ fn runtime() -> tokio::runtime::Runtime {
 
 /// Starts the emulator with one known approved request on top, and the window on it.
 fn station() -> Station {
+    let path = journal_path();
+    let journal = enroll_station::journal::open_shared(Some(&path), true).expect("journal opens");
+    let mut station = station_with_journal(journal);
+    station.journal = path;
+    station
+}
+
+fn station_with_journal(journal: enroll_station::worker::effects::SharedJournal) -> Station {
     let runtime = runtime();
     let emulator = runtime
         .block_on(Emulator::start(EmulatorConfig {
@@ -58,12 +81,14 @@ fn station() -> Station {
         runtime: runtime.handle().clone(),
         demo: Some(emulator),
         watch_pcsc: false,
+        journal,
     };
     let harness = Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
         .build_eframe(move |cc| StationApp::new(&cc.egui_ctx, setup));
     Station {
         harness,
+        journal: PathBuf::new(),
         _runtime: runtime,
     }
 }
@@ -161,6 +186,22 @@ fn one_click_binds_the_selected_request_to_the_card_showing_progress_then_the_re
         .find(|r| r.uuid == request_id)
         .expect("request still there");
     assert_eq!(bound.new_smartcard, Some(smartcard));
+    let journal = journal_lines(&station.journal);
+    let events: Vec<(&str, Option<&str>)> = journal
+        .iter()
+        .map(|r| (r["event"].as_str().unwrap_or(""), r["outcome"].as_str()))
+        .collect();
+    assert_eq!(events, vec![("attempt", None), ("outcome", Some("bound"))]);
+    assert_eq!(journal[1]["smartcard_uuid"], smartcard.to_string().as_str());
+    assert_eq!(journal[0]["request_id"], REQUEST);
+}
+
+fn journal_lines(path: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .expect("the journal was written")
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("each journal line is JSON"))
+        .collect()
 }
 
 #[test]
@@ -190,7 +231,41 @@ fn a_server_error_is_shown_in_words_with_the_correlation_id() {
         "the correlation ID is on screen"
     );
     assert!(shows(&station.harness, "Copy error"));
+    assert!(
+        shows(&station.harness, "safe to try again"),
+        "a 500 is reconciled before the operator is told"
+    );
     assert_eq!(emulator(&station).bind_count(), 0);
+    let outcomes: Vec<String> = journal_lines(&station.journal)
+        .iter()
+        .filter_map(|r| r["outcome"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(outcomes, vec!["reconciled_not_bound"]);
+}
+
+#[test]
+fn a_journal_that_cannot_be_opened_disables_binding_with_the_reason() {
+    let dir = journal_path().with_extension("dir");
+    std::fs::create_dir_all(&dir).expect("a directory where the journal file should be");
+    let (journal, problem) = enroll_station::journal::open_for_window(Some(&dir), true);
+    let problem = problem.expect("a directory is not a journal");
+    let mut station = station_with_journal(journal);
+    station
+        .harness
+        .state_mut()
+        .notify(format!("Binding is disabled: {problem}"));
+    prepare_bind(&mut station);
+    station.harness.get_by_label("Bind").click();
+    wait_for(&mut station.harness, "the refusal", |h| {
+        shows(h, "audit journal could not be written")
+    });
+    assert!(shows(&station.harness, "Binding is disabled"));
+    assert_eq!(
+        emulator(&station).bind_count(),
+        0,
+        "nothing is bound unrecorded"
+    );
+    let _ = std::fs::remove_dir(&dir);
 }
 
 #[test]

@@ -1,11 +1,14 @@
 //! Everything about readers and cards: PC/SC, APDUs, card identity, the demo reader.
 
 pub mod apdu;
+pub mod atr;
+pub mod cplc;
 pub mod demo;
 pub mod error;
 pub mod identity;
 pub mod monitor;
 pub mod pcsc_reader;
+pub mod smartcard_list;
 pub mod tlv;
 pub mod virtual_card;
 

@@ -36,6 +36,7 @@ pub struct VirtualCard {
     max_chunk: usize,
     selected: bool,
     pending: Vec<u8>,
+    cplc: Option<[u8; 42]>,
 }
 
 /// What the card holds.
@@ -125,6 +126,13 @@ impl VirtualCard {
         self
     }
 
+    /// Adds GlobalPlatform CPLC data: GET DATA `9F7F` (class `80` or `00`)
+    /// answers `9F 7F 2A <cplc>`. Without it the card refuses that command as before.
+    pub fn with_cplc(mut self, cplc: [u8; 42]) -> Self {
+        self.cplc = Some(cplc);
+        self
+    }
+
     /// The card's ATR.
     pub fn atr(&self) -> Atr {
         self.atr.clone()
@@ -167,6 +175,12 @@ impl VirtualCard {
             self.pending.clear();
             return status(0x6700);
         };
+        if command.ins == 0xCA
+            && let Some(cplc) = self.cplc
+        {
+            self.pending.clear();
+            return self.get_cplc(&command, &cplc);
+        }
         if command.cla != 0x00 {
             self.pending.clear();
             return status(0x6E00);
@@ -193,6 +207,25 @@ impl VirtualCard {
             max_chunk: MAX_SHORT_RESPONSE,
             selected: false,
             pending: Vec::new(),
+            cplc: None,
+        }
+    }
+
+    /// GET DATA `9F7F` on a card with CPLC: class `80` as GlobalPlatform
+    /// says, `00` as some cards accept; a short Le gets `6Cxx` like a T=0 card.
+    fn get_cplc(&mut self, command: &Command<'_>, cplc: &[u8; 42]) -> Vec<u8> {
+        if !matches!(command.cla, 0x00 | 0x80) {
+            return status(0x6E00);
+        }
+        if (command.p1, command.p2) != (0x9F, 0x7F) || !command.data.is_empty() {
+            return status(0x6A88);
+        }
+        let answer = encode_tlv(&[0x9F, 0x7F], cplc);
+        match command.le {
+            Some(le) if le != 0 && usize::from(le) != answer.len() => {
+                vec![0x6C, u8::try_from(answer.len()).unwrap_or(0)]
+            }
+            _ => self.answer(answer),
         }
     }
 

@@ -8,11 +8,11 @@ use uuid::Uuid;
 
 use super::ServerArgs;
 use super::output::print_json;
-use crate::card::IdentityReader;
 use crate::card::pcsc_reader::PcscReader;
 use crate::domain::bind::{BindState, BindTarget};
+use crate::domain::card::CardId;
 use crate::domain::readers::{IdentityState, ReaderBoard, SlotState};
-use crate::worker::effects::run_bind;
+use crate::worker::effects::{BindContext, reconcile_open_attempts, run_bind};
 
 #[derive(Serialize)]
 struct BoundJson {
@@ -65,17 +65,29 @@ fn list_or_none(names: &[&str]) -> String {
     }
 }
 
-pub(super) fn run(
-    server: &ServerArgs,
-    request: &str,
-    reader: Option<&str>,
-    json: bool,
-) -> anyhow::Result<()> {
-    let request_id = parse_request_id(request)?;
+/// What `bind` was asked to do.
+pub(super) struct BindArgs<'a> {
+    pub request: &'a str,
+    pub reader: Option<&'a str>,
+    pub expect_card_id: Option<&'a str>,
+    pub retries: u32,
+    pub json: bool,
+}
+
+pub(super) fn run(server: &ServerArgs, args: BindArgs<'_>) -> anyhow::Result<()> {
+    let request_id = parse_request_id(args.request)?;
+    let expect_card_id = args
+        .expect_card_id
+        .map(|text| {
+            CardId::parse_cm_string(text)
+                .with_context(|| format!("\"{text}\" is not a card ID. Give it as CM shows it, e.g. bc88f13f-83ba-4037-8262-46eba1291c6e."))
+        })
+        .transpose()?;
     let client = server.client()?;
+    let journal = crate::journal::open_shared(server.audit_file.as_deref(), false)?;
     let pcsc = PcscReader::new();
     let board = pcsc.snapshot().context("Could not list the card readers")?;
-    let reader = choose_reader(&board, reader)?;
+    let reader = choose_reader(&board, args.reader)?;
     let expected = match board.get(&reader) {
         Some(SlotState::Present {
             identity: IdentityState::Failed(why),
@@ -88,43 +100,102 @@ pub(super) fn run(
         })?,
         None => bail!("Reader \"{reader}\" is not connected."),
     };
+    if let Some(wanted) = expect_card_id
+        && wanted != expected.card_id
+    {
+        bail!(
+            "The card in \"{reader}\" has card ID {}, not {wanted} as --expect-card-id requires. Nothing was sent.",
+            expected.card_id
+        );
+    }
+    let context = BindContext {
+        client,
+        readers: Arc::new(pcsc),
+        journal,
+    };
+    let runtime = super::runtime()?;
+    for line in runtime.block_on(reconcile_open_attempts(&context)) {
+        eprintln!("enroll-station: {line}");
+    }
     let target = BindTarget {
         request_id,
         reader,
         expected,
     };
-    let readers: Arc<dyn IdentityReader> = Arc::new(pcsc);
-    let state = super::runtime()?.block_on(run_bind(&client, &readers, target, |state| {
-        tracing::info!(?state, "bind");
-    }));
+    let mut tries_left = args.retries;
+    let state = loop {
+        let state = runtime.block_on(run_bind(
+            &context,
+            target.clone(),
+            |state| tracing::info!(?state, "bind"),
+            |warning| eprintln!("enroll-station: {warning}"),
+        ));
+        // Only a proof that the bind did not happen allows another POST.
+        match state {
+            BindState::Failed {
+                confirmed_not_bound: true,
+                ref failure,
+                ..
+            } if tries_left > 0 => {
+                tries_left -= 1;
+                eprintln!(
+                    "enroll-station: {failure} Trying again ({tries_left} tries left after this one)."
+                );
+            }
+            state => break state,
+        }
+    };
+    report(state, args.json)
+}
+
+fn report(state: BindState, json: bool) -> anyhow::Result<()> {
     match state {
-        BindState::Bound { target, receipt } => {
+        BindState::Bound {
+            target,
+            receipt,
+            confirmed_after_loss,
+        } => {
             let out = BoundJson {
                 request_id: target.request_id.to_string(),
                 card_id: target.expected.card_id.to_string(),
                 atr: target.expected.atr.to_hex(),
                 smartcard_uuid: receipt.smartcard_uuid.map(|u| u.to_string()),
-                outcome: "bound",
+                outcome: if confirmed_after_loss {
+                    "reconciled_bound"
+                } else {
+                    "bound"
+                },
             };
             if json {
-                print_json(&out)
-            } else {
-                println!(
-                    "Bound request {} to card {} (smart card object {}).",
-                    out.request_id,
-                    out.card_id,
-                    out.smartcard_uuid
-                        .as_deref()
-                        .unwrap_or("not named by the server")
-                );
-                Ok(())
+                return print_json(&out);
             }
+            println!(
+                "Bound request {} to card {} (smart card object {}){}.",
+                out.request_id,
+                out.card_id,
+                out.smartcard_uuid
+                    .as_deref()
+                    .unwrap_or("not named by the server"),
+                if confirmed_after_loss {
+                    ", confirmed after the answer was lost"
+                } else {
+                    ""
+                }
+            );
+            Ok(())
         }
         BindState::Refused { reason, .. } => bail!("Not bound: {reason}"),
-        BindState::Failed { failure, .. } => match failure.correlation_id {
-            Some(id) => bail!("Not bound: {} (correlation ID {id})", failure.message),
-            None => bail!("Not bound: {}", failure.message),
-        },
+        BindState::Failed { failure, .. } => bail!("Not bound: {failure}"),
+        BindState::WrongCard { target, bound } => bail!(
+            "SECURITY ALARM: request {} is bound to another card ({}, smart card object {}), not to card {}. Report this to the CM administrator.",
+            target.request_id,
+            bound
+                .card_id
+                .map_or_else(|| "unreadable card ID".to_owned(), |id| id.to_string()),
+            bound.uuid,
+            target.expected.card_id
+        ),
+        BindState::Unknown { failure, .. } => bail!("Result unknown: {failure}"),
         other => bail!(
             "Not bound: the bind stopped in an unexpected state ({other:?}). Check the request in CM before trying again."
         ),

@@ -1,5 +1,6 @@
 //! The command line: the window by default, subcommands for scripts, support and tests.
 
+mod audit;
 mod bind;
 mod output;
 mod readers;
@@ -47,6 +48,15 @@ pub struct ServerArgs {
     /// Seconds to wait for the server's answer to one call.
     #[arg(long, global = true, default_value_t = 30, value_name = "SECS")]
     pub request_timeout_secs: u64,
+    /// The audit journal (default: the platform's data directory, e.g.
+    /// ~/.local/share/enroll-station/audit.jsonl).
+    #[arg(
+        long,
+        global = true,
+        env = "ENROLL_STATION_AUDIT_FILE",
+        value_name = "FILE"
+    )]
+    pub audit_file: Option<PathBuf>,
 }
 
 impl ServerArgs {
@@ -96,6 +106,13 @@ pub enum Commands {
         /// The reader holding the card; default: the only reader with a card.
         #[arg(long, value_name = "NAME")]
         reader: Option<String>,
+        /// Refuse unless the card in the reader has this card ID.
+        #[arg(long, value_name = "GUID")]
+        expect_card_id: Option<String>,
+        /// How many more POSTs to allow, each only after the server proved the
+        /// previous one did not bind (its answer was lost and the request has no card).
+        #[arg(long, default_value_t = 2, value_name = "N")]
+        retries: u32,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -112,6 +129,11 @@ pub enum Commands {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Check or export the audit journal.
+    Audit {
+        #[command(subcommand)]
+        command: audit::AuditCommand,
+    },
 }
 
 /// Runs a subcommand and turns its error into words on stderr and a failing exit code.
@@ -122,13 +144,25 @@ pub fn run_command(server: &ServerArgs, command: Commands) -> ExitCode {
         Commands::Bind {
             request,
             reader,
+            expect_card_id,
+            retries,
             json,
-        } => bind::run(server, &request, reader.as_deref(), json),
+        } => bind::run(
+            server,
+            bind::BindArgs {
+                request: &request,
+                reader: reader.as_deref(),
+                expect_card_id: expect_card_id.as_deref(),
+                retries,
+                json,
+            },
+        ),
         Commands::Emulator {
             listen,
             requests,
             seed,
         } => emulator(listen, requests, seed),
+        Commands::Audit { command } => audit::run(server.audit_file.as_deref(), command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -64,6 +64,12 @@ pub struct Faults {
     pub forbid_binds: bool,
     /// Answer `GET requests` (the list) this much later.
     pub list_delay: Duration,
+    /// Commit this many coming binds, then answer 500 with a correlation ID, as
+    /// a server whose exception came after the database write.
+    pub fail_after_commit: u32,
+    /// Commit this many coming binds, then break the connection mid-answer, as a
+    /// proxy or network that drops the answer.
+    pub drop_after_commit: u32,
 }
 
 /// The server's data and switches.
@@ -635,13 +641,52 @@ async fn bind(shared: &Shared, body: &[u8]) -> Response {
     let (response, delay) = {
         let mut state = lock(shared);
         let delay = state.faults.post_delay;
-        (commit_bind(&mut state, body), delay)
+        let response = commit_bind(&mut state, body);
+        let response = if response.status() == StatusCode::CREATED {
+            lose_answer(&mut state, response)
+        } else {
+            response
+        };
+        (response, delay)
     };
     // Only a committed bind is delayed: that is the "answer lost on the way" case.
-    if response.status() == StatusCode::CREATED && !delay.is_zero() {
+    if !delay.is_zero() && state_committed(&response) {
         tokio::time::sleep(delay).await;
     }
     response
+}
+
+/// True for an answer that follows a committed bind (201, or a fault after commit).
+fn state_committed(response: &Response) -> bool {
+    response.status() == StatusCode::CREATED || response.extensions().get::<Committed>().is_some()
+}
+
+/// Marks a fault answer sent after the bind was committed.
+#[derive(Clone, Copy)]
+struct Committed;
+
+/// Replaces a committed bind's 201 by the configured after-commit fault, if any.
+fn lose_answer(state: &mut EmulatorState, created: Response) -> Response {
+    if state.faults.fail_after_commit > 0 {
+        state.faults.fail_after_commit -= 1;
+        let mut response = server_error(
+            state,
+            "An error has occurred after the smart card was saved.",
+        );
+        response.extensions_mut().insert(Committed);
+        return response;
+    }
+    if state.faults.drop_after_commit > 0 {
+        state.faults.drop_after_commit -= 1;
+        // A body that fails makes the server abort the connection mid-answer.
+        let broken = futures_util::stream::iter([Err::<Bytes, io::Error>(io::Error::other(
+            "the emulator drops this answer",
+        ))]);
+        let mut response = Response::new(axum::body::Body::from_stream(broken));
+        *response.status_mut() = StatusCode::CREATED;
+        return response;
+    }
+    created
 }
 
 fn commit_bind(state: &mut EmulatorState, body: &[u8]) -> Response {

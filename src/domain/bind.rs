@@ -3,12 +3,20 @@
 //! The worker performs the effects and feeds their results back as events; the
 //! window and the command line only show the state and send [`BindEvent::Requested`].
 //! Keeping it pure is what lets every transition be tested without a card or a server.
+//!
+//! The path of one bind:
+//! `Requested` → record the attempt in the journal → check the request and the
+//! card against the server → read the card again (swap guard) → one POST →
+//! result. A POST whose answer was lost (or that failed with a 5xx after the body
+//! was sent) is never repeated blindly: the request is reconciled against the server.
 
 use std::fmt;
 
 use uuid::Uuid;
 
 use super::card::{Atr, CardId, CardIdentity};
+use super::request::Request;
+use super::smartcard::Smartcard;
 
 /// What the operator asked for: this request, bound to the card they saw in this reader.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,9 +39,25 @@ pub struct Failure {
     pub correlation_id: Option<String>,
 }
 
+impl Failure {
+    /// A failure with no correlation ID.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            correlation_id: None,
+        }
+    }
+}
+
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.message)?;
+        if let Some(id) = &self.correlation_id
+            && !self.message.contains(id.as_str())
+        {
+            write!(f, " (correlation ID {id})")?;
+        }
+        Ok(())
     }
 }
 
@@ -46,41 +70,156 @@ pub struct BindReceipt {
     pub smartcard_uuid: Option<Uuid>,
 }
 
+/// The journal's name for one attempt, opaque to the domain.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct AttemptId(pub String);
+
+/// How the POST ended, as the worker classified the transport's answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PostAnswer {
+    /// 201 (or 204): bound.
+    Bound(BindReceipt),
+    /// A definite refusal (4xx): nothing was bound.
+    Rejected(Failure),
+    /// The answer was lost (timeout, reset connection) or was a 5xx after the
+    /// body was sent: the bind may or may not have happened.
+    Uncertain(Failure),
+}
+
+/// The journal outcome of a finished attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// The server bound the card.
+    Bound,
+    /// The station refused before the POST.
+    Refused,
+    /// The server refused, or the bind is known not to have happened after an error.
+    Failed,
+    /// The answer was lost, and the server shows the request bound to this card.
+    ReconciledBound,
+    /// The answer was lost, and the server shows the request not bound to this card.
+    ReconciledNotBound,
+}
+
+impl Outcome {
+    /// The journal's word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Bound => "bound",
+            Outcome::Refused => "refused",
+            Outcome::Failed => "failed",
+            Outcome::ReconciledBound => "reconciled_bound",
+            Outcome::ReconciledNotBound => "reconciled_not_bound",
+        }
+    }
+}
+
+/// What the server showed when the station looked after a lost answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Finding {
+    /// The request is bound to our card.
+    BoundToOurCard(Smartcard),
+    /// The request is bound to another card: someone else bound it. An alarm.
+    BoundToOtherCard(Smartcard),
+    /// The request has no card: our bind did not happen.
+    NotBound,
+}
+
+/// Compares what the server shows for a request with the card we tried to bind.
+///
+/// `bound` is the smart card object named by the request's `NewSmartcardUuid`
+/// (None when it is all zeros). Shared by the live bind and start-up
+/// reconciliation of attempts a crash left open.
+pub fn reconcile(our_card: &CardId, bound: Option<Smartcard>) -> Finding {
+    match bound {
+        None => Finding::NotBound,
+        Some(card) if card.card_id.as_ref() == Some(our_card) => Finding::BoundToOurCard(card),
+        Some(card) => Finding::BoundToOtherCard(card),
+    }
+}
+
 /// Where a bind is.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub enum BindState {
     /// No bind is in progress.
     #[default]
     Idle,
+    /// Writing the attempt to the audit journal: nothing is sent before it is on disk.
+    Recording {
+        /// What is being bound.
+        target: BindTarget,
+    },
+    /// Checking the request and the card against the server.
+    Checking {
+        /// What is being bound.
+        target: BindTarget,
+        /// The journal's attempt.
+        attempt: AttemptId,
+    },
     /// Reading the card again right before the POST.
     ReadingCard {
         /// What is being bound.
         target: BindTarget,
+        /// The journal's attempt.
+        attempt: AttemptId,
     },
     /// The POST is on its way; its answer is awaited.
     Posting {
         /// What is being bound.
         target: BindTarget,
+        /// The journal's attempt.
+        attempt: AttemptId,
+    },
+    /// The answer was lost: looking at the server to learn whether the bind happened.
+    Reconciling {
+        /// What is being bound.
+        target: BindTarget,
+        /// The journal's attempt.
+        attempt: AttemptId,
+        /// What was lost.
+        lost: Failure,
     },
     /// The server bound the card.
     Bound {
         /// What was bound.
         target: BindTarget,
-        /// What the server answered.
+        /// What the server answered, or what reconciliation found.
         receipt: BindReceipt,
+        /// True when the answer was lost and the bind was confirmed afterwards.
+        confirmed_after_loss: bool,
     },
-    /// The station refused before sending anything.
+    /// The station refused before sending the POST.
     Refused {
         /// What was asked.
         target: BindTarget,
-        /// Why, in operator words.
-        reason: String,
+        /// Why, in operator words, with the server's correlation ID when a check failed.
+        reason: Failure,
     },
-    /// The server (or the network) answered with an error.
+    /// The server refused, or the bind is known not to have happened.
     Failed {
         /// What was asked.
         target: BindTarget,
         /// The error.
+        failure: Failure,
+        /// True when the answer was uncertain and the server then showed no card:
+        /// a retry is safe.
+        confirmed_not_bound: bool,
+    },
+    /// The request turned out bound to a different card: someone else bound it.
+    WrongCard {
+        /// What was asked.
+        target: BindTarget,
+        /// The card object the request is bound to.
+        bound: Smartcard,
+    },
+    /// The answer was lost and the server could not be asked either: the
+    /// attempt stays open in the journal and is reconciled later.
+    Unknown {
+        /// What was asked.
+        target: BindTarget,
+        /// The journal's attempt.
+        attempt: AttemptId,
+        /// Why the result is not known.
         failure: Failure,
     },
 }
@@ -90,7 +229,11 @@ impl BindState {
     pub fn is_in_flight(&self) -> bool {
         matches!(
             self,
-            BindState::ReadingCard { .. } | BindState::Posting { .. }
+            BindState::Recording { .. }
+                | BindState::Checking { .. }
+                | BindState::ReadingCard { .. }
+                | BindState::Posting { .. }
+                | BindState::Reconciling { .. }
         )
     }
 
@@ -98,11 +241,16 @@ impl BindState {
     pub fn target(&self) -> Option<&BindTarget> {
         match self {
             BindState::Idle => None,
-            BindState::ReadingCard { target }
-            | BindState::Posting { target }
+            BindState::Recording { target }
+            | BindState::Checking { target, .. }
+            | BindState::ReadingCard { target, .. }
+            | BindState::Posting { target, .. }
+            | BindState::Reconciling { target, .. }
             | BindState::Bound { target, .. }
             | BindState::Refused { target, .. }
-            | BindState::Failed { target, .. } => Some(target),
+            | BindState::Failed { target, .. }
+            | BindState::WrongCard { target, .. }
+            | BindState::Unknown { target, .. } => Some(target),
         }
     }
 }
@@ -112,10 +260,23 @@ impl BindState {
 pub enum BindEvent {
     /// The operator asked for a bind (a click, Enter, or the `bind` command).
     Requested(BindTarget),
+    /// The attempt was written to the journal, or could not be (why, in words).
+    AttemptRecorded(Result<AttemptId, String>),
+    /// The server was asked about the request (fetched fresh) and the card.
+    ServerChecked {
+        /// The request as the server has it now.
+        request: Result<Request, Failure>,
+        /// The smart card object CM already has for this card ID, if any.
+        known_card: Result<Option<Smartcard>, Failure>,
+    },
     /// The card in the chosen reader was read again (or could not be): why in words.
     CardRead(Result<CardIdentity, String>),
-    /// The server answered the POST.
-    PostAnswered(Result<BindReceipt, Failure>),
+    /// The server answered the POST (or the answer was lost).
+    PostAnswered(PostAnswer),
+    /// The server was asked after a lost answer.
+    Reconciled(Result<Finding, Failure>),
+    /// The operator asked to look at the server again after an unknown result.
+    RecheckRequested,
     /// The operator acknowledged the result.
     Dismissed,
 }
@@ -123,6 +284,18 @@ pub enum BindEvent {
 /// Work the worker must do for the machine.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Effect {
+    /// Append the attempt to the audit journal and flush it to disk.
+    RecordAttempt {
+        /// What is being bound.
+        target: BindTarget,
+    },
+    /// Fetch the request fresh and look the card ID up.
+    CheckServer {
+        /// The request.
+        request_id: Uuid,
+        /// The card ID the operator saw.
+        card_id: CardId,
+    },
     /// Read the identity of the card in this reader.
     ReadCard {
         /// The reader.
@@ -137,6 +310,26 @@ pub enum Effect {
         /// The ATR read right before.
         atr: Atr,
     },
+    /// Ask the server whether the request is bound (and to which card).
+    Reconcile {
+        /// The request.
+        request_id: Uuid,
+        /// The card we tried to bind.
+        card_id: CardId,
+    },
+    /// Append the attempt's outcome to the journal.
+    RecordOutcome {
+        /// The attempt it ends.
+        attempt: AttemptId,
+        /// The outcome.
+        outcome: Outcome,
+        /// The smart card object, when there is one.
+        smartcard_uuid: Option<Uuid>,
+        /// The server's correlation ID, when there is one.
+        correlation_id: Option<String>,
+        /// What happened, in words.
+        message: String,
+    },
 }
 
 /// Advances the machine by one event.
@@ -145,54 +338,326 @@ pub enum Effect {
 /// a late answer after a dismissal) leave it unchanged and cause no effect:
 /// that is what makes one click mean at most one POST.
 pub fn apply(state: BindState, event: BindEvent) -> (BindState, Vec<Effect>) {
+    use BindEvent as E;
+    use BindState as S;
     match (state, event) {
-        (state, BindEvent::Requested(target)) if !state.is_in_flight() => {
-            let effect = Effect::ReadCard {
-                reader: target.reader.clone(),
+        // An unknown result must be resolved before that request is bound again.
+        (
+            S::Unknown {
+                target,
+                attempt,
+                failure,
+            },
+            E::Requested(new),
+        ) if new.request_id == target.request_id => (
+            S::Unknown {
+                target,
+                attempt,
+                failure,
+            },
+            vec![],
+        ),
+        (state, E::Requested(target)) if !state.is_in_flight() => {
+            let effect = Effect::RecordAttempt {
+                target: target.clone(),
             };
-            (BindState::ReadingCard { target }, vec![effect])
+            (S::Recording { target }, vec![effect])
         }
-        (BindState::ReadingCard { target }, BindEvent::CardRead(read)) => card_read(target, read),
-        (BindState::Posting { target }, BindEvent::PostAnswered(answer)) => {
-            let state = match answer {
-                Ok(receipt) => BindState::Bound { target, receipt },
-                Err(failure) => BindState::Failed { target, failure },
+        (S::Recording { target }, E::AttemptRecorded(Ok(attempt))) => {
+            let effect = Effect::CheckServer {
+                request_id: target.request_id,
+                card_id: target.expected.card_id,
             };
-            (state, vec![])
+            (S::Checking { target, attempt }, vec![effect])
         }
-        (state, BindEvent::Dismissed) if !state.is_in_flight() => (BindState::Idle, vec![]),
+        (S::Recording { target }, E::AttemptRecorded(Err(why))) => {
+            let reason = Failure::new(format!(
+                "The audit journal could not be written ({why}). The station does not bind \
+                 without a record: fix the journal (disk space, permissions) and try again. \
+                 Nothing was sent to the server."
+            ));
+            (S::Refused { target, reason }, vec![])
+        }
+        (
+            S::Checking { target, attempt },
+            E::ServerChecked {
+                request,
+                known_card,
+            },
+        ) => match pre_check(&target, request, known_card) {
+            Ok(()) => {
+                let effect = Effect::ReadCard {
+                    reader: target.reader.clone(),
+                };
+                (S::ReadingCard { target, attempt }, vec![effect])
+            }
+            Err(reason) => refuse(target, attempt, reason),
+        },
+        (S::ReadingCard { target, attempt }, E::CardRead(read)) => {
+            match swap_guard(&target, read) {
+                Ok(card) => {
+                    let effect = Effect::PostBind {
+                        request_id: target.request_id,
+                        card_id: card.card_id,
+                        atr: card.atr,
+                    };
+                    (S::Posting { target, attempt }, vec![effect])
+                }
+                Err(reason) => refuse(target, attempt, reason),
+            }
+        }
+        (S::Posting { target, attempt }, E::PostAnswered(answer)) => {
+            posted(target, attempt, answer)
+        }
+        (
+            S::Reconciling {
+                target,
+                attempt,
+                lost,
+            },
+            E::Reconciled(found),
+        ) => reconciled(target, attempt, lost, found),
+        (
+            S::Unknown {
+                target,
+                attempt,
+                failure,
+            },
+            E::RecheckRequested,
+        ) => {
+            let effect = Effect::Reconcile {
+                request_id: target.request_id,
+                card_id: target.expected.card_id,
+            };
+            (
+                S::Reconciling {
+                    target,
+                    attempt,
+                    lost: failure,
+                },
+                vec![effect],
+            )
+        }
+        // An unknown result stays until it is known; dismissing it would invite a blind retry.
+        (state @ S::Unknown { .. }, E::Dismissed) => (state, vec![]),
+        (state, E::Dismissed) if !state.is_in_flight() => (S::Idle, vec![]),
         (state, _) => (state, vec![]),
     }
 }
 
-fn card_read(target: BindTarget, read: Result<CardIdentity, String>) -> (BindState, Vec<Effect>) {
-    let found = match read {
-        Ok(found) => found,
-        Err(why) => {
-            let reason = format!("{why} Nothing was sent to the server.");
-            return (BindState::Refused { target, reason }, vec![]);
-        }
-    };
-    if found.card_id != target.expected.card_id || found.atr != target.expected.atr {
-        let reason = format!(
-            "The card in reader \"{}\" is not the card you selected (expected card ID {}, found {}). \
-             Nothing was sent to the server. Check which card is in the reader and select it again.",
-            target.reader, target.expected.card_id, found.card_id
-        );
-        return (BindState::Refused { target, reason }, vec![]);
+/// The server's rules, checked before anything is sent.
+fn pre_check(
+    target: &BindTarget,
+    request: Result<Request, Failure>,
+    known_card: Result<Option<Smartcard>, Failure>,
+) -> Result<(), Failure> {
+    let request = request.map_err(|f| Failure {
+        message: format!(
+            "The request could not be checked before binding: {}",
+            f.message
+        ),
+        correlation_id: f.correlation_id,
+    })?;
+    request
+        .bindability()
+        .map_err(|why| Failure::new(format!("This request cannot take a card: {why}.")))?;
+    let known = known_card.map_err(|f| Failure {
+        message: format!(
+            "The card could not be looked up in CM before binding: {}",
+            f.message
+        ),
+        correlation_id: f.correlation_id,
+    })?;
+    if let Some(card) = known {
+        let user = card
+            .assigned_user
+            .map_or_else(|| "no user".to_owned(), |u| format!("user {u}"));
+        return Err(Failure::new(format!(
+            "CM already knows card {} (smart card object {}, status {}, assigned to {}). \
+             A card can be bound once: retire it in CM or use another card.",
+            target.expected.card_id, card.uuid, card.status, user
+        )));
     }
-    let effect = Effect::PostBind {
-        request_id: target.request_id,
-        card_id: found.card_id,
-        atr: found.atr,
+    Ok(())
+}
+
+/// The card read right before the POST must be the card the operator saw.
+fn swap_guard(
+    target: &BindTarget,
+    read: Result<CardIdentity, String>,
+) -> Result<CardIdentity, Failure> {
+    let found = read.map_err(Failure::new)?;
+    if found.card_id != target.expected.card_id || found.atr != target.expected.atr {
+        return Err(Failure::new(format!(
+            "The card in reader \"{}\" is not the card you selected (expected card ID {}, found {}). \
+             Check which card is in the reader and select it again.",
+            target.reader, target.expected.card_id, found.card_id
+        )));
+    }
+    Ok(found)
+}
+
+fn refuse(target: BindTarget, attempt: AttemptId, reason: Failure) -> (BindState, Vec<Effect>) {
+    let reason = Failure {
+        message: format!("{} Nothing was sent to bind the card.", reason.message),
+        correlation_id: reason.correlation_id,
     };
-    (BindState::Posting { target }, vec![effect])
+    let effect = outcome(attempt, Outcome::Refused, None, &reason);
+    (BindState::Refused { target, reason }, vec![effect])
+}
+
+fn posted(target: BindTarget, attempt: AttemptId, answer: PostAnswer) -> (BindState, Vec<Effect>) {
+    match answer {
+        PostAnswer::Bound(receipt) => {
+            let message = Failure::new("bound");
+            let effect = outcome(attempt, Outcome::Bound, receipt.smartcard_uuid, &message);
+            (
+                BindState::Bound {
+                    target,
+                    receipt,
+                    confirmed_after_loss: false,
+                },
+                vec![effect],
+            )
+        }
+        PostAnswer::Rejected(failure) => {
+            let effect = outcome(attempt, Outcome::Failed, None, &failure);
+            (
+                BindState::Failed {
+                    target,
+                    failure,
+                    confirmed_not_bound: false,
+                },
+                vec![effect],
+            )
+        }
+        PostAnswer::Uncertain(lost) => {
+            let effect = Effect::Reconcile {
+                request_id: target.request_id,
+                card_id: target.expected.card_id,
+            };
+            (
+                BindState::Reconciling {
+                    target,
+                    attempt,
+                    lost,
+                },
+                vec![effect],
+            )
+        }
+    }
+}
+
+fn reconciled(
+    target: BindTarget,
+    attempt: AttemptId,
+    lost: Failure,
+    found: Result<Finding, Failure>,
+) -> (BindState, Vec<Effect>) {
+    match found {
+        Ok(Finding::BoundToOurCard(card)) => {
+            let note = Failure {
+                message: format!(
+                    "bound (confirmed after the answer was lost: {})",
+                    lost.message
+                ),
+                correlation_id: lost.correlation_id,
+            };
+            let effect = outcome(attempt, Outcome::ReconciledBound, Some(card.uuid), &note);
+            let receipt = BindReceipt {
+                smartcard_uri: None,
+                smartcard_uuid: Some(card.uuid),
+            };
+            (
+                BindState::Bound {
+                    target,
+                    receipt,
+                    confirmed_after_loss: true,
+                },
+                vec![effect],
+            )
+        }
+        Ok(Finding::BoundToOtherCard(card)) => {
+            let other = card
+                .card_id
+                .map_or_else(|| "an unreadable card ID".to_owned(), |id| id.to_string());
+            let note = Failure {
+                message: format!(
+                    "ALARM: the request is bound to another card ({other}, smart card object {}), not to card {}",
+                    card.uuid, target.expected.card_id
+                ),
+                correlation_id: lost.correlation_id,
+            };
+            let effect = outcome(attempt, Outcome::ReconciledNotBound, Some(card.uuid), &note);
+            (
+                BindState::WrongCard {
+                    target,
+                    bound: card,
+                },
+                vec![effect],
+            )
+        }
+        Ok(Finding::NotBound) => {
+            let failure = Failure {
+                message: format!(
+                    "{} The server shows no card on the request, so the bind did not happen; \
+                     it is safe to try again.",
+                    lost.message
+                ),
+                correlation_id: lost.correlation_id,
+            };
+            let effect = outcome(attempt, Outcome::ReconciledNotBound, None, &failure);
+            (
+                BindState::Failed {
+                    target,
+                    failure,
+                    confirmed_not_bound: true,
+                },
+                vec![effect],
+            )
+        }
+        Err(check) => {
+            let failure = Failure {
+                message: format!(
+                    "{} The station could not ask the server whether the bind happened ({}). \
+                     Do not bind this request again before the result is known: press \
+                     \"Check again\", or look at the request in CM.",
+                    lost.message, check.message
+                ),
+                correlation_id: lost.correlation_id.or(check.correlation_id),
+            };
+            (
+                BindState::Unknown {
+                    target,
+                    attempt,
+                    failure,
+                },
+                vec![],
+            )
+        }
+    }
+}
+
+fn outcome(
+    attempt: AttemptId,
+    outcome: Outcome,
+    smartcard_uuid: Option<Uuid>,
+    why: &Failure,
+) -> Effect {
+    Effect::RecordOutcome {
+        attempt,
+        outcome,
+        smartcard_uuid,
+        correlation_id: why.correlation_id.clone(),
+        message: why.message.clone(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::card::CardKind;
+    use crate::domain::request::{RequestStatus, RequestType, SmartcardStatus};
 
     fn card(byte: u8) -> CardIdentity {
         CardIdentity {
@@ -210,148 +675,448 @@ mod tests {
         }
     }
 
+    fn attempt() -> AttemptId {
+        AttemptId("a1".into())
+    }
+
+    fn request(status: RequestStatus, bound: Option<Uuid>) -> Request {
+        Request {
+            uuid: Uuid::from_u128(42),
+            request_type: RequestType::ENROLL,
+            status,
+            target_user: None,
+            originator_user: None,
+            submitted: None,
+            priority: 0,
+            new_smartcard: bound,
+            profile_template: None,
+            is_smartcard: true,
+            is_enrollment_agent: true,
+            data_collection: vec![],
+            comment: None,
+        }
+    }
+
+    fn smartcard(byte: u8) -> Smartcard {
+        Smartcard {
+            uuid: Uuid::from_u128(900 + u128::from(byte)),
+            status: SmartcardStatus::ASSIGNED,
+            card_id: Some(CardId::from_raw([byte; 16])),
+            atr: None,
+            assigned_user: Some(Uuid::from_u128(5)),
+            profile_template: None,
+        }
+    }
+
+    fn failure(text: &str) -> Failure {
+        Failure {
+            message: text.into(),
+            correlation_id: Some("corr-1".into()),
+        }
+    }
+
+    fn checking() -> BindState {
+        BindState::Checking {
+            target: target(),
+            attempt: attempt(),
+        }
+    }
+
+    fn reading() -> BindState {
+        BindState::ReadingCard {
+            target: target(),
+            attempt: attempt(),
+        }
+    }
+
     fn posting() -> BindState {
-        BindState::Posting { target: target() }
+        BindState::Posting {
+            target: target(),
+            attempt: attempt(),
+        }
+    }
+
+    fn reconciling() -> BindState {
+        BindState::Reconciling {
+            target: target(),
+            attempt: attempt(),
+            lost: failure("timed out"),
+        }
+    }
+
+    fn checked_ok() -> BindEvent {
+        BindEvent::ServerChecked {
+            request: Ok(request(RequestStatus::APPROVED, None)),
+            known_card: Ok(None),
+        }
+    }
+
+    fn outcome_of(effects: &[Effect]) -> Option<Outcome> {
+        match effects {
+            [Effect::RecordOutcome { outcome, .. }] => Some(*outcome),
+            _ => None,
+        }
+    }
+
+    fn refusal(state: &BindState) -> String {
+        match state {
+            BindState::Refused { reason, .. } => reason.message.clone(),
+            other => panic!("expected Refused, got {other:?}"),
+        }
     }
 
     #[test]
-    fn a_request_reads_the_card_first() {
+    fn a_request_records_the_attempt_before_anything_else() {
         let (state, effects) = apply(BindState::Idle, BindEvent::Requested(target()));
-        assert_eq!(state, BindState::ReadingCard { target: target() });
+        assert_eq!(state, BindState::Recording { target: target() });
+        assert_eq!(effects, vec![Effect::RecordAttempt { target: target() }]);
+    }
+
+    #[test]
+    fn a_journal_that_cannot_be_written_stops_the_bind() {
+        let recording = BindState::Recording { target: target() };
+        let (state, effects) = apply(
+            recording,
+            BindEvent::AttemptRecorded(Err("disk full".into())),
+        );
+        assert!(
+            effects.is_empty(),
+            "no outcome can be written and nothing is sent"
+        );
+        let why = refusal(&state);
+        assert!(
+            why.contains("disk full") && why.contains("audit journal"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn a_recorded_attempt_checks_the_server_then_reads_the_card_then_posts_once() {
+        let recording = BindState::Recording { target: target() };
+        let (state, effects) = apply(recording, BindEvent::AttemptRecorded(Ok(attempt())));
+        assert_eq!(state, checking());
+        assert_eq!(
+            effects,
+            vec![Effect::CheckServer {
+                request_id: Uuid::from_u128(42),
+                card_id: card(1).card_id
+            }]
+        );
+        let (state, effects) = apply(state, checked_ok());
+        assert_eq!(state, reading());
         assert_eq!(
             effects,
             vec![Effect::ReadCard {
                 reader: "Reader 0".into()
             }]
         );
-    }
-
-    #[test]
-    fn the_same_card_leads_to_exactly_one_post() {
-        let reading = BindState::ReadingCard { target: target() };
-        let (state, effects) = apply(reading, BindEvent::CardRead(Ok(card(1))));
+        let (state, effects) = apply(state, BindEvent::CardRead(Ok(card(1))));
         assert_eq!(state, posting());
         assert_eq!(
             effects,
             vec![Effect::PostBind {
                 request_id: Uuid::from_u128(42),
-                card_id: CardId::from_raw([1; 16]),
+                card_id: card(1).card_id,
                 atr: card(1).atr,
             }]
         );
     }
 
     #[test]
-    fn a_swapped_card_is_refused_and_nothing_is_sent() {
-        let reading = BindState::ReadingCard { target: target() };
-        let (state, effects) = apply(reading, BindEvent::CardRead(Ok(card(2))));
-        assert!(effects.is_empty());
-        match state {
-            BindState::Refused { reason, .. } => {
-                assert!(reason.contains("not the card you selected"), "{reason}");
-                assert!(reason.contains(&CardId::from_raw([2; 16]).to_string()));
-            }
-            other => panic!("expected Refused, got {other:?}"),
+    fn pre_checks_refuse_with_the_reason_and_record_it() {
+        let cases = [
+            (
+                BindEvent::ServerChecked {
+                    request: Ok(request(RequestStatus::PENDING, None)),
+                    known_card: Ok(None),
+                },
+                "waiting for approval",
+            ),
+            (
+                BindEvent::ServerChecked {
+                    request: Ok(request(RequestStatus::APPROVED, Some(Uuid::from_u128(3)))),
+                    known_card: Ok(None),
+                },
+                "already bound",
+            ),
+            (
+                BindEvent::ServerChecked {
+                    request: Ok(request(RequestStatus::APPROVED, None)),
+                    known_card: Ok(Some(smartcard(1))),
+                },
+                "CM already knows card",
+            ),
+            (
+                BindEvent::ServerChecked {
+                    request: Err(failure("403: not an enrollment agent")),
+                    known_card: Ok(None),
+                },
+                "not an enrollment agent",
+            ),
+            (
+                BindEvent::ServerChecked {
+                    request: Ok(request(RequestStatus::APPROVED, None)),
+                    known_card: Err(failure("timed out")),
+                },
+                "could not be looked up",
+            ),
+        ];
+        for (event, words) in cases {
+            let (state, effects) = apply(checking(), event);
+            let why = refusal(&state);
+            assert!(why.contains(words), "{why}");
+            assert!(why.contains("Nothing was sent"), "{why}");
+            assert_eq!(outcome_of(&effects), Some(Outcome::Refused));
         }
     }
 
     #[test]
-    fn a_card_with_the_same_id_but_another_atr_is_refused() {
-        let mut other = card(1);
-        other.atr = Atr::from_bytes(vec![0x3b, 0x00]);
-        let reading = BindState::ReadingCard { target: target() };
-        let (state, effects) = apply(reading, BindEvent::CardRead(Ok(other)));
-        assert!(effects.is_empty());
-        assert!(matches!(state, BindState::Refused { .. }));
+    fn a_known_card_names_its_status_and_user() {
+        let event = BindEvent::ServerChecked {
+            request: Ok(request(RequestStatus::APPROVED, None)),
+            known_card: Ok(Some(smartcard(1))),
+        };
+        let why = refusal(&apply(checking(), event).0);
+        assert!(why.contains("Assigned"), "{why}");
+        assert!(why.contains(&Uuid::from_u128(5).to_string()), "{why}");
     }
 
     #[test]
-    fn a_failed_reread_is_refused_with_the_reason() {
-        let reading = BindState::ReadingCard { target: target() };
-        let (state, effects) = apply(reading, BindEvent::CardRead(Err("No card.".into())));
-        assert!(effects.is_empty());
-        assert_eq!(
-            state,
-            BindState::Refused {
-                target: target(),
-                reason: "No card. Nothing was sent to the server.".into()
-            }
-        );
+    fn a_swapped_or_missing_card_is_refused_and_nothing_is_posted() {
+        let mut same_id_other_atr = card(1);
+        same_id_other_atr.atr = Atr::from_bytes(vec![0x3b, 0x00]);
+        for (read, words) in [
+            (Ok(card(2)), "not the card you selected"),
+            (Ok(same_id_other_atr), "not the card you selected"),
+            (
+                Err("There is no card in reader \"Reader 0\".".to_owned()),
+                "no card",
+            ),
+        ] {
+            let (state, effects) = apply(reading(), BindEvent::CardRead(read));
+            let why = refusal(&state);
+            assert!(why.contains(words), "{why}");
+            assert!(!effects.iter().any(|e| matches!(e, Effect::PostBind { .. })));
+            assert_eq!(outcome_of(&effects), Some(Outcome::Refused));
+        }
     }
 
     #[test]
     fn requests_while_in_flight_do_nothing() {
-        for state in [BindState::ReadingCard { target: target() }, posting()] {
+        let in_flight = [
+            BindState::Recording { target: target() },
+            checking(),
+            reading(),
+            posting(),
+            reconciling(),
+        ];
+        for state in in_flight {
+            assert!(state.is_in_flight());
             let mut other = target();
             other.request_id = Uuid::from_u128(7);
-            let (next, effects) = apply(state.clone(), BindEvent::Requested(other));
-            assert_eq!(next, state);
-            assert!(effects.is_empty());
-            let (next, effects) = apply(state.clone(), BindEvent::Dismissed);
-            assert_eq!(next, state);
-            assert!(effects.is_empty());
+            for event in [
+                BindEvent::Requested(target()),
+                BindEvent::Requested(other),
+                BindEvent::Dismissed,
+            ] {
+                let (next, effects) = apply(state.clone(), event);
+                assert_eq!(next, state);
+                assert!(effects.is_empty());
+            }
         }
     }
 
     #[test]
-    fn the_answer_ends_the_bind() {
+    fn a_bound_answer_ends_the_bind_and_records_it() {
         let receipt = BindReceipt {
             smartcard_uri: Some("api/v1.0/smartcards/x".into()),
-            smartcard_uuid: None,
+            smartcard_uuid: Some(Uuid::from_u128(9)),
         };
-        let (state, effects) = apply(posting(), BindEvent::PostAnswered(Ok(receipt.clone())));
+        let (state, effects) = apply(
+            posting(),
+            BindEvent::PostAnswered(PostAnswer::Bound(receipt.clone())),
+        );
         assert_eq!(
             state,
             BindState::Bound {
                 target: target(),
-                receipt
+                receipt,
+                confirmed_after_loss: false
             }
         );
-        assert!(effects.is_empty());
-
-        let failure = Failure {
-            message: "boom".into(),
-            correlation_id: Some("c".into()),
-        };
-        let (state, _) = apply(posting(), BindEvent::PostAnswered(Err(failure.clone())));
         assert_eq!(
-            state,
-            BindState::Failed {
-                target: target(),
-                failure
-            }
+            effects,
+            vec![Effect::RecordOutcome {
+                attempt: attempt(),
+                outcome: Outcome::Bound,
+                smartcard_uuid: Some(Uuid::from_u128(9)),
+                correlation_id: None,
+                message: "bound".into(),
+            }]
         );
     }
 
     #[test]
+    fn a_rejection_fails_without_a_retry() {
+        let (state, effects) = apply(
+            posting(),
+            BindEvent::PostAnswered(PostAnswer::Rejected(failure("403"))),
+        );
+        assert_eq!(
+            state,
+            BindState::Failed {
+                target: target(),
+                failure: failure("403"),
+                confirmed_not_bound: false
+            }
+        );
+        assert_eq!(outcome_of(&effects), Some(Outcome::Failed));
+    }
+
+    #[test]
+    fn an_uncertain_answer_is_reconciled_never_reposted() {
+        let (state, effects) = apply(
+            posting(),
+            BindEvent::PostAnswered(PostAnswer::Uncertain(failure("timed out"))),
+        );
+        assert_eq!(state, reconciling());
+        assert_eq!(
+            effects,
+            vec![Effect::Reconcile {
+                request_id: Uuid::from_u128(42),
+                card_id: card(1).card_id
+            }]
+        );
+    }
+
+    #[test]
+    fn reconciliation_finds_our_card_another_card_or_none() {
+        let (state, effects) = apply(
+            reconciling(),
+            BindEvent::Reconciled(Ok(Finding::BoundToOurCard(smartcard(1)))),
+        );
+        assert!(
+            matches!(
+                state,
+                BindState::Bound {
+                    confirmed_after_loss: true,
+                    ..
+                }
+            ),
+            "{state:?}"
+        );
+        assert_eq!(outcome_of(&effects), Some(Outcome::ReconciledBound));
+
+        let (state, effects) = apply(
+            reconciling(),
+            BindEvent::Reconciled(Ok(Finding::BoundToOtherCard(smartcard(2)))),
+        );
+        assert_eq!(
+            state,
+            BindState::WrongCard {
+                target: target(),
+                bound: smartcard(2)
+            }
+        );
+        assert_eq!(outcome_of(&effects), Some(Outcome::ReconciledNotBound));
+        let Some(Effect::RecordOutcome { message, .. }) = effects.first() else {
+            panic!("an outcome is recorded");
+        };
+        assert!(message.starts_with("ALARM"), "{message}");
+
+        let (state, effects) = apply(reconciling(), BindEvent::Reconciled(Ok(Finding::NotBound)));
+        let BindState::Failed {
+            confirmed_not_bound: true,
+            failure,
+            ..
+        } = &state
+        else {
+            panic!("expected a confirmed failure, got {state:?}");
+        };
+        assert!(failure.message.contains("safe to try again"));
+        assert_eq!(outcome_of(&effects), Some(Outcome::ReconciledNotBound));
+    }
+
+    #[test]
+    fn an_unanswerable_reconciliation_leaves_the_attempt_open_and_blocks_a_rebind() {
+        let (state, effects) = apply(
+            reconciling(),
+            BindEvent::Reconciled(Err(failure("network down"))),
+        );
+        assert!(
+            effects.is_empty(),
+            "no outcome: the attempt stays open for later reconciliation"
+        );
+        assert!(matches!(state, BindState::Unknown { .. }), "{state:?}");
+        let (same, effects) = apply(state.clone(), BindEvent::Requested(target()));
+        assert_eq!((same, effects.is_empty()), (state.clone(), true));
+        let (same, _) = apply(state.clone(), BindEvent::Dismissed);
+        assert_eq!(same, state);
+        let (next, effects) = apply(state, BindEvent::RecheckRequested);
+        assert!(matches!(next, BindState::Reconciling { .. }));
+        assert_eq!(effects.len(), 1);
+    }
+
+    #[test]
+    fn reconcile_compares_card_ids() {
+        assert_eq!(reconcile(&card(1).card_id, None), Finding::NotBound);
+        assert_eq!(
+            reconcile(&card(1).card_id, Some(smartcard(1))),
+            Finding::BoundToOurCard(smartcard(1))
+        );
+        assert_eq!(
+            reconcile(&card(1).card_id, Some(smartcard(2))),
+            Finding::BoundToOtherCard(smartcard(2))
+        );
+        let mut unreadable = smartcard(1);
+        unreadable.card_id = None;
+        assert!(matches!(
+            reconcile(&card(1).card_id, Some(unreadable)),
+            Finding::BoundToOtherCard(_)
+        ));
+    }
+
+    #[test]
     fn events_out_of_place_are_ignored() {
-        let (state, effects) = apply(BindState::Idle, BindEvent::CardRead(Ok(card(1))));
-        assert_eq!((state, effects), (BindState::Idle, vec![]));
-        let (state, effects) = apply(
-            BindState::Idle,
-            BindEvent::PostAnswered(Ok(BindReceipt::default())),
-        );
-        assert_eq!((state, effects), (BindState::Idle, vec![]));
-        let reading = BindState::ReadingCard { target: target() };
-        let (state, effects) = apply(
-            reading.clone(),
-            BindEvent::PostAnswered(Ok(BindReceipt::default())),
-        );
-        assert_eq!((state, effects), (reading, vec![]));
+        let stray = [
+            BindEvent::AttemptRecorded(Ok(attempt())),
+            checked_ok(),
+            BindEvent::CardRead(Ok(card(1))),
+            BindEvent::PostAnswered(PostAnswer::Bound(BindReceipt::default())),
+            BindEvent::Reconciled(Ok(Finding::NotBound)),
+            BindEvent::RecheckRequested,
+        ];
+        for event in stray {
+            assert_eq!(
+                apply(BindState::Idle, event.clone()),
+                (BindState::Idle, vec![])
+            );
+            if !matches!(event, BindEvent::CardRead(_)) {
+                assert_eq!(apply(reading(), event), (reading(), vec![]));
+            }
+        }
     }
 
     #[test]
     fn after_a_result_a_new_bind_may_start_or_be_dismissed() {
         let done = BindState::Failed {
             target: target(),
-            failure: Failure {
-                message: "x".into(),
-                correlation_id: None,
-            },
+            failure: failure("x"),
+            confirmed_not_bound: true,
         };
         let (state, effects) = apply(done.clone(), BindEvent::Requested(target()));
-        assert!(matches!(state, BindState::ReadingCard { .. }));
+        assert_eq!(state, BindState::Recording { target: target() });
         assert_eq!(effects.len(), 1);
         assert_eq!(apply(done, BindEvent::Dismissed), (BindState::Idle, vec![]));
+    }
+
+    #[test]
+    fn failures_show_their_correlation_id_once() {
+        assert_eq!(failure("boom").to_string(), "boom (correlation ID corr-1)");
+        let inline = Failure {
+            message: "boom corr-1".into(),
+            correlation_id: Some("corr-1".into()),
+        };
+        assert_eq!(inline.to_string(), "boom corr-1");
     }
 }

@@ -60,36 +60,59 @@ pub(super) fn bind_bar_ui(ui: &mut egui::Ui, state: &StationState) -> Option<Com
     });
     match &state.bind {
         BindState::Idle => {}
-        BindState::ReadingCard { target } => {
-            ui.horizontal(|ui| {
-                ui.spinner();
-                ui.label(format!(
-                    "Checking that the card in \"{}\" is still the one you selected…",
-                    target.reader
-                ));
-            });
-        }
-        BindState::Posting { target } => {
-            ui.horizontal(|ui| {
-                ui.spinner();
-                ui.label(format!(
-                    "Binding card {} to request {}: waiting for the CM server…",
-                    target.expected.card_id, target.request_id
-                ));
-            });
-        }
-        BindState::Bound { target, receipt } => {
+        BindState::Recording { .. } => progress_ui(ui, "Writing the attempt to the audit journal…"),
+        BindState::Checking { target, .. } => progress_ui(
+            ui,
+            &format!(
+                "Checking request {} and card {} with the CM server…",
+                target.request_id, target.expected.card_id
+            ),
+        ),
+        BindState::ReadingCard { target, .. } => progress_ui(
+            ui,
+            &format!(
+                "Checking that the card in \"{}\" is still the one you selected…",
+                target.reader
+            ),
+        ),
+        BindState::Posting { target, .. } => progress_ui(
+            ui,
+            &format!(
+                "Binding card {} to request {}: waiting for the CM server…",
+                target.expected.card_id, target.request_id
+            ),
+        ),
+        BindState::Reconciling { .. } => progress_ui(
+            ui,
+            "The server's answer was lost: asking the server whether the bind happened…",
+        ),
+        BindState::Bound {
+            target,
+            receipt,
+            confirmed_after_loss,
+        } => {
+            let how = if *confirmed_after_loss {
+                " (confirmed after the answer was lost)"
+            } else {
+                ""
+            };
             ui.colored_label(
                 egui::Color32::from_rgb(0x2e, 0x9e, 0x44),
                 format!(
-                    "Bound: card {} is now bound to request {}.",
+                    "Bound{how}: card {} is now bound to request {}.",
                     target.expected.card_id, target.request_id
                 ),
             );
-            if let Some(uri) = &receipt.smartcard_uri {
+            let object = receipt
+                .smartcard_uri
+                .clone()
+                .or_else(|| receipt.smartcard_uuid.map(|u| u.to_string()));
+            if let Some(object) = object {
                 ui.horizontal(|ui| {
                     ui.label("New smart card object:");
-                    ui.add(egui::Label::new(egui::RichText::new(uri).monospace()).selectable(true));
+                    ui.add(
+                        egui::Label::new(egui::RichText::new(object).monospace()).selectable(true),
+                    );
                 });
             }
             if ui.button("Done").clicked() {
@@ -97,22 +120,47 @@ pub(super) fn bind_bar_ui(ui: &mut egui::Ui, state: &StationState) -> Option<Com
             }
         }
         BindState::Refused { reason, .. } => {
-            let failure = Failure {
-                message: reason.clone(),
-                correlation_id: None,
-            };
-            error_ui(ui, "Not bound: the station refused", &failure);
-            if ui.button("Dismiss").clicked() {
-                command = Some(Command::DismissBind);
-            }
+            error_ui(ui, "Not bound: the station refused", reason);
+            command = command.or(dismiss_ui(ui));
         }
         BindState::Failed { failure, .. } => {
             error_ui(ui, "Not bound: the server answered with an error", failure);
-            if ui.button("Dismiss").clicked() {
-                command = Some(Command::DismissBind);
+            command = command.or(dismiss_ui(ui));
+        }
+        BindState::WrongCard { target, bound } => {
+            let failure = Failure::new(format!(
+                "SECURITY ALARM: request {} is bound to another card ({}, smart card object {}), not to card {}. \
+                 Do not hand out either card; report this to the CM administrator.",
+                target.request_id,
+                bound
+                    .card_id
+                    .map_or_else(|| "unreadable card ID".to_owned(), |id| id.to_string()),
+                bound.uuid,
+                target.expected.card_id
+            ));
+            error_ui(ui, "Bound to a different card", &failure);
+            command = command.or(dismiss_ui(ui));
+        }
+        BindState::Unknown { failure, .. } => {
+            error_ui(ui, "Result unknown", failure);
+            if ui.button("Check again").clicked() {
+                command = Some(Command::RecheckBind);
             }
         }
     }
     ui.add_space(4.0);
     command
+}
+
+fn progress_ui(ui: &mut egui::Ui, text: &str) {
+    ui.horizontal(|ui| {
+        ui.spinner();
+        ui.label(text);
+    });
+}
+
+fn dismiss_ui(ui: &mut egui::Ui) -> Option<Command> {
+    ui.button("Dismiss")
+        .clicked()
+        .then_some(Command::DismissBind)
 }

@@ -14,6 +14,7 @@ use crate::card::pcsc_reader::PcscReader;
 use crate::cm::CmClient;
 use crate::cm::emulator::Emulator;
 use crate::station::StationState;
+use crate::worker::effects::{BindContext, SharedJournal};
 use crate::worker::{Command, Report, ReportSink, WorkerHandle, spawn_worker};
 
 /// What the window needs to start.
@@ -26,6 +27,8 @@ pub struct StationSetup {
     pub demo: Option<Emulator>,
     /// Whether to watch real PC/SC readers (tests that use only the demo reader turn it off).
     pub watch_pcsc: bool,
+    /// The audit journal every bind is recorded in.
+    pub journal: SharedJournal,
 }
 
 /// The station's window.
@@ -65,7 +68,12 @@ impl StationApp {
             demo_reader.clone(),
         ));
         let server_label = setup.client.api_base().to_owned();
-        let worker = spawn_worker(&setup.runtime, setup.client, readers, sink);
+        let context = BindContext {
+            client: setup.client,
+            readers,
+            journal: setup.journal,
+        };
+        let worker = spawn_worker(&setup.runtime, context, sink);
         let state = StationState::default();
         worker.send(Command::RefreshRequests(state.query));
         Self {
@@ -83,6 +91,11 @@ impl StationApp {
     /// The window's state, for tests and diagnostics.
     pub fn state(&self) -> &StationState {
         &self.state
+    }
+
+    /// Shows a notice to the operator.
+    pub fn notify(&mut self, text: String) {
+        self.state.notices.push(text);
     }
 
     /// The demo reader, in demo mode.
@@ -158,6 +171,7 @@ impl eframe::App for StationApp {
         self.drain_reports();
         egui::Panel::top("header").show(ui, |ui| self.header_ui(ui));
         egui::Panel::bottom("bind").show(ui, |ui| {
+            notices_ui(ui, &mut self.state.notices);
             if let Some(command) = bind_bar::bind_bar_ui(ui, &self.state) {
                 self.worker.send(command);
             }
@@ -176,4 +190,23 @@ impl eframe::App for StationApp {
             requests_table::requests_ui(ui, &mut self.state);
         });
     }
+}
+
+/// Shows what the operator must know (reconciled earlier binds, journal problems) until dismissed.
+fn notices_ui(ui: &mut egui::Ui, notices: &mut Vec<String>) {
+    if notices.is_empty() {
+        return;
+    }
+    ui.add_space(4.0);
+    for notice in notices.iter().rev().take(3) {
+        ui.add(
+            egui::Label::new(egui::RichText::new(notice).color(ui.visuals().warn_fg_color))
+                .selectable(true)
+                .wrap(),
+        );
+    }
+    if ui.button("Clear notices").clicked() {
+        notices.clear();
+    }
+    ui.separator();
 }

@@ -1,60 +1,308 @@
-//! Performs the bind machine's effects: the card re-read and the one POST.
+//! Performs the bind machine's effects: the journal, the server checks, the
+//! card re-read, the one POST and the reconciliation.
 //!
 //! Shared by the window's worker and the `bind` command, so both bind the same way.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use uuid::Uuid;
 
 use crate::card::IdentityReader;
-use crate::cm::CmClient;
-use crate::domain::bind::{BindEvent, BindState, BindTarget, Effect, apply};
+use crate::cm::{CmClient, CmError};
+use crate::domain::bind::{
+    AttemptId, BindEvent, BindState, BindTarget, Effect, Failure, Finding, Outcome, PostAnswer,
+    apply, reconcile,
+};
 
-/// Performs one effect and returns the event that reports its result.
-pub async fn perform(
+/// Where attempts and outcomes are recorded before and after the POST.
+pub trait Journal: Send {
+    /// Appends the attempt and flushes it to disk; the bind stops when this fails.
+    fn record_attempt(&mut self, target: &BindTarget) -> Result<AttemptId, String>;
+    /// Appends the outcome of an attempt and flushes it to disk.
+    fn record_outcome(
+        &mut self,
+        attempt: &AttemptId,
+        outcome: &OutcomeRecord,
+    ) -> Result<(), String>;
+    /// Attempts without an outcome: a crash or a lost answer left them open.
+    fn open_attempts(&self) -> Vec<OpenAttempt>;
+}
+
+/// An attempt the journal holds without an outcome.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenAttempt {
+    /// The journal's attempt.
+    pub attempt: AttemptId,
+    /// The request it tried to bind.
+    pub request_id: Uuid,
+    /// The card it tried to bind.
+    pub card_id: crate::domain::card::CardId,
+}
+
+/// The outcome of one attempt as the journal stores it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutcomeRecord {
+    /// The outcome.
+    pub outcome: Outcome,
+    /// The smart card object, when there is one.
+    pub smartcard_uuid: Option<Uuid>,
+    /// The server's correlation ID, when there is one.
+    pub correlation_id: Option<String>,
+    /// What happened, in words.
+    pub message: String,
+}
+
+/// A journal shared between the worker's tasks.
+pub type SharedJournal = Arc<Mutex<dyn Journal>>;
+
+/// Everything a bind needs to act.
+#[derive(Clone)]
+pub struct BindContext {
+    /// The CM server.
+    pub client: CmClient,
+    /// The readers (PC/SC and demo).
+    pub readers: Arc<dyn IdentityReader>,
+    /// The audit journal.
+    pub journal: SharedJournal,
+}
+
+/// What performing an effect produced: the event for the machine, if any, and
+/// a warning for the operator, if any.
+#[derive(Debug, Default)]
+pub struct Performed {
+    /// The event that reports the effect's result.
+    pub event: Option<BindEvent>,
+    /// Something the operator must know that does not change the bind (a journal write failure after the fact).
+    pub warning: Option<String>,
+}
+
+impl Performed {
+    fn event(event: BindEvent) -> Self {
+        Self {
+            event: Some(event),
+            warning: None,
+        }
+    }
+}
+
+/// Classifies the POST's result: only a definite answer ends the bind; a lost
+/// answer or a 5xx after the body was sent must be reconciled.
+pub fn post_answer(result: Result<crate::domain::bind::BindReceipt, CmError>) -> PostAnswer {
+    match result {
+        Ok(receipt) => PostAnswer::Bound(receipt),
+        Err(error) if error.outcome_unknown() || error.status().is_some_and(|s| s >= 500) => {
+            PostAnswer::Uncertain(error.to_failure())
+        }
+        Err(error) => PostAnswer::Rejected(error.to_failure()),
+    }
+}
+
+/// Asks the server whether a request is bound, and to which card.
+pub async fn find_binding(
     client: &CmClient,
-    readers: &Arc<dyn IdentityReader>,
-    effect: Effect,
-) -> BindEvent {
+    request_id: Uuid,
+    card_id: &crate::domain::card::CardId,
+) -> Result<Finding, Failure> {
+    let request = client
+        .get_request(request_id)
+        .await
+        .map_err(|e| e.to_failure())?;
+    let bound = match request.new_smartcard {
+        Some(uuid) => Some(client.smartcard(uuid).await.map_err(|e| e.to_failure())?),
+        None => None,
+    };
+    Ok(reconcile(card_id, bound))
+}
+
+fn with_journal<T>(journal: &SharedJournal, act: impl FnOnce(&mut dyn Journal) -> T) -> T {
+    // A panic while writing leaves at most a torn line, which the journal detects on open.
+    let mut guard = journal.lock().unwrap_or_else(PoisonError::into_inner);
+    act(&mut *guard)
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, String> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|join| format!("the work stopped unexpectedly ({join})"))
+}
+
+/// Performs one effect.
+pub async fn perform(ctx: &BindContext, effect: Effect) -> Performed {
     match effect {
+        Effect::RecordAttempt { target } => {
+            let journal = Arc::clone(&ctx.journal);
+            let recorded = blocking(move || with_journal(&journal, |j| j.record_attempt(&target)))
+                .await
+                .and_then(|r| r);
+            Performed::event(BindEvent::AttemptRecorded(recorded))
+        }
+        Effect::CheckServer {
+            request_id,
+            card_id,
+        } => {
+            let (request, known_card) = tokio::join!(
+                ctx.client.get_request(request_id),
+                ctx.client.smartcard_by_card_id(&card_id)
+            );
+            Performed::event(BindEvent::ServerChecked {
+                request: request.map_err(|e| e.to_failure()),
+                known_card: known_card.map_err(|e| e.to_failure()),
+            })
+        }
         Effect::ReadCard { reader } => {
-            let readers = Arc::clone(readers);
-            // PC/SC calls block; keep them off the async threads.
-            let read = tokio::task::spawn_blocking(move || readers.read_identity(&reader)).await;
-            let result = match read {
-                Ok(Ok(identity)) => Ok(identity),
-                Ok(Err(error)) => Err(error.to_string()),
-                Err(join) => Err(format!(
-                    "Reading the card stopped unexpectedly ({join}). Try again."
-                )),
-            };
-            BindEvent::CardRead(result)
+            let readers = Arc::clone(&ctx.readers);
+            let read = blocking(move || readers.read_identity(&reader).map_err(|e| e.to_string()))
+                .await
+                .and_then(|r| r);
+            Performed::event(BindEvent::CardRead(read))
         }
         Effect::PostBind {
             request_id,
             card_id,
             atr,
         } => {
-            let answer = client
-                .bind(request_id, &card_id, &atr)
-                .await
-                .map_err(|error| error.to_failure());
-            BindEvent::PostAnswered(answer)
+            let answer = post_answer(ctx.client.bind(request_id, &card_id, &atr).await);
+            Performed::event(BindEvent::PostAnswered(answer))
+        }
+        Effect::Reconcile {
+            request_id,
+            card_id,
+        } => {
+            let found = find_binding(&ctx.client, request_id, &card_id).await;
+            Performed::event(BindEvent::Reconciled(found))
+        }
+        Effect::RecordOutcome {
+            attempt,
+            outcome,
+            smartcard_uuid,
+            correlation_id,
+            message,
+        } => {
+            let record = OutcomeRecord {
+                outcome,
+                smartcard_uuid,
+                correlation_id,
+                message,
+            };
+            let journal = Arc::clone(&ctx.journal);
+            let written =
+                blocking(move || with_journal(&journal, |j| j.record_outcome(&attempt, &record)))
+                    .await
+                    .and_then(|r| r);
+            let warning = written.err().map(|why| {
+                tracing::error!(%why, "the outcome of a bind could not be journalled");
+                format!(
+                    "The result was not written to the audit journal ({why}). The attempt stays open \
+                     and is checked against the server when the station starts again."
+                )
+            });
+            Performed {
+                event: None,
+                warning,
+            }
         }
     }
 }
 
-/// Runs one bind from request to result, reporting every state it passes through.
+/// Runs one bind from request to result, reporting every state and warning it passes through.
 pub async fn run_bind(
-    client: &CmClient,
-    readers: &Arc<dyn IdentityReader>,
+    ctx: &BindContext,
     target: BindTarget,
     mut report: impl FnMut(&BindState),
+    mut warn: impl FnMut(&str),
 ) -> BindState {
     let (mut state, mut effects) = apply(BindState::Idle, BindEvent::Requested(target));
     report(&state);
-    while let Some(effect) = effects.pop() {
-        let event = perform(client, readers, effect).await;
-        (state, effects) = apply(state, event);
-        report(&state);
+    while !effects.is_empty() {
+        let mut next = Vec::new();
+        for effect in effects {
+            let performed = perform(ctx, effect).await;
+            if let Some(warning) = &performed.warning {
+                warn(warning);
+            }
+            if let Some(event) = performed.event {
+                let produced;
+                (state, produced) = apply(state, event);
+                report(&state);
+                next.extend(produced);
+            }
+        }
+        effects = next;
     }
     state
+}
+
+/// Resolves every attempt the journal holds without an outcome by asking the
+/// server, so a crash mid-bind loses nothing. Returns one line per attempt for
+/// the operator; an attempt the server cannot be asked about stays open.
+pub async fn reconcile_open_attempts(ctx: &BindContext) -> Vec<String> {
+    let journal = Arc::clone(&ctx.journal);
+    let open = match blocking(move || with_journal(&journal, |j| j.open_attempts())).await {
+        Ok(open) => open,
+        Err(why) => {
+            return vec![format!(
+                "The audit journal could not be read for open attempts: {why}"
+            )];
+        }
+    };
+    let mut lines = Vec::new();
+    for attempt in open {
+        let found = find_binding(&ctx.client, attempt.request_id, &attempt.card_id).await;
+        let (outcome, smartcard_uuid, message) = match found {
+            Ok(Finding::BoundToOurCard(card)) => (
+                Outcome::ReconciledBound,
+                Some(card.uuid),
+                format!(
+                    "an earlier bind of request {} to card {} was left unfinished; the server shows it bound",
+                    attempt.request_id, attempt.card_id
+                ),
+            ),
+            Ok(Finding::BoundToOtherCard(card)) => (
+                Outcome::ReconciledNotBound,
+                Some(card.uuid),
+                format!(
+                    "ALARM: an earlier bind of request {} was left unfinished and the request is bound to another card ({})",
+                    attempt.request_id,
+                    card.card_id
+                        .map_or_else(|| "unreadable".to_owned(), |id| id.to_string())
+                ),
+            ),
+            Ok(Finding::NotBound) => (
+                Outcome::ReconciledNotBound,
+                None,
+                format!(
+                    "an earlier bind of request {} to card {} was left unfinished; the server shows no card, so it did not happen",
+                    attempt.request_id, attempt.card_id
+                ),
+            ),
+            Err(failure) => {
+                lines.push(format!(
+                    "An earlier bind of request {} is still unresolved: the server could not be asked ({failure}). \
+                     The station asks again at its next start.",
+                    attempt.request_id
+                ));
+                continue;
+            }
+        };
+        let record = OutcomeRecord {
+            outcome,
+            smartcard_uuid,
+            correlation_id: None,
+            message: message.clone(),
+        };
+        let journal = Arc::clone(&ctx.journal);
+        let id = attempt.attempt.clone();
+        match blocking(move || with_journal(&journal, |j| j.record_outcome(&id, &record)))
+            .await
+            .and_then(|r| r)
+        {
+            Ok(()) => lines.push(format!("Reconciled: {message}.")),
+            Err(why) => lines.push(format!(
+                "Reconciled ({message}) but the journal could not record it: {why}"
+            )),
+        }
+    }
+    lines
 }

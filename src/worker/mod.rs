@@ -11,11 +11,10 @@ use std::sync::Arc;
 use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 
-use crate::card::IdentityReader;
-use crate::cm::CmClient;
 use crate::domain::bind::{BindEvent, BindState, BindTarget, Failure, apply};
 use crate::domain::readers::ReaderEvent;
 use crate::domain::request::{Request, RequestQuery};
+use effects::BindContext;
 
 /// What the UI asks the worker to do.
 #[derive(Clone, Debug)]
@@ -26,6 +25,8 @@ pub enum Command {
     Bind(BindTarget),
     /// The operator acknowledged the last bind's result.
     DismissBind,
+    /// Ask the server again about a bind whose result is unknown.
+    RecheckBind,
 }
 
 /// What the worker (and the reader monitors) tell the UI.
@@ -44,6 +45,8 @@ pub enum Report {
     Bind(BindState),
     /// Something happened to a reader or a card.
     Reader(ReaderEvent),
+    /// Something the operator must know (e.g. an earlier unfinished bind was reconciled).
+    Notice(String),
 }
 
 /// Where reports go; it wakes the UI after each one.
@@ -70,17 +73,19 @@ impl WorkerHandle {
     }
 }
 
-/// Starts the worker on `runtime`.
-pub fn spawn_worker(
-    runtime: &Handle,
-    client: CmClient,
-    readers: Arc<dyn IdentityReader>,
-    sink: ReportSink,
-) -> WorkerHandle {
+/// Starts the worker on `runtime`. It first reconciles the attempts an earlier
+/// run left open in the journal.
+pub fn spawn_worker(runtime: &Handle, context: BindContext, sink: ReportSink) -> WorkerHandle {
     let (tx, rx) = mpsc::unbounded_channel();
+    let startup = context.clone();
+    let startup_sink = Arc::clone(&sink);
+    runtime.spawn(async move {
+        for line in effects::reconcile_open_attempts(&startup).await {
+            startup_sink(Report::Notice(line));
+        }
+    });
     let worker = Worker {
-        client,
-        readers,
+        context,
         sink,
         bind: BindState::Idle,
         tx: tx.clone(),
@@ -91,8 +96,7 @@ pub fn spawn_worker(
 }
 
 struct Worker {
-    client: CmClient,
-    readers: Arc<dyn IdentityReader>,
+    context: BindContext,
     sink: ReportSink,
     /// Owned here, and only here, so two clicks can never start two binds.
     bind: BindState,
@@ -107,6 +111,7 @@ impl Worker {
                 Input::Command(Command::RefreshRequests(query)) => self.refresh(query),
                 Input::Command(Command::Bind(target)) => self.step(BindEvent::Requested(target)),
                 Input::Command(Command::DismissBind) => self.step(BindEvent::Dismissed),
+                Input::Command(Command::RecheckBind) => self.step(BindEvent::RecheckRequested),
                 Input::Bind(event) => self.step(event),
             }
         }
@@ -120,19 +125,24 @@ impl Worker {
             (self.sink)(Report::Bind(self.bind.clone()));
         }
         for effect in effects {
-            let client = self.client.clone();
-            let readers = Arc::clone(&self.readers);
+            let context = self.context.clone();
             let tx = self.tx.clone();
+            let sink = Arc::clone(&self.sink);
             self.runtime.spawn(async move {
-                let event = effects::perform(&client, &readers, effect).await;
-                // A closed channel means the app is shutting down: nothing to report to.
-                let _ = tx.send(Input::Bind(event));
+                let performed = effects::perform(&context, effect).await;
+                if let Some(warning) = performed.warning {
+                    sink(Report::Notice(warning));
+                }
+                if let Some(event) = performed.event {
+                    // A closed channel means the app is shutting down: nothing to report to.
+                    let _ = tx.send(Input::Bind(event));
+                }
             });
         }
     }
 
     fn refresh(&self, query: RequestQuery) {
-        let client = self.client.clone();
+        let client = self.context.client.clone();
         let sink = Arc::clone(&self.sink);
         sink(Report::RequestsLoading(query));
         self.runtime.spawn(async move {
@@ -142,7 +152,7 @@ impl Worker {
     }
 }
 
-async fn fetch(client: &CmClient, query: RequestQuery) -> Result<Vec<Request>, Failure> {
+async fn fetch(client: &crate::cm::CmClient, query: RequestQuery) -> Result<Vec<Request>, Failure> {
     let mut all = Vec::new();
     for status in query.statuses() {
         let mut part = client

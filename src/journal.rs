@@ -1,0 +1,118 @@
+//! The audit journal as the bind sees it: the file journal behind the worker's `Journal` trait.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context as _;
+
+use crate::audit::{AttemptInfo, AuditJournal, OutcomeInfo, default_journal_path};
+use crate::domain::bind::{AttemptId, BindTarget};
+use crate::worker::effects::{Journal, OpenAttempt, OutcomeRecord, SharedJournal};
+
+impl Journal for AuditJournal {
+    fn record_attempt(&mut self, target: &BindTarget) -> Result<AttemptId, String> {
+        AuditJournal::record_attempt(self, AttemptInfo::for_target(target))
+            .map(|id| AttemptId(id.to_string()))
+            .map_err(|e| e.to_string())
+    }
+
+    fn record_outcome(
+        &mut self,
+        attempt: &AttemptId,
+        outcome: &OutcomeRecord,
+    ) -> Result<(), String> {
+        let id = attempt.0.parse().map_err(|_| {
+            format!(
+                "the attempt ID \"{}\" is not one this journal wrote",
+                attempt.0
+            )
+        })?;
+        let info = OutcomeInfo {
+            smartcard_uuid: outcome.smartcard_uuid,
+            correlation_id: outcome.correlation_id.clone(),
+            message: Some(outcome.message.clone()),
+        };
+        AuditJournal::record_outcome(self, id, outcome.outcome.into(), info)
+            .map_err(|e| e.to_string())
+    }
+
+    fn open_attempts(&self) -> Vec<OpenAttempt> {
+        self.unfinished_attempts()
+            .into_iter()
+            .filter_map(|open| {
+                let Some(card_id) = open.card_id() else {
+                    tracing::warn!(attempt = %open.attempt_id, "an open attempt has an unreadable card ID; it cannot be reconciled");
+                    return None;
+                };
+                Some(OpenAttempt {
+                    attempt: AttemptId(open.attempt_id.to_string()),
+                    request_id: open.record.request_id,
+                    card_id,
+                })
+            })
+            .collect()
+    }
+}
+
+/// The journal's path: the one given, else the platform's default; demo mode
+/// uses a file of its own beside it, so demo binds never mix with real ones.
+pub fn journal_path(path: Option<&Path>, demo: bool) -> anyhow::Result<PathBuf> {
+    if let Some(path) = path {
+        return Ok(path.to_owned());
+    }
+    let default = default_journal_path().context(
+        "The station found no data directory for its audit journal (is HOME set?). \
+         Give one with --audit-file FILE.",
+    )?;
+    Ok(if demo {
+        default.with_file_name("audit-demo.jsonl")
+    } else {
+        default
+    })
+}
+
+/// Opens the journal for the bind.
+pub fn open_shared(path: Option<&Path>, demo: bool) -> anyhow::Result<SharedJournal> {
+    let path = journal_path(path, demo)?;
+    let journal = AuditJournal::open(&path).with_context(|| {
+        format!(
+            "The audit journal {} cannot be used, so the station will not bind",
+            path.display()
+        )
+    })?;
+    Ok(Arc::new(Mutex::new(journal)))
+}
+
+/// A journal that could not be opened: every bind is refused with the reason,
+/// so the window can still open and say what is wrong.
+struct Unusable(String);
+
+impl Journal for Unusable {
+    fn record_attempt(&mut self, _target: &BindTarget) -> Result<AttemptId, String> {
+        Err(self.0.clone())
+    }
+
+    fn record_outcome(
+        &mut self,
+        _attempt: &AttemptId,
+        _outcome: &OutcomeRecord,
+    ) -> Result<(), String> {
+        Err(self.0.clone())
+    }
+
+    fn open_attempts(&self) -> Vec<OpenAttempt> {
+        Vec::new()
+    }
+}
+
+/// Opens the journal for the window; when it cannot be opened, returns a
+/// journal that refuses every bind, and the reason to show the operator.
+pub fn open_for_window(path: Option<&Path>, demo: bool) -> (SharedJournal, Option<String>) {
+    match open_shared(path, demo) {
+        Ok(journal) => (journal, None),
+        Err(error) => {
+            let reason = format!("{error:#}");
+            (Arc::new(Mutex::new(Unusable(reason.clone()))), Some(reason))
+        }
+    }
+}
