@@ -203,8 +203,8 @@ fn bind_binds_the_card_in_the_reader_once_and_refuses_a_second_time() {
     let words = stderr(&again);
     assert!(words.contains("Not bound"), "{words}");
     assert!(
-        words.contains("orrelation"),
-        "the server's correlation ID is shown: {words}"
+        words.contains("already bound"),
+        "the fresh pre-check names the reason: {words}"
     );
     assert_eq!(emulator.bind_count(), 1, "no second bind happened");
 }
@@ -228,4 +228,62 @@ fn bind_without_a_card_says_so_and_sends_nothing() {
     assert!(!output.status.success());
     assert!(stderr(&output).contains("no card"), "{}", stderr(&output));
     assert_eq!(emulator.bind_count(), 0);
+}
+
+#[test]
+fn readers_watch_prints_one_json_line_per_event() {
+    use std::io::{BufRead as _, BufReader};
+    use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+    let Some(_slots) = take_slots() else { return };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_enroll-station"))
+        .args(["readers", "--watch", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("watch starts");
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let (tx, rx) = std::sync::mpsc::channel::<Value>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Ok(value) = serde_json::from_str(&line) {
+                let _ = tx.send(value);
+            }
+        }
+    });
+    let reader = reader_name(FIRST_PORT);
+    let next_for = |event: &str| -> Value {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let value = rx
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("no {event} event"));
+            if value["event"] == event && value["reader"] == reader.as_str() {
+                return value;
+            }
+        }
+    };
+    next_for("reader_added");
+    let card = insert(VirtualCard::gids(GIDS_RAW), FIRST_PORT);
+    let inserted = next_for("card_inserted");
+    assert_eq!(inserted["atr"], GIDS_ATR);
+    let identified = next_for("card_identified");
+    assert_eq!(identified["card_id"], GIDS_CARDID);
+    assert_eq!(identified["card_kind"], "gids");
+    card.remove();
+    let removed = next_for("card_removed");
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis()) as u64;
+    let times: Vec<u64> = [&inserted, &identified, &removed]
+        .iter()
+        .map(|v| v["time_ms"].as_u64().expect("time_ms is a number"))
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    assert!(
+        times.iter().all(|t| now_ms.saturating_sub(*t) < 60_000),
+        "{times:?} vs {now_ms}"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
 }

@@ -526,4 +526,32 @@ mod tests {
             "1d8ac658-e065-92a0-85af-090b070b5d79"
         );
     }
+    proptest::proptest! {
+        #[test]
+        fn master_file_tables_parse_back(
+            records in proptest::collection::vec(
+                ("[a-z0-9]{0,9}", "[a-z0-9]{0,9}", proptest::prelude::any::<u16>(), proptest::prelude::any::<u16>()),
+                0..9,
+            ),
+        ) {
+            let encoded: Vec<Vec<u8>> = records
+                .iter()
+                .map(|(directory, file, data_object, ef)| record(directory, file, *data_object, *ef))
+                .collect();
+            let answer = hex::decode(master_file_answer(&encoded)).expect("hex");
+            let parsed = parse_master_file_table(&answer[..answer.len() - 2]).expect("table");
+            let expected: Vec<MasterFileRecord> = records
+                .into_iter()
+                .map(|(directory, file, data_object, ef)| MasterFileRecord { directory, file, data_object, ef })
+                .collect();
+            proptest::prop_assert_eq!(parsed, expected);
+        }
+
+        #[test]
+        fn arbitrary_master_file_answers_never_panic(data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+            if let Ok(records) = parse_master_file_table(&data) {
+                proptest::prop_assert!(records.len() * GIDS_RECORD_LEN <= data.len());
+            }
+        }
+    }
 }

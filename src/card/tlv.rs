@@ -170,6 +170,7 @@ fn read_length(bytes: &[u8], offset: usize) -> Result<(usize, usize), TlvError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn bytes(text: &str) -> Vec<u8> {
         hex::decode(text.replace(' ', "")).expect("test data is hex")
@@ -278,6 +279,56 @@ mod tests {
                 .collect();
             let _ = parse_all(&data);
             let _ = find(&data, 0x34);
+        }
+    }
+
+    /// A tag as its bytes: one byte (not filler, not a multi-byte lead), or
+    /// `5F`/`9F`/`DF` plus one byte, or `5F C1 xx` as PIV uses.
+    fn tag_bytes() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            (0x01u8..0xFF)
+                .prop_filter("single-byte tag", |b| b & 0x1F != 0x1F)
+                .prop_map(|b| vec![b]),
+            (prop::sample::select(vec![0x5Fu8, 0x9F, 0xDF]), 0u8..0x80)
+                .prop_map(|(a, b)| vec![a, b]),
+            (0u8..0x80).prop_map(|c| vec![0x5F, 0xC1, c]),
+        ]
+    }
+
+    /// Tag, length in the shortest BER form, value.
+    fn encode(tag: &[u8], value: &[u8]) -> Vec<u8> {
+        let mut out = tag.to_vec();
+        match value.len() {
+            len @ 0..=0x7F => out.push(u8::try_from(len).expect("short form")),
+            len @ 0x80..=0xFF => out.extend([0x81, u8::try_from(len).expect("one byte")]),
+            len => out.extend([0x82, (len >> 8) as u8, len as u8]),
+        }
+        out.extend_from_slice(value);
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn encoded_objects_parse_back(
+            objects in prop::collection::vec((tag_bytes(), prop::collection::vec(any::<u8>(), 0..300)), 0..6),
+        ) {
+            let data: Vec<u8> = objects.iter().flat_map(|(tag, value)| encode(tag, value)).collect();
+            let parsed = parse_all(&data).expect("well formed");
+            prop_assert_eq!(parsed.len(), objects.len());
+            for (object, (tag, value)) in parsed.iter().zip(&objects) {
+                let number = tag.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b));
+                prop_assert_eq!(object.tag, number);
+                prop_assert_eq!(object.value, value.as_slice());
+            }
+        }
+
+        #[test]
+        fn arbitrary_input_never_panics_and_values_stay_inside(data in prop::collection::vec(any::<u8>(), 0..64)) {
+            if let Ok(objects) = parse_all(&data) {
+                let total: usize = objects.iter().map(|o| o.value.len()).sum();
+                prop_assert!(total <= data.len());
+            }
+            let _ = find(&data, 0x53);
         }
     }
 }

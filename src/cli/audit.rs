@@ -6,7 +6,12 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use clap::{Subcommand, ValueEnum};
 
+use std::sync::Arc;
+
+use super::ServerArgs;
 use crate::audit::{self, ExportFormat};
+use crate::card::pcsc_reader::PcscReader;
+use crate::worker::effects::{BindContext, reconcile_open_attempts};
 
 /// The `audit` subcommands.
 #[derive(Debug, Subcommand)]
@@ -30,6 +35,9 @@ pub enum AuditCommand {
         #[arg(value_name = "FILE")]
         file: Option<PathBuf>,
     },
+    /// Resolve attempts left without an outcome (a crash or a lost answer) by
+    /// asking the CM server whether each bind happened, and record the outcome.
+    Reconcile,
 }
 
 /// The export formats as the command line names them.
@@ -52,25 +60,42 @@ impl From<FormatArg> for ExportFormat {
 
 /// The journal to read: the one named, else `--audit-file`, else the default.
 fn journal_path(file: Option<PathBuf>, audit_file: Option<&Path>) -> anyhow::Result<PathBuf> {
-    file.or_else(|| audit_file.map(Path::to_path_buf))
-        .or_else(audit::default_journal_path)
-        .context(
-            "This system names no home directory, so there is no default audit journal. \
-             Give the journal's path: enroll-station audit verify FILE.",
-        )
+    crate::journal::journal_path(file.as_deref().or(audit_file), false)
 }
 
-pub(super) fn run(audit_file: Option<&Path>, command: AuditCommand) -> anyhow::Result<()> {
+fn count(n: u64, noun: &str) -> String {
+    match n {
+        1 => format!("1 {noun}"),
+        _ => format!("{n} {noun}s"),
+    }
+}
+
+pub(super) fn run(server: &ServerArgs, command: AuditCommand) -> anyhow::Result<()> {
+    let audit_file = server.audit_file.as_deref();
     match command {
+        AuditCommand::Reconcile => {
+            let context = BindContext {
+                client: server.client()?,
+                readers: Arc::new(PcscReader::new()),
+                journal: crate::journal::open_shared(audit_file, false)?,
+            };
+            let lines = super::runtime()?.block_on(reconcile_open_attempts(&context));
+            if lines.is_empty() {
+                println!("No unfinished attempts: nothing to reconcile.");
+            }
+            for line in lines {
+                println!("{line}");
+            }
+            Ok(())
+        }
         AuditCommand::Verify { file } => {
             let path = journal_path(file, audit_file)?;
             let report = audit::verify(&path)?;
             println!(
-                "Audit journal intact: {} records ({} attempts, {} outcomes, {} unfinished), \
-                 last hash {} ({}).",
-                report.records,
-                report.attempts,
-                report.outcomes,
+                "Audit journal intact: {} ({}, {}, {} unfinished), last hash {} ({}).",
+                count(report.records, "record"),
+                count(report.attempts, "attempt"),
+                count(report.outcomes, "outcome"),
                 report.unfinished,
                 report.last_hash,
                 path.display()

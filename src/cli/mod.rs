@@ -85,9 +85,12 @@ impl ServerArgs {
 pub enum Commands {
     /// List the PC/SC readers, their cards, ATRs and card IDs.
     Readers {
-        /// Print a JSON array instead of a table.
+        /// Print JSON: an array, or with --watch one object per line.
         #[arg(long)]
         json: bool,
+        /// Follow the readers and print one line per event until interrupted.
+        #[arg(long)]
+        watch: bool,
     },
     /// List requests from the CM server.
     Requests {
@@ -139,7 +142,8 @@ pub enum Commands {
 /// Runs a subcommand and turns its error into words on stderr and a failing exit code.
 pub fn run_command(server: &ServerArgs, command: Commands) -> ExitCode {
     let result = match command {
-        Commands::Readers { json } => readers::run(json),
+        Commands::Readers { json, watch: false } => readers::run(json),
+        Commands::Readers { json, watch: true } => readers::watch(json),
         Commands::Requests { status, json } => requests::run(server, status.as_deref(), json),
         Commands::Bind {
             request,
@@ -162,7 +166,7 @@ pub fn run_command(server: &ServerArgs, command: Commands) -> ExitCode {
             requests,
             seed,
         } => emulator(listen, requests, seed),
-        Commands::Audit { command } => audit::run(server.audit_file.as_deref(), command),
+        Commands::Audit { command } => audit::run(server, command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::domain::readers::{IdentityState, SlotState};
+use crate::domain::readers::{IdentityState, ReaderEvent, SlotState};
 use crate::domain::request::Request;
 
 /// One reader in `readers --json`.
@@ -101,4 +101,74 @@ impl From<&Request> for RequestJson {
 pub fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string(value)?);
     Ok(())
+}
+
+/// One line of `readers --watch --json`.
+#[derive(Debug, Serialize)]
+pub struct EventJson {
+    /// Unix epoch milliseconds at which the station learned of the event.
+    pub time_ms: u128,
+    /// `reader_added`, `reader_removed`, `card_inserted`, `card_removed`,
+    /// `card_identified`, `reader_unavailable`, `service_down` or `service_up`.
+    pub event: &'static str,
+    /// The reader, when the event is about one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reader: Option<String>,
+    /// The card's ATR, on insertion and identification.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub atr: Option<String>,
+    /// The card ID, on identification.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub card_id: Option<String>,
+    /// `gids` or `piv`, on identification.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub card_kind: Option<&'static str>,
+    /// Why a card has no ID, a reader is unavailable or the service is down.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+impl EventJson {
+    /// The JSON view of one reader event.
+    pub fn new(event: &ReaderEvent, time_ms: u128) -> Self {
+        let mut out = Self {
+            time_ms,
+            event: "",
+            reader: event.reader().map(str::to_owned),
+            atr: None,
+            card_id: None,
+            card_kind: None,
+            problem: None,
+        };
+        out.event = match event {
+            ReaderEvent::ReaderAdded { .. } => "reader_added",
+            ReaderEvent::ReaderRemoved { .. } => "reader_removed",
+            ReaderEvent::CardInserted { atr, .. } => {
+                out.atr = Some(atr.to_hex());
+                "card_inserted"
+            }
+            ReaderEvent::CardRemoved { .. } => "card_removed",
+            ReaderEvent::CardIdentified { result, .. } => {
+                match result {
+                    Ok(identity) => {
+                        out.atr = Some(identity.atr.to_hex());
+                        out.card_id = Some(identity.card_id.to_string());
+                        out.card_kind = Some(identity.kind.as_str());
+                    }
+                    Err(why) => out.problem = Some(why.clone()),
+                }
+                "card_identified"
+            }
+            ReaderEvent::ReaderUnavailable { reason, .. } => {
+                out.problem = Some(reason.clone());
+                "reader_unavailable"
+            }
+            ReaderEvent::ServiceDown { reason } => {
+                out.problem = Some(reason.clone());
+                "service_down"
+            }
+            ReaderEvent::ServiceUp => "service_up",
+        };
+        out
+    }
 }

@@ -2,8 +2,53 @@
 
 use anyhow::Context as _;
 
-use super::output::{ReaderJson, print_json};
+use std::io::Write as _;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::output::{EventJson, ReaderJson, print_json};
+use crate::card::monitor::{EventSink, spawn_monitor};
 use crate::card::pcsc_reader::PcscReader;
+
+/// Follows the readers until interrupted, one line per event.
+pub(super) fn watch(json: bool) -> anyhow::Result<()> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let sink: EventSink = Arc::new(move |event| {
+        // Stamped here, where the station learns of the event, not when it is printed.
+        let time_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        let _ = tx.send((time_ms, event));
+    });
+    let _monitor = spawn_monitor(sink);
+    let mut out = std::io::stdout().lock();
+    for (time_ms, event) in rx {
+        let line = EventJson::new(&event, time_ms);
+        if json {
+            writeln!(out, "{}", serde_json::to_string(&line)?)?;
+        } else {
+            let detail = [
+                line.atr,
+                line.card_id,
+                line.card_kind.map(str::to_owned),
+                line.problem,
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("  ");
+            writeln!(
+                out,
+                "{time_ms}  {:<18} {}  {detail}",
+                line.event,
+                line.reader.unwrap_or_default()
+            )?;
+        }
+        // Scripts read line by line: do not let a pipe buffer hold events back.
+        out.flush()?;
+    }
+    Ok(())
+}
 
 pub(super) fn run(json: bool) -> anyhow::Result<()> {
     let board = PcscReader::new()

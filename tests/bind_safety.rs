@@ -1,0 +1,400 @@
+//! A bind happens exactly once, to the right card, and is never lost: the
+//! emulator over real HTTP injects faults, cards come from the demo reader's
+//! virtual cards or from real pcscd with vpcd, and the real audit journal records.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use common::vpcd::{FIRST_PORT, insert, reader_name, take_slots};
+use enroll_station::card::IdentityReader as _;
+use enroll_station::card::demo::{DEMO_READER, DemoReader, demo_cards};
+use enroll_station::card::pcsc_reader::PcscReader;
+use enroll_station::card::virtual_card::VirtualCard;
+use enroll_station::cm::emulator::{Emulator, EmulatorConfig, Faults};
+use enroll_station::cm::{ClientConfig, CmClient};
+use enroll_station::domain::bind::{BindState, BindTarget};
+use enroll_station::domain::request::Request;
+use enroll_station::worker::effects::{BindContext, run_bind};
+use serde_json::Value;
+
+fn temp_journal() -> PathBuf {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!(
+        "enroll-station-safety-{}-{n}.jsonl",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+fn journal_outcomes(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .map(|r| match r["outcome"].as_str() {
+            Some(outcome) => outcome.to_owned(),
+            None => r["event"].as_str().unwrap_or("?").to_owned(),
+        })
+        .collect()
+}
+
+fn bindable(emulator: &Emulator) -> Request {
+    emulator
+        .requests()
+        .into_iter()
+        .find(Request::is_bindable)
+        .expect("the demo data has an approved request")
+}
+
+struct Rig {
+    runtime: tokio::runtime::Runtime,
+    emulator: Emulator,
+    demo: Arc<DemoReader>,
+    journal: PathBuf,
+    context: BindContext,
+}
+
+/// The emulator, a demo reader holding the demo GIDS card, a fresh journal.
+fn rig(request_timeout: Duration) -> Rig {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let emulator = runtime
+        .block_on(Emulator::start(EmulatorConfig {
+            requests: 6,
+            ..EmulatorConfig::default()
+        }))
+        .expect("emulator");
+    let mut config = ClientConfig::new(emulator.base_url());
+    config.request_timeout = request_timeout;
+    let client = CmClient::new(&config).expect("client");
+    let demo = DemoReader::new(Arc::new(|_| {}));
+    let journal = temp_journal();
+    let context = BindContext {
+        client,
+        readers: demo.clone(),
+        journal: enroll_station::journal::open_shared(Some(&journal), true).expect("journal"),
+    };
+    Rig {
+        runtime,
+        emulator,
+        demo,
+        journal,
+        context,
+    }
+}
+
+impl Rig {
+    fn target_with_card(&self, card: VirtualCard) -> BindTarget {
+        self.demo.insert(card);
+        let expected = self
+            .demo
+            .read_identity(DEMO_READER)
+            .expect("the demo card has an ID");
+        BindTarget {
+            request_id: bindable(&self.emulator).uuid,
+            reader: DEMO_READER.into(),
+            expected,
+        }
+    }
+
+    fn bind(&self, target: BindTarget) -> BindState {
+        self.runtime.block_on(run_bind(
+            &self.context,
+            target,
+            |_| {},
+            |w| eprintln!("warning: {w}"),
+        ))
+    }
+}
+
+fn gids() -> VirtualCard {
+    demo_cards().into_iter().next().expect("demo cards").card
+}
+
+#[test]
+fn a_clean_bind_is_bound_once_and_journalled() {
+    let rig = rig(Duration::from_secs(10));
+    let target = rig.target_with_card(gids());
+    let state = rig.bind(target.clone());
+    assert!(
+        matches!(
+            state,
+            BindState::Bound {
+                confirmed_after_loss: false,
+                ..
+            }
+        ),
+        "{state:?}"
+    );
+    assert_eq!(rig.emulator.bind_count(), 1);
+    assert_eq!(journal_outcomes(&rig.journal), ["attempt", "bound"]);
+    // The same request again: refused by the pre-check, nothing posted.
+    let again = rig.bind(target);
+    assert!(
+        matches!(&again, BindState::Refused { reason, .. } if reason.message.contains("already bound")),
+        "{again:?}"
+    );
+    assert_eq!(rig.emulator.bind_count(), 1);
+    assert_eq!(
+        journal_outcomes(&rig.journal),
+        ["attempt", "bound", "attempt", "refused"]
+    );
+}
+
+#[test]
+fn lost_answers_are_reconciled_to_exactly_one_bind() {
+    let faults = [
+        (
+            "500 after commit",
+            Faults {
+                fail_after_commit: 1,
+                ..Faults::default()
+            },
+        ),
+        (
+            "dropped connection after commit",
+            Faults {
+                drop_after_commit: 1,
+                ..Faults::default()
+            },
+        ),
+        (
+            "answer after the timeout",
+            Faults {
+                post_delay: Duration::from_secs(3),
+                ..Faults::default()
+            },
+        ),
+    ];
+    for (name, fault) in faults {
+        let rig = rig(Duration::from_secs(1));
+        let target = rig.target_with_card(gids());
+        rig.emulator.set_faults(fault);
+        let state = rig.bind(target);
+        assert!(
+            matches!(
+                state,
+                BindState::Bound {
+                    confirmed_after_loss: true,
+                    ..
+                }
+            ),
+            "{name}: {state:?}"
+        );
+        assert_eq!(rig.emulator.bind_count(), 1, "{name}");
+        assert_eq!(
+            journal_outcomes(&rig.journal),
+            ["attempt", "reconciled_bound"],
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_500_before_commit_is_proven_not_bound_and_never_reposted_blindly() {
+    let rig = rig(Duration::from_secs(10));
+    let target = rig.target_with_card(gids());
+    rig.emulator.set_faults(Faults {
+        fail_next_posts: 1,
+        ..Faults::default()
+    });
+    let state = rig.bind(target.clone());
+    let BindState::Failed {
+        confirmed_not_bound: true,
+        failure,
+        ..
+    } = &state
+    else {
+        panic!("expected a proven failure, got {state:?}");
+    };
+    assert!(
+        failure.correlation_id.is_some(),
+        "the server's correlation ID is kept"
+    );
+    assert_eq!(rig.emulator.bind_count(), 0);
+    assert_eq!(
+        journal_outcomes(&rig.journal),
+        ["attempt", "reconciled_not_bound"]
+    );
+    // After that proof a new attempt is allowed and binds once.
+    assert!(matches!(rig.bind(target), BindState::Bound { .. }));
+    assert_eq!(rig.emulator.bind_count(), 1);
+}
+
+#[test]
+fn a_forbidden_bind_fails_with_the_agent_message() {
+    let rig = rig(Duration::from_secs(10));
+    let target = rig.target_with_card(gids());
+    rig.emulator.set_faults(Faults {
+        forbid_binds: true,
+        ..Faults::default()
+    });
+    let state = rig.bind(target);
+    let BindState::Failed {
+        failure,
+        confirmed_not_bound: false,
+        ..
+    } = &state
+    else {
+        panic!("expected Failed, got {state:?}");
+    };
+    assert!(
+        failure.message.contains("enrollment agent"),
+        "{}",
+        failure.message
+    );
+    assert_eq!(journal_outcomes(&rig.journal), ["attempt", "failed"]);
+}
+
+#[test]
+fn a_card_known_to_cm_is_refused_before_the_post() {
+    let rig = rig(Duration::from_secs(10));
+    let first = rig.target_with_card(gids());
+    assert!(matches!(rig.bind(first.clone()), BindState::Bound { .. }));
+    let other_request = rig
+        .emulator
+        .requests()
+        .into_iter()
+        .find(|r| r.is_bindable() && r.uuid != first.request_id)
+        .expect("a second approved request");
+    let second = BindTarget {
+        request_id: other_request.uuid,
+        ..first
+    };
+    let state = rig.bind(second);
+    assert!(
+        matches!(&state, BindState::Refused { reason, .. } if reason.message.contains("CM already knows card")),
+        "{state:?}"
+    );
+    assert_eq!(rig.emulator.bind_count(), 1);
+}
+
+#[test]
+fn a_swapped_demo_card_is_refused_and_nothing_is_sent() {
+    let rig = rig(Duration::from_secs(10));
+    let target = rig.target_with_card(gids());
+    let piv = demo_cards()
+        .into_iter()
+        .nth(1)
+        .expect("a PIV demo card")
+        .card;
+    rig.demo.insert(piv);
+    let state = rig.bind(target);
+    assert!(
+        matches!(&state, BindState::Refused { reason, .. } if reason.message.contains("not the card you selected")),
+        "{state:?}"
+    );
+    assert_eq!(rig.emulator.bind_count(), 0);
+    assert_eq!(journal_outcomes(&rig.journal), ["attempt", "refused"]);
+}
+
+#[test]
+fn a_swapped_card_in_a_real_reader_is_refused_and_nothing_is_sent() {
+    let Some(_slots) = take_slots() else { return };
+    let mut rig = rig(Duration::from_secs(10));
+    rig.context.readers = Arc::new(PcscReader::new());
+    let reader = reader_name(FIRST_PORT);
+    let card_a = insert(VirtualCard::gids([0xa1; 16]), FIRST_PORT);
+    let expected = PcscReader::new()
+        .read_identity(&reader)
+        .expect("card A is read");
+    card_a.remove();
+    assert!(
+        common::vpcd::wait_for_card(&reader, false),
+        "card A removed"
+    );
+    let _card_b = insert(VirtualCard::gids([0xb2; 16]), FIRST_PORT);
+    let target = BindTarget {
+        request_id: bindable(&rig.emulator).uuid,
+        reader,
+        expected,
+    };
+    let state = rig.bind(target);
+    assert!(
+        matches!(&state, BindState::Refused { reason, .. } if reason.message.contains("not the card you selected")),
+        "{state:?}"
+    );
+    assert_eq!(rig.emulator.bind_count(), 0);
+}
+
+/// The `bind` command killed between its journalled attempt and its outcome
+/// loses nothing: the next start reconciles the attempt against the server.
+#[test]
+fn a_bind_killed_mid_flight_is_reconciled_at_the_next_start() {
+    let Some(_slots) = take_slots() else { return };
+    let emulator = Emulator::start_on_thread(EmulatorConfig {
+        requests: 6,
+        ..EmulatorConfig::default()
+    })
+    .expect("emulator");
+    emulator.set_faults(Faults {
+        post_delay: Duration::from_secs(30),
+        ..Faults::default()
+    });
+    let request = bindable(&emulator);
+    let journal = temp_journal();
+    let reader = reader_name(FIRST_PORT);
+    let _card = insert(VirtualCard::gids([0xc3; 16]), FIRST_PORT);
+    let station = |args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_enroll-station"));
+        command
+            .args(args)
+            .args(["--server", &emulator.base_url(), "--audit-file"])
+            .arg(&journal)
+            .env_remove("ENROLL_STATION_SERVER")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    };
+    let id = request.uuid.to_string();
+    let mut child = station(&["bind", "--request", &id, "--reader", &reader])
+        .spawn()
+        .expect("bind starts");
+    // Wait until the server committed the bind and is holding back its answer.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while emulator.bind_count() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the bind never reached the server"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    assert_eq!(
+        journal_outcomes(&journal),
+        ["attempt"],
+        "killed before its outcome"
+    );
+
+    let output = station(&["audit", "reconcile"])
+        .output()
+        .expect("reconcile runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(journal_outcomes(&journal), ["attempt", "reconciled_bound"]);
+    assert_eq!(emulator.bind_count(), 1);
+    let verify = Command::new(env!("CARGO_BIN_EXE_enroll-station"))
+        .args(["audit", "verify"])
+        .arg(&journal)
+        .output()
+        .expect("verify runs");
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+}
