@@ -52,6 +52,14 @@ impl Journal for AuditJournal {
             })
             .collect()
     }
+
+    fn recent(&self, n: usize) -> Vec<crate::audit::Record> {
+        AuditJournal::recent(self, n)
+    }
+
+    fn path(&self) -> Option<PathBuf> {
+        Some(AuditJournal::path(self).to_owned())
+    }
 }
 
 /// The journal's path: the one given, else the platform's default; demo mode
@@ -102,6 +110,14 @@ impl Journal for Unusable {
 
     fn open_attempts(&self) -> Vec<OpenAttempt> {
         Vec::new()
+    }
+
+    fn recent(&self, _n: usize) -> Vec<crate::audit::Record> {
+        Vec::new()
+    }
+
+    fn path(&self) -> Option<PathBuf> {
+        None
     }
 }
 

@@ -6,7 +6,7 @@
 use uuid::Uuid;
 
 use crate::domain::bind::{BindState, BindTarget, Failure};
-use crate::domain::readers::{IdentityState, ReaderBoard, SlotState};
+use crate::domain::readers::{IdentityState, ReaderBoard, ReaderEvent, SlotState};
 use crate::domain::request::{Request, RequestQuery};
 use crate::worker::Report;
 
@@ -31,6 +31,40 @@ pub struct StationState {
     pub bind: BindState,
     /// Things the operator must know, newest last (reconciled earlier binds, journal warnings).
     pub notices: Vec<String>,
+    /// The journal's recent records, oldest first, as last loaded.
+    pub audit: Vec<crate::audit::Record>,
+    /// A bind ended since the audit records were loaded.
+    audit_stale: bool,
+    /// The card name list once loaded, or why there is none.
+    pub card_names:
+        Option<Result<std::sync::Arc<crate::card::smartcard_list::SmartcardList>, String>>,
+    /// Each reader's last events, oldest first: when the station learned of
+    /// them (UTC) and what they were.
+    pub reader_history: std::collections::HashMap<
+        String,
+        std::collections::VecDeque<(time::OffsetDateTime, String)>,
+    >,
+}
+
+/// How many events the readers panel keeps per reader.
+const READER_HISTORY: usize = 8;
+
+/// A reader event in a few words, for the readers panel's history.
+fn describe(event: &ReaderEvent) -> String {
+    match event {
+        ReaderEvent::ReaderAdded { .. } => "reader connected".into(),
+        ReaderEvent::ReaderRemoved { .. } => "reader disconnected".into(),
+        ReaderEvent::CardInserted { .. } => "card inserted".into(),
+        ReaderEvent::CardRemoved { .. } => "card removed".into(),
+        ReaderEvent::CardIdentified {
+            result: Ok(found), ..
+        } => {
+            format!("card identified: {} {}", found.kind, found.card_id)
+        }
+        ReaderEvent::CardIdentified { result: Err(_), .. } => "card has no usable ID".into(),
+        ReaderEvent::ReaderUnavailable { reason, .. } => format!("unavailable: {reason}"),
+        ReaderEvent::ServiceDown { .. } | ReaderEvent::ServiceUp => String::new(),
+    }
 }
 
 impl StationState {
@@ -67,10 +101,21 @@ impl StationState {
                 false
             }
             Report::Bind(state) => {
+                if !state.is_in_flight() && state != BindState::Idle {
+                    self.audit_stale = true;
+                }
                 let finished = matches!(state, BindState::Bound { .. })
                     && !matches!(self.bind, BindState::Bound { .. });
                 self.bind = state;
                 finished
+            }
+            Report::CardNames(names) => {
+                self.card_names = Some(names);
+                false
+            }
+            Report::Audit(records) => {
+                self.audit = records;
+                false
             }
             Report::Notice(text) => {
                 self.notices.push(text);
@@ -78,6 +123,13 @@ impl StationState {
             }
             Report::Reader(event) => {
                 self.board.apply(&event);
+                if let Some(reader) = event.reader() {
+                    let history = self.reader_history.entry(reader.to_owned()).or_default();
+                    history.push_back((time::OffsetDateTime::now_utc(), describe(&event)));
+                    while history.len() > READER_HISTORY {
+                        history.pop_front();
+                    }
+                }
                 if let Some(selected) = &self.selected_reader
                     && self.board.get(selected).is_none()
                 {
@@ -86,6 +138,11 @@ impl StationState {
                 false
             }
         }
+    }
+
+    /// True once after a bind ended: the audit view should load its records again.
+    pub fn take_audit_stale(&mut self) -> bool {
+        std::mem::take(&mut self.audit_stale)
     }
 
     /// The selected request, when it is in the list.
@@ -169,7 +226,6 @@ mod tests {
     use super::*;
     use crate::domain::bind::{AttemptId, BindReceipt};
     use crate::domain::card::{Atr, CardId, CardIdentity, CardKind};
-    use crate::domain::readers::ReaderEvent;
     use crate::domain::request::{RequestStatus, RequestType};
 
     fn request(id: u128, status: RequestStatus) -> Request {

@@ -194,6 +194,34 @@ fn one_click_binds_the_selected_request_to_the_card_showing_progress_then_the_re
     assert_eq!(events, vec![("attempt", None), ("outcome", Some("bound"))]);
     assert_eq!(journal[1]["smartcard_uuid"], smartcard.to_string().as_str());
     assert_eq!(journal[0]["request_id"], REQUEST);
+
+    // The audit view shows the bind from the journal.
+    station.harness.get_by_label("Audit journal").click();
+    wait_for(&mut station.harness, "the audit records", |h| {
+        shows(h, "2 most recent records")
+    });
+    assert!(shows(&station.harness, "Export CSV…"));
+    assert!(
+        station.harness.query_all_by_label("bound").next().is_some(),
+        "the outcome row is listed"
+    );
+}
+
+#[test]
+fn the_atr_is_explained_and_reader_events_are_listed() {
+    let mut station = station();
+    prepare_bind(&mut station);
+    let h = &mut station.harness;
+    h.get_by_label("Recent events").click();
+    wait_for(h, "the reader's history", |h| shows(h, "card inserted"));
+    assert!(shows(
+        h,
+        "card identified: GIDS bc88f13f-83ba-4037-8262-46eba1291c6e"
+    ));
+    h.get_by_label("Recent events").click();
+    h.get_by_label("ATR details").click();
+    wait_for(h, "the ATR explained", |h| shows(h, "direct convention"));
+    assert!(shows(h, "T=1"), "the offered protocol is named");
 }
 
 fn journal_lines(path: &std::path::Path) -> Vec<serde_json::Value> {

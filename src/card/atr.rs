@@ -281,7 +281,7 @@ pub enum Historical {
 }
 
 /// An ATR split into its parts, with the values that can be derived from them.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParsedAtr {
     /// The whole ATR as given, trailing bytes included.
     pub raw: Vec<u8>,

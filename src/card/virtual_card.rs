@@ -37,6 +37,8 @@ pub struct VirtualCard {
     selected: bool,
     pending: Vec<u8>,
     cplc: Option<[u8; 42]>,
+    /// Armed by [`VirtualCard::with_wrong_le_first`]; cleared once it has answered `6Cxx`.
+    wrong_le_first: bool,
 }
 
 /// What the card holds.
@@ -133,6 +135,16 @@ impl VirtualCard {
         self
     }
 
+    /// Refuses the first command that has a data reply and an Le other than
+    /// that reply's exact length (`00` and no Le included) with `6C <length>`,
+    /// as T=0 cards do; the resent command and everything after are answered
+    /// normally. Replies longer than 256 bytes cannot be announced that way
+    /// and never trigger it.
+    pub fn with_wrong_le_first(mut self) -> Self {
+        self.wrong_le_first = true;
+        self
+    }
+
     /// The card's ATR.
     pub fn atr(&self) -> Atr {
         self.atr.clone()
@@ -195,7 +207,9 @@ impl VirtualCard {
             _ => Err(0x6D00),
         };
         match outcome {
-            Ok(data) => self.answer(data),
+            Ok(data) => self
+                .wrong_le_once(&command, &data)
+                .unwrap_or_else(|| self.answer(data)),
             Err(sw) => status(sw),
         }
     }
@@ -208,6 +222,7 @@ impl VirtualCard {
             selected: false,
             pending: Vec::new(),
             cplc: None,
+            wrong_le_first: false,
         }
     }
 
@@ -227,6 +242,22 @@ impl VirtualCard {
             }
             _ => self.answer(answer),
         }
+    }
+
+    /// The one-time `6Cxx` of [`VirtualCard::with_wrong_le_first`], when this
+    /// command is the one to get it.
+    fn wrong_le_once(&mut self, command: &Command<'_>, data: &[u8]) -> Option<Vec<u8>> {
+        // Le `00` asks for 256 bytes, so a 256-byte reply is announced as `6C 00`.
+        let right_le = match data.len() {
+            0 | 257.. => return None,
+            256 => 0,
+            len => u8::try_from(len).ok()?,
+        };
+        if !self.wrong_le_first || command.le == Some(right_le) {
+            return None;
+        }
+        self.wrong_le_first = false;
+        Some(vec![0x6C, right_le])
     }
 
     /// Sends what fits, keeps the rest for GET RESPONSE.

@@ -1,5 +1,6 @@
 //! The window: a thin view of [`StationState`] that turns clicks into commands.
 
+mod audit_view;
 mod bind_bar;
 mod readers_panel;
 mod requests_table;
@@ -40,6 +41,7 @@ pub struct StationApp {
     demo_card_choice: usize,
     server_label: String,
     demo_emulator: Option<Emulator>,
+    show_audit: bool,
     _monitor: Option<MonitorHandle>,
 }
 
@@ -84,6 +86,7 @@ impl StationApp {
             demo_card_choice: 0,
             server_label,
             demo_emulator: setup.demo,
+            show_audit: false,
             _monitor: monitor,
         }
     }
@@ -112,6 +115,9 @@ impl StationApp {
         while let Ok(report) = self.reports.try_recv() {
             if self.state.apply(report) {
                 self.worker.send(Command::RefreshRequests(self.state.query));
+            }
+            if self.state.take_audit_stale() && self.show_audit {
+                self.worker.send(Command::LoadAudit);
             }
         }
     }
@@ -153,6 +159,10 @@ impl StationApp {
             if refresh.clicked() || ui.input(|i| i.key_pressed(egui::Key::F5)) {
                 self.refresh();
             }
+            if ui.button("Audit journal").clicked() {
+                self.show_audit = true;
+                self.worker.send(Command::LoadAudit);
+            }
             if self.state.loading {
                 ui.spinner();
                 ui.label("Loading requests…");
@@ -189,6 +199,12 @@ impl eframe::App for StationApp {
         egui::CentralPanel::default().show(ui, |ui| {
             requests_table::requests_ui(ui, &mut self.state);
         });
+        if self.show_audit
+            && let Some(command) =
+                audit_view::audit_window_ui(ui.ctx(), &mut self.show_audit, &self.state.audit)
+        {
+            self.worker.send(command);
+        }
     }
 }
 

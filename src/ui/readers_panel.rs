@@ -1,6 +1,8 @@
-//! The readers panel: every reader, live, with its card.
+//! The readers panel: every reader, live, with its card, its ATR explained and its recent events.
 
+use crate::card::atr;
 use crate::card::demo::{DEMO_READER, DemoReader, demo_cards};
+use crate::domain::card::Atr;
 use crate::domain::readers::{IdentityState, SlotState};
 use crate::station::StationState;
 
@@ -33,12 +35,13 @@ pub(super) fn readers_ui(
                 if ui.radio(selected, &name).clicked() {
                     chosen = Some(name.clone());
                 }
-                slot_ui(ui, &slot);
+                slot_ui(ui, &slot, state);
                 if name == DEMO_READER
                     && let Some(demo) = demo
                 {
                     demo_controls_ui(ui, demo, demo_choice);
                 }
+                history_ui(ui, &name, state);
             });
         }
     });
@@ -47,7 +50,22 @@ pub(super) fn readers_ui(
     }
 }
 
-fn slot_ui(ui: &mut egui::Ui, slot: &SlotState) {
+/// A monospace value the operator can select, with a copy button labelled for screen readers.
+fn copyable_ui(ui: &mut egui::Ui, label: &str, value: &str) {
+    ui.horizontal(|ui| {
+        ui.label(label);
+        ui.add(egui::Label::new(egui::RichText::new(value).monospace()).selectable(true));
+        if ui
+            .small_button("Copy")
+            .on_hover_text(format!("Copy the {label}"))
+            .clicked()
+        {
+            ui.ctx().copy_text(value.to_owned());
+        }
+    });
+}
+
+fn slot_ui(ui: &mut egui::Ui, slot: &SlotState, state: &StationState) {
     match slot {
         SlotState::Empty => {
             ui.weak("Empty: insert a card");
@@ -57,13 +75,9 @@ fn slot_ui(ui: &mut egui::Ui, slot: &SlotState) {
         }
         SlotState::Present { atr, identity, .. } => {
             ui.label("Card present");
-            ui.horizontal(|ui| {
-                ui.label("ATR");
-                ui.add(
-                    egui::Label::new(egui::RichText::new(atr.to_hex()).monospace())
-                        .selectable(true),
-                );
-            });
+            card_name_ui(ui, atr, state);
+            copyable_ui(ui, "ATR", &atr.to_hex());
+            atr_details_ui(ui, atr);
             match identity {
                 IdentityState::Reading => {
                     ui.horizontal(|ui| {
@@ -73,13 +87,7 @@ fn slot_ui(ui: &mut egui::Ui, slot: &SlotState) {
                 }
                 IdentityState::Known { card_id, kind } => {
                     ui.label(format!("Kind: {kind}"));
-                    ui.horizontal(|ui| {
-                        ui.label("Card ID");
-                        ui.add(
-                            egui::Label::new(egui::RichText::new(card_id.to_string()).monospace())
-                                .selectable(true),
-                        );
-                    });
+                    copyable_ui(ui, "Card ID", &card_id.to_string());
                 }
                 IdentityState::Failed(why) => {
                     ui.colored_label(
@@ -90,6 +98,66 @@ fn slot_ui(ui: &mut egui::Ui, slot: &SlotState) {
             }
         }
     }
+}
+
+/// The card's name from pcsc-tools' list, or why there is none.
+fn card_name_ui(ui: &mut egui::Ui, atr: &Atr, state: &StationState) {
+    match &state.card_names {
+        None => {}
+        Some(Ok(list)) => match list.names_for(atr).first() {
+            Some(name) => {
+                ui.label(format!("Card: {name}"));
+            }
+            None => {
+                ui.weak("Card: not in the card name list");
+            }
+        },
+        Some(Err(why)) => {
+            ui.weak("Card name unknown").on_hover_text(why.as_str());
+        }
+    }
+}
+
+fn atr_details_ui(ui: &mut egui::Ui, atr: &Atr) {
+    egui::CollapsingHeader::new("ATR details")
+        .id_salt(("atr", atr.to_hex()))
+        .show(ui, |ui| match atr::parse(atr.bytes()) {
+            Ok(parsed) => {
+                egui::Grid::new(("atr-grid", atr.to_hex()))
+                    .striped(true)
+                    .show(ui, |ui| {
+                        for (label, value) in parsed.explain() {
+                            ui.label(label);
+                            ui.add(egui::Label::new(value).wrap());
+                            ui.end_row();
+                        }
+                    });
+            }
+            Err(why) => {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    format!("This ATR does not follow ISO 7816-3: {why}"),
+                );
+            }
+        });
+}
+
+fn history_ui(ui: &mut egui::Ui, reader: &str, state: &StationState) {
+    let Some(history) = state.reader_history.get(reader).filter(|h| !h.is_empty()) else {
+        return;
+    };
+    egui::CollapsingHeader::new("Recent events")
+        .id_salt(("history", reader))
+        .show(ui, |ui| {
+            for (when, what) in history.iter().rev().filter(|(_, what)| !what.is_empty()) {
+                ui.label(format!(
+                    "{:02}:{:02}:{:02} UTC  {what}",
+                    when.hour(),
+                    when.minute(),
+                    when.second()
+                ));
+            }
+        });
 }
 
 fn demo_controls_ui(ui: &mut egui::Ui, demo: &DemoReader, choice: &mut usize) {

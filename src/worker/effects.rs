@@ -26,6 +26,10 @@ pub trait Journal: Send {
     ) -> Result<(), String>;
     /// Attempts without an outcome: a crash or a lost answer left them open.
     fn open_attempts(&self) -> Vec<OpenAttempt>;
+    /// The last `n` records, oldest first, for the window's audit view.
+    fn recent(&self, n: usize) -> Vec<crate::audit::Record>;
+    /// The journal's file, for exports; None when there is no usable journal.
+    fn path(&self) -> Option<std::path::PathBuf>;
 }
 
 /// An attempt the journal holds without an outcome.

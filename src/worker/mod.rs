@@ -27,6 +27,10 @@ pub enum Command {
     DismissBind,
     /// Ask the server again about a bind whose result is unknown.
     RecheckBind,
+    /// Load the journal's recent records for the audit view.
+    LoadAudit,
+    /// Ask where to save, then export the journal.
+    ExportAudit(crate::audit::ExportFormat),
 }
 
 /// What the worker (and the reader monitors) tell the UI.
@@ -47,6 +51,10 @@ pub enum Report {
     Reader(ReaderEvent),
     /// Something the operator must know (e.g. an earlier unfinished bind was reconciled).
     Notice(String),
+    /// The journal's recent records, oldest first.
+    Audit(Vec<crate::audit::Record>),
+    /// The card name list (pcsc-tools' smartcard_list.txt), or why there is none.
+    CardNames(Result<Arc<crate::card::smartcard_list::SmartcardList>, String>),
 }
 
 /// Where reports go; it wakes the UI after each one.
@@ -77,6 +85,14 @@ impl WorkerHandle {
 /// run left open in the journal.
 pub fn spawn_worker(runtime: &Handle, context: BindContext, sink: ReportSink) -> WorkerHandle {
     let (tx, rx) = mpsc::unbounded_channel();
+    let names_sink = Arc::clone(&sink);
+    // The list is large (thousands of patterns): read it once, off the UI thread.
+    runtime.spawn_blocking(move || {
+        let names = crate::card::smartcard_list::SmartcardList::load_default()
+            .map(Arc::new)
+            .map_err(|e| e.to_string());
+        names_sink(Report::CardNames(names));
+    });
     let startup = context.clone();
     let startup_sink = Arc::clone(&sink);
     runtime.spawn(async move {
@@ -112,6 +128,8 @@ impl Worker {
                 Input::Command(Command::Bind(target)) => self.step(BindEvent::Requested(target)),
                 Input::Command(Command::DismissBind) => self.step(BindEvent::Dismissed),
                 Input::Command(Command::RecheckBind) => self.step(BindEvent::RecheckRequested),
+                Input::Command(Command::LoadAudit) => self.load_audit(),
+                Input::Command(Command::ExportAudit(format)) => self.export_audit(format),
                 Input::Bind(event) => self.step(event),
             }
         }
@@ -141,6 +159,37 @@ impl Worker {
         }
     }
 
+    fn load_audit(&self) {
+        let journal = Arc::clone(&self.context.journal);
+        let sink = Arc::clone(&self.sink);
+        self.runtime.spawn_blocking(move || {
+            let records = journal
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .recent(AUDIT_VIEW_RECORDS);
+            sink(Report::Audit(records));
+        });
+    }
+
+    fn export_audit(&self, format: crate::audit::ExportFormat) {
+        let journal = Arc::clone(&self.context.journal);
+        let sink = Arc::clone(&self.sink);
+        self.runtime.spawn(async move {
+            let source = journal
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .path();
+            let Some(source) = source else {
+                sink(Report::Notice(
+                    "There is no usable audit journal to export.".into(),
+                ));
+                return;
+            };
+            let notice = export_to_chosen_file(source, format).await;
+            sink(Report::Notice(notice));
+        });
+    }
+
     fn refresh(&self, query: RequestQuery) {
         let client = self.context.client.clone();
         let sink = Arc::clone(&self.sink);
@@ -149,6 +198,49 @@ impl Worker {
             let result = fetch(&client, query).await;
             sink(Report::Requests { query, result });
         });
+    }
+}
+
+/// How many records the window's audit view shows.
+const AUDIT_VIEW_RECORDS: usize = 200;
+
+/// Asks where to save (off the UI thread, through the desktop's file dialog) and exports there.
+async fn export_to_chosen_file(
+    source: std::path::PathBuf,
+    format: crate::audit::ExportFormat,
+) -> String {
+    let extension = match format {
+        crate::audit::ExportFormat::Csv => "csv",
+        crate::audit::ExportFormat::Json => "json",
+    };
+    let chosen = rfd::AsyncFileDialog::new()
+        .set_title("Export the audit journal")
+        .set_file_name(format!("enroll-station-audit.{extension}"))
+        .add_filter(extension.to_uppercase(), &[extension])
+        .save_file()
+        .await;
+    let Some(target) = chosen.map(|handle| handle.path().to_owned()) else {
+        return "Export cancelled (or no file dialog is available on this desktop; use \
+                `enroll-station audit export` instead)."
+            .into();
+    };
+    let written =
+        tokio::task::spawn_blocking(move || -> Result<(u64, std::path::PathBuf), String> {
+            // Export into memory first: a broken journal must leave no partial file behind.
+            let mut exported = Vec::new();
+            let count =
+                crate::audit::export(&source, format, &mut exported).map_err(|e| e.to_string())?;
+            std::fs::write(&target, exported)
+                .map_err(|e| format!("{} could not be written: {e}", target.display()))?;
+            Ok((count, target))
+        })
+        .await;
+    match written {
+        Ok(Ok((count, target))) => {
+            format!("Exported {count} audit records to {}.", target.display())
+        }
+        Ok(Err(why)) => format!("The audit journal was not exported: {why}"),
+        Err(join) => format!("The export stopped unexpectedly ({join})."),
     }
 }
 

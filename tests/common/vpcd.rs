@@ -208,3 +208,81 @@ pub fn insert(card: VirtualCard, port: u16) -> VpcdCard {
     );
     inserted
 }
+
+// --- Helpers for the robustness and restart tests -------------------------
+
+/// Every command the card received and its answer, in order.
+pub type ApduLog = std::sync::Arc<Mutex<Vec<(Vec<u8>, Vec<u8>)>>>;
+
+impl VpcdCard {
+    /// Like [`VpcdCard::insert`], and records each APDU and its answer, so a
+    /// test can prove the card really took the path it is about (a `6Cxx`,
+    /// small `61xx` chunks) rather than trusting that it did.
+    pub fn insert_logged(card: VirtualCard, port: u16) -> io::Result<(Self, ApduLog)> {
+        let stream = TcpStream::connect(("127.0.0.1", port))?;
+        stream.set_nodelay(true)?;
+        let served = stream.try_clone()?;
+        let log = ApduLog::default();
+        let recorder = std::sync::Arc::clone(&log);
+        let thread = thread::Builder::new()
+            .name(format!("vpcd-log-{port}"))
+            .spawn(move || serve_logged(served, card, &recorder))?;
+        let inserted = Self {
+            stream,
+            port,
+            thread: Some(thread),
+        };
+        Ok((inserted, log))
+    }
+
+    /// Inserts `card` as soon as vpcd listens on `port` again (after pcscd
+    /// restarts, vpcd's socket comes back with it); fails after `deadline`.
+    pub fn insert_when_listening(
+        card: VirtualCard,
+        port: u16,
+        deadline: Duration,
+    ) -> io::Result<Self> {
+        let end = Instant::now() + deadline;
+        loop {
+            match Self::insert(card.clone(), port) {
+                Ok(inserted) => return Ok(inserted),
+                Err(err) if Instant::now() >= end => return Err(err),
+                Err(_) => thread::sleep(Duration::from_millis(50)),
+            }
+        }
+    }
+}
+
+/// [`serve`], recording each APDU exchange in `log`.
+fn serve_logged(
+    mut stream: TcpStream,
+    mut card: VirtualCard,
+    log: &Mutex<Vec<(Vec<u8>, Vec<u8>)>>,
+) {
+    while let Ok(frame) = read_frame(&mut stream) {
+        let answer = match frame.as_slice() {
+            [] => continue,
+            [VPCD_CTRL_OFF | VPCD_CTRL_ON | VPCD_CTRL_RESET] => {
+                card.reset();
+                continue;
+            }
+            [VPCD_CTRL_ATR] => card.atr().bytes().to_vec(),
+            [_] => continue,
+            apdu => {
+                let answer = card.respond(apdu);
+                log.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push((apdu.to_vec(), answer.clone()));
+                answer
+            }
+        };
+        if write_frame(&mut stream, &answer).is_err() {
+            return;
+        }
+    }
+}
+
+/// True when pcscd answers and lists at least one vpcd reader; never panics.
+pub fn vpcd_listed() -> bool {
+    vpcd_readers().is_ok_and(|names| !names.is_empty())
+}
