@@ -34,6 +34,7 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
         demo,
         watch_pcsc: true,
         journal,
+        reader_filter: cli.server.reader_filter(),
     };
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()

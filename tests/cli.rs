@@ -287,3 +287,25 @@ fn readers_watch_prints_one_json_line_per_event() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn ignored_readers_are_not_listed() {
+    let Some(_slots) = take_slots() else { return };
+    let _card = insert(VirtualCard::gids(GIDS_RAW), FIRST_PORT);
+    let all = stdout_json(&station(&["readers", "--json"]));
+    let listed = |readers: &Value| {
+        readers
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|r| r["name"] == reader_name(FIRST_PORT).as_str())
+    };
+    assert!(listed(&all));
+    let filtered = stdout_json(&station(&[
+        "readers",
+        "--json",
+        "--ignore-reader",
+        "virtual pcd*",
+    ]));
+    assert!(!listed(&filtered), "{filtered}");
+}

@@ -82,6 +82,7 @@ fn station_with_journal(journal: enroll_station::worker::effects::SharedJournal)
         demo: Some(emulator),
         watch_pcsc: false,
         journal,
+        reader_filter: Default::default(),
     };
     let harness = Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))

@@ -86,7 +86,7 @@ fn big_chuid(guid: [u8; 16]) -> Vec<u8> {
 #[test]
 fn wrong_le_first_answers_6cxx_once_then_normally() {
     // The builder itself, without pcscd: the through-pcscd test below relies on it.
-    let select_piv = hex::decode("00A4040009A000000308000010000000").expect("hex");
+    let select_piv = hex::decode("00A4040009A0000003080000100000").expect("hex");
     let mut card = VirtualCard::piv(SSPI_RAW).with_wrong_le_first();
     let refused = card.respond(&select_piv);
     let [0x6C, right_le] = refused[..] else {

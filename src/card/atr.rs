@@ -1024,9 +1024,10 @@ fn card_capabilities_text(bytes: &[u8]) -> String {
         }
     }
     if let Some(coding) = bytes.get(1) {
+        // b4-b1 is an exponent: the data unit is 2^n quartets (n = 1: bytes).
         parts.push(format!(
             "data coding {coding:02X} (data unit {} quartet(s))",
-            coding & 0x0F
+            1u32 << (coding & 0x0F)
         ));
     }
     if let Some(third) = bytes.get(2) {

@@ -8,6 +8,7 @@ pub mod error;
 pub mod identity;
 pub mod monitor;
 pub mod pcsc_reader;
+pub mod reader_filter;
 pub mod smartcard_list;
 pub mod tlv;
 pub mod virtual_card;

@@ -216,20 +216,23 @@ impl Monitor {
                 return WatchEnd::Stopped;
             }
             self.drop_dead(&mut states);
-            match context.list_readers_owned() {
-                Ok(names) => self.sync_readers(&mut states, names),
-                Err(pcsc::Error::NoReadersAvailable) => self.sync_readers(&mut states, Vec::new()),
+            let names = match context.list_readers_owned() {
+                Ok(names) => names,
+                Err(pcsc::Error::NoReadersAvailable) => Vec::new(),
                 Err(err) if is_service_error(err) => return lost(err, healthy),
                 Err(err) => {
                     tracing::warn!(%err, "listing smart card readers failed");
                     self.shared.sleep(IDLE_ROUND);
                     continue;
                 }
-            }
+            };
+            // ServiceUp before the new service's readers: a consumer that
+            // resets its reader list on ServiceUp must not lose them.
             if self.service_down {
                 self.service_down = false;
                 self.emit(ReaderEvent::ServiceUp);
             }
+            self.sync_readers(&mut states, names);
             if states.is_empty() {
                 self.shared.sleep(IDLE_ROUND);
                 continue;

@@ -8,7 +8,7 @@ use clap::{Subcommand, ValueEnum};
 
 use std::sync::Arc;
 
-use super::ServerArgs;
+use super::GlobalArgs;
 use crate::audit::{self, ExportFormat};
 use crate::card::pcsc_reader::PcscReader;
 use crate::worker::effects::{BindContext, reconcile_open_attempts};
@@ -70,7 +70,7 @@ fn count(n: u64, noun: &str) -> String {
     }
 }
 
-pub(super) fn run(server: &ServerArgs, command: AuditCommand) -> anyhow::Result<()> {
+pub(super) fn run(server: &GlobalArgs, command: AuditCommand) -> anyhow::Result<()> {
     let audit_file = server.audit_file.as_deref();
     match command {
         AuditCommand::Reconcile => {

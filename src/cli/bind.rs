@@ -6,7 +6,7 @@ use anyhow::{Context as _, bail};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::ServerArgs;
+use super::GlobalArgs;
 use super::output::print_json;
 use crate::card::pcsc_reader::PcscReader;
 use crate::domain::bind::{BindState, BindTarget};
@@ -74,7 +74,7 @@ pub(super) struct BindArgs<'a> {
     pub json: bool,
 }
 
-pub(super) fn run(server: &ServerArgs, args: BindArgs<'_>) -> anyhow::Result<()> {
+pub(super) fn run(server: &GlobalArgs, args: BindArgs<'_>) -> anyhow::Result<()> {
     let request_id = parse_request_id(args.request)?;
     let expect_card_id = args
         .expect_card_id
@@ -86,7 +86,8 @@ pub(super) fn run(server: &ServerArgs, args: BindArgs<'_>) -> anyhow::Result<()>
     let client = server.client()?;
     let journal = crate::journal::open_shared(server.audit_file.as_deref(), false)?;
     let pcsc = PcscReader::new();
-    let board = pcsc.snapshot().context("Could not list the card readers")?;
+    let mut board = pcsc.snapshot().context("Could not list the card readers")?;
+    server.reader_filter().apply(&mut board);
     let reader = choose_reader(&board, args.reader)?;
     let expected = match board.get(&reader) {
         Some(SlotState::Present {

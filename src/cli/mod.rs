@@ -21,7 +21,7 @@ use crate::cm::{ClientConfig, CmClient};
 #[command(name = "enroll-station", version, about, long_about = None)]
 pub struct Cli {
     #[command(flatten)]
-    pub server: ServerArgs,
+    pub server: GlobalArgs,
     /// Open the window on the embedded demo backend (a CM emulator and a demo
     /// reader with virtual cards); no CM server or card reader needed.
     #[arg(long)]
@@ -30,9 +30,9 @@ pub struct Cli {
     pub command: Option<Commands>,
 }
 
-/// How to reach the CM server.
+/// Options every subcommand and the window share: the CM server, the journal, the readers.
 #[derive(Debug, clap::Args)]
-pub struct ServerArgs {
+pub struct GlobalArgs {
     /// The CM server, e.g. https://cm.contoso.com (the API path is appended).
     #[arg(long, global = true, env = "ENROLL_STATION_SERVER", value_name = "URL")]
     pub server: Option<String>,
@@ -57,9 +57,18 @@ pub struct ServerArgs {
         value_name = "FILE"
     )]
     pub audit_file: Option<PathBuf>,
+    /// Ignore readers whose name matches this pattern (`*` and `?` wildcards,
+    /// any case; repeatable), e.g. "*Windows Hello*".
+    #[arg(long = "ignore-reader", global = true, value_name = "PATTERN")]
+    pub ignore_readers: Vec<String>,
 }
 
-impl ServerArgs {
+impl GlobalArgs {
+    /// The readers to ignore.
+    pub fn reader_filter(&self) -> crate::card::reader_filter::ReaderFilter {
+        crate::card::reader_filter::ReaderFilter::new(&self.ignore_readers)
+    }
+
     /// The client configuration for `server`.
     pub fn client_config(&self, server: &str) -> ClientConfig {
         let mut config = ClientConfig::new(server);
@@ -140,10 +149,10 @@ pub enum Commands {
 }
 
 /// Runs a subcommand and turns its error into words on stderr and a failing exit code.
-pub fn run_command(server: &ServerArgs, command: Commands) -> ExitCode {
+pub fn run_command(server: &GlobalArgs, command: Commands) -> ExitCode {
     let result = match command {
-        Commands::Readers { json, watch: false } => readers::run(json),
-        Commands::Readers { json, watch: true } => readers::watch(json),
+        Commands::Readers { json, watch: false } => readers::run(&server.reader_filter(), json),
+        Commands::Readers { json, watch: true } => readers::watch(&server.reader_filter(), json),
         Commands::Requests { status, json } => requests::run(server, status.as_deref(), json),
         Commands::Bind {
             request,

@@ -9,9 +9,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use super::output::{EventJson, ReaderJson, print_json};
 use crate::card::monitor::{EventSink, spawn_monitor};
 use crate::card::pcsc_reader::PcscReader;
+use crate::card::reader_filter::ReaderFilter;
 
 /// Follows the readers until interrupted, one line per event.
-pub(super) fn watch(json: bool) -> anyhow::Result<()> {
+pub(super) fn watch(filter: &ReaderFilter, json: bool) -> anyhow::Result<()> {
     let (tx, rx) = std::sync::mpsc::channel();
     let sink: EventSink = Arc::new(move |event| {
         // Stamped here, where the station learns of the event, not when it is printed.
@@ -20,7 +21,7 @@ pub(super) fn watch(json: bool) -> anyhow::Result<()> {
             .map_or(0, |d| d.as_millis());
         let _ = tx.send((time_ms, event));
     });
-    let _monitor = spawn_monitor(sink);
+    let _monitor = spawn_monitor(filter.wrap(sink));
     let mut out = std::io::stdout().lock();
     for (time_ms, event) in rx {
         let line = EventJson::new(&event, time_ms);
@@ -50,10 +51,11 @@ pub(super) fn watch(json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub(super) fn run(json: bool) -> anyhow::Result<()> {
-    let board = PcscReader::new()
+pub(super) fn run(filter: &ReaderFilter, json: bool) -> anyhow::Result<()> {
+    let mut board = PcscReader::new()
         .snapshot()
         .context("Could not list the card readers")?;
+    filter.apply(&mut board);
     let readers: Vec<ReaderJson> = board
         .readers()
         .map(|(name, slot)| ReaderJson::new(name, slot))

@@ -239,6 +239,11 @@ impl ReaderBoard {
         self.service_down.as_deref()
     }
 
+    /// Keeps only the readers for which `keep` is true.
+    pub fn retain_readers(&mut self, keep: impl Fn(&str) -> bool) {
+        self.readers.retain(|name, _| keep(name));
+    }
+
     /// Readers that hold a card, for "the only card present" choices.
     pub fn readers_with_card(&self) -> Vec<&str> {
         self.readers

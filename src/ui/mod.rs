@@ -30,6 +30,8 @@ pub struct StationSetup {
     pub watch_pcsc: bool,
     /// The audit journal every bind is recorded in.
     pub journal: SharedJournal,
+    /// The readers to ignore.
+    pub reader_filter: crate::card::reader_filter::ReaderFilter,
 }
 
 /// The station's window.
@@ -64,7 +66,9 @@ impl StationApp {
             .demo
             .as_ref()
             .map(|_| DemoReader::new(reader_sink.clone()));
-        let monitor = setup.watch_pcsc.then(|| spawn_monitor(reader_sink.clone()));
+        let monitor = setup
+            .watch_pcsc
+            .then(|| spawn_monitor(setup.reader_filter.wrap(reader_sink.clone())));
         let readers: Arc<dyn IdentityReader> = Arc::new(ReaderHub::new(
             Arc::new(PcscReader::new()),
             demo_reader.clone(),
