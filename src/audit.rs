@@ -150,53 +150,8 @@ impl EventKind {
     }
 }
 
-/// How an attempt ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// The server bound the card to the request.
-    Bound,
-    /// The station refused before sending anything.
-    Refused,
-    /// The server or the network answered with an error.
-    Failed,
-    /// The result was unknown; the server later showed the card bound.
-    ReconciledBound,
-    /// The result was unknown; the server later showed the card not bound.
-    ReconciledNotBound,
-}
-
-impl Outcome {
-    /// The name used in the journal and in exports.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Outcome::Bound => "bound",
-            Outcome::Refused => "refused",
-            Outcome::Failed => "failed",
-            Outcome::ReconciledBound => "reconciled_bound",
-            Outcome::ReconciledNotBound => "reconciled_not_bound",
-        }
-    }
-}
-
-impl From<crate::domain::bind::Outcome> for Outcome {
-    fn from(outcome: crate::domain::bind::Outcome) -> Self {
-        use crate::domain::bind::Outcome as Domain;
-        match outcome {
-            Domain::Bound => Outcome::Bound,
-            Domain::Refused => Outcome::Refused,
-            Domain::Failed => Outcome::Failed,
-            Domain::ReconciledBound => Outcome::ReconciledBound,
-            Domain::ReconciledNotBound => Outcome::ReconciledNotBound,
-        }
-    }
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// How an attempt ended: the bind machine's outcome, stored by its snake_case name.
+pub use crate::domain::bind::Outcome;
 
 /// What an attempt record says about the bind about to be sent.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -32,8 +32,7 @@ impl Journal for AuditJournal {
             correlation_id: outcome.correlation_id.clone(),
             message: Some(outcome.message.clone()),
         };
-        AuditJournal::record_outcome(self, id, outcome.outcome.into(), info)
-            .map_err(|e| e.to_string())
+        AuditJournal::record_outcome(self, id, outcome.outcome, info).map_err(|e| e.to_string())
     }
 
     fn open_attempts(&self) -> Vec<OpenAttempt> {

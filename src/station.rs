@@ -226,24 +226,10 @@ mod tests {
     use super::*;
     use crate::domain::bind::{AttemptId, BindReceipt};
     use crate::domain::card::{Atr, CardId, CardIdentity, CardKind};
-    use crate::domain::request::{RequestStatus, RequestType};
+    use crate::domain::request::RequestStatus;
 
     fn request(id: u128, status: RequestStatus) -> Request {
-        Request {
-            uuid: Uuid::from_u128(id),
-            request_type: RequestType::ENROLL,
-            status,
-            target_user: None,
-            originator_user: None,
-            submitted: None,
-            priority: 0,
-            new_smartcard: None,
-            profile_template: None,
-            is_smartcard: true,
-            is_enrollment_agent: true,
-            data_collection: vec![],
-            comment: None,
-        }
+        crate::domain::request::example_request(id, status)
     }
 
     fn identity(byte: u8) -> CardIdentity {

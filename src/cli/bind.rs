@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::GlobalArgs;
 use super::output::print_json;
 use crate::card::pcsc_reader::PcscReader;
-use crate::domain::bind::{BindState, BindTarget};
+use crate::domain::bind::{BindState, BindTarget, wrong_card_alarm};
 use crate::domain::card::CardId;
 use crate::domain::readers::{IdentityState, ReaderBoard, SlotState};
 use crate::worker::effects::{BindContext, reconcile_open_attempts, run_bind};
@@ -30,8 +30,8 @@ fn parse_request_id(text: &str) -> anyhow::Result<Uuid> {
         .trim_start_matches('{')
         .trim_end_matches('}')
         .trim();
-    Uuid::try_parse(cleaned).with_context(|| {
-        format!("\"{text}\" is not a request GUID. Copy the request's ID from CM, e.g. a9b4b42c-cc50-4c9b-89d1-bbc0bcd5a099.")
+    Uuid::try_parse(cleaned).map_err(|_| {
+        anyhow::anyhow!("\"{text}\" is not a request GUID. Copy the request's ID from CM, e.g. a9b4b42c-cc50-4c9b-89d1-bbc0bcd5a099.")
     })
 }
 
@@ -79,8 +79,9 @@ pub(super) fn run(server: &GlobalArgs, args: BindArgs<'_>) -> anyhow::Result<()>
     let expect_card_id = args
         .expect_card_id
         .map(|text| {
-            CardId::parse_cm_string(text)
-                .with_context(|| format!("\"{text}\" is not a card ID. Give it as CM shows it, e.g. bc88f13f-83ba-4037-8262-46eba1291c6e."))
+            CardId::parse_cm_string(text).with_context(|| {
+                format!("\"{text}\" is not a card ID. Give it as CM shows it, e.g. bc88f13f-83ba-4037-8262-46eba1291c6e.")
+            })
         })
         .transpose()?;
     let client = server.client()?;
@@ -187,15 +188,7 @@ fn report(state: BindState, json: bool) -> anyhow::Result<()> {
         }
         BindState::Refused { reason, .. } => bail!("Not bound: {reason}"),
         BindState::Failed { failure, .. } => bail!("Not bound: {failure}"),
-        BindState::WrongCard { target, bound } => bail!(
-            "SECURITY ALARM: request {} is bound to another card ({}, smart card object {}), not to card {}. Report this to the CM administrator.",
-            target.request_id,
-            bound
-                .card_id
-                .map_or_else(|| "unreadable card ID".to_owned(), |id| id.to_string()),
-            bound.uuid,
-            target.expected.card_id
-        ),
+        BindState::WrongCard { target, bound } => bail!("{}", wrong_card_alarm(&target, &bound)),
         BindState::Unknown { failure, .. } => bail!("Result unknown: {failure}"),
         other => bail!(
             "Not bound: the bind stopped in an unexpected state ({other:?}). Check the request in CM before trying again."

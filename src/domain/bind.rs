@@ -87,7 +87,8 @@ pub enum PostAnswer {
 }
 
 /// The journal outcome of a finished attempt.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// The server bound the card.
     Bound,
@@ -99,6 +100,12 @@ pub enum Outcome {
     ReconciledBound,
     /// The answer was lost, and the server shows the request not bound to this card.
     ReconciledNotBound,
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Outcome {
@@ -136,6 +143,18 @@ pub fn reconcile(our_card: &CardId, bound: Option<Smartcard>) -> Finding {
         Some(card) if card.card_id.as_ref() == Some(our_card) => Finding::BoundToOurCard(card),
         Some(card) => Finding::BoundToOtherCard(card),
     }
+}
+
+/// The alarm for a request found bound to a card other than the one the station tried to bind.
+pub fn wrong_card_alarm(target: &BindTarget, bound: &Smartcard) -> String {
+    let other = bound
+        .card_id
+        .map_or_else(|| "an unreadable card ID".to_owned(), |id| id.to_string());
+    format!(
+        "SECURITY ALARM: request {} is bound to another card ({other}, smart card object {}), not to card {}. \
+         Do not hand out either card; report this to the CM administrator.",
+        target.request_id, bound.uuid, target.expected.card_id
+    )
 }
 
 /// Where a bind is.
@@ -578,14 +597,8 @@ fn reconciled(
             )
         }
         Ok(Finding::BoundToOtherCard(card)) => {
-            let other = card
-                .card_id
-                .map_or_else(|| "an unreadable card ID".to_owned(), |id| id.to_string());
             let note = Failure {
-                message: format!(
-                    "ALARM: the request is bound to another card ({other}, smart card object {}), not to card {}",
-                    card.uuid, target.expected.card_id
-                ),
+                message: wrong_card_alarm(&target, &card),
                 correlation_id: lost.correlation_id,
             };
             let effect = outcome(attempt, Outcome::ReconciledNotBound, Some(card.uuid), &note);
@@ -657,7 +670,7 @@ fn outcome(
 mod tests {
     use super::*;
     use crate::domain::card::CardKind;
-    use crate::domain::request::{RequestStatus, RequestType, SmartcardStatus};
+    use crate::domain::request::{RequestStatus, SmartcardStatus};
 
     fn card(byte: u8) -> CardIdentity {
         CardIdentity {
@@ -680,21 +693,9 @@ mod tests {
     }
 
     fn request(status: RequestStatus, bound: Option<Uuid>) -> Request {
-        Request {
-            uuid: Uuid::from_u128(42),
-            request_type: RequestType::ENROLL,
-            status,
-            target_user: None,
-            originator_user: None,
-            submitted: None,
-            priority: 0,
-            new_smartcard: bound,
-            profile_template: None,
-            is_smartcard: true,
-            is_enrollment_agent: true,
-            data_collection: vec![],
-            comment: None,
-        }
+        let mut request = crate::domain::request::example_request(42, status);
+        request.new_smartcard = bound;
+        request
     }
 
     fn smartcard(byte: u8) -> Smartcard {
@@ -1022,7 +1023,7 @@ mod tests {
         let Some(Effect::RecordOutcome { message, .. }) = effects.first() else {
             panic!("an outcome is recorded");
         };
-        assert!(message.starts_with("ALARM"), "{message}");
+        assert!(message.starts_with("SECURITY ALARM"), "{message}");
 
         let (state, effects) = apply(reconciling(), BindEvent::Reconciled(Ok(Finding::NotBound)));
         let BindState::Failed {

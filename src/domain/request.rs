@@ -297,26 +297,32 @@ impl RequestQuery {
     }
 }
 
+/// A plain enroll request for unit tests elsewhere in the crate.
+#[cfg(test)]
+pub(crate) fn example_request(id: u128, status: RequestStatus) -> Request {
+    Request {
+        uuid: Uuid::from_u128(id),
+        request_type: RequestType::ENROLL,
+        status,
+        target_user: None,
+        originator_user: None,
+        submitted: Some("2026-01-01T00:00:00Z".into()),
+        priority: 0,
+        new_smartcard: None,
+        profile_template: None,
+        is_smartcard: true,
+        is_enrollment_agent: true,
+        data_collection: vec![],
+        comment: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    pub(crate) fn sample(status: RequestStatus) -> Request {
-        Request {
-            uuid: Uuid::from_u128(1),
-            request_type: RequestType::ENROLL,
-            status,
-            target_user: None,
-            originator_user: None,
-            submitted: Some("2026-01-01T00:00:00Z".into()),
-            priority: 0,
-            new_smartcard: None,
-            profile_template: None,
-            is_smartcard: true,
-            is_enrollment_agent: true,
-            data_collection: vec![],
-            comment: None,
-        }
+    fn sample(status: RequestStatus) -> Request {
+        example_request(1, status)
     }
 
     #[test]

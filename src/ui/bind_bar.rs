@@ -1,6 +1,6 @@
 //! The bind bar: what would be bound, the one **Bind** button, and the result.
 
-use crate::domain::bind::{BindState, Failure};
+use crate::domain::bind::{BindState, Failure, wrong_card_alarm};
 use crate::station::StationState;
 use crate::worker::Command;
 
@@ -128,16 +128,7 @@ pub(super) fn bind_bar_ui(ui: &mut egui::Ui, state: &StationState) -> Option<Com
             command = command.or(dismiss_ui(ui));
         }
         BindState::WrongCard { target, bound } => {
-            let failure = Failure::new(format!(
-                "SECURITY ALARM: request {} is bound to another card ({}, smart card object {}), not to card {}. \
-                 Do not hand out either card; report this to the CM administrator.",
-                target.request_id,
-                bound
-                    .card_id
-                    .map_or_else(|| "unreadable card ID".to_owned(), |id| id.to_string()),
-                bound.uuid,
-                target.expected.card_id
-            ));
+            let failure = Failure::new(wrong_card_alarm(target, bound));
             error_ui(ui, "Bound to a different card", &failure);
             command = command.or(dismiss_ui(ui));
         }

@@ -132,8 +132,31 @@ async fn blocking<T: Send + 'static>(
         .map_err(|join| format!("the work stopped unexpectedly ({join})"))
 }
 
-/// Performs one effect.
+/// Performs one effect, logging how long it took (the P2 benchmark reads these lines).
 pub async fn perform(ctx: &BindContext, effect: Effect) -> Performed {
+    let name = effect_name(&effect);
+    let started = std::time::Instant::now();
+    let performed = perform_untimed(ctx, effect).await;
+    tracing::debug!(
+        effect = name,
+        micros = started.elapsed().as_micros() as u64,
+        "bind effect done"
+    );
+    performed
+}
+
+fn effect_name(effect: &Effect) -> &'static str {
+    match effect {
+        Effect::RecordAttempt { .. } => "record_attempt",
+        Effect::CheckServer { .. } => "check_server",
+        Effect::ReadCard { .. } => "read_card",
+        Effect::PostBind { .. } => "post_bind",
+        Effect::Reconcile { .. } => "reconcile",
+        Effect::RecordOutcome { .. } => "record_outcome",
+    }
+}
+
+async fn perform_untimed(ctx: &BindContext, effect: Effect) -> Performed {
     match effect {
         Effect::RecordAttempt { target } => {
             let journal = Arc::clone(&ctx.journal);
