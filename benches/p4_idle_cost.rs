@@ -16,14 +16,17 @@
 
 #[path = "../tests/common/vpcd.rs"]
 mod vpcd;
+#[path = "../tests/common/xvfb.rs"]
+mod xvfb;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use enroll_station::card::virtual_card::VirtualCard;
 use vpcd::{FIRST_PORT, SECOND_PORT, VpcdCard, insert, reader_name, wait_for_card};
+use xvfb::start_xvfb;
 
 const DEFAULT_SAMPLE: Duration = Duration::from_secs(60);
 const SETTLE: Duration = Duration::from_secs(5);
@@ -82,38 +85,6 @@ fn context_switches(pid: u32) -> u64 {
 
 fn thread_count(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/task")).map_or(0, Iterator::count)
-}
-
-fn start_xvfb() -> (Reaped, String) {
-    let display = (200..300)
-        .find(|n| {
-            !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-                && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
-        })
-        .map(|n| format!(":{n}"))
-        .expect("a free X display between :200 and :299");
-    let xvfb = Reaped(
-        Command::new("Xvfb")
-            .args([
-                display.as_str(),
-                "-screen",
-                "0",
-                "1280x800x24",
-                "-nolisten",
-                "tcp",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb starts (Debian: apt-get install xvfb)"),
-    );
-    let socket = PathBuf::from(format!("/tmp/.X11-unix/X{}", &display[1..]));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !socket.exists() {
-        assert!(Instant::now() < deadline, "Xvfb did not open {display}");
-        thread::sleep(Duration::from_millis(50));
-    }
-    (xvfb, display)
 }
 
 struct Figures {
@@ -201,7 +172,7 @@ fn main() -> ExitCode {
         );
     }
     let (xvfb, display) = start_xvfb();
-    let xvfb_pid = xvfb.0.id();
+    let xvfb_pid = xvfb.id();
     let tick_ms = 1000.0 / clock_ticks();
     println!(
         "P4 idle cost of `enroll-station --demo` on Xvfb {display}: settle {} s, sample {} s, CPU from /proc/<pid>/stat (tick {tick_ms} ms)",

@@ -1000,6 +1000,7 @@ mod tests {
                 atr: Atr::from_bytes(vec![0x3b, 0x8d, n]),
                 card_id: CardId::from_raw([n; 16]),
                 kind: CardKind::Gids,
+                chip: None,
             },
         }
     }

@@ -237,6 +237,7 @@ mod tests {
             atr: Atr::from_bytes(vec![0x3b, byte]),
             card_id: CardId::from_raw([byte; 16]),
             kind: CardKind::Piv,
+            chip: None,
         }
     }
 

@@ -136,6 +136,13 @@ fn prepare_bind(station: &mut Station) {
     wait_for(h, "the card ID", |h| {
         shows(h, "bc88f13f-83ba-4037-8262-46eba1291c6e")
     });
+    assert!(
+        shows(
+            h,
+            "Chip (CPLC): fabricator 4090, type 7A77, serial 12345678, batch 0042"
+        ),
+        "the chip's CPLC is shown"
+    );
     wait_for(h, "Bind to be enabled", bind_enabled);
 }
 

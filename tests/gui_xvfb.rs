@@ -3,9 +3,11 @@
 //! Needs `Xvfb` (Debian: xvfb) and, for the screenshot, ImageMagick's `import`.
 //! Under CI (or ENROLL_STATION_REQUIRE_SERVICES) a missing Xvfb fails the test.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn services_required() -> bool {
     std::env::var_os("CI").is_some()
@@ -27,35 +29,6 @@ impl Drop for Reaped {
     }
 }
 
-fn start_xvfb() -> (Reaped, String) {
-    // A display number unlikely to collide with a developer's session or a parallel run.
-    let display = format!(":{}", 90 + std::process::id() % 100);
-    let xvfb = Command::new("Xvfb")
-        .args([
-            display.as_str(),
-            "-screen",
-            "0",
-            "1280x800x24",
-            "-nolisten",
-            "tcp",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("Xvfb starts");
-    let socket = PathBuf::from(format!("/tmp/.X11-unix/X{}", &display[1..]));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !socket.exists() {
-        assert!(
-            Instant::now() < deadline,
-            "Xvfb did not create {}",
-            socket.display()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (Reaped(xvfb), display)
-}
-
 fn screenshot(display: &str, path: &Path) -> bool {
     Command::new("import")
         .args(["-window", "root"])
@@ -75,7 +48,7 @@ fn the_demo_window_opens_under_xvfb_and_stays_up() {
         eprintln!("skipping: Xvfb is not installed");
         return;
     }
-    let (_xvfb, display) = start_xvfb();
+    let (_xvfb, display) = common::xvfb::start_xvfb();
     let log_dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
     let stderr_path = log_dir.join("xvfb-demo-stderr.log");
     let stderr = std::fs::File::create(&stderr_path).expect("log file");

@@ -126,6 +126,16 @@ impl Cplc {
         Ok(Self::from_bytes(bytes))
     }
 
+    /// The fields the readers panel shows.
+    pub fn chip_info(&self) -> crate::domain::card::ChipInfo {
+        crate::domain::card::ChipInfo {
+            fabricator: self.ic_fabricator,
+            ic_type: self.ic_type,
+            serial: self.ic_serial_number,
+            batch: self.ic_batch_identifier,
+        }
+    }
+
     /// The fabricator's name for the few common codes, for the operator.
     pub fn fabricator_name(&self) -> Option<&'static str> {
         match self.ic_fabricator {

@@ -56,10 +56,24 @@ pub fn read_card_id(channel: &mut dyn CardChannel) -> Result<(CardId, CardKind),
     Err(CardError::NoCardId(UNKNOWN_APPLICATION.to_owned()))
 }
 
-/// Reads the card ID and bundles it with the ATR the reader reported.
+/// Reads the card ID and bundles it with the ATR the reader reported and the
+/// chip's CPLC when the card answers it (information only: a card without it
+/// is read all the same).
 pub fn read_identity(channel: &mut dyn CardChannel, atr: Atr) -> Result<CardIdentity, CardError> {
     let (card_id, kind) = read_card_id(channel)?;
-    Ok(CardIdentity { atr, card_id, kind })
+    let chip = match super::cplc::read_cplc(channel) {
+        Ok(cplc) => cplc.map(|c| c.chip_info()),
+        Err(error) => {
+            tracing::debug!(%error, "reading the CPLC failed; no chip information");
+            None
+        }
+    };
+    Ok(CardIdentity {
+        atr,
+        card_id,
+        kind,
+        chip,
+    })
 }
 
 /// SELECTs an application by AID; `false` when the card does not have it.

@@ -34,7 +34,7 @@ const IDLE_ROUND: Duration = Duration::from_secs(1);
 
 /// First and longest pause before re-establishing a lost service.
 const BACKOFF_START: Duration = Duration::from_millis(250);
-const BACKOFF_MAX: Duration = Duration::from_secs(5);
+const BACKOFF_MAX: Duration = Duration::from_secs(1);
 
 /// Runs the monitor thread; dropping it stops the thread.
 pub struct MonitorHandle {

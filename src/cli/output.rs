@@ -27,7 +27,7 @@ impl ReaderJson {
     pub fn new(name: &str, slot: &SlotState) -> Self {
         let (card_id, card_kind, problem) = match slot {
             SlotState::Present {
-                identity: IdentityState::Known { card_id, kind },
+                identity: IdentityState::Known { card_id, kind, .. },
                 ..
             } => (Some(card_id.to_string()), Some(kind.as_str()), None),
             SlotState::Present {

@@ -677,6 +677,7 @@ mod tests {
             atr: Atr::from_bytes(vec![0x3b, 0x8d, byte]),
             card_id: CardId::from_raw([byte; 16]),
             kind: CardKind::Gids,
+            chip: None,
         }
     }
 

@@ -128,6 +128,30 @@ impl fmt::Display for CardKind {
     }
 }
 
+/// The chip, as GlobalPlatform's CPLC describes it: information for the
+/// operator, never a card ID.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ChipInfo {
+    /// IC fabricator code (e.g. 4790 NXP, 4090 Infineon).
+    pub fabricator: u16,
+    /// The fabricator's chip model.
+    pub ic_type: u16,
+    /// IC serial number.
+    pub serial: u32,
+    /// IC batch identifier.
+    pub batch: u16,
+}
+
+impl fmt::Display for ChipInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "fabricator {:04X}, type {:04X}, serial {:08X}, batch {:04X}",
+            self.fabricator, self.ic_type, self.serial, self.batch
+        )
+    }
+}
+
 /// What the station learned about the card in a reader.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CardIdentity {
@@ -137,6 +161,8 @@ pub struct CardIdentity {
     pub card_id: CardId,
     /// The application that gave the ID.
     pub kind: CardKind,
+    /// The chip's CPLC, when the card answers it.
+    pub chip: Option<ChipInfo>,
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::card::{Atr, CardId, CardIdentity, CardKind};
+use super::card::{Atr, CardId, CardIdentity, CardKind, ChipInfo};
 
 /// Something that happened to a reader or the smart card service.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -107,6 +107,8 @@ pub enum IdentityState {
         card_id: CardId,
         /// Which application gave it.
         kind: CardKind,
+        /// The chip's CPLC, when the card answered it.
+        chip: Option<ChipInfo>,
     },
     /// The card has no usable ID, or reading it failed: why, in words.
     Failed(String),
@@ -135,12 +137,18 @@ impl SlotState {
         match self {
             SlotState::Present {
                 atr,
-                identity: IdentityState::Known { card_id, kind },
+                identity:
+                    IdentityState::Known {
+                        card_id,
+                        kind,
+                        chip,
+                    },
                 ..
             } => Some(CardIdentity {
                 atr: atr.clone(),
                 card_id: *card_id,
                 kind: *kind,
+                chip: *chip,
             }),
             _ => None,
         }
@@ -200,6 +208,7 @@ impl ReaderBoard {
                         Ok(found) => IdentityState::Known {
                             card_id: found.card_id,
                             kind: found.kind,
+                            chip: found.chip,
                         },
                         Err(why) => IdentityState::Failed(why.clone()),
                     };
@@ -263,6 +272,7 @@ mod tests {
             atr: Atr::from_bytes(vec![0x3b, 0x00]),
             card_id: CardId::from_raw([byte; 16]),
             kind: CardKind::Gids,
+            chip: None,
         }
     }
 

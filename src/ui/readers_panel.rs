@@ -85,9 +85,16 @@ fn slot_ui(ui: &mut egui::Ui, slot: &SlotState, state: &StationState) {
                         ui.label("Reading the card ID…");
                     });
                 }
-                IdentityState::Known { card_id, kind } => {
+                IdentityState::Known {
+                    card_id,
+                    kind,
+                    chip,
+                } => {
                     ui.label(format!("Kind: {kind}"));
                     copyable_ui(ui, "Card ID", &card_id.to_string());
+                    if let Some(chip) = chip {
+                        ui.label(format!("Chip (CPLC): {chip}"));
+                    }
                 }
                 IdentityState::Failed(why) => {
                     ui.colored_label(
