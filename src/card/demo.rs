@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::virtual_card::VirtualCard;
-use super::{CardChannel, CardError, IdentityReader, identity};
+use super::{CardChannel, CardError, IdentityReader, ReadOptions, identity};
 use crate::domain::card::CardIdentity;
 use crate::domain::readers::ReaderEvent;
 
@@ -95,7 +95,9 @@ impl DemoReader {
             atr,
             insertion,
         });
-        let result = self.read_identity(DEMO_READER).map_err(|e| e.to_string());
+        let result = self
+            .read_with(DEMO_READER, ReadOptions::INSERTION)
+            .map_err(|e| e.to_string());
         (self.sink)(ReaderEvent::CardIdentified {
             reader: DEMO_READER.into(),
             insertion,
@@ -132,7 +134,7 @@ impl CardChannel for VirtualChannel<'_> {
 }
 
 impl IdentityReader for DemoReader {
-    fn read_identity(&self, reader: &str) -> Result<CardIdentity, CardError> {
+    fn read_with(&self, reader: &str, options: ReadOptions) -> Result<CardIdentity, CardError> {
         if reader != DEMO_READER {
             return Err(CardError::UnknownReader(reader.into()));
         }
@@ -141,7 +143,7 @@ impl IdentityReader for DemoReader {
             .as_mut()
             .ok_or_else(|| CardError::NoCard(reader.into()))?;
         let atr = card.atr();
-        identity::read_identity(&mut VirtualChannel(card), atr)
+        identity::read_identity_with(&mut VirtualChannel(card), atr, options)
     }
 }
 
@@ -159,10 +161,10 @@ impl ReaderHub {
 }
 
 impl IdentityReader for ReaderHub {
-    fn read_identity(&self, reader: &str) -> Result<CardIdentity, CardError> {
+    fn read_with(&self, reader: &str, options: ReadOptions) -> Result<CardIdentity, CardError> {
         match &self.demo {
-            Some(demo) if reader == DEMO_READER => demo.read_identity(reader),
-            _ => self.pcsc.read_identity(reader),
+            Some(demo) if reader == DEMO_READER => demo.read_with(reader, options),
+            _ => self.pcsc.read_with(reader, options),
         }
     }
 }

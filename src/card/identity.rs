@@ -47,26 +47,55 @@ pub const GIDS_NO_CARDID: &str = "This GIDS card has no card ID (its \"cardid\" 
 
 /// Reads the card ID: PIV first, then GIDS, as Windows does.
 pub fn read_card_id(channel: &mut dyn CardChannel) -> Result<(CardId, CardKind), CardError> {
-    if select(channel, &PIV_AID)? {
-        return read_piv_card_id(channel).map(|id| (id, CardKind::Piv));
-    }
-    if select(channel, &GIDS_AID)? {
-        return read_gids_card_id(channel).map(|id| (id, CardKind::Gids));
+    read_card_id_expecting(channel, None)
+}
+
+/// Reads the card ID, trying the expected application first (then the other).
+pub fn read_card_id_expecting(
+    channel: &mut dyn CardChannel,
+    expected: Option<CardKind>,
+) -> Result<(CardId, CardKind), CardError> {
+    let order = match expected {
+        Some(CardKind::Gids) => [CardKind::Gids, CardKind::Piv],
+        Some(CardKind::Piv) | None => [CardKind::Piv, CardKind::Gids],
+    };
+    for kind in order {
+        match kind {
+            CardKind::Piv if select(channel, &PIV_AID)? => {
+                return read_piv_card_id(channel).map(|id| (id, CardKind::Piv));
+            }
+            CardKind::Gids if select(channel, &GIDS_AID)? => {
+                return read_gids_card_id(channel).map(|id| (id, CardKind::Gids));
+            }
+            _ => {}
+        }
     }
     Err(CardError::NoCardId(UNKNOWN_APPLICATION.to_owned()))
 }
 
-/// Reads the card ID and bundles it with the ATR the reader reported and the
-/// chip's CPLC when the card answers it (information only: a card without it
-/// is read all the same).
+/// Reads the card ID and bundles it with the ATR the reader reported.
 pub fn read_identity(channel: &mut dyn CardChannel, atr: Atr) -> Result<CardIdentity, CardError> {
-    let (card_id, kind) = read_card_id(channel)?;
-    let chip = match super::cplc::read_cplc(channel) {
-        Ok(cplc) => cplc.map(|c| c.chip_info()),
-        Err(error) => {
-            tracing::debug!(%error, "reading the CPLC failed; no chip information");
-            None
+    read_identity_with(channel, atr, super::ReadOptions::default())
+}
+
+/// Reads what `options` ask for: the card ID, and the chip's CPLC when asked
+/// and the card answers it (information only: a card without it is read all the same).
+pub fn read_identity_with(
+    channel: &mut dyn CardChannel,
+    atr: Atr,
+    options: super::ReadOptions,
+) -> Result<CardIdentity, CardError> {
+    let (card_id, kind) = read_card_id_expecting(channel, options.expected_kind)?;
+    let chip = if options.chip {
+        match super::cplc::read_cplc(channel) {
+            Ok(cplc) => cplc.map(|c| c.chip_info()),
+            Err(error) => {
+                tracing::debug!(%error, "reading the CPLC failed; no chip information");
+                None
+            }
         }
+    } else {
+        None
     };
     Ok(CardIdentity {
         atr,

@@ -15,7 +15,7 @@ pub mod virtual_card;
 
 pub use error::CardError;
 
-use crate::domain::card::CardIdentity;
+use crate::domain::card::{CardIdentity, CardKind};
 
 /// An open channel to one card: sends a command APDU, returns the response with its status word.
 pub trait CardChannel {
@@ -23,11 +23,42 @@ pub trait CardChannel {
     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, CardError>;
 }
 
+/// How much to read from a card, and in which order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Also read the chip's CPLC (information for the operator; two more APDUs).
+    pub chip: bool,
+    /// The application the card is expected to have: tried first, so a
+    /// re-read right before a bind costs no failed SELECT.
+    pub expected_kind: Option<CardKind>,
+}
+
+impl ReadOptions {
+    /// Everything, as when a card is inserted: the card ID and the chip information.
+    pub const INSERTION: ReadOptions = ReadOptions {
+        chip: true,
+        expected_kind: None,
+    };
+
+    /// Only the card ID, trying `kind` first: the swap guard's re-read.
+    pub fn reread(kind: CardKind) -> Self {
+        Self {
+            chip: false,
+            expected_kind: Some(kind),
+        }
+    }
+}
+
 /// Reads the identity of the card in a named reader, right now.
 ///
 /// Both real PC/SC readers and the demo reader implement it, so the bind's
 /// card re-read does not care which kind of reader the operator chose.
 pub trait IdentityReader: Send + Sync {
-    /// Connects to the card in `reader`, reads its ATR and card ID, and releases it.
-    fn read_identity(&self, reader: &str) -> Result<CardIdentity, CardError>;
+    /// Connects to the card in `reader`, reads what `options` ask for, and releases it.
+    fn read_with(&self, reader: &str, options: ReadOptions) -> Result<CardIdentity, CardError>;
+
+    /// Reads the ATR and card ID only, PIV first then GIDS as Windows does.
+    fn read_identity(&self, reader: &str) -> Result<CardIdentity, CardError> {
+        self.read_with(reader, ReadOptions::default())
+    }
 }

@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use pcsc::{Context, PNP_NOTIFICATION, ReaderState, Scope, State};
 
-use super::IdentityReader;
 use super::pcsc_reader::{PcscReader, unavailable_reason};
+use super::{IdentityReader, ReadOptions};
 use crate::domain::card::Atr;
 use crate::domain::readers::ReaderEvent;
 
@@ -357,7 +357,7 @@ impl Monitor {
             .name("card-read".to_owned())
             .spawn(move || {
                 let result = identity_reader
-                    .read_identity(&name)
+                    .read_with(&name, ReadOptions::INSERTION)
                     .map_err(|e| e.to_string());
                 if !shared.stopped() {
                     sink(ReaderEvent::CardIdentified {

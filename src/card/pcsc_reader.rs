@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use pcsc::{Card, Context, Disposition, Protocols, ReaderState, Scope, ShareMode, State};
 
-use super::{CardChannel, CardError, IdentityReader, identity};
+use super::{CardChannel, CardError, IdentityReader, ReadOptions, identity};
 use crate::domain::card::{Atr, CardIdentity};
 use crate::domain::readers::{ReaderBoard, ReaderEvent};
 
@@ -30,9 +30,14 @@ impl PcscReader {
         Self
     }
 
-    /// Every reader and its card, right now, built from the same events the
-    /// window applies. No readers is an empty board, not an error.
+    /// Every reader and its card (with its chip information), right now, built
+    /// from the same events the window applies. No readers is an empty board, not an error.
     pub fn snapshot(&self) -> Result<ReaderBoard, CardError> {
+        self.snapshot_with(ReadOptions::INSERTION)
+    }
+
+    /// [`PcscReader::snapshot`], reading each card as `options` say.
+    pub fn snapshot_with(&self, options: ReadOptions) -> Result<ReaderBoard, CardError> {
         let context = establish()?;
         let names = match context.list_readers_owned() {
             Ok(names) => names,
@@ -51,7 +56,7 @@ impl PcscReader {
         }
         let mut board = ReaderBoard::default();
         for state in &states {
-            for event in self.snapshot_events(&context, state) {
+            for event in self.snapshot_events(&context, state, options) {
                 board.apply(&event);
             }
         }
@@ -59,7 +64,12 @@ impl PcscReader {
     }
 
     /// The events that describe one reader as it is now.
-    fn snapshot_events(&self, context: &Context, state: &ReaderState) -> Vec<ReaderEvent> {
+    fn snapshot_events(
+        &self,
+        context: &Context,
+        state: &ReaderState,
+        options: ReadOptions,
+    ) -> Vec<ReaderEvent> {
         let flags = state.event_state();
         if flags.intersects(State::UNKNOWN | State::IGNORE) {
             // The reader left between listing and asking for its state.
@@ -78,7 +88,7 @@ impl PcscReader {
                 atr: Atr::from_bytes(state.atr()),
                 insertion,
             });
-            let result = read_with_retries(context, state.name(), &reader);
+            let result = read_with_retries(context, state.name(), &reader, options);
             events.push(ReaderEvent::CardIdentified {
                 reader,
                 insertion,
@@ -90,10 +100,10 @@ impl PcscReader {
 }
 
 impl IdentityReader for PcscReader {
-    fn read_identity(&self, reader: &str) -> Result<CardIdentity, CardError> {
+    fn read_with(&self, reader: &str, options: ReadOptions) -> Result<CardIdentity, CardError> {
         let name = CString::new(reader).map_err(|_| CardError::UnknownReader(reader.to_owned()))?;
         let context = establish()?;
-        read_with_retries(&context, &name, reader)
+        read_with_retries(&context, &name, reader, options)
     }
 }
 
@@ -121,10 +131,11 @@ fn read_with_retries(
     context: &Context,
     name: &std::ffi::CStr,
     reader: &str,
+    options: ReadOptions,
 ) -> Result<CardIdentity, CardError> {
     let mut delays = SHARING_RETRY_DELAYS.iter();
     loop {
-        match read_once(context, name, reader) {
+        match read_once(context, name, reader, options) {
             Err(CardError::SharingViolation(who)) => match delays.next() {
                 Some(delay) => {
                     tracing::debug!(reader, ?delay, "card held exclusively; retrying");
@@ -142,11 +153,12 @@ fn read_once(
     context: &Context,
     name: &std::ffi::CStr,
     reader: &str,
+    options: ReadOptions,
 ) -> Result<CardIdentity, CardError> {
     let mut card = context
         .connect(name, ShareMode::Shared, Protocols::T0 | Protocols::T1)
         .map_err(|err| map_pcsc_error(err, reader))?;
-    let result = read_in_transaction(&mut card, reader);
+    let result = read_in_transaction(&mut card, reader, options);
     if let Err((_, err)) = card.disconnect(Disposition::LeaveCard) {
         // The identity is already read; a failed disconnect only leaks a handle
         // until the context goes, so it is worth a log line, not a failure.
@@ -155,7 +167,11 @@ fn read_once(
     result
 }
 
-fn read_in_transaction(card: &mut Card, reader: &str) -> Result<CardIdentity, CardError> {
+fn read_in_transaction(
+    card: &mut Card,
+    reader: &str,
+    options: ReadOptions,
+) -> Result<CardIdentity, CardError> {
     let transaction = card
         .transaction()
         .map_err(|err| map_pcsc_error(err, reader))?;
@@ -167,7 +183,7 @@ fn read_in_transaction(card: &mut Card, reader: &str) -> Result<CardIdentity, Ca
         card: &transaction,
         reader,
     };
-    let result = identity::read_identity(&mut channel, atr);
+    let result = identity::read_identity_with(&mut channel, atr, options);
     if let Err((_, err)) = transaction.end(Disposition::LeaveCard) {
         tracing::debug!(reader, %err, "ending the card transaction failed");
     }

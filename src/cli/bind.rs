@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::GlobalArgs;
 use super::output::print_json;
+use crate::card::ReadOptions;
 use crate::card::pcsc_reader::PcscReader;
 use crate::domain::bind::{BindState, BindTarget, wrong_card_alarm};
 use crate::domain::card::CardId;
@@ -87,7 +88,10 @@ pub(super) fn run(server: &GlobalArgs, args: BindArgs<'_>) -> anyhow::Result<()>
     let client = server.client()?;
     let journal = crate::journal::open_shared(server.audit_file.as_deref(), false)?;
     let pcsc = PcscReader::new();
-    let mut board = pcsc.snapshot().context("Could not list the card readers")?;
+    // The card ID is all a bind needs; the chip information is for the window.
+    let mut board = pcsc
+        .snapshot_with(ReadOptions::default())
+        .context("Could not list the card readers")?;
     server.reader_filter().apply(&mut board);
     let reader = choose_reader(&board, args.reader)?;
     let expected = match board.get(&reader) {

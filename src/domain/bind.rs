@@ -14,7 +14,7 @@ use std::fmt;
 
 use uuid::Uuid;
 
-use super::card::{Atr, CardId, CardIdentity};
+use super::card::{Atr, CardId, CardIdentity, CardKind};
 use super::request::Request;
 use super::smartcard::Smartcard;
 
@@ -319,6 +319,8 @@ pub enum Effect {
     ReadCard {
         /// The reader.
         reader: String,
+        /// The application the operator's card has: read first.
+        expected_kind: CardKind,
     },
     /// Send `POST smartcards` once. Never repeat it blindly.
     PostBind {
@@ -407,6 +409,7 @@ pub fn apply(state: BindState, event: BindEvent) -> (BindState, Vec<Effect>) {
             Ok(()) => {
                 let effect = Effect::ReadCard {
                     reader: target.reader.clone(),
+                    expected_kind: target.expected.kind,
                 };
                 (S::ReadingCard { target, attempt }, vec![effect])
             }
@@ -669,7 +672,6 @@ fn outcome(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::card::CardKind;
     use crate::domain::request::{RequestStatus, SmartcardStatus};
 
     fn card(byte: u8) -> CardIdentity {
@@ -809,7 +811,8 @@ mod tests {
         assert_eq!(
             effects,
             vec![Effect::ReadCard {
-                reader: "Reader 0".into()
+                reader: "Reader 0".into(),
+                expected_kind: CardKind::Gids,
             }]
         );
         let (state, effects) = apply(state, BindEvent::CardRead(Ok(card(1))));

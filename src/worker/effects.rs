@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use uuid::Uuid;
 
-use crate::card::IdentityReader;
+use crate::card::{IdentityReader, ReadOptions};
 use crate::cm::{CmClient, CmError};
 use crate::domain::bind::{
     AttemptId, BindEvent, BindState, BindTarget, Effect, Failure, Finding, Outcome, PostAnswer,
@@ -178,11 +178,19 @@ async fn perform_untimed(ctx: &BindContext, effect: Effect) -> Performed {
                 known_card: known_card.map_err(|e| e.to_failure()),
             })
         }
-        Effect::ReadCard { reader } => {
+        Effect::ReadCard {
+            reader,
+            expected_kind,
+        } => {
             let readers = Arc::clone(&ctx.readers);
-            let read = blocking(move || readers.read_identity(&reader).map_err(|e| e.to_string()))
-                .await
-                .and_then(|r| r);
+            let options = ReadOptions::reread(expected_kind);
+            let read = blocking(move || {
+                readers
+                    .read_with(&reader, options)
+                    .map_err(|e| e.to_string())
+            })
+            .await
+            .and_then(|r| r);
             Performed::event(BindEvent::CardRead(read))
         }
         Effect::PostBind {
