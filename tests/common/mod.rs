@@ -1,4 +1,5 @@
 //! Helpers shared by the integration tests.
 
+pub mod vectors;
 pub mod vpcd;
 pub mod xvfb;

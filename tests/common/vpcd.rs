@@ -82,22 +82,8 @@ impl Drop for VpcdCard {
 }
 
 /// Answers vpcd until the connection closes.
-fn serve(mut stream: TcpStream, mut card: VirtualCard) {
-    while let Ok(frame) = read_frame(&mut stream) {
-        let answer = match frame.as_slice() {
-            [] => continue,
-            [VPCD_CTRL_OFF | VPCD_CTRL_ON | VPCD_CTRL_RESET] => {
-                card.reset();
-                continue;
-            }
-            [VPCD_CTRL_ATR] => card.atr().bytes().to_vec(),
-            [_] => continue,
-            apdu => card.respond(apdu),
-        };
-        if write_frame(&mut stream, &answer).is_err() {
-            return;
-        }
-    }
+fn serve(stream: TcpStream, card: VirtualCard) {
+    serve_logged(stream, card, &Mutex::new(Vec::new()));
 }
 
 fn read_frame(stream: &mut TcpStream) -> io::Result<Vec<u8>> {
@@ -253,7 +239,7 @@ impl VpcdCard {
     }
 }
 
-/// [`serve`], recording each APDU exchange in `log`.
+/// Answers vpcd until the connection closes, recording each APDU exchange in `log`.
 fn serve_logged(
     mut stream: TcpStream,
     mut card: VirtualCard,
