@@ -1001,6 +1001,7 @@ mod tests {
                 card_id: CardId::from_raw([n; 16]),
                 kind: CardKind::Gids,
                 chip: None,
+                location: None,
             },
         }
     }

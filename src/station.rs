@@ -238,6 +238,7 @@ mod tests {
             card_id: CardId::from_raw([byte; 16]),
             kind: CardKind::Piv,
             chip: None,
+            location: None,
         }
     }
 

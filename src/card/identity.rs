@@ -7,7 +7,7 @@
 use super::apdu::{Response, transmit_collect};
 use super::tlv;
 use super::{CardChannel, CardError};
-use crate::domain::card::{Atr, CardId, CardIdentity, CardKind};
+use crate::domain::card::{Atr, CardId, CardIdLocation, CardIdentity, CardKind};
 
 /// The PIV application identifier used to SELECT it (NIST SP 800-73).
 pub const PIV_AID: [u8; 9] = [0xA0, 0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00];
@@ -47,25 +47,27 @@ pub const GIDS_NO_CARDID: &str = "This GIDS card has no card ID (its \"cardid\" 
 
 /// Reads the card ID: PIV first, then GIDS, as Windows does.
 pub fn read_card_id(channel: &mut dyn CardChannel) -> Result<(CardId, CardKind), CardError> {
-    read_card_id_expecting(channel, None)
+    read_card_id_as(channel, super::ReadOptions::default()).map(|(id, kind, _)| (id, kind))
 }
 
-/// Reads the card ID, trying the expected application first (then the other).
-pub fn read_card_id_expecting(
+/// Reads the card ID, trying the expected application first (then the other),
+/// and for GIDS the known place of the card ID before the master file table.
+fn read_card_id_as(
     channel: &mut dyn CardChannel,
-    expected: Option<CardKind>,
-) -> Result<(CardId, CardKind), CardError> {
-    let order = match expected {
+    options: super::ReadOptions,
+) -> Result<(CardId, CardKind, Option<CardIdLocation>), CardError> {
+    let order = match options.expected_kind {
         Some(CardKind::Gids) => [CardKind::Gids, CardKind::Piv],
         Some(CardKind::Piv) | None => [CardKind::Piv, CardKind::Gids],
     };
     for kind in order {
         match kind {
             CardKind::Piv if select(channel, &PIV_AID)? => {
-                return read_piv_card_id(channel).map(|id| (id, CardKind::Piv));
+                return read_piv_card_id(channel).map(|id| (id, CardKind::Piv, None));
             }
             CardKind::Gids if select(channel, &GIDS_AID)? => {
-                return read_gids_card_id(channel).map(|id| (id, CardKind::Gids));
+                return read_gids_card_id(channel, options.location)
+                    .map(|(id, at)| (id, CardKind::Gids, Some(at)));
             }
             _ => {}
         }
@@ -85,7 +87,7 @@ pub fn read_identity_with(
     atr: Atr,
     options: super::ReadOptions,
 ) -> Result<CardIdentity, CardError> {
-    let (card_id, kind) = read_card_id_expecting(channel, options.expected_kind)?;
+    let (card_id, kind, location) = read_card_id_as(channel, options)?;
     let chip = if options.chip {
         match super::cplc::read_cplc(channel) {
             Ok(cplc) => cplc.map(|c| c.chip_info()),
@@ -102,6 +104,7 @@ pub fn read_identity_with(
         card_id,
         kind,
         chip,
+        location,
     })
 }
 
@@ -241,7 +244,21 @@ fn gids_get_data(
 }
 
 /// Finds the card ID through the master file table and reads it.
-fn read_gids_card_id(channel: &mut dyn CardChannel) -> Result<CardId, CardError> {
+/// Reads a GIDS card's ID. With a known place (from an earlier read of this
+/// card's table) it reads there first; a card whose layout differs answers
+/// something else there, and the table is read after all.
+fn read_gids_card_id(
+    channel: &mut dyn CardChannel,
+    known: Option<CardIdLocation>,
+) -> Result<(CardId, CardIdLocation), CardError> {
+    if let Some(at) = known {
+        let answer = gids_get_data(channel, at.ef, at.data_object)?;
+        if answer.is_ok()
+            && let Ok(id) = gids_card_id(&answer.data, at.data_object)
+        {
+            return Ok((id, at));
+        }
+    }
     let table = gids_get_data(channel, GIDS_MASTER_FILE_EF, GIDS_MASTER_FILE_DO)?;
     if !table.is_ok() {
         return Err(CardError::Protocol(format!(
@@ -253,7 +270,8 @@ fn read_gids_card_id(channel: &mut dyn CardChannel) -> Result<CardId, CardError>
     let (ef, data_object) = cardid_location(&records);
     let answer = gids_get_data(channel, ef, data_object)?;
     match answer.sw {
-        0x9000 => gids_card_id(&answer.data, data_object),
+        0x9000 => gids_card_id(&answer.data, data_object)
+            .map(|id| (id, CardIdLocation { ef, data_object })),
         0x6A82 | 0x6A88 => Err(CardError::NoCardId(GIDS_NO_CARDID.to_owned())),
         _ => Err(CardError::Protocol(format!(
             "the GIDS card refused to return its card ID from EF {ef:04X} DO {data_object:04X} (status {})",
@@ -596,5 +614,75 @@ mod tests {
                 proptest::prop_assert!(records.len() * GIDS_RECORD_LEN <= data.len());
             }
         }
+    }
+
+    /// Counts the APDUs a read sends.
+    struct Counting<'a> {
+        card: &'a mut VirtualCard,
+        sent: usize,
+    }
+
+    impl CardChannel for Counting<'_> {
+        fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, CardError> {
+            self.sent += 1;
+            Ok(self.card.respond(command))
+        }
+    }
+
+    #[test]
+    fn a_reread_at_the_known_place_skips_the_failed_select_and_the_table() {
+        let raw = [0x5a; 16];
+        let mut card = VirtualCard::gids_with_cardid_at(raw, 0xA013, 0xDF24);
+        let mut channel = Counting {
+            card: &mut card,
+            sent: 0,
+        };
+        let first = read_identity_with(
+            &mut channel,
+            Atr::default(),
+            super::super::ReadOptions::default(),
+        )
+        .expect("first read");
+        let first_apdus = channel.sent;
+        assert_eq!(
+            first.location,
+            Some(CardIdLocation {
+                ef: 0xA013,
+                data_object: 0xDF24
+            })
+        );
+
+        let mut channel = Counting {
+            card: &mut card,
+            sent: 0,
+        };
+        let options = super::super::ReadOptions::reread(CardKind::Gids, first.location);
+        let again = read_identity_with(&mut channel, Atr::default(), options).expect("re-read");
+        assert_eq!(again.card_id, first.card_id);
+        assert_eq!(channel.sent, 2, "SELECT GIDS and the card ID, nothing else");
+        assert!(
+            channel.sent + 2 <= first_apdus,
+            "{} vs {first_apdus}",
+            channel.sent
+        );
+    }
+
+    #[test]
+    fn a_card_with_another_layout_is_read_through_its_own_table() {
+        let mut other = VirtualCard::gids_with_cardid_at([0x6b; 16], 0xA012, 0xDF20);
+        let stale = Some(CardIdLocation {
+            ef: 0xA013,
+            data_object: 0xDF24,
+        });
+        let options = super::super::ReadOptions::reread(CardKind::Gids, stale);
+        let read = read_identity_with(&mut other, Atr::default(), options).expect("read");
+        assert_eq!(read.card_id, CardId::from_raw([0x6b; 16]));
+        assert_eq!(
+            read.location,
+            Some(CardIdLocation {
+                ef: 0xA012,
+                data_object: 0xDF20
+            })
+        );
     }
 }

@@ -15,7 +15,7 @@ pub mod virtual_card;
 
 pub use error::CardError;
 
-use crate::domain::card::{CardIdentity, CardKind};
+use crate::domain::card::{CardIdLocation, CardIdentity, CardKind};
 
 /// An open channel to one card: sends a command APDU, returns the response with its status word.
 pub trait CardChannel {
@@ -31,6 +31,8 @@ pub struct ReadOptions {
     /// The application the card is expected to have: tried first, so a
     /// re-read right before a bind costs no failed SELECT.
     pub expected_kind: Option<CardKind>,
+    /// Where a GIDS card was seen to keep its card ID: read there first.
+    pub location: Option<CardIdLocation>,
 }
 
 impl ReadOptions {
@@ -38,13 +40,15 @@ impl ReadOptions {
     pub const INSERTION: ReadOptions = ReadOptions {
         chip: true,
         expected_kind: None,
+        location: None,
     };
 
-    /// Only the card ID, trying `kind` first: the swap guard's re-read.
-    pub fn reread(kind: CardKind) -> Self {
+    /// Only the card ID, the way the expected card was read: the swap guard's re-read.
+    pub fn reread(kind: CardKind, location: Option<CardIdLocation>) -> Self {
         Self {
             chip: false,
             expected_kind: Some(kind),
+            location,
         }
     }
 }

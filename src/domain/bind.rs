@@ -14,7 +14,7 @@ use std::fmt;
 
 use uuid::Uuid;
 
-use super::card::{Atr, CardId, CardIdentity, CardKind};
+use super::card::{Atr, CardId, CardIdLocation, CardIdentity, CardKind};
 use super::request::Request;
 use super::smartcard::Smartcard;
 
@@ -321,6 +321,8 @@ pub enum Effect {
         reader: String,
         /// The application the operator's card has: read first.
         expected_kind: CardKind,
+        /// Where that card keeps its card ID (GIDS): read there first.
+        location: Option<CardIdLocation>,
     },
     /// Send `POST smartcards` once. Never repeat it blindly.
     PostBind {
@@ -410,6 +412,7 @@ pub fn apply(state: BindState, event: BindEvent) -> (BindState, Vec<Effect>) {
                 let effect = Effect::ReadCard {
                     reader: target.reader.clone(),
                     expected_kind: target.expected.kind,
+                    location: target.expected.location,
                 };
                 (S::ReadingCard { target, attempt }, vec![effect])
             }
@@ -680,6 +683,7 @@ mod tests {
             card_id: CardId::from_raw([byte; 16]),
             kind: CardKind::Gids,
             chip: None,
+            location: None,
         }
     }
 
@@ -813,6 +817,7 @@ mod tests {
             vec![Effect::ReadCard {
                 reader: "Reader 0".into(),
                 expected_kind: CardKind::Gids,
+                location: None,
             }]
         );
         let (state, effects) = apply(state, BindEvent::CardRead(Ok(card(1))));

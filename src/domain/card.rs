@@ -152,6 +152,16 @@ impl fmt::Display for ChipInfo {
     }
 }
 
+/// Where a GIDS card keeps its card ID, as its master file table says: lets
+/// the re-read right before a bind skip reading the table again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CardIdLocation {
+    /// The elementary file.
+    pub ef: u16,
+    /// The data object inside it.
+    pub data_object: u16,
+}
+
 /// What the station learned about the card in a reader.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CardIdentity {
@@ -163,6 +173,8 @@ pub struct CardIdentity {
     pub kind: CardKind,
     /// The chip's CPLC, when the card answers it.
     pub chip: Option<ChipInfo>,
+    /// Where a GIDS card keeps its card ID; None for PIV.
+    pub location: Option<CardIdLocation>,
 }
 
 #[cfg(test)]

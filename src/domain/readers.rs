@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::card::{Atr, CardId, CardIdentity, CardKind, ChipInfo};
+use super::card::{Atr, CardId, CardIdLocation, CardIdentity, CardKind, ChipInfo};
 
 /// Something that happened to a reader or the smart card service.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -109,6 +109,8 @@ pub enum IdentityState {
         kind: CardKind,
         /// The chip's CPLC, when the card answered it.
         chip: Option<ChipInfo>,
+        /// Where a GIDS card keeps its card ID.
+        location: Option<CardIdLocation>,
     },
     /// The card has no usable ID, or reading it failed: why, in words.
     Failed(String),
@@ -142,6 +144,7 @@ impl SlotState {
                         card_id,
                         kind,
                         chip,
+                        location,
                     },
                 ..
             } => Some(CardIdentity {
@@ -149,6 +152,7 @@ impl SlotState {
                 card_id: *card_id,
                 kind: *kind,
                 chip: *chip,
+                location: *location,
             }),
             _ => None,
         }
@@ -209,6 +213,7 @@ impl ReaderBoard {
                             card_id: found.card_id,
                             kind: found.kind,
                             chip: found.chip,
+                            location: found.location,
                         },
                         Err(why) => IdentityState::Failed(why.clone()),
                     };
@@ -273,6 +278,7 @@ mod tests {
             card_id: CardId::from_raw([byte; 16]),
             kind: CardKind::Gids,
             chip: None,
+            location: None,
         }
     }
 

@@ -89,6 +89,7 @@ fn slot_ui(ui: &mut egui::Ui, slot: &SlotState, state: &StationState) {
                     card_id,
                     kind,
                     chip,
+                    ..
                 } => {
                     ui.label(format!("Kind: {kind}"));
                     copyable_ui(ui, "Card ID", &card_id.to_string());

@@ -181,9 +181,10 @@ async fn perform_untimed(ctx: &BindContext, effect: Effect) -> Performed {
         Effect::ReadCard {
             reader,
             expected_kind,
+            location,
         } => {
             let readers = Arc::clone(&ctx.readers);
-            let options = ReadOptions::reread(expected_kind);
+            let options = ReadOptions::reread(expected_kind, location);
             let read = blocking(move || {
                 readers
                     .read_with(&reader, options)
