@@ -7,7 +7,6 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::vpcd::{FIRST_PORT, insert, reader_name, take_slots};
@@ -21,17 +20,6 @@ use enroll_station::domain::bind::{BindState, BindTarget};
 use enroll_station::domain::request::Request;
 use enroll_station::worker::effects::{BindContext, run_bind};
 use serde_json::Value;
-
-fn temp_journal() -> PathBuf {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let path = std::env::temp_dir().join(format!(
-        "enroll-station-safety-{}-{n}.jsonl",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_file(&path);
-    path
-}
 
 fn journal_outcomes(path: &Path) -> Vec<String> {
     std::fs::read_to_string(path)
@@ -58,6 +46,7 @@ struct Rig {
     emulator: Emulator,
     demo: Arc<DemoReader>,
     journal: PathBuf,
+    _journal_dir: tempfile::TempDir,
     context: BindContext,
 }
 
@@ -78,7 +67,7 @@ fn rig(request_timeout: Duration) -> Rig {
     config.request_timeout = request_timeout;
     let client = CmClient::new(&config).expect("client");
     let demo = DemoReader::new(Arc::new(|_| {}));
-    let journal = temp_journal();
+    let (journal_dir, journal) = common::temp_journal();
     let context = BindContext {
         client,
         readers: demo.clone(),
@@ -89,6 +78,7 @@ fn rig(request_timeout: Duration) -> Rig {
         emulator,
         demo,
         journal,
+        _journal_dir: journal_dir,
         context,
     }
 }
@@ -342,7 +332,7 @@ fn a_bind_killed_mid_flight_is_reconciled_at_the_next_start() {
         ..Faults::default()
     });
     let request = bindable(&emulator);
-    let journal = temp_journal();
+    let (_journal_dir, journal) = common::temp_journal();
     let reader = reader_name(FIRST_PORT);
     let _card = insert(VirtualCard::gids([0xc3; 16]), FIRST_PORT);
     let station = |args: &[&str]| {

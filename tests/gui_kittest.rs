@@ -1,8 +1,9 @@
 //! The real window, driven through its accessibility tree with egui_kittest,
 //! against the CM emulator over real HTTP and the demo reader's virtual card.
 
+mod common;
+
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
@@ -19,19 +20,8 @@ const REQUEST: &str = "0c7b4d1e-5a2f-4e8b-9f10-2d3c4b5a6978";
 struct Station {
     harness: Harness<'static, StationApp>,
     journal: PathBuf,
+    _journal_dir: Option<tempfile::TempDir>,
     _runtime: tokio::runtime::Runtime,
-}
-
-/// A fresh journal per station, so tests never share one.
-fn journal_path() -> PathBuf {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let path = std::env::temp_dir().join(format!(
-        "enroll-station-kittest-{}-{n}.jsonl",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_file(&path);
-    path
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -44,10 +34,11 @@ fn runtime() -> tokio::runtime::Runtime {
 
 /// Starts the emulator with one known approved request on top, and the window on it.
 fn station() -> Station {
-    let path = journal_path();
+    let (dir, path) = common::temp_journal();
     let journal = enroll_station::journal::open_shared(Some(&path), true).expect("journal opens");
     let mut station = station_with_journal(journal);
     station.journal = path;
+    station._journal_dir = Some(dir);
     station
 }
 
@@ -90,6 +81,7 @@ fn station_with_journal(journal: enroll_station::worker::effects::SharedJournal)
     Station {
         harness,
         journal: PathBuf::new(),
+        _journal_dir: None,
         _runtime: runtime,
     }
 }
@@ -281,7 +273,9 @@ fn a_server_error_is_shown_in_words_with_the_correlation_id() {
 
 #[test]
 fn a_journal_that_cannot_be_opened_disables_binding_with_the_reason() {
-    let dir = journal_path().with_extension("dir");
+    // A directory where the journal file should be cannot be opened as a journal.
+    let (_guard, path) = common::temp_journal();
+    let dir = path.with_extension("dir");
     std::fs::create_dir_all(&dir).expect("a directory where the journal file should be");
     let (journal, problem) = enroll_station::journal::open_for_window(Some(&dir), true);
     let problem = problem.expect("a directory is not a journal");
@@ -301,7 +295,6 @@ fn a_journal_that_cannot_be_opened_disables_binding_with_the_reason() {
         0,
         "nothing is bound unrecorded"
     );
-    let _ = std::fs::remove_dir(&dir);
 }
 
 #[test]

@@ -1,5 +1,16 @@
 //! Helpers shared by the integration tests.
 
+// Each test binary that declares `mod common` uses only part of the rig.
+#![allow(dead_code)]
+
 pub mod vectors;
 pub mod vpcd;
 pub mod xvfb;
+
+/// A journal path inside a fresh temporary directory; the directory (and the
+/// journal with its lock file) goes when the returned guard is dropped.
+pub fn temp_journal() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("audit.jsonl");
+    (dir, path)
+}
