@@ -63,7 +63,10 @@ fn describe(event: &ReaderEvent) -> String {
         }
         ReaderEvent::CardIdentified { result: Err(_), .. } => "card has no usable ID".into(),
         ReaderEvent::ReaderUnavailable { reason, .. } => format!("unavailable: {reason}"),
-        ReaderEvent::ServiceDown { .. } | ReaderEvent::ServiceUp => String::new(),
+        // Not about one reader, so never kept in a reader's history.
+        ReaderEvent::ServiceDown { .. } | ReaderEvent::ServiceUp => {
+            "smart card service changed".into()
+        }
     }
 }
 

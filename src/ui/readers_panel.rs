@@ -157,7 +157,7 @@ fn history_ui(ui: &mut egui::Ui, reader: &str, state: &StationState) {
     egui::CollapsingHeader::new("Recent events")
         .id_salt(("history", reader))
         .show(ui, |ui| {
-            for (when, what) in history.iter().rev().filter(|(_, what)| !what.is_empty()) {
+            for (when, what) in history.iter().rev() {
                 ui.label(format!(
                     "{:02}:{:02}:{:02} UTC  {what}",
                     when.hour(),

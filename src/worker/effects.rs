@@ -118,10 +118,18 @@ pub async fn find_binding(
     Ok(reconcile(card_id, bound))
 }
 
-fn with_journal<T>(journal: &SharedJournal, act: impl FnOnce(&mut dyn Journal) -> T) -> T {
-    // A panic while writing leaves at most a torn line, which the journal detects on open.
-    let mut guard = journal.lock().unwrap_or_else(PoisonError::into_inner);
-    act(&mut *guard)
+/// Runs `act` on the journal on a blocking thread: its writes fsync.
+pub async fn on_journal<T: Send + 'static>(
+    journal: &SharedJournal,
+    act: impl FnOnce(&mut dyn Journal) -> T + Send + 'static,
+) -> Result<T, String> {
+    let journal = Arc::clone(journal);
+    blocking(move || {
+        // A panic while writing leaves at most a torn line, which the journal detects on open.
+        let mut guard = journal.lock().unwrap_or_else(PoisonError::into_inner);
+        act(&mut *guard)
+    })
+    .await
 }
 
 async fn blocking<T: Send + 'static>(
@@ -159,8 +167,7 @@ fn effect_name(effect: &Effect) -> &'static str {
 async fn perform_untimed(ctx: &BindContext, effect: Effect) -> Performed {
     match effect {
         Effect::RecordAttempt { target } => {
-            let journal = Arc::clone(&ctx.journal);
-            let recorded = blocking(move || with_journal(&journal, |j| j.record_attempt(&target)))
+            let recorded = on_journal(&ctx.journal, move |j| j.record_attempt(&target))
                 .await
                 .and_then(|r| r);
             Performed::event(BindEvent::AttemptRecorded(recorded))
@@ -222,11 +229,9 @@ async fn perform_untimed(ctx: &BindContext, effect: Effect) -> Performed {
                 correlation_id,
                 message,
             };
-            let journal = Arc::clone(&ctx.journal);
-            let written =
-                blocking(move || with_journal(&journal, |j| j.record_outcome(&attempt, &record)))
-                    .await
-                    .and_then(|r| r);
+            let written = on_journal(&ctx.journal, move |j| j.record_outcome(&attempt, &record))
+                .await
+                .and_then(|r| r);
             let warning = written.err().map(|why| {
                 tracing::error!(%why, "the outcome of a bind could not be journalled");
                 format!(
@@ -274,8 +279,7 @@ pub async fn run_bind(
 /// server, so a crash mid-bind loses nothing. Returns one line per attempt for
 /// the operator; an attempt the server cannot be asked about stays open.
 pub async fn reconcile_open_attempts(ctx: &BindContext) -> Vec<String> {
-    let journal = Arc::clone(&ctx.journal);
-    let open = match blocking(move || with_journal(&journal, |j| j.open_attempts())).await {
+    let open = match on_journal(&ctx.journal, |j| j.open_attempts()).await {
         Ok(open) => open,
         Err(why) => {
             return vec![format!(
@@ -328,9 +332,8 @@ pub async fn reconcile_open_attempts(ctx: &BindContext) -> Vec<String> {
             correlation_id: None,
             message: message.clone(),
         };
-        let journal = Arc::clone(&ctx.journal);
         let id = attempt.attempt.clone();
-        match blocking(move || with_journal(&journal, |j| j.record_outcome(&id, &record)))
+        match on_journal(&ctx.journal, move |j| j.record_outcome(&id, &record))
             .await
             .and_then(|r| r)
         {

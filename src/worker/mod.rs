@@ -162,12 +162,13 @@ impl Worker {
     fn load_audit(&self) {
         let journal = Arc::clone(&self.context.journal);
         let sink = Arc::clone(&self.sink);
-        self.runtime.spawn_blocking(move || {
-            let records = journal
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .recent(AUDIT_VIEW_RECORDS);
-            sink(Report::Audit(records));
+        self.runtime.spawn(async move {
+            match effects::on_journal(&journal, |j| j.recent(AUDIT_VIEW_RECORDS)).await {
+                Ok(records) => sink(Report::Audit(records)),
+                Err(why) => sink(Report::Notice(format!(
+                    "The audit journal could not be read: {why}"
+                ))),
+            }
         });
     }
 
@@ -175,11 +176,7 @@ impl Worker {
         let journal = Arc::clone(&self.context.journal);
         let sink = Arc::clone(&self.sink);
         self.runtime.spawn(async move {
-            let source = journal
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .path();
-            let Some(source) = source else {
+            let Ok(Some(source)) = effects::on_journal(&journal, |j| j.path()).await else {
                 sink(Report::Notice(
                     "There is no usable audit journal to export.".into(),
                 ));
