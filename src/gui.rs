@@ -2,7 +2,8 @@
 
 use anyhow::{Context as _, anyhow};
 
-use crate::cli::{Cli, runtime};
+use crate::cli::{Cli, Settings, runtime};
+use crate::cm::auth::{AuthConfig, AuthMethod};
 use crate::cm::CmClient;
 use crate::cm::emulator::{Emulator, EmulatorConfig};
 use crate::ui::{StationApp, StationSetup};
@@ -12,29 +13,44 @@ use crate::ui::{StationApp, StationSetup};
 /// Without `--server` (and without `ENROLL_STATION_SERVER`) the station starts in
 /// demo mode rather than failing: a first run should show what it does.
 pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
+    let settings = Settings::from_args(&cli.server)?;
     let runtime = runtime()?;
-    let demo_mode = cli.demo || cli.server.server.is_none();
+    let demo_mode = cli.demo || settings.server().is_none();
     let (client, demo) = if demo_mode {
         let emulator = runtime
             .block_on(Emulator::start(EmulatorConfig::default()))
             .context("The demo backend could not start on a loopback port")?;
-        let client = CmClient::new(&cli.server.client_config(&emulator.base_url()))?;
-        (client, Some(emulator))
+        // The demo backend asks for no credentials, whatever the file configures.
+        let mut config = settings.client_config(&emulator.base_url());
+        config.auth = AuthConfig {
+            method: AuthMethod::None,
+            ..AuthConfig::default()
+        };
+        config.client_certificate = None;
+        config.client_key = None;
+        (CmClient::new(&config)?, Some(emulator))
     } else {
-        (cli.server.client()?, None)
+        (settings.client()?, None)
     };
     let (journal, journal_problem) =
-        crate::journal::open_for_window(cli.server.audit_file.as_deref(), demo.is_some());
+        crate::journal::open_for_window(settings.audit_file(), demo.is_some());
     if let Some(problem) = &journal_problem {
         tracing::error!(%problem, "binding is disabled");
     }
+    // The Settings view edits the file as it is, without this run's command-line overrides.
+    let file_config = match &settings.config_path {
+        Some(path) => crate::config::StationConfig::load_if_present(path)?,
+        None => crate::config::StationConfig::default(),
+    };
     let setup = StationSetup {
         client,
         runtime: runtime.handle().clone(),
         demo,
         watch_pcsc: true,
         journal,
-        reader_filter: cli.server.reader_filter(),
+        reader_filter: settings.reader_filter(),
+        config: file_config,
+        config_path: settings.config_path.clone(),
     };
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()

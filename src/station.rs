@@ -44,6 +44,8 @@ pub struct StationState {
         String,
         std::collections::VecDeque<(time::OffsetDateTime, String)>,
     >,
+    /// The Settings view: the form, its mistakes and the last connection test.
+    pub settings: crate::settings_form::SettingsState,
 }
 
 /// How many events the readers panel keeps per reader.
@@ -122,6 +124,10 @@ impl StationState {
             }
             Report::Notice(text) => {
                 self.notices.push(text);
+                false
+            }
+            Report::Settings(report) => {
+                self.settings.apply(report);
                 false
             }
             Report::Reader(event) => {

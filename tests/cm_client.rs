@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use enroll_station::cm::emulator::{Emulator, EmulatorConfig, Faults};
+use enroll_station::cm::error::TlsProblem;
 use enroll_station::cm::{ClientConfig, CmClient, CmError};
 use enroll_station::domain::card::{Atr, CardId};
 use enroll_station::domain::request::{Request, RequestStatus};
@@ -651,7 +652,7 @@ async fn an_untrusted_certificate_asks_for_ca_file_and_ca_file_fixes_it() {
         matches!(
             err,
             CmError::Tls {
-                certificate: true,
+                problem: TlsProblem::UnknownIssuer,
                 ..
             }
         ),

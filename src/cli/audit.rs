@@ -8,7 +8,7 @@ use clap::{Subcommand, ValueEnum};
 
 use std::sync::Arc;
 
-use super::GlobalArgs;
+use super::Settings;
 use crate::audit::{self, ExportFormat};
 use crate::card::pcsc_reader::PcscReader;
 use crate::worker::effects::{BindContext, reconcile_open_attempts};
@@ -70,8 +70,8 @@ fn count(n: u64, noun: &str) -> String {
     }
 }
 
-pub(super) fn run(server: &GlobalArgs, command: AuditCommand) -> anyhow::Result<()> {
-    let audit_file = server.audit_file.as_deref();
+pub(super) fn run(server: &Settings, command: AuditCommand) -> anyhow::Result<()> {
+    let audit_file = server.audit_file();
     match command {
         AuditCommand::Reconcile => {
             let context = BindContext {

@@ -6,7 +6,7 @@ use anyhow::{Context as _, bail};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::GlobalArgs;
+use super::Settings;
 use super::output::print_json;
 use crate::card::ReadOptions;
 use crate::card::pcsc_reader::PcscReader;
@@ -75,7 +75,7 @@ pub(super) struct BindArgs<'a> {
     pub json: bool,
 }
 
-pub(super) fn run(server: &GlobalArgs, args: BindArgs<'_>) -> anyhow::Result<()> {
+pub(super) fn run(server: &Settings, args: BindArgs<'_>) -> anyhow::Result<()> {
     let request_id = parse_request_id(args.request)?;
     let expect_card_id = args
         .expect_card_id
@@ -86,7 +86,7 @@ pub(super) fn run(server: &GlobalArgs, args: BindArgs<'_>) -> anyhow::Result<()>
         })
         .transpose()?;
     let client = server.client()?;
-    let journal = crate::journal::open_shared(server.audit_file.as_deref(), false)?;
+    let journal = crate::journal::open_shared(server.audit_file(), false)?;
     let pcsc = PcscReader::new();
     // The card ID is all a bind needs; the chip information is for the window.
     let mut board = pcsc

@@ -2,19 +2,23 @@
 
 mod audit;
 mod bind;
+mod check;
 mod output;
 mod readers;
 mod requests;
+mod secret;
+mod settings;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
-use crate::cm::{ClientConfig, CmClient};
+pub use settings::Settings;
+
+use crate::cm::auth::AuthMethod;
 
 /// Binds pending MIM CM smart card requests to the card in the reader.
 #[derive(Debug, Parser)]
@@ -30,24 +34,42 @@ pub struct Cli {
     pub command: Option<Commands>,
 }
 
-/// Options every subcommand and the window share: the CM server, the journal, the readers.
+/// Options every subcommand and the window share: the configuration, the CM
+/// server, the journal, the readers. Each overrides the configuration file.
 #[derive(Debug, clap::Args)]
 pub struct GlobalArgs {
+    /// The configuration file (default: station.toml in the platform's config
+    /// directory, e.g. ~/.config/enroll-station/station.toml, when it exists).
+    #[arg(long, global = true, env = "ENROLL_STATION_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// The CM server, e.g. https://cm.contoso.com (the API path is appended).
     #[arg(long, global = true, env = "ENROLL_STATION_SERVER", value_name = "URL")]
     pub server: Option<String>,
+    /// How to authenticate to the server.
+    #[arg(long, global = true, value_enum, value_name = "METHOD")]
+    pub auth: Option<AuthMethod>,
+    /// Negotiate: the server's Kerberos service principal when it is not
+    /// HTTP/<server host>, e.g. HTTP/cm.contoso.com@CONTOSO.COM.
+    #[arg(long, global = true, value_name = "PRINCIPAL")]
+    pub service_principal: Option<String>,
+    /// A PEM client certificate (with its chain) to present to the server.
+    #[arg(long, global = true, value_name = "PEM")]
+    pub client_cert: Option<PathBuf>,
+    /// The client certificate's PEM private key, when not in the certificate file.
+    #[arg(long, global = true, value_name = "PEM")]
+    pub client_key: Option<PathBuf>,
     /// A PEM file with CA certificates to trust besides the system's (repeatable).
     #[arg(long = "ca-file", global = true, value_name = "PEM")]
     pub ca_files: Vec<PathBuf>,
     /// Allow plain http:// to a host that is not a loopback address.
     #[arg(long, global = true)]
     pub allow_insecure_http: bool,
-    /// Seconds to wait for a connection to the server.
-    #[arg(long, global = true, default_value_t = 10, value_name = "SECS")]
-    pub connect_timeout_secs: u64,
-    /// Seconds to wait for the server's answer to one call.
-    #[arg(long, global = true, default_value_t = 30, value_name = "SECS")]
-    pub request_timeout_secs: u64,
+    /// Seconds to wait for a connection to the server (default 10).
+    #[arg(long, global = true, value_name = "SECS")]
+    pub connect_timeout_secs: Option<u64>,
+    /// Seconds to wait for the server's answer to one call (default 30).
+    #[arg(long, global = true, value_name = "SECS")]
+    pub request_timeout_secs: Option<u64>,
     /// The audit journal (default: the platform's data directory, e.g.
     /// ~/.local/share/enroll-station/audit.jsonl).
     #[arg(
@@ -61,32 +83,6 @@ pub struct GlobalArgs {
     /// any case; repeatable), e.g. "*Windows Hello*".
     #[arg(long = "ignore-reader", global = true, value_name = "PATTERN")]
     pub ignore_readers: Vec<String>,
-}
-
-impl GlobalArgs {
-    /// The readers to ignore.
-    pub fn reader_filter(&self) -> crate::card::reader_filter::ReaderFilter {
-        crate::card::reader_filter::ReaderFilter::new(&self.ignore_readers)
-    }
-
-    /// The client configuration for `server`.
-    pub fn client_config(&self, server: &str) -> ClientConfig {
-        let mut config = ClientConfig::new(server);
-        config.ca_files = self.ca_files.clone();
-        config.allow_insecure_http = self.allow_insecure_http;
-        config.connect_timeout = Duration::from_secs(self.connect_timeout_secs);
-        config.request_timeout = Duration::from_secs(self.request_timeout_secs);
-        config
-    }
-
-    /// A client for the configured server; an error in words when there is none.
-    pub fn client(&self) -> anyhow::Result<CmClient> {
-        let server = self.server.as_deref().context(
-            "No CM server is configured. Give --server https://cm.example.com \
-             (or set ENROLL_STATION_SERVER).",
-        )?;
-        Ok(CmClient::new(&self.client_config(server))?)
-    }
 }
 
 /// The subcommands.
@@ -141,6 +137,18 @@ pub enum Commands {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Check the connection to the CM server step by step: DNS, TCP, TLS (with
+    /// the certificate chain), authentication, and the API.
+    Check {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Store or remove a secret (bearer token, sign-in password) in the OS keyring.
+    Secret {
+        #[command(subcommand)]
+        command: secret::SecretCommand,
+    },
     /// Check or export the audit journal.
     Audit {
         #[command(subcommand)]
@@ -149,8 +157,27 @@ pub enum Commands {
 }
 
 /// Runs a subcommand and turns its error into words on stderr and a failing exit code.
-pub fn run_command(server: &GlobalArgs, command: Commands) -> ExitCode {
+pub fn run_command(args: &GlobalArgs, command: Commands) -> ExitCode {
     let result = match command {
+        // The emulator is the server: the station's own settings do not apply.
+        Commands::Emulator {
+            listen,
+            requests,
+            seed,
+        } => emulator(listen, requests, seed),
+        command => Settings::from_args(args).and_then(|settings| run_with(&settings, command)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("enroll-station: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_with(server: &Settings, command: Commands) -> anyhow::Result<()> {
+    match command {
         Commands::Readers { json, watch: false } => readers::run(&server.reader_filter(), json),
         Commands::Readers { json, watch: true } => readers::watch(&server.reader_filter(), json),
         Commands::Requests { status, json } => requests::run(server, status.as_deref(), json),
@@ -176,13 +203,8 @@ pub fn run_command(server: &GlobalArgs, command: Commands) -> ExitCode {
             seed,
         } => emulator(listen, requests, seed),
         Commands::Audit { command } => audit::run(server, command),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("enroll-station: {error:#}");
-            ExitCode::FAILURE
-        }
+        Commands::Check { json } => check::run(server, json),
+        Commands::Secret { command } => secret::run(server, command),
     }
 }
 
@@ -201,6 +223,7 @@ fn emulator(listen: SocketAddr, requests: usize, seed: u64) -> anyhow::Result<()
         listen,
         requests,
         seed,
+        ..Default::default()
     };
     runtime()?
         .block_on(crate::cm::emulator::run_standalone(config))

@@ -2,11 +2,11 @@
 
 use anyhow::Context as _;
 
-use super::GlobalArgs;
+use super::Settings;
 use super::output::{RequestJson, print_json};
 use crate::domain::request::{Request, RequestStatus};
 
-pub(super) fn run(server: &GlobalArgs, status: Option<&str>, json: bool) -> anyhow::Result<()> {
+pub(super) fn run(server: &Settings, status: Option<&str>, json: bool) -> anyhow::Result<()> {
     let status = status
         .map(|name| {
             RequestStatus::from_name(name).with_context(|| {

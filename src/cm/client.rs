@@ -4,15 +4,19 @@
 use std::error::Error as StdError;
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION};
+use reqwest::header::{
+    ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION, WWW_AUTHENTICATE,
+};
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::error::CmError;
+use super::auth::{AfterUnauthorized, AuthConfig, AuthMethod, Authenticator, Exchange, SignedIn};
+use super::error::{CmError, TlsProblem};
 use super::model::{
     BindBody, ModelError, ProfileTemplate, WireProfileTemplate, WireRequest, WireSmartcard,
     guid_to_wire, parse_lenient_json, smartcard_uuid_from_uri,
@@ -44,10 +48,17 @@ pub struct ClientConfig {
     pub connect_timeout: Duration,
     /// How long to wait for a whole call, answer included.
     pub request_timeout: Duration,
+    /// How to authenticate.
+    pub auth: AuthConfig,
+    /// A PEM client certificate (with its chain) to present when the server asks.
+    pub client_certificate: Option<PathBuf>,
+    /// Its PEM private key, when not in the certificate file.
+    pub client_key: Option<PathBuf>,
 }
 
 impl ClientConfig {
-    /// A configuration for `server` with the default timeouts (10 s to connect, 30 s per call).
+    /// A configuration for `server` with the default timeouts (10 s to connect,
+    /// 30 s per call) and no authentication.
     pub fn new(server: impl Into<String>) -> Self {
         ClientConfig {
             server: server.into(),
@@ -55,6 +66,12 @@ impl ClientConfig {
             allow_insecure_http: false,
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
+            auth: AuthConfig {
+                method: AuthMethod::None,
+                ..AuthConfig::default()
+            },
+            client_certificate: None,
+            client_key: None,
         }
     }
 }
@@ -66,6 +83,7 @@ pub struct CmClient {
     base: Url,
     host: String,
     request_timeout: Duration,
+    auth: Arc<Authenticator>,
 }
 
 impl CmClient {
@@ -95,27 +113,40 @@ impl CmClient {
             // A proxy from the environment cannot reach this machine's loopback.
             builder = builder.no_proxy();
         }
-        let mut certificates = Vec::new();
-        for path in &config.ca_files {
-            certificates.extend(read_ca_file(path)?);
+        if config.client_certificate.is_none() && config.auth.method == AuthMethod::ClientCertificate {
+            return Err(CmError::AuthSetup {
+                detail: "The authentication method is client-certificate, but no client \
+                         certificate is configured: set tls.client_certificate (--client-cert)."
+                    .to_owned(),
+            });
         }
-        if !certificates.is_empty() {
-            builder = builder.tls_certs_merge(certificates);
-        }
+        builder = builder.tls_backend_preconfigured(super::tls::rustls_config(config)?);
         let http = builder.build().map_err(|e| CmError::ClientSetup {
             detail: error_chain(&e),
         })?;
+        let auth = Authenticator::new(config.auth.clone(), base.host_str().unwrap_or_default());
         Ok(CmClient {
             host: host_and_port(&base),
             http,
             base,
             request_timeout: config.request_timeout,
+            auth: Arc::new(auth),
         })
     }
 
     /// The API's base URL; always ends with `/CertificateManagement/api/v1.0/`.
     pub fn api_base(&self) -> &str {
         self.base.as_str()
+    }
+
+    /// How the last accepted call was authenticated, and as whom.
+    pub fn signed_in(&self) -> SignedIn {
+        self.auth.signed_in()
+    }
+
+    /// The configured authentication method.
+    pub fn auth_method(&self) -> AuthMethod {
+        self.auth.method()
     }
 
     /// `GET requests[?status=Name]`: the requests, optionally of one status.
@@ -234,28 +265,59 @@ impl CmClient {
                 .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
         }
         let what = format!("{method} {path}");
-        let mut builder = self.http.request(method.clone(), url.clone());
-        if let Some(body) = body {
-            builder = builder
-                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-                .body(body);
+        let mut exchange = Exchange::default();
+        let (response, challenges) = loop {
+            let mut builder = self.http.request(method.clone(), url.clone());
+            if let Some(authorization) = self.auth.authorization(&mut exchange).await? {
+                builder = builder.header(AUTHORIZATION, authorization);
+            }
+            // The body is sent again after a 401: it is kept, not streamed.
+            if let Some(body) = &body {
+                builder = builder
+                    .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                    .body(body.clone());
+            }
+            let response = builder
+                .send()
+                .await
+                .map_err(|e| self.transport_error(&e, &what))?;
+            let challenges: Vec<String> = response
+                .headers()
+                .get_all(WWW_AUTHENTICATE)
+                .iter()
+                .filter_map(|v| v.to_str().ok().map(str::to_owned))
+                .collect();
+            if response.status() != StatusCode::UNAUTHORIZED {
+                break (response, challenges);
+            }
+            let content_type = header_text(&response, CONTENT_TYPE);
+            let error_body = read_body(response)
+                .await
+                .map_err(|e| self.transport_error(&e, &what))?;
+            let unauthorized =
+                CmError::from_response(401, content_type.as_deref(), &error_body, url.as_str(), object);
+            match self
+                .auth
+                .on_unauthorized(&mut exchange, &challenges, unauthorized)
+                .await
+            {
+                AfterUnauthorized::Retry => continue,
+                AfterUnauthorized::Fail(error) => {
+                    tracing::debug!(method = %method, path = %url.path(), status = 401,
+                        correlation_id = error.correlation_id(), "CM call not authenticated");
+                    return Err(error);
+                }
+            }
+        };
+        if response.status().is_success() {
+            self.auth
+                .on_success(&mut exchange, &challenges, &self.host)
+                .await?;
         }
-        let response = builder
-            .send()
-            .await
-            .map_err(|e| self.transport_error(&e, &what))?;
         let status = response.status();
         tracing::debug!(method = %method, path = %url.path(), status = status.as_u16(), "CM call");
-        let content_type = response
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let location = response
-            .headers()
-            .get(LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let content_type = header_text(&response, CONTENT_TYPE);
+        let location = header_text(&response, LOCATION);
         let body = read_body(response)
             .await
             .map_err(|e| self.transport_error(&e, &what))?;
@@ -281,11 +343,11 @@ impl CmClient {
     }
 
     fn transport_error(&self, error: &reqwest::Error, what: &str) -> CmError {
-        if let Some((detail, certificate)) = tls_cause(error) {
+        if let Some((detail, problem)) = tls_cause(error) {
             return CmError::Tls {
                 host: self.host.clone(),
                 detail,
-                certificate,
+                problem,
             };
         }
         if error.is_connect() {
@@ -484,26 +546,6 @@ async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, reqwest::
     Ok(body)
 }
 
-fn read_ca_file(path: &PathBuf) -> Result<Vec<reqwest::Certificate>, CmError> {
-    let ca_error = |reason: String| CmError::CaFile {
-        path: path.clone(),
-        reason,
-    };
-    let pem = std::fs::read(path).map_err(|e| ca_error(e.to_string()))?;
-    if !pem
-        .windows(b"-----BEGIN CERTIFICATE-----".len())
-        .any(|w| w == b"-----BEGIN CERTIFICATE-----")
-    {
-        return Err(ca_error("it holds no PEM certificate".to_owned()));
-    }
-    let certificates = reqwest::Certificate::from_pem_bundle(&pem)
-        .map_err(|e| ca_error(format!("it is not valid PEM ({})", root_cause(&e))))?;
-    if certificates.is_empty() {
-        return Err(ca_error("it holds no PEM certificate".to_owned()));
-    }
-    Ok(certificates)
-}
-
 /// Turns what the operator typed into the API's base URL.
 pub fn api_base_url(server: &str) -> Result<Url, CmError> {
     let original = server.trim();
@@ -579,6 +621,14 @@ pub fn is_loopback(url: &Url) -> bool {
     host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
+fn header_text(response: &reqwest::Response, name: reqwest::header::HeaderName) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
 fn host_and_port(url: &Url) -> String {
     let host = url.host_str().unwrap_or_default();
     match url.port() {
@@ -587,14 +637,10 @@ fn host_and_port(url: &Url) -> String {
     }
 }
 
-/// Finds a rustls error in the chain: `(description, is a certificate problem)`.
-fn tls_cause(error: &(dyn StdError + 'static)) -> Option<(String, bool)> {
+/// Finds a rustls error in the chain: `(description, which problem)`.
+pub(crate) fn tls_cause(error: &(dyn StdError + 'static)) -> Option<(String, TlsProblem)> {
     if let Some(tls) = error.downcast_ref::<rustls::Error>() {
-        let certificate = matches!(
-            tls,
-            rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
-        );
-        return Some((tls.to_string(), certificate));
+        return Some((tls.to_string(), TlsProblem::of(tls)));
     }
     // io::Error hides the error it wraps from source(): look inside explicitly.
     let wrapped = error

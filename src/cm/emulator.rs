@@ -5,6 +5,11 @@
 //! It enforces the server's bind rules (request exists, Approved or Executing,
 //! no card bound yet, card ID not known yet) and answers violations the way
 //! ASP.NET does: HTTP 500 with a `Message` carrying a correlation ID.
+//!
+//! It can also demand what real deployments demand: https with a given
+//! certificate ([`EmulatorConfig::tls`]), client certificates from a given CA
+//! ([`EmulatorTls::client_ca_pem`]) and a bearer token
+//! ([`EmulatorConfig::bearer_token`]).
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -13,9 +18,10 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::header::{CONTENT_TYPE, LOCATION};
-use axum::http::{HeaderValue, Method, StatusCode, Uri};
+use axum::extract::{ConnectInfo, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use tokio::sync::oneshot;
@@ -23,6 +29,8 @@ use uuid::Uuid;
 
 use super::client::API_PATH;
 use super::demo_data::{self, random_uuid};
+pub use super::emulator_tls::EmulatorTls;
+use super::emulator_tls::{TlsListener, TlsPeer};
 use super::model::{
     ModelError, WireEnum, WireProfileTemplate, WireRequest, WireSmartcard, guid_to_wire,
     parse_guid, parse_lenient_json, percent_decode,
@@ -40,6 +48,15 @@ pub struct EmulatorConfig {
     pub requests: usize,
     /// The seed of the demo data: the same seed gives the same requests.
     pub seed: u64,
+    /// Serve https with this certificate (and, if it names a client CA, require
+    /// client certificates) instead of plain http. [`Emulator::base_url`] then
+    /// names the host `localhost`, so the certificate must be valid for it.
+    pub tls: Option<EmulatorTls>,
+    /// Demand `Authorization: Bearer <this token>` on every call: any other
+    /// call is answered 401 with a `WWW-Authenticate: Bearer` challenge, as by
+    /// a CM site behind token authentication. A call on a TLS connection whose
+    /// client presented a (verified) client certificate needs no token.
+    pub bearer_token: Option<String>,
 }
 
 impl Default for EmulatorConfig {
@@ -48,6 +65,8 @@ impl Default for EmulatorConfig {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             requests: 40,
             seed: 1,
+            tls: None,
+            bearer_token: None,
         }
     }
 }
@@ -96,6 +115,8 @@ fn lock(state: &Shared) -> MutexGuard<'_, EmulatorState> {
 /// A running emulator. Dropping it stops the server.
 pub struct Emulator {
     addr: SocketAddr,
+    /// Serving https (see [`EmulatorConfig::tls`]).
+    tls: bool,
     state: Shared,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -105,6 +126,7 @@ impl std::fmt::Debug for Emulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Emulator")
             .field("addr", &self.addr)
+            .field("tls", &self.tls)
             .finish_non_exhaustive()
     }
 }
@@ -112,22 +134,41 @@ impl std::fmt::Debug for Emulator {
 impl Emulator {
     /// Starts the server on the current tokio runtime.
     pub async fn start(config: EmulatorConfig) -> io::Result<Emulator> {
+        // Checked before binding, so a bad certificate is the caller's error.
+        let tls = config.tls.as_ref().map(EmulatorTls::acceptor).transpose()?;
         let listener = tokio::net::TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
         let state = new_state(&config);
         let (stop, stopped) = oneshot::channel::<()>();
-        let app = router(Arc::clone(&state));
+        let app = secure(router(Arc::clone(&state)), &config);
+        let https = tls.is_some();
         tokio::spawn(async move {
-            let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+            let stopped = async move {
                 let _ = stopped.await;
-            });
-            if let Err(error) = server.await {
+            };
+            let result = match tls {
+                None => {
+                    axum::serve(listener, app)
+                        .with_graceful_shutdown(stopped)
+                        .await
+                }
+                Some(acceptor) => {
+                    axum::serve(
+                        TlsListener::new(listener, acceptor),
+                        app.into_make_service_with_connect_info::<TlsPeer>(),
+                    )
+                    .with_graceful_shutdown(stopped)
+                    .await
+                }
+            };
+            if let Err(error) = result {
                 tracing::warn!(%error, "the CM emulator stopped");
             }
         });
-        tracing::info!(%addr, "CM emulator listening");
+        tracing::info!(%addr, https, "CM emulator listening");
         Ok(Emulator {
             addr,
+            tls: https,
             state,
             stop: Some(stop),
             thread: None,
@@ -137,6 +178,9 @@ impl Emulator {
     /// Starts the server on its own thread and runtime, for callers without one
     /// (the window's demo mode, UI tests).
     pub fn start_on_thread(config: EmulatorConfig) -> io::Result<Emulator> {
+        // Checked here so a bad certificate is reported to the caller.
+        let tls = config.tls.as_ref().map(EmulatorTls::acceptor).transpose()?;
+        let https = tls.is_some();
         // Bound here so a busy port is reported to the caller, not lost on the thread.
         let listener = std::net::TcpListener::bind(config.listen)?;
         listener.set_nonblocking(true)?;
@@ -146,7 +190,7 @@ impl Emulator {
             .build()?;
         let state = new_state(&config);
         let (stop, stopped) = oneshot::channel::<()>();
-        let app = router(Arc::clone(&state));
+        let app = secure(router(Arc::clone(&state)), &config);
         let thread = std::thread::Builder::new()
             .name("cm-emulator".into())
             .spawn(move || {
@@ -158,7 +202,17 @@ impl Emulator {
                             return;
                         }
                     };
-                    let server = axum::serve(listener, app).into_future();
+                    let server: std::pin::Pin<Box<dyn Future<Output = io::Result<()>> + Send>> =
+                        match tls {
+                            None => Box::pin(axum::serve(listener, app).into_future()),
+                            Some(acceptor) => Box::pin(
+                                axum::serve(
+                                    TlsListener::new(listener, acceptor),
+                                    app.into_make_service_with_connect_info::<TlsPeer>(),
+                                )
+                                .into_future(),
+                            ),
+                        };
                     // Stopping must not wait for a delayed answer: dropping the
                     // runtime below cancels whatever is still in flight.
                     tokio::select! {
@@ -170,9 +224,10 @@ impl Emulator {
                 });
                 runtime.shutdown_timeout(Duration::from_secs(1));
             })?;
-        tracing::info!(%addr, "CM emulator listening on its own thread");
+        tracing::info!(%addr, https, "CM emulator listening on its own thread");
         Ok(Emulator {
             addr,
+            tls: https,
             state,
             stop: Some(stop),
             thread: Some(thread),
@@ -186,8 +241,21 @@ impl Emulator {
 
     /// The server's root URL, e.g. `http://127.0.0.1:8080`: what an operator
     /// would type as the server address.
+    ///
+    /// Over TLS it is `https://localhost:PORT` when the emulator listens on a
+    /// loopback or unspecified address (certificates name hosts, and test
+    /// certificates name `localhost`), else `https://IP:PORT`, which needs a
+    /// certificate with that IP address.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        if !self.tls {
+            return format!("http://{}", self.addr);
+        }
+        let ip = self.addr.ip();
+        if ip.is_loopback() || ip.is_unspecified() {
+            format!("https://localhost:{}", self.addr.port())
+        } else {
+            format!("https://{}", self.addr)
+        }
     }
 
     /// The API's base URL, ending with `/CertificateManagement/api/v1.0/`.
@@ -285,13 +353,14 @@ impl Drop for Emulator {
 }
 
 /// Runs the emulator until Ctrl-C, for `enroll-station emulator`. Prints
-/// `listening on http://ADDR` on stdout once it accepts connections.
+/// `listening on http://ADDR` (or its https [`Emulator::base_url`]) on stdout
+/// once it accepts connections.
 pub async fn run_standalone(config: EmulatorConfig) -> io::Result<()> {
     use std::io::Write as _;
 
     let emulator = Emulator::start(config).await?;
     let mut stdout = io::stdout();
-    writeln!(stdout, "listening on http://{}", emulator.local_addr())?;
+    writeln!(stdout, "listening on {}", emulator.base_url())?;
     stdout.flush()?;
     tokio::signal::ctrl_c().await?;
     emulator.shutdown();
@@ -349,6 +418,90 @@ fn set_key(object: &mut Map<String, Value>, key: &str, value: Value) {
 
 fn router(state: Shared) -> Router {
     Router::new().fallback(dispatch).with_state(state)
+}
+
+/// Adds the configured authentication in front of `router`.
+fn secure(router: Router, config: &EmulatorConfig) -> Router {
+    match &config.bearer_token {
+        None => router,
+        Some(token) => router.layer(axum::middleware::from_fn_with_state(
+            Arc::<str>::from(token.as_str()),
+            require_bearer,
+        )),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Authentication
+// ---------------------------------------------------------------------------
+
+/// What ASP.NET Web API answers for a call its `[Authorize]` refuses.
+const UNAUTHORIZED_MESSAGE: &str = "Authorization has been denied for this request.";
+
+async fn require_bearer(
+    State(token): State<Arc<str>>,
+    request: axum::extract::Request,
+    next: Next,
+) -> Response {
+    let client_certificate = request
+        .extensions()
+        .get::<ConnectInfo<TlsPeer>>()
+        .is_some_and(|ConnectInfo(peer)| peer.client_certificate);
+    match bearer_refusal(&token, request.headers(), client_certificate) {
+        Some(refusal) => {
+            tracing::debug!(
+                path = request.uri().path(),
+                "CM emulator refuses: no valid bearer token"
+            );
+            refusal
+        }
+        None => next.run(request).await,
+    }
+}
+
+/// The 401 for a call without the expected bearer token, or `None` to let it
+/// through. A client that presented a certificate needs no token. Without any
+/// bearer token the challenge is a plain `Bearer`; with a wrong one it says
+/// `error="invalid_token"` (RFC 6750, section 3.1).
+fn bearer_refusal(
+    expected: &str,
+    headers: &HeaderMap,
+    client_certificate: bool,
+) -> Option<Response> {
+    if client_certificate {
+        return None;
+    }
+    let mut presented = false;
+    for value in headers.get_all(AUTHORIZATION) {
+        let Ok(value) = value.to_str() else {
+            continue;
+        };
+        // "Bearer" with nothing after it is a token too: an empty, invalid one.
+        let value = value.trim();
+        let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+        if !scheme.eq_ignore_ascii_case("Bearer") {
+            continue;
+        }
+        presented = true;
+        if same_token(token.trim().as_bytes(), expected.as_bytes()) {
+            return None;
+        }
+    }
+    let challenge = if presented {
+        "Bearer error=\"invalid_token\""
+    } else {
+        "Bearer"
+    };
+    let mut response = message(StatusCode::UNAUTHORIZED, UNAUTHORIZED_MESSAGE);
+    response
+        .headers_mut()
+        .insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+    Some(response)
+}
+
+/// Compares tokens without stopping at the first difference.
+fn same_token(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 // ---------------------------------------------------------------------------
@@ -819,6 +972,187 @@ mod tests {
         assert_eq!(query_value(&query, "status"), Some("Approved"));
         assert_eq!(query_value(&query, "cardid"), Some("{abc}"));
         assert_eq!(query_value(&query, "flag"), Some(""));
+    }
+
+    fn authorization(values: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append(AUTHORIZATION, HeaderValue::from_str(value).expect("header"));
+        }
+        headers
+    }
+
+    fn challenge(response: &Response) -> &str {
+        response
+            .headers()
+            .get(WWW_AUTHENTICATE)
+            .and_then(|v| v.to_str().ok())
+            .expect("a WWW-Authenticate challenge")
+    }
+
+    #[test]
+    fn the_right_bearer_token_passes() {
+        for value in ["Bearer s3cret", "bearer s3cret", "BEARER  s3cret "] {
+            assert!(
+                bearer_refusal("s3cret", &authorization(&[value]), false).is_none(),
+                "{value}"
+            );
+        }
+        // One of several Authorization headers is enough.
+        let headers = authorization(&["Basic dXNlcjpwYXNz", "Bearer s3cret"]);
+        assert!(bearer_refusal("s3cret", &headers, false).is_none());
+    }
+
+    #[test]
+    fn a_wrong_bearer_token_is_an_invalid_token() {
+        for value in [
+            "Bearer s3cre",
+            "Bearer s3cret2",
+            "Bearer S3CRET",
+            "Bearer ",
+            "Bearer",
+        ] {
+            let refusal = bearer_refusal("s3cret", &authorization(&[value]), false)
+                .unwrap_or_else(|| panic!("{value} refused"));
+            assert_eq!(refusal.status(), StatusCode::UNAUTHORIZED);
+            assert_eq!(
+                challenge(&refusal),
+                "Bearer error=\"invalid_token\"",
+                "{value}"
+            );
+        }
+    }
+
+    #[test]
+    fn no_bearer_token_is_a_plain_challenge() {
+        for headers in [
+            authorization(&[]),
+            authorization(&["Basic dXNlcjpwYXNz"]),
+            authorization(&["Negotiate YIIF"]),
+            authorization(&["s3cret"]),
+        ] {
+            let refusal = bearer_refusal("s3cret", &headers, false).expect("refused");
+            assert_eq!(refusal.status(), StatusCode::UNAUTHORIZED);
+            assert_eq!(challenge(&refusal), "Bearer");
+        }
+    }
+
+    #[test]
+    fn a_client_certificate_needs_no_bearer_token() {
+        assert!(bearer_refusal("s3cret", &authorization(&[]), true).is_none());
+        assert!(bearer_refusal("s3cret", &authorization(&["Bearer x"]), true).is_none());
+    }
+
+    #[test]
+    fn tokens_compare_whole() {
+        assert!(same_token(b"abc", b"abc"));
+        assert!(!same_token(b"abc", b"abd"));
+        assert!(!same_token(b"abc", b"ab"));
+        assert!(!same_token(b"", b"a"));
+        assert!(same_token(b"", b""));
+    }
+
+    #[tokio::test]
+    async fn the_emulator_demands_its_bearer_token() {
+        let emulator = Emulator::start(EmulatorConfig {
+            requests: 3,
+            bearer_token: Some("s3cret".into()),
+            ..EmulatorConfig::default()
+        })
+        .await
+        .expect("starts");
+        assert!(emulator.base_url().starts_with("http://127.0.0.1:"));
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("client");
+        let url = format!("{}requests", emulator.api_url());
+
+        let refused = http
+            .get(&url)
+            .bearer_auth("wrong")
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            refused
+                .headers()
+                .get(WWW_AUTHENTICATE)
+                .and_then(|v| v.to_str().ok()),
+            Some("Bearer error=\"invalid_token\"")
+        );
+        assert!(
+            refused
+                .headers()
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("application/json"))
+        );
+        let body: Value = refused.json().await.expect("a JSON body");
+        assert_eq!(body, json!({ "Message": UNAUTHORIZED_MESSAGE }));
+
+        let unnamed = http.get(&url).send().await.expect("answer");
+        assert_eq!(unnamed.status(), StatusCode::UNAUTHORIZED);
+        // Even paths outside the API are behind the token, as on a protected site.
+        let outside = http
+            .get(format!("{}/", emulator.base_url()))
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(outside.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(emulator.bind_count(), 0);
+
+        let listed = http
+            .get(&url)
+            .bearer_auth("s3cret")
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(listed.status(), StatusCode::OK);
+        let list: Value = listed.json().await.expect("a JSON list");
+        assert_eq!(list.as_array().map(Vec::len), Some(3));
+    }
+
+    #[tokio::test]
+    async fn without_a_bearer_token_nothing_is_demanded() {
+        let emulator = Emulator::start(EmulatorConfig {
+            requests: 1,
+            ..EmulatorConfig::default()
+        })
+        .await
+        .expect("starts");
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("client");
+        let answer = http
+            .get(format!("{}requests", emulator.api_url()))
+            .bearer_auth("anything")
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(answer.status(), StatusCode::OK);
+    }
+
+    #[test]
+    fn bad_tls_material_is_refused_before_listening() {
+        let config = EmulatorConfig {
+            tls: Some(EmulatorTls {
+                cert_chain_pem: b"not a certificate".to_vec(),
+                key_pem: Vec::new(),
+                client_ca_pem: None,
+            }),
+            ..EmulatorConfig::default()
+        };
+        let error = Emulator::start_on_thread(config.clone()).expect_err("refused");
+        assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
+        assert!(error.to_string().contains("certificate"), "{error}");
+        // The key never shows in logs.
+        let debug = format!("{config:?}");
+        assert!(debug.contains("<redacted>"), "{debug}");
     }
 
     #[test]

@@ -75,15 +75,82 @@ pub enum CmError {
         detail: String,
     },
 
-    /// The TLS handshake failed, usually an untrusted server certificate.
-    #[error("{}", tls_failure(host, detail, *certificate))]
+    /// The TLS handshake failed: the server's certificate, a client
+    /// certificate the server wants, or the protocol.
+    #[error("{}", tls_failure(host, detail, *problem))]
     Tls {
         /// The host.
         host: String,
         /// What the TLS library said.
         detail: String,
-        /// Whether the server's certificate was the problem (not trusted, wrong name, expired).
-        certificate: bool,
+        /// Which kind of problem it is.
+        problem: TlsProblem,
+    },
+
+    /// The client certificate or its key cannot be used.
+    #[error(
+        "Cannot use the client certificate {}: {reason}. \
+         Give a PEM file with the certificate (and its chain) and a PEM private key \
+         (tls.client_certificate and tls.client_key, or --client-cert and --client-key).",
+        path.display()
+    )]
+    ClientIdentity {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// Authentication could not even be attempted: no token, no ticket, a
+    /// failing token command, an unusable keyring. The text says which.
+    #[error("{detail}")]
+    AuthSetup {
+        /// What happened and what to do, already in words.
+        detail: String,
+    },
+
+    /// The server refused the bearer token.
+    #[error(
+        "The CM server did not accept the bearer token (HTTP 401): it is expired or rejected{}. \
+         Get a fresh token for the relying party https://<server>/certificatemanagement \
+         (ENROLL_STATION_BEARER_TOKEN, auth.token_command, or the keyring) and try again.",
+        server_said(message, correlation_id)
+    )]
+    BearerRejected {
+        /// The server's message, if any.
+        message: Option<String>,
+        /// The correlation ID, if any.
+        correlation_id: Option<String>,
+    },
+
+    /// The server refused the Kerberos/Negotiate token.
+    #[error(
+        "The CM server did not accept the Kerberos sign-in of {principal} (HTTP 401){}. \
+         Check that the server's service principal (HTTP/<server name>) is registered on the \
+         CM web pool account and that you address the server by that name; renew your \
+         ticket with kinit if it is old.",
+        server_said(message, correlation_id)
+    )]
+    NegotiateRejected {
+        /// Who the station signed in as.
+        principal: String,
+        /// The server's message, if any.
+        message: Option<String>,
+        /// The correlation ID, if any.
+        correlation_id: Option<String>,
+    },
+
+    /// The server's answer did not prove its identity (Kerberos mutual authentication).
+    #[error(
+        "The CM server at {host} answered, but could not prove it is the server the Kerberos \
+         ticket was for ({detail}). Nothing was trusted from that answer. Tell the CM or network \
+         administrator: something between the station and the server may be impersonating it."
+    )]
+    MutualAuthentication {
+        /// The host.
+        host: String,
+        /// What the security library said.
+        detail: String,
     },
 
     /// The server did not answer in time. For a POST the outcome is unknown.
@@ -104,18 +171,15 @@ pub enum CmError {
         detail: String,
     },
 
-    /// HTTP 401.
-    #[error(
-        "Authentication to the CM server failed (HTTP 401){}. \
-         Sign in again (on Linux or macOS: renew your Kerberos ticket with kinit) \
-         or check the configured credentials.",
-        server_said(message, correlation_id)
-    )]
+    /// HTTP 401 that the configured method could not answer.
+    #[error("{}", unauthorized(message, correlation_id, offered))]
     Unauthorized {
         /// The server's message, if any.
         message: Option<String>,
         /// The correlation ID, if any.
         correlation_id: Option<String>,
+        /// The schemes the server offers (`WWW-Authenticate`), e.g. `["Negotiate", "NTLM"]`.
+        offered: Vec<String>,
     },
 
     /// HTTP 403.
@@ -246,19 +310,66 @@ fn seconds(duration: Duration) -> String {
     }
 }
 
-fn tls_failure(host: &str, detail: &str, certificate: bool) -> String {
-    if certificate {
-        format!(
-            "The secure connection to {host} failed: the server's certificate is not trusted \
-             ({detail}). If your organization uses its own certificate authority, give its \
-             certificate with --ca-file; check that the address is the server's full name."
-        )
+fn tls_failure(host: &str, detail: &str, problem: TlsProblem) -> String {
+    let what = match problem {
+        TlsProblem::UnknownIssuer => {
+            "the server's certificate is not issued by a certificate authority this station \
+             trusts. If your organization uses its own certificate authority, give its \
+             certificate (PEM) with --ca-file or tls.ca_files in the configuration"
+        }
+        TlsProblem::Expired => {
+            "the server's certificate has expired (or is not valid yet: check this \
+             computer's clock). The server's administrator must renew the certificate"
+        }
+        TlsProblem::WrongName => {
+            "the server's certificate is not valid for the name the station used. Address the \
+             server by the name its certificate carries (usually its full DNS name, e.g. \
+             https://cm.contoso.com, not a short name or an IP address)"
+        }
+        TlsProblem::Revoked => {
+            "the server's certificate has been revoked. Tell the server's administrator"
+        }
+        TlsProblem::BadCertificate => {
+            "the server's certificate cannot be used. Tell the server's administrator"
+        }
+        TlsProblem::ClientCertificate => {
+            "the server wants a client certificate and did not accept the station's (or \
+             none was configured). Set tls.client_certificate and tls.client_key (or \
+             --client-cert and --client-key) to a certificate the server trusts"
+        }
+        TlsProblem::Protocol => {
+            "the station and the server found no TLS setting in common, or the port does \
+             not speak TLS. Check that the address points at the CM server's https port"
+        }
+    };
+    format!("The secure connection to {host} failed: {what}. (TLS library: {detail}.)")
+}
+
+fn unauthorized(
+    message: &Option<String>,
+    correlation_id: &Option<String>,
+    offered: &[String],
+) -> String {
+    let has = |scheme: &str| offered.iter().any(|o| o.eq_ignore_ascii_case(scheme));
+    let todo = if has("Negotiate") || has("NTLM") || has("Kerberos") {
+        "The server asks for Windows sign-in (Negotiate): set auth.method = \"negotiate\" \
+         (--auth negotiate) and sign in to Kerberos (kinit on Linux or macOS)."
+    } else if has("Bearer") {
+        "The server asks for a bearer token: set auth.method = \"bearer\" (--auth bearer) \
+         and provide an ADFS token."
     } else {
-        format!(
-            "The secure connection to {host} failed ({detail}). Check that the address \
-             points at the CM server's https port."
-        )
-    }
+        "Sign in again (on Linux or macOS: renew your Kerberos ticket with kinit) or check the \
+         configured authentication method and credentials."
+    };
+    let asks = if offered.is_empty() {
+        String::new()
+    } else {
+        format!("; the server offers: {}", offered.join(", "))
+    };
+    format!(
+        "Authentication to the CM server failed (HTTP 401){}{asks}. {todo}",
+        server_said(message, correlation_id)
+    )
 }
 
 fn server_failure(status: u16, message: &str, correlation_id: &Option<String>) -> String {
@@ -338,6 +449,7 @@ impl CmError {
             401 => CmError::Unauthorized {
                 message,
                 correlation_id,
+                offered: Vec::new(),
             },
             403 => CmError::Forbidden {
                 message,
@@ -368,6 +480,62 @@ impl CmError {
                 correlation_id,
             },
         }
+    }
+}
+
+/// Which part of a TLS handshake failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsProblem {
+    /// The certificate chains to no trusted authority.
+    UnknownIssuer,
+    /// The certificate has expired or is not valid yet.
+    Expired,
+    /// The certificate is for other names.
+    WrongName,
+    /// The certificate is revoked.
+    Revoked,
+    /// Another certificate problem.
+    BadCertificate,
+    /// The server wants a client certificate it did not get or did not accept.
+    ClientCertificate,
+    /// No certificate problem: versions, ciphers, or not TLS at all.
+    Protocol,
+}
+
+impl TlsProblem {
+    /// Names the problem a rustls error shows.
+    pub fn of(error: &rustls::Error) -> TlsProblem {
+        use rustls::AlertDescription as Alert;
+        use rustls::CertificateError as Cert;
+        match error {
+            rustls::Error::InvalidCertificate(cert) => match cert {
+                Cert::UnknownIssuer => TlsProblem::UnknownIssuer,
+                Cert::Expired | Cert::ExpiredContext { .. } | Cert::NotValidYet
+                | Cert::NotValidYetContext { .. } => TlsProblem::Expired,
+                Cert::NotValidForName | Cert::NotValidForNameContext { .. } => {
+                    TlsProblem::WrongName
+                }
+                Cert::Revoked => TlsProblem::Revoked,
+                Cert::Other(other) if other.to_string().contains("UnknownIssuer") => {
+                    TlsProblem::UnknownIssuer
+                }
+                _ => TlsProblem::BadCertificate,
+            },
+            rustls::Error::NoCertificatesPresented => TlsProblem::BadCertificate,
+            rustls::Error::AlertReceived(
+                Alert::CertificateRequired
+                | Alert::BadCertificate
+                | Alert::UnknownCA
+                | Alert::CertificateUnknown
+                | Alert::AccessDenied,
+            ) => TlsProblem::ClientCertificate,
+            _ => TlsProblem::Protocol,
+        }
+    }
+
+    /// True for problems with the server's certificate.
+    pub fn is_server_certificate(self) -> bool {
+        !matches!(self, TlsProblem::ClientCertificate | TlsProblem::Protocol)
     }
 }
 

@@ -4,6 +4,7 @@ mod audit_view;
 mod bind_bar;
 mod readers_panel;
 mod requests_table;
+mod settings_view;
 
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -32,6 +33,12 @@ pub struct StationSetup {
     pub journal: SharedJournal,
     /// The readers to ignore.
     pub reader_filter: crate::card::reader_filter::ReaderFilter,
+    /// The configuration file the Settings view saves to; `None` when there
+    /// is no place for one (no home directory and no `--config`).
+    pub config_path: Option<std::path::PathBuf>,
+    /// What the configuration file holds (without command-line overrides):
+    /// the Settings view starts from it.
+    pub config: crate::config::StationConfig,
 }
 
 /// The station's window.
@@ -44,6 +51,7 @@ pub struct StationApp {
     server_label: String,
     demo_emulator: Option<Emulator>,
     show_audit: bool,
+    show_settings: bool,
     _monitor: Option<MonitorHandle>,
 }
 
@@ -80,7 +88,12 @@ impl StationApp {
             journal: setup.journal,
         };
         let worker = spawn_worker(&setup.runtime, context, sink);
-        let state = StationState::default();
+        let mut state = StationState::default();
+        state.settings = crate::settings_form::SettingsState::new(
+            setup.config,
+            setup.config_path,
+            setup.demo.as_ref().map(Emulator::base_url),
+        );
         worker.send(Command::RefreshRequests(state.query));
         Self {
             state,
@@ -91,6 +104,7 @@ impl StationApp {
             server_label,
             demo_emulator: setup.demo,
             show_audit: false,
+            show_settings: false,
             _monitor: monitor,
         }
     }
@@ -167,6 +181,13 @@ impl StationApp {
                 self.show_audit = true;
                 self.worker.send(Command::LoadAudit);
             }
+            if ui
+                .button("Settings")
+                .on_hover_text("The configuration file: server, trust, sign-in, readers")
+                .clicked()
+            {
+                self.show_settings = true;
+            }
             if self.state.loading {
                 ui.spinner();
                 ui.label("Loading requests…");
@@ -206,6 +227,15 @@ impl eframe::App for StationApp {
         if self.show_audit
             && let Some(command) =
                 audit_view::audit_window_ui(ui.ctx(), &mut self.show_audit, &self.state.audit)
+        {
+            self.worker.send(command);
+        }
+        if self.show_settings
+            && let Some(command) = settings_view::settings_window_ui(
+                ui.ctx(),
+                &mut self.show_settings,
+                &mut self.state.settings,
+            )
         {
             self.worker.send(command);
         }

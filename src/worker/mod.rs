@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 use crate::domain::bind::{BindEvent, BindState, BindTarget, Failure, apply};
 use crate::domain::readers::ReaderEvent;
 use crate::domain::request::{Request, RequestQuery};
+use crate::settings_form::{FileTarget, SettingsReport};
 use effects::BindContext;
 
 /// What the UI asks the worker to do.
@@ -31,6 +32,29 @@ pub enum Command {
     LoadAudit,
     /// Ask where to save, then export the journal.
     ExportAudit(crate::audit::ExportFormat),
+    /// Open the desktop's file dialog for a Settings field; answered with
+    /// [`crate::settings_form::SettingsReport::FilesPicked`].
+    PickFiles(crate::settings_form::FileTarget),
+    /// Write the configuration file (it is checked again before writing);
+    /// answered with [`crate::settings_form::SettingsReport::Saved`].
+    SaveSettings {
+        /// The configuration to write.
+        config: Box<crate::config::StationConfig>,
+        /// The file.
+        path: std::path::PathBuf,
+    },
+    /// Run the connection check with these settings; answered with
+    /// [`crate::settings_form::SettingsReport::Checked`].
+    TestConnection(Box<crate::cm::ClientConfig>),
+    /// Put a secret in the OS keyring; answered with
+    /// [`crate::settings_form::SettingsReport::SecretStored`]. The secret is
+    /// dropped once stored and never reported or logged.
+    StoreSecret {
+        /// The keyring entry.
+        name: crate::secrets::SecretName,
+        /// The value.
+        secret: crate::secrets::Secret,
+    },
 }
 
 /// What the worker (and the reader monitors) tell the UI.
@@ -55,6 +79,8 @@ pub enum Report {
     Audit(Vec<crate::audit::Record>),
     /// The card name list (pcsc-tools' smartcard_list.txt), or why there is none.
     CardNames(Result<Arc<crate::card::smartcard_list::SmartcardList>, String>),
+    /// An answer for the Settings view.
+    Settings(crate::settings_form::SettingsReport),
 }
 
 /// Where reports go; it wakes the UI after each one.
@@ -130,6 +156,14 @@ impl Worker {
                 Input::Command(Command::RecheckBind) => self.step(BindEvent::RecheckRequested),
                 Input::Command(Command::LoadAudit) => self.load_audit(),
                 Input::Command(Command::ExportAudit(format)) => self.export_audit(format),
+                Input::Command(Command::PickFiles(target)) => self.pick_files(target),
+                Input::Command(Command::SaveSettings { config, path }) => {
+                    self.save_settings(*config, path)
+                }
+                Input::Command(Command::TestConnection(config)) => self.test_connection(*config),
+                Input::Command(Command::StoreSecret { name, secret }) => {
+                    self.store_secret(name, secret)
+                }
                 Input::Bind(event) => self.step(event),
             }
         }
@@ -187,6 +221,58 @@ impl Worker {
         });
     }
 
+    fn pick_files(&self, target: FileTarget) {
+        let sink = Arc::clone(&self.sink);
+        self.runtime.spawn(async move {
+            // The dialog runs through the desktop portal, off the UI thread.
+            let dialog = rfd::AsyncFileDialog::new().set_title(target.title());
+            let paths = if target.multiple() {
+                dialog.pick_files().await.unwrap_or_default()
+            } else {
+                dialog.pick_file().await.into_iter().collect()
+            };
+            let paths = paths.iter().map(|h| h.path().to_owned()).collect();
+            sink(Report::Settings(SettingsReport::FilesPicked { target, paths }));
+        });
+    }
+
+    fn save_settings(&self, config: crate::config::StationConfig, path: std::path::PathBuf) {
+        let sink = Arc::clone(&self.sink);
+        self.runtime.spawn(async move {
+            let saved = off_thread(move || match config.save(&path) {
+                Ok(()) => Ok(path),
+                Err(error) => Err(error.to_string()),
+            })
+            .await;
+            sink(Report::Settings(SettingsReport::Saved(saved)));
+        });
+    }
+
+    fn test_connection(&self, config: crate::cm::ClientConfig) {
+        let sink = Arc::clone(&self.sink);
+        self.runtime.spawn(async move {
+            let report = crate::cm::check::run_check(&config).await;
+            sink(Report::Settings(SettingsReport::Checked(report)));
+        });
+    }
+
+    fn store_secret(&self, name: crate::secrets::SecretName, secret: crate::secrets::Secret) {
+        let sink = Arc::clone(&self.sink);
+        self.runtime.spawn(async move {
+            // The keyring may talk to the Secret Service over D-Bus: off the async threads.
+            let stored = off_thread(move || {
+                let stored = crate::secrets::set(&name, &secret);
+                drop(secret);
+                let store = crate::secrets::store_name().unwrap_or("the keyring");
+                stored
+                    .map(|()| format!("Stored {name} in the keyring ({store})."))
+                    .map_err(|error| error.to_string())
+            })
+            .await;
+            sink(Report::Settings(SettingsReport::SecretStored(stored)));
+        });
+    }
+
     fn refresh(&self, query: RequestQuery) {
         let client = self.context.client.clone();
         let sink = Arc::clone(&self.sink);
@@ -196,6 +282,16 @@ impl Worker {
             sink(Report::Requests { query, result });
         });
     }
+}
+
+/// Runs blocking work (a file write, the keyring) on a blocking thread.
+async fn off_thread<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|join| format!("the work stopped unexpectedly ({join})"))
+        .and_then(|r| r)
 }
 
 /// How many records the window's audit view shows.

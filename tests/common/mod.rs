@@ -3,6 +3,9 @@
 // Each test binary that declares `mod common` uses only part of the rig.
 #![allow(dead_code)]
 
+pub mod kerberos;
+pub mod negotiate_proxy;
+pub mod tls;
 pub mod vectors;
 pub mod vpcd;
 pub mod xvfb;

@@ -1,0 +1,102 @@
+//! `enroll-station secret`: puts a bearer token or a sign-in password into the
+//! OS keyring, where the station reads it; never on the command line, where
+//! it would end up in the shell history and the process list.
+
+use std::io::{BufRead as _, IsTerminal as _};
+
+use anyhow::Context as _;
+
+use super::Settings;
+use crate::secrets::{self, Secret, SecretName};
+
+/// Which secret.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SecretKind {
+    /// The ADFS bearer token for the configured server (`auth.method = "bearer"`).
+    BearerToken,
+    /// The password of `auth.user` (Negotiate without a Kerberos ticket).
+    Password,
+}
+
+/// The `secret` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum SecretCommand {
+    /// Store a secret, read from standard input (typed without echo on a terminal).
+    Set {
+        /// Which secret.
+        #[arg(value_enum)]
+        kind: SecretKind,
+    },
+    /// Remove a stored secret.
+    Delete {
+        /// Which secret.
+        #[arg(value_enum)]
+        kind: SecretKind,
+    },
+}
+
+pub(super) fn run(settings: &Settings, command: SecretCommand) -> anyhow::Result<()> {
+    match command {
+        SecretCommand::Set { kind } => {
+            let name = name(settings, kind)?;
+            let value = read_secret(&name)?;
+            secrets::set(&name, &value)?;
+            eprintln!(
+                "Stored {name} in the {}.",
+                secrets::store_name().unwrap_or("keyring")
+            );
+        }
+        SecretCommand::Delete { kind } => {
+            let name = name(settings, kind)?;
+            if secrets::delete(&name)? {
+                eprintln!("Removed {name}.");
+            } else {
+                eprintln!("The keyring held no {name}; nothing to remove.");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn name(settings: &Settings, kind: SecretKind) -> anyhow::Result<SecretName> {
+    match kind {
+        SecretKind::BearerToken => {
+            let client = settings.client_config(settings.server().context(
+                "A bearer token is stored for a server: give --server (or `server` in the \
+                 configuration file) first.",
+            )?);
+            let base = crate::cm::client::api_base_url(&client.server)?;
+            Ok(SecretName::BearerToken {
+                host: base.host_str().unwrap_or_default().to_owned(),
+            })
+        }
+        SecretKind::Password => {
+            let user = settings.config.auth.user.clone().context(
+                "A password is stored for the sign-in account: set auth.user in the \
+                 configuration file first (e.g. user = \"alice@CONTOSO.COM\").",
+            )?;
+            Ok(SecretName::Password { user })
+        }
+    }
+}
+
+fn read_secret(name: &SecretName) -> anyhow::Result<Secret> {
+    let stdin = std::io::stdin();
+    let line = if stdin.is_terminal() {
+        rpassword::prompt_password(format!("Enter {name}: "))
+            .context("Could not read from the terminal")?
+    } else {
+        let mut line = String::new();
+        stdin
+            .lock()
+            .read_line(&mut line)
+            .context("Could not read the secret from standard input")?;
+        line
+    };
+    let value = line.trim();
+    anyhow::ensure!(
+        !value.is_empty(),
+        "Nothing was given: type {name} (or pipe it in) and press Enter."
+    );
+    Ok(Secret::new(value))
+}

@@ -1,0 +1,212 @@
+//! The settings a run uses: the configuration file, then the environment and
+//! the command line on top, in that order of strength.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+use super::GlobalArgs;
+use crate::card::reader_filter::ReaderFilter;
+use crate::cm::auth::AuthConfig;
+use crate::cm::{ClientConfig, CmClient};
+use crate::config::{Seconds, StationConfig, default_config_path};
+
+/// The merged settings of one run.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The merged configuration.
+    pub config: StationConfig,
+    /// The file it came from (or would be saved to).
+    pub config_path: Option<PathBuf>,
+    /// The audit journal, when not the default.
+    pub audit_file: Option<PathBuf>,
+}
+
+impl Settings {
+    /// Reads the configuration file (`--config`, else the default one when it
+    /// exists) and applies the command line over it.
+    pub fn from_args(args: &GlobalArgs) -> anyhow::Result<Settings> {
+        let (mut config, config_path) = match &args.config {
+            Some(path) => (StationConfig::load(path)?, Some(path.clone())),
+            None => match default_config_path() {
+                Some(path) => (StationConfig::load_if_present(&path)?, Some(path)),
+                None => (StationConfig::default(), None),
+            },
+        };
+        args.apply_to(&mut config)?;
+        config.check().map_err(|detail| crate::config::ConfigError::Inconsistent {
+            path: None,
+            detail: format!("{detail} (the configuration file and the command line together)"),
+        })?;
+        let audit_file = config.audit_file.clone();
+        Ok(Settings {
+            config,
+            config_path,
+            audit_file,
+        })
+    }
+
+    /// The readers to ignore.
+    pub fn reader_filter(&self) -> ReaderFilter {
+        ReaderFilter::new(&self.config.ignore_readers)
+    }
+
+    /// The configured server, if any.
+    pub fn server(&self) -> Option<&str> {
+        self.config.server.as_ref().map(|s| s.as_str())
+    }
+
+    /// The client configuration for `server`.
+    pub fn client_config(&self, server: &str) -> ClientConfig {
+        client_config(&self.config, server)
+    }
+
+    /// A client for the configured server; an error in words when there is none.
+    pub fn client(&self) -> anyhow::Result<CmClient> {
+        let server = self.server().context(
+            "No CM server is configured. Give --server https://cm.example.com \
+             (or set ENROLL_STATION_SERVER, or `server` in the configuration file).",
+        )?;
+        Ok(CmClient::new(&self.client_config(server))?)
+    }
+
+    /// The journal path option as the journal module takes it.
+    pub fn audit_file(&self) -> Option<&Path> {
+        self.audit_file.as_deref()
+    }
+}
+
+/// The client configuration a station configuration gives for `server`.
+pub fn client_config(config: &StationConfig, server: &str) -> ClientConfig {
+    let mut client = ClientConfig::new(server);
+    client.ca_files = config.tls.ca_files.clone();
+    client.allow_insecure_http = config.tls.allow_insecure_http;
+    client.connect_timeout = config.timeouts.connect_secs.duration();
+    client.request_timeout = config.timeouts.request_secs.duration();
+    client.client_certificate = config.tls.client_certificate.clone();
+    client.client_key = config.tls.client_key.clone();
+    client.auth = AuthConfig {
+        method: config.auth.method,
+        service_principal: config.auth.service_principal.clone(),
+        user: config.auth.user.clone(),
+        token_command: config.auth.token_command.clone(),
+    };
+    client
+}
+
+impl GlobalArgs {
+    /// Puts what the command line (and the environment) says over `config`.
+    fn apply_to(&self, config: &mut StationConfig) -> anyhow::Result<()> {
+        if let Some(server) = &self.server {
+            config.server = Some(
+                server
+                    .clone()
+                    .try_into()
+                    .map_err(|reason: String| anyhow::anyhow!(reason))?,
+            );
+        }
+        if !self.ca_files.is_empty() {
+            config.tls.ca_files = self.ca_files.clone();
+        }
+        config.tls.allow_insecure_http |= self.allow_insecure_http;
+        if let Some(secs) = self.connect_timeout_secs {
+            config.timeouts.connect_secs = seconds("--connect-timeout-secs", secs)?;
+        }
+        if let Some(secs) = self.request_timeout_secs {
+            config.timeouts.request_secs = seconds("--request-timeout-secs", secs)?;
+        }
+        if let Some(path) = &self.audit_file {
+            config.audit_file = Some(path.clone());
+        }
+        if !self.ignore_readers.is_empty() {
+            config.ignore_readers = self.ignore_readers.clone();
+        }
+        if let Some(method) = self.auth {
+            if method != config.auth.method {
+                // Keys of the file's method do not apply to the one chosen here.
+                config.auth = crate::config::AuthSettings {
+                    method,
+                    ..Default::default()
+                };
+            }
+        }
+        if let Some(principal) = &self.service_principal {
+            config.auth.service_principal = Some(principal.clone());
+        }
+        if let Some(path) = &self.client_cert {
+            config.tls.client_certificate = Some(path.clone());
+        }
+        if let Some(path) = &self.client_key {
+            config.tls.client_key = Some(path.clone());
+        }
+        Ok(())
+    }
+}
+
+fn seconds<const D: u64>(option: &str, value: u64) -> anyhow::Result<Seconds<D>> {
+    Seconds::new(value).map_err(|reason| anyhow::anyhow!("{option} {reason}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use clap::Parser as _;
+
+    use super::*;
+    use crate::cli::Cli;
+    use crate::cm::auth::AuthMethod;
+
+    fn timeouts(settings: &Settings) -> (Duration, Duration) {
+        let config = settings.client_config("https://cm.contoso.com");
+        (config.connect_timeout, config.request_timeout)
+    }
+
+    fn settings(file: &str, args: &[&str]) -> anyhow::Result<Settings> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("station.toml");
+        std::fs::write(&path, file)?;
+        let config = path.display().to_string();
+        let mut argv = vec!["enroll-station", "--config", &config];
+        argv.extend_from_slice(args);
+        let cli = Cli::try_parse_from(argv)?;
+        Settings::from_args(&cli.server)
+    }
+
+    #[test]
+    fn the_command_line_wins_over_the_file() {
+        let file = "server = \"https://cm.contoso.com\"\n[timeouts]\nconnect_secs = 5\n\
+                    [auth]\nmethod = \"negotiate\"\nuser = \"alice\"\n";
+        let from_file = settings(file, &[]).expect("valid");
+        assert_eq!(from_file.server(), Some("https://cm.contoso.com"));
+        assert_eq!(timeouts(&from_file).0, Duration::from_secs(5));
+        assert_eq!(from_file.config.auth.user.as_deref(), Some("alice"));
+
+        let overridden = settings(
+            file,
+            &["--server", "https://cm2.contoso.com", "--connect-timeout-secs", "7", "--auth", "bearer"],
+        )
+        .expect("valid");
+        assert_eq!(overridden.server(), Some("https://cm2.contoso.com"));
+        assert_eq!(timeouts(&overridden), (Duration::from_secs(7), Duration::from_secs(30)));
+        assert_eq!(overridden.config.auth.method, AuthMethod::Bearer);
+        assert_eq!(overridden.config.auth.user, None, "negotiate's keys do not follow to bearer");
+    }
+
+    #[test]
+    fn bad_command_line_values_are_refused_in_words() {
+        let error = settings("", &["--connect-timeout-secs", "0"]).expect_err("zero");
+        assert!(error.to_string().contains("--connect-timeout-secs"), "{error}");
+        let error = settings("", &["--server", "ftp://cm"]).expect_err("bad url");
+        assert!(error.to_string().contains("ftp://cm"), "{error}");
+        let error = settings("", &["--auth", "client-certificate"]).expect_err("no cert");
+        assert!(error.to_string().contains("client_certificate"), "{error}");
+    }
+
+    #[test]
+    fn a_broken_file_stops_the_run_naming_the_file() {
+        let error = settings("[tls]\nca_file = \"x\"\n", &[]).expect_err("unknown key");
+        let text = format!("{error:#}");
+        assert!(text.contains("station.toml") && text.contains("ca_file"), "{text}");
+    }
+}

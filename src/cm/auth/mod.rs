@@ -1,0 +1,413 @@
+//! How the station proves to the CM server who it works for: Negotiate
+//! (Kerberos single sign-on, with a password fallback), an ADFS bearer token,
+//! a TLS client certificate, or nothing (the emulator).
+//!
+//! The client calls [`Authenticator::authorization`] before each send and
+//! [`Authenticator::on_unauthorized`] after a 401; everything that depends on
+//! the platform's security library is behind [`negotiate::SecurityContext`].
+
+mod bearer;
+#[cfg(unix)]
+mod gssapi;
+pub mod negotiate;
+#[cfg(windows)]
+mod sspi;
+
+use std::sync::Mutex;
+
+use base64::Engine as _;
+use reqwest::header::HeaderValue;
+use serde::{Deserialize, Serialize};
+
+use self::negotiate::{NegotiateError, NegotiateFailure, Password, SecurityContext, Target};
+use super::error::CmError;
+use crate::secrets::{self, Secret, SecretName};
+
+/// The authentication methods.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthMethod {
+    /// HTTP Negotiate: Kerberos from the ticket cache or Windows logon (NTLM
+    /// where the platform falls back to it), answering the server's 401.
+    #[default]
+    Negotiate,
+    /// `Authorization: Bearer` with an ADFS token.
+    Bearer,
+    /// Only the TLS client certificate.
+    ClientCertificate,
+    /// No authentication (the emulator).
+    None,
+}
+
+impl AuthMethod {
+    /// The name used in the configuration file and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            AuthMethod::Negotiate => "negotiate",
+            AuthMethod::Bearer => "bearer",
+            AuthMethod::ClientCertificate => "client-certificate",
+            AuthMethod::None => "none",
+        }
+    }
+}
+
+/// The authentication part of a client's configuration.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuthConfig {
+    /// The method.
+    pub method: AuthMethod,
+    /// Negotiate: the service principal when it is not `HTTP/<host>`.
+    pub service_principal: Option<String>,
+    /// Negotiate: the account to sign in as when there is no ticket; its
+    /// password is read from the keyring.
+    pub user: Option<String>,
+    /// Bearer: the command that prints a fresh token.
+    pub token_command: Vec<String>,
+}
+
+/// Who the server accepted, for the connection check and the journal.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SignedIn {
+    /// The method that was used.
+    pub method: Option<AuthMethod>,
+    /// The mechanism that won inside Negotiate (`Kerberos`, `NTLM`).
+    pub mechanism: Option<String>,
+    /// The principal, when the method names one.
+    pub principal: Option<String>,
+    /// Where a bearer token came from.
+    pub token_source: Option<&'static str>,
+}
+
+/// What the client should do after a 401.
+pub(crate) enum AfterUnauthorized {
+    /// Send the request again, with the new authorization.
+    Retry,
+    /// Stop: this is the error.
+    Fail(CmError),
+}
+
+/// The state of authentication across one call (a request and its retries).
+#[derive(Default)]
+pub(crate) struct Exchange {
+    context: Option<Box<dyn SecurityContext>>,
+    server_token: Option<Vec<u8>>,
+    sent_negotiate: bool,
+    rounds: u8,
+    bearer_refreshed: bool,
+}
+
+/// Authenticates a client's calls; shared by its clones.
+#[derive(Debug)]
+pub(crate) struct Authenticator {
+    config: AuthConfig,
+    target: Target,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// The server has asked for Negotiate once: send tokens up front from now on.
+    wants_negotiate: bool,
+    bearer: Option<(Secret, &'static str)>,
+    signed_in: SignedIn,
+}
+
+/// Negotiate legs allowed in one call; Kerberos needs one, NTLM two.
+const MAX_ROUNDS: u8 = 4;
+
+impl Authenticator {
+    pub(crate) fn new(config: AuthConfig, host: &str) -> Authenticator {
+        let target = Target {
+            host: host.to_owned(),
+            service_principal: config.service_principal.clone(),
+        };
+        Authenticator {
+            config,
+            target,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    pub(crate) fn method(&self) -> AuthMethod {
+        self.config.method
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        // The state holds no invariant a panic could break halfway.
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Who the server last accepted.
+    pub(crate) fn signed_in(&self) -> SignedIn {
+        self.state().signed_in.clone()
+    }
+
+    /// The `Authorization` header for the next send, if any.
+    pub(crate) async fn authorization(
+        &self,
+        exchange: &mut Exchange,
+    ) -> Result<Option<HeaderValue>, CmError> {
+        match self.config.method {
+            AuthMethod::None | AuthMethod::ClientCertificate => Ok(None),
+            AuthMethod::Bearer => {
+                let token = self.bearer_token().await?;
+                let value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+                    .map_err(|_| CmError::AuthSetup {
+                        detail: "The bearer token contains characters that cannot be sent in an \
+                                 HTTP header; get a fresh token (a JWT is plain ASCII)."
+                            .to_owned(),
+                    })?;
+                let mut value = value;
+                value.set_sensitive(true);
+                Ok(Some(value))
+            }
+            AuthMethod::Negotiate => {
+                let up_front = self.state().wants_negotiate;
+                let continuing = exchange.server_token.is_some();
+                if !(up_front || exchange.sent_negotiate || continuing) {
+                    return Ok(None);
+                }
+                let token = self.negotiate_step(exchange).await.map_err(auth_setup)?;
+                exchange.sent_negotiate = true;
+                exchange.rounds += 1;
+                Ok(token.map(|token| negotiate_header(&token)))
+            }
+        }
+    }
+
+    /// Decides what a 401 means; `challenges` are its `WWW-Authenticate` values.
+    pub(crate) async fn on_unauthorized(
+        &self,
+        exchange: &mut Exchange,
+        challenges: &[String],
+        unauthorized: CmError,
+    ) -> AfterUnauthorized {
+        let (message, correlation_id) = match &unauthorized {
+            CmError::Unauthorized {
+                message,
+                correlation_id,
+                ..
+            } => (message.clone(), correlation_id.clone()),
+            _ => (None, None),
+        };
+        match self.config.method {
+            AuthMethod::Bearer => {
+                if !exchange.bearer_refreshed && !self.config.token_command.is_empty() {
+                    // A command can mint a fresh token: the cached one may just have expired.
+                    exchange.bearer_refreshed = true;
+                    self.state().bearer = None;
+                    return AfterUnauthorized::Retry;
+                }
+                self.state().bearer = None;
+                AfterUnauthorized::Fail(CmError::BearerRejected {
+                    message,
+                    correlation_id,
+                })
+            }
+            AuthMethod::Negotiate => {
+                let Some(server_token) = negotiate::negotiate_token(challenges) else {
+                    return AfterUnauthorized::Fail(with_offer(unauthorized, challenges));
+                };
+                let continuing = exchange
+                    .context
+                    .as_ref()
+                    .is_some_and(|_| server_token.is_some());
+                if !exchange.sent_negotiate {
+                    self.state().wants_negotiate = true;
+                    return AfterUnauthorized::Retry;
+                }
+                if continuing && exchange.rounds < MAX_ROUNDS {
+                    exchange.server_token = server_token;
+                    return AfterUnauthorized::Retry;
+                }
+                let principal = exchange
+                    .context
+                    .as_ref()
+                    .and_then(|c| c.principal())
+                    .unwrap_or_else(|| "this user".to_owned());
+                AfterUnauthorized::Fail(CmError::NegotiateRejected {
+                    principal,
+                    message,
+                    correlation_id,
+                })
+            }
+            AuthMethod::None | AuthMethod::ClientCertificate => {
+                AfterUnauthorized::Fail(with_offer(unauthorized, challenges))
+            }
+        }
+    }
+
+    /// Checks the server's final Negotiate token (mutual authentication) and
+    /// records who was accepted. `challenges` are the success answer's
+    /// `WWW-Authenticate` values.
+    pub(crate) async fn on_success(
+        &self,
+        exchange: &mut Exchange,
+        challenges: &[String],
+        host: &str,
+    ) -> Result<(), CmError> {
+        match self.config.method {
+            AuthMethod::Negotiate => {
+                let Some(mut context) = exchange.context.take() else {
+                    return Ok(());
+                };
+                let server_token = negotiate::negotiate_token(challenges).flatten();
+                let checked = tokio::task::spawn_blocking(move || {
+                    let result = match &server_token {
+                        Some(token) => context.step(Some(token)).map(|_| ()),
+                        // Servers may skip the final token; then there is nothing to verify.
+                        None => Ok(()),
+                    };
+                    (context, result)
+                })
+                .await;
+                let (context, result) = checked.map_err(|error| CmError::AuthSetup {
+                    detail: format!("The Kerberos check of the server's answer stopped: {error}."),
+                })?;
+                result.map_err(|error| CmError::MutualAuthentication {
+                    host: host.to_owned(),
+                    detail: error.detail,
+                })?;
+                self.state().signed_in = SignedIn {
+                    method: Some(AuthMethod::Negotiate),
+                    mechanism: context.mechanism(),
+                    principal: context.principal(),
+                    token_source: None,
+                };
+            }
+            AuthMethod::Bearer => {
+                let source = self.state().bearer.as_ref().map(|(_, source)| *source);
+                self.state().signed_in = SignedIn {
+                    method: Some(AuthMethod::Bearer),
+                    token_source: source,
+                    ..SignedIn::default()
+                };
+            }
+            method => {
+                self.state().signed_in = SignedIn {
+                    method: Some(method),
+                    ..SignedIn::default()
+                };
+            }
+        }
+        Ok(())
+    }
+
+    async fn bearer_token(&self) -> Result<Secret, CmError> {
+        if let Some((token, _)) = &self.state().bearer {
+            return Ok(token.clone());
+        }
+        let (token, source) =
+            bearer::fetch(&self.config.token_command, &self.target.host).await?;
+        self.state().bearer = Some((token.clone(), source));
+        Ok(token)
+    }
+
+    /// The next Negotiate token, starting the context when there is none.
+    async fn negotiate_step(
+        &self,
+        exchange: &mut Exchange,
+    ) -> Result<Option<Vec<u8>>, NegotiateError> {
+        let target = self.target.clone();
+        let user = self.config.user.clone();
+        let context = exchange.context.take();
+        let server_token = exchange.server_token.take();
+        let joined = tokio::task::spawn_blocking(move || {
+            step_blocking(context, server_token.as_deref(), &target, user.as_deref())
+        })
+        .await;
+        let (context, token) = joined.map_err(|error| {
+            NegotiateError::new(
+                NegotiateFailure::Other,
+                &self.target.display_name(),
+                format!("the sign-in stopped: {error}"),
+            )
+        })??;
+        exchange.context = Some(context);
+        Ok(token)
+    }
+}
+
+type Stepped = (Box<dyn SecurityContext>, Option<Vec<u8>>);
+
+/// One blocking step: the security library may talk to the KDC.
+fn step_blocking(
+    context: Option<Box<dyn SecurityContext>>,
+    server_token: Option<&[u8]>,
+    target: &Target,
+    user: Option<&str>,
+) -> Result<Stepped, NegotiateError> {
+    if let Some(mut context) = context {
+        let step = context.step(server_token)?;
+        return Ok((context, step.token));
+    }
+    let mut context = negotiate::start(target, None)?;
+    match context.step(None) {
+        Ok(step) => Ok((context, step.token)),
+        // No ticket: sign in with the configured account, when there is one.
+        Err(error) if error.failure == NegotiateFailure::NoTicket && user.is_some() => {
+            let user = user.unwrap_or_default().to_owned();
+            let password = password_for(&user, &target.display_name())?;
+            let mut context = negotiate::start(target, Some(&password))?;
+            let step = context.step(None)?;
+            Ok((context, step.token))
+        }
+        Err(error) => Err(error),
+    }
+}
+
+fn password_for(user: &str, target: &str) -> Result<Password, NegotiateError> {
+    let name = SecretName::Password {
+        user: user.to_owned(),
+    };
+    match secrets::get(&name) {
+        Ok(Some(secret)) => Ok(Password {
+            user: user.to_owned(),
+            password: secret.expose().to_owned(),
+        }),
+        Ok(None) => Err(NegotiateError::new(
+            NegotiateFailure::NoTicket,
+            target,
+            format!("no ticket, and the keyring holds no password for {user}"),
+        )),
+        Err(error) => Err(NegotiateError::new(
+            NegotiateFailure::NoTicket,
+            target,
+            format!("no ticket, and {error}"),
+        )),
+    }
+}
+
+fn negotiate_header(token: &[u8]) -> HeaderValue {
+    let text = format!(
+        "Negotiate {}",
+        base64::engine::general_purpose::STANDARD.encode(token)
+    );
+    // Base64 is always a valid header value.
+    let mut value = HeaderValue::from_str(&text).unwrap_or(HeaderValue::from_static("Negotiate"));
+    value.set_sensitive(true);
+    value
+}
+
+fn auth_setup(error: NegotiateError) -> CmError {
+    CmError::AuthSetup {
+        detail: error.to_string(),
+    }
+}
+
+/// Adds to a plain 401 which methods the server offers, so the message can
+/// name the setting to change.
+fn with_offer(error: CmError, challenges: &[String]) -> CmError {
+    match error {
+        CmError::Unauthorized {
+            message,
+            correlation_id,
+            ..
+        } => CmError::Unauthorized {
+            message,
+            correlation_id,
+            offered: negotiate::offered_schemes(challenges),
+        },
+        other => other,
+    }
+}

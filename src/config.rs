@@ -1,0 +1,521 @@
+//! The station's configuration file: a TOML file in the platform's config
+//! directory (on Linux `~/.config/enroll-station/station.toml`), read at start,
+//! edited by the Settings view, overridden by command-line options.
+//!
+//! Every value is checked while the file is read, so a mistake is reported
+//! with the key and the line it is on, before anything connects anywhere.
+//! Secrets never live here: passwords and tokens go to the OS keyring
+//! ([`crate::secrets`]).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::cm::auth::AuthMethod;
+
+/// The file's name inside the config directory.
+pub const CONFIG_FILE_NAME: &str = "station.toml";
+
+/// Everything the file can say. Every field is optional in the file; a
+/// missing one takes the default shown in the README.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StationConfig {
+    /// The CM server, e.g. `https://cm.contoso.com` (the API path is appended).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server: Option<ServerAddress>,
+    /// The station's name in the audit journal (default: the host name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub station_name: Option<StationName>,
+    /// How the station is used: at a desk, a supervised counter, or a kiosk.
+    pub mode: Mode,
+    /// Seconds between automatic refreshes of the request list.
+    pub refresh_interval_secs: Seconds<30>,
+    /// Reader-name patterns to ignore (`*` and `?` wildcards, any case).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignore_readers: Vec<String>,
+    /// The audit journal (default: the platform's data directory).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit_file: Option<PathBuf>,
+    /// Trust and client identity.
+    pub tls: TlsSettings,
+    /// How long to wait for the server.
+    pub timeouts: Timeouts,
+    /// How the station proves who it works for.
+    pub auth: AuthSettings,
+}
+
+/// `[tls]`: what to trust besides the system's roots, and the client certificate.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsSettings {
+    /// PEM files with CA certificates to trust besides the system's.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ca_files: Vec<PathBuf>,
+    /// Allow plain `http://` to a host that is not this machine (test labs only).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub allow_insecure_http: bool,
+    /// The client certificate (PEM, chain allowed) for `auth.method = "client-certificate"`,
+    /// or for a site that asks for one besides another method.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_certificate: Option<PathBuf>,
+    /// The client certificate's private key (PEM); may be the same file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_key: Option<PathBuf>,
+}
+
+/// `[timeouts]`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Timeouts {
+    /// Seconds to wait for a connection.
+    pub connect_secs: Seconds<10>,
+    /// Seconds to wait for one call's answer.
+    pub request_secs: Seconds<30>,
+}
+
+/// `[auth]`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthSettings {
+    /// `negotiate`, `bearer`, `client-certificate` or `none`.
+    pub method: AuthMethod,
+    /// Negotiate: the server's Kerberos service principal when it is not
+    /// `HTTP/<server host>` (e.g. `HTTP/cm.contoso.com@CONTOSO.COM`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_principal: Option<String>,
+    /// Negotiate without a Kerberos ticket: the account to sign in as
+    /// (`alice@CONTOSO.COM` or `CONTOSO\alice`); its password is in the OS keyring.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// Bearer: a command printing a fresh ADFS token on stdout, program first,
+    /// e.g. `["/usr/local/bin/get-cm-token", "--resource", "https://cm.contoso.com/certificatemanagement"]`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub token_command: Vec<String>,
+}
+
+/// How the station is used.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// An enrollment agent at a desk.
+    #[default]
+    Desk,
+    /// An unattended kiosk.
+    Kiosk,
+    /// A counter where a second person witnesses each bind.
+    Supervised,
+}
+
+impl Mode {
+    /// The name used in the file and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Desk => "desk",
+            Mode::Kiosk => "kiosk",
+            Mode::Supervised => "supervised",
+        }
+    }
+}
+
+/// A server address, checked when the file is read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ServerAddress(String);
+
+impl ServerAddress {
+    /// The address as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for ServerAddress {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, String> {
+        crate::cm::client::api_base_url(&value).map_err(|error| error.to_string())?;
+        Ok(ServerAddress(value.trim().to_owned()))
+    }
+}
+
+impl From<ServerAddress> for String {
+    fn from(value: ServerAddress) -> String {
+        value.0
+    }
+}
+
+/// A station name: printable, one line, not blank.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct StationName(String);
+
+impl StationName {
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for StationName {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, String> {
+        let trimmed = value.trim();
+        if trimmed.is_empty() || trimmed.len() > 64 || trimmed.chars().any(char::is_control) {
+            return Err(format!(
+                "\"{value}\" is not a usable station name: give 1 to 64 printable characters"
+            ));
+        }
+        Ok(StationName(trimmed.to_owned()))
+    }
+}
+
+impl From<StationName> for String {
+    fn from(value: StationName) -> String {
+        value.0
+    }
+}
+
+/// A whole number of seconds from 1 to a day, with `DEFAULT` when absent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "i64", into = "u64")]
+pub struct Seconds<const DEFAULT: u64>(u64);
+
+impl<const DEFAULT: u64> Seconds<DEFAULT> {
+    /// The largest value accepted: a day.
+    pub const MAX: u64 = 86_400;
+
+    /// The value in seconds.
+    pub fn get(self) -> u64 {
+        self.0
+    }
+
+    /// As a duration.
+    pub fn duration(self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.0)
+    }
+
+    /// Checks a value given elsewhere (the command line, the Settings view).
+    pub fn new(value: u64) -> Result<Self, String> {
+        Self::try_from(i64::try_from(value).unwrap_or(i64::MAX))
+    }
+}
+
+impl<const DEFAULT: u64> Default for Seconds<DEFAULT> {
+    fn default() -> Self {
+        Seconds(DEFAULT)
+    }
+}
+
+impl<const DEFAULT: u64> TryFrom<i64> for Seconds<DEFAULT> {
+    type Error = String;
+
+    fn try_from(value: i64) -> Result<Self, String> {
+        match u64::try_from(value) {
+            Ok(secs) if (1..=Self::MAX).contains(&secs) => Ok(Seconds(secs)),
+            _ => Err(format!(
+                "{value} is out of range: give a whole number of seconds from 1 to {}",
+                Self::MAX
+            )),
+        }
+    }
+}
+
+impl<const DEFAULT: u64> From<Seconds<DEFAULT>> for u64 {
+    fn from(value: Seconds<DEFAULT>) -> u64 {
+        value.0
+    }
+}
+
+/// A configuration file that cannot be used, in words.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("Cannot read the configuration file {}: {source}. Check the path and its permissions.", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has a wrong key or value.
+    #[error("The configuration file {} has a mistake: {}Fix the file (or open Settings in the window) and start again.", path.display(), Indented(detail))]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// The parser's report: the line, the key and what is wrong.
+        detail: String,
+    },
+    /// The file could not be written.
+    #[error("Cannot save the configuration file {}: {source}. Check that its folder is writable.", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A value is wrong in a way only the combination of keys shows.
+    #[error("The configuration {}: {detail}.", path.as_ref().map_or_else(|| "is not usable".to_owned(), |p| format!("file {} is not usable", p.display())))]
+    Inconsistent {
+        /// The file, when the configuration came from one.
+        path: Option<PathBuf>,
+        /// What is wrong and what to set.
+        detail: String,
+    },
+}
+
+/// The parser's multi-line report, kept readable inside one sentence.
+struct Indented<'a>(&'a str);
+
+impl fmt::Display for Indented<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f)?;
+        for line in self.0.trim_end().lines() {
+            writeln!(f, "    {line}")?;
+        }
+        Ok(())
+    }
+}
+
+impl StationConfig {
+    /// Parses the text of a configuration file; `path` names it in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<StationConfig, ConfigError> {
+        let config: StationConfig = toml::from_str(text).map_err(|error| ConfigError::Invalid {
+            path: path.to_owned(),
+            detail: error.to_string(),
+        })?;
+        config.check().map_err(|detail| ConfigError::Inconsistent {
+            path: Some(path.to_owned()),
+            detail,
+        })?;
+        Ok(config)
+    }
+
+    /// Reads the file at `path`.
+    pub fn load(path: &Path) -> Result<StationConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        StationConfig::parse(&text, path)
+    }
+
+    /// Reads the file at `path` when there is one; the defaults when there is not.
+    pub fn load_if_present(path: &Path) -> Result<StationConfig, ConfigError> {
+        match std::fs::metadata(path) {
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                Ok(StationConfig::default())
+            }
+            _ => StationConfig::load(path),
+        }
+    }
+
+    /// The file's text, as [`StationConfig::save`] writes it.
+    pub fn to_toml(&self) -> String {
+        // Serializing plain structs of strings, numbers and paths cannot fail;
+        // a path that is not UTF-8 is the one exception, and is written lossily.
+        toml::to_string_pretty(self).unwrap_or_else(|error| {
+            tracing::error!(%error, "configuration not serializable");
+            String::new()
+        })
+    }
+
+    /// Checks, then writes the file atomically (a temporary file renamed over
+    /// it), so a crash never leaves half a configuration.
+    pub fn save(&self, path: &Path) -> Result<(), ConfigError> {
+        self.check().map_err(|detail| ConfigError::Inconsistent {
+            path: Some(path.to_owned()),
+            detail,
+        })?;
+        let write = |source| ConfigError::Write {
+            path: path.to_owned(),
+            source,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(write)?;
+        }
+        let temporary = path.with_extension("toml.new");
+        std::fs::write(&temporary, self.to_toml()).map_err(write)?;
+        std::fs::rename(&temporary, path).map_err(write)
+    }
+
+    /// The checks that span several keys. `Err` says what to set.
+    pub fn check(&self) -> Result<(), String> {
+        let tls = &self.tls;
+        if tls.client_key.is_some() && tls.client_certificate.is_none() {
+            return Err("tls.client_key is set but tls.client_certificate is not: \
+                        give the certificate file too"
+                .to_owned());
+        }
+        match self.auth.method {
+            AuthMethod::ClientCertificate if tls.client_certificate.is_none() => {
+                return Err("auth.method is \"client-certificate\" but tls.client_certificate \
+                            is not set: give the PEM file of the station's certificate"
+                    .to_owned());
+            }
+            AuthMethod::Bearer | AuthMethod::ClientCertificate | AuthMethod::None => {
+                if let Some(key) = ["service_principal", "user"].iter().find(|key| match **key {
+                    "service_principal" => self.auth.service_principal.is_some(),
+                    _ => self.auth.user.is_some(),
+                }) {
+                    return Err(format!(
+                        "auth.{key} only applies to auth.method = \"negotiate\", but the method is \"{}\": \
+                         remove the key or change the method",
+                        self.auth.method.name()
+                    ));
+                }
+            }
+            AuthMethod::Negotiate => {}
+        }
+        if !self.auth.token_command.is_empty() && self.auth.method != AuthMethod::Bearer {
+            return Err(format!(
+                "auth.token_command only applies to auth.method = \"bearer\", but the method is \"{}\": \
+                 remove the key or change the method",
+                self.auth.method.name()
+            ));
+        }
+        if self.auth.token_command.first().is_some_and(|p| p.trim().is_empty()) {
+            return Err("auth.token_command starts with an empty program name: \
+                        give the program first, then its arguments"
+                .to_owned());
+        }
+        Ok(())
+    }
+}
+
+/// The configuration file's default place: `station.toml` in the platform's
+/// config directory (`~/.config/enroll-station/` on Linux,
+/// `%APPDATA%\enroll-station\config\` on Windows). `None` without a home directory.
+pub fn default_config_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "enroll-station")
+        .map(|dirs| dirs.config_dir().join(CONFIG_FILE_NAME))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<StationConfig, String> {
+        StationConfig::parse(text, Path::new("station.toml")).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn an_empty_file_is_the_defaults() {
+        let config = parse("").expect("empty is fine");
+        assert_eq!(config, StationConfig::default());
+        assert_eq!(config.refresh_interval_secs.get(), 30);
+        assert_eq!(config.timeouts.connect_secs.get(), 10);
+        assert_eq!(config.timeouts.request_secs.get(), 30);
+        // Windows sign-in is what CM deployments use; it only acts on a 401.
+        assert_eq!(config.auth.method, AuthMethod::Negotiate);
+        assert_eq!(config.mode, Mode::Desk);
+    }
+
+    #[test]
+    fn a_full_file_is_read() {
+        let config = parse(
+            r#"
+server = "https://cm.contoso.com"
+station_name = "Desk 12"
+mode = "supervised"
+refresh_interval_secs = 60
+ignore_readers = ["*Windows Hello*"]
+audit_file = "/var/lib/enroll-station/audit.jsonl"
+
+[tls]
+ca_files = ["/etc/ssl/contoso-root.pem"]
+client_certificate = "/etc/enroll-station/station.pem"
+
+[timeouts]
+connect_secs = 5
+request_secs = 20
+
+[auth]
+method = "negotiate"
+service_principal = "HTTP/cm.contoso.com@CONTOSO.COM"
+"#,
+        )
+        .expect("valid");
+        assert_eq!(config.server.as_ref().map(ServerAddress::as_str), Some("https://cm.contoso.com"));
+        assert_eq!(config.mode, Mode::Supervised);
+        assert_eq!(config.refresh_interval_secs.get(), 60);
+        assert_eq!(config.timeouts.connect_secs.get(), 5);
+        assert_eq!(config.auth.method, AuthMethod::Negotiate);
+        assert_eq!(config.tls.ca_files, [PathBuf::from("/etc/ssl/contoso-root.pem")]);
+    }
+
+    #[test]
+    fn an_unknown_key_is_named_with_its_line() {
+        let error = parse("server = \"https://cm.contoso.com\"\n\n[tls]\nca_file = \"x.pem\"\n")
+            .expect_err("unknown key");
+        assert!(error.contains("ca_file"), "{error}");
+        assert!(error.contains("line 4"), "{error}");
+        assert!(error.contains("ca_files"), "the valid keys are listed: {error}");
+    }
+
+    #[test]
+    fn a_bad_value_is_named_with_its_key_and_line() {
+        let error = parse("mode = \"desk\"\n[timeouts]\nconnect_secs = 0\n").expect_err("zero");
+        assert!(error.contains("line 3"), "{error}");
+        assert!(error.contains("connect_secs"), "{error}");
+        assert!(error.contains("from 1 to 86400"), "{error}");
+
+        let error = parse("mode = \"office\"\n").expect_err("bad mode");
+        assert!(error.contains("line 1") && error.contains("office"), "{error}");
+        assert!(error.contains("kiosk"), "the choices are listed: {error}");
+
+        let error = parse("\n\nserver = \"ftp://cm\"\n").expect_err("bad url");
+        assert!(error.contains("line 3") && error.contains("server"), "{error}");
+
+        let error = parse("[auth]\nmethod = \"kerberos\"\n").expect_err("bad method");
+        assert!(error.contains("line 2") && error.contains("negotiate"), "{error}");
+    }
+
+    #[test]
+    fn keys_that_contradict_the_method_are_refused() {
+        let error = parse("[auth]\nmethod = \"client-certificate\"\n").expect_err("no cert");
+        assert!(error.contains("tls.client_certificate"), "{error}");
+
+        let error =
+            parse("[auth]\nmethod = \"bearer\"\nuser = \"alice\"\n").expect_err("user for bearer");
+        assert!(error.contains("auth.user") && error.contains("negotiate"), "{error}");
+
+        let error = parse("[auth]\nmethod = \"negotiate\"\ntoken_command = [\"x\"]\n")
+            .expect_err("command for negotiate");
+        assert!(error.contains("auth.token_command"), "{error}");
+    }
+
+    #[test]
+    fn save_then_load_gives_the_same_configuration() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("sub").join("station.toml");
+        let mut config = StationConfig {
+            server: Some(ServerAddress::try_from("https://cm.contoso.com".to_owned()).expect("ok")),
+            mode: Mode::Kiosk,
+            ..StationConfig::default()
+        };
+        config.auth.method = AuthMethod::Bearer;
+        config.auth.token_command = vec!["get-token".into(), "--fresh".into()];
+        config.tls.ca_files = vec![PathBuf::from("/etc/ssl/a.pem")];
+        config.save(&path).expect("saved");
+        assert_eq!(StationConfig::load(&path).expect("loaded"), config);
+        assert!(!path.with_extension("toml.new").exists(), "no temporary file left");
+    }
+
+    #[test]
+    fn a_missing_file_is_the_defaults_but_an_unreadable_one_is_an_error() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let missing = dir.path().join("none.toml");
+        assert_eq!(
+            StationConfig::load_if_present(&missing).expect("defaults"),
+            StationConfig::default()
+        );
+        let error = StationConfig::load(&missing).expect_err("explicit path must exist");
+        assert!(error.to_string().contains("none.toml"), "{error}");
+        // A directory where the file should be cannot be read.
+        let error = StationConfig::load_if_present(dir.path()).expect_err("a directory");
+        assert!(error.to_string().contains("Cannot read"), "{error}");
+    }
+}

@@ -1,0 +1,205 @@
+//! Secrets (a bearer token, the password of a sign-in account) live in the
+//! operating system's keyring, never in the configuration file or the logs:
+//! the Secret Service (GNOME Keyring, KWallet) on a Linux desktop, the
+//! kernel keyring where no Secret Service runs (a kiosk session, a server),
+//! the Credential Manager on Windows and the Keychain on macOS.
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+use keyring_core::{CredentialStore, Entry};
+
+/// The keyring "service" all the station's entries are filed under.
+pub const SERVICE: &str = "enroll-station";
+
+/// A secret the station keeps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SecretName {
+    /// The ADFS bearer token for a CM server host.
+    BearerToken {
+        /// The server's host name.
+        host: String,
+    },
+    /// The password of a Negotiate sign-in account.
+    Password {
+        /// The account, as configured in `auth.user`.
+        user: String,
+    },
+}
+
+impl SecretName {
+    /// The keyring's "user" field for this secret.
+    fn account(&self) -> String {
+        match self {
+            SecretName::BearerToken { host } => format!("bearer-token@{host}"),
+            SecretName::Password { user } => format!("password:{user}"),
+        }
+    }
+}
+
+impl fmt::Display for SecretName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SecretName::BearerToken { host } => write!(f, "the bearer token for {host}"),
+            SecretName::Password { user } => write!(f, "the password of {user}"),
+        }
+    }
+}
+
+/// A secret, shown nowhere: its `Debug` and `Display` hide the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a value.
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The value, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<hidden>)")
+    }
+}
+
+/// The keyring could not be used, in words.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "The keyring ({store}) could not {action} {name}: {detail}. On a Linux desktop, check that \
+     GNOME Keyring or KWallet is running and unlocked."
+)]
+pub struct KeyringError {
+    store: String,
+    action: &'static str,
+    name: String,
+    detail: String,
+}
+
+fn store() -> Result<&'static (Arc<CredentialStore>, &'static str), String> {
+    static STORE: OnceLock<Result<(Arc<CredentialStore>, &'static str), String>> = OnceLock::new();
+    STORE.get_or_init(open_store).as_ref().map_err(Clone::clone)
+}
+
+#[cfg(all(unix, not(target_os = "macos")))]
+fn open_store() -> Result<(Arc<CredentialStore>, &'static str), String> {
+    // The desktop's Secret Service persists across reboots; a session without
+    // one (kiosk autologin, SSH) still has the kernel keyring.
+    let has_session_bus = std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some();
+    if has_session_bus {
+        match zbus_secret_service_keyring_store::Store::new() {
+            Ok(store) => return Ok((store, "Secret Service")),
+            Err(error) => tracing::info!(%error, "no Secret Service; using the kernel keyring"),
+        }
+    }
+    linux_keyutils_keyring_store::Store::new()
+        .map(|store| (store as Arc<CredentialStore>, "kernel keyring"))
+        .map_err(|error| error.to_string())
+}
+
+#[cfg(windows)]
+fn open_store() -> Result<(Arc<CredentialStore>, &'static str), String> {
+    windows_native_keyring_store::Store::new()
+        .map(|store| (store as Arc<CredentialStore>, "Windows Credential Manager"))
+        .map_err(|error| error.to_string())
+}
+
+#[cfg(target_os = "macos")]
+fn open_store() -> Result<(Arc<CredentialStore>, &'static str), String> {
+    apple_native_keyring_store::keychain::Store::new()
+        .map(|store| (store as Arc<CredentialStore>, "Keychain"))
+        .map_err(|error| error.to_string())
+}
+
+#[cfg(not(any(unix, windows)))]
+fn open_store() -> Result<(Arc<CredentialStore>, &'static str), String> {
+    Err("this platform has no supported keyring".to_owned())
+}
+
+fn entry(name: &SecretName, action: &'static str) -> Result<(Entry, &'static str), KeyringError> {
+    let fail = |store: &str, detail: String| KeyringError {
+        store: store.to_owned(),
+        action,
+        name: name.to_string(),
+        detail,
+    };
+    let (store, label) = store().map_err(|detail| fail("none", detail))?;
+    Entry::new_in_store(store, SERVICE, &name.account())
+        .map(|entry| (entry, *label))
+        .map_err(|error| fail(label, error.to_string()))
+}
+
+/// Reads a secret; `None` when the keyring holds none under that name.
+pub fn get(name: &SecretName) -> Result<Option<Secret>, KeyringError> {
+    let (entry, label) = entry(name, "read")?;
+    match entry.get_password() {
+        Ok(value) => Ok(Some(Secret(value))),
+        Err(keyring_core::Error::NoEntry) => Ok(None),
+        Err(error) => Err(KeyringError {
+            store: label.to_owned(),
+            action: "read",
+            name: name.to_string(),
+            detail: error.to_string(),
+        }),
+    }
+}
+
+/// Stores a secret, replacing any earlier one.
+pub fn set(name: &SecretName, value: &Secret) -> Result<(), KeyringError> {
+    let (entry, label) = entry(name, "store")?;
+    entry.set_password(value.expose()).map_err(|error| KeyringError {
+        store: label.to_owned(),
+        action: "store",
+        name: name.to_string(),
+        detail: error.to_string(),
+    })
+}
+
+/// Removes a secret; `false` when there was none.
+pub fn delete(name: &SecretName) -> Result<bool, KeyringError> {
+    let (entry, label) = entry(name, "remove")?;
+    match entry.delete_credential() {
+        Ok(()) => Ok(true),
+        Err(keyring_core::Error::NoEntry) => Ok(false),
+        Err(error) => Err(KeyringError {
+            store: label.to_owned(),
+            action: "remove",
+            name: name.to_string(),
+            detail: error.to_string(),
+        }),
+    }
+}
+
+/// The keyring in use, for the connection check and the Settings view.
+pub fn store_name() -> Result<&'static str, String> {
+    store().map(|(_, label)| *label)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_show_their_value() {
+        let secret = Secret::new("eyJhbGciOi.secret");
+        assert_eq!(format!("{secret:?}"), "Secret(<hidden>)");
+    }
+
+    #[test]
+    fn names_are_filed_per_host_and_per_user() {
+        let token = SecretName::BearerToken {
+            host: "cm.contoso.com".into(),
+        };
+        let password = SecretName::Password {
+            user: "alice@CONTOSO.COM".into(),
+        };
+        assert_eq!(token.account(), "bearer-token@cm.contoso.com");
+        assert_eq!(password.account(), "password:alice@CONTOSO.COM");
+        assert_eq!(token.to_string(), "the bearer token for cm.contoso.com");
+    }
+}

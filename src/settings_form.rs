@@ -1,0 +1,1065 @@
+//! The Settings view's logic, kept apart from drawing so it is testable
+//! without a window: the configuration as the operator edits it (text and
+//! checkboxes), its checks with the key each mistake is about, and the view's
+//! state, which turns button presses into worker commands and worker reports
+//! into what the view shows.
+//!
+//! Secrets typed into the view never reach the form, the configuration file,
+//! the logs or a report: they go straight from the password field to the
+//! keyring (through the worker) and the field is wiped.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::cm::auth::AuthMethod;
+use crate::cm::check::CheckReport;
+use crate::config::{
+    AuthSettings, Mode, Seconds, ServerAddress, StationConfig, StationName, Timeouts, TlsSettings,
+};
+use crate::secrets::{Secret, SecretName};
+use crate::worker::Command;
+
+/// A value the form cannot take, named by its key in the configuration file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    /// The TOML key, e.g. `timeouts.connect_secs`.
+    pub field: &'static str,
+    /// What is wrong and what to give instead.
+    pub message: String,
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// The configuration's keys, as [`FieldError::field`] names them.
+pub mod keys {
+    /// `server`
+    pub const SERVER: &str = "server";
+    /// `station_name`
+    pub const STATION_NAME: &str = "station_name";
+    /// `mode`
+    pub const MODE: &str = "mode";
+    /// `refresh_interval_secs`
+    pub const REFRESH_INTERVAL: &str = "refresh_interval_secs";
+    /// `ignore_readers`
+    pub const IGNORE_READERS: &str = "ignore_readers";
+    /// `tls.ca_files`
+    pub const CA_FILES: &str = "tls.ca_files";
+    /// `tls.allow_insecure_http`
+    pub const ALLOW_INSECURE_HTTP: &str = "tls.allow_insecure_http";
+    /// `tls.client_certificate`
+    pub const CLIENT_CERTIFICATE: &str = "tls.client_certificate";
+    /// `tls.client_key`
+    pub const CLIENT_KEY: &str = "tls.client_key";
+    /// `timeouts.connect_secs`
+    pub const CONNECT_TIMEOUT: &str = "timeouts.connect_secs";
+    /// `timeouts.request_secs`
+    pub const REQUEST_TIMEOUT: &str = "timeouts.request_secs";
+    /// `auth.method`
+    pub const AUTH_METHOD: &str = "auth.method";
+    /// `auth.service_principal`
+    pub const SERVICE_PRINCIPAL: &str = "auth.service_principal";
+    /// `auth.user`
+    pub const USER: &str = "auth.user";
+    /// `auth.token_command`
+    pub const TOKEN_COMMAND: &str = "auth.token_command";
+
+    /// Every key, longest first where one is a prefix of another.
+    pub(super) const ALL: [&str; 15] = [
+        SERVER,
+        STATION_NAME,
+        MODE,
+        REFRESH_INTERVAL,
+        IGNORE_READERS,
+        CA_FILES,
+        ALLOW_INSECURE_HTTP,
+        CLIENT_CERTIFICATE,
+        CLIENT_KEY,
+        CONNECT_TIMEOUT,
+        REQUEST_TIMEOUT,
+        AUTH_METHOD,
+        SERVICE_PRINCIPAL,
+        USER,
+        TOKEN_COMMAND,
+    ];
+}
+
+/// The modes, in the order the view offers them.
+pub const MODES: [Mode; 3] = [Mode::Desk, Mode::Supervised, Mode::Kiosk];
+
+/// The authentication methods, in the order the view offers them.
+pub const AUTH_METHODS: [AuthMethod; 4] = [
+    AuthMethod::Negotiate,
+    AuthMethod::Bearer,
+    AuthMethod::ClientCertificate,
+    AuthMethod::None,
+];
+
+/// The editable fields of a [`StationConfig`], as text and checkboxes.
+///
+/// A blank text field means the key is left out of the file (its default).
+/// Fields that do not apply to the chosen authentication method keep what was
+/// typed (so switching back restores it) but are not saved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SettingsForm {
+    /// `server`.
+    pub server: String,
+    /// `station_name`.
+    pub station_name: String,
+    /// `mode`.
+    pub mode: Mode,
+    /// `refresh_interval_secs`.
+    pub refresh_interval_secs: String,
+    /// `tls.ca_files`, one path per line.
+    pub ca_files: String,
+    /// `tls.allow_insecure_http`.
+    pub allow_insecure_http: bool,
+    /// `tls.client_certificate`.
+    pub client_certificate: String,
+    /// `tls.client_key`.
+    pub client_key: String,
+    /// `timeouts.connect_secs`.
+    pub connect_secs: String,
+    /// `timeouts.request_secs`.
+    pub request_secs: String,
+    /// `auth.method`.
+    pub auth_method: AuthMethod,
+    /// `auth.service_principal` (Negotiate).
+    pub service_principal: String,
+    /// `auth.user` (Negotiate).
+    pub user: String,
+    /// `auth.token_command` (Bearer): one line, split on whitespace.
+    pub token_command: String,
+    /// `ignore_readers`, one pattern per line.
+    pub ignore_readers: String,
+    /// `audit_file`: not edited by the view, kept as loaded.
+    pub audit_file: Option<PathBuf>,
+}
+
+impl Default for SettingsForm {
+    fn default() -> Self {
+        SettingsForm::from_config(&StationConfig::default())
+    }
+}
+
+fn path_text(path: &Option<PathBuf>) -> String {
+    path.as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default()
+}
+
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    text.lines().map(str::trim).filter(|line| !line.is_empty())
+}
+
+fn optional(text: &str) -> Option<String> {
+    Some(text.trim().to_owned()).filter(|t| !t.is_empty())
+}
+
+/// Why a file named in the form cannot be used, if it cannot.
+fn missing_file(path: &Path) -> Option<String> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => Some(format!(
+            "{} is a folder, not a file: choose the PEM file inside it",
+            path.display()
+        )),
+        Ok(_) => None,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Some(format!(
+            "{} does not exist: check the path or choose the file",
+            path.display()
+        )),
+        Err(error) => Some(format!("{} cannot be read: {error}", path.display())),
+    }
+}
+
+fn seconds<const D: u64>(
+    text: &str,
+    field: &'static str,
+    errors: &mut Vec<FieldError>,
+) -> Seconds<D> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Seconds::default();
+    }
+    let parsed = text.parse::<i64>().map_err(|_| {
+        format!(
+            "\"{text}\" is not a whole number: give a whole number of seconds from 1 to {}",
+            Seconds::<D>::MAX
+        )
+    });
+    match parsed.and_then(Seconds::<D>::try_from) {
+        Ok(value) => value,
+        Err(message) => {
+            errors.push(FieldError { field, message });
+            Seconds::default()
+        }
+    }
+}
+
+impl SettingsForm {
+    /// The form showing `config`.
+    pub fn from_config(config: &StationConfig) -> SettingsForm {
+        SettingsForm {
+            server: config
+                .server
+                .as_ref()
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default(),
+            station_name: config
+                .station_name
+                .as_ref()
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default(),
+            mode: config.mode,
+            refresh_interval_secs: config.refresh_interval_secs.get().to_string(),
+            ca_files: config
+                .tls
+                .ca_files
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join("\n"),
+            allow_insecure_http: config.tls.allow_insecure_http,
+            client_certificate: path_text(&config.tls.client_certificate),
+            client_key: path_text(&config.tls.client_key),
+            connect_secs: config.timeouts.connect_secs.get().to_string(),
+            request_secs: config.timeouts.request_secs.get().to_string(),
+            auth_method: config.auth.method,
+            service_principal: config.auth.service_principal.clone().unwrap_or_default(),
+            user: config.auth.user.clone().unwrap_or_default(),
+            token_command: config.auth.token_command.join(" "),
+            ignore_readers: config.ignore_readers.join("\n"),
+            audit_file: config.audit_file.clone(),
+        }
+    }
+
+    /// Checks every field with the configuration's own rules, then the rules
+    /// that span several keys. `Err` lists every mistake, each with its key.
+    pub fn validate(&self) -> Result<StationConfig, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut fail =
+            |field: &'static str, message: String| errors.push(FieldError { field, message });
+
+        let server = optional(&self.server).and_then(|text| {
+            ServerAddress::try_from(text)
+                .map_err(|message| fail(keys::SERVER, message))
+                .ok()
+        });
+        let station_name = optional(&self.station_name).and_then(|text| {
+            StationName::try_from(text)
+                .map_err(|message| fail(keys::STATION_NAME, message))
+                .ok()
+        });
+
+        let ca_files: Vec<PathBuf> = lines(&self.ca_files).map(PathBuf::from).collect();
+        for path in &ca_files {
+            if let Some(message) = missing_file(path) {
+                fail(keys::CA_FILES, message);
+            }
+        }
+        let mut file = |text: &str, field: &'static str| {
+            let path = optional(text).map(PathBuf::from)?;
+            if let Some(message) = missing_file(&path) {
+                fail(field, message);
+            }
+            Some(path)
+        };
+        let client_certificate = file(&self.client_certificate, keys::CLIENT_CERTIFICATE);
+        let client_key = file(&self.client_key, keys::CLIENT_KEY);
+
+        let negotiate = self.auth_method == AuthMethod::Negotiate;
+        let user = optional(&self.user).filter(|_| negotiate);
+        if let Some(user) = &user
+            && (user.chars().any(char::is_whitespace) || user.chars().any(char::is_control))
+        {
+            fail(
+                keys::USER,
+                format!(
+                    "\"{user}\" is not an account name: give it as alice@CONTOSO.COM or CONTOSO\\alice"
+                ),
+            );
+        }
+        let service_principal = optional(&self.service_principal).filter(|_| negotiate);
+        let token_command: Vec<String> = if self.auth_method == AuthMethod::Bearer {
+            self.token_command
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect()
+        } else {
+            Vec::new()
+        };
+
+        let refresh_interval_secs = seconds(
+            &self.refresh_interval_secs,
+            keys::REFRESH_INTERVAL,
+            &mut errors,
+        );
+        let connect_secs = seconds(&self.connect_secs, keys::CONNECT_TIMEOUT, &mut errors);
+        let request_secs = seconds(&self.request_secs, keys::REQUEST_TIMEOUT, &mut errors);
+
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let config = StationConfig {
+            server,
+            station_name,
+            mode: self.mode,
+            refresh_interval_secs,
+            ignore_readers: lines(&self.ignore_readers).map(str::to_owned).collect(),
+            audit_file: self.audit_file.clone(),
+            tls: TlsSettings {
+                ca_files,
+                allow_insecure_http: self.allow_insecure_http,
+                client_certificate,
+                client_key,
+            },
+            timeouts: Timeouts {
+                connect_secs,
+                request_secs,
+            },
+            auth: AuthSettings {
+                method: self.auth_method,
+                service_principal,
+                user,
+                token_command,
+            },
+        };
+        config.check().map_err(|message| {
+            let field = keys::ALL
+                .into_iter()
+                .find(|key| message.starts_with(key))
+                .unwrap_or(keys::AUTH_METHOD);
+            vec![FieldError { field, message }]
+        })?;
+        Ok(config)
+    }
+
+    /// The keyring entry the chosen method reads its secret from, or why
+    /// there is none (the method keeps no secret, or a key it needs is not set).
+    pub fn secret_name(&self) -> Result<SecretName, String> {
+        match self.auth_method {
+            AuthMethod::Bearer => {
+                let server = optional(&self.server)
+                    .ok_or("Give the server's address first: the token is filed under its host.")?;
+                let base = crate::cm::client::api_base_url(&server)
+                    .map_err(|error| format!("The server's address is not usable: {error}"))?;
+                Ok(SecretName::BearerToken {
+                    host: base.host_str().unwrap_or_default().to_owned(),
+                })
+            }
+            AuthMethod::Negotiate => {
+                let user = optional(&self.user).ok_or(
+                    "Give the account (auth.user) first: its password is filed under it. \
+                     Without an account the station uses the Kerberos ticket of the session.",
+                )?;
+                Ok(SecretName::Password { user })
+            }
+            AuthMethod::ClientCertificate | AuthMethod::None => Err(format!(
+                "The method \"{}\" keeps no secret in the keyring.",
+                self.auth_method.name()
+            )),
+        }
+    }
+
+    /// What the secret field is called for the chosen method, when it has one.
+    pub fn secret_label(&self) -> Option<&'static str> {
+        match self.auth_method {
+            AuthMethod::Bearer => Some("Bearer token"),
+            AuthMethod::Negotiate => Some("Sign-in password"),
+            AuthMethod::ClientCertificate | AuthMethod::None => None,
+        }
+    }
+}
+
+/// A human name for a method, for the view's choice list.
+pub fn method_label(method: AuthMethod) -> &'static str {
+    match method {
+        AuthMethod::Negotiate => "Negotiate (Kerberos / Windows sign-in)",
+        AuthMethod::Bearer => "Bearer token (ADFS)",
+        AuthMethod::ClientCertificate => "Client certificate only",
+        AuthMethod::None => "None (emulator, tests)",
+    }
+}
+
+/// A human name for a mode, for the view's choice list.
+pub fn mode_label(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Desk => "Desk (an enrollment agent)",
+        Mode::Supervised => "Supervised (a witness confirms each bind)",
+        Mode::Kiosk => "Kiosk (unattended)",
+    }
+}
+
+/// Which field a file dialog fills.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileTarget {
+    /// `tls.ca_files`: several files may be chosen; they are added to the list.
+    CaFiles,
+    /// `tls.client_certificate`.
+    ClientCertificate,
+    /// `tls.client_key`.
+    ClientKey,
+}
+
+impl FileTarget {
+    /// The file dialog's title.
+    pub fn title(self) -> &'static str {
+        match self {
+            FileTarget::CaFiles => "Choose CA certificate files (PEM)",
+            FileTarget::ClientCertificate => "Choose the station's client certificate (PEM)",
+            FileTarget::ClientKey => "Choose the client certificate's private key (PEM)",
+        }
+    }
+
+    /// Whether the dialog lets several files be chosen.
+    pub fn multiple(self) -> bool {
+        self == FileTarget::CaFiles
+    }
+}
+
+/// What the worker tells the Settings view.
+#[derive(Clone, Debug)]
+pub enum SettingsReport {
+    /// The file dialog closed; no paths when it was cancelled (or no dialog is available).
+    FilesPicked {
+        /// The field the dialog was for.
+        target: FileTarget,
+        /// The chosen files.
+        paths: Vec<PathBuf>,
+    },
+    /// The configuration was written to this file, or why not, in words.
+    Saved(Result<PathBuf, String>),
+    /// The connection check finished.
+    Checked(CheckReport),
+    /// The secret was stored (what, and where), or why not, in words.
+    SecretStored(Result<String, String>),
+}
+
+/// What the password field holds. Its `Debug` hides the text, and it is
+/// overwritten before it is let go.
+#[derive(Default)]
+pub struct SecretInput(String);
+
+impl SecretInput {
+    /// The text, for the password field to edit.
+    pub fn text_mut(&mut self) -> &mut String {
+        &mut self.0
+    }
+
+    /// True when nothing is typed.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Moves the text out into a [`Secret`], leaving the field empty and the
+    /// field's buffer overwritten.
+    fn take(&mut self) -> Secret {
+        let secret = Secret::new(self.0.trim());
+        self.clear();
+        secret
+    }
+
+    /// Empties the field, overwriting its buffer first.
+    pub fn clear(&mut self) {
+        let mut bytes = std::mem::take(&mut self.0).into_bytes();
+        bytes.fill(0);
+        // Keep the overwrite from being optimised away before the buffer is freed.
+        std::hint::black_box(&bytes);
+    }
+}
+
+impl Drop for SecretInput {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
+
+impl fmt::Debug for SecretInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretInput(<hidden>)")
+    }
+}
+
+/// A line the view shows above its buttons: what happened last.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Status {
+    /// The text.
+    pub text: String,
+    /// Whether it is a problem (shown in the error colour).
+    pub problem: bool,
+}
+
+impl Status {
+    fn ok(text: impl Into<String>) -> Option<Status> {
+        Some(Status {
+            text: text.into(),
+            problem: false,
+        })
+    }
+
+    fn problem(text: impl Into<String>) -> Option<Status> {
+        Some(Status {
+            text: text.into(),
+            problem: true,
+        })
+    }
+}
+
+/// Everything the Settings view shows and remembers between frames.
+#[derive(Debug, Default)]
+pub struct SettingsState {
+    /// The form being edited.
+    pub form: SettingsForm,
+    /// The mistakes the last Save or Test connection found, by key.
+    pub errors: Vec<FieldError>,
+    /// The outcome of the last action, in words.
+    pub status: Option<Status>,
+    /// The result of the last Test connection.
+    pub check: Option<CheckReport>,
+    /// A check is running.
+    pub checking: bool,
+    /// A save is running.
+    pub saving: bool,
+    /// A secret is being stored.
+    pub storing_secret: bool,
+    /// The secret being typed.
+    pub secret: SecretInput,
+    /// What the keyring answered last.
+    pub secret_status: Option<Status>,
+    /// The configuration file Save writes; `None` when there is no place for one.
+    pub config_path: Option<PathBuf>,
+    /// The configuration as the file holds it (loaded, or last saved).
+    pub saved: StationConfig,
+    /// The embedded demo backend's address, in demo mode.
+    pub demo_server: Option<String>,
+    /// What is being saved, until the worker answers.
+    pending_save: Option<StationConfig>,
+}
+
+impl SettingsState {
+    /// The view of `config`, which is saved to `config_path`.
+    pub fn new(
+        config: StationConfig,
+        config_path: Option<PathBuf>,
+        demo_server: Option<String>,
+    ) -> SettingsState {
+        SettingsState {
+            form: SettingsForm::from_config(&config),
+            saved: config,
+            config_path,
+            demo_server,
+            ..SettingsState::default()
+        }
+    }
+
+    /// The mistakes found for `field`.
+    pub fn errors_for(&self, field: &str) -> impl Iterator<Item = &FieldError> {
+        self.errors.iter().filter(move |e| e.field == field)
+    }
+
+    /// Whether the form differs from the file.
+    pub fn edited(&self) -> bool {
+        self.form != SettingsForm::from_config(&self.saved)
+    }
+
+    /// Puts the form back to what the file holds.
+    pub fn revert(&mut self) {
+        self.form = SettingsForm::from_config(&self.saved);
+        self.errors.clear();
+        self.status = None;
+    }
+
+    fn validated(&mut self, action: &str) -> Option<StationConfig> {
+        match self.form.validate() {
+            Ok(config) => {
+                self.errors.clear();
+                Some(config)
+            }
+            Err(errors) => {
+                self.status = Status::problem(match errors.len() {
+                    1 => format!(
+                        "One setting needs attention ({}); {action}.",
+                        errors[0].field
+                    ),
+                    n => format!("{n} settings need attention; {action}."),
+                });
+                self.errors = errors;
+                None
+            }
+        }
+    }
+
+    /// Save pressed: the command that writes the file, or nothing when the
+    /// form has mistakes (they are shown under their fields) or there is no file.
+    pub fn save(&mut self) -> Option<Command> {
+        if self.saving {
+            return None;
+        }
+        let config = self.validated("nothing was saved")?;
+        let Some(path) = self.config_path.clone() else {
+            self.status = Status::problem(
+                "There is no place for the configuration file (no home directory): start the \
+                 station with --config PATH to choose one.",
+            );
+            return None;
+        };
+        self.saving = true;
+        self.status = Status::ok(format!("Saving to {}…", path.display()));
+        self.pending_save = Some(config.clone());
+        Some(Command::SaveSettings {
+            config: Box::new(config),
+            path,
+        })
+    }
+
+    /// Test connection pressed: the command that runs the check on the form's
+    /// settings (on the demo backend when no server is given in demo mode).
+    pub fn test_connection(&mut self) -> Option<Command> {
+        if self.checking {
+            return None;
+        }
+        let config = self.validated("the connection was not tested")?;
+        let client = match (&config.server, &self.demo_server) {
+            (Some(server), _) => crate::cli::Settings {
+                config: config.clone(),
+                config_path: None,
+                audit_file: None,
+            }
+            .client_config(server.as_str()),
+            (None, Some(demo)) => {
+                // The demo backend asks for no credentials (as the window's own client).
+                let mut client = crate::cli::Settings {
+                    config,
+                    config_path: None,
+                    audit_file: None,
+                }
+                .client_config(demo);
+                client.auth = crate::cm::auth::AuthConfig {
+                    method: AuthMethod::None,
+                    ..Default::default()
+                };
+                client.client_certificate = None;
+                client.client_key = None;
+                client
+            }
+            (None, None) => {
+                self.errors = vec![FieldError {
+                    field: keys::SERVER,
+                    message: "give the CM server's address (e.g. https://cm.contoso.com) to test \
+                              the connection"
+                        .to_owned(),
+                }];
+                self.status = Status::problem("No server to test.");
+                return None;
+            }
+        };
+        self.checking = true;
+        self.check = None;
+        self.status = Status::ok(format!("Testing the connection to {}…", client.server));
+        Some(Command::TestConnection(Box::new(client)))
+    }
+
+    /// Store pressed: the command that puts the typed secret in the keyring.
+    /// The field is emptied (and its buffer overwritten) as the command is made.
+    pub fn store_secret(&mut self) -> Option<Command> {
+        if self.storing_secret {
+            return None;
+        }
+        let name = match self.form.secret_name() {
+            Ok(name) => name,
+            Err(why) => {
+                self.secret_status = Status::problem(why);
+                return None;
+            }
+        };
+        if self.secret.0.trim().is_empty() {
+            self.secret_status = Status::problem("Type the secret first.");
+            return None;
+        }
+        let secret = self.secret.take();
+        self.storing_secret = true;
+        self.secret_status = Status::ok(format!("Storing {name} in the keyring…"));
+        Some(Command::StoreSecret { name, secret })
+    }
+
+    /// Applies what the worker reports.
+    pub fn apply(&mut self, report: SettingsReport) {
+        match report {
+            SettingsReport::FilesPicked { target, paths } => {
+                if paths.is_empty() {
+                    self.status = Status::ok(
+                        "No file chosen (or no file dialog is available on this desktop: type \
+                         the path instead).",
+                    );
+                    return;
+                }
+                let text = |path: &PathBuf| path.display().to_string();
+                match target {
+                    FileTarget::CaFiles => {
+                        let mut list: Vec<String> =
+                            lines(&self.form.ca_files).map(str::to_owned).collect();
+                        for path in &paths {
+                            let path = text(path);
+                            if !list.contains(&path) {
+                                list.push(path);
+                            }
+                        }
+                        self.form.ca_files = list.join("\n");
+                    }
+                    FileTarget::ClientCertificate => {
+                        self.form.client_certificate = text(&paths[0]);
+                    }
+                    FileTarget::ClientKey => self.form.client_key = text(&paths[0]),
+                }
+            }
+            SettingsReport::Saved(result) => {
+                self.saving = false;
+                let pending = self.pending_save.take();
+                self.status = match result {
+                    Ok(path) => {
+                        if let Some(config) = pending {
+                            self.saved = config;
+                        }
+                        Status::ok(format!(
+                            "Saved to {}; restart the station to connect with the new settings.",
+                            path.display()
+                        ))
+                    }
+                    Err(why) => Status::problem(format!("Not saved: {why}")),
+                };
+            }
+            SettingsReport::Checked(report) => {
+                self.checking = false;
+                self.status = if report.passed() {
+                    Status::ok("Connection test passed.")
+                } else {
+                    Status::problem("Connection test failed: fix the first failing step.")
+                };
+                self.check = Some(report);
+            }
+            SettingsReport::SecretStored(result) => {
+                self.storing_secret = false;
+                self.secret_status = match result {
+                    Ok(done) => Status::ok(done),
+                    Err(why) => Status::problem(why),
+                };
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pem(dir: &Path, name: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, "-----BEGIN CERTIFICATE-----\n").expect("write");
+        path
+    }
+
+    fn field_errors(form: &SettingsForm) -> Vec<FieldError> {
+        form.validate().expect_err("the form has a mistake")
+    }
+
+    fn only_field(form: &SettingsForm) -> &'static str {
+        let errors = field_errors(form);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        errors[0].field
+    }
+
+    #[test]
+    fn a_good_form_round_trips() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = StationConfig {
+            server: Some(ServerAddress::try_from("https://cm.contoso.com".to_owned()).expect("ok")),
+            station_name: Some(StationName::try_from("Desk 12".to_owned()).expect("ok")),
+            mode: Mode::Supervised,
+            refresh_interval_secs: Seconds::new(60).expect("ok"),
+            ignore_readers: vec!["*Windows Hello*".into(), "Yubico*".into()],
+            audit_file: Some(PathBuf::from("/var/lib/enroll-station/audit.jsonl")),
+            ..StationConfig::default()
+        };
+        config.tls.ca_files = vec![pem(dir.path(), "a.pem"), pem(dir.path(), "b.pem")];
+        config.tls.client_certificate = Some(pem(dir.path(), "station.pem"));
+        config.tls.client_key = Some(pem(dir.path(), "station.key"));
+        config.timeouts.connect_secs = Seconds::new(5).expect("ok");
+        config.timeouts.request_secs = Seconds::new(20).expect("ok");
+        config.auth.method = AuthMethod::Negotiate;
+        config.auth.service_principal = Some("HTTP/cm.contoso.com@CONTOSO.COM".into());
+        config.auth.user = Some("alice@CONTOSO.COM".into());
+        assert_eq!(
+            SettingsForm::from_config(&config).validate(),
+            Ok(config.clone())
+        );
+
+        config.auth = AuthSettings {
+            method: AuthMethod::Bearer,
+            token_command: vec!["/usr/local/bin/get-cm-token".into(), "--fresh".into()],
+            ..AuthSettings::default()
+        };
+        assert_eq!(
+            SettingsForm::from_config(&config).validate(),
+            Ok(config.clone())
+        );
+
+        let defaults = StationConfig::default();
+        assert_eq!(
+            SettingsForm::from_config(&defaults).validate(),
+            Ok(defaults)
+        );
+    }
+
+    #[test]
+    fn blank_fields_are_the_defaults_and_lists_skip_blank_lines() {
+        let form = SettingsForm {
+            connect_secs: "  ".into(),
+            refresh_interval_secs: String::new(),
+            ignore_readers: "\n  Yubico* \n\n".into(),
+            token_command: "  get-token   --fresh ".into(),
+            auth_method: AuthMethod::Bearer,
+            ..SettingsForm::default()
+        };
+        let config = form.validate().expect("valid");
+        assert_eq!(config.timeouts.connect_secs.get(), 10);
+        assert_eq!(config.refresh_interval_secs.get(), 30);
+        assert_eq!(config.ignore_readers, ["Yubico*"]);
+        assert_eq!(config.auth.token_command, ["get-token", "--fresh"]);
+        assert_eq!(config.server, None);
+    }
+
+    #[test]
+    fn each_bad_field_names_its_key() {
+        let bad = |edit: fn(&mut SettingsForm)| {
+            let mut form = SettingsForm::default();
+            edit(&mut form);
+            form
+        };
+        assert_eq!(only_field(&bad(|f| f.server = "ftp://cm".into())), "server");
+        assert_eq!(
+            only_field(&bad(|f| f.station_name = "x".repeat(65))),
+            "station_name"
+        );
+        assert_eq!(
+            only_field(&bad(|f| f.refresh_interval_secs = "0".into())),
+            "refresh_interval_secs"
+        );
+        assert_eq!(
+            only_field(&bad(|f| f.connect_secs = "0".into())),
+            "timeouts.connect_secs"
+        );
+        assert_eq!(
+            only_field(&bad(|f| f.connect_secs = "ten".into())),
+            "timeouts.connect_secs"
+        );
+        assert_eq!(
+            only_field(&bad(|f| f.request_secs = "86401".into())),
+            "timeouts.request_secs"
+        );
+        assert_eq!(
+            only_field(&bad(|f| f.request_secs = "-3".into())),
+            "timeouts.request_secs"
+        );
+        assert_eq!(
+            only_field(&bad(|f| f.ca_files = "/nonexistent/ca.pem".into())),
+            "tls.ca_files"
+        );
+        assert_eq!(
+            only_field(&bad(|f| f.client_certificate = "/nonexistent/s.pem".into())),
+            "tls.client_certificate"
+        );
+        assert_eq!(
+            only_field(&bad(|f| f.client_key = "/nonexistent/s.key".into())),
+            "tls.client_key"
+        );
+        assert_eq!(
+            only_field(&bad(|f| {
+                f.auth_method = AuthMethod::Negotiate;
+                f.user = "alice smith".into();
+            })),
+            "auth.user"
+        );
+        let errors = field_errors(&bad(|f| {
+            f.connect_secs = "0".into();
+            f.server = "ftp://cm".into();
+        }));
+        let fields: Vec<_> = errors.iter().map(|e| e.field).collect();
+        assert!(
+            fields.contains(&"server") && fields.contains(&"timeouts.connect_secs"),
+            "every mistake is listed at once: {fields:?}"
+        );
+        let message = &errors
+            .iter()
+            .find(|e| e.field == "timeouts.connect_secs")
+            .expect("listed")
+            .message;
+        assert!(message.contains("from 1 to 86400"), "{message}");
+    }
+
+    #[test]
+    fn a_missing_file_is_named() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let good = pem(dir.path(), "good.pem");
+        let missing = dir.path().join("missing.pem");
+        let form = SettingsForm {
+            ca_files: format!("{}\n{}", good.display(), missing.display()),
+            ..SettingsForm::default()
+        };
+        let errors = field_errors(&form);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].message.contains("missing.pem"), "{errors:?}");
+        assert!(!errors[0].message.contains("good.pem"), "{errors:?}");
+        let form = SettingsForm {
+            client_certificate: dir.path().display().to_string(),
+            ..SettingsForm::default()
+        };
+        assert!(field_errors(&form)[0].message.contains("folder"));
+    }
+
+    #[test]
+    fn rules_across_keys_name_the_key_to_fix() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let form = SettingsForm {
+            client_key: pem(dir.path(), "k.pem").display().to_string(),
+            ..SettingsForm::default()
+        };
+        assert_eq!(only_field(&form), "tls.client_key");
+        let form = SettingsForm {
+            auth_method: AuthMethod::ClientCertificate,
+            ..SettingsForm::default()
+        };
+        assert_eq!(only_field(&form), "auth.method");
+        let form = SettingsForm {
+            auth_method: AuthMethod::Bearer,
+            token_command: "   ".into(),
+            ..SettingsForm::default()
+        };
+        assert!(form.validate().is_ok(), "a blank command is no command");
+    }
+
+    #[test]
+    fn keys_of_another_method_are_kept_in_the_form_but_not_saved() {
+        let form = SettingsForm {
+            auth_method: AuthMethod::Bearer,
+            user: "alice@CONTOSO.COM".into(),
+            service_principal: "HTTP/cm".into(),
+            ..SettingsForm::default()
+        };
+        let config = form.validate().expect("valid");
+        assert_eq!(config.auth.user, None);
+        assert_eq!(config.auth.service_principal, None);
+        let form = SettingsForm {
+            auth_method: AuthMethod::Negotiate,
+            token_command: "get-token".into(),
+            ..SettingsForm::default()
+        };
+        assert!(
+            form.validate()
+                .expect("valid")
+                .auth
+                .token_command
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn the_secret_is_filed_under_the_host_or_the_user() {
+        let mut form = SettingsForm {
+            auth_method: AuthMethod::Bearer,
+            server: "https://cm.contoso.com:8443/CertificateManagement/api/v1.0/".into(),
+            ..SettingsForm::default()
+        };
+        assert_eq!(
+            form.secret_name(),
+            Ok(SecretName::BearerToken {
+                host: "cm.contoso.com".into()
+            })
+        );
+        form.auth_method = AuthMethod::Negotiate;
+        assert!(form.secret_name().is_err(), "no user, no password entry");
+        form.user = " alice@CONTOSO.COM ".into();
+        assert_eq!(
+            form.secret_name(),
+            Ok(SecretName::Password {
+                user: "alice@CONTOSO.COM".into()
+            })
+        );
+        form.auth_method = AuthMethod::None;
+        assert!(form.secret_name().is_err());
+        assert_eq!(form.secret_label(), None);
+    }
+
+    #[test]
+    fn storing_a_secret_empties_the_field_and_hides_it() {
+        let mut state = SettingsState::default();
+        state.form.auth_method = AuthMethod::Negotiate;
+        state.form.user = "alice@CONTOSO.COM".into();
+        state.secret.text_mut().push_str("hunter2");
+        assert!(!format!("{state:?}").contains("hunter2"));
+        let command = state.store_secret().expect("a command");
+        assert!(state.secret.is_empty());
+        assert!(!format!("{command:?}").contains("hunter2"));
+        let Command::StoreSecret { name, secret } = command else {
+            panic!("expected StoreSecret, got {command:?}");
+        };
+        assert_eq!(secret.expose(), "hunter2");
+        assert_eq!(
+            name,
+            SecretName::Password {
+                user: "alice@CONTOSO.COM".into()
+            }
+        );
+        assert!(state.store_secret().is_none(), "one store at a time");
+        state.apply(SettingsReport::SecretStored(Ok("stored".into())));
+        assert!(state.store_secret().is_none(), "nothing typed");
+        assert!(state.secret_status.as_ref().is_some_and(|s| s.problem));
+    }
+
+    #[test]
+    fn save_refuses_a_bad_form_and_remembers_a_good_one() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("station.toml");
+        let mut state = SettingsState::new(StationConfig::default(), Some(path.clone()), None);
+        state.form.connect_secs = "0".into();
+        assert!(state.save().is_none());
+        assert_eq!(state.errors_for("timeouts.connect_secs").count(), 1);
+        state.form.connect_secs = "7".into();
+        assert!(state.edited());
+        let Some(Command::SaveSettings { config, path: to }) = state.save() else {
+            panic!("expected a save");
+        };
+        assert!(state.errors.is_empty());
+        assert_eq!(to, path);
+        assert_eq!(config.timeouts.connect_secs.get(), 7);
+        state.apply(SettingsReport::Saved(Ok(path)));
+        assert!(!state.edited(), "the saved file is the new baseline");
+        assert!(
+            state
+                .status
+                .as_ref()
+                .is_some_and(|s| s.text.contains("restart the station"))
+        );
+    }
+
+    #[test]
+    fn a_test_without_a_server_uses_the_demo_backend_or_asks_for_one() {
+        let mut state = SettingsState::new(StationConfig::default(), None, None);
+        assert!(state.test_connection().is_none());
+        assert_eq!(state.errors_for("server").count(), 1);
+        let mut state = SettingsState::new(
+            StationConfig::default(),
+            None,
+            Some("http://127.0.0.1:9".into()),
+        );
+        state.form.auth_method = AuthMethod::Bearer;
+        let Some(Command::TestConnection(client)) = state.test_connection() else {
+            panic!("expected a test");
+        };
+        assert_eq!(client.server, "http://127.0.0.1:9");
+        assert_eq!(client.auth.method, AuthMethod::None);
+        assert!(state.checking);
+    }
+}

@@ -1,0 +1,283 @@
+//! HTTP Negotiate on real parts: the real binary signs in with a Kerberos
+//! ticket from a throwaway MIT realm to Apache httpd (mod_auth_gssapi, TLS),
+//! which proxies to the CM emulator over loopback. `bind` also uses the real
+//! pcscd with a vpcd card.
+//!
+//! Skipped when krb5kdc, Apache or mod_auth_gssapi are missing, unless `CI`
+//! or `ENROLL_STATION_REQUIRE_SERVICES` is set (see `common::kerberos`).
+
+#![cfg(unix)]
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::kerberos::{ALICE, ALICE_PASSWORD, Realm, ccache_name, find_command};
+use common::negotiate_proxy::NegotiateProxy;
+use common::vpcd::{FIRST_PORT, insert, reader_name, take_slots};
+use enroll_station::card::virtual_card::VirtualCard;
+use enroll_station::cm::client::API_PATH;
+use enroll_station::cm::emulator::{Emulator, EmulatorConfig};
+use enroll_station::domain::request::Request;
+use serde_json::Value;
+
+const GIDS_RAW: [u8; 16] = [
+    0x3f, 0xf1, 0x88, 0xbc, 0xba, 0x83, 0x37, 0x40, 0x82, 0x62, 0x46, 0xeb, 0xa1, 0x29, 0x1c, 0x6e,
+];
+const GIDS_CARDID: &str = "bc88f13f-83ba-4037-8262-46eba1291c6e";
+
+/// The emulator, a realm, and the Negotiate proxy in front of the emulator.
+struct Rig {
+    // Dropped in this order: the proxy first, then what it depends on.
+    proxy: NegotiateProxy,
+    realm: Realm,
+    emulator: Emulator,
+    journal: (tempfile::TempDir, std::path::PathBuf),
+}
+
+/// The whole rig with `requests` demo requests; `None` when it is skipped.
+fn rig(requests: usize) -> Option<Rig> {
+    let realm = Realm::start()?;
+    let emulator = Emulator::start_on_thread(EmulatorConfig {
+        requests,
+        ..EmulatorConfig::default()
+    })
+    .expect("the emulator starts on loopback");
+    let proxy = NegotiateProxy::start(&realm, &emulator.base_url());
+    Some(Rig {
+        proxy,
+        realm,
+        emulator,
+        journal: common::temp_journal(),
+    })
+}
+
+impl Rig {
+    /// Runs the station against the proxy with `ccache` as the ticket cache:
+    /// `--server <proxy> --ca-file <CA> <args>`.
+    fn station(&self, ccache: &Path, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_enroll-station"))
+            .arg("--server")
+            .arg(self.proxy.base_url())
+            .arg("--ca-file")
+            .arg(self.proxy.ca_pem_path())
+            .args(args)
+            .env_remove("ENROLL_STATION_SERVER")
+            .env("ENROLL_STATION_AUDIT_FILE", &self.journal.1)
+            .env("KRB5_CONFIG", self.realm.krb5_config())
+            .env("KRB5CCNAME", ccache_name(ccache))
+            .env_remove("KRB5_CLIENT_KTNAME")
+            .env_remove("KRB5_KTNAME")
+            .output()
+            .expect("the binary runs")
+    }
+
+    /// What to show when an assertion fails: the station's output and the
+    /// logs of the proxy and the KDC.
+    fn explain(&self, output: &Output) -> String {
+        format!(
+            "exit {:?}\nstdout: {}\nstderr: {}\n{}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr),
+            self.proxy.error_log_tail(15),
+            self.realm.kdc_log_tail(10)
+        )
+    }
+
+    /// The station's stdout as JSON, after a successful exit.
+    fn stdout_json(&self, output: &Output) -> Value {
+        assert!(output.status.success(), "{}", self.explain(output));
+        serde_json::from_slice(&output.stdout).expect("stdout is JSON")
+    }
+
+    /// Asserts a failing exit whose stderr contains each of `words`.
+    fn assert_fails_saying(&self, output: &Output, words: &[&str]) {
+        assert!(!output.status.success(), "{}", self.explain(output));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        for word in words {
+            assert!(
+                stderr.contains(word),
+                "no {word:?}: {}",
+                self.explain(output)
+            );
+        }
+    }
+
+    fn alice(&self) -> std::path::PathBuf {
+        self.realm.kinit(ALICE, ALICE_PASSWORD)
+    }
+}
+
+fn first_bindable(emulator: &Emulator) -> Request {
+    emulator
+        .requests()
+        .into_iter()
+        .find(Request::is_bindable)
+        .expect("the demo data has an approved request")
+}
+
+#[test]
+fn with_a_ticket_the_station_lists_requests() {
+    let Some(rig) = rig(6) else { return };
+    let ccache = rig.alice();
+    let output = rig.station(&ccache, &["--auth", "negotiate", "requests", "--json"]);
+    let listed = rig.stdout_json(&output);
+    let mut listed: Vec<String> = listed
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|r| r["uuid"].as_str().expect("a uuid").to_owned())
+        .collect();
+    let mut expected: Vec<String> = rig
+        .emulator
+        .requests()
+        .iter()
+        .map(|r| r.uuid.to_string())
+        .collect();
+    listed.sort();
+    expected.sort();
+    assert_eq!(listed.len(), 6);
+    assert_eq!(listed, expected);
+}
+
+#[test]
+fn with_a_ticket_the_station_binds() {
+    let Some(_slots) = take_slots() else { return };
+    let Some(rig) = rig(8) else { return };
+    let ccache = rig.alice();
+    let request = first_bindable(&rig.emulator);
+    let reader = reader_name(FIRST_PORT);
+    let _card = insert(VirtualCard::gids(GIDS_RAW), FIRST_PORT);
+    let id = request.uuid.to_string();
+    let args = [
+        "--auth",
+        "negotiate",
+        "bind",
+        "--request",
+        &id,
+        "--reader",
+        &reader,
+        "--json",
+    ];
+    let output = rig.station(&ccache, &args);
+    let bound = rig.stdout_json(&output);
+    assert_eq!(bound["outcome"], "bound", "{bound}");
+    assert_eq!(bound["request_id"], id.as_str());
+    assert_eq!(bound["card_id"], GIDS_CARDID);
+    assert_eq!(rig.emulator.bind_count(), 1);
+}
+
+#[test]
+fn without_a_ticket_it_says_there_is_none() {
+    let Some(rig) = rig(3) else { return };
+    let ccache = rig.realm.empty_ccache();
+    let output = rig.station(&ccache, &["--auth", "negotiate", "requests", "--json"]);
+    rig.assert_fails_saying(&output, &["no Kerberos ticket", "kinit"]);
+    assert!(output.stdout.is_empty(), "{}", rig.explain(&output));
+}
+
+#[test]
+fn with_a_wrong_service_principal_it_says_so() {
+    let Some(rig) = rig(3) else { return };
+    let ccache = rig.alice();
+    let wrong = format!("HTTP/wrong.example@{}", rig.realm.realm());
+    let output = rig.station(
+        &ccache,
+        &[
+            "--auth",
+            "negotiate",
+            "--service-principal",
+            &wrong,
+            "requests",
+            "--json",
+        ],
+    );
+    rig.assert_fails_saying(&output, &["service principal"]);
+}
+
+#[test]
+fn without_negotiate_the_proxy_answers_401() {
+    let Some(rig) = rig(3) else { return };
+    // A ticket is there: only the station's choice keeps it from being used.
+    let ccache = rig.alice();
+    let output = rig.station(&ccache, &["--auth", "none", "requests", "--json"]);
+    rig.assert_fails_saying(&output, &["HTTP 401"]);
+}
+
+/// The rig on its own, without the station: curl signs in with the ticket and
+/// reaches the emulator, and without one it gets the proxy's 401. When this
+/// fails, the tests above fail for the rig's sake, not the station's.
+#[test]
+fn the_rig_lets_curl_in_with_a_ticket_and_not_without() {
+    let Some(rig) = rig(4) else { return };
+    let Some(curl) = curl_with_spnego() else {
+        return;
+    };
+    let url = format!(
+        "{}{API_PATH}requests",
+        rig.proxy.base_url().trim_end_matches('/')
+    );
+    let get = |ccache: &Path, negotiate: bool| -> (String, Vec<u8>) {
+        let body = rig.realm.dir().join("curl-body");
+        let mut command = Command::new(&curl);
+        command
+            .args(["--silent", "--show-error", "--max-time", "30"])
+            .arg("--cacert")
+            .arg(rig.proxy.ca_pem_path())
+            .arg("--output")
+            .arg(&body)
+            .args(["--write-out", "%{http_code}"]);
+        if negotiate {
+            command.args(["--negotiate", "--user", ":"]);
+        }
+        let output = command
+            .arg(&url)
+            .env("KRB5_CONFIG", rig.realm.krb5_config())
+            .env("KRB5CCNAME", ccache_name(ccache))
+            .output()
+            .expect("curl runs");
+        let code = String::from_utf8_lossy(&output.stdout).into_owned();
+        let bytes = std::fs::read(&body).unwrap_or_default();
+        let _ = std::fs::remove_file(&body);
+        (code, bytes)
+    };
+    let (code, body) = get(&rig.alice(), true);
+    assert_eq!(code, "200", "{}", rig.proxy.error_log_tail(20));
+    let listed: Value = serde_json::from_slice(&body).expect("the emulator's JSON");
+    assert_eq!(listed.as_array().map(Vec::len), Some(4));
+    let (code, _) = get(&rig.realm.empty_ccache(), true);
+    assert_eq!(code, "401", "no ticket: {}", rig.proxy.error_log_tail(20));
+    let (code, _) = get(&rig.alice(), false);
+    assert_eq!(
+        code,
+        "401",
+        "no Negotiate: {}",
+        rig.proxy.error_log_tail(20)
+    );
+    let log = std::fs::read_to_string(rig.realm.dir().join("kdc.log")).unwrap_or_default();
+    assert!(
+        log.contains(&format!("for {}", rig.realm.http_service())),
+        "the KDC issued a ticket for the proxy's service: {log}"
+    );
+}
+
+/// curl when it is there and can do SPNEGO; otherwise panics or skips like the rig.
+fn curl_with_spnego() -> Option<std::path::PathBuf> {
+    let curl = find_command("curl");
+    let spnego = curl.as_ref().is_some_and(|curl| {
+        Command::new(curl)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("SPNEGO"))
+    });
+    if spnego {
+        return curl;
+    }
+    if common::kerberos::services_required() {
+        panic!("curl with SPNEGO (GSS-API) support is required here");
+    }
+    eprintln!("skipping: curl with SPNEGO support not available");
+    None
+}
