@@ -49,8 +49,21 @@ pub fn default_journal_path() -> Option<PathBuf> {
         .map(|dirs| dirs.data_local_dir().join(JOURNAL_FILE_NAME))
 }
 
-/// The station's name for the journal: the host name, or `unknown-station`.
+static STATION_NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Names this station in the journal instead of its host name (the
+/// configuration's `station_name`). The name belongs to the process: the
+/// first call wins.
+pub fn set_station_name(name: &str) {
+    let _ = STATION_NAME.set(name.to_owned());
+}
+
+/// The station's name for the journal: the configured name, else the host
+/// name, else `unknown-station`.
 pub fn station_name() -> String {
+    if let Some(name) = STATION_NAME.get() {
+        return name.clone();
+    }
     gethostname::gethostname()
         .into_string()
         .ok()

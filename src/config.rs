@@ -351,15 +351,20 @@ impl StationConfig {
         }
         match self.auth.method {
             AuthMethod::ClientCertificate if tls.client_certificate.is_none() => {
-                return Err("auth.method is \"client-certificate\" but tls.client_certificate \
+                return Err(
+                    "auth.method is \"client-certificate\" but tls.client_certificate \
                             is not set: give the PEM file of the station's certificate"
-                    .to_owned());
+                        .to_owned(),
+                );
             }
             AuthMethod::Bearer | AuthMethod::ClientCertificate | AuthMethod::None => {
-                if let Some(key) = ["service_principal", "user"].iter().find(|key| match **key {
-                    "service_principal" => self.auth.service_principal.is_some(),
-                    _ => self.auth.user.is_some(),
-                }) {
+                if let Some(key) = ["service_principal", "user"]
+                    .iter()
+                    .find(|key| match **key {
+                        "service_principal" => self.auth.service_principal.is_some(),
+                        _ => self.auth.user.is_some(),
+                    })
+                {
                     return Err(format!(
                         "auth.{key} only applies to auth.method = \"negotiate\", but the method is \"{}\": \
                          remove the key or change the method",
@@ -376,7 +381,12 @@ impl StationConfig {
                 self.auth.method.name()
             ));
         }
-        if self.auth.token_command.first().is_some_and(|p| p.trim().is_empty()) {
+        if self
+            .auth
+            .token_command
+            .first()
+            .is_some_and(|p| p.trim().is_empty())
+        {
             return Err("auth.token_command starts with an empty program name: \
                         give the program first, then its arguments"
                 .to_owned());
@@ -438,12 +448,18 @@ service_principal = "HTTP/cm.contoso.com@CONTOSO.COM"
 "#,
         )
         .expect("valid");
-        assert_eq!(config.server.as_ref().map(ServerAddress::as_str), Some("https://cm.contoso.com"));
+        assert_eq!(
+            config.server.as_ref().map(ServerAddress::as_str),
+            Some("https://cm.contoso.com")
+        );
         assert_eq!(config.mode, Mode::Supervised);
         assert_eq!(config.refresh_interval_secs.get(), 60);
         assert_eq!(config.timeouts.connect_secs.get(), 5);
         assert_eq!(config.auth.method, AuthMethod::Negotiate);
-        assert_eq!(config.tls.ca_files, [PathBuf::from("/etc/ssl/contoso-root.pem")]);
+        assert_eq!(
+            config.tls.ca_files,
+            [PathBuf::from("/etc/ssl/contoso-root.pem")]
+        );
     }
 
     #[test]
@@ -452,7 +468,10 @@ service_principal = "HTTP/cm.contoso.com@CONTOSO.COM"
             .expect_err("unknown key");
         assert!(error.contains("ca_file"), "{error}");
         assert!(error.contains("line 4"), "{error}");
-        assert!(error.contains("ca_files"), "the valid keys are listed: {error}");
+        assert!(
+            error.contains("ca_files"),
+            "the valid keys are listed: {error}"
+        );
     }
 
     #[test]
@@ -463,14 +482,23 @@ service_principal = "HTTP/cm.contoso.com@CONTOSO.COM"
         assert!(error.contains("from 1 to 86400"), "{error}");
 
         let error = parse("mode = \"office\"\n").expect_err("bad mode");
-        assert!(error.contains("line 1") && error.contains("office"), "{error}");
+        assert!(
+            error.contains("line 1") && error.contains("office"),
+            "{error}"
+        );
         assert!(error.contains("kiosk"), "the choices are listed: {error}");
 
         let error = parse("\n\nserver = \"ftp://cm\"\n").expect_err("bad url");
-        assert!(error.contains("line 3") && error.contains("server"), "{error}");
+        assert!(
+            error.contains("line 3") && error.contains("server"),
+            "{error}"
+        );
 
         let error = parse("[auth]\nmethod = \"kerberos\"\n").expect_err("bad method");
-        assert!(error.contains("line 2") && error.contains("negotiate"), "{error}");
+        assert!(
+            error.contains("line 2") && error.contains("negotiate"),
+            "{error}"
+        );
     }
 
     #[test]
@@ -480,7 +508,10 @@ service_principal = "HTTP/cm.contoso.com@CONTOSO.COM"
 
         let error =
             parse("[auth]\nmethod = \"bearer\"\nuser = \"alice\"\n").expect_err("user for bearer");
-        assert!(error.contains("auth.user") && error.contains("negotiate"), "{error}");
+        assert!(
+            error.contains("auth.user") && error.contains("negotiate"),
+            "{error}"
+        );
 
         let error = parse("[auth]\nmethod = \"negotiate\"\ntoken_command = [\"x\"]\n")
             .expect_err("command for negotiate");
@@ -501,7 +532,10 @@ service_principal = "HTTP/cm.contoso.com@CONTOSO.COM"
         config.tls.ca_files = vec![PathBuf::from("/etc/ssl/a.pem")];
         config.save(&path).expect("saved");
         assert_eq!(StationConfig::load(&path).expect("loaded"), config);
-        assert!(!path.with_extension("toml.new").exists(), "no temporary file left");
+        assert!(
+            !path.with_extension("toml.new").exists(),
+            "no temporary file left"
+        );
     }
 
     #[test]

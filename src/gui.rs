@@ -3,8 +3,8 @@
 use anyhow::{Context as _, anyhow};
 
 use crate::cli::{Cli, Settings, runtime};
-use crate::cm::auth::{AuthConfig, AuthMethod};
 use crate::cm::CmClient;
+use crate::cm::auth::{AuthConfig, AuthMethod};
 use crate::cm::emulator::{Emulator, EmulatorConfig};
 use crate::ui::{StationApp, StationSetup};
 

@@ -152,12 +152,14 @@ pub fn get(name: &SecretName) -> Result<Option<Secret>, KeyringError> {
 /// Stores a secret, replacing any earlier one.
 pub fn set(name: &SecretName, value: &Secret) -> Result<(), KeyringError> {
     let (entry, label) = entry(name, "store")?;
-    entry.set_password(value.expose()).map_err(|error| KeyringError {
-        store: label.to_owned(),
-        action: "store",
-        name: name.to_string(),
-        detail: error.to_string(),
-    })
+    entry
+        .set_password(value.expose())
+        .map_err(|error| KeyringError {
+            store: label.to_owned(),
+            action: "store",
+            name: name.to_string(),
+            detail: error.to_string(),
+        })
 }
 
 /// Removes a secret; `false` when there was none.

@@ -40,7 +40,12 @@ pub struct Cli {
 pub struct GlobalArgs {
     /// The configuration file (default: station.toml in the platform's config
     /// directory, e.g. ~/.config/enroll-station/station.toml, when it exists).
-    #[arg(long, global = true, env = "ENROLL_STATION_CONFIG", value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        env = "ENROLL_STATION_CONFIG",
+        value_name = "FILE"
+    )]
     pub config: Option<PathBuf>,
     /// The CM server, e.g. https://cm.contoso.com (the API path is appended).
     #[arg(long, global = true, env = "ENROLL_STATION_SERVER", value_name = "URL")]

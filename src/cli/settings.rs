@@ -34,11 +34,16 @@ impl Settings {
             },
         };
         args.apply_to(&mut config)?;
-        config.check().map_err(|detail| crate::config::ConfigError::Inconsistent {
-            path: None,
-            detail: format!("{detail} (the configuration file and the command line together)"),
-        })?;
+        config
+            .check()
+            .map_err(|detail| crate::config::ConfigError::Inconsistent {
+                path: None,
+                detail: format!("{detail} (the configuration file and the command line together)"),
+            })?;
         let audit_file = config.audit_file.clone();
+        if let Some(name) = &config.station_name {
+            crate::audit::set_station_name(name.as_str());
+        }
         Ok(Settings {
             config,
             config_path,
@@ -121,14 +126,14 @@ impl GlobalArgs {
         if !self.ignore_readers.is_empty() {
             config.ignore_readers = self.ignore_readers.clone();
         }
-        if let Some(method) = self.auth {
-            if method != config.auth.method {
-                // Keys of the file's method do not apply to the one chosen here.
-                config.auth = crate::config::AuthSettings {
-                    method,
-                    ..Default::default()
-                };
-            }
+        if let Some(method) = self.auth
+            && method != config.auth.method
+        {
+            // Keys of the file's method do not apply to the one chosen here.
+            config.auth = crate::config::AuthSettings {
+                method,
+                ..Default::default()
+            };
         }
         if let Some(principal) = &self.service_principal {
             config.auth.service_principal = Some(principal.clone());
@@ -184,19 +189,35 @@ mod tests {
 
         let overridden = settings(
             file,
-            &["--server", "https://cm2.contoso.com", "--connect-timeout-secs", "7", "--auth", "bearer"],
+            &[
+                "--server",
+                "https://cm2.contoso.com",
+                "--connect-timeout-secs",
+                "7",
+                "--auth",
+                "bearer",
+            ],
         )
         .expect("valid");
         assert_eq!(overridden.server(), Some("https://cm2.contoso.com"));
-        assert_eq!(timeouts(&overridden), (Duration::from_secs(7), Duration::from_secs(30)));
+        assert_eq!(
+            timeouts(&overridden),
+            (Duration::from_secs(7), Duration::from_secs(30))
+        );
         assert_eq!(overridden.config.auth.method, AuthMethod::Bearer);
-        assert_eq!(overridden.config.auth.user, None, "negotiate's keys do not follow to bearer");
+        assert_eq!(
+            overridden.config.auth.user, None,
+            "negotiate's keys do not follow to bearer"
+        );
     }
 
     #[test]
     fn bad_command_line_values_are_refused_in_words() {
         let error = settings("", &["--connect-timeout-secs", "0"]).expect_err("zero");
-        assert!(error.to_string().contains("--connect-timeout-secs"), "{error}");
+        assert!(
+            error.to_string().contains("--connect-timeout-secs"),
+            "{error}"
+        );
         let error = settings("", &["--server", "ftp://cm"]).expect_err("bad url");
         assert!(error.to_string().contains("ftp://cm"), "{error}");
         let error = settings("", &["--auth", "client-certificate"]).expect_err("no cert");
@@ -207,6 +228,9 @@ mod tests {
     fn a_broken_file_stops_the_run_naming_the_file() {
         let error = settings("[tls]\nca_file = \"x\"\n", &[]).expect_err("unknown key");
         let text = format!("{error:#}");
-        assert!(text.contains("station.toml") && text.contains("ca_file"), "{text}");
+        assert!(
+            text.contains("station.toml") && text.contains("ca_file"),
+            "{text}"
+        );
     }
 }

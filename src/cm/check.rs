@@ -85,7 +85,12 @@ struct Recorder {
 }
 
 impl Recorder {
-    fn record(&mut self, name: &str, started: Instant, result: Result<Vec<String>, Vec<String>>) -> bool {
+    fn record(
+        &mut self,
+        name: &str,
+        started: Instant,
+        result: Result<Vec<String>, Vec<String>>,
+    ) -> bool {
         let millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let (outcome, detail) = match result {
             Ok(detail) => (StepOutcome::Passed, detail),
@@ -124,7 +129,11 @@ pub async fn run_check(config: &ClientConfig) -> CheckReport {
     let base = match api_base_url(&config.server) {
         Ok(base) => base,
         Err(error) => {
-            report.record("Server address", Instant::now(), Err(vec![error.to_string()]));
+            report.record(
+                "Server address",
+                Instant::now(),
+                Err(vec![error.to_string()]),
+            );
             return CheckReport {
                 server: config.server.clone(),
                 steps: report.steps,
@@ -132,7 +141,11 @@ pub async fn run_check(config: &ClientConfig) -> CheckReport {
         }
     };
     let server = base.to_string();
-    let host = base.host_str().unwrap_or_default().trim_matches(['[', ']']).to_owned();
+    let host = base
+        .host_str()
+        .unwrap_or_default()
+        .trim_matches(['[', ']'])
+        .to_owned();
     let port = base.port_or_known_default().unwrap_or(443);
     let https = base.scheme() == "https";
     let finish = |report: Recorder| CheckReport {
@@ -141,7 +154,11 @@ pub async fn run_check(config: &ClientConfig) -> CheckReport {
     };
 
     let started = Instant::now();
-    let resolved = tokio::time::timeout(config.connect_timeout, tokio::net::lookup_host((host.as_str(), port))).await;
+    let resolved = tokio::time::timeout(
+        config.connect_timeout,
+        tokio::net::lookup_host((host.as_str(), port)),
+    )
+    .await;
     let addresses: Vec<SocketAddr> = match resolved {
         Ok(Ok(addresses)) => addresses.collect(),
         Ok(Err(error)) => {
@@ -169,7 +186,11 @@ pub async fn run_check(config: &ClientConfig) -> CheckReport {
         started,
         Ok(vec![format!(
             "{host} is {}",
-            addresses.iter().map(|a| a.ip().to_string()).collect::<Vec<_>>().join(", ")
+            addresses
+                .iter()
+                .map(|a| a.ip().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         )]),
     );
 
@@ -201,13 +222,20 @@ pub async fn run_check(config: &ClientConfig) -> CheckReport {
         }
     } else {
         drop(stream);
-        report.skip(&["TLS"], "plain http: nothing is encrypted (test setups only)");
+        report.skip(
+            &["TLS"],
+            "plain http: nothing is encrypted (test setups only)",
+        );
     }
 
     let client = match CmClient::new(config) {
         Ok(client) => client,
         Err(error) => {
-            report.record("Authentication", Instant::now(), Err(vec![error.to_string()]));
+            report.record(
+                "Authentication",
+                Instant::now(),
+                Err(vec![error.to_string()]),
+            );
             report.skip(&API_STEPS[1..], "not tried: the client could not be set up");
             return finish(report);
         }
@@ -246,7 +274,13 @@ fn is_auth_error(error: &CmError) -> bool {
             | CmError::MutualAuthentication { .. }
             | CmError::AuthSetup { .. }
             | CmError::ClientIdentity { .. }
-    ) || matches!(error, CmError::Tls { problem: TlsProblem::ClientCertificate, .. })
+    ) || matches!(
+        error,
+        CmError::Tls {
+            problem: TlsProblem::ClientCertificate,
+            ..
+        }
+    )
 }
 
 fn signed_in_lines(client: &CmClient) -> Vec<String> {
@@ -295,10 +329,15 @@ async fn tls_handshake(
     };
     let name = match rustls::pki_types::ServerName::try_from(host.to_owned()) {
         Ok(name) => name,
-        Err(error) => return Err(vec![format!("{host} is not a usable TLS server name: {error}")]),
+        Err(error) => {
+            return Err(vec![format!(
+                "{host} is not a usable TLS server name: {error}"
+            )]);
+        }
     };
     let connector = tokio_rustls::TlsConnector::from(Arc::new(tls_config));
-    let handshake = tokio::time::timeout(config.connect_timeout, connector.connect(name, stream)).await;
+    let handshake =
+        tokio::time::timeout(config.connect_timeout, connector.connect(name, stream)).await;
     match handshake {
         Ok(Ok(tls)) => {
             let (_, session) = tls.get_ref();
@@ -307,8 +346,16 @@ async fn tls_handshake(
                 lines.push(format!("protocol: {version:?}"));
             }
             lines.push("the server's certificate is trusted and valid for this name".to_owned());
-            for (index, der) in session.peer_certificates().unwrap_or_default().iter().enumerate() {
-                lines.push(format!("certificate {index}: {}", describe_certificate(der)));
+            for (index, der) in session
+                .peer_certificates()
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+            {
+                lines.push(format!(
+                    "certificate {index}: {}",
+                    describe_certificate(der)
+                ));
             }
             Ok(lines)
         }

@@ -113,7 +113,9 @@ impl CmClient {
             // A proxy from the environment cannot reach this machine's loopback.
             builder = builder.no_proxy();
         }
-        if config.client_certificate.is_none() && config.auth.method == AuthMethod::ClientCertificate {
+        if config.client_certificate.is_none()
+            && config.auth.method == AuthMethod::ClientCertificate
+        {
             return Err(CmError::AuthSetup {
                 detail: "The authentication method is client-certificate, but no client \
                          certificate is configured: set tls.client_certificate (--client-cert)."
@@ -294,8 +296,13 @@ impl CmClient {
             let error_body = read_body(response)
                 .await
                 .map_err(|e| self.transport_error(&e, &what))?;
-            let unauthorized =
-                CmError::from_response(401, content_type.as_deref(), &error_body, url.as_str(), object);
+            let unauthorized = CmError::from_response(
+                401,
+                content_type.as_deref(),
+                &error_body,
+                url.as_str(),
+                object,
+            );
             match self
                 .auth
                 .on_unauthorized(&mut exchange, &challenges, unauthorized)

@@ -510,7 +510,9 @@ impl TlsProblem {
         match error {
             rustls::Error::InvalidCertificate(cert) => match cert {
                 Cert::UnknownIssuer => TlsProblem::UnknownIssuer,
-                Cert::Expired | Cert::ExpiredContext { .. } | Cert::NotValidYet
+                Cert::Expired
+                | Cert::ExpiredContext { .. }
+                | Cert::NotValidYet
                 | Cert::NotValidYetContext { .. } => TlsProblem::Expired,
                 Cert::NotValidForName | Cert::NotValidForNameContext { .. } => {
                     TlsProblem::WrongName

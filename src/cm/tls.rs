@@ -19,9 +19,15 @@ pub fn rustls_config(config: &ClientConfig) -> Result<rustls::ClientConfig, CmEr
     for path in &config.ca_files {
         extra_roots.extend(read_ca_file(path)?);
     }
-    let verifier =
-        rustls_platform_verifier::Verifier::new_with_extra_roots(extra_roots, Arc::clone(&provider))
-            .map_err(|e| setup(format!("the system's certificate store cannot be used: {e}")))?;
+    let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(
+        extra_roots,
+        Arc::clone(&provider),
+    )
+    .map_err(|e| {
+        setup(format!(
+            "the system's certificate store cannot be used: {e}"
+        ))
+    })?;
     let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| setup(e.to_string()))?
@@ -118,7 +124,10 @@ mod tests {
         let error = rustls_config(&config_with(|c| c.client_certificate = Some(p12.clone())))
             .expect_err("PKCS#12 is refused")
             .to_string();
-        assert!(error.contains("PKCS#12") && error.contains("openssl pkcs12"), "{error}");
+        assert!(
+            error.contains("PKCS#12") && error.contains("openssl pkcs12"),
+            "{error}"
+        );
 
         let missing = dir.path().join("missing.pem");
         let error = rustls_config(&config_with(|c| c.client_certificate = Some(missing)))

@@ -25,7 +25,9 @@ pub(super) async fn fetch(
         return Ok((Secret::new(token), "the environment"));
     }
     if let Some((program, args)) = command.split_first() {
-        return run_command(program, args).await.map(|t| (t, "the token command"));
+        return run_command(program, args)
+            .await
+            .map(|t| (t, "the token command"));
     }
     let name = SecretName::BearerToken {
         host: host.to_owned(),
@@ -59,12 +61,22 @@ async fn run_command(program: &str, args: &[String]) -> Result<Secret, CmError> 
         .output();
     let output = tokio::time::timeout(COMMAND_TIMEOUT, child)
         .await
-        .map_err(|_| fail(format!("did not finish within {} s", COMMAND_TIMEOUT.as_secs())))?
+        .map_err(|_| {
+            fail(format!(
+                "did not finish within {} s",
+                COMMAND_TIMEOUT.as_secs()
+            ))
+        })?
         .map_err(|error| fail(format!("could not be started: {error}")))?;
     if !output.status.success() {
         // Its error output explains itself; the token is on stdout and never shown.
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let said = stderr.trim().lines().last().unwrap_or("no message").to_owned();
+        let said = stderr
+            .trim()
+            .lines()
+            .last()
+            .unwrap_or("no message")
+            .to_owned();
         return Err(fail(format!("failed ({}): {said}", output.status)));
     }
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -81,7 +93,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_command_token_is_its_first_line() {
-        let args = vec!["-c".to_owned(), "printf '\\n  abc.def  \\nrest\\n'".to_owned()];
+        let args = vec![
+            "-c".to_owned(),
+            "printf '\\n  abc.def  \\nrest\\n'".to_owned(),
+        ];
         let token = run_command("sh", &args).await.expect("token");
         assert_eq!(token.expose(), "abc.def");
     }
@@ -92,7 +107,10 @@ mod tests {
             "-c".to_owned(),
             "echo leaked-token; echo 'account locked' >&2; exit 3".to_owned(),
         ];
-        let error = run_command("sh", &args).await.expect_err("fails").to_string();
+        let error = run_command("sh", &args)
+            .await
+            .expect_err("fails")
+            .to_string();
         assert!(error.contains("account locked"), "{error}");
         assert!(error.contains("auth.token_command"), "{error}");
         assert!(!error.contains("leaked-token"), "{error}");

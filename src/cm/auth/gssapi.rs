@@ -70,7 +70,8 @@ fn is_error(major: OmUint32) -> bool {
 
 // OIDs: hostbased service name (1.2.840.113554.1.2.1.4), Kerberos principal
 // name (1.2.840.113554.1.2.2.1), user name (1.2.840.113554.1.2.1.1), SPNEGO (1.3.6.1.5.5.2).
-static NT_HOSTBASED_SERVICE: [u8; 10] = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x01, 0x04];
+static NT_HOSTBASED_SERVICE: [u8; 10] =
+    [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x01, 0x04];
 static NT_KRB5_PRINCIPAL: [u8; 10] = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02, 0x01];
 static NT_USER_NAME: [u8; 10] = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x01, 0x01];
 static MECH_SPNEGO: [u8; 6] = [0x2b, 0x06, 0x01, 0x05, 0x05, 0x02];
@@ -182,7 +183,11 @@ fn load() -> Result<Gss, String> {
 }
 
 fn bind(library: libloading::Library, name: &str) -> Result<Gss, String> {
-    fn symbol<T: Copy>(library: &libloading::Library, name: &str, symbol: &str) -> Result<T, String> {
+    fn symbol<T: Copy>(
+        library: &libloading::Library,
+        name: &str,
+        symbol: &str,
+    ) -> Result<T, String> {
         // SAFETY: each symbol is declared above with its RFC 2744 signature.
         unsafe { library.get::<T>(symbol.as_bytes()) }
             .map(|s| *s)
@@ -218,7 +223,14 @@ impl Gss {
                 let mut text = GssBufferDesc::empty();
                 // SAFETY: all pointers are to live locals; the buffer is released below.
                 let status = unsafe {
-                    (self.display_status)(&mut ignored, code, kind, ptr::null(), &mut context, &mut text)
+                    (self.display_status)(
+                        &mut ignored,
+                        code,
+                        kind,
+                        ptr::null(),
+                        &mut context,
+                        &mut text,
+                    )
                 };
                 if is_error(status) {
                     break;
@@ -258,14 +270,22 @@ impl Gss {
         bytes
     }
 
-    fn import_name(&self, text: &str, kind: &'static [u8]) -> Result<GssName, (OmUint32, OmUint32)> {
+    fn import_name(
+        &self,
+        text: &str,
+        kind: &'static [u8],
+    ) -> Result<GssName, (OmUint32, OmUint32)> {
         let mut minor = 0;
         let mut buffer = GssBufferDesc::borrowing(text.as_bytes());
         let name_type = oid(kind);
         let mut name: GssName = ptr::null_mut();
         // SAFETY: the buffer borrows `text` for the duration of the call.
         let major = unsafe { (self.import_name)(&mut minor, &mut buffer, &name_type, &mut name) };
-        if is_error(major) { Err((major, minor)) } else { Ok(name) }
+        if is_error(major) {
+            Err((major, minor))
+        } else {
+            Ok(name)
+        }
     }
 
     fn name_text(&self, name: GssName) -> Option<String> {
@@ -303,7 +323,10 @@ unsafe impl Send for GssContext {}
 impl GssContext {
     /// Prepares a context for `target`; with `password`, signs in as that
     /// account first instead of using the ticket cache.
-    pub fn start(target: &Target, password: Option<&Password>) -> Result<GssContext, NegotiateError> {
+    pub fn start(
+        target: &Target,
+        password: Option<&Password>,
+    ) -> Result<GssContext, NegotiateError> {
         let target_text = target.display_name();
         let gss = gss().map_err(|detail| {
             NegotiateError::new(NegotiateFailure::NoLibrary, &target_text, detail)
@@ -311,7 +334,9 @@ impl GssContext {
         // `HTTP/host@REALM` is a Kerberos principal; without a configured one the
         // host-based form lets the library find the realm.
         let imported = match &target.service_principal {
-            Some(principal) if principal.contains('/') => gss.import_name(principal, &NT_KRB5_PRINCIPAL),
+            Some(principal) if principal.contains('/') => {
+                gss.import_name(principal, &NT_KRB5_PRINCIPAL)
+            }
             Some(service) => gss.import_name(service, &NT_HOSTBASED_SERVICE),
             None => gss.import_name(&format!("HTTP@{}", target.host), &NT_HOSTBASED_SERVICE),
         };
@@ -353,7 +378,11 @@ impl GssContext {
         let mut name = gss
             .import_name(&user, &NT_USER_NAME)
             .map_err(|(major, minor)| {
-                NegotiateError::new(NegotiateFailure::BadPassword, &self.target_text, gss.describe(major, minor))
+                NegotiateError::new(
+                    NegotiateFailure::BadPassword,
+                    &self.target_text,
+                    gss.describe(major, minor),
+                )
             })?;
         let mut secret = GssBufferDesc::borrowing(password.password.as_bytes());
         let mut minor = 0;

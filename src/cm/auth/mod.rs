@@ -134,7 +134,9 @@ impl Authenticator {
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         // The state holds no invariant a panic could break halfway.
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Who the server last accepted.
@@ -151,11 +153,14 @@ impl Authenticator {
             AuthMethod::None | AuthMethod::ClientCertificate => Ok(None),
             AuthMethod::Bearer => {
                 let token = self.bearer_token().await?;
-                let value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
-                    .map_err(|_| CmError::AuthSetup {
-                        detail: "The bearer token contains characters that cannot be sent in an \
+                let value =
+                    HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
+                        CmError::AuthSetup {
+                            detail:
+                                "The bearer token contains characters that cannot be sent in an \
                                  HTTP header; get a fresh token (a JWT is plain ASCII)."
-                            .to_owned(),
+                                    .to_owned(),
+                        }
                     })?;
                 let mut value = value;
                 value.set_sensitive(true);
@@ -297,8 +302,7 @@ impl Authenticator {
         if let Some((token, _)) = &self.state().bearer {
             return Ok(token.clone());
         }
-        let (token, source) =
-            bearer::fetch(&self.config.token_command, &self.target.host).await?;
+        let (token, source) = bearer::fetch(&self.config.token_command, &self.target.host).await?;
         self.state().bearer = Some((token.clone(), source));
         Ok(token)
     }

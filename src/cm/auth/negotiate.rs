@@ -117,8 +117,7 @@ impl NegotiateError {
 fn classify_text(detail: &str) -> NegotiateFailure {
     let lower = detail.to_ascii_lowercase();
     let has = |needle: &str| lower.contains(needle);
-    if has("server not found in kerberos database") || has("target principal name is incorrect")
-    {
+    if has("server not found in kerberos database") || has("target principal name is incorrect") {
         NegotiateFailure::UnknownServicePrincipal
     } else if has("ticket expired") || has("credentials have expired") {
         NegotiateFailure::TicketExpired
@@ -260,7 +259,9 @@ pub fn offered_schemes(headers: &[String]) -> Vec<String> {
         let first = challenge.trim().split(' ').next().unwrap_or_default();
         if !first.is_empty()
             && !first.contains('=')
-            && !schemes.iter().any(|s: &String| s.eq_ignore_ascii_case(first))
+            && !schemes
+                .iter()
+                .any(|s: &String| s.eq_ignore_ascii_case(first))
         {
             schemes.push(first.to_owned());
         }
@@ -305,9 +306,15 @@ mod tests {
             ),
             ("Ticket expired", NegotiateFailure::TicketExpired),
             ("Clock skew too great", NegotiateFailure::ClockSkew),
-            ("Cannot contact any KDC for realm 'X'", NegotiateFailure::NoKdc),
+            (
+                "Cannot contact any KDC for realm 'X'",
+                NegotiateFailure::NoKdc,
+            ),
             ("Preauthentication failed", NegotiateFailure::BadPassword),
-            ("An unsupported mechanism was requested", NegotiateFailure::Other),
+            (
+                "An unsupported mechanism was requested",
+                NegotiateFailure::Other,
+            ),
         ];
         for (text, failure) in cases {
             assert_eq!(

@@ -13,10 +13,10 @@ use windows_sys::Win32::Foundation::{
 };
 use windows_sys::Win32::Security::Authentication::Identity::{
     AcquireCredentialsHandleW, DeleteSecurityContext, FreeContextBuffer, FreeCredentialsHandle,
-    ISC_REQ_ALLOCATE_MEMORY, ISC_REQ_MUTUAL_AUTH, InitializeSecurityContextW, QueryContextAttributesW,
-    SECBUFFER_TOKEN, SECBUFFER_VERSION, SECPKG_ATTR_NAMES, SECPKG_ATTR_NEGOTIATION_INFO,
-    SECPKG_CRED_OUTBOUND, SECURITY_NATIVE_DREP, SecBuffer, SecBufferDesc, SecPkgContext_NamesW,
-    SecPkgContext_NegotiationInfoW,
+    ISC_REQ_ALLOCATE_MEMORY, ISC_REQ_MUTUAL_AUTH, InitializeSecurityContextW,
+    QueryContextAttributesW, SECBUFFER_TOKEN, SECBUFFER_VERSION, SECPKG_ATTR_NAMES,
+    SECPKG_ATTR_NEGOTIATION_INFO, SECPKG_CRED_OUTBOUND, SECURITY_NATIVE_DREP, SecBuffer,
+    SecBufferDesc, SecPkgContext_NamesW, SecPkgContext_NegotiationInfoW,
 };
 use windows_sys::Win32::Security::Credentials::SecHandle;
 use windows_sys::Win32::System::Rpc::{SEC_WINNT_AUTH_IDENTITY_UNICODE, SEC_WINNT_AUTH_IDENTITY_W};
@@ -41,7 +41,9 @@ unsafe fn from_wide(text: *const u16) -> Option<String> {
         len += 1;
     }
     // SAFETY: `len` units were just read.
-    Some(String::from_utf16_lossy(unsafe { std::slice::from_raw_parts(text, len) }))
+    Some(String::from_utf16_lossy(unsafe {
+        std::slice::from_raw_parts(text, len)
+    }))
 }
 
 /// One SPNEGO context through SSPI.
@@ -57,10 +59,16 @@ unsafe impl Send for SspiContext {}
 
 impl SspiContext {
     /// Acquires the logged-on user's credentials (or `password`'s) for `Negotiate`.
-    pub fn start(target: &Target, password: Option<&Password>) -> Result<SspiContext, NegotiateError> {
+    pub fn start(
+        target: &Target,
+        password: Option<&Password>,
+    ) -> Result<SspiContext, NegotiateError> {
         let target_text = target.display_name();
         let package = wide("Negotiate");
-        let mut credential = SecHandle { dwLower: 0, dwUpper: 0 };
+        let mut credential = SecHandle {
+            dwLower: 0,
+            dwUpper: 0,
+        };
         let mut expiry = 0i64;
         // The identity's strings must outlive the call; they are these vectors.
         let (mut user, mut domain, mut secret);
@@ -70,7 +78,7 @@ impl SspiContext {
                 Some((d, u)) => (d.to_owned(), u.to_owned()),
                 None => (String::new(), password.user.clone()),
             };
-            user = d.is_empty().then(|| u.clone()).unwrap_or(u).encode_utf16().collect::<Vec<u16>>();
+            user = u.encode_utf16().collect::<Vec<u16>>();
             domain = d.encode_utf16().collect::<Vec<u16>>();
             secret = password.password.encode_utf16().collect::<Vec<u16>>();
             identity = Some(SEC_WINNT_AUTH_IDENTITY_W {
@@ -127,7 +135,11 @@ fn failure(status: i32, target: &str) -> NegotiateError {
         SEC_E_MUTUAL_AUTH_FAILED => NegotiateFailure::ServerNotProven,
         _ => NegotiateFailure::Other,
     };
-    NegotiateError::new(failure, target, format!("SSPI status {:#010x}", status as u32))
+    NegotiateError::new(
+        failure,
+        target,
+        format!("SSPI status {:#010x}", status as u32),
+    )
 }
 
 impl SecurityContext for SspiContext {
@@ -153,7 +165,10 @@ impl SecurityContext for SspiContext {
             cBuffers: 1,
             pBuffers: &mut output_buffer,
         };
-        let mut new_context = self.context.unwrap_or(SecHandle { dwLower: 0, dwUpper: 0 });
+        let mut new_context = self.context.unwrap_or(SecHandle {
+            dwLower: 0,
+            dwUpper: 0,
+        });
         let mut attributes = 0u32;
         let mut expiry = 0i64;
         let existing = self.context.as_ref().map_or(ptr::null(), ptr::from_ref);
@@ -166,7 +181,11 @@ impl SecurityContext for SspiContext {
                 ISC_REQ_MUTUAL_AUTH | ISC_REQ_ALLOCATE_MEMORY,
                 0,
                 SECURITY_NATIVE_DREP,
-                if server_token.is_some() { &input } else { ptr::null() },
+                if server_token.is_some() {
+                    &input
+                } else {
+                    ptr::null()
+                },
                 0,
                 &mut new_context,
                 &mut output,
@@ -179,7 +198,10 @@ impl SecurityContext for SspiContext {
         } else {
             // SAFETY: the package allocated `cbBuffer` bytes, freed right after.
             let bytes = unsafe {
-                std::slice::from_raw_parts(output_buffer.pvBuffer.cast::<u8>(), output_buffer.cbBuffer as usize)
+                std::slice::from_raw_parts(
+                    output_buffer.pvBuffer.cast::<u8>(),
+                    output_buffer.cbBuffer as usize,
+                )
             }
             .to_vec();
             // SAFETY: allocated by the package (ISC_REQ_ALLOCATE_MEMORY).
@@ -198,10 +220,14 @@ impl SecurityContext for SspiContext {
 
     fn principal(&self) -> Option<String> {
         let context = self.context.as_ref()?;
-        let mut names = SecPkgContext_NamesW { sUserName: ptr::null_mut() };
+        let mut names = SecPkgContext_NamesW {
+            sUserName: ptr::null_mut(),
+        };
         // SAFETY: the context is live; the name is freed after copying.
         unsafe {
-            if QueryContextAttributesW(context, SECPKG_ATTR_NAMES, ptr::from_mut(&mut names).cast()) != SEC_E_OK {
+            if QueryContextAttributesW(context, SECPKG_ATTR_NAMES, ptr::from_mut(&mut names).cast())
+                != SEC_E_OK
+            {
                 return None;
             }
             let name = from_wide(names.sUserName);
@@ -218,8 +244,11 @@ impl SecurityContext for SspiContext {
         };
         // SAFETY: the context is live; the package info is freed after copying.
         unsafe {
-            if QueryContextAttributesW(context, SECPKG_ATTR_NEGOTIATION_INFO, ptr::from_mut(&mut info).cast())
-                != SEC_E_OK
+            if QueryContextAttributesW(
+                context,
+                SECPKG_ATTR_NEGOTIATION_INFO,
+                ptr::from_mut(&mut info).cast(),
+            ) != SEC_E_OK
                 || info.PackageInfo.is_null()
             {
                 return None;
