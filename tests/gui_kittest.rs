@@ -43,6 +43,14 @@ fn station() -> Station {
 }
 
 fn station_with_journal(journal: enroll_station::worker::effects::SharedJournal) -> Station {
+    station_with(journal, None)
+}
+
+/// The window in demo mode, its Settings view saving to `config_path`.
+fn station_with(
+    journal: enroll_station::worker::effects::SharedJournal,
+    config_path: Option<PathBuf>,
+) -> Station {
     let runtime = runtime();
     let emulator = runtime
         .block_on(Emulator::start(EmulatorConfig {
@@ -74,6 +82,8 @@ fn station_with_journal(journal: enroll_station::worker::effects::SharedJournal)
         watch_pcsc: false,
         journal,
         reader_filter: Default::default(),
+        config_path,
+        config: Default::default(),
     };
     let harness = Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
@@ -310,4 +320,182 @@ fn a_card_without_an_id_cannot_be_bound_and_says_why() {
     h.get_by_label("Insert demo card").click();
     wait_for(h, "the reason", |h| shows(h, "Cannot be bound"));
     assert!(!bind_enabled(h));
+}
+
+/// The window with the Settings view open, saving to a file in a fresh directory.
+fn settings_station() -> (Station, tempfile::TempDir, PathBuf) {
+    let (journal_dir, journal_path) = common::temp_journal();
+    let journal =
+        enroll_station::journal::open_shared(Some(&journal_path), true).expect("journal opens");
+    let config_path = journal_dir.path().join("config").join("station.toml");
+    let mut station = station_with(journal, Some(config_path.clone()));
+    station.journal = journal_path;
+    let h = &mut station.harness;
+    h.run_steps(2);
+    h.get_by_label("Settings").click();
+    wait_for(h, "the Settings view", |h| shows(h, "Server address"));
+    (station, journal_dir, config_path)
+}
+
+/// Replaces the text of the field labelled `label`, as an assistive technology would.
+fn set_field(harness: &mut Harness<'static, StationApp>, label: &str, text: &str) {
+    harness.get_by_label(label).set_text_value_accesskit(text);
+    harness.run_steps(2);
+}
+
+fn press(harness: &mut Harness<'static, StationApp>, label: &str) {
+    // Through AccessKit: the button may be scrolled out of the window's view.
+    harness.get_by_label(label).click_accesskit();
+    harness.run_steps(2);
+}
+
+#[test]
+fn settings_shows_the_configuration_grouped_with_labelled_fields() {
+    let (station, _dir, config_path) = settings_station();
+    let h = &station.harness;
+    for label in [
+        "Server address",
+        "Connect timeout (seconds)",
+        "Request timeout (seconds)",
+        "Refresh interval (seconds)",
+        "CA files (one per line)",
+        "Choose CA files…",
+        "Allow plain http:// to other hosts (test labs only)",
+        "Client certificate file",
+        "Choose client certificate…",
+        "Client key file",
+        "Choose client key…",
+        "Authentication method",
+        "Station name",
+        "Mode",
+        "Ignore readers (one pattern per line)",
+        "Save",
+        "Test connection",
+    ] {
+        assert!(
+            h.query_by_label(label).is_some(),
+            "the Settings view has a widget labelled {label:?}"
+        );
+    }
+    for section in [
+        "Server",
+        "Trust & TLS",
+        "Authentication",
+        "Station",
+        "Readers",
+    ] {
+        assert!(
+            h.query_all_by_label(section).next().is_some(),
+            "section {section:?}"
+        );
+    }
+    assert_eq!(
+        h.get_by_label("Connect timeout (seconds)")
+            .value()
+            .as_deref(),
+        Some("10"),
+        "the defaults are filled in"
+    );
+    assert!(
+        shows(h, "demo backend until a server is configured"),
+        "demo mode is explained"
+    );
+    assert!(shows(h, &config_path.display().to_string()));
+}
+
+#[test]
+fn a_bad_timeout_is_shown_under_its_field_and_nothing_is_saved() {
+    let (mut station, _dir, config_path) = settings_station();
+    let h = &mut station.harness;
+    set_field(h, "Connect timeout (seconds)", "0");
+    press(h, "Save");
+    wait_for(h, "the field's error", |h| {
+        shows(h, "timeouts.connect_secs: 0 is out of range")
+    });
+    let field = h.get_by_label("Connect timeout (seconds)").rect();
+    let error = h
+        .get_by_label_contains("timeouts.connect_secs: 0 is out of range")
+        .rect();
+    assert!(
+        error.top() >= field.bottom() - 1.0 && (error.left() - field.left()).abs() < 4.0,
+        "the error is under the field: field {field:?}, error {error:?}"
+    );
+    let next = h.get_by_label("Request timeout (seconds)").rect();
+    assert!(error.bottom() <= next.top() + 1.0, "and above the next one");
+    assert!(shows(h, "nothing was saved"));
+    h.run_steps(5);
+    assert!(
+        !config_path.exists(),
+        "a form with a mistake writes no file"
+    );
+    assert!(
+        h.state().state().settings.saved == Default::default(),
+        "the baseline is unchanged"
+    );
+}
+
+#[test]
+fn valid_settings_are_saved_and_read_back() {
+    let (mut station, _dir, config_path) = settings_station();
+    let h = &mut station.harness;
+    set_field(h, "Server address", "https://cm.contoso.com");
+    set_field(h, "Connect timeout (seconds)", "7");
+    set_field(h, "Station name", "Desk 12");
+    set_field(
+        h,
+        "Ignore readers (one pattern per line)",
+        "*Windows Hello*\nYubico*",
+    );
+    press(h, "Save");
+    wait_for(h, "the saved notice", |h| {
+        shows(h, "restart the station to connect with the new settings")
+    });
+    assert!(shows(h, &format!("Saved to {}", config_path.display())));
+    let saved = enroll_station::config::StationConfig::load(&config_path)
+        .expect("the saved file parses back");
+    assert_eq!(
+        saved.server.as_ref().map(|s| s.as_str()),
+        Some("https://cm.contoso.com")
+    );
+    assert_eq!(saved.timeouts.connect_secs.get(), 7);
+    assert_eq!(
+        saved.station_name.as_ref().map(|s| s.as_str()),
+        Some("Desk 12")
+    );
+    assert_eq!(saved.ignore_readers, ["*Windows Hello*", "Yubico*"]);
+    assert_eq!(h.state().state().settings.saved, saved);
+}
+
+#[test]
+fn test_connection_checks_the_demo_backend_step_by_step() {
+    let (mut station, _dir, _config_path) = settings_station();
+    let h = &mut station.harness;
+    press(h, "Test connection");
+    wait_for(h, "the connection check", |h| {
+        shows(h, "Connection check of")
+    });
+    for step in [
+        "PASS  DNS",
+        "PASS  TCP",
+        "skip  TLS",
+        "PASS  Authentication",
+        "PASS  GET profiletemplates",
+        "PASS  GET requests?status=Approved",
+    ] {
+        assert!(shows(h, step), "{step}");
+    }
+    assert!(shows(h, "Connection test passed."));
+    assert!(
+        shows(h, "plain http: nothing is encrypted"),
+        "details are shown"
+    );
+    assert!(h.query_by_label("Copy report").is_some());
+    let report = h
+        .state()
+        .state()
+        .settings
+        .check
+        .clone()
+        .expect("the report is kept");
+    assert!(report.passed(), "{}", report.to_text());
 }

@@ -32,6 +32,10 @@ pub(super) fn settings_window_ui(
         .show(ctx, |ui| {
             command = settings_ui(ui, state);
         });
+    if !*open {
+        // A secret typed but not stored does not outlive the view.
+        state.secret.clear();
+    }
     command
 }
 

@@ -232,7 +232,10 @@ impl Worker {
                 dialog.pick_file().await.into_iter().collect()
             };
             let paths = paths.iter().map(|h| h.path().to_owned()).collect();
-            sink(Report::Settings(SettingsReport::FilesPicked { target, paths }));
+            sink(Report::Settings(SettingsReport::FilesPicked {
+                target,
+                paths,
+            }));
         });
     }
 
