@@ -30,6 +30,12 @@ fn station(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_enroll-station"))
         .args(args)
         .env_remove("ENROLL_STATION_SERVER")
+        .env_remove("ENROLL_STATION_CONFIG")
+        // No developer's own station.toml may change the results.
+        .env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join("enroll-station-no-config"),
+        )
         .output()
         .expect("the binary runs")
 }

@@ -65,6 +65,9 @@ impl Rig {
             .args(args)
             .env_remove("ENROLL_STATION_SERVER")
             .env("ENROLL_STATION_AUDIT_FILE", &self.journal.1)
+            // No developer's own station.toml may change the results.
+            .env("XDG_CONFIG_HOME", self.journal.0.path())
+            .env_remove("ENROLL_STATION_CONFIG")
             .env("KRB5_CONFIG", self.realm.krb5_config())
             .env("KRB5CCNAME", ccache_name(ccache))
             .env_remove("KRB5_CLIENT_KTNAME")
@@ -116,6 +119,48 @@ fn first_bindable(emulator: &Emulator) -> Request {
         .into_iter()
         .find(Request::is_bindable)
         .expect("the demo data has an approved request")
+}
+
+#[test]
+fn check_reports_each_step_with_the_chain_and_the_principal() {
+    let Some(rig) = rig(6) else { return };
+    let ccache = rig.alice();
+    let output = rig.station(&ccache, &["--auth", "negotiate", "check", "--json"]);
+    let report = rig.stdout_json(&output);
+    let steps = report["steps"].as_array().expect("steps");
+    let names: Vec<&str> = steps.iter().filter_map(|s| s["name"].as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "DNS",
+            "TCP",
+            "TLS",
+            "Authentication",
+            "GET profiletemplates",
+            "GET requests?status=Approved"
+        ]
+    );
+    assert!(steps.iter().all(|s| s["outcome"] == "passed"), "{report:#}");
+    let detail = |name: &str| {
+        steps
+            .iter()
+            .find(|s| s["name"] == name)
+            .map(|s| s["detail"].to_string())
+            .unwrap_or_default()
+    };
+    // The chain the proxy sends: its localhost certificate, issued by the rig's CA.
+    assert!(detail("TLS").contains("CN=localhost"), "{report:#}");
+    let auth = detail("Authentication");
+    assert!(auth.contains("mechanism: Kerberos"), "{auth}");
+    assert!(auth.contains("signed in as: alice@ENROLL.TEST"), "{auth}");
+
+    // Without a ticket the same check stops at authentication and says why.
+    let output = rig.station(&rig.realm.empty_ccache(), &["--auth", "negotiate", "check"]);
+    assert!(!output.status.success(), "{}", rig.explain(&output));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("FAIL  Authentication"), "{text}");
+    assert!(text.contains("no Kerberos ticket"), "{text}");
+    assert!(text.contains("skip  GET profiletemplates"), "{text}");
 }
 
 #[test]

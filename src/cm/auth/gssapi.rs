@@ -64,6 +64,16 @@ const GSS_S_BAD_NAME: OmUint32 = 2 << 16;
 const GSS_S_NO_CRED: OmUint32 = 7 << 16;
 const GSS_S_CREDENTIALS_EXPIRED: OmUint32 = 11 << 16;
 
+// MIT Kerberos minor codes (krb5 error table, base -1765328384).
+const MIT_C_PRINCIPAL_UNKNOWN: OmUint32 = 0x96c7_3a06;
+const MIT_S_PRINCIPAL_UNKNOWN: OmUint32 = 0x96c7_3a07;
+const MIT_PREAUTH_FAILED: OmUint32 = 0x96c7_3a18;
+const MIT_TKT_EXPIRED: OmUint32 = 0x96c7_3a20;
+const MIT_SKEW: OmUint32 = 0x96c7_3a25;
+const MIT_CC_NOTFOUND: OmUint32 = 0x96c7_3a8d;
+const MIT_KDC_UNREACH: OmUint32 = 0x96c7_3a9c;
+const MIT_FCC_NOENT: OmUint32 = 0x96c7_3ac3;
+
 fn is_error(major: OmUint32) -> bool {
     major & 0xffff_0000 != 0
 }
@@ -414,10 +424,19 @@ impl GssContext {
 
     fn failure(&self, major: OmUint32, minor: OmUint32) -> NegotiateError {
         let detail = self.gss.describe(major, minor);
-        let failure = match major & 0x00ff_0000 {
-            GSS_S_NO_CRED => NegotiateFailure::NoTicket,
-            GSS_S_CREDENTIALS_EXPIRED => NegotiateFailure::TicketExpired,
-            GSS_S_BAD_NAME => NegotiateFailure::UnknownServicePrincipal,
+        // MIT reports most Kerberos failures as "Unspecified GSS failure" with
+        // the Kerberos error as the minor code; Heimdal's texts are classified
+        // by NegotiateError::new.
+        let failure = match (major & 0x00ff_0000, minor) {
+            (_, MIT_S_PRINCIPAL_UNKNOWN) => NegotiateFailure::UnknownServicePrincipal,
+            (_, MIT_C_PRINCIPAL_UNKNOWN | MIT_PREAUTH_FAILED) => NegotiateFailure::BadPassword,
+            (_, MIT_FCC_NOENT | MIT_CC_NOTFOUND) => NegotiateFailure::NoTicket,
+            (_, MIT_TKT_EXPIRED) => NegotiateFailure::TicketExpired,
+            (_, MIT_SKEW) => NegotiateFailure::ClockSkew,
+            (_, MIT_KDC_UNREACH) => NegotiateFailure::NoKdc,
+            (GSS_S_NO_CRED, _) => NegotiateFailure::NoTicket,
+            (GSS_S_CREDENTIALS_EXPIRED, _) => NegotiateFailure::TicketExpired,
+            (GSS_S_BAD_NAME, _) => NegotiateFailure::UnknownServicePrincipal,
             _ => NegotiateFailure::Other,
         };
         NegotiateError::new(failure, &self.target_text, detail)

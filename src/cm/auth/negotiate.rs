@@ -117,7 +117,10 @@ impl NegotiateError {
 fn classify_text(detail: &str) -> NegotiateFailure {
     let lower = detail.to_ascii_lowercase();
     let has = |needle: &str| lower.contains(needle);
-    if has("server not found in kerberos database") || has("target principal name is incorrect") {
+    let not_found = has("not found in kerberos database");
+    if not_found && has("client") {
+        NegotiateFailure::BadPassword
+    } else if not_found || has("target principal name is incorrect") {
         NegotiateFailure::UnknownServicePrincipal
     } else if has("ticket expired") || has("credentials have expired") {
         NegotiateFailure::TicketExpired
@@ -297,8 +300,13 @@ mod tests {
     fn library_texts_are_classified() {
         let cases = [
             (
-                "Server not found in Kerberos database",
+                "Unspecified GSS failure.  Minor code may provide more information: \
+                 Server HTTP/wrong.example@ENROLL.TEST not found in Kerberos database",
                 NegotiateFailure::UnknownServicePrincipal,
+            ),
+            (
+                "Client 'bob@ENROLL.TEST' not found in Kerberos database",
+                NegotiateFailure::BadPassword,
             ),
             (
                 "No Kerberos credentials available (default cache: FILE:/tmp/x)",
