@@ -57,7 +57,39 @@ impl Rig {
     /// Runs the station against the proxy with `ccache` as the ticket cache:
     /// `--server <proxy> --ca-file <CA> <args>`.
     fn station(&self, ccache: &Path, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_enroll-station"))
+        self.command(
+            Command::new(env!("CARGO_BIN_EXE_enroll-station")),
+            ccache,
+            args,
+        )
+        .output()
+        .expect("the binary runs")
+    }
+
+    /// The same, in a fresh kernel session keyring (`keyctl session -`), as a
+    /// PAM login gives one: a process without its own session keyring (a
+    /// container, a service) cannot link keys to the persistent keyring.
+    /// `stdin` is piped in.
+    fn station_in_keyring_session(&self, ccache: &Path, args: &[&str], stdin: &str) -> Output {
+        use std::io::Write as _;
+        let keyctl = find_command("keyctl").expect("keyctl (Debian package keyutils)");
+        let mut command = Command::new(keyctl);
+        command.args(["session", "-", env!("CARGO_BIN_EXE_enroll-station")]);
+        let mut child = self
+            .command(command, ccache, args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("keyctl runs the binary");
+        if let Some(mut input) = child.stdin.take() {
+            input.write_all(stdin.as_bytes()).expect("stdin is written");
+        }
+        child.wait_with_output().expect("the binary runs")
+    }
+
+    fn command(&self, mut command: Command, ccache: &Path, args: &[&str]) -> Command {
+        command
             .arg("--server")
             .arg(self.proxy.base_url())
             .arg("--ca-file")
@@ -68,12 +100,13 @@ impl Rig {
             // No developer's own station.toml may change the results.
             .env("XDG_CONFIG_HOME", self.journal.0.path())
             .env_remove("ENROLL_STATION_CONFIG")
+            // No desktop Secret Service: the kernel keyring is the store.
+            .env_remove("DBUS_SESSION_BUS_ADDRESS")
             .env("KRB5_CONFIG", self.realm.krb5_config())
             .env("KRB5CCNAME", ccache_name(ccache))
             .env_remove("KRB5_CLIENT_KTNAME")
-            .env_remove("KRB5_KTNAME")
-            .output()
-            .expect("the binary runs")
+            .env_remove("KRB5_KTNAME");
+        command
     }
 
     /// What to show when an assertion fails: the station's output and the
@@ -221,6 +254,58 @@ fn without_a_ticket_it_says_there_is_none() {
     let output = rig.station(&ccache, &["--auth", "negotiate", "requests", "--json"]);
     rig.assert_fails_saying(&output, &["no Kerberos ticket", "kinit"]);
     assert!(output.stdout.is_empty(), "{}", rig.explain(&output));
+}
+
+#[test]
+fn without_a_ticket_the_configured_account_signs_in_with_its_keyring_password() {
+    if find_command("keyctl").is_none() && !common::kerberos::services_required() {
+        eprintln!("skipping: keyctl (Debian package keyutils) is not installed");
+        return;
+    }
+    let Some(rig) = rig(3) else { return };
+    // A principal of its own, so that its keyring entry is this test's alone.
+    let user = format!("agent{}", std::process::id());
+    let password = "agent-password-7";
+    rig.realm.add_principal(&user, password);
+    let principal = rig.realm.principal(&user);
+    let config = rig.journal.0.path().join("station.toml");
+    std::fs::write(
+        &config,
+        format!("[auth]\nmethod = \"negotiate\"\nuser = \"{principal}\"\n"),
+    )
+    .expect("config written");
+    let config = config.display().to_string();
+    let no_ticket = rig.realm.empty_ccache();
+    let run = |args: &[&str], stdin: &str| {
+        let mut all = vec!["--config", config.as_str()];
+        all.extend_from_slice(args);
+        rig.station_in_keyring_session(&no_ticket, &all, stdin)
+    };
+
+    // No ticket and no password yet: the message says both ways out.
+    let output = run(&["requests", "--json"], "");
+    rig.assert_fails_saying(&output, &["no Kerberos ticket", "secret set password"]);
+
+    let output = run(&["secret", "set", "password"], "wrong-password\n");
+    assert!(output.status.success(), "{}", rig.explain(&output));
+    let output = run(&["requests", "--json"], "");
+    rig.assert_fails_saying(&output, &["refused the configured account or password"]);
+
+    let output = run(&["secret", "set", "password"], &format!("{password}\n"));
+    assert!(output.status.success(), "{}", rig.explain(&output));
+    let output = run(&["check", "--json"], "");
+    let report = rig.stdout_json(&output);
+    let auth = report["steps"][3]["detail"].to_string();
+    assert!(
+        auth.contains(&format!("signed in as: {principal}")),
+        "{auth}"
+    );
+    // The password is in the keyring, nowhere in what the station printed.
+    assert!(!String::from_utf8_lossy(&output.stdout).contains(password));
+    assert!(!String::from_utf8_lossy(&output.stderr).contains(password));
+
+    let output = run(&["secret", "delete", "password"], "");
+    assert!(output.status.success(), "{}", rig.explain(&output));
 }
 
 #[test]

@@ -11,7 +11,9 @@ use std::ffi::{c_int, c_void};
 use std::ptr;
 use std::sync::OnceLock;
 
-use super::negotiate::{NegotiateError, NegotiateFailure, Password, SecurityContext, Step, Target};
+use super::negotiate::{
+    NegotiateError, NegotiateFailure, Password, SecurityContext, Step, Target, classify_text,
+};
 
 type OmUint32 = u32;
 
@@ -21,6 +23,12 @@ type OmUint32 = u32;
 struct GssOidDesc {
     length: OmUint32,
     elements: *const c_void,
+}
+
+#[repr(C)]
+struct GssOidSetDesc {
+    count: usize,
+    elements: *mut GssOidDesc,
 }
 
 #[repr(C)]
@@ -68,6 +76,8 @@ const GSS_S_CREDENTIALS_EXPIRED: OmUint32 = 11 << 16;
 const MIT_C_PRINCIPAL_UNKNOWN: OmUint32 = 0x96c7_3a06;
 const MIT_S_PRINCIPAL_UNKNOWN: OmUint32 = 0x96c7_3a07;
 const MIT_PREAUTH_FAILED: OmUint32 = 0x96c7_3a18;
+// A wrong password: the KDC's answer does not decrypt with the key derived from it.
+const MIT_BAD_INTEGRITY: OmUint32 = 0x96c7_3a1f;
 const MIT_TKT_EXPIRED: OmUint32 = 0x96c7_3a20;
 const MIT_SKEW: OmUint32 = 0x96c7_3a25;
 const MIT_CC_NOTFOUND: OmUint32 = 0x96c7_3a8d;
@@ -397,14 +407,22 @@ impl GssContext {
         let mut secret = GssBufferDesc::borrowing(password.password.as_bytes());
         let mut minor = 0;
         let mut credential: GssCred = ptr::null_mut();
-        // SAFETY: the name is live; the buffer borrows the password for the call.
+        // For SPNEGO, which then uses the Kerberos credential beneath it; the
+        // library's default set would leave SPNEGO nothing to negotiate.
+        let mut spnego = oid(&MECH_SPNEGO);
+        let mut mechs = GssOidSetDesc {
+            count: 1,
+            elements: &mut spnego,
+        };
+        // SAFETY: the name is live; the buffer borrows the password for the call;
+        // the mechanism set points to a local that outlives the call.
         let major = unsafe {
             acquire(
                 &mut minor,
                 name,
                 &mut secret,
                 GSS_C_INDEFINITE,
-                ptr::null_mut(),
+                ptr::from_mut(&mut mechs).cast(),
                 GSS_C_INITIATE,
                 &mut credential,
                 ptr::null_mut(),
@@ -413,11 +431,7 @@ impl GssContext {
         };
         gss.release(&mut name);
         if is_error(major) {
-            return Err(NegotiateError::new(
-                NegotiateFailure::Other,
-                &self.target_text,
-                gss.describe(major, minor),
-            ));
+            return Err(self.failure(major, minor));
         }
         Ok(credential)
     }
@@ -427,18 +441,27 @@ impl GssContext {
         // MIT reports most Kerberos failures as "Unspecified GSS failure" with
         // the Kerberos error as the minor code; Heimdal's texts are classified
         // by NegotiateError::new.
-        let failure = match (major & 0x00ff_0000, minor) {
-            (_, MIT_S_PRINCIPAL_UNKNOWN) => NegotiateFailure::UnknownServicePrincipal,
-            (_, MIT_C_PRINCIPAL_UNKNOWN | MIT_PREAUTH_FAILED) => NegotiateFailure::BadPassword,
-            (_, MIT_FCC_NOENT | MIT_CC_NOTFOUND) => NegotiateFailure::NoTicket,
-            (_, MIT_TKT_EXPIRED) => NegotiateFailure::TicketExpired,
-            (_, MIT_SKEW) => NegotiateFailure::ClockSkew,
-            (_, MIT_KDC_UNREACH) => NegotiateFailure::NoKdc,
-            (GSS_S_NO_CRED, _) => NegotiateFailure::NoTicket,
-            (GSS_S_CREDENTIALS_EXPIRED, _) => NegotiateFailure::TicketExpired,
-            (GSS_S_BAD_NAME, _) => NegotiateFailure::UnknownServicePrincipal,
-            _ => NegotiateFailure::Other,
+        let by_minor = match minor {
+            MIT_S_PRINCIPAL_UNKNOWN => Some(NegotiateFailure::UnknownServicePrincipal),
+            MIT_C_PRINCIPAL_UNKNOWN | MIT_PREAUTH_FAILED | MIT_BAD_INTEGRITY => {
+                Some(NegotiateFailure::BadPassword)
+            }
+            MIT_FCC_NOENT | MIT_CC_NOTFOUND => Some(NegotiateFailure::NoTicket),
+            MIT_TKT_EXPIRED => Some(NegotiateFailure::TicketExpired),
+            MIT_SKEW => Some(NegotiateFailure::ClockSkew),
+            MIT_KDC_UNREACH => Some(NegotiateFailure::NoKdc),
+            _ => None,
         };
+        // SPNEGO wraps the Kerberos minor code; its text still names the cause.
+        let by_text = || Some(classify_text(&detail)).filter(|f| *f != NegotiateFailure::Other);
+        let failure = by_minor
+            .or_else(by_text)
+            .unwrap_or(match major & 0x00ff_0000 {
+                GSS_S_NO_CRED => NegotiateFailure::NoTicket,
+                GSS_S_CREDENTIALS_EXPIRED => NegotiateFailure::TicketExpired,
+                GSS_S_BAD_NAME => NegotiateFailure::UnknownServicePrincipal,
+                _ => NegotiateFailure::Other,
+            });
         NegotiateError::new(failure, &self.target_text, detail)
     }
 }

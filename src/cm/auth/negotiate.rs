@@ -114,32 +114,35 @@ impl NegotiateError {
 }
 
 /// Classifies MIT, Heimdal and SSPI messages that status codes alone do not separate.
-fn classify_text(detail: &str) -> NegotiateFailure {
+pub(super) fn classify_text(detail: &str) -> NegotiateFailure {
     let lower = detail.to_ascii_lowercase();
     let has = |needle: &str| lower.contains(needle);
     let not_found = has("not found in kerberos database");
+    // The specific causes first: GSSAPI's generic "no credentials were
+    // supplied" heads many messages whose real cause follows it.
     if not_found && has("client") {
         NegotiateFailure::BadPassword
     } else if not_found || has("target principal name is incorrect") {
         NegotiateFailure::UnknownServicePrincipal
+    } else if has("preauthentication failed")
+        || has("decrypt integrity check failed")
+        || has("password incorrect")
+        || has("logon failure")
+        || has("client not found")
+    {
+        NegotiateFailure::BadPassword
     } else if has("ticket expired") || has("credentials have expired") {
         NegotiateFailure::TicketExpired
     } else if has("clock skew") {
         NegotiateFailure::ClockSkew
+    } else if has("cannot contact any kdc") || has("cannot find kdc") {
+        NegotiateFailure::NoKdc
     } else if has("no kerberos credentials")
         || has("credentials cache")
         || has("no credentials were supplied")
         || has("no credentials cache")
     {
         NegotiateFailure::NoTicket
-    } else if has("cannot contact any kdc") || has("cannot find kdc") {
-        NegotiateFailure::NoKdc
-    } else if has("preauthentication failed")
-        || has("password incorrect")
-        || has("logon failure")
-        || has("client not found")
-    {
-        NegotiateFailure::BadPassword
     } else {
         NegotiateFailure::Other
     }
@@ -319,6 +322,16 @@ mod tests {
                 NegotiateFailure::NoKdc,
             ),
             ("Preauthentication failed", NegotiateFailure::BadPassword),
+            (
+                "No credentials were supplied, or the credentials were unavailable or \
+                 inaccessible: Decrypt integrity check failed",
+                NegotiateFailure::BadPassword,
+            ),
+            (
+                "No credentials were supplied, or the credentials were unavailable or \
+                 inaccessible: Cannot contact any KDC for realm 'X'",
+                NegotiateFailure::NoKdc,
+            ),
             (
                 "An unsupported mechanism was requested",
                 NegotiateFailure::Other,
