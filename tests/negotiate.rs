@@ -411,3 +411,70 @@ fn curl_with_spnego() -> Option<std::path::PathBuf> {
     eprintln!("skipping: curl with SPNEGO support not available");
     None
 }
+
+/// A server that asks for Negotiate, then "accepts" with a final token that is
+/// not the answer to the station's Kerberos ticket: what an impersonator
+/// without the service's key would send. Serves `connections` connections.
+fn impostor(connections: usize) -> std::net::SocketAddr {
+    use std::io::{BufRead as _, BufReader, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let addr = listener.local_addr().expect("its address");
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(connections).flatten() {
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut writer = stream;
+            loop {
+                let mut authorized = false;
+                let mut line = String::new();
+                let mut saw_request = false;
+                while reader.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
+                    saw_request = true;
+                    if line
+                        .to_ascii_lowercase()
+                        .starts_with("authorization: negotiate ")
+                    {
+                        authorized = true;
+                    }
+                    if line == "\r\n" {
+                        break;
+                    }
+                    line.clear();
+                }
+                if !saw_request {
+                    break;
+                }
+                let answer = if authorized {
+                    // A well-formed SPNEGO "accept-completed" with no Kerberos reply in it.
+                    "HTTP/1.1 200 OK\r\nWWW-Authenticate: Negotiate oQcwBaADCgEA\r\n\
+                     Content-Type: application/json\r\nContent-Length: 2\r\n\r\n[]"
+                } else {
+                    "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Negotiate\r\n\
+                     Content-Length: 0\r\n\r\n"
+                };
+                if writer.write_all(answer.as_bytes()).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    addr
+}
+
+#[test]
+fn an_answer_that_does_not_prove_the_server_is_refused() {
+    let Some(rig) = rig(1) else { return };
+    let ccache = rig.alice();
+    let addr = impostor(4);
+    let output = Command::new(env!("CARGO_BIN_EXE_enroll-station"))
+        .args(["--server", &format!("http://localhost:{}", addr.port())])
+        .args(["--auth", "negotiate", "requests", "--json"])
+        .env_remove("ENROLL_STATION_SERVER")
+        .env_remove("ENROLL_STATION_CONFIG")
+        .env("XDG_CONFIG_HOME", rig.journal.0.path())
+        .env("KRB5_CONFIG", rig.realm.krb5_config())
+        .env("KRB5CCNAME", ccache_name(&ccache))
+        .output()
+        .expect("the binary runs");
+    rig.assert_fails_saying(&output, &["could not prove it is the server"]);
+    assert!(output.stdout.is_empty(), "nothing from that answer is used");
+}
