@@ -198,7 +198,12 @@ impl AttemptInfo {
             card_id: target.expected.card_id,
             atr: target.expected.atr.clone(),
             reader: target.reader.clone(),
-            message: None,
+            // The record must show when the card ID is the site's fallback, not the card's own.
+            message: (target.expected.kind == crate::domain::card::CardKind::Cplc).then(|| {
+                "card ID derived from the chip's CPLC (cards.card_id_fallback = \"cplc\"); \
+                 the card has none of its own"
+                    .to_owned()
+            }),
         }
     }
 }

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::cm::auth::AuthMethod;
+use crate::domain::card::CardIdFallback;
 
 /// The file's name inside the config directory.
 pub const CONFIG_FILE_NAME: &str = "station.toml";
@@ -44,6 +45,18 @@ pub struct StationConfig {
     pub timeouts: Timeouts,
     /// How the station proves who it works for.
     pub auth: AuthSettings,
+    /// Site policies about cards.
+    pub cards: CardSettings,
+}
+
+/// `[cards]`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CardSettings {
+    /// What to do with a card whose applications give no card ID: `none`
+    /// (refuse it, the default) or `cplc` (derive one from the chip's CPLC;
+    /// only where the site's minidriver reports the same ID).
+    pub card_id_fallback: CardIdFallback,
 }
 
 /// `[tls]`: what to trust besides the system's roots, and the client certificate.
@@ -445,6 +458,9 @@ request_secs = 20
 [auth]
 method = "negotiate"
 service_principal = "HTTP/cm.contoso.com@CONTOSO.COM"
+
+[cards]
+card_id_fallback = "cplc"
 "#,
         )
         .expect("valid");
@@ -460,6 +476,7 @@ service_principal = "HTTP/cm.contoso.com@CONTOSO.COM"
             config.tls.ca_files,
             [PathBuf::from("/etc/ssl/contoso-root.pem")]
         );
+        assert_eq!(config.cards.card_id_fallback, CardIdFallback::Cplc);
     }
 
     #[test]
@@ -491,6 +508,12 @@ service_principal = "HTTP/cm.contoso.com@CONTOSO.COM"
         let error = parse("\n\nserver = \"ftp://cm\"\n").expect_err("bad url");
         assert!(
             error.contains("line 3") && error.contains("server"),
+            "{error}"
+        );
+
+        let error = parse("[cards]\ncard_id_fallback = \"serial\"\n").expect_err("bad policy");
+        assert!(
+            error.contains("line 2") && error.contains("cplc"),
             "{error}"
         );
 

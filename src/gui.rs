@@ -49,6 +49,7 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
         watch_pcsc: true,
         journal,
         reader_filter: settings.reader_filter(),
+        card_reader: settings.card_reader(),
         config: file_config,
         config_path: settings.config_path.clone(),
     };

@@ -14,8 +14,10 @@ use std::path::{Path, PathBuf};
 use crate::cm::auth::AuthMethod;
 use crate::cm::check::CheckReport;
 use crate::config::{
-    AuthSettings, Mode, Seconds, ServerAddress, StationConfig, StationName, Timeouts, TlsSettings,
+    AuthSettings, CardSettings, Mode, Seconds, ServerAddress, StationConfig, StationName, Timeouts,
+    TlsSettings,
 };
+use crate::domain::card::CardIdFallback;
 use crate::secrets::{Secret, SecretName};
 use crate::worker::Command;
 
@@ -111,6 +113,8 @@ pub struct SettingsForm {
     pub station_name: String,
     /// `mode`.
     pub mode: Mode,
+    /// `cards.card_id_fallback`.
+    pub card_id_fallback: CardIdFallback,
     /// `refresh_interval_secs`.
     pub refresh_interval_secs: String,
     /// `tls.ca_files`, one path per line.
@@ -214,6 +218,7 @@ impl SettingsForm {
                 .map(|s| s.as_str().to_owned())
                 .unwrap_or_default(),
             mode: config.mode,
+            card_id_fallback: config.cards.card_id_fallback,
             refresh_interval_secs: config.refresh_interval_secs.get().to_string(),
             ca_files: config
                 .tls
@@ -307,6 +312,9 @@ impl SettingsForm {
             server,
             station_name,
             mode: self.mode,
+            cards: CardSettings {
+                card_id_fallback: self.card_id_fallback,
+            },
             refresh_interval_secs,
             ignore_readers: lines(&self.ignore_readers).map(str::to_owned).collect(),
             audit_file: self.audit_file.clone(),
@@ -385,6 +393,18 @@ pub fn method_label(method: AuthMethod) -> &'static str {
 }
 
 /// A human name for a mode, for the view's choice list.
+/// The card ID fallbacks, in the order the view offers them.
+pub const CARD_ID_FALLBACKS: [CardIdFallback; 2] = [CardIdFallback::None, CardIdFallback::Cplc];
+
+/// How the view names a card ID fallback.
+pub fn card_id_fallback_label(fallback: CardIdFallback) -> &'static str {
+    match fallback {
+        CardIdFallback::None => "Refuse the card (default)",
+        CardIdFallback::Cplc => "Derive it from the chip's CPLC (site policy)",
+    }
+}
+
+/// How the view names a mode.
 pub fn mode_label(mode: Mode) -> &'static str {
     match mode {
         Mode::Desk => "Desk (an enrollment agent)",

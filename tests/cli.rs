@@ -315,3 +315,81 @@ fn ignored_readers_are_not_listed() {
     ]));
     assert!(!listed(&filtered), "{filtered}");
 }
+
+/// A JCOP-like CPLC: NXP, type 5075, serial 01020304, batch 0506.
+const CPLC: &str = "47905075479120833100512501020304050648125126481351274814512800000001\
+                    4815512900000002";
+
+#[test]
+fn a_card_without_an_id_binds_only_under_the_configured_cplc_fallback() {
+    let Some(_slots) = take_slots() else { return };
+    let emulator = emulator(8);
+    let url = emulator.base_url();
+    let request = first_bindable(&emulator);
+    let id = request.uuid.to_string();
+    let reader = reader_name(FIRST_PORT);
+    let cplc: [u8; 42] = hex::decode(CPLC)
+        .expect("hex")
+        .try_into()
+        .expect("42 bytes");
+    let _card = insert(VirtualCard::blank().with_cplc(cplc), FIRST_PORT);
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let journal = dir.path().join("audit.jsonl");
+    let journal_arg = journal.display().to_string();
+    let config = dir.path().join("station.toml");
+    std::fs::write(&config, "[cards]\ncard_id_fallback = \"cplc\"\n").expect("config");
+    let config_arg = config.display().to_string();
+    let bind = |config: &[&str]| {
+        let mut args = config.to_vec();
+        args.extend_from_slice(&[
+            "bind",
+            "--server",
+            &url,
+            "--request",
+            &id,
+            "--reader",
+            &reader,
+            "--audit-file",
+            &journal_arg,
+            "--json",
+        ]);
+        station(&args)
+    };
+
+    // By default such a card is refused, and nothing is sent.
+    let refused = bind(&[]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("cannot read a card ID"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(emulator.bind_count(), 0);
+
+    // Under the site's policy the chip's CPLC gives the ID, and says so.
+    let derived = CardId::from_raw([
+        0x47, 0x90, 0x50, 0x75, 0x47, 0x91, 0x20, 0x83, 0x51, 0x25, 0x01, 0x02, 0x03, 0x04, 0x05,
+        0x06,
+    ])
+    .to_cm_string();
+    let listed = stdout_json(&station(&["--config", &config_arg, "readers", "--json"]));
+    let listed = listed
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["name"] == reader.as_str())
+        .expect("the vpcd reader is listed")
+        .clone();
+    assert_eq!(listed["card_kind"], "cplc");
+    assert_eq!(listed["card_id"], derived.as_str());
+
+    let bound = stdout_json(&bind(&["--config", &config_arg]));
+    assert_eq!(bound["outcome"], "bound");
+    assert_eq!(bound["card_id"], derived.as_str());
+    assert_eq!(emulator.bind_count(), 1);
+    let record = std::fs::read_to_string(&journal).expect("the journal");
+    assert!(
+        record.contains("derived from the chip's CPLC"),
+        "the journal shows the ID is the fallback's: {record}"
+    );
+}

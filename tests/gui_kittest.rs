@@ -82,6 +82,7 @@ fn station_with(
         watch_pcsc: false,
         journal,
         reader_filter: Default::default(),
+        card_reader: Default::default(),
         config_path,
         config: Default::default(),
     };

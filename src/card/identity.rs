@@ -7,7 +7,7 @@
 use super::apdu::{Response, transmit_collect};
 use super::tlv;
 use super::{CardChannel, CardError};
-use crate::domain::card::{Atr, CardId, CardIdLocation, CardIdentity, CardKind};
+use crate::domain::card::{Atr, CardId, CardIdFallback, CardIdLocation, CardIdentity, CardKind};
 
 /// The PIV application identifier used to SELECT it (NIST SP 800-73).
 pub const PIV_AID: [u8; 9] = [0xA0, 0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00];
@@ -58,7 +58,7 @@ fn read_card_id_as(
 ) -> Result<(CardId, CardKind, Option<CardIdLocation>), CardError> {
     let order = match options.expected_kind {
         Some(CardKind::Gids) => [CardKind::Gids, CardKind::Piv],
-        Some(CardKind::Piv) | None => [CardKind::Piv, CardKind::Gids],
+        Some(CardKind::Piv | CardKind::Cplc) | None => [CardKind::Piv, CardKind::Gids],
     };
     for kind in order {
         match kind {
@@ -87,8 +87,29 @@ pub fn read_identity_with(
     atr: Atr,
     options: super::ReadOptions,
 ) -> Result<CardIdentity, CardError> {
-    let (card_id, kind, location) = read_card_id_as(channel, options)?;
-    let chip = if options.chip {
+    let (card_id, kind, location, fallback_chip) = match read_card_id_as(channel, options) {
+        Ok((card_id, kind, location)) => (card_id, kind, location, None),
+        Err(CardError::NoCardId(reason)) if options.fallback == CardIdFallback::Cplc => {
+            match super::cplc::read_cplc(channel)? {
+                Some(cplc) => (
+                    cplc.fallback_card_id(),
+                    CardKind::Cplc,
+                    None,
+                    Some(cplc.chip_info()),
+                ),
+                None => {
+                    return Err(CardError::NoCardId(format!(
+                        "{reason} The configured fallback (card_id_fallback = \"cplc\") cannot \
+                         help: the card does not answer GlobalPlatform CPLC."
+                    )));
+                }
+            }
+        }
+        Err(error) => return Err(error),
+    };
+    let chip = if let Some(chip) = fallback_chip {
+        Some(chip)
+    } else if options.chip {
         match super::cplc::read_cplc(channel) {
             Ok(cplc) => cplc.map(|c| c.chip_info()),
             Err(error) => {

@@ -15,7 +15,7 @@ pub mod virtual_card;
 
 pub use error::CardError;
 
-use crate::domain::card::{CardIdLocation, CardIdentity, CardKind};
+use crate::domain::card::{CardIdFallback, CardIdLocation, CardIdentity, CardKind};
 
 /// An open channel to one card: sends a command APDU, returns the response with its status word.
 pub trait CardChannel {
@@ -33,6 +33,8 @@ pub struct ReadOptions {
     pub expected_kind: Option<CardKind>,
     /// Where a GIDS card was seen to keep its card ID: read there first.
     pub location: Option<CardIdLocation>,
+    /// What to do when no application gives a card ID.
+    pub fallback: CardIdFallback,
 }
 
 impl ReadOptions {
@@ -41,14 +43,32 @@ impl ReadOptions {
         chip: true,
         expected_kind: None,
         location: None,
+        fallback: CardIdFallback::None,
     };
 
     /// Only the card ID, the way the expected card was read: the swap guard's re-read.
+    /// A card identified through the CPLC fallback is re-read the same way.
     pub fn reread(kind: CardKind, location: Option<CardIdLocation>) -> Self {
         Self {
             chip: false,
             expected_kind: Some(kind),
             location,
+            fallback: if kind == CardKind::Cplc {
+                CardIdFallback::Cplc
+            } else {
+                CardIdFallback::None
+            },
+        }
+    }
+
+    /// These options, with the site's fallback when they name none.
+    pub fn with_site_fallback(self, site: CardIdFallback) -> Self {
+        Self {
+            fallback: match self.fallback {
+                CardIdFallback::None => site,
+                own => own,
+            },
+            ..self
         }
     }
 }

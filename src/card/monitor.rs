@@ -73,6 +73,12 @@ impl Shared {
 /// Starts the monitor thread. Events go to `sink`; if the thread cannot be
 /// started, `sink` hears a `ServiceDown` saying so.
 pub fn spawn_monitor(sink: EventSink) -> MonitorHandle {
+    spawn_monitor_with(sink, PcscReader::new())
+}
+
+/// [`spawn_monitor`], reading cards with `reader` (which carries the site's
+/// policy for cards without a card ID).
+pub fn spawn_monitor_with(sink: EventSink, reader: PcscReader) -> MonitorHandle {
     let shared = Arc::new(Shared {
         stop: AtomicBool::new(false),
         context: Mutex::new(None),
@@ -80,7 +86,7 @@ pub fn spawn_monitor(sink: EventSink) -> MonitorHandle {
     let monitor = Monitor {
         shared: Arc::clone(&shared),
         sink: Arc::clone(&sink),
-        reader: Arc::new(PcscReader::new()),
+        reader: Arc::new(reader),
         slots: BTreeMap::new(),
         insertions: HashMap::new(),
         service_down: false,

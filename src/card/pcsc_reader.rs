@@ -10,7 +10,7 @@ use std::time::Duration;
 use pcsc::{Card, Context, Disposition, Protocols, ReaderState, Scope, ShareMode, State};
 
 use super::{CardChannel, CardError, IdentityReader, ReadOptions, identity};
-use crate::domain::card::{Atr, CardIdentity};
+use crate::domain::card::{Atr, CardIdFallback, CardIdentity};
 use crate::domain::readers::{ReaderBoard, ReaderEvent};
 
 /// Waits between attempts when another program holds the card exclusively.
@@ -22,12 +22,19 @@ const SHARING_RETRY_DELAYS: [Duration; 3] = [
 
 /// Reads card identities from the system's PC/SC readers.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct PcscReader;
+pub struct PcscReader {
+    fallback: CardIdFallback,
+}
 
 impl PcscReader {
     /// A reader of the system's PC/SC service; it connects only when asked to read.
     pub fn new() -> Self {
-        Self
+        Self::default()
+    }
+
+    /// A reader that applies the site's policy for cards without a card ID.
+    pub fn with_fallback(fallback: CardIdFallback) -> Self {
+        Self { fallback }
     }
 
     /// Every reader and its card (with its chip information), right now, built
@@ -54,6 +61,7 @@ impl PcscReader {
                 Err(err) => return Err(map_pcsc_error(err, "")),
             }
         }
+        let options = options.with_site_fallback(self.fallback);
         let mut board = ReaderBoard::default();
         for state in &states {
             for event in self.snapshot_events(&context, state, options) {
@@ -103,7 +111,12 @@ impl IdentityReader for PcscReader {
     fn read_with(&self, reader: &str, options: ReadOptions) -> Result<CardIdentity, CardError> {
         let name = CString::new(reader).map_err(|_| CardError::UnknownReader(reader.to_owned()))?;
         let context = establish()?;
-        read_with_retries(&context, &name, reader, options)
+        read_with_retries(
+            &context,
+            &name,
+            reader,
+            options.with_site_fallback(self.fallback),
+        )
     }
 }
 

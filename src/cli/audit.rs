@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 use super::Settings;
 use crate::audit::{self, ExportFormat};
-use crate::card::pcsc_reader::PcscReader;
 use crate::worker::effects::{BindContext, reconcile_open_attempts};
 
 /// The `audit` subcommands.
@@ -76,7 +75,7 @@ pub(super) fn run(server: &Settings, command: AuditCommand) -> anyhow::Result<()
         AuditCommand::Reconcile => {
             let context = BindContext {
                 client: server.client()?,
-                readers: Arc::new(PcscReader::new()),
+                readers: Arc::new(server.card_reader()),
                 journal: crate::journal::open_shared(audit_file, false)?,
             };
             let lines = super::runtime()?.block_on(reconcile_open_attempts(&context));

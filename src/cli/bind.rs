@@ -9,7 +9,6 @@ use uuid::Uuid;
 use super::Settings;
 use super::output::print_json;
 use crate::card::ReadOptions;
-use crate::card::pcsc_reader::PcscReader;
 use crate::domain::bind::{BindState, BindTarget, wrong_card_alarm};
 use crate::domain::card::CardId;
 use crate::domain::readers::{IdentityState, ReaderBoard, SlotState};
@@ -87,7 +86,7 @@ pub(super) fn run(server: &Settings, args: BindArgs<'_>) -> anyhow::Result<()> {
         .transpose()?;
     let client = server.client()?;
     let journal = crate::journal::open_shared(server.audit_file(), false)?;
-    let pcsc = PcscReader::new();
+    let pcsc = server.card_reader();
     // The card ID is all a bind needs; the chip information is for the window.
     let mut board = pcsc
         .snapshot_with(ReadOptions::default())

@@ -183,8 +183,8 @@ pub fn run_command(args: &GlobalArgs, command: Commands) -> ExitCode {
 
 fn run_with(server: &Settings, command: Commands) -> anyhow::Result<()> {
     match command {
-        Commands::Readers { json, watch: false } => readers::run(&server.reader_filter(), json),
-        Commands::Readers { json, watch: true } => readers::watch(&server.reader_filter(), json),
+        Commands::Readers { json, watch: false } => readers::run(server, json),
+        Commands::Readers { json, watch: true } => readers::watch(server, json),
         Commands::Requests { status, json } => requests::run(server, status.as_deref(), json),
         Commands::Bind {
             request,

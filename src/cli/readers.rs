@@ -6,13 +6,13 @@ use std::io::Write as _;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use super::Settings;
 use super::output::{EventJson, ReaderJson, print_json};
-use crate::card::monitor::{EventSink, spawn_monitor};
-use crate::card::pcsc_reader::PcscReader;
-use crate::card::reader_filter::ReaderFilter;
+use crate::card::monitor::{EventSink, spawn_monitor_with};
 
 /// Follows the readers until interrupted, one line per event.
-pub(super) fn watch(filter: &ReaderFilter, json: bool) -> anyhow::Result<()> {
+pub(super) fn watch(settings: &Settings, json: bool) -> anyhow::Result<()> {
+    let filter = settings.reader_filter();
     let (tx, rx) = std::sync::mpsc::channel();
     let sink: EventSink = Arc::new(move |event| {
         // Stamped here, where the station learns of the event, not when it is printed.
@@ -21,7 +21,7 @@ pub(super) fn watch(filter: &ReaderFilter, json: bool) -> anyhow::Result<()> {
             .map_or(0, |d| d.as_millis());
         let _ = tx.send((time_ms, event));
     });
-    let _monitor = spawn_monitor(filter.wrap(sink));
+    let _monitor = spawn_monitor_with(filter.wrap(sink), settings.card_reader());
     let mut out = std::io::stdout().lock();
     for (time_ms, event) in rx {
         let line = EventJson::new(&event, time_ms);
@@ -51,8 +51,10 @@ pub(super) fn watch(filter: &ReaderFilter, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub(super) fn run(filter: &ReaderFilter, json: bool) -> anyhow::Result<()> {
-    let mut board = PcscReader::new()
+pub(super) fn run(settings: &Settings, json: bool) -> anyhow::Result<()> {
+    let filter = settings.reader_filter();
+    let mut board = settings
+        .card_reader()
         .snapshot()
         .context("Could not list the card readers")?;
     filter.apply(&mut board);

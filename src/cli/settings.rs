@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 
 use super::GlobalArgs;
+use crate::card::pcsc_reader::PcscReader;
 use crate::card::reader_filter::ReaderFilter;
 use crate::cm::auth::AuthConfig;
 use crate::cm::{ClientConfig, CmClient};
@@ -54,6 +55,11 @@ impl Settings {
     /// The readers to ignore.
     pub fn reader_filter(&self) -> ReaderFilter {
         ReaderFilter::new(&self.config.ignore_readers)
+    }
+
+    /// The PC/SC card reader, with the site's policy for cards without a card ID.
+    pub fn card_reader(&self) -> PcscReader {
+        PcscReader::with_fallback(self.config.cards.card_id_fallback)
     }
 
     /// The configured server, if any.

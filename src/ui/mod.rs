@@ -11,7 +11,7 @@ use std::sync::mpsc;
 
 use crate::card::IdentityReader;
 use crate::card::demo::{DemoReader, ReaderHub};
-use crate::card::monitor::{MonitorHandle, spawn_monitor};
+use crate::card::monitor::{MonitorHandle, spawn_monitor_with};
 use crate::card::pcsc_reader::PcscReader;
 use crate::cm::CmClient;
 use crate::cm::emulator::Emulator;
@@ -33,6 +33,8 @@ pub struct StationSetup {
     pub journal: SharedJournal,
     /// The readers to ignore.
     pub reader_filter: crate::card::reader_filter::ReaderFilter,
+    /// The PC/SC reader, with the site's policy for cards without a card ID.
+    pub card_reader: PcscReader,
     /// The configuration file the Settings view saves to; `None` when there
     /// is no place for one (no home directory and no `--config`).
     pub config_path: Option<std::path::PathBuf>,
@@ -74,11 +76,12 @@ impl StationApp {
             .demo
             .as_ref()
             .map(|_| DemoReader::new(reader_sink.clone()));
-        let monitor = setup
-            .watch_pcsc
-            .then(|| spawn_monitor(setup.reader_filter.wrap(reader_sink.clone())));
+        let monitor = setup.watch_pcsc.then(|| {
+            let sink = setup.reader_filter.wrap(reader_sink.clone());
+            spawn_monitor_with(sink, setup.card_reader)
+        });
         let readers: Arc<dyn IdentityReader> = Arc::new(ReaderHub::new(
-            Arc::new(PcscReader::new()),
+            Arc::new(setup.card_reader),
             demo_reader.clone(),
         ));
         let server_label = setup.client.api_base().to_owned();
