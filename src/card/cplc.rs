@@ -469,7 +469,7 @@ mod tests {
         use crate::card::ReadOptions;
         use crate::card::identity::read_identity_with;
         use crate::domain::card::{Atr, CardIdFallback, CardKind};
-        let atr = Atr::from_bytes(&[0x3b, 0x00]);
+        let atr = Atr::from_bytes([0x3b, 0x00]);
         let fallback = ReadOptions {
             fallback: CardIdFallback::Cplc,
             ..ReadOptions::default()
