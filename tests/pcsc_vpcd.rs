@@ -193,11 +193,11 @@ fn monitor_reports_readers_insertions_identities_and_removals() {
     });
 
     let mut insertions = Vec::new();
-    for (raw, kind) in [(SSPI_RAW, CardKind::Gids), (YUBICO_RAW, CardKind::Piv)] {
-        let card = match kind {
-            CardKind::Gids => VirtualCard::gids(raw),
-            CardKind::Piv => VirtualCard::piv(raw),
-        };
+    let cards = [
+        (VirtualCard::gids(SSPI_RAW), SSPI_RAW, CardKind::Gids),
+        (VirtualCard::piv(YUBICO_RAW), YUBICO_RAW, CardKind::Piv),
+    ];
+    for (card, raw, kind) in cards {
         let atr = card.atr();
         let inserted = VpcdCard::insert(card, FIRST_PORT).expect("vpcd accepts the card");
         let ReaderEvent::CardInserted {
