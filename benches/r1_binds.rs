@@ -132,6 +132,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             request_id: *request_id,
             reader: DEMO_READER.into(),
             expected,
+            supervisor: None,
         };
         let (_, faults) = fault(i);
         emulator.set_faults(faults);

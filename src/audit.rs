@@ -107,7 +107,24 @@ fn os_user_name() -> Option<String> {
 
 #[cfg(not(windows))]
 fn os_user_name() -> Option<String> {
-    non_empty_var("USER").or_else(|| non_empty_var("LOGNAME"))
+    non_empty_var("USER")
+        .or_else(|| non_empty_var("LOGNAME"))
+        .or_else(account_of_this_process)
+}
+
+/// The local account owning this process, from `/etc/passwd`: services and
+/// autologin sessions (a kiosk) may run without `USER`, and the journal and
+/// the supervised-mode witness check still need to name the operator.
+#[cfg(not(windows))]
+fn account_of_this_process() -> Option<String> {
+    use std::os::unix::fs::MetadataExt as _;
+    let uid = std::fs::metadata("/proc/self").ok()?.uid().to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        (fields.nth(1)? == uid && !name.is_empty()).then(|| name.to_owned())
+    })
 }
 
 fn non_empty_var(name: &str) -> Option<String> {
@@ -193,7 +210,7 @@ impl AttemptInfo {
         Self {
             station: station_name(),
             operator: Operator::from_os(),
-            supervisor: None,
+            supervisor: target.supervisor.clone(),
             request_id: target.request_id,
             card_id: target.expected.card_id,
             atr: target.expected.atr.clone(),
@@ -1021,6 +1038,7 @@ mod tests {
                 chip: None,
                 location: None,
             },
+            supervisor: None,
         }
     }
 

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cm::auth::AuthMethod;
 use crate::domain::card::CardIdFallback;
+pub use crate::supervisors::SupervisorEntry;
 
 /// The file's name inside the config directory.
 pub const CONFIG_FILE_NAME: &str = "station.toml";
@@ -33,6 +34,9 @@ pub struct StationConfig {
     pub mode: Mode,
     /// Seconds between automatic refreshes of the request list.
     pub refresh_interval_secs: Seconds<30>,
+    /// Kiosk mode: seconds without a touch or key before the flow starts
+    /// over, clearing what the last person entered.
+    pub kiosk_idle_secs: Seconds<60>,
     /// Reader-name patterns to ignore (`*` and `?` wildcards, any case).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ignore_readers: Vec<String>,
@@ -47,6 +51,13 @@ pub struct StationConfig {
     pub auth: AuthSettings,
     /// Site policies about cards.
     pub cards: CardSettings,
+    /// `[[supervisors]]`: who may confirm a bind in supervised mode, or leave
+    /// a kiosk; names with argon2 password hashes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub supervisors: Vec<SupervisorEntry>,
+    /// Draw the window's text and widgets 1.25 times larger.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub larger_text: bool,
 }
 
 /// `[cards]`.
@@ -404,6 +415,7 @@ impl StationConfig {
                         give the program first, then its arguments"
                 .to_owned());
         }
+        crate::supervisors::check_unique_names(&self.supervisors)?;
         Ok(())
     }
 }
@@ -429,6 +441,7 @@ mod tests {
         let config = parse("").expect("empty is fine");
         assert_eq!(config, StationConfig::default());
         assert_eq!(config.refresh_interval_secs.get(), 30);
+        assert_eq!(config.kiosk_idle_secs.get(), 60);
         assert_eq!(config.timeouts.connect_secs.get(), 10);
         assert_eq!(config.timeouts.request_secs.get(), 30);
         // Windows sign-in is what CM deployments use; it only acts on a 401.
@@ -548,6 +561,7 @@ card_id_fallback = "cplc"
         let mut config = StationConfig {
             server: Some(ServerAddress::try_from("https://cm.contoso.com".to_owned()).expect("ok")),
             mode: Mode::Kiosk,
+            kiosk_idle_secs: Seconds::new(90).expect("in range"),
             ..StationConfig::default()
         };
         config.auth.method = AuthMethod::Bearer;

@@ -42,6 +42,11 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
         Some(path) => crate::config::StationConfig::load_if_present(path)?,
         None => crate::config::StationConfig::default(),
     };
+    let mode = if cli.kiosk {
+        crate::config::Mode::Kiosk
+    } else {
+        settings.config.mode
+    };
     let setup = StationSetup {
         client,
         runtime: runtime.handle().clone(),
@@ -52,13 +57,27 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
         card_reader: settings.card_reader(),
         config: file_config,
         config_path: settings.config_path.clone(),
+        mode,
+        supervisors: std::sync::Arc::new(crate::supervisors::SupervisorStore::from_config(
+            &settings.config.supervisors,
+        )),
+        refresh_interval: settings.config.refresh_interval_secs.duration(),
     };
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("Enroll Station")
+        .with_app_id("enroll-station")
+        .with_inner_size([1200.0, 760.0])
+        .with_min_inner_size([800.0, 480.0]);
+    if mode == crate::config::Mode::Kiosk {
+        // The window manager's close is also refused by the app (CancelClose);
+        // without decorations there is no close button to press.
+        viewport = viewport
+            .with_fullscreen(true)
+            .with_decorations(false)
+            .with_window_level(egui::WindowLevel::AlwaysOnTop);
+    }
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title("Enroll Station")
-            .with_app_id("enroll-station")
-            .with_inner_size([1200.0, 760.0])
-            .with_min_inner_size([800.0, 480.0]),
+        viewport,
         ..Default::default()
     };
     eframe::run_native(

@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use crate::cm::auth::AuthMethod;
 use crate::cm::check::CheckReport;
 use crate::config::{
-    AuthSettings, CardSettings, Mode, Seconds, ServerAddress, StationConfig, StationName, Timeouts,
-    TlsSettings,
+    AuthSettings, CardSettings, Mode, Seconds, ServerAddress, StationConfig, StationName,
+    SupervisorEntry, Timeouts, TlsSettings,
 };
 use crate::domain::card::CardIdFallback;
 use crate::secrets::{Secret, SecretName};
@@ -46,6 +46,8 @@ pub mod keys {
     pub const MODE: &str = "mode";
     /// `refresh_interval_secs`
     pub const REFRESH_INTERVAL: &str = "refresh_interval_secs";
+    /// `kiosk_idle_secs`
+    pub const KIOSK_IDLE: &str = "kiosk_idle_secs";
     /// `ignore_readers`
     pub const IGNORE_READERS: &str = "ignore_readers";
     /// `tls.ca_files`
@@ -70,11 +72,12 @@ pub mod keys {
     pub const TOKEN_COMMAND: &str = "auth.token_command";
 
     /// Every key, longest first where one is a prefix of another.
-    pub(super) const ALL: [&str; 15] = [
+    pub(super) const ALL: [&str; 16] = [
         SERVER,
         STATION_NAME,
         MODE,
         REFRESH_INTERVAL,
+        KIOSK_IDLE,
         IGNORE_READERS,
         CA_FILES,
         ALLOW_INSECURE_HTTP,
@@ -117,6 +120,8 @@ pub struct SettingsForm {
     pub card_id_fallback: CardIdFallback,
     /// `refresh_interval_secs`.
     pub refresh_interval_secs: String,
+    /// `kiosk_idle_secs`.
+    pub kiosk_idle_secs: String,
     /// `tls.ca_files`, one path per line.
     pub ca_files: String,
     /// `tls.allow_insecure_http`.
@@ -141,6 +146,11 @@ pub struct SettingsForm {
     pub ignore_readers: String,
     /// `audit_file`: not edited by the view, kept as loaded.
     pub audit_file: Option<PathBuf>,
+    /// `[[supervisors]]`: not edited by the view (a password hash is made
+    /// with `enroll-station supervisor hash`), kept as loaded.
+    pub supervisors: Vec<SupervisorEntry>,
+    /// `larger_text`.
+    pub larger_text: bool,
 }
 
 impl Default for SettingsForm {
@@ -220,6 +230,7 @@ impl SettingsForm {
             mode: config.mode,
             card_id_fallback: config.cards.card_id_fallback,
             refresh_interval_secs: config.refresh_interval_secs.get().to_string(),
+            kiosk_idle_secs: config.kiosk_idle_secs.get().to_string(),
             ca_files: config
                 .tls
                 .ca_files
@@ -238,6 +249,8 @@ impl SettingsForm {
             token_command: config.auth.token_command.join(" "),
             ignore_readers: config.ignore_readers.join("\n"),
             audit_file: config.audit_file.clone(),
+            supervisors: config.supervisors.clone(),
+            larger_text: config.larger_text,
         }
     }
 
@@ -302,6 +315,7 @@ impl SettingsForm {
             keys::REFRESH_INTERVAL,
             &mut errors,
         );
+        let kiosk_idle_secs = seconds(&self.kiosk_idle_secs, keys::KIOSK_IDLE, &mut errors);
         let connect_secs = seconds(&self.connect_secs, keys::CONNECT_TIMEOUT, &mut errors);
         let request_secs = seconds(&self.request_secs, keys::REQUEST_TIMEOUT, &mut errors);
 
@@ -316,6 +330,7 @@ impl SettingsForm {
                 card_id_fallback: self.card_id_fallback,
             },
             refresh_interval_secs,
+            kiosk_idle_secs,
             ignore_readers: lines(&self.ignore_readers).map(str::to_owned).collect(),
             audit_file: self.audit_file.clone(),
             tls: TlsSettings {
@@ -334,6 +349,8 @@ impl SettingsForm {
                 user,
                 token_command,
             },
+            supervisors: self.supervisors.clone(),
+            larger_text: self.larger_text,
         };
         config.check().map_err(|message| {
             let field = keys::ALL
@@ -476,7 +493,7 @@ impl SecretInput {
 
     /// Moves the text out into a [`Secret`], leaving the field empty and the
     /// field's buffer overwritten.
-    fn take(&mut self) -> Secret {
+    pub fn take(&mut self) -> Secret {
         let secret = Secret::new(self.0.trim());
         self.clear();
         secret
@@ -866,6 +883,10 @@ mod tests {
         assert_eq!(
             only_field(&bad(|f| f.refresh_interval_secs = "0".into())),
             "refresh_interval_secs"
+        );
+        assert_eq!(
+            only_field(&bad(|f| f.kiosk_idle_secs = "soon".into())),
+            "kiosk_idle_secs"
         );
         assert_eq!(
             only_field(&bad(|f| f.connect_secs = "0".into())),

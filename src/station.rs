@@ -46,6 +46,16 @@ pub struct StationState {
     >,
     /// The Settings view: the form, its mistakes and the last connection test.
     pub settings: crate::settings_form::SettingsState,
+    /// The list as shown: the search, the column sort and the rows they let through.
+    pub view: crate::request_filter::RequestView,
+    /// Short messages in the window's corner: finished binds, warnings.
+    pub toasts: crate::desk::Toasts,
+    /// Kiosk mode's guided flow and staff sign-in (inactive at a desk).
+    pub kiosk: crate::kiosk::KioskState,
+    /// Whether a bind needs a supervisor's confirmation (supervised mode).
+    pub witness: crate::supervisors::Witness,
+    /// The supervisor confirmation dialog of a supervised bind, while open.
+    pub supervisor_prompt: Option<crate::supervisors::SupervisorPrompt>,
 }
 
 /// How many events the readers panel keeps per reader.
@@ -78,6 +88,9 @@ impl StationState {
     /// Returns true when the request list should be fetched again (after a
     /// finished bind, so the bound request shows its card).
     pub fn apply(&mut self, report: Report) -> bool {
+        if let Some((kind, text)) = crate::desk::toast_for(&report, self) {
+            self.toasts.push(kind, text, std::time::Instant::now());
+        }
         match report {
             Report::RequestsLoading(query) => {
                 if query == self.query {
@@ -92,16 +105,19 @@ impl StationState {
                 }
                 self.loading = false;
                 match result {
-                    Ok(list) => {
-                        self.requests = list;
-                        self.requests_error = None;
-                        if let Some(id) = self.selected_request
-                            && !self.requests.iter().any(|r| r.uuid == id)
-                        {
-                            self.selected_request = None;
-                        }
-                    }
+                    Ok(list) => self.list_loaded(list, None),
                     Err(failure) => self.requests_error = Some(failure),
+                }
+                false
+            }
+            Report::RequestsIndexed {
+                query,
+                requests,
+                index,
+            } => {
+                if query == self.query {
+                    self.loading = false;
+                    self.list_loaded(requests, Some(index));
                 }
                 false
             }
@@ -130,6 +146,26 @@ impl StationState {
                 self.settings.apply(report);
                 false
             }
+            Report::RequestLookedUp { id, result } => {
+                self.kiosk.flow.looked_up(id, result);
+                false
+            }
+            Report::SupervisorVerified {
+                purpose: purpose @ crate::supervisors::SupervisorPurpose::ConfirmBind(_),
+                result,
+            } => {
+                self.supervisor_answered(&purpose, &result);
+                false
+            }
+            Report::SupervisorVerified {
+                purpose:
+                    purpose @ (crate::supervisors::SupervisorPurpose::LeaveKiosk
+                    | crate::supervisors::SupervisorPurpose::OpenSettings),
+                result,
+            } => {
+                self.kiosk.staff.verified(&purpose, result);
+                false
+            }
             Report::Reader(event) => {
                 self.board.apply(&event);
                 if let Some(reader) = event.reader() {
@@ -146,6 +182,32 @@ impl StationState {
                 }
                 false
             }
+        }
+    }
+
+    /// Shows a freshly fetched list (indexed for the search here when the
+    /// worker did not), keeping the selection when the request is still in it.
+    fn list_loaded(
+        &mut self,
+        list: Vec<Request>,
+        index: Option<std::sync::Arc<crate::request_filter::SearchIndex>>,
+    ) {
+        let old = std::mem::replace(&mut self.requests, list);
+        // Freeing 100,000 requests takes longer than a frame: another thread does it.
+        if old.len() > 10_000 {
+            let _ = std::thread::Builder::new()
+                .name("old-request-list".into())
+                .spawn(move || drop(old));
+        }
+        match index {
+            Some(index) => self.view.load_indexed(&self.requests, index),
+            None => self.view.load(&self.requests),
+        }
+        self.requests_error = None;
+        if let Some(id) = self.selected_request
+            && !self.requests.iter().any(|r| r.uuid == id)
+        {
+            self.selected_request = None;
         }
     }
 
@@ -179,6 +241,16 @@ impl StationState {
             return Err("A bind is in progress.".into());
         }
         let request = self.request().ok_or("Select a request in the list.")?;
+        self.bind_target_for(request)
+    }
+
+    /// What binding `request` to the card now would bind, or why it cannot be
+    /// bound: the desk's selected request and the kiosk's scanned one go
+    /// through the same checks.
+    pub fn bind_target_for(&self, request: &Request) -> Result<BindTarget, String> {
+        if self.bind.is_in_flight() {
+            return Err("A bind is in progress.".into());
+        }
         if let BindState::Unknown { target, .. } = &self.bind
             && target.request_id == request.uuid
         {
@@ -216,6 +288,7 @@ impl StationState {
             request_id: request.uuid,
             reader: reader.to_owned(),
             expected,
+            supervisor: None,
         })
     }
 
@@ -224,6 +297,7 @@ impl StationState {
         if self.query != query {
             self.query = query;
             self.requests.clear();
+            self.view.clear();
             self.requests_error = None;
             self.loading = true;
         }

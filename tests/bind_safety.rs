@@ -94,6 +94,7 @@ impl Rig {
             request_id: bindable(&self.emulator).uuid,
             reader: DEMO_READER.into(),
             expected,
+            supervisor: None,
         }
     }
 
@@ -308,6 +309,7 @@ fn a_swapped_card_in_a_real_reader_is_refused_and_nothing_is_sent() {
         request_id: bindable(&rig.emulator).uuid,
         reader,
         expected,
+        supervisor: None,
     };
     let state = rig.bind(target);
     assert!(

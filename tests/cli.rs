@@ -393,3 +393,222 @@ fn a_card_without_an_id_binds_only_under_the_configured_cplc_fallback() {
         "the journal shows the ID is the fallback's: {record}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_ends_the_listing_quietly() {
+    use std::io::{BufRead as _, BufReader};
+    use std::process::Stdio;
+    // Far more than a pipe buffer holds, so the writer meets the closed pipe.
+    let emulator = emulator(3000);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_enroll-station"))
+        .args(["requests", "--server", &emulator.base_url()])
+        .env_remove("ENROLL_STATION_CONFIG")
+        .env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join("enroll-station-no-config"),
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    // Read one line, as `| head -1` would, then close the pipe.
+    let stdout = child.stdout.take().expect("stdout");
+    let mut first = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("a first line");
+    assert!(!first.is_empty());
+    let output = child.wait_with_output().expect("it ends");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+// Supervised issuance on the command line: `supervisor hash` makes the
+// configuration's lines, and `bind` at a supervised station needs a witness.
+
+/// Runs the binary with `input` on its standard input (not a terminal).
+fn station_with_input(args: &[&str], input: &str) -> Output {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_enroll-station"))
+        .args(args)
+        .env_remove("ENROLL_STATION_SERVER")
+        .env_remove("ENROLL_STATION_CONFIG")
+        .env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join("enroll-station-no-config"),
+        )
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(input.as_bytes())
+        .expect("the password is written");
+    child.wait_with_output().expect("the binary ends")
+}
+
+const SUPERVISOR_PASSWORD: &str = " a passphrase with spaces ";
+
+/// A supervised station's configuration with the `[[supervisors]]` lines
+/// `supervisor hash` printed for each name.
+fn supervised_config(dir: &std::path::Path, names: &[&str]) -> String {
+    let mut text = String::from("mode = \"supervised\"\n");
+    for name in names {
+        let hashed = station_with_input(
+            &["supervisor", "hash", "--name", name],
+            &format!("{SUPERVISOR_PASSWORD}\n"),
+        );
+        assert!(hashed.status.success(), "{}", stderr(&hashed));
+        let snippet = String::from_utf8(hashed.stdout).expect("UTF-8");
+        assert!(
+            !snippet.contains(SUPERVISOR_PASSWORD.trim()),
+            "the password is never printed"
+        );
+        text.push('\n');
+        text.push_str(&snippet);
+    }
+    let path = dir.join("station.toml");
+    std::fs::write(&path, text).expect("config");
+    path.display().to_string()
+}
+
+#[test]
+fn supervisor_hash_prints_lines_the_configuration_accepts() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let config = supervised_config(dir.path(), &["Sam Supervisor"]);
+    let text = std::fs::read_to_string(&config).expect("config");
+    assert!(
+        text.contains("[[supervisors]]\nname = \"Sam Supervisor\"\npassword_hash = \"$argon2id$")
+    );
+    let parsed = enroll_station::config::StationConfig::load(std::path::Path::new(&config))
+        .expect("the printed lines are a valid configuration");
+    assert_eq!(parsed.supervisors.len(), 1);
+
+    let empty = station_with_input(&["supervisor", "hash", "--name", "Sam"], "\n");
+    assert!(!empty.status.success());
+    assert!(
+        stderr(&empty).contains("No password was given"),
+        "{}",
+        stderr(&empty)
+    );
+}
+
+#[test]
+fn supervised_bind_is_refused_in_words_before_anything_is_read_or_sent() {
+    let emulator = emulator(4);
+    let url = emulator.base_url();
+    let request = first_bindable(&emulator).uuid.to_string();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let bind = |config: &str, extra: &[&str], input: &str| {
+        let mut args = vec![
+            "--config",
+            config,
+            "bind",
+            "--server",
+            &url,
+            "--request",
+            &request,
+        ];
+        args.extend_from_slice(extra);
+        station_with_input(&args, input)
+    };
+
+    let nobody = dir.path().join("nobody.toml");
+    std::fs::write(&nobody, "mode = \"supervised\"\n").expect("config");
+    let refused = bind(
+        &nobody.display().to_string(),
+        &["--supervisor", "Sam"],
+        "x\n",
+    );
+    assert!(!refused.status.success());
+    let words = stderr(&refused);
+    assert!(
+        words.contains("[[supervisors]]") && words.contains("supervisor hash"),
+        "{words}"
+    );
+
+    let config = supervised_config(dir.path(), &["Sam Supervisor"]);
+    let refused = bind(&config, &[], "");
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("--supervisor NAME"),
+        "{}",
+        stderr(&refused)
+    );
+
+    let desk = dir.path().join("desk.toml");
+    std::fs::write(&desk, "mode = \"desk\"\n").expect("config");
+    let refused = bind(&desk.display().to_string(), &["--supervisor", "Sam"], "");
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("only at a supervised station"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(emulator.bind_count(), 0);
+}
+
+#[test]
+fn supervised_bind_needs_the_supervisors_password_and_journals_both_names() {
+    let Some(_slots) = take_slots() else { return };
+    let emulator = emulator(8);
+    let url = emulator.base_url();
+    let request = first_bindable(&emulator).uuid.to_string();
+    let reader = reader_name(FIRST_PORT);
+    let _card = insert(VirtualCard::gids(GIDS_RAW), FIRST_PORT);
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let config = supervised_config(dir.path(), &["Sam Supervisor"]);
+    let journal = dir.path().join("audit.jsonl").display().to_string();
+    let bind = |input: &str| {
+        station_with_input(
+            &[
+                "--config",
+                &config,
+                "bind",
+                "--server",
+                &url,
+                "--request",
+                &request,
+                "--reader",
+                &reader,
+                "--audit-file",
+                &journal,
+                "--supervisor",
+                "sam supervisor",
+                "--json",
+            ],
+            input,
+        )
+    };
+
+    let refused = bind("not the password\n");
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("name or password is wrong"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(emulator.bind_count(), 0);
+
+    let bound = stdout_json(&bind(&format!("{SUPERVISOR_PASSWORD}\n")));
+    assert_eq!(bound["outcome"], "bound");
+    assert_eq!(emulator.bind_count(), 1);
+    let attempt: Value = std::fs::read_to_string(&journal)
+        .expect("the journal")
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).expect("JSON"))
+        .find(|record| record["event"] == "attempt")
+        .expect("an attempt record");
+    assert_eq!(attempt["supervisor"], "Sam Supervisor");
+    assert_eq!(
+        attempt["operator"]["os_user"].as_str(),
+        enroll_station::audit::Operator::from_os()
+            .os_user
+            .as_deref()
+    );
+}

@@ -51,6 +51,15 @@ fn station_with(
     journal: enroll_station::worker::effects::SharedJournal,
     config_path: Option<PathBuf>,
 ) -> Station {
+    station_customized(journal, config_path, |_| {})
+}
+
+/// [`station_with`], with the setup changed by `customize` (a mode, supervisors).
+fn station_customized(
+    journal: enroll_station::worker::effects::SharedJournal,
+    config_path: Option<PathBuf>,
+    customize: impl FnOnce(&mut StationSetup),
+) -> Station {
     let runtime = runtime();
     let emulator = runtime
         .block_on(Emulator::start(EmulatorConfig {
@@ -75,7 +84,7 @@ fn station_with(
         }))
         .expect("the test request is valid");
     let client = CmClient::new(&ClientConfig::new(emulator.base_url())).expect("client");
-    let setup = StationSetup {
+    let mut setup = StationSetup {
         client,
         runtime: runtime.handle().clone(),
         demo: Some(emulator),
@@ -85,7 +94,13 @@ fn station_with(
         card_reader: Default::default(),
         config_path,
         config: Default::default(),
+        mode: enroll_station::config::Mode::Desk,
+        supervisors: std::sync::Arc::new(
+            enroll_station::supervisors::SupervisorStore::from_config(&[]),
+        ),
+        refresh_interval: Duration::from_secs(30),
     };
+    customize(&mut setup);
     let harness = Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
         .build_eframe(move |cc| StationApp::new(&cc.egui_ctx, setup));
@@ -499,4 +514,770 @@ fn test_connection_checks_the_demo_backend_step_by_step() {
         .clone()
         .expect("the report is kept");
     assert!(report.passed(), "{}", report.to_text());
+}
+
+// Supervised issuance: a second person confirms every bind in the window.
+
+const SUPERVISOR: &str = "Sam Supervisor";
+const SUPERVISOR_PASSWORD: &str = "witness of 42 binds";
+
+/// A `[[supervisors]]` entry, hashed at argon2's lowest cost to keep tests fast.
+fn supervisor_entry(name: &str, password: &str) -> enroll_station::config::SupervisorEntry {
+    use enroll_station::supervisors::{HashCost, SupervisorName, hash_password};
+    enroll_station::config::SupervisorEntry {
+        name: SupervisorName::try_from(name.to_owned()).expect("a usable name"),
+        password_hash: hash_password(
+            &enroll_station::secrets::Secret::new(password),
+            HashCost::Minimal,
+        )
+        .expect("the password hashes"),
+    }
+}
+
+/// A supervised station with these supervisors, its journal in a fresh directory.
+fn supervised_station(supervisors: &[enroll_station::config::SupervisorEntry]) -> Station {
+    let (dir, path) = common::temp_journal();
+    let journal = enroll_station::journal::open_shared(Some(&path), true).expect("journal opens");
+    let store = std::sync::Arc::new(enroll_station::supervisors::SupervisorStore::from_config(
+        supervisors,
+    ));
+    let mut station = station_customized(journal, None, |setup| {
+        setup.mode = enroll_station::config::Mode::Supervised;
+        setup.supervisors = store;
+    });
+    station.journal = path;
+    station._journal_dir = Some(dir);
+    station
+}
+
+/// The account running the tests: the operator the journal records.
+fn operator_name() -> String {
+    enroll_station::audit::Operator::from_os()
+        .os_user
+        .expect("the OS names the account running the tests")
+}
+
+fn confirmation_open(harness: &Harness<'static, StationApp>) -> bool {
+    harness.state().state().supervisor_prompt.is_some()
+}
+
+/// Selects the request, inserts the card and presses Bind: the supervisor
+/// confirmation opens and nothing is sent yet.
+fn open_confirmation(station: &mut Station) {
+    prepare_bind(station);
+    station.harness.get_by_label("Bind").click();
+    wait_for(&mut station.harness, "the supervisor confirmation", |h| {
+        shows(h, "Supervisor confirmation")
+    });
+    assert!(confirmation_open(&station.harness));
+    assert_eq!(
+        emulator(station).bind_count(),
+        0,
+        "Bind alone sends nothing"
+    );
+}
+
+fn confirm_as(station: &mut Station, name: &str, password: &str) {
+    let h = &mut station.harness;
+    set_field(h, "Supervisor name", name);
+    set_field(h, "Password", password);
+    press(h, "Confirm and bind");
+}
+
+#[test]
+fn supervised_bind_is_refused_without_a_second_credential() {
+    let mut station = supervised_station(&[supervisor_entry(SUPERVISOR, SUPERVISOR_PASSWORD)]);
+    open_confirmation(&mut station);
+    let h = &mut station.harness;
+    // The supervisor sees what they witness: the request, the reader and the card.
+    for text in [
+        REQUEST,
+        enroll_station::card::demo::DEMO_READER,
+        "bc88f13f-83ba-4037-8262-46eba1291c6e",
+    ] {
+        assert!(shows(h, text), "the dialog shows {text}");
+    }
+    press(h, "Confirm and bind");
+    wait_for(h, "the missing name", |h| {
+        shows(h, "Type the supervisor's name")
+    });
+    set_field(h, "Supervisor name", SUPERVISOR);
+    press(h, "Confirm and bind");
+    wait_for(h, "the missing password", |h| {
+        shows(h, "Type the supervisor's password")
+    });
+    set_field(h, "Password", "not the password");
+    press(h, "Confirm and bind");
+    wait_for(h, "the refusal", |h| {
+        shows(h, "The supervisor name or password is wrong")
+    });
+    let prompt = h.state().state().supervisor_prompt.as_ref();
+    assert!(
+        prompt.is_some_and(|p| p.password.is_empty() && !p.pending),
+        "the dialog stays, its password wiped: {prompt:?}"
+    );
+    // An unknown name is refused in the same words as a wrong password.
+    set_field(h, "Supervisor name", "Nobody Known");
+    set_field(h, "Password", SUPERVISOR_PASSWORD);
+    press(h, "Confirm and bind");
+    wait_for(h, "the refusal of an unknown name", |h| {
+        h.state()
+            .state()
+            .supervisor_prompt
+            .as_ref()
+            .is_some_and(|p| {
+                !p.pending
+                    && p.error
+                        .as_deref()
+                        .is_some_and(|e| e.contains("name or password is wrong"))
+            })
+    });
+    // The third refusal in a row makes the station wait.
+    set_field(h, "Password", "still not it");
+    press(h, "Confirm and bind");
+    wait_for(h, "the wait", |h| shows(h, "wait 30 s before trying again"));
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    assert!(!confirmation_open(h), "Esc cancels the confirmation");
+    assert!(!shows(h, "Supervisor confirmation"));
+    assert_eq!(emulator(&station).bind_count(), 0, "nothing was posted");
+    assert_eq!(station.harness.state().state().bind, BindState::Idle);
+    assert!(
+        !station.journal.exists() || journal_lines(&station.journal).is_empty(),
+        "no attempt was recorded"
+    );
+}
+
+#[test]
+fn supervised_bind_is_refused_with_the_operators_own_credential() {
+    let operator = operator_name();
+    let mut station = supervised_station(&[supervisor_entry(&operator, SUPERVISOR_PASSWORD)]);
+    open_confirmation(&mut station);
+    // Typed in another case, the name still is the operator's.
+    confirm_as(&mut station, &operator.to_uppercase(), SUPERVISOR_PASSWORD);
+    wait_for(&mut station.harness, "the refusal", |h| {
+        shows(h, "confirmed by another supervisor")
+    });
+    assert!(confirmation_open(&station.harness), "the dialog stays");
+    assert_eq!(emulator(&station).bind_count(), 0, "nothing was posted");
+    assert_eq!(station.harness.state().state().bind, BindState::Idle);
+}
+
+#[test]
+fn supervised_bind_is_done_with_a_supervisors_credential_and_both_names_are_journaled() {
+    let operator = operator_name();
+    let mut station = supervised_station(&[
+        supervisor_entry(&operator, "the operator's own"),
+        supervisor_entry(SUPERVISOR, SUPERVISOR_PASSWORD),
+    ]);
+    open_confirmation(&mut station);
+    confirm_as(&mut station, "sam supervisor", SUPERVISOR_PASSWORD);
+    wait_for(&mut station.harness, "the result", |h| {
+        shows(h, "Bound: card")
+    });
+    assert!(!confirmation_open(&station.harness), "the dialog closed");
+    assert_eq!(emulator(&station).bind_count(), 1);
+    let BindState::Bound { target, .. } = &station.harness.state().state().bind else {
+        panic!(
+            "expected Bound, got {:?}",
+            station.harness.state().state().bind
+        );
+    };
+    assert_eq!(target.supervisor.as_deref(), Some(SUPERVISOR));
+    let records = journal_lines(&station.journal);
+    let attempt = records
+        .iter()
+        .find(|r| r["event"] == "attempt")
+        .expect("the attempt was recorded");
+    assert_eq!(attempt["operator"]["os_user"], operator.as_str());
+    assert_eq!(
+        attempt["supervisor"], SUPERVISOR,
+        "the supervisor as configured"
+    );
+    assert_eq!(attempt["request_id"], REQUEST);
+}
+
+#[test]
+fn supervised_mode_without_supervisors_refuses_to_bind_and_says_what_to_add() {
+    let mut station = supervised_station(&[]);
+    let h = &mut station.harness;
+    wait_for(h, "the request list", |h| shows(h, PERSON));
+    h.get_by_label(PERSON).click();
+    h.get_by_label("Insert demo card").click();
+    wait_for(h, "the reason", |h| shows(h, "[[supervisors]]"));
+    assert!(
+        shows(h, "supervisor hash"),
+        "the command that makes one is named"
+    );
+    assert!(!bind_enabled(h));
+    assert_eq!(emulator(&station).bind_count(), 0);
+}
+
+// Kiosk mode: one person at a time, a guided flow, no way out without a supervisor.
+
+/// The kiosk's first screen: its heading also names the code field.
+const KIOSK_CODE: &str = "Scan or type your request code";
+
+/// A kiosk on the demo backend that starts over after `idle_secs` without input.
+fn kiosk_station(
+    idle_secs: u64,
+    supervisors: &[enroll_station::config::SupervisorEntry],
+) -> Station {
+    let (dir, path) = common::temp_journal();
+    let journal = enroll_station::journal::open_shared(Some(&path), true).expect("journal opens");
+    let store = std::sync::Arc::new(enroll_station::supervisors::SupervisorStore::from_config(
+        supervisors,
+    ));
+    let config = enroll_station::config::StationConfig {
+        mode: enroll_station::config::Mode::Kiosk,
+        kiosk_idle_secs: enroll_station::config::Seconds::new(idle_secs).expect("in range"),
+        ..Default::default()
+    };
+    let mut station = station_customized(journal, None, |setup| {
+        setup.mode = enroll_station::config::Mode::Kiosk;
+        setup.supervisors = store;
+        setup.config = config;
+    });
+    station.journal = path;
+    station._journal_dir = Some(dir);
+    station.harness.run_steps(2);
+    station
+}
+
+fn kiosk_code(harness: &Harness<'static, StationApp>) -> String {
+    harness.state().state().kiosk.flow.code.clone()
+}
+
+fn code_field_value(harness: &Harness<'static, StationApp>) -> Option<String> {
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::TextInput, KIOSK_CODE)
+        .value()
+}
+
+/// What a keyboard-wedge scanner sends: the characters, then Enter, with no click first.
+fn scan(harness: &mut Harness<'static, StationApp>, code: &str) {
+    harness.event(egui::Event::Text(code.to_owned()));
+    harness.key_press(egui::Key::Enter);
+    harness.run_steps(2);
+}
+
+/// Sends the window manager's close request (Alt+F4, the close button) and
+/// returns the viewport commands the app answered with in that frame.
+fn request_close(harness: &mut Harness<'static, StationApp>) -> Vec<egui::ViewportCommand> {
+    harness
+        .input_mut()
+        .viewports
+        .get_mut(&egui::ViewportId::ROOT)
+        .expect("the harness has a root viewport")
+        .events
+        .push(egui::ViewportEvent::Close);
+    harness.step();
+    harness.output().viewport_output[&egui::ViewportId::ROOT]
+        .commands
+        .clone()
+}
+
+#[test]
+fn kiosk_close_request_is_cancelled_and_a_desk_one_is_not() {
+    let mut kiosk = kiosk_station(60, &[]);
+    let commands = request_close(&mut kiosk.harness);
+    assert!(
+        commands.contains(&egui::ViewportCommand::CancelClose),
+        "the kiosk cancels the close request: {commands:?}"
+    );
+    kiosk.harness.run_steps(2);
+    assert!(
+        shows(&kiosk.harness, KIOSK_CODE),
+        "the kiosk is still shown"
+    );
+
+    let mut desk = station();
+    desk.harness.run_steps(2);
+    let commands = request_close(&mut desk.harness);
+    assert!(
+        !commands.contains(&egui::ViewportCommand::CancelClose),
+        "a desk window closes: {commands:?}"
+    );
+}
+
+#[test]
+fn kiosk_idle_reset_clears_the_entered_code() {
+    // The harness's clock advances 0.25 s a step: 2 s is 8 quiet steps.
+    let mut station = kiosk_station(2, &[]);
+    let h = &mut station.harness;
+    assert!(
+        h.get_by_role_and_label(egui::accesskit::Role::TextInput, KIOSK_CODE)
+            .is_focused(),
+        "the code field has the focus from the start, for a scanner"
+    );
+    h.event(egui::Event::Text("0C7B4D1E-5A2F".into()));
+    h.run_steps(1);
+    assert_eq!(kiosk_code(h), "0C7B4D1E-5A2F");
+    assert_eq!(code_field_value(h).as_deref(), Some("0C7B4D1E-5A2F"));
+    h.run_steps(4);
+    assert_eq!(kiosk_code(h), "0C7B4D1E-5A2F", "1 s of quiet keeps it");
+    h.event(egui::Event::Text("-4E8B".into()));
+    h.run_steps(6);
+    assert_eq!(
+        kiosk_code(h),
+        "0C7B4D1E-5A2F-4E8B",
+        "a keystroke starts the idle time again"
+    );
+    h.run_steps(4);
+    assert_eq!(kiosk_code(h), "", "the idle time cleared the code");
+    assert_eq!(code_field_value(h).as_deref(), Some(""));
+    assert!(h.state().state().kiosk.flow.is_pristine());
+    // Undo in the new field has nothing of the last person's to bring back.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    h.run_steps(2);
+    assert_eq!(kiosk_code(h), "");
+    assert!(
+        h.get_by_role_and_label(egui::accesskit::Role::TextInput, KIOSK_CODE)
+            .is_focused(),
+        "the next scan lands in the field"
+    );
+}
+
+#[test]
+fn the_whole_kiosk_flow_binds_with_the_keyboard_and_shows_no_other_request() {
+    let mut station = kiosk_station(60, &[]);
+    let others: Vec<String> = emulator(&station)
+        .requests()
+        .iter()
+        .filter(|r| r.uuid.to_string() != REQUEST)
+        .map(|r| r.data_summary())
+        .filter(|s| !s.is_empty())
+        .collect();
+    assert!(!others.is_empty(), "the emulator holds other requests");
+    let h = &mut station.harness;
+
+    scan(h, "{00000000-0000-4000-8000-00000000abcd}");
+    wait_for(h, "the refusal", |h| shows(h, "No request has the code"));
+    assert_eq!(kiosk_code(h), "", "the next scan starts on an empty field");
+
+    // Any case, in braces, as a scanner reads it from a letter.
+    scan(h, &format!("{{{}}}", REQUEST.to_uppercase()));
+    wait_for(h, "the card step", |h| shows(h, "Insert your card"));
+    assert!(shows(h, "Request for Kittest Person, Finance"));
+    assert!(shows(h, "No card yet"));
+    let demo = std::sync::Arc::clone(h.state().demo_reader().expect("demo mode"));
+    demo.insert(enroll_station::card::demo::demo_cards()[0].card.clone());
+    wait_for(h, "the card", |h| shows(h, "Card ready."));
+    h.run_steps(2);
+    h.key_press(egui::Key::Enter);
+    wait_for(h, "the result", |h| {
+        shows(h, "Done: your card is now linked to your request.")
+    });
+    for other in &others {
+        assert!(!shows(h, other), "another request is shown: {other}");
+    }
+    let state = h.state().state();
+    assert!(
+        state.requests.is_empty(),
+        "the kiosk never fetched the request list"
+    );
+    let BindState::Bound { target, .. } = &state.bind else {
+        panic!("expected Bound, got {:?}", state.bind);
+    };
+    assert_eq!(target.request_id.to_string(), REQUEST);
+    assert_eq!(emulator(&station).bind_count(), 1);
+    let outcomes: Vec<String> = journal_lines(&station.journal)
+        .iter()
+        .filter_map(|r| r["outcome"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(outcomes, vec!["bound"]);
+
+    // A few seconds later the kiosk is ready for the next person.
+    demo.remove();
+    wait_for(&mut station.harness, "the first screen again", |h| {
+        shows(h, KIOSK_CODE) && h.state().state().bind == BindState::Idle
+    });
+    assert!(station.harness.state().state().kiosk.flow.is_pristine());
+}
+
+#[test]
+fn kiosk_is_left_only_with_a_supervisors_credential() {
+    let mut station = kiosk_station(60, &[]);
+    let h = &mut station.harness;
+    h.get_by_label("Staff").click();
+    wait_for(h, "the staff screen", |h| {
+        shows(h, "No supervisor is configured")
+    });
+    assert!(shows(h, "stop the session"), "the way out is named");
+    press(h, "Back");
+    wait_for(h, "the first screen", |h| shows(h, KIOSK_CODE));
+
+    let mut station = kiosk_station(60, &[supervisor_entry(SUPERVISOR, SUPERVISOR_PASSWORD)]);
+    let h = &mut station.harness;
+    h.get_by_label("Staff").click();
+    wait_for(h, "the staff sign-in", |h| shows(h, "Staff sign-in"));
+    let field = |h: &mut Harness<'static, StationApp>, label: &str, text: &str| {
+        let role = if label == "Password" {
+            egui::accesskit::Role::PasswordInput
+        } else {
+            egui::accesskit::Role::TextInput
+        };
+        h.get_by_role_and_label(role, label)
+            .set_text_value_accesskit(text);
+        h.run_steps(1);
+    };
+    field(h, "Supervisor name", SUPERVISOR);
+    field(h, "Password", "a guess");
+    press(h, "Leave kiosk mode");
+    wait_for(h, "the refusal", |h| shows(h, "name or password is wrong"));
+    assert!(h.state().state().kiosk.active);
+    field(h, "Password", SUPERVISOR_PASSWORD);
+    h.get_by_label("Leave kiosk mode").click_accesskit();
+    // The commands of every frame until the kiosk is left: the answer may
+    // arrive in any of them.
+    let mut commands = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while h.state().state().kiosk.active {
+        assert!(Instant::now() < deadline, "timed out waiting for the desk");
+        h.step();
+        commands.extend(
+            h.output().viewport_output[&egui::ViewportId::ROOT]
+                .commands
+                .iter()
+                .cloned(),
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        commands.contains(&egui::ViewportCommand::Fullscreen(false)),
+        "the window leaves fullscreen: {commands:?}"
+    );
+    wait_for(h, "the request list", |h| shows(h, PERSON));
+    assert!(shows(h, "Kiosk mode was left by supervisor Sam Supervisor"));
+    assert!(
+        !request_close(h).contains(&egui::ViewportCommand::CancelClose),
+        "the window can be closed again"
+    );
+}
+
+#[test]
+fn kiosk_settings_need_a_supervisor_and_close_when_the_kiosk_starts_over() {
+    let mut station = kiosk_station(2, &[supervisor_entry(SUPERVISOR, SUPERVISOR_PASSWORD)]);
+    let h = &mut station.harness;
+    assert!(
+        h.query_by_label("Server address").is_none(),
+        "no Settings without a supervisor"
+    );
+    h.get_by_label("Staff").click();
+    wait_for(h, "the staff sign-in", |h| shows(h, "Staff sign-in"));
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Supervisor name")
+        .set_text_value_accesskit(SUPERVISOR);
+    h.get_by_role_and_label(egui::accesskit::Role::PasswordInput, "Password")
+        .set_text_value_accesskit(SUPERVISOR_PASSWORD);
+    h.run_steps(1);
+    press(h, "Open Settings");
+    wait_for(h, "the Settings view", |h| shows(h, "Server address"));
+    assert!(h.state().state().kiosk.active, "still a kiosk");
+    // Left alone, the Settings view closes with the kiosk's idle reset.
+    h.run_steps(12);
+    assert!(
+        h.query_by_label("Server address").is_none(),
+        "the idle reset closed Settings"
+    );
+    assert!(shows(h, KIOSK_CODE));
+}
+
+// The desk agent's comforts: search, sort, keyboard, refresh, toasts, larger text.
+
+/// Types `text` into whatever has the keyboard focus.
+fn type_text(harness: &mut Harness<'static, StationApp>, text: &str) {
+    harness.event(egui::Event::Text(text.to_owned()));
+    harness.run_steps(1);
+}
+
+fn key(harness: &mut Harness<'static, StationApp>, key: egui::Key) {
+    harness.key_press(key);
+    harness.run_steps(1);
+}
+
+fn ctrl_f(harness: &mut Harness<'static, StationApp>) {
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
+    harness.run_steps(1);
+}
+
+/// The requests the list shows, top to bottom.
+fn shown_requests(
+    harness: &Harness<'static, StationApp>,
+) -> Vec<enroll_station::domain::request::Request> {
+    let state = harness.state().state();
+    state
+        .view
+        .rows()
+        .iter()
+        .map(|&row| state.requests[row as usize].clone())
+        .collect()
+}
+
+fn selected(harness: &Harness<'static, StationApp>) -> Option<Uuid> {
+    harness.state().state().selected_request
+}
+
+fn request_id() -> Uuid {
+    Uuid::parse_str(REQUEST).expect("test GUID")
+}
+
+/// Steps until a frame asks for no immediate repaint (hover animations and
+/// late reports settle); returns how long the window may then sleep.
+fn idle_delay(harness: &mut Harness<'static, StationApp>) -> Duration {
+    for _ in 0..50 {
+        harness.step();
+        let delay = harness.output().viewport_output[&egui::ViewportId::ROOT].repaint_delay;
+        if delay > Duration::ZERO {
+            return delay;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!(
+        "the window keeps repainting: {:?}",
+        harness.ctx.repaint_causes()
+    );
+}
+
+/// Puts another approved request on the emulator, for a refresh to find.
+fn add_request(station: &Station, name: &str) {
+    emulator(station)
+        .insert_request(serde_json::json!({
+            "Uuid": "5d1c2b3a-4f5e-4a6b-8c7d-9e0f1a2b3c4d",
+            "RequestType": 1,
+            "Status": 3,
+            "Priority": 1,
+            "Submitted": "2026-11-27T09:00:00Z",
+            "IsSmartcard": true,
+            "DataCollection": [{"Name": "DisplayName", "Value": name}]
+        }))
+        .expect("the request is valid");
+}
+
+#[test]
+fn desk_search_narrows_the_list_and_finds_a_data_collection_value() {
+    let mut station = station();
+    let h = &mut station.harness;
+    wait_for(h, "the request list", |h| shows(h, PERSON));
+    h.check_accessibility();
+    let all = h.state().state().requests.len();
+    assert_eq!(shown_requests(h).len(), all, "no search: every request");
+    let (id, employee) = h
+        .state()
+        .state()
+        .requests
+        .iter()
+        .find_map(|r| {
+            let item = r.data_collection.iter().find(|d| d.name == "EmployeeId")?;
+            Some((r.uuid, item.value.clone()?))
+        })
+        .expect("a demo request with an employee ID");
+
+    ctrl_f(h);
+    type_text(h, &employee.to_lowercase());
+    let found: Vec<Uuid> = shown_requests(h).iter().map(|r| r.uuid).collect();
+    assert_eq!(
+        found,
+        [id],
+        "the employee ID {employee} is found, in any case"
+    );
+    assert!(shows(h, &format!("1 of {all} shown")));
+
+    h.get_by_label("Clear").click();
+    h.run_steps(2);
+    assert_eq!(
+        shown_requests(h).len(),
+        all,
+        "Clear shows every request again"
+    );
+    type_text(h, "FINANCE kittest");
+    let found: Vec<Uuid> = shown_requests(h).iter().map(|r| r.uuid).collect();
+    assert_eq!(found, [request_id()], "both terms must match");
+    type_text(h, " nobody");
+    assert!(shows(h, "No request matches \"FINANCE kittest nobody\""));
+    h.check_accessibility();
+}
+
+#[test]
+fn desk_a_header_click_sorts_and_a_second_click_reverses() {
+    let mut station = station();
+    let h = &mut station.harness;
+    wait_for(h, "the request list", |h| shows(h, PERSON));
+    let priorities = |h: &Harness<'static, StationApp>| {
+        shown_requests(h)
+            .iter()
+            .map(|r| r.priority)
+            .collect::<Vec<_>>()
+    };
+    h.get_by_label("Sort by Priority").click();
+    h.run_steps(2);
+    let up = priorities(h);
+    assert!(up.is_sorted(), "ascending: {up:?}");
+    assert_eq!(up.last(), Some(&99));
+    assert!(h.query_by_label("Sort by Priority").is_none());
+    h.get_by_label("Sorted by Priority, ascending").click();
+    h.run_steps(2);
+    let down = priorities(h);
+    assert!(down.is_sorted_by(|a, b| a >= b), "descending: {down:?}");
+    assert_eq!(shown_requests(h)[0].uuid, request_id());
+    assert!(h.query_by_label("Sorted by Priority, descending").is_some());
+    h.get_by_label("Sort by Target").click();
+    h.run_steps(2);
+    let names: Vec<String> = shown_requests(h)
+        .iter()
+        .map(|r| r.data_summary().to_lowercase())
+        .collect();
+    assert!(names.is_sorted(), "by name: {names:?}");
+}
+
+#[test]
+fn desk_keyboard_alone_finds_selects_and_binds_a_request() {
+    let mut station = station();
+    let h = &mut station.harness;
+    wait_for(h, "the request list", |h| shows(h, PERSON));
+    // The card goes into the reader by hand; everything else is keys.
+    let card = enroll_station::card::demo::demo_cards()[0].card.clone();
+    h.state().demo_reader().expect("demo mode").insert(card);
+    wait_for(h, "the card ID", |h| {
+        shows(h, "bc88f13f-83ba-4037-8262-46eba1291c6e")
+    });
+    ctrl_f(h);
+    type_text(h, "kittest");
+    assert_eq!(selected(h), None);
+    key(h, egui::Key::ArrowDown);
+    assert_eq!(
+        selected(h),
+        Some(request_id()),
+        "the arrow selects the only match"
+    );
+    key(h, egui::Key::ArrowDown);
+    assert_eq!(
+        selected(h),
+        Some(request_id()),
+        "and stays at the end of the list"
+    );
+    wait_for(h, "Bind to be enabled", bind_enabled);
+    key(h, egui::Key::Enter);
+    wait_for(h, "the result", |h| shows(h, "is now bound to request"));
+    assert_eq!(emulator(&station).bind_count(), 1);
+    let h = &mut station.harness;
+    wait_for(h, "a toast saying who was bound", |h| {
+        shows(h, "for Kittest Person, Finance.")
+    });
+    h.check_accessibility();
+    h.get_by_label("Dismiss notification").click();
+    h.run_steps(2);
+    assert!(
+        !shows(h, "for Kittest Person, Finance."),
+        "the toast is gone"
+    );
+    key(h, egui::Key::Enter);
+    h.run_steps(2);
+    assert_eq!(
+        emulator(&station).bind_count(),
+        1,
+        "Enter on a bound request binds nothing"
+    );
+}
+
+#[test]
+fn desk_enter_without_a_card_says_why_in_a_toast() {
+    let mut station = station();
+    let h = &mut station.harness;
+    wait_for(h, "the request list", |h| shows(h, PERSON));
+    ctrl_f(h);
+    type_text(h, "kittest");
+    key(h, egui::Key::ArrowDown);
+    key(h, egui::Key::Enter);
+    wait_for(h, "the reason as a toast", |h| {
+        h.query_all_by_label("Insert the card into a reader.")
+            .count()
+            == 2
+    });
+    assert_eq!(emulator(&station).bind_count(), 0);
+}
+
+#[test]
+fn desk_f5_fetches_again_and_keeps_the_selection() {
+    let mut station = station();
+    wait_for(&mut station.harness, "the request list", |h| {
+        shows(h, PERSON)
+    });
+    station.harness.get_by_label(PERSON).click();
+    station.harness.run_steps(2);
+    assert_eq!(selected(&station.harness), Some(request_id()));
+    let idle = idle_delay(&mut station.harness);
+    assert!(
+        idle > Duration::ZERO && idle <= Duration::from_secs(30),
+        "idle, the window sleeps until the next refresh: {idle:?}"
+    );
+    add_request(&station, "Refreshed Person");
+    assert!(!shows(&station.harness, "Refreshed Person"));
+    key(&mut station.harness, egui::Key::F5);
+    wait_for(&mut station.harness, "the new request", |h| {
+        shows(h, "Refreshed Person")
+    });
+    assert_eq!(
+        selected(&station.harness),
+        Some(request_id()),
+        "the selection survives"
+    );
+}
+
+#[test]
+fn desk_the_list_refreshes_itself_at_the_configured_interval() {
+    let (_dir, path) = common::temp_journal();
+    let journal = enroll_station::journal::open_shared(Some(&path), true).expect("journal opens");
+    let mut station = station_customized(journal, None, |setup| {
+        setup.refresh_interval = Duration::from_secs(1);
+    });
+    wait_for(&mut station.harness, "the request list", |h| {
+        shows(h, PERSON)
+    });
+    add_request(&station, "Refreshed Person");
+    wait_for(&mut station.harness, "the automatic refresh", |h| {
+        shows(h, "Refreshed Person")
+    });
+}
+
+#[test]
+fn desk_esc_closes_settings_and_the_audit_view() {
+    let (mut station, _dir, _config_path) = settings_station();
+    let h = &mut station.harness;
+    h.check_accessibility();
+    key(h, egui::Key::Escape);
+    h.run_steps(1);
+    assert!(
+        h.query_by_label("Server address").is_none(),
+        "Esc closed Settings"
+    );
+    h.get_by_label("Audit journal").click();
+    wait_for(h, "the audit view", |h| shows(h, "No binds recorded yet."));
+    h.check_accessibility();
+    key(h, egui::Key::Escape);
+    h.run_steps(1);
+    assert!(
+        !shows(h, "No binds recorded yet."),
+        "Esc closed the audit view"
+    );
+}
+
+#[test]
+fn desk_larger_text_zooms_and_is_saved_in_the_configuration() {
+    let (mut station, _dir, config_path) = settings_station();
+    let h = &mut station.harness;
+    assert_eq!(h.ctx.zoom_factor(), 1.0);
+    h.get_by_label("Larger text").click_accesskit();
+    wait_for(h, "the zoom", |h| h.ctx.zoom_factor() == 1.25);
+    assert!(
+        h.state().state().settings.form.larger_text,
+        "Settings shows the choice"
+    );
+    wait_for(h, "the saved choice", |_| {
+        enroll_station::config::StationConfig::load(&config_path).is_ok_and(|c| c.larger_text)
+    });
+    h.get_by_label("Larger text").click_accesskit();
+    wait_for(h, "the normal size", |h| h.ctx.zoom_factor() == 1.0);
+    wait_for(h, "the saved choice", |_| {
+        enroll_station::config::StationConfig::load(&config_path).is_ok_and(|c| !c.larger_text)
+    });
 }

@@ -8,10 +8,15 @@ use uuid::Uuid;
 
 use super::Settings;
 use super::output::print_json;
+use std::io::IsTerminal as _;
+
+use crate::audit::Operator;
 use crate::card::ReadOptions;
+use crate::config::Mode;
 use crate::domain::bind::{BindState, BindTarget, wrong_card_alarm};
 use crate::domain::card::CardId;
 use crate::domain::readers::{IdentityState, ReaderBoard, SlotState};
+use crate::supervisors::{SupervisorError, SupervisorPurpose, SupervisorStore};
 use crate::worker::effects::{BindContext, reconcile_open_attempts, run_bind};
 
 #[derive(Serialize)]
@@ -72,10 +77,63 @@ pub(super) struct BindArgs<'a> {
     pub expect_card_id: Option<&'a str>,
     pub retries: u32,
     pub json: bool,
+    pub supervisor: Option<&'a str>,
+}
+
+/// At a supervised station: who witnesses the bind, and the supervisors to
+/// check them against. Refuses before anything is read or sent.
+fn witness(
+    settings: &Settings,
+    named: Option<&str>,
+) -> anyhow::Result<Option<(String, SupervisorStore)>> {
+    let mode = settings.config.mode;
+    if mode != Mode::Supervised {
+        if named.is_some() {
+            bail!(
+                "--supervisor applies only at a supervised station (mode = \"supervised\"); \
+                 this one is in {} mode. Remove --supervisor.",
+                mode.name()
+            );
+        }
+        return Ok(None);
+    }
+    let store = SupervisorStore::from_config(&settings.config.supervisors);
+    if store.is_empty() {
+        bail!("Not bound: {}", SupervisorError::NoneConfigured);
+    }
+    let Some(name) = named else {
+        bail!(
+            "Not bound: this station is in supervised mode, where a supervisor witnesses every \
+             bind. Give --supervisor NAME; the supervisor then types their password."
+        );
+    };
+    Ok(Some((name.to_owned(), store)))
+}
+
+/// Reads the supervisor's password and checks it, with the rules the window uses.
+fn confirm(name: &str, store: &SupervisorStore, target: &BindTarget) -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        eprintln!(
+            "Binding request {} to card {} ({}) in \"{}\": supervisor {name}, confirm with \
+             your password.",
+            target.request_id, target.expected.card_id, target.expected.kind, target.reader
+        );
+    }
+    let password =
+        super::supervisor::read_password(&format!("Password of supervisor {name}: "), false)?;
+    crate::supervisors::check(
+        store,
+        &Operator::from_os(),
+        name,
+        &password,
+        &SupervisorPurpose::ConfirmBind(target.clone()),
+    )
+    .map_err(|why| anyhow::anyhow!("Not bound: {why}"))
 }
 
 pub(super) fn run(server: &Settings, args: BindArgs<'_>) -> anyhow::Result<()> {
     let request_id = parse_request_id(args.request)?;
+    let witness = witness(server, args.supervisor)?;
     let expect_card_id = args
         .expect_card_id
         .map(|text| {
@@ -122,11 +180,15 @@ pub(super) fn run(server: &Settings, args: BindArgs<'_>) -> anyhow::Result<()> {
     for line in runtime.block_on(reconcile_open_attempts(&context)) {
         eprintln!("enroll-station: {line}");
     }
-    let target = BindTarget {
+    let mut target = BindTarget {
         request_id,
         reader,
         expected,
+        supervisor: None,
     };
+    if let Some((name, store)) = &witness {
+        target.supervisor = Some(confirm(name, store, &target)?);
+    }
     let mut tries_left = args.retries;
     let state = loop {
         let state = runtime.block_on(run_bind(

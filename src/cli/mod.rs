@@ -8,6 +8,7 @@ mod readers;
 mod requests;
 mod secret;
 mod settings;
+mod supervisor;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -30,6 +31,11 @@ pub struct Cli {
     /// reader with virtual cards); no CM server or card reader needed.
     #[arg(long)]
     pub demo: bool,
+    /// Open the window as an unattended kiosk (fullscreen, always on top, a
+    /// guided flow for one request at a time), whatever `mode` the
+    /// configuration file says. Leaving it needs a supervisor's credential.
+    #[arg(long)]
+    pub kiosk: bool,
     #[command(subcommand)]
     pub command: Option<Commands>,
 }
@@ -129,6 +135,11 @@ pub enum Commands {
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
+        /// At a supervised station (`mode = "supervised"`): the supervisor who
+        /// witnesses the bind; their password is read from standard input
+        /// (typed without echo on a terminal).
+        #[arg(long, value_name = "NAME")]
+        supervisor: Option<String>,
     },
     /// Run the CM emulator: a CM REST API server on loopback, for demos, tests and training.
     Emulator {
@@ -159,6 +170,11 @@ pub enum Commands {
         #[command(subcommand)]
         command: audit::AuditCommand,
     },
+    /// Supervisor credentials for supervised binding and kiosk mode.
+    Supervisor {
+        #[command(subcommand)]
+        command: supervisor::SupervisorCommand,
+    },
 }
 
 /// Runs a subcommand and turns its error into words on stderr and a failing exit code.
@@ -170,6 +186,9 @@ pub fn run_command(args: &GlobalArgs, command: Commands) -> ExitCode {
             requests,
             seed,
         } => emulator(listen, requests, seed),
+        // An administrator hashes a password while writing the file: a file
+        // with a mistake in it must not stop them.
+        Commands::Supervisor { command } => supervisor::run(command),
         command => Settings::from_args(args).and_then(|settings| run_with(&settings, command)),
     };
     match result {
@@ -192,6 +211,7 @@ fn run_with(server: &Settings, command: Commands) -> anyhow::Result<()> {
             expect_card_id,
             retries,
             json,
+            supervisor,
         } => bind::run(
             server,
             bind::BindArgs {
@@ -200,6 +220,7 @@ fn run_with(server: &Settings, command: Commands) -> anyhow::Result<()> {
                 expect_card_id: expect_card_id.as_deref(),
                 retries,
                 json,
+                supervisor: supervisor.as_deref(),
             },
         ),
         Commands::Emulator {
@@ -210,6 +231,7 @@ fn run_with(server: &Settings, command: Commands) -> anyhow::Result<()> {
         Commands::Audit { command } => audit::run(server, command),
         Commands::Check { json } => check::run(server, json),
         Commands::Secret { command } => secret::run(server, command),
+        Commands::Supervisor { command } => supervisor::run(command),
     }
 }
 

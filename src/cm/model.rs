@@ -230,49 +230,141 @@ impl<'de> Deserialize<'de> for WireEnum {
     }
 }
 
+/// One JSON value read as a scalar, without building a [`Value`] first
+/// (the lenient field readers below ran for every field of every request,
+/// and building a `Value` each time cost most of a 100,000-request list's
+/// parse). Arrays and objects are skipped.
+enum Scalar {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Uint(u64),
+    Float(f64),
+    Text(String),
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ScalarVisitor)
+    }
+}
+
+struct ScalarVisitor;
+
+impl<'de> de::Visitor<'de> for ScalarVisitor {
+    type Value = Scalar;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Scalar, E> {
+        Ok(Scalar::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Scalar, E> {
+        Ok(Scalar::Int(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Scalar, E> {
+        Ok(i64::try_from(v).map_or(Scalar::Uint(v), Scalar::Int))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Scalar, E> {
+        Ok(Scalar::Float(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Scalar, E> {
+        Ok(Scalar::Text(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Scalar, E> {
+        Ok(Scalar::Text(v))
+    }
+
+    fn visit_none<E>(self) -> Result<Scalar, E> {
+        Ok(Scalar::Null)
+    }
+
+    fn visit_unit<E>(self) -> Result<Scalar, E> {
+        Ok(Scalar::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Scalar, D::Error> {
+        Scalar::deserialize(deserializer)
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar, A::Error> {
+        while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Other)
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Scalar, A::Error> {
+        while map
+            .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(Scalar::Other)
+    }
+}
+
+/// As JSON writes the number (`serde_json::Number`'s text).
+fn float_text(f: f64) -> Option<String> {
+    serde_json::Number::from_f64(f).map(|n| n.to_string())
+}
+
 /// Deserializes an optional enum: null, absent or an odd type becomes `None`.
 fn de_enum<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<WireEnum>, D::Error> {
-    let value = Option::<Value>::deserialize(deserializer)?;
-    Ok(value.and_then(|v| WireEnum::deserialize(v).ok()))
+    Ok(match Scalar::deserialize(deserializer)? {
+        Scalar::Int(n) => Some(WireEnum::Number(n)),
+        // A float such as 3.0 is still the number 3.
+        Scalar::Uint(n) => Some(WireEnum::Number(n as f64 as i64)),
+        Scalar::Float(f) if f.fract() == 0.0 => Some(WireEnum::Number(f as i64)),
+        Scalar::Text(s) => Some(WireEnum::Name(s)),
+        _ => None,
+    })
 }
 
 /// Deserializes any scalar as an optional string with NULs removed: CM sends
 /// null for empty values and the odd number where text is documented.
 fn de_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
-    Ok(match Option::<Value>::deserialize(deserializer)? {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(strip_nuls(&s).into_owned()),
-        Some(Value::Number(n)) => Some(n.to_string()),
-        Some(Value::Bool(b)) => Some(b.to_string()),
+    Ok(match Scalar::deserialize(deserializer)? {
+        Scalar::Text(s) if !s.contains('\0') => Some(s),
+        Scalar::Text(s) => Some(s.replace('\0', "")),
+        Scalar::Int(n) => Some(n.to_string()),
+        Scalar::Uint(n) => Some(n.to_string()),
+        Scalar::Float(f) => float_text(f),
+        Scalar::Bool(b) => Some(b.to_string()),
         // Arrays and objects are not text; keeping them would show JSON to the operator.
-        Some(_) => None,
+        Scalar::Null | Scalar::Other => None,
     })
 }
 
 /// Deserializes a number that may arrive as a string; anything else becomes 0.
 fn de_i64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
-    Ok(match Option::<Value>::deserialize(deserializer)? {
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .or_else(|| n.as_f64().map(|f| f as i64))
-            .unwrap_or(0),
-        Some(Value::String(s)) => strip_nuls(&s).trim().parse().unwrap_or(0),
-        Some(Value::Bool(b)) => i64::from(b),
-        _ => 0,
+    Ok(match Scalar::deserialize(deserializer)? {
+        Scalar::Int(n) => n,
+        Scalar::Uint(n) => n as f64 as i64,
+        Scalar::Float(f) => f as i64,
+        Scalar::Text(s) => strip_nuls(&s).trim().parse().unwrap_or(0),
+        Scalar::Bool(b) => i64::from(b),
+        Scalar::Null | Scalar::Other => 0,
     })
 }
 
 /// Deserializes a boolean that may arrive as `"true"`, `1` or null.
 fn de_bool<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
-    Ok(match Option::<Value>::deserialize(deserializer)? {
-        Some(Value::Bool(b)) => b,
-        Some(Value::Number(n)) => n.as_i64().is_some_and(|n| n != 0),
-        Some(Value::String(s)) => {
+    Ok(match Scalar::deserialize(deserializer)? {
+        Scalar::Bool(b) => b,
+        Scalar::Int(n) => n != 0,
+        Scalar::Text(s) => {
             let s = strip_nuls(&s);
             let s = s.trim();
             s.eq_ignore_ascii_case("true") || s == "1"
         }
-        _ => false,
+        // As before: a number beyond i64 or with a fraction was not an integer flag.
+        Scalar::Uint(_) | Scalar::Float(_) | Scalar::Null | Scalar::Other => false,
     })
 }
 

@@ -28,6 +28,9 @@ pub struct BindTarget {
     /// The card the operator saw in that reader; the card read right before the
     /// POST must be this one.
     pub expected: CardIdentity,
+    /// Who witnessed the bind at a supervised counter: the name as configured,
+    /// after their credential was checked and found not to be the operator's.
+    pub supervisor: Option<String>,
 }
 
 /// A failure reported by the server or the network, already in operator words.
@@ -692,6 +695,7 @@ mod tests {
             request_id: Uuid::from_u128(42),
             reader: "Reader 0".into(),
             expected: card(1),
+            supervisor: None,
         }
     }
 

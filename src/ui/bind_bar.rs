@@ -1,7 +1,8 @@
 //! The bind bar: what would be bound, the one **Bind** button, and the result.
 
-use crate::domain::bind::{BindState, Failure, wrong_card_alarm};
+use crate::domain::bind::{BindState, BindTarget, Failure, wrong_card_alarm};
 use crate::station::StationState;
+use crate::supervisors::{SupervisorError, Witness};
 use crate::worker::Command;
 
 /// Draws an error in the theme's error colour: selectable, with a copy button,
@@ -28,11 +29,34 @@ pub(super) fn error_ui(ui: &mut egui::Ui, title: &str, failure: &Failure) {
     });
 }
 
-/// Draws the bar and returns the command a click asked for.
-pub(super) fn bind_bar_ui(ui: &mut egui::Ui, state: &StationState) -> Option<Command> {
+/// What the Bind button would bind, or why it is disabled. The button and
+/// the Enter key (`desk`) both ask here, so they can never disagree.
+pub(super) fn bind_ready(state: &StationState) -> Result<BindTarget, String> {
+    state.bind_target().and_then(|target| match state.witness {
+        Witness::NoneConfigured => Err(SupervisorError::NoneConfigured.to_string()),
+        Witness::NotNeeded | Witness::Needed => Ok(target),
+    })
+}
+
+/// A press of Bind, by the button or by Enter: the command to send (at a
+/// supervised station, none: the supervisor confirmation opens instead).
+pub(super) fn bind_intent(state: &mut StationState) -> Option<Command> {
+    match state.press_bind() {
+        Ok(next) => next,
+        Err(why) => {
+            state.notices.push(why);
+            None
+        }
+    }
+}
+
+/// Draws the bar and returns the command a click asked for. At a supervised
+/// station a click opens the supervisor confirmation instead.
+pub(super) fn bind_bar_ui(ui: &mut egui::Ui, state: &mut StationState) -> Option<Command> {
     let mut command = None;
     ui.add_space(4.0);
-    let target = state.bind_target();
+    let witness = state.witness;
+    let target = bind_ready(state);
     ui.horizontal(|ui| {
         let button = ui.add_enabled(
             target.is_ok(),
@@ -49,9 +73,21 @@ pub(super) fn bind_bar_ui(ui: &mut egui::Ui, state: &StationState) -> Option<Com
                     "Bind the request for {title} to card {} ({}) in \"{}\"",
                     target.expected.card_id, target.expected.kind, target.reader
                 ));
-                if button.clicked() {
-                    command = Some(Command::Bind(target.clone()));
+                if witness == Witness::Needed {
+                    ui.weak("(a supervisor confirms)");
                 }
+                if button.clicked() {
+                    command = bind_intent(state);
+                }
+            }
+            Err(why) if witness == Witness::NoneConfigured => {
+                ui.add(
+                    egui::Label::new(
+                        egui::RichText::new(why.as_str()).color(ui.visuals().warn_fg_color),
+                    )
+                    .selectable(true)
+                    .wrap(),
+                );
             }
             Err(why) => {
                 ui.weak(why.as_str());

@@ -2,9 +2,12 @@
 
 mod audit_view;
 mod bind_bar;
+mod desk;
+mod kiosk;
 mod readers_panel;
 mod requests_table;
 mod settings_view;
+mod supervisor_dialog;
 
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -17,7 +20,7 @@ use crate::cm::CmClient;
 use crate::cm::emulator::Emulator;
 use crate::station::StationState;
 use crate::worker::effects::{BindContext, SharedJournal};
-use crate::worker::{Command, Report, ReportSink, WorkerHandle, spawn_worker};
+use crate::worker::{Command, Report, ReportSink, WorkerHandle, spawn_worker_with};
 
 /// What the window needs to start.
 pub struct StationSetup {
@@ -41,6 +44,12 @@ pub struct StationSetup {
     /// What the configuration file holds (without command-line overrides):
     /// the Settings view starts from it.
     pub config: crate::config::StationConfig,
+    /// How the station is used (desk, supervised counter, kiosk).
+    pub mode: crate::config::Mode,
+    /// The supervisors who may confirm a bind (supervised mode) or leave a kiosk.
+    pub supervisors: Arc<crate::supervisors::SupervisorStore>,
+    /// How often the request list fetches itself again (`refresh_interval_secs`).
+    pub refresh_interval: std::time::Duration,
 }
 
 /// The station's window.
@@ -54,6 +63,10 @@ pub struct StationApp {
     demo_emulator: Option<Emulator>,
     show_audit: bool,
     show_settings: bool,
+    /// When the request list fetches itself again.
+    auto_refresh: crate::desk::AutoRefresh,
+    /// "Larger text" is on.
+    larger_text: bool,
     _monitor: Option<MonitorHandle>,
 }
 
@@ -90,14 +103,33 @@ impl StationApp {
             readers,
             journal: setup.journal,
         };
-        let worker = spawn_worker(&setup.runtime, context, sink);
+        let witness = crate::supervisors::Witness::for_station(setup.mode, &setup.supervisors);
+        let kiosk = crate::kiosk::KioskState::new(
+            setup.mode == crate::config::Mode::Kiosk,
+            setup.config.kiosk_idle_secs.duration(),
+            !setup.supervisors.is_empty(),
+        );
+        let supervision = crate::supervisors::Supervision::new(setup.mode, setup.supervisors);
+        let worker = spawn_worker_with(&setup.runtime, context, sink, supervision);
+        let larger_text = setup.config.larger_text;
+        // egui's default already follows the desktop's dark or light theme
+        // (eframe passes winit's theme and its changes on); set here so it stays so.
+        ctx.options_mut(|o| o.theme_preference = egui::ThemePreference::System);
+        if larger_text {
+            desk::apply_zoom(ctx, true);
+        }
         let mut state = StationState::default();
+        state.witness = witness;
+        state.kiosk = kiosk;
         state.settings = crate::settings_form::SettingsState::new(
             setup.config,
             setup.config_path,
             setup.demo.as_ref().map(Emulator::base_url),
         );
-        worker.send(Command::RefreshRequests(state.query));
+        // The person at a kiosk never sees the list: it is not even fetched.
+        if !state.kiosk.active {
+            worker.send(Command::RefreshRequests(state.query));
+        }
         Self {
             state,
             reports,
@@ -108,6 +140,11 @@ impl StationApp {
             demo_emulator: setup.demo,
             show_audit: false,
             show_settings: false,
+            auto_refresh: crate::desk::AutoRefresh::new(
+                setup.refresh_interval,
+                std::time::Instant::now(),
+            ),
+            larger_text,
             _monitor: monitor,
         }
     }
@@ -134,7 +171,7 @@ impl StationApp {
 
     fn drain_reports(&mut self) {
         while let Ok(report) = self.reports.try_recv() {
-            if self.state.apply(report) {
+            if self.state.apply(report) && !self.state.kiosk.active {
                 self.worker.send(Command::RefreshRequests(self.state.query));
             }
             if self.state.take_audit_stale() && self.show_audit {
@@ -144,6 +181,7 @@ impl StationApp {
     }
 
     fn refresh(&mut self) {
+        self.auto_refresh.restart(std::time::Instant::now());
         self.worker.send(Command::RefreshRequests(self.state.query));
     }
 
@@ -191,6 +229,7 @@ impl StationApp {
             {
                 self.show_settings = true;
             }
+            self.larger_text_ui(ui);
             if self.state.loading {
                 ui.spinner();
                 ui.label("Loading requests…");
@@ -207,10 +246,18 @@ impl eframe::App for StationApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         // Reports may arrive between logic and ui (kittest runs ui alone); draining is cheap.
         self.drain_reports();
+        // P5 measures start-up to this line.
+        static FIRST_FRAME: std::sync::Once = std::sync::Once::new();
+        FIRST_FRAME.call_once(|| tracing::info!("first frame"));
+        if self.state.kiosk.active {
+            self.kiosk_frame(ui);
+            return;
+        }
+        self.desk_keys(ui.ctx());
         egui::Panel::top("header").show(ui, |ui| self.header_ui(ui));
         egui::Panel::bottom("bind").show(ui, |ui| {
             notices_ui(ui, &mut self.state.notices);
-            if let Some(command) = bind_bar::bind_bar_ui(ui, &self.state) {
+            if let Some(command) = bind_bar::bind_bar_ui(ui, &mut self.state) {
                 self.worker.send(command);
             }
         });
@@ -227,6 +274,9 @@ impl eframe::App for StationApp {
         egui::CentralPanel::default().show(ui, |ui| {
             requests_table::requests_ui(ui, &mut self.state);
         });
+        if let Some(command) = supervisor_dialog::supervisor_dialog_ui(ui.ctx(), &mut self.state) {
+            self.worker.send(command);
+        }
         if self.show_audit
             && let Some(command) =
                 audit_view::audit_window_ui(ui.ctx(), &mut self.show_audit, &self.state.audit)
@@ -242,6 +292,7 @@ impl eframe::App for StationApp {
         {
             self.worker.send(command);
         }
+        self.desk_timers(ui.ctx());
     }
 }
 
@@ -258,8 +309,13 @@ fn notices_ui(ui: &mut egui::Ui, notices: &mut Vec<String>) {
                 .wrap(),
         );
     }
-    if ui.button("Clear notices").clicked() {
-        notices.clear();
-    }
+    ui.horizontal(|ui| {
+        if ui.button("Copy notices").clicked() {
+            ui.ctx().copy_text(notices.join("\n"));
+        }
+        if ui.button("Clear notices").clicked() {
+            notices.clear();
+        }
+    });
     ui.separator();
 }

@@ -168,7 +168,7 @@ fn history_ui(ui: &mut egui::Ui, reader: &str, state: &StationState) {
         });
 }
 
-fn demo_controls_ui(ui: &mut egui::Ui, demo: &DemoReader, choice: &mut usize) {
+pub(super) fn demo_controls_ui(ui: &mut egui::Ui, demo: &DemoReader, choice: &mut usize) {
     let cards = demo_cards();
     ui.horizontal(|ui| {
         let current = cards.get(*choice).map_or("", |c| c.label);

@@ -288,6 +288,19 @@ fn settings_ui(ui: &mut Ui, state: &mut SettingsState) -> Option<Command> {
                 field_errors(ui, errors, keys::MODE);
             });
             ui.end_row();
+            super::supervisor_dialog::supervisors_row(ui, &form.supervisors, FIELD_WIDTH);
+            text_field(
+                ui,
+                errors,
+                "Kiosk idle reset (seconds)",
+                keys::KIOSK_IDLE,
+                &mut form.kiosk_idle_secs,
+                "60",
+            );
+            ui.label("Display");
+            ui.checkbox(&mut form.larger_text, "Larger text (125 %)")
+                .on_hover_text("Draw text and controls larger; also in the window's header");
+            ui.end_row();
         });
 
     section(ui, "Readers");

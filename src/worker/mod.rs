@@ -15,6 +15,7 @@ use crate::domain::bind::{BindEvent, BindState, BindTarget, Failure, apply};
 use crate::domain::readers::ReaderEvent;
 use crate::domain::request::{Request, RequestQuery};
 use crate::settings_form::{FileTarget, SettingsReport};
+use crate::supervisors::{Supervision, SupervisorPurpose};
 use effects::BindContext;
 
 /// What the UI asks the worker to do.
@@ -22,6 +23,9 @@ use effects::BindContext;
 pub enum Command {
     /// Fetch the request list for this query.
     RefreshRequests(RequestQuery),
+    /// Fetch one request by its GUID (the kiosk's scanned code); answered
+    /// with [`Report::RequestLookedUp`].
+    LookUpRequest(uuid::Uuid),
     /// Bind a request to a card (one click). Ignored while a bind is in flight.
     Bind(BindTarget),
     /// The operator acknowledged the last bind's result.
@@ -55,6 +59,25 @@ pub enum Command {
         /// The value.
         secret: crate::secrets::Secret,
     },
+    /// Write the "Larger text" choice into the configuration file, keeping the
+    /// rest of it; a failure is reported as a [`Report::Notice`].
+    SaveLargerText {
+        /// The configuration file.
+        path: std::path::PathBuf,
+        /// Larger text on or off.
+        on: bool,
+    },
+    /// Check a supervisor's credential for `purpose`, off the UI thread;
+    /// answered with [`Report::SupervisorVerified`]. A confirmed bind then
+    /// starts here, with the supervisor's name, and nowhere else.
+    VerifySupervisor {
+        /// The name as typed.
+        name: String,
+        /// The password; dropped once checked, never reported or logged.
+        password: crate::secrets::Secret,
+        /// What the credential is for.
+        purpose: crate::supervisors::SupervisorPurpose,
+    },
 }
 
 /// What the worker (and the reader monitors) tell the UI.
@@ -69,6 +92,22 @@ pub enum Report {
         /// The list, or the failure.
         result: Result<Vec<Request>, Failure>,
     },
+    /// The request list for a query with its search index, built off the UI thread.
+    RequestsIndexed {
+        /// The query it answers.
+        query: RequestQuery,
+        /// The list, in [`Request::list_order`].
+        requests: Vec<Request>,
+        /// Its search index.
+        index: Arc<crate::request_filter::SearchIndex>,
+    },
+    /// One request fetched by its GUID: `Ok(None)` when the server has no such request.
+    RequestLookedUp {
+        /// The GUID asked for.
+        id: uuid::Uuid,
+        /// The request, none, or why the server could not say.
+        result: Result<Option<Request>, Failure>,
+    },
     /// The bind moved to a new state.
     Bind(BindState),
     /// Something happened to a reader or a card.
@@ -81,6 +120,14 @@ pub enum Report {
     CardNames(Result<Arc<crate::card::smartcard_list::SmartcardList>, String>),
     /// An answer for the Settings view.
     Settings(crate::settings_form::SettingsReport),
+    /// A supervisor's credential was checked: their name as configured, or
+    /// the refusal in words.
+    SupervisorVerified {
+        /// What it was asked for.
+        purpose: crate::supervisors::SupervisorPurpose,
+        /// The supervisor's configured name, or why not.
+        result: Result<String, String>,
+    },
 }
 
 /// Where reports go; it wakes the UI after each one.
@@ -89,6 +136,10 @@ pub type ReportSink = Arc<dyn Fn(Report) + Send + Sync>;
 enum Input {
     Command(Command),
     Bind(BindEvent),
+    Supervisor {
+        purpose: crate::supervisors::SupervisorPurpose,
+        result: Result<String, String>,
+    },
 }
 
 /// The UI's end of the worker: sending never blocks.
@@ -110,6 +161,16 @@ impl WorkerHandle {
 /// Starts the worker on `runtime`. It first reconciles the attempts an earlier
 /// run left open in the journal.
 pub fn spawn_worker(runtime: &Handle, context: BindContext, sink: ReportSink) -> WorkerHandle {
+    spawn_worker_with(runtime, context, sink, Supervision::none())
+}
+
+/// [`spawn_worker`] for a station whose binds (or kiosk exits) need a supervisor.
+pub fn spawn_worker_with(
+    runtime: &Handle,
+    context: BindContext,
+    sink: ReportSink,
+    supervision: Supervision,
+) -> WorkerHandle {
     let (tx, rx) = mpsc::unbounded_channel();
     let names_sink = Arc::clone(&sink);
     // The list is large (thousands of patterns): read it once, off the UI thread.
@@ -132,6 +193,7 @@ pub fn spawn_worker(runtime: &Handle, context: BindContext, sink: ReportSink) ->
         bind: BindState::Idle,
         tx: tx.clone(),
         runtime: runtime.clone(),
+        supervision,
     };
     runtime.spawn(worker.run(rx));
     WorkerHandle { tx }
@@ -144,6 +206,7 @@ struct Worker {
     bind: BindState,
     tx: mpsc::UnboundedSender<Input>,
     runtime: Handle,
+    supervision: Supervision,
 }
 
 impl Worker {
@@ -151,7 +214,8 @@ impl Worker {
         while let Some(input) = rx.recv().await {
             match input {
                 Input::Command(Command::RefreshRequests(query)) => self.refresh(query),
-                Input::Command(Command::Bind(target)) => self.step(BindEvent::Requested(target)),
+                Input::Command(Command::LookUpRequest(id)) => self.look_up(id),
+                Input::Command(Command::Bind(target)) => self.bind_unwitnessed(target),
                 Input::Command(Command::DismissBind) => self.step(BindEvent::Dismissed),
                 Input::Command(Command::RecheckBind) => self.step(BindEvent::RecheckRequested),
                 Input::Command(Command::LoadAudit) => self.load_audit(),
@@ -164,6 +228,24 @@ impl Worker {
                 Input::Command(Command::StoreSecret { name, secret }) => {
                     self.store_secret(name, secret)
                 }
+                Input::Command(Command::SaveLargerText { path, on }) => {
+                    let sink = Arc::clone(&self.sink);
+                    self.runtime.spawn(async move {
+                        let saved =
+                            off_thread(move || crate::desk::save_larger_text(&path, on)).await;
+                        if let Err(why) = saved {
+                            sink(Report::Notice(format!(
+                                "The \"Larger text\" choice was not saved: {why}"
+                            )));
+                        }
+                    });
+                }
+                Input::Command(Command::VerifySupervisor {
+                    name,
+                    password,
+                    purpose,
+                }) => self.verify_supervisor(name, password, purpose),
+                Input::Supervisor { purpose, result } => self.supervisor_checked(purpose, result),
                 Input::Bind(event) => self.step(event),
             }
         }
@@ -190,6 +272,53 @@ impl Worker {
                     let _ = tx.send(Input::Bind(event));
                 }
             });
+        }
+    }
+
+    fn bind_unwitnessed(&mut self, target: BindTarget) {
+        // At a supervised counter the only way to a bind is a checked
+        // supervisor credential, whatever the view sends.
+        if self.supervision.witness_required {
+            (self.sink)(Report::Notice(
+                "Not bound: at this supervised station a supervisor confirms every bind. \
+                 Press Bind and have the supervisor enter their name and password."
+                    .into(),
+            ));
+            return;
+        }
+        self.step(BindEvent::Requested(target));
+    }
+
+    fn verify_supervisor(
+        &self,
+        name: String,
+        password: crate::secrets::Secret,
+        purpose: SupervisorPurpose,
+    ) {
+        let store = Arc::clone(&self.supervision.store);
+        let tx = self.tx.clone();
+        self.runtime.spawn(async move {
+            let checked = purpose.clone();
+            let result = off_thread(move || {
+                let operator = crate::audit::Operator::from_os();
+                crate::supervisors::check(&store, &operator, &name, &password, &checked)
+            })
+            .await;
+            // A closed channel means the app is shutting down: nothing to report to.
+            let _ = tx.send(Input::Supervisor { purpose, result });
+        });
+    }
+
+    fn supervisor_checked(&mut self, purpose: SupervisorPurpose, result: Result<String, String>) {
+        (self.sink)(Report::SupervisorVerified {
+            purpose: purpose.clone(),
+            result: result.clone(),
+        });
+        if let (SupervisorPurpose::ConfirmBind(target), Ok(supervisor)) = (purpose, result) {
+            self.step(BindEvent::Requested(BindTarget {
+                supervisor: Some(supervisor),
+                ..target
+            }));
         }
     }
 
@@ -276,13 +405,64 @@ impl Worker {
         });
     }
 
+    fn look_up(&self, id: uuid::Uuid) {
+        let client = self.context.client.clone();
+        let sink = Arc::clone(&self.sink);
+        self.runtime.spawn(async move {
+            let result = match client.get_request(id).await {
+                Ok(request) => Ok(Some(request)),
+                Err(crate::cm::CmError::NotFound { .. }) => Ok(None),
+                Err(error) => Err(error.to_failure()),
+            };
+            sink(Report::RequestLookedUp { id, result });
+        });
+    }
+
     fn refresh(&self, query: RequestQuery) {
         let client = self.context.client.clone();
         let sink = Arc::clone(&self.sink);
         sink(Report::RequestsLoading(query));
         self.runtime.spawn(async move {
+            let started = std::time::Instant::now();
             let result = fetch(&client, query).await;
-            sink(Report::Requests { query, result });
+            if let Ok(list) = &result {
+                // P5 reads this line to know when the list is in memory.
+                tracing::info!(
+                    requests = list.len(),
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "request list loaded"
+                );
+            }
+            let list = match result {
+                Ok(list) => list,
+                Err(failure) => {
+                    sink(Report::Requests {
+                        query,
+                        result: Err(failure),
+                    });
+                    return;
+                }
+            };
+            // Indexing 100,000 requests for the search takes longer than a
+            // frame: it is done here, and the UI only swaps the list in.
+            let indexed = tokio::task::spawn_blocking(move || {
+                let index = Arc::new(crate::request_filter::SearchIndex::build(&list));
+                (list, index)
+            })
+            .await;
+            match indexed {
+                Ok((requests, index)) => sink(Report::RequestsIndexed {
+                    query,
+                    requests,
+                    index,
+                }),
+                Err(join) => sink(Report::Requests {
+                    query,
+                    result: Err(Failure::new(format!(
+                        "The request list could not be prepared ({join})."
+                    ))),
+                }),
+            }
         });
     }
 }

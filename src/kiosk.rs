@@ -1,0 +1,831 @@
+//! Kiosk mode's guided flow, kept apart from drawing so its rules are
+//! testable without a window: one person scans or types their request code,
+//! inserts their card, confirms once and sees the result; then the flow
+//! forgets them.
+//!
+//! The flow never reads a clock: the view passes egui's time in seconds, so
+//! the idle reset is tested by passing numbers.
+//!
+//! Nothing here lists requests: the person at the kiosk only ever learns
+//! about the one request whose code they hold.
+
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use crate::domain::bind::{BindState, BindTarget, Failure, wrong_card_alarm};
+use crate::domain::card::CardIdentity;
+use crate::domain::readers::{IdentityState, ReaderBoard, SlotState};
+use crate::domain::request::Request;
+use crate::settings_form::SecretInput;
+use crate::supervisors::SupervisorPurpose;
+use crate::worker::Command;
+
+/// How long a result stays on screen before the flow starts over by itself.
+pub const RESULT_HOLD: Duration = Duration::from_secs(10);
+
+/// The longest code echoed back in a refusal: a scanner may send a whole
+/// page of text, and the screen must stay readable.
+const ECHO_MAX: usize = 48;
+
+/// Reads a request code as a keyboard-wedge scanner or a person gives it:
+/// any case, with or without braces or hyphens, surrounding spaces ignored.
+pub fn parse_request_code(text: &str) -> Result<Uuid, String> {
+    let cleaned = text
+        .trim()
+        .trim_start_matches('{')
+        .trim_end_matches('}')
+        .trim();
+    if cleaned.is_empty() {
+        return Err("Scan or type your request code first.".into());
+    }
+    // Uuid::try_parse also takes URNs and other shapes a request code never has.
+    let parsed = matches!(cleaned.len(), 32 | 36)
+        .then(|| Uuid::try_parse(cleaned).ok())
+        .flatten();
+    parsed.ok_or_else(|| {
+        let mut echo: String = cleaned.chars().take(ECHO_MAX).collect();
+        if cleaned.chars().count() > ECHO_MAX {
+            echo.push('…');
+        }
+        format!(
+            "\"{echo}\" is not a request code. A request code has 32 letters and digits, like \
+             0c7b4d1e-5a2f-4e8b-9f10-2d3c4b5a6978: scan it again or type it carefully."
+        )
+    })
+}
+
+/// Where the person at the kiosk is.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Step {
+    /// Waiting for a request code.
+    #[default]
+    Code,
+    /// The request with this code is being fetched.
+    LookingUp(Uuid),
+    /// The request can take a card: waiting for the card, then the confirm.
+    Card(Box<Request>),
+    /// Confirmed: the bind runs.
+    Binding(BindTarget),
+    /// The bind ended; shown until `shown_at` + [`RESULT_HOLD`].
+    Result {
+        /// What was bound (or not).
+        target: BindTarget,
+        /// When the result appeared, in the view's seconds.
+        shown_at: f64,
+    },
+}
+
+/// The card reader area reduced to one status a customer understands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CardStatus {
+    /// No card in any reader.
+    NoCard,
+    /// A card is in, its ID is being read.
+    Reading,
+    /// One card, identified.
+    Ready {
+        /// The reader it is in.
+        reader: String,
+        /// The card.
+        identity: CardIdentity,
+    },
+    /// Something the person must do, or staff must fix, in words.
+    Problem(String),
+}
+
+/// What the card readers show, by the desk's rule: only the one reader
+/// holding a card counts, and with two cards the kiosk never guesses.
+pub fn card_status(board: &ReaderBoard) -> CardStatus {
+    if let Some(reason) = board.service_down() {
+        return CardStatus::Problem(format!(
+            "The card reader is not working right now ({reason}). Please ask a member of staff."
+        ));
+    }
+    if board.readers().next().is_none() {
+        return CardStatus::Problem(
+            "No card reader is connected. Please ask a member of staff.".into(),
+        );
+    }
+    match board.readers_with_card().as_slice() {
+        [] => board
+            .readers()
+            .find_map(|(_, slot)| match slot {
+                SlotState::Unavailable { reason } => Some(CardStatus::Problem(format!(
+                    "The card cannot be read: {reason}. Take it out and insert it again; if \
+                     that does not help, please ask a member of staff."
+                ))),
+                _ => None,
+            })
+            .unwrap_or(CardStatus::NoCard),
+        [reader] => match board.get(reader) {
+            Some(SlotState::Present {
+                identity: IdentityState::Reading,
+                ..
+            }) => CardStatus::Reading,
+            Some(SlotState::Present {
+                identity: IdentityState::Failed(why),
+                ..
+            }) => CardStatus::Problem(format!(
+                "This card cannot be used: {why}. Take it out; if it is the card you were \
+                 given, please ask a member of staff."
+            )),
+            Some(slot) => match slot.identity() {
+                Some(identity) => CardStatus::Ready {
+                    reader: (*reader).to_owned(),
+                    identity,
+                },
+                None => CardStatus::NoCard,
+            },
+            None => CardStatus::NoCard,
+        },
+        _ => CardStatus::Problem(
+            "More than one card is inserted. Take out every card except yours.".into(),
+        ),
+    }
+}
+
+/// How a finished bind reads on the result screen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// True when the card is bound.
+    pub bound: bool,
+    /// One sentence, large.
+    pub headline: String,
+    /// What to do next.
+    pub advice: String,
+    /// The failure in words, with the server's correlation ID for staff.
+    pub failure: Option<Failure>,
+}
+
+/// The result screen for a finished bind; `None` while it runs (or before).
+pub fn outcome(bind: &BindState) -> Option<Outcome> {
+    let not_bound = |failure: &Failure| Outcome {
+        bound: false,
+        headline: "Your card was not linked to your request.".into(),
+        advice: "Take your card out. Please show this screen to a member of staff, or try again \
+                 later."
+            .into(),
+        failure: Some(failure.clone()),
+    };
+    match bind {
+        BindState::Bound { .. } => Some(Outcome {
+            bound: true,
+            headline: "Done: your card is now linked to your request.".into(),
+            advice: "Take your card out. Its certificates are added when your request is \
+                     carried out."
+                .into(),
+            failure: None,
+        }),
+        BindState::Refused { reason, .. } => Some(not_bound(reason)),
+        BindState::Failed { failure, .. } => Some(not_bound(failure)),
+        BindState::WrongCard { target, bound } => Some(Outcome {
+            bound: false,
+            headline: "Your request is linked to a different card.".into(),
+            advice: "Keep your card and please ask a member of staff now.".into(),
+            failure: Some(Failure::new(wrong_card_alarm(target, bound))),
+        }),
+        BindState::Unknown { failure, .. } => Some(Outcome {
+            bound: false,
+            headline: "We could not confirm whether your card was linked.".into(),
+            advice: "Keep your card and please ask a member of staff before you leave.".into(),
+            failure: Some(failure.clone()),
+        }),
+        BindState::Idle
+        | BindState::Recording { .. }
+        | BindState::Checking { .. }
+        | BindState::ReadingCard { .. }
+        | BindState::Posting { .. }
+        | BindState::Reconciling { .. } => None,
+    }
+}
+
+fn same_bind(a: &BindTarget, b: &BindTarget) -> bool {
+    a.request_id == b.request_id && a.expected.card_id == b.expected.card_id
+}
+
+/// One person's way through the kiosk; [`KioskFlow::reset`] forgets it.
+#[derive(Debug, Default)]
+pub struct KioskFlow {
+    /// The code as typed or scanned so far.
+    pub code: String,
+    /// Where the person is.
+    pub step: Step,
+    /// Why the last code or confirm was refused, in words.
+    pub problem: Option<String>,
+    /// Counts resets: the view salts its text fields' IDs with it, so no
+    /// undo history survives from one person to the next.
+    pub generation: u64,
+    last_activity: f64,
+    last_card: Option<CardStatus>,
+}
+
+impl KioskFlow {
+    /// The person did something (a key, a touch): the idle time starts again.
+    pub fn touch(&mut self, now: f64) {
+        self.last_activity = now;
+    }
+
+    /// Inserting or removing a card is activity too, though no key was pressed.
+    pub fn observe_card(&mut self, status: &CardStatus, now: f64) {
+        if self.last_card.as_ref() != Some(status) {
+            self.last_card = Some(status.clone());
+            self.touch(now);
+        }
+    }
+
+    /// True when nothing of a person is on screen: there is nothing to forget.
+    pub fn is_pristine(&self) -> bool {
+        self.step == Step::Code && self.code.is_empty() && self.problem.is_none()
+    }
+
+    /// The code was submitted (Enter, or the button): the lookup to run, or
+    /// the refusal shown in `problem`.
+    pub fn submit(&mut self, now: f64) -> Option<Command> {
+        self.touch(now);
+        if self.step != Step::Code {
+            return None;
+        }
+        match parse_request_code(&self.code) {
+            Ok(id) => {
+                self.problem = None;
+                self.step = Step::LookingUp(id);
+                Some(Command::LookUpRequest(id))
+            }
+            Err(why) => {
+                self.refuse(why);
+                None
+            }
+        }
+    }
+
+    /// Shows a refusal and empties the field: a scanner's next code must not
+    /// land after the refused one.
+    fn refuse(&mut self, why: String) {
+        self.step = Step::Code;
+        self.code.clear();
+        self.problem = Some(why);
+    }
+
+    /// The server's answer for a code. `Ok(None)`: no request has it.
+    pub fn looked_up(&mut self, id: Uuid, result: Result<Option<Request>, Failure>) {
+        // A late answer after a reset (or for an earlier code) is not this person's.
+        if self.step != Step::LookingUp(id) {
+            return;
+        }
+        let refusal = match result {
+            Ok(Some(request)) => match request.bindability() {
+                Ok(()) => {
+                    self.step = Step::Card(Box::new(request));
+                    return;
+                }
+                Err(why) => format!("This request cannot take a card now: {why}."),
+            },
+            Ok(None) => format!(
+                "No request has the code {id}. Check the code and scan or type it again; if it \
+                 is right, please ask a member of staff."
+            ),
+            Err(failure) => format!(
+                "Your request could not be looked up: {failure}. Please try again in a moment \
+                 or ask a member of staff."
+            ),
+        };
+        self.refuse(refusal);
+    }
+
+    /// The person confirmed. `target` is what the station would bind now
+    /// ([`crate::station::StationState::bind_target_for`]) or why it cannot.
+    pub fn confirm(&mut self, target: Result<BindTarget, String>, now: f64) -> Option<Command> {
+        self.touch(now);
+        if !matches!(self.step, Step::Card(_)) {
+            return None;
+        }
+        match target {
+            Ok(target) => {
+                self.problem = None;
+                self.step = Step::Binding(target.clone());
+                Some(Command::Bind(target))
+            }
+            Err(why) => {
+                self.problem = Some(why);
+                None
+            }
+        }
+    }
+
+    /// Follows the station's bind: the result screen appears when it ends.
+    pub fn observe_bind(&mut self, bind: &BindState, now: f64) {
+        let Some(current) = bind.target() else {
+            return;
+        };
+        match &self.step {
+            Step::Binding(target) if same_bind(target, current) && outcome(bind).is_some() => {
+                self.step = Step::Result {
+                    target: target.clone(),
+                    shown_at: now,
+                };
+            }
+            // "Check again" after an unknown result runs the bind's last steps again.
+            Step::Result { target, .. } if same_bind(target, current) && bind.is_in_flight() => {
+                self.step = Step::Binding(target.clone());
+            }
+            _ => {}
+        }
+    }
+
+    /// When the flow starts over by itself, in the view's seconds; `None`
+    /// while a bind runs (its result must be seen) or when there is nothing
+    /// to forget.
+    pub fn deadline(&self, idle: Duration) -> Option<f64> {
+        match &self.step {
+            Step::Binding(_) => None,
+            Step::Result { shown_at, .. } => Some(shown_at + RESULT_HOLD.as_secs_f64()),
+            _ if self.is_pristine() => None,
+            _ => Some(self.last_activity + idle.as_secs_f64()),
+        }
+    }
+
+    /// Forgets the person: their code, their request, any refusal.
+    pub fn reset(&mut self) {
+        self.code.clear();
+        self.step = Step::Code;
+        self.problem = None;
+        self.generation += 1;
+    }
+}
+
+/// What a supervisor's credential unlocked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StaffGrant {
+    /// Leave kiosk mode; the supervisor's name.
+    LeaveKiosk(String),
+    /// Open the Settings view; the supervisor's name.
+    OpenSettings(String),
+}
+
+/// The staff sign-in behind the small "Staff" button.
+#[derive(Debug, Default)]
+pub struct StaffDialog {
+    /// Shown instead of the flow.
+    pub open: bool,
+    /// The supervisor's name as typed.
+    pub name: String,
+    /// The password as typed; wiped once sent.
+    pub password: SecretInput,
+    /// A credential is being checked.
+    pub waiting: bool,
+    /// The last refusal, in words.
+    pub message: Option<String>,
+    granted: Option<StaffGrant>,
+}
+
+impl StaffDialog {
+    /// Asks the worker to check the typed credential for `purpose`.
+    pub fn request(&mut self, purpose: SupervisorPurpose) -> Option<Command> {
+        if self.waiting {
+            return None;
+        }
+        if self.name.trim().is_empty() || self.password.is_empty() {
+            self.message = Some("Type the supervisor's name and password.".into());
+            return None;
+        }
+        self.waiting = true;
+        self.message = None;
+        Some(Command::VerifySupervisor {
+            name: self.name.trim().to_owned(),
+            password: self.password.take(),
+            purpose,
+        })
+    }
+
+    /// The worker's answer for a kiosk purpose; other purposes are not the kiosk's.
+    pub fn verified(&mut self, purpose: &SupervisorPurpose, result: Result<String, String>) {
+        let grant = match purpose {
+            SupervisorPurpose::LeaveKiosk => StaffGrant::LeaveKiosk,
+            SupervisorPurpose::OpenSettings => StaffGrant::OpenSettings,
+            _ => return,
+        };
+        // A late answer after the dialog was closed (idle reset) unlocks nothing.
+        if !self.waiting {
+            return;
+        }
+        self.waiting = false;
+        match result {
+            Ok(name) => {
+                self.close();
+                self.granted = Some(grant(name));
+            }
+            Err(why) => self.message = Some(why),
+        }
+    }
+
+    /// What was unlocked since the last call, once.
+    pub fn take_grant(&mut self) -> Option<StaffGrant> {
+        self.granted.take()
+    }
+
+    /// Closes the dialog and forgets what was typed.
+    pub fn close(&mut self) {
+        self.open = false;
+        self.name.clear();
+        self.password.clear();
+        self.waiting = false;
+        self.message = None;
+    }
+}
+
+/// Kiosk mode: whether it is on, the flow, and the staff sign-in.
+#[derive(Debug)]
+pub struct KioskState {
+    /// The window shows the kiosk (false at a desk, and after a supervisor left it).
+    pub active: bool,
+    /// Idle time before the flow starts over (`kiosk_idle_secs`).
+    pub idle: Duration,
+    /// Whether any supervisor is configured; without one the kiosk cannot
+    /// be left or reconfigured from the window.
+    pub supervisors_configured: bool,
+    /// The person's way through.
+    pub flow: KioskFlow,
+    /// The staff sign-in.
+    pub staff: StaffDialog,
+    /// A supervisor opened the Settings view over the kiosk; the idle reset
+    /// closes it, so a supervisor who walks away does not leave it to anyone.
+    pub settings_open: bool,
+}
+
+impl Default for KioskState {
+    fn default() -> Self {
+        KioskState::new(false, Duration::from_secs(60), false)
+    }
+}
+
+impl KioskState {
+    /// Kiosk mode as configured.
+    pub fn new(active: bool, idle: Duration, supervisors_configured: bool) -> Self {
+        KioskState {
+            active,
+            idle,
+            supervisors_configured,
+            flow: KioskFlow::default(),
+            staff: StaffDialog::default(),
+            settings_open: false,
+        }
+    }
+
+    /// When the screen starts over by itself, if it will.
+    pub fn deadline(&self) -> Option<f64> {
+        let flow = self.flow.deadline(self.idle);
+        if (self.staff.open && !self.staff.waiting) || self.settings_open {
+            let staff = self.flow.last_activity + self.idle.as_secs_f64();
+            return Some(flow.map_or(staff, |f| f.min(staff)));
+        }
+        flow
+    }
+
+    /// Starts over when the deadline has passed; returns true when it did.
+    /// The caller dismisses the station's finished bind.
+    pub fn reset_if_due(&mut self, now: f64) -> bool {
+        match self.deadline() {
+            Some(deadline) if now >= deadline => {
+                self.reset();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Forgets everything the last person (or supervisor) typed.
+    pub fn reset(&mut self) {
+        self.flow.reset();
+        self.staff.close();
+        self.settings_open = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::bind::{AttemptId, BindReceipt};
+    use crate::domain::card::{Atr, CardId, CardKind};
+    use crate::domain::readers::ReaderEvent;
+    use crate::domain::request::{RequestStatus, example_request};
+
+    const CODE: &str = "0c7b4d1e-5a2f-4e8b-9f10-2d3c4b5a6978";
+    const IDLE: Duration = Duration::from_secs(60);
+
+    fn id() -> Uuid {
+        Uuid::parse_str(CODE).expect("test GUID")
+    }
+
+    fn identity(byte: u8) -> CardIdentity {
+        CardIdentity {
+            atr: Atr::from_bytes(vec![0x3b, byte]),
+            card_id: CardId::from_raw([byte; 16]),
+            kind: CardKind::Gids,
+            chip: None,
+            location: None,
+        }
+    }
+
+    fn insert(board: &mut ReaderBoard, reader: &str, result: Option<Result<CardIdentity, String>>) {
+        let atr = match &result {
+            Some(Ok(identity)) => identity.atr.clone(),
+            _ => Atr::from_bytes(vec![0x3b, 0x00]),
+        };
+        board.apply(&ReaderEvent::CardInserted {
+            reader: reader.into(),
+            atr,
+            insertion: 1,
+        });
+        if let Some(result) = result {
+            board.apply(&ReaderEvent::CardIdentified {
+                reader: reader.into(),
+                insertion: 1,
+                result,
+            });
+        }
+    }
+
+    fn target() -> BindTarget {
+        BindTarget {
+            request_id: id(),
+            reader: "R1".into(),
+            expected: identity(7),
+            supervisor: None,
+        }
+    }
+
+    fn at_card_step(flow: &mut KioskFlow) {
+        flow.code = CODE.into();
+        assert!(matches!(flow.submit(1.0), Some(Command::LookUpRequest(got)) if got == id()));
+        let mut request = example_request(id().as_u128(), RequestStatus::APPROVED);
+        request.uuid = id();
+        flow.looked_up(id(), Ok(Some(request)));
+        assert!(matches!(flow.step, Step::Card(_)));
+    }
+
+    #[test]
+    fn codes_are_read_in_any_case_with_or_without_braces() {
+        for text in [
+            CODE,
+            "{0C7B4D1E-5A2F-4E8B-9F10-2D3C4B5A6978}",
+            "  {0c7b4d1e-5a2f-4e8b-9f10-2d3c4b5a6978}\n",
+            "0c7b4d1e5a2f4e8b9f102d3c4b5a6978",
+        ] {
+            assert_eq!(parse_request_code(text), Ok(id()), "{text:?}");
+        }
+        for text in [
+            "",
+            "   ",
+            "0c7b4d1e",
+            "urn:uuid:0c7b4d1e-5a2f-4e8b-9f10-2d3c4b5a6978",
+        ] {
+            assert!(parse_request_code(text).is_err(), "{text:?}");
+        }
+        let long = "x".repeat(500);
+        let refusal = parse_request_code(&long).expect_err("not a code");
+        assert!(refusal.len() < 300, "a long scan is not echoed whole");
+        assert!(refusal.contains("scan it again"), "{refusal}");
+    }
+
+    #[test]
+    fn a_bad_code_is_refused_in_words_and_nothing_is_looked_up() {
+        let mut flow = KioskFlow {
+            code: "hello".into(),
+            ..KioskFlow::default()
+        };
+        assert!(flow.submit(1.0).is_none());
+        assert_eq!(flow.step, Step::Code);
+        assert!(
+            flow.problem
+                .as_deref()
+                .is_some_and(|p| p.contains("\"hello\" is not a request code"))
+        );
+        assert!(
+            flow.code.is_empty(),
+            "the next scan starts on an empty field"
+        );
+    }
+
+    #[test]
+    fn a_request_that_cannot_take_a_card_is_refused_with_the_reason() {
+        let mut flow = KioskFlow {
+            code: CODE.into(),
+            ..KioskFlow::default()
+        };
+        flow.submit(1.0);
+        let mut pending = example_request(1, RequestStatus::PENDING);
+        pending.uuid = id();
+        flow.looked_up(id(), Ok(Some(pending)));
+        assert_eq!(flow.step, Step::Code);
+        let problem = flow.problem.clone().expect("refused");
+        assert!(problem.contains("waiting for approval"), "{problem}");
+
+        flow.code = CODE.into();
+        flow.submit(2.0);
+        flow.looked_up(id(), Ok(None));
+        assert!(
+            flow.problem
+                .as_deref()
+                .is_some_and(|p| p.contains(&format!("No request has the code {CODE}")))
+        );
+        assert!(flow.code.is_empty());
+        flow.code = CODE.into();
+        flow.submit(3.0);
+        flow.looked_up(
+            id(),
+            Err(Failure {
+                message: "the server is down".into(),
+                correlation_id: Some("c-1".into()),
+            }),
+        );
+        let problem = flow.problem.clone().expect("refused");
+        assert!(
+            problem.contains("the server is down") && problem.contains("c-1"),
+            "{problem}"
+        );
+    }
+
+    #[test]
+    fn a_late_lookup_after_a_reset_is_ignored() {
+        let mut flow = KioskFlow {
+            code: CODE.into(),
+            ..KioskFlow::default()
+        };
+        flow.submit(1.0);
+        flow.reset();
+        flow.looked_up(
+            id(),
+            Ok(Some(example_request(
+                id().as_u128(),
+                RequestStatus::APPROVED,
+            ))),
+        );
+        assert!(flow.is_pristine(), "{flow:?}");
+    }
+
+    #[test]
+    fn the_card_status_never_guesses_between_two_cards() {
+        let mut board = ReaderBoard::default();
+        assert!(
+            matches!(card_status(&board), CardStatus::Problem(p) if p.contains("No card reader"))
+        );
+        board.apply(&ReaderEvent::ReaderAdded {
+            reader: "R1".into(),
+        });
+        assert_eq!(card_status(&board), CardStatus::NoCard);
+        insert(&mut board, "R1", None);
+        assert_eq!(card_status(&board), CardStatus::Reading);
+        insert(&mut board, "R1", Some(Ok(identity(7))));
+        assert_eq!(
+            card_status(&board),
+            CardStatus::Ready {
+                reader: "R1".into(),
+                identity: identity(7)
+            }
+        );
+        insert(&mut board, "R2", Some(Ok(identity(8))));
+        assert!(
+            matches!(card_status(&board), CardStatus::Problem(p) if p.contains("More than one card"))
+        );
+        board.apply(&ReaderEvent::CardRemoved {
+            reader: "R2".into(),
+        });
+        board.apply(&ReaderEvent::CardRemoved {
+            reader: "R1".into(),
+        });
+        insert(
+            &mut board,
+            "R1",
+            Some(Err("the card has no card ID".into())),
+        );
+        assert!(matches!(card_status(&board), CardStatus::Problem(p) if p.contains("no card ID")));
+        board.apply(&ReaderEvent::ServiceDown {
+            reason: "pcscd stopped".into(),
+        });
+        assert!(
+            matches!(card_status(&board), CardStatus::Problem(p) if p.contains("pcscd stopped"))
+        );
+    }
+
+    #[test]
+    fn confirm_binds_once_and_the_result_shows_when_the_bind_ends() {
+        let mut flow = KioskFlow::default();
+        at_card_step(&mut flow);
+        assert!(flow.confirm(Err("Reading the card…".into()), 2.0).is_none());
+        assert_eq!(flow.problem.as_deref(), Some("Reading the card…"));
+        let command = flow.confirm(Ok(target()), 3.0);
+        assert!(matches!(command, Some(Command::Bind(t)) if t == target()));
+        assert!(
+            flow.confirm(Ok(target()), 3.1).is_none(),
+            "one confirm, one bind"
+        );
+        let posting = BindState::Posting {
+            target: target(),
+            attempt: AttemptId("a".into()),
+        };
+        flow.observe_bind(&posting, 4.0);
+        assert!(matches!(flow.step, Step::Binding(_)));
+        assert_eq!(flow.deadline(IDLE), None, "never reset while a bind runs");
+        let bound = BindState::Bound {
+            target: target(),
+            receipt: BindReceipt::default(),
+            confirmed_after_loss: false,
+        };
+        flow.observe_bind(&bound, 5.0);
+        assert!(matches!(flow.step, Step::Result { shown_at, .. } if shown_at == 5.0));
+        assert_eq!(flow.deadline(IDLE), Some(5.0 + RESULT_HOLD.as_secs_f64()));
+        assert!(outcome(&bound).is_some_and(|o| o.bound));
+    }
+
+    #[test]
+    fn a_failed_bind_reads_as_not_linked_with_the_correlation_id() {
+        let failed = BindState::Failed {
+            target: target(),
+            failure: Failure {
+                message: "The server refused the card".into(),
+                correlation_id: Some("c-2".into()),
+            },
+            confirmed_not_bound: false,
+        };
+        let shown = outcome(&failed).expect("finished");
+        assert!(!shown.bound);
+        assert!(shown.headline.contains("not linked"));
+        assert_eq!(
+            shown.failure.and_then(|f| f.correlation_id).as_deref(),
+            Some("c-2")
+        );
+        assert_eq!(outcome(&BindState::Idle), None);
+    }
+
+    #[test]
+    fn idle_time_resets_everything_the_person_entered() {
+        let mut kiosk = KioskState::new(true, IDLE, true);
+        assert_eq!(kiosk.deadline(), None, "nothing to forget");
+        kiosk.flow.code = "0c7b".into();
+        kiosk.flow.touch(10.0);
+        assert_eq!(kiosk.deadline(), Some(70.0));
+        assert!(!kiosk.reset_if_due(69.9));
+        kiosk.flow.touch(50.0);
+        assert!(!kiosk.reset_if_due(70.0), "activity postpones the reset");
+        assert!(kiosk.reset_if_due(110.0));
+        assert!(kiosk.flow.is_pristine());
+        assert_eq!(kiosk.flow.generation, 1);
+
+        at_card_step(&mut kiosk.flow);
+        kiosk.flow.observe_card(&CardStatus::NoCard, 200.0);
+        kiosk.flow.observe_card(&CardStatus::NoCard, 250.0);
+        assert_eq!(kiosk.deadline(), Some(260.0), "only a change is activity");
+        assert!(kiosk.reset_if_due(260.0));
+        assert!(kiosk.flow.is_pristine());
+
+        kiosk.settings_open = true;
+        kiosk.flow.touch(300.0);
+        assert_eq!(
+            kiosk.deadline(),
+            Some(360.0),
+            "Settings left open time out too"
+        );
+        assert!(kiosk.reset_if_due(360.0));
+        assert!(!kiosk.settings_open);
+    }
+
+    #[test]
+    fn staff_credentials_are_sent_once_wiped_and_grant_only_their_purpose() {
+        let mut staff = StaffDialog {
+            open: true,
+            ..StaffDialog::default()
+        };
+        assert!(staff.request(SupervisorPurpose::LeaveKiosk).is_none());
+        assert!(staff.message.is_some());
+        staff.name = " Sam ".into();
+        staff.password.text_mut().push_str("secret");
+        let command = staff.request(SupervisorPurpose::LeaveKiosk);
+        assert!(matches!(
+            &command,
+            Some(Command::VerifySupervisor { name, password, purpose: SupervisorPurpose::LeaveKiosk })
+                if name == "Sam" && password.expose() == "secret"
+        ));
+        assert!(staff.password.is_empty(), "the field is wiped once sent");
+        assert!(
+            staff.request(SupervisorPurpose::LeaveKiosk).is_none(),
+            "one check at a time"
+        );
+        staff.verified(&SupervisorPurpose::LeaveKiosk, Err("wrong".into()));
+        assert_eq!(staff.message.as_deref(), Some("wrong"));
+        assert_eq!(staff.take_grant(), None);
+
+        staff.password.text_mut().push_str("right");
+        staff.request(SupervisorPurpose::OpenSettings);
+        staff.verified(&SupervisorPurpose::OpenSettings, Ok("Sam".into()));
+        assert_eq!(
+            staff.take_grant(),
+            Some(StaffGrant::OpenSettings("Sam".into()))
+        );
+        assert!(!staff.open && staff.name.is_empty());
+
+        // An answer that arrives after the dialog was closed unlocks nothing.
+        staff.verified(&SupervisorPurpose::LeaveKiosk, Ok("Sam".into()));
+        assert_eq!(staff.take_grant(), None);
+    }
+}

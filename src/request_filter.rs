@@ -1,0 +1,717 @@
+//! Searching and sorting the request list, without egui.
+//!
+//! A list can hold 100,000 requests, and the search runs on every keystroke,
+//! so the work is split: [`SearchIndex::build`] lower-cases every request's
+//! searchable text once per list load (into one buffer, so a term is found by
+//! one SIMD scan of it, `memchr::memmem`), and [`RequestView`] keeps the sort
+//! order of the whole list, so a keystroke only scans and then picks the
+//! matching rows out of that order.
+
+use std::cmp::Ordering;
+use std::io::Write as _;
+use std::sync::Arc;
+
+use memchr::memmem;
+use uuid::Uuid;
+
+use crate::domain::request::Request;
+
+/// A column of the request list, in display order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Column {
+    /// The collected name, or the target user.
+    Target,
+    /// The request type.
+    Type,
+    /// When it was submitted.
+    Submitted,
+    /// CM's priority.
+    Priority,
+    /// The request status.
+    Status,
+    /// Whether a card is bound.
+    Card,
+}
+
+impl Column {
+    fn position(self) -> usize {
+        self as usize
+    }
+
+    /// Every column, left to right.
+    pub const ALL: [Column; 6] = [
+        Column::Target,
+        Column::Type,
+        Column::Submitted,
+        Column::Priority,
+        Column::Status,
+        Column::Card,
+    ];
+
+    /// The header's text.
+    pub fn title(self) -> &'static str {
+        match self {
+            Column::Target => "Target",
+            Column::Type => "Type",
+            Column::Submitted => "Submitted",
+            Column::Priority => "Priority",
+            Column::Status => "Status",
+            Column::Card => "Card",
+        }
+    }
+}
+
+/// A column sort chosen by the operator; without one the list keeps
+/// [`Request::list_order`] (bindable first).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Sort {
+    /// The column.
+    pub column: Column,
+    /// Largest (or last in the alphabet, newest) first.
+    pub descending: bool,
+}
+
+impl Sort {
+    /// What a click on `column`'s header makes of the current sort: the
+    /// first click sorts ascending, the next one reverses it.
+    pub fn clicked(current: Option<Sort>, column: Column) -> Sort {
+        match current {
+            Some(sort) if sort.column == column => Sort {
+                column,
+                descending: !sort.descending,
+            },
+            _ => Sort {
+                column,
+                descending: false,
+            },
+        }
+    }
+}
+
+/// What the first column shows: the collected data when there is some, else the target user.
+pub fn request_title(request: &Request) -> String {
+    let summary = request.data_summary();
+    if !summary.is_empty() {
+        return summary;
+    }
+    match request.target_user {
+        Some(user) => format!("User {user}"),
+        None => format!("Request {}", request.uuid),
+    }
+}
+
+/// What the card column shows.
+pub fn card_text(request: &Request) -> &'static str {
+    if request.new_smartcard.is_some() {
+        "bound"
+    } else {
+        "—"
+    }
+}
+
+/// What a list load precomputes so that searching and sorting stay quick:
+/// every request's searchable text, lower-cased, in one buffer, and the
+/// list's order by each column.
+///
+/// A row's text is its fields separated by `\n`; rows follow each other, so
+/// row `i` is `text[starts[i]..starts[i + 1]]`. Search terms never hold
+/// whitespace, so a match never spans two fields or two rows.
+#[derive(Debug, Default)]
+pub struct SearchIndex {
+    text: Vec<u8>,
+    starts: Vec<usize>,
+    /// Where each row's title (its first field) ends, for sorting by it.
+    title_ends: Vec<usize>,
+    /// Per column (in [`Column::ALL`] order), the rows ascending; equal
+    /// rows in list order.
+    ascending: Vec<Vec<u32>>,
+}
+
+/// Appends `field` lower-cased; ASCII (nearly everything) without the per-char iterator.
+fn push_lower(out: &mut Vec<u8>, field: &str) {
+    if field.is_ascii() {
+        out.extend(field.bytes().map(|b| b.to_ascii_lowercase()));
+    } else {
+        let mut buf = [0u8; 4];
+        for c in field.chars().flat_map(char::to_lowercase) {
+            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        }
+    }
+}
+
+fn push_uuid(out: &mut Vec<u8>, id: Uuid) {
+    let mut buf = Uuid::encode_buffer();
+    out.extend_from_slice(id.hyphenated().encode_lower(&mut buf).as_bytes());
+}
+
+impl SearchIndex {
+    /// Indexes `requests`: every column as shown, every data-collection value,
+    /// the request's, target user's, originator's and smart card's GUIDs, and the comment.
+    pub fn build(requests: &[Request]) -> SearchIndex {
+        let mut text = Vec::with_capacity(requests.len() * 256);
+        let mut starts = Vec::with_capacity(requests.len() + 1);
+        let mut title_ends = Vec::with_capacity(requests.len());
+        for request in requests {
+            starts.push(text.len());
+            push_lower(&mut text, &request_title(request));
+            title_ends.push(text.len());
+            // The title holds the trimmed non-empty values; an untrimmed one is found through it.
+            for (name, number) in [
+                (request.request_type.name(), request.request_type.0),
+                (request.status.name(), request.status.0),
+            ] {
+                text.push(b'\n');
+                match name {
+                    Some(name) => push_lower(&mut text, name),
+                    None => {
+                        let _ = write!(text, "unknown({number})");
+                    }
+                }
+            }
+            text.push(b'\n');
+            // Into the buffer directly: a String per number added up over 100,000 rows.
+            let _ = write!(text, "{}", request.priority);
+            text.push(b'\n');
+            push_lower(&mut text, card_text(request));
+            if let Some(submitted) = &request.submitted {
+                text.push(b'\n');
+                push_lower(&mut text, submitted);
+            }
+            for id in [
+                Some(request.uuid),
+                request.target_user,
+                request.originator_user,
+                request.new_smartcard,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                text.push(b'\n');
+                push_uuid(&mut text, id);
+            }
+            if let Some(comment) = &request.comment {
+                text.push(b'\n');
+                push_lower(&mut text, comment);
+            }
+            text.push(b'\n');
+        }
+        starts.push(text.len());
+        let mut index = SearchIndex {
+            text,
+            starts,
+            title_ends,
+            ascending: Vec::new(),
+        };
+        // Sorting 100,000 titles takes longer than a frame: done here, with
+        // the rest of the load, rather than when a header is clicked.
+        index.ascending = Column::ALL
+            .iter()
+            .map(|&column| {
+                let mut rows: Vec<u32> = (0..requests.len() as u32).collect();
+                // The row number breaks ties, so the quicker unstable sort keeps list order.
+                rows.sort_unstable_by(|&a, &b| {
+                    compare(requests, &index, column, a, b).then(a.cmp(&b))
+                });
+                rows
+            })
+            .collect();
+        index
+    }
+
+    /// How many rows it indexes.
+    pub fn len(&self) -> usize {
+        self.title_ends.len()
+    }
+
+    /// True when it indexes no row.
+    pub fn is_empty(&self) -> bool {
+        self.title_ends.is_empty()
+    }
+
+    /// The lower-cased title of row `row`.
+    fn title(&self, row: usize) -> &[u8] {
+        &self.text[self.starts[row]..self.title_ends[row]]
+    }
+
+    fn row_text(&self, row: usize) -> &[u8] {
+        &self.text[self.starts[row]..self.starts[row + 1]]
+    }
+
+    /// Which rows hold every whitespace-separated term of `query` (any case),
+    /// as one flag per row; `None` when the query has no term (every row matches).
+    pub fn matching(&self, query: &str) -> Option<Vec<bool>> {
+        let lowered = query.to_lowercase();
+        let mut terms: Vec<&str> = lowered.split_whitespace().collect();
+        if terms.is_empty() {
+            return None;
+        }
+        // The longest term is usually the rarest: one scan of the buffer finds
+        // its rows, and only those rows are searched for the other terms.
+        terms.sort_by_key(|t| std::cmp::Reverse(t.len()));
+        let first = memmem::Finder::new(terms[0].as_bytes());
+        let others: Vec<memmem::Finder<'_>> = terms[1..]
+            .iter()
+            .map(|t| memmem::Finder::new(t.as_bytes()))
+            .collect();
+        let mut hits = vec![false; self.len()];
+        let mut at = 0;
+        let mut row = 0;
+        while let Some(found) = first.find(&self.text[at..]) {
+            // Matches come in buffer order: walk the rows forward to the one holding it.
+            while self.starts[row + 1] <= at + found {
+                row += 1;
+            }
+            let text = self.row_text(row);
+            hits[row] = others.iter().all(|f| f.find(text).is_some());
+            // One hit per row is enough: go on with the next row.
+            at = self.starts[row + 1];
+        }
+        Some(hits)
+    }
+}
+
+/// Compares two rows by `column`, ascending; ties are equal (the caller's stable sort keeps list order).
+fn compare(requests: &[Request], index: &SearchIndex, column: Column, a: u32, b: u32) -> Ordering {
+    let (ra, rb) = (&requests[a as usize], &requests[b as usize]);
+    match column {
+        Column::Target => index.title(a as usize).cmp(index.title(b as usize)),
+        Column::Type => ra
+            .request_type
+            .name()
+            .cmp(&rb.request_type.name())
+            .then_with(|| ra.request_type.cmp(&rb.request_type)),
+        Column::Submitted => ra.submitted.cmp(&rb.submitted),
+        Column::Priority => ra.priority.cmp(&rb.priority),
+        Column::Status => ra
+            .status
+            .name()
+            .cmp(&rb.status.name())
+            .then_with(|| ra.status.cmp(&rb.status)),
+        Column::Card => ra.new_smartcard.is_some().cmp(&rb.new_smartcard.is_some()),
+    }
+}
+
+/// The rows of `requests` (already in [`Request::list_order`], and indexed
+/// by `index`) in `sort`'s order. Rows that compare equal keep list order,
+/// in both directions.
+pub fn sorted_rows(requests: &[Request], index: &SearchIndex, sort: Option<Sort>) -> Vec<u32> {
+    let Some(sort) = sort else {
+        return (0..requests.len() as u32).collect();
+    };
+    let Some(ascending) = index
+        .ascending
+        .get(sort.column.position())
+        .filter(|rows| rows.len() == requests.len())
+    else {
+        // An index of another list: list order rather than a wrong order.
+        return (0..requests.len() as u32).collect();
+    };
+    if !sort.descending {
+        return ascending.clone();
+    }
+    // Descending: the runs of equal rows in reverse, each run still in list order.
+    let same = |a: u32, b: u32| compare(requests, index, sort.column, a, b).is_eq();
+    let mut rows = Vec::with_capacity(ascending.len());
+    let mut end = ascending.len();
+    while end > 0 {
+        let mut start = end - 1;
+        while start > 0 && same(ascending[start - 1], ascending[end - 1]) {
+            start -= 1;
+        }
+        rows.extend_from_slice(&ascending[start..end]);
+        end = start;
+    }
+    rows
+}
+
+/// The list as the operator sees it: which rows, in which order.
+///
+/// Built from the list once per load ([`RequestView::load`]); searching
+/// ([`RequestView::set_search`]) and sorting ([`RequestView::set_sort`]) then
+/// only recompute what changed.
+#[derive(Debug, Default)]
+pub struct RequestView {
+    /// What the search box holds; [`RequestView::apply_input`] searches for it.
+    pub input: String,
+    index: Arc<SearchIndex>,
+    search: String,
+    sort: Option<Sort>,
+    /// Every row, in the sort order.
+    order: Vec<u32>,
+    /// The rows the search lets through, in the sort order.
+    rows: Vec<u32>,
+    /// Which rows the search matches; `None` when it has no term.
+    hits: Option<Vec<bool>>,
+    bindable: usize,
+}
+
+impl RequestView {
+    /// Takes a freshly loaded list; the search and sort stay as they were.
+    pub fn load(&mut self, requests: &[Request]) {
+        self.load_indexed(requests, Arc::new(SearchIndex::build(requests)));
+    }
+
+    /// Takes a freshly loaded list whose index was built elsewhere (off the UI thread).
+    pub fn load_indexed(&mut self, requests: &[Request], index: Arc<SearchIndex>) {
+        debug_assert_eq!(index.len(), requests.len());
+        self.index = index;
+        self.bindable = requests.iter().filter(|r| r.is_bindable()).count();
+        self.order = sorted_rows(requests, &self.index, self.sort);
+        self.hits = self.index.matching(&self.search);
+        self.select_rows();
+    }
+
+    /// Forgets the list (the query changed; a new one is on its way).
+    pub fn clear(&mut self) {
+        self.index = Arc::default();
+        self.order.clear();
+        self.rows.clear();
+        self.hits = None;
+        self.bindable = 0;
+    }
+
+    /// Searches for `text`, as if typed into the search box.
+    pub fn set_search(&mut self, text: &str) {
+        text.clone_into(&mut self.input);
+        self.apply_input();
+    }
+
+    /// Searches again when the search box's text changed since the last search.
+    pub fn apply_input(&mut self) {
+        if self.search == self.input {
+            return;
+        }
+        self.search.clone_from(&self.input);
+        self.hits = self.index.matching(&self.search);
+        self.select_rows();
+    }
+
+    /// Sorts again when the sort changed.
+    pub fn set_sort(&mut self, requests: &[Request], sort: Option<Sort>) {
+        if self.sort == sort {
+            return;
+        }
+        self.sort = sort;
+        self.order = sorted_rows(requests, &self.index, sort);
+        self.select_rows();
+    }
+
+    fn select_rows(&mut self) {
+        self.rows = match &self.hits {
+            None => self.order.clone(),
+            Some(hits) => self
+                .order
+                .iter()
+                .copied()
+                .filter(|&row| hits.get(row as usize).copied().unwrap_or(false))
+                .collect(),
+        };
+    }
+
+    /// The search text applied.
+    pub fn search(&self) -> &str {
+        &self.search
+    }
+
+    /// The column sort applied.
+    pub fn sort(&self) -> Option<Sort> {
+        self.sort
+    }
+
+    /// The shown rows, as indices into the list, in display order.
+    pub fn rows(&self) -> &[u32] {
+        &self.rows
+    }
+
+    /// How many requests of the whole list can take a card.
+    pub fn bindable(&self) -> usize {
+        self.bindable
+    }
+
+    /// True when the search hides some rows.
+    pub fn is_filtered(&self) -> bool {
+        self.hits.is_some()
+    }
+
+    /// The shown row `steps` away from `current` (a request ID), clamped to the
+    /// list; from nothing, the first row going down and the last going up.
+    pub fn step(&self, requests: &[Request], current: Option<Uuid>, steps: isize) -> Option<Uuid> {
+        let last = self.rows.len().checked_sub(1)?;
+        let position = current.and_then(|id| {
+            self.rows
+                .iter()
+                .position(|&row| requests.get(row as usize).is_some_and(|r| r.uuid == id))
+        });
+        let next = match position {
+            Some(at) => at.saturating_add_signed(steps).min(last),
+            None if steps < 0 => last,
+            None => 0,
+        };
+        let row = *self.rows.get(next)?;
+        requests.get(row as usize).map(|r| r.uuid)
+    }
+
+    /// Where the request `id` is among the shown rows.
+    pub fn position(&self, requests: &[Request], id: Uuid) -> Option<usize> {
+        self.rows
+            .iter()
+            .position(|&row| requests.get(row as usize).is_some_and(|r| r.uuid == id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::request::{DataItem, RequestStatus, RequestType, example_request};
+
+    fn person(id: u128, status: RequestStatus, name: &str, department: &str) -> Request {
+        let mut request = example_request(id, status);
+        request.data_collection = vec![
+            DataItem {
+                name: "DisplayName".into(),
+                value: Some(name.into()),
+            },
+            DataItem {
+                name: "Department".into(),
+                value: Some(department.into()),
+            },
+        ];
+        request
+    }
+
+    fn list() -> Vec<Request> {
+        let mut a = person(1, RequestStatus::APPROVED, "Zoë Müller", "Finance");
+        a.priority = 1;
+        a.submitted = Some("2026-11-02T10:00:00Z".into());
+        let mut b = person(2, RequestStatus::PENDING, "anna Bauer", "Legal");
+        b.priority = 5;
+        b.submitted = Some("2026-11-01T10:00:00Z".into());
+        b.comment = Some("Contractor until Q1".into());
+        let mut c = person(3, RequestStatus::EXECUTING, "Ben Castillo", "Finance");
+        c.priority = 1;
+        c.request_type = RequestType::RENEW;
+        c.submitted = Some("2026-11-03T10:00:00Z".into());
+        let mut d = person(4, RequestStatus::APPROVED, "Ines Dubois", "IT Operations");
+        d.priority = 3;
+        d.new_smartcard = Some(Uuid::from_u128(0xabcdef));
+        let mut list = vec![a, b, c, d];
+        list.sort_by(Request::list_order);
+        list
+    }
+
+    fn ids(view: &RequestView, requests: &[Request]) -> Vec<u128> {
+        view.rows()
+            .iter()
+            .map(|&r| requests[r as usize].uuid.as_u128())
+            .collect()
+    }
+
+    fn view(requests: &[Request]) -> RequestView {
+        let mut view = RequestView::default();
+        view.load(requests);
+        view
+    }
+
+    #[test]
+    fn without_sort_or_search_the_list_keeps_bindable_first_order() {
+        let requests = list();
+        let view = view(&requests);
+        assert_eq!(ids(&view, &requests), vec![1, 3, 2, 4]);
+        assert_eq!(view.bindable(), 2, "the bound approved one is not bindable");
+        assert!(!view.is_filtered());
+    }
+
+    #[test]
+    fn every_term_must_match_in_any_case_and_any_column() {
+        let requests = list();
+        let mut view = view(&requests);
+        view.set_search("finance");
+        assert_eq!(ids(&view, &requests), vec![1, 3]);
+        view.set_search("  FINANCE   castillo ");
+        assert_eq!(ids(&view, &requests), vec![3]);
+        view.set_search("müller");
+        assert_eq!(ids(&view, &requests), vec![1], "non-ASCII is lower-cased");
+        view.set_search("ZOË");
+        assert_eq!(ids(&view, &requests), vec![1]);
+        view.set_search("contractor");
+        assert_eq!(ids(&view, &requests), vec![2], "the comment is searched");
+        view.set_search("renew");
+        assert_eq!(ids(&view, &requests), vec![3], "the type column");
+        view.set_search("pending");
+        assert_eq!(ids(&view, &requests), vec![2], "the status column");
+        view.set_search("bound");
+        assert_eq!(ids(&view, &requests), vec![4], "the card column");
+        view.set_search("2026-11-01");
+        assert_eq!(ids(&view, &requests), vec![2], "the submitted column");
+        view.set_search(&Uuid::from_u128(3).to_string().to_uppercase());
+        assert_eq!(ids(&view, &requests), vec![3], "the request's GUID");
+        view.set_search(&Uuid::from_u128(0xabcdef).to_string());
+        assert_eq!(
+            ids(&view, &requests),
+            vec![4],
+            "the bound smart card's GUID"
+        );
+        view.set_search("finance legal");
+        assert!(view.rows().is_empty(), "no request holds both");
+        view.set_search("e\ncastillo");
+        assert_eq!(ids(&view, &requests), vec![3]);
+        view.set_search("   ");
+        assert_eq!(ids(&view, &requests), vec![1, 3, 2, 4]);
+    }
+
+    #[test]
+    fn a_term_never_matches_across_two_rows_or_fields() {
+        let requests = list();
+        let mut view = view(&requests);
+        // The title "zoë müller, finance" is followed by the type "enroll".
+        view.set_search("financeenroll");
+        assert!(view.rows().is_empty());
+        view.set_search("finance,");
+        assert!(view.rows().is_empty());
+    }
+
+    #[test]
+    fn a_data_collection_value_is_found_even_when_it_is_not_a_name() {
+        let mut request = example_request(9, RequestStatus::APPROVED);
+        request.data_collection = vec![
+            DataItem {
+                name: "EmployeeId".into(),
+                value: Some("E12345".into()),
+            },
+            DataItem {
+                name: "Unused".into(),
+                value: None,
+            },
+        ];
+        let requests = vec![request];
+        let mut view = view(&requests);
+        view.set_search("e1234");
+        assert_eq!(ids(&view, &requests), vec![9]);
+    }
+
+    #[test]
+    fn sorting_by_a_column_is_stable_and_reverses() {
+        let requests = list();
+        let mut view = view(&requests);
+        let mut sort = Sort::clicked(None, Column::Priority);
+        view.set_sort(&requests, Some(sort));
+        // Priority 1 twice: they keep list order (1 before 3) both ways.
+        assert_eq!(ids(&view, &requests), vec![1, 3, 4, 2]);
+        sort = Sort::clicked(Some(sort), Column::Priority);
+        assert!(sort.descending);
+        view.set_sort(&requests, Some(sort));
+        assert_eq!(ids(&view, &requests), vec![2, 4, 1, 3]);
+
+        view.set_sort(&requests, Some(Sort::clicked(Some(sort), Column::Target)));
+        assert_eq!(
+            ids(&view, &requests),
+            vec![2, 3, 4, 1],
+            "names compare without regard to case"
+        );
+        view.set_sort(
+            &requests,
+            Some(Sort {
+                column: Column::Submitted,
+                descending: true,
+            }),
+        );
+        assert_eq!(ids(&view, &requests), vec![3, 1, 2, 4], "newest first");
+        view.set_sort(
+            &requests,
+            Some(Sort {
+                column: Column::Status,
+                descending: false,
+            }),
+        );
+        assert_eq!(ids(&view, &requests), vec![1, 4, 3, 2]);
+        view.set_sort(
+            &requests,
+            Some(Sort {
+                column: Column::Card,
+                descending: true,
+            }),
+        );
+        assert_eq!(ids(&view, &requests), vec![4, 1, 3, 2]);
+        view.set_sort(
+            &requests,
+            Some(Sort {
+                column: Column::Type,
+                descending: false,
+            }),
+        );
+        assert_eq!(ids(&view, &requests), vec![1, 2, 4, 3]);
+        view.set_sort(&requests, None);
+        assert_eq!(ids(&view, &requests), vec![1, 3, 2, 4]);
+    }
+
+    #[test]
+    fn search_and_sort_combine_and_survive_a_reload() {
+        let requests = list();
+        let mut view = view(&requests);
+        view.set_search("finance");
+        view.set_sort(
+            &requests,
+            Some(Sort {
+                column: Column::Target,
+                descending: true,
+            }),
+        );
+        assert_eq!(ids(&view, &requests), vec![1, 3]);
+        let mut fresh = list();
+        fresh.retain(|r| r.uuid != Uuid::from_u128(1));
+        fresh.push(person(
+            5,
+            RequestStatus::APPROVED,
+            "Chloé Dubois",
+            "Finance",
+        ));
+        fresh.sort_by(Request::list_order);
+        view.load(&fresh);
+        assert_eq!(ids(&view, &fresh), vec![5, 3]);
+        assert_eq!(view.search(), "finance");
+        view.clear();
+        assert!(view.rows().is_empty());
+    }
+
+    #[test]
+    fn arrows_move_through_the_shown_rows_and_stop_at_the_ends() {
+        let requests = list();
+        let mut view = view(&requests);
+        let id = |n: u128| Some(Uuid::from_u128(n));
+        assert_eq!(view.step(&requests, None, 1), id(1));
+        assert_eq!(view.step(&requests, None, -1), id(4));
+        assert_eq!(view.step(&requests, id(1), 1), id(3));
+        assert_eq!(view.step(&requests, id(1), -1), id(1));
+        assert_eq!(view.step(&requests, id(4), 1), id(4));
+        assert_eq!(view.step(&requests, id(1), 10), id(4), "a page down clamps");
+        view.set_search("finance");
+        assert_eq!(
+            view.step(&requests, id(2), 1),
+            id(1),
+            "a hidden selection starts over"
+        );
+        assert_eq!(view.position(&requests, Uuid::from_u128(3)), Some(1));
+        view.set_search("nobody");
+        assert_eq!(view.step(&requests, id(1), 1), None);
+    }
+
+    #[test]
+    fn a_header_click_sorts_ascending_then_reverses() {
+        let first = Sort::clicked(None, Column::Status);
+        assert_eq!(
+            first,
+            Sort {
+                column: Column::Status,
+                descending: false
+            }
+        );
+        let second = Sort::clicked(Some(first), Column::Status);
+        assert!(second.descending);
+        assert!(!Sort::clicked(Some(second), Column::Status).descending);
+        assert_eq!(
+            Sort::clicked(Some(second), Column::Type).column,
+            Column::Type
+        );
+        assert!(!Sort::clicked(Some(second), Column::Type).descending);
+    }
+}

@@ -1,0 +1,971 @@
+//! Supervisor credentials: the second person who witnesses a bind at a
+//! supervised counter, and who lets a kiosk be left or reconfigured.
+//!
+//! An administrator configures each supervisor as a name with an argon2 PHC
+//! hash of their password (`enroll-station supervisor hash` prints the lines).
+//! The hashes are checked when the file is read, so a pasted half-hash is
+//! named with its line rather than refusing every supervisor later.
+//!
+//! Checking a password is slow on purpose (argon2): call [`SupervisorStore::verify`]
+//! off the UI thread. Wrong credentials are rate-limited per station, not per
+//! name, so trying many names does not buy more guesses.
+
+use std::fmt;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+use argon2::{Algorithm, Argon2, Params, Version};
+use serde::{Deserialize, Serialize};
+
+use crate::audit::Operator;
+use crate::domain::bind::BindTarget;
+use crate::secrets::Secret;
+
+/// Refused attempts allowed before the station makes the next one wait.
+const FREE_ATTEMPTS: u32 = 3;
+/// Refused attempts further apart than this (after any wait) start the count afresh.
+const FORGET_AFTER: Duration = Duration::from_secs(5 * 60);
+/// The first wait; it doubles with each further refusal.
+const FIRST_WAIT: Duration = Duration::from_secs(30);
+/// The longest wait.
+const LONGEST_WAIT: Duration = Duration::from_secs(15 * 60);
+/// A hash asking for more memory than this (KiB) would stall the station at
+/// every check; it is refused when the file is read.
+const MAX_MEMORY_KIB: u32 = 1024 * 1024;
+
+/// One `[[supervisors]]` table of the configuration file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupervisorEntry {
+    /// The name the supervisor types, recorded in the audit journal.
+    pub name: SupervisorName,
+    /// The argon2 PHC hash of their password (`$argon2id$v=19$m=...`).
+    pub password_hash: PasswordHashPhc,
+}
+
+/// A supervisor's name: printable, one line, not blank.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct SupervisorName(String);
+
+impl SupervisorName {
+    /// The name as configured.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for SupervisorName {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, String> {
+        let trimmed = value.trim();
+        if trimmed.is_empty()
+            || trimmed.chars().count() > 64
+            || trimmed.chars().any(char::is_control)
+        {
+            return Err(format!(
+                "\"{value}\" is not a usable supervisor name: give 1 to 64 printable characters"
+            ));
+        }
+        Ok(SupervisorName(trimmed.to_owned()))
+    }
+}
+
+impl From<SupervisorName> for String {
+    fn from(value: SupervisorName) -> String {
+        value.0
+    }
+}
+
+/// An argon2 password hash in PHC form, checked when the file is read.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PasswordHashPhc(String);
+
+impl PasswordHashPhc {
+    /// The PHC string.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    fn parsed(&self) -> Option<PasswordHash> {
+        PasswordHash::new(&self.0).ok()
+    }
+}
+
+// A hash is not a password, but it still lets an attacker guess offline:
+// it stays out of logs and debug output like the secrets do.
+impl fmt::Debug for PasswordHashPhc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PasswordHashPhc(<hidden>)")
+    }
+}
+
+impl TryFrom<String> for PasswordHashPhc {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, String> {
+        let value = value.trim().to_owned();
+        let explain = |why: &str| {
+            format!(
+                "this is not a usable argon2 password hash ({why}): paste the whole \
+                 password_hash line that `enroll-station supervisor hash --name NAME` prints"
+            )
+        };
+        let hash = PasswordHash::new(&value).map_err(|error| explain(&error.to_string()))?;
+        Algorithm::try_from(hash.algorithm.as_str())
+            .map_err(|_| explain(&format!("the algorithm is {}", hash.algorithm.as_str())))?;
+        if let Some(version) = hash.version {
+            Version::try_from(version).map_err(|_| explain(&format!("version {version}")))?;
+        }
+        let params = Params::try_from(&hash).map_err(|error| explain(&error.to_string()))?;
+        if params.m_cost() > MAX_MEMORY_KIB {
+            return Err(explain("it asks for more than 1 GiB of memory per check"));
+        }
+        if hash.salt.is_none() || hash.hash.is_none() {
+            return Err(explain("the salt or the hash itself is missing"));
+        }
+        Ok(PasswordHashPhc(value))
+    }
+}
+
+impl From<PasswordHashPhc> for String {
+    fn from(value: PasswordHashPhc) -> String {
+        value.0
+    }
+}
+
+/// Names are compared without case, in any script.
+fn same_name(a: &str, b: &str) -> bool {
+    a.to_lowercase() == b.to_lowercase()
+}
+
+/// Refuses two `[[supervisors]]` with the same name (in any case): a name
+/// must say who confirmed.
+pub fn check_unique_names(entries: &[SupervisorEntry]) -> Result<(), String> {
+    for (index, entry) in entries.iter().enumerate() {
+        let name = entry.name.as_str();
+        if entries[..index]
+            .iter()
+            .any(|earlier| same_name(earlier.name.as_str(), name))
+        {
+            return Err(format!(
+                "supervisors: the name \"{name}\" is given to two [[supervisors]] tables: \
+                 give each supervisor a name of their own"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// How costly a new hash is to check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HashCost {
+    /// For a station: argon2id, 64 MiB, 3 passes (RFC 9106's second recommendation,
+    /// with one lane).
+    Recommended,
+    /// The cheapest argon2id allows: for tests only, never for a real station.
+    Minimal,
+}
+
+impl HashCost {
+    fn params(self) -> Params {
+        let (m_cost, t_cost) = match self {
+            HashCost::Recommended => (64 * 1024, 3),
+            HashCost::Minimal => (Params::MIN_M_COST, Params::MIN_T_COST),
+        };
+        Params::new(m_cost, t_cost, 1, None).unwrap_or(Params::DEFAULT)
+    }
+}
+
+/// Hashes a password for a `[[supervisors]]` table, with a fresh random salt.
+pub fn hash_password(password: &Secret, cost: HashCost) -> Result<PasswordHashPhc, String> {
+    use ring::rand::SecureRandom as _;
+    let mut salt = [0u8; 16];
+    ring::rand::SystemRandom::new()
+        .fill(&mut salt)
+        .map_err(|_| "The system's random number generator failed: try again.".to_owned())?;
+    let hash = Argon2::new(Algorithm::Argon2id, Version::V0x13, cost.params())
+        .hash_password_with_salt(password.expose().as_bytes(), &salt)
+        .map_err(|error| format!("The password could not be hashed: {error}."))?;
+    PasswordHashPhc::try_from(hash.to_string())
+}
+
+/// The `[[supervisors]]` snippet for a configuration file.
+pub fn config_snippet(name: &SupervisorName, hash: &PasswordHashPhc) -> String {
+    // TOML basic strings: the name is printable, but may hold a quote or a backslash.
+    let quoted = toml::Value::String(name.as_str().to_owned()).to_string();
+    format!(
+        "[[supervisors]]\nname = {quoted}\npassword_hash = \"{}\"\n",
+        hash.as_str()
+    )
+}
+
+/// Why a supervisor credential was not accepted, in words.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum SupervisorError {
+    /// The configuration names no supervisor.
+    #[error(
+        "No supervisor is configured, so nothing can be confirmed. Ask the administrator to add \
+         a [[supervisors]] table to the configuration file (`enroll-station supervisor hash \
+         --name NAME` prints it) and start the station again."
+    )]
+    NoneConfigured,
+    /// The name or the password is wrong (the same words for both, so a
+    /// refusal does not tell which names exist).
+    #[error("The supervisor name or password is wrong. Check both and try again.")]
+    Refused,
+    /// Too many refusals: the station waits before checking again.
+    #[error(
+        "Too many wrong supervisor credentials: wait {retry_after_secs} s before trying again."
+    )]
+    RateLimited {
+        /// Seconds until the next check is accepted.
+        retry_after_secs: u64,
+    },
+}
+
+/// What a supervisor credential is asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SupervisorPurpose {
+    /// Witness this bind (supervised mode).
+    ConfirmBind(BindTarget),
+    /// Leave kiosk mode.
+    LeaveKiosk,
+    /// Open the Settings view of a kiosk.
+    OpenSettings,
+}
+
+/// The whole check for one purpose: the credential, and for a bind, that the
+/// witness is not the operator. Slow (argon2): call off the UI thread.
+/// `Ok` holds the supervisor's name as configured; `Err` says what to do.
+pub fn check(
+    store: &SupervisorStore,
+    operator: &Operator,
+    name: &str,
+    password: &Secret,
+    purpose: &SupervisorPurpose,
+) -> Result<String, String> {
+    let supervisor = store
+        .verify(name, password)
+        .map_err(|error| error.to_string())?;
+    // A kiosk runs under a kiosk account, not a person: only a bind has an
+    // operator the supervisor must differ from.
+    if let SupervisorPurpose::ConfirmBind(_) = purpose {
+        check_witness(operator, &supervisor)?;
+    }
+    Ok(supervisor)
+}
+
+/// What the station does about supervisors: whether every bind needs one,
+/// and who they are. The worker holds it.
+#[derive(Clone, Debug)]
+pub struct Supervision {
+    /// Supervised mode: a bind starts only after a supervisor's credential was checked.
+    pub witness_required: bool,
+    /// The configured supervisors.
+    pub store: std::sync::Arc<SupervisorStore>,
+}
+
+impl Supervision {
+    /// No supervisor needed, none configured.
+    pub fn none() -> Self {
+        Self {
+            witness_required: false,
+            store: std::sync::Arc::new(SupervisorStore::from_config(&[])),
+        }
+    }
+
+    /// For a station in `mode` with these supervisors.
+    pub fn new(mode: crate::config::Mode, store: std::sync::Arc<SupervisorStore>) -> Self {
+        Self {
+            witness_required: mode == crate::config::Mode::Supervised,
+            store,
+        }
+    }
+}
+
+/// A supervisor's name and password being typed into a dialog, egui-free so
+/// its rules are testable: the password is wiped the moment it is sent, and
+/// the dialog keeps the refusal in words until the next try.
+#[derive(Debug)]
+pub struct SupervisorPrompt {
+    /// What the credential is asked for.
+    pub purpose: SupervisorPurpose,
+    /// The supervisor's name as typed.
+    pub name: String,
+    /// The password as typed; empty again once sent.
+    pub password: String,
+    /// The credential is being checked.
+    pub pending: bool,
+    /// Why the last try was refused, or what is missing.
+    pub error: Option<String>,
+}
+
+impl SupervisorPrompt {
+    /// An empty prompt for `purpose`.
+    pub fn new(purpose: SupervisorPurpose) -> Self {
+        Self {
+            purpose,
+            name: String::new(),
+            password: String::new(),
+            pending: false,
+            error: None,
+        }
+    }
+
+    /// The check to send for what was typed, or why nothing can be sent yet
+    /// (kept in [`SupervisorPrompt::error`]). Clears the password either way.
+    pub fn submit(&mut self) -> Option<crate::worker::Command> {
+        let password = Secret::new(std::mem::take(&mut self.password));
+        if self.pending {
+            return None;
+        }
+        if self.name.trim().is_empty() {
+            self.error = Some("Type the supervisor's name.".to_owned());
+            return None;
+        }
+        if password.expose().is_empty() {
+            self.error = Some("Type the supervisor's password.".to_owned());
+            return None;
+        }
+        self.pending = true;
+        self.error = None;
+        Some(crate::worker::Command::VerifySupervisor {
+            name: self.name.trim().to_owned(),
+            password,
+            purpose: self.purpose.clone(),
+        })
+    }
+
+    /// Takes the worker's answer; true when it accepted this prompt's
+    /// credential (the caller closes the prompt). Answers for another purpose
+    /// are ignored.
+    pub fn answer(&mut self, purpose: &SupervisorPurpose, result: &Result<String, String>) -> bool {
+        if *purpose != self.purpose || !self.pending {
+            return false;
+        }
+        self.pending = false;
+        match result {
+            Ok(_) => true,
+            Err(why) => {
+                self.error = Some(why.clone());
+                false
+            }
+        }
+    }
+}
+
+/// Whether the window's Bind needs a supervisor, as the view sees it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Witness {
+    /// A desk or a kiosk: Bind binds.
+    #[default]
+    NotNeeded,
+    /// Supervised mode: Bind opens the supervisor confirmation.
+    Needed,
+    /// Supervised mode without any `[[supervisors]]`: nothing can be bound.
+    NoneConfigured,
+}
+
+impl Witness {
+    /// For a station in `mode` with these supervisors.
+    pub fn for_station(mode: crate::config::Mode, store: &SupervisorStore) -> Self {
+        match mode {
+            crate::config::Mode::Supervised if store.is_empty() => Witness::NoneConfigured,
+            crate::config::Mode::Supervised => Witness::Needed,
+            crate::config::Mode::Desk | crate::config::Mode::Kiosk => Witness::NotNeeded,
+        }
+    }
+}
+
+// The supervised bind's rules on the window state, kept beside the rest of
+// supervision rather than spread through the desk's state.
+impl crate::station::StationState {
+    /// What the Bind button (or its shortcut) leads to: the bind itself, or at
+    /// a supervised station the supervisor confirmation; `Err` says why nothing.
+    pub fn press_bind(&mut self) -> Result<Option<crate::worker::Command>, String> {
+        let target = self.bind_target()?;
+        match self.witness {
+            Witness::NotNeeded => Ok(Some(crate::worker::Command::Bind(target))),
+            Witness::NoneConfigured => Err(SupervisorError::NoneConfigured.to_string()),
+            Witness::Needed => {
+                if self.supervisor_prompt.is_none() {
+                    self.supervisor_prompt = Some(SupervisorPrompt::new(
+                        SupervisorPurpose::ConfirmBind(target),
+                    ));
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    /// The worker's answer to the supervisor confirmation: an accepted one
+    /// closes the dialog (the worker starts the bind); a refusal stays in it.
+    pub(crate) fn supervisor_answered(
+        &mut self,
+        purpose: &SupervisorPurpose,
+        result: &Result<String, String>,
+    ) {
+        if let Some(prompt) = &mut self.supervisor_prompt
+            && prompt.answer(purpose, result)
+        {
+            self.supervisor_prompt = None;
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Throttle {
+    refusals: u32,
+    last_refusal: Option<Instant>,
+    wait_until: Option<Instant>,
+}
+
+impl Throttle {
+    fn check(&mut self, now: Instant) -> Result<(), SupervisorError> {
+        if let Some(until) = self.wait_until.filter(|until| *until > now) {
+            return Err(SupervisorError::RateLimited {
+                retry_after_secs: whole_seconds_up(until - now),
+            });
+        }
+        let quiet_since = self.wait_until.max(self.last_refusal);
+        if quiet_since.is_some_and(|since| now.saturating_duration_since(since) > FORGET_AFTER) {
+            *self = Throttle::default();
+        }
+        Ok(())
+    }
+
+    fn refused(&mut self, now: Instant) -> SupervisorError {
+        self.refusals = self.refusals.saturating_add(1);
+        self.last_refusal = Some(now);
+        if self.refusals < FREE_ATTEMPTS {
+            return SupervisorError::Refused;
+        }
+        let doublings = (self.refusals - FREE_ATTEMPTS).min(10);
+        let wait = FIRST_WAIT.saturating_mul(1 << doublings).min(LONGEST_WAIT);
+        self.wait_until = Some(now + wait);
+        SupervisorError::RateLimited {
+            retry_after_secs: wait.as_secs(),
+        }
+    }
+}
+
+fn whole_seconds_up(duration: Duration) -> u64 {
+    duration.as_secs() + u64::from(duration.subsec_nanos() > 0)
+}
+
+/// The configured supervisors, and the station's count of wrong credentials.
+pub struct SupervisorStore {
+    entries: Vec<SupervisorEntry>,
+    throttle: Mutex<Throttle>,
+}
+
+impl fmt::Debug for SupervisorStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SupervisorStore")
+            .field("supervisors", &self.entries.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SupervisorStore {
+    /// The supervisors of the configuration's `[[supervisors]]` tables.
+    pub fn from_config(entries: &[SupervisorEntry]) -> Self {
+        Self {
+            entries: entries.to_vec(),
+            throttle: Mutex::new(Throttle::default()),
+        }
+    }
+
+    /// No supervisor is configured.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Checks a name and password (argon2 PHC hashes); slow on purpose: call
+    /// off the UI thread. `Ok` holds the name as configured.
+    pub fn verify(&self, name: &str, password: &Secret) -> Result<String, SupervisorError> {
+        self.verify_at(name, password, Instant::now)
+    }
+
+    fn verify_at(
+        &self,
+        name: &str,
+        password: &Secret,
+        now: impl Fn() -> Instant,
+    ) -> Result<String, SupervisorError> {
+        let Some(first) = self.entries.first() else {
+            return Err(SupervisorError::NoneConfigured);
+        };
+        // Held across the hash: checks run one at a time, so parallel
+        // guesses cannot slip past the count.
+        let mut throttle = self
+            .throttle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        throttle.check(now())?;
+        let wanted = name.trim();
+        let entry = self
+            .entries
+            .iter()
+            .find(|entry| same_name(entry.name.as_str(), wanted) && !wanted.is_empty());
+        // An unknown name costs the same hash as a known one, so the time a
+        // refusal takes does not tell which names exist.
+        let matches = matches(entry.unwrap_or(first), password);
+        match entry {
+            Some(entry) if matches => {
+                *throttle = Throttle::default();
+                Ok(entry.name.as_str().to_owned())
+            }
+            _ => Err(throttle.refused(now())),
+        }
+    }
+}
+
+fn matches(entry: &SupervisorEntry, password: &Secret) -> bool {
+    let Some(hash) = entry.password_hash.parsed() else {
+        return false;
+    };
+    Argon2::default()
+        .verify_password(password.expose().as_bytes(), &hash)
+        .is_ok()
+}
+
+/// The account part of a name: without a `DOMAIN\` prefix or an `@REALM`
+/// suffix, lower-case, so `CONTOSO\Alice`, `alice@CONTOSO.COM` and `alice` agree.
+fn account(name: &str) -> String {
+    let name = name.trim();
+    let name = name.rsplit_once('\\').map_or(name, |(_, account)| account);
+    let name = name.split_once('@').map_or(name, |(account, _)| account);
+    name.to_lowercase()
+}
+
+/// Whether `supervisor` names the operator themself (their OS account or the
+/// principal the server knows them by); a witness must be another person.
+pub fn is_operator(operator: &Operator, supervisor: &str) -> bool {
+    let supervisor = account(supervisor);
+    [&operator.os_user, &operator.principal]
+        .into_iter()
+        .flatten()
+        .any(|name| account(name) == supervisor)
+}
+
+/// Refuses a witness who is the operator, in words.
+pub fn check_witness(operator: &Operator, supervisor: &str) -> Result<(), String> {
+    if is_operator(operator, supervisor) {
+        return Err(format!(
+            "{supervisor} is signed in at this station as the operator: a bind must be \
+             confirmed by another supervisor."
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(name: &str, password: &str) -> SupervisorEntry {
+        SupervisorEntry {
+            name: SupervisorName::try_from(name.to_owned()).expect("name"),
+            password_hash: hash_password(&Secret::new(password), HashCost::Minimal).expect("hash"),
+        }
+    }
+
+    fn store() -> SupervisorStore {
+        SupervisorStore::from_config(&[entry("Bob", "correct horse"), entry("Carol", "battery")])
+    }
+
+    #[test]
+    fn supervisor_right_password_gives_the_configured_name() {
+        let store = store();
+        assert_eq!(
+            store.verify("bob", &Secret::new("correct horse")),
+            Ok("Bob".to_owned())
+        );
+        assert_eq!(
+            store.verify(" Carol ", &Secret::new("battery")),
+            Ok("Carol".to_owned())
+        );
+    }
+
+    #[test]
+    fn supervisor_wrong_password_and_unknown_name_read_the_same() {
+        let store = store();
+        let wrong = store.verify("Bob", &Secret::new("battery"));
+        let unknown = store.verify("Mallory", &Secret::new("correct horse"));
+        assert_eq!(wrong, Err(SupervisorError::Refused));
+        assert_eq!(unknown, Err(SupervisorError::Refused));
+        assert_eq!(
+            store.verify("", &Secret::new("correct horse")),
+            Err(SupervisorError::RateLimited {
+                retry_after_secs: 30
+            })
+        );
+    }
+
+    #[test]
+    fn supervisor_store_without_entries_says_none_configured() {
+        let store = SupervisorStore::from_config(&[]);
+        assert!(store.is_empty());
+        let error = store.verify("Bob", &Secret::new("x")).expect_err("none");
+        assert_eq!(error, SupervisorError::NoneConfigured);
+        assert!(error.to_string().contains("[[supervisors]]"), "{error}");
+        assert!(error.to_string().contains("supervisor hash"), "{error}");
+    }
+
+    #[test]
+    fn supervisor_refusals_are_rate_limited_doubling_up_to_fifteen_minutes() {
+        let store = store();
+        let start = Instant::now();
+        let at = |secs: u64| move || start + Duration::from_secs(secs);
+        let wrong = Secret::new("wrong");
+        let right = Secret::new("correct horse");
+        assert_eq!(
+            store.verify_at("Bob", &wrong, at(0)),
+            Err(SupervisorError::Refused)
+        );
+        assert_eq!(
+            store.verify_at("Bob", &wrong, at(1)),
+            Err(SupervisorError::Refused)
+        );
+        assert_eq!(
+            store.verify_at("Bob", &wrong, at(2)),
+            Err(SupervisorError::RateLimited {
+                retry_after_secs: 30
+            })
+        );
+        // Even the right password waits, and the wait counts down.
+        assert_eq!(
+            store.verify_at("Bob", &right, at(12)),
+            Err(SupervisorError::RateLimited {
+                retry_after_secs: 20
+            })
+        );
+        assert_eq!(
+            store.verify_at("Carol", &wrong, at(32)),
+            Err(SupervisorError::RateLimited {
+                retry_after_secs: 60
+            })
+        );
+        let mut now = 92;
+        let mut last = 0;
+        for _ in 0..8 {
+            match store.verify_at("Bob", &wrong, at(now)) {
+                Err(SupervisorError::RateLimited { retry_after_secs }) => {
+                    last = retry_after_secs;
+                    now += retry_after_secs;
+                }
+                other => panic!("expected a wait, got {other:?}"),
+            }
+        }
+        assert_eq!(last, 900, "the wait stops growing at 15 minutes");
+        assert_eq!(
+            store.verify_at("Bob", &right, at(now)),
+            Ok("Bob".to_owned())
+        );
+        // A success starts the count afresh.
+        assert_eq!(
+            store.verify_at("Bob", &wrong, at(now + 1)),
+            Err(SupervisorError::Refused)
+        );
+    }
+
+    #[test]
+    fn supervisor_refusals_far_apart_are_forgotten() {
+        let store = store();
+        let start = Instant::now();
+        let wrong = Secret::new("wrong");
+        for minutes in [0, 6, 12, 18] {
+            assert_eq!(
+                store.verify_at("Bob", &wrong, || start + Duration::from_secs(minutes * 60)),
+                Err(SupervisorError::Refused)
+            );
+        }
+    }
+
+    #[test]
+    fn supervisor_password_hashes_are_checked_when_read() {
+        let good = hash_password(&Secret::new("pw"), HashCost::Minimal).expect("hash");
+        assert!(good.as_str().starts_with("$argon2id$v=19$m=8,t=1,p=1$"));
+        assert!(PasswordHashPhc::try_from(good.as_str().to_owned()).is_ok());
+        for bad in [
+            "",
+            "hunter2",
+            "$argon2id$v=19$m=19456,t=2,p=1$",
+            "$pbkdf2-sha256$i=1000$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo",
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ",
+            "$argon2id$v=19$m=4194304,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
+        ] {
+            let error = PasswordHashPhc::try_from(bad.to_owned()).expect_err(bad);
+            assert!(error.contains("supervisor hash"), "{error}");
+        }
+    }
+
+    #[test]
+    fn supervisor_hash_stays_out_of_debug_output() {
+        let entry = entry("Bob", "pw");
+        assert!(!format!("{entry:?}").contains("argon2"));
+    }
+
+    #[test]
+    fn supervisor_snippet_reads_back() {
+        let entry = entry("O'Brien \"Ops\"", "pw");
+        let text = config_snippet(&entry.name, &entry.password_hash);
+        #[derive(Deserialize)]
+        struct File {
+            supervisors: Vec<SupervisorEntry>,
+        }
+        let file: File = toml::from_str(&text).expect(&text);
+        assert_eq!(file.supervisors, [entry]);
+    }
+
+    #[test]
+    fn supervisor_operator_is_matched_without_domain_or_case() {
+        let operator = Operator {
+            os_user: Some("CONTOSO\\Alice".to_owned()),
+            principal: None,
+        };
+        assert!(is_operator(&operator, "alice"));
+        assert!(is_operator(&operator, "ALICE"));
+        assert!(is_operator(&operator, "contoso\\alice"));
+        assert!(is_operator(&operator, "FABRIKAM\\alice"));
+        assert!(is_operator(&operator, "alice@CONTOSO.COM"));
+        assert!(!is_operator(&operator, "bob"));
+        assert!(!is_operator(&operator, "alice2"));
+        let by_principal = Operator {
+            os_user: Some("kiosk".to_owned()),
+            principal: Some("alice@CONTOSO.COM".to_owned()),
+        };
+        assert!(is_operator(&by_principal, "Alice"));
+        assert!(!is_operator(&Operator::default(), "alice"));
+        let error = check_witness(&operator, "Alice").expect_err("same person");
+        assert!(error.contains("another supervisor"), "{error}");
+        assert!(check_witness(&operator, "Bob").is_ok());
+    }
+
+    fn bindable_state(witness: Witness) -> crate::station::StationState {
+        use crate::domain::card::{Atr, CardId, CardIdentity, CardKind};
+        use crate::domain::readers::ReaderEvent;
+        use crate::domain::request::{RequestQuery, RequestStatus};
+        use crate::worker::Report;
+        let mut state = crate::station::StationState::default();
+        state.witness = witness;
+        let request = crate::domain::request::example_request(1, RequestStatus::APPROVED);
+        state.selected_request = Some(request.uuid);
+        state.apply(Report::Requests {
+            query: RequestQuery::Open,
+            result: Ok(vec![request]),
+        });
+        let card = CardIdentity {
+            atr: Atr::from_bytes(vec![0x3b, 7]),
+            card_id: CardId::from_raw([7; 16]),
+            kind: CardKind::Piv,
+            chip: None,
+            location: None,
+        };
+        state.apply(Report::Reader(ReaderEvent::CardInserted {
+            reader: "R1".into(),
+            atr: card.atr.clone(),
+            insertion: 1,
+        }));
+        state.apply(Report::Reader(ReaderEvent::CardIdentified {
+            reader: "R1".into(),
+            insertion: 1,
+            result: Ok(card),
+        }));
+        state
+    }
+
+    #[test]
+    fn supervised_press_of_bind_opens_the_confirmation_instead_of_binding() {
+        use crate::worker::{Command, Report};
+        let mut desk = bindable_state(Witness::NotNeeded);
+        assert!(matches!(desk.press_bind(), Ok(Some(Command::Bind(_)))));
+        assert!(desk.supervisor_prompt.is_none());
+
+        let mut none = bindable_state(Witness::NoneConfigured);
+        let error = none.press_bind().expect_err("nobody can confirm");
+        assert!(error.contains("[[supervisors]]"), "{error}");
+
+        let mut state = bindable_state(Witness::Needed);
+        let target = state.bind_target().expect("bindable");
+        assert!(matches!(state.press_bind(), Ok(None)));
+        let purpose = SupervisorPurpose::ConfirmBind(target);
+        let prompt = state.supervisor_prompt.as_mut().expect("the dialog opened");
+        assert_eq!(prompt.purpose, purpose);
+        prompt.name = "Bob".into();
+        prompt.password = "wrong".into();
+        assert!(prompt.submit().is_some());
+        // A refusal stays in the dialog, in words.
+        state.apply(Report::SupervisorVerified {
+            purpose: purpose.clone(),
+            result: Err(SupervisorError::Refused.to_string()),
+        });
+        let prompt = state.supervisor_prompt.as_mut().expect("still open");
+        assert!(!prompt.pending);
+        assert!(prompt.error.as_deref().is_some_and(|e| e.contains("wrong")));
+        prompt.password = "right".into();
+        assert!(prompt.submit().is_some());
+        // Kiosk answers are not this dialog's.
+        state.apply(Report::SupervisorVerified {
+            purpose: SupervisorPurpose::LeaveKiosk,
+            result: Ok("Bob".into()),
+        });
+        assert!(state.supervisor_prompt.is_some());
+        state.apply(Report::SupervisorVerified {
+            purpose,
+            result: Ok("Bob".into()),
+        });
+        assert!(
+            state.supervisor_prompt.is_none(),
+            "accepted: the dialog closes"
+        );
+    }
+
+    #[test]
+    fn supervisor_prompt_wipes_the_password_when_sending_it() {
+        let mut prompt = SupervisorPrompt::new(SupervisorPurpose::OpenSettings);
+        prompt.password = "pw".into();
+        assert!(prompt.submit().is_none(), "no name yet");
+        assert_eq!(prompt.error.as_deref(), Some("Type the supervisor's name."));
+        assert!(prompt.password.is_empty(), "wiped even when not sent");
+        prompt.name = "  Bob ".into();
+        assert!(prompt.submit().is_none());
+        assert_eq!(
+            prompt.error.as_deref(),
+            Some("Type the supervisor's password.")
+        );
+        prompt.password = "pw".into();
+        let Some(crate::worker::Command::VerifySupervisor {
+            name,
+            password,
+            purpose,
+        }) = prompt.submit()
+        else {
+            panic!("a check is sent");
+        };
+        assert_eq!(
+            (name.as_str(), password.expose(), purpose),
+            ("Bob", "pw", SupervisorPurpose::OpenSettings)
+        );
+        assert!(prompt.password.is_empty() && prompt.pending && prompt.error.is_none());
+        prompt.password = "again".into();
+        assert!(prompt.submit().is_none(), "one check at a time");
+    }
+
+    #[test]
+    fn supervisor_check_refuses_the_operator_only_for_a_bind() {
+        let store = store();
+        let operator = Operator {
+            os_user: Some("CONTOSO\\bob".to_owned()),
+            principal: None,
+        };
+        let password = Secret::new("correct horse");
+        let bind = SupervisorPurpose::ConfirmBind(crate::domain::bind::BindTarget {
+            request_id: uuid::Uuid::nil(),
+            reader: "R".into(),
+            expected: crate::domain::card::CardIdentity {
+                atr: crate::domain::card::Atr::from_bytes(vec![0x3b]),
+                card_id: crate::domain::card::CardId::from_raw([1; 16]),
+                kind: crate::domain::card::CardKind::Piv,
+                chip: None,
+                location: None,
+            },
+            supervisor: None,
+        });
+        let error = check(&store, &operator, "Bob", &password, &bind).expect_err("own bind");
+        assert!(error.contains("another supervisor"), "{error}");
+        assert_eq!(
+            check(
+                &store,
+                &operator,
+                "Bob",
+                &password,
+                &SupervisorPurpose::LeaveKiosk
+            ),
+            Ok("Bob".to_owned())
+        );
+        assert_eq!(
+            check(&store, &operator, "carol", &Secret::new("battery"), &bind),
+            Ok("Carol".to_owned())
+        );
+    }
+
+    #[test]
+    fn supervisor_witness_follows_the_mode() {
+        use crate::config::Mode;
+        let empty = SupervisorStore::from_config(&[]);
+        let some = store();
+        assert_eq!(Witness::for_station(Mode::Desk, &some), Witness::NotNeeded);
+        assert_eq!(
+            Witness::for_station(Mode::Kiosk, &empty),
+            Witness::NotNeeded
+        );
+        assert_eq!(
+            Witness::for_station(Mode::Supervised, &some),
+            Witness::Needed
+        );
+        assert_eq!(
+            Witness::for_station(Mode::Supervised, &empty),
+            Witness::NoneConfigured
+        );
+    }
+
+    fn parse(text: &str) -> Result<crate::config::StationConfig, String> {
+        crate::config::StationConfig::parse(text, std::path::Path::new("station.toml"))
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn supervisor_tables_are_read_from_the_configuration_and_written_back() {
+        let bob = entry("Bob", "pw");
+        let text = format!(
+            "mode = \"supervised\"\n\n{}",
+            config_snippet(&bob.name, &bob.password_hash)
+        );
+        let config = parse(&text).expect(&text);
+        assert_eq!(config.supervisors, [bob]);
+        assert_eq!(parse(&config.to_toml()).expect("round trip"), config);
+        assert!(!parse("").expect("empty").to_toml().contains("supervisors"));
+    }
+
+    #[test]
+    fn a_bad_supervisor_hash_is_named_with_its_key_and_line() {
+        let error = parse(
+            "mode = \"supervised\"\n\n[[supervisors]]\nname = \"Bob\"\npassword_hash = \"hunter2\"\n",
+        )
+        .expect_err("not a hash");
+        assert!(error.contains("line 5"), "{error}");
+        assert!(error.contains("password_hash"), "{error}");
+        assert!(error.contains("supervisor hash --name"), "{error}");
+        let error = parse("[[supervisors]]\nname = \"Bob\"\n").expect_err("no hash");
+        assert!(error.contains("password_hash"), "{error}");
+    }
+
+    #[test]
+    fn two_supervisors_of_one_name_are_refused() {
+        let text = [entry("Bob", "a"), entry("BOB", "b")]
+            .iter()
+            .map(|e| config_snippet(&e.name, &e.password_hash))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let error = parse(&text).expect_err("two Bobs");
+        assert!(error.contains("\"BOB\" is given to two"), "{error}");
+    }
+
+    #[test]
+    fn the_settings_form_keeps_the_supervisors() {
+        let config = crate::config::StationConfig {
+            mode: crate::config::Mode::Supervised,
+            supervisors: vec![entry("Bob", "pw")],
+            ..Default::default()
+        };
+        let form = crate::settings_form::SettingsForm::from_config(&config);
+        assert_eq!(form.validate(), Ok(config));
+    }
+}
