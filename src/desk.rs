@@ -142,42 +142,48 @@ impl Toasts {
 /// bind that ended (bound, or not and why to look below) and warnings.
 pub fn toast_for(report: &Report, state: &StationState) -> Option<(ToastKind, String)> {
     match report {
-        Report::Bind(next) if next != &state.bind => match next {
-            BindState::Bound {
-                target,
-                confirmed_after_loss,
-                ..
-            } => {
-                let whom = state
-                    .requests
-                    .iter()
-                    .find(|r| r.uuid == target.request_id)
-                    .map(crate::request_filter::request_title)
-                    .unwrap_or_else(|| format!("request {}", target.request_id));
-                let how = if *confirmed_after_loss {
-                    " (confirmed after the answer was lost)"
-                } else {
-                    ""
-                };
-                Some((
-                    ToastKind::Success,
-                    format!("Bound{how}: card {} for {whom}.", target.expected.card_id),
-                ))
+        // Only a change of phase: a finished bind may be reported again with
+        // more detail (the journal's outcome written), and one toast is enough.
+        Report::Bind(next)
+            if std::mem::discriminant(next) != std::mem::discriminant(&state.bind) =>
+        {
+            match next {
+                BindState::Bound {
+                    target,
+                    confirmed_after_loss,
+                    ..
+                } => {
+                    let whom = state
+                        .requests
+                        .iter()
+                        .find(|r| r.uuid == target.request_id)
+                        .map(crate::request_filter::request_title)
+                        .unwrap_or_else(|| format!("request {}", target.request_id));
+                    let how = if *confirmed_after_loss {
+                        " (confirmed after the answer was lost)"
+                    } else {
+                        ""
+                    };
+                    Some((
+                        ToastKind::Success,
+                        format!("Bound{how}: card {} for {whom}.", target.expected.card_id),
+                    ))
+                }
+                BindState::Refused { .. } | BindState::Failed { .. } => Some((
+                    ToastKind::Warning,
+                    "Not bound: the reason is under the Bind button.".to_owned(),
+                )),
+                BindState::WrongCard { .. } => Some((
+                    ToastKind::Warning,
+                    "Bound to a different card: see under the Bind button.".to_owned(),
+                )),
+                BindState::Unknown { .. } => Some((
+                    ToastKind::Warning,
+                    "The bind's result is not known yet: see under the Bind button.".to_owned(),
+                )),
+                _ => None,
             }
-            BindState::Refused { .. } | BindState::Failed { .. } => Some((
-                ToastKind::Warning,
-                "Not bound: the reason is under the Bind button.".to_owned(),
-            )),
-            BindState::WrongCard { .. } => Some((
-                ToastKind::Warning,
-                "Bound to a different card: see under the Bind button.".to_owned(),
-            )),
-            BindState::Unknown { .. } => Some((
-                ToastKind::Warning,
-                "The bind's result is not known yet: see under the Bind button.".to_owned(),
-            )),
-            _ => None,
-        },
+        }
         Report::Notice(text) => Some((ToastKind::Warning, text.clone())),
         _ => None,
     }

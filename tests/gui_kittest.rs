@@ -1164,6 +1164,8 @@ fn desk_keyboard_alone_finds_selects_and_binds_a_request() {
         shows(h, "for Kittest Person, Finance.")
     });
     h.check_accessibility();
+    // An egui area is laid out, not yet hit-testable, in the frame it appears.
+    h.run_steps(2);
     h.get_by_label("Dismiss notification").click();
     h.run_steps(2);
     assert!(
