@@ -153,9 +153,10 @@ impl SearchIndex {
         let mut title_ends = Vec::with_capacity(requests.len());
         for request in requests {
             starts.push(text.len());
+            // The title holds every non-empty data-collection value (see
+            // `Request::data_summary`), so they are not added again.
             push_lower(&mut text, &request_title(request));
             title_ends.push(text.len());
-            // The title holds the trimmed non-empty values; an untrimmed one is found through it.
             for (name, number) in [
                 (request.request_type.name(), request.request_type.0),
                 (request.status.name(), request.status.0),

@@ -860,4 +860,46 @@ mod tests {
         }
         let _ = std::fs::remove_dir_all(&dir);
     }
+
+    fn answer(body: String) -> Answer {
+        Answer {
+            status: StatusCode::OK,
+            content_type: Some("application/json".into()),
+            location: None,
+            body: body.into_bytes(),
+            url: "http://127.0.0.1/requests".into(),
+        }
+    }
+
+    #[test]
+    fn a_long_list_is_read_in_order_on_several_threads_skipping_odd_entries() {
+        let entries: Vec<String> = (1..=10_000u128)
+            .map(|n| {
+                if n == 5_000 {
+                    // Not a request at all: left out, the others kept.
+                    "[1, 2]".to_owned()
+                } else {
+                    format!(r#"{{"Uuid": "{}", "Status": 3}}"#, Uuid::from_u128(n))
+                }
+            })
+            .collect();
+        let list: Vec<Request> = answer(format!("[{}]", entries.join(",")))
+            .list_converted::<WireRequest, Request>("request")
+            .expect("a list");
+        assert_eq!(list.len(), 9_999);
+        assert!(
+            list.windows(2).all(|w| w[0].uuid < w[1].uuid),
+            "the server's order is kept"
+        );
+        assert!(list.iter().all(|r| r.uuid != Uuid::from_u128(5_000)));
+    }
+
+    #[test]
+    fn a_list_with_a_trailing_comma_is_still_read() {
+        let body = format!(r#"[{{"Uuid": "{}"}},]"#, Uuid::from_u128(7));
+        let list: Vec<Request> = answer(body)
+            .list_converted::<WireRequest, Request>("request")
+            .expect("the lenient way");
+        assert_eq!(list.len(), 1);
+    }
 }

@@ -95,7 +95,7 @@ pub struct Faults {
 struct EmulatorState {
     /// Requests as wire JSON objects, served exactly as stored: a test can
     /// insert any quirk and the client sees it verbatim.
-    requests: Vec<Map<String, Value>>,
+    requests: Vec<StoredRequest>,
     smartcards: Vec<WireSmartcard>,
     templates: Vec<WireProfileTemplate>,
     faults: Faults,
@@ -105,6 +105,38 @@ struct EmulatorState {
 }
 
 type Shared = Arc<Mutex<EmulatorState>>;
+
+/// A request as stored, and its JSON text, made when it is stored or
+/// changed: serializing 100,000 requests again on every list call was most
+/// of the time of the emulator's answer.
+struct StoredRequest {
+    object: Map<String, Value>,
+    json: Option<Box<serde_json::value::RawValue>>,
+}
+
+impl StoredRequest {
+    fn new(object: Map<String, Value>) -> Self {
+        let json = serde_json::value::to_raw_value(&object).ok();
+        StoredRequest { object, json }
+    }
+
+    /// Sets a key (see [`set_key`]) and writes the JSON text again.
+    fn set(&mut self, key: &str, value: Value) {
+        set_key(&mut self.object, key, value);
+        self.json = serde_json::value::to_raw_value(&self.object).ok();
+    }
+
+    fn uuid(&self) -> Option<Uuid> {
+        request_uuid(&self.object)
+    }
+
+    fn response(&self) -> Response {
+        match &self.json {
+            Some(json) => json_text_response(StatusCode::OK, json.get().to_owned()),
+            None => json_response(StatusCode::OK, &Value::Object(self.object.clone())),
+        }
+    }
+}
 
 fn lock(state: &Shared) -> MutexGuard<'_, EmulatorState> {
     // A panic while holding the lock cannot leave the data half-changed in a
@@ -285,13 +317,9 @@ impl Emulator {
         };
         let uuid = request_uuid(&object).ok_or(missing)?;
         let mut state = lock(&self.state);
-        match state
-            .requests
-            .iter_mut()
-            .find(|r| request_uuid(r) == Some(uuid))
-        {
-            Some(existing) => *existing = object,
-            None => state.requests.push(object),
+        match state.requests.iter_mut().find(|r| r.uuid() == Some(uuid)) {
+            Some(existing) => *existing = StoredRequest::new(object),
+            None => state.requests.push(StoredRequest::new(object)),
         }
         Ok(uuid)
     }
@@ -300,10 +328,8 @@ impl Emulator {
     pub fn insert_domain_request(&self, request: &Request) -> Uuid {
         let object = wire_object(&WireRequest::from_domain(request));
         let mut state = lock(&self.state);
-        state
-            .requests
-            .retain(|r| request_uuid(r) != Some(request.uuid));
-        state.requests.push(object);
+        state.requests.retain(|r| r.uuid() != Some(request.uuid));
+        state.requests.push(StoredRequest::new(object));
         request.uuid
     }
 
@@ -317,7 +343,7 @@ impl Emulator {
         lock(&self.state)
             .requests
             .iter()
-            .filter_map(|r| domain_request(r).ok())
+            .filter_map(|r| domain_request(&r.object).ok())
             .collect()
     }
 
@@ -370,7 +396,11 @@ pub async fn run_standalone(config: EmulatorConfig) -> io::Result<()> {
 fn new_state(config: &EmulatorConfig) -> Shared {
     let data = demo_data::generate(config.requests, config.seed);
     Arc::new(Mutex::new(EmulatorState {
-        requests: data.requests.iter().map(wire_object).collect(),
+        requests: data
+            .requests
+            .iter()
+            .map(|wire| StoredRequest::new(wire_object(wire)))
+            .collect(),
         smartcards: data.smartcards,
         templates: data.templates,
         faults: Faults::default(),
@@ -685,11 +715,11 @@ async fn list_requests(state: &Shared, query: &[(String, String)]) -> Response {
         tokio::time::sleep(delay).await;
     }
     let state = lock(state);
-    // Serialized from references: cloning 100,000 requests cost more than sending them.
-    let list: Vec<&Map<String, Value>> = state
+    let list: Vec<&serde_json::value::RawValue> = state
         .requests
         .iter()
-        .filter(|r| filter.is_none_or(|wanted| request_status(r) == Some(wanted)))
+        .filter(|r| filter.is_none_or(|wanted| request_status(&r.object) == Some(wanted)))
+        .filter_map(|r| r.json.as_deref())
         .collect();
     if list.is_empty() {
         return no_content();
@@ -705,12 +735,8 @@ fn get_request(state: &Shared, id: &str) -> Response {
         return bad_request(format!("'{id}' is not a valid request ID."));
     };
     let state = lock(state);
-    match state
-        .requests
-        .iter()
-        .find(|r| request_uuid(r) == Some(uuid))
-    {
-        Some(request) => json_response(StatusCode::OK, &Value::Object(request.clone())),
+    match state.requests.iter().find(|r| r.uuid() == Some(uuid)) {
+        Some(request) => request.response(),
         None => message(
             StatusCode::NOT_FOUND,
             format!("The request {} was not found.", guid_to_wire(uuid)),
@@ -877,11 +903,11 @@ fn commit_bind(state: &mut EmulatorState, body: &[u8]) -> Response {
     let Some(index) = state
         .requests
         .iter()
-        .position(|r| request_uuid(r) == Some(input.request))
+        .position(|r| r.uuid() == Some(input.request))
     else {
         return server_error(state, &format!("The request {request_id} does not exist."));
     };
-    let request = match domain_request(&state.requests[index]) {
+    let request = match domain_request(&state.requests[index].object) {
         Ok(request) => request,
         Err(e) => {
             return server_error(state, &format!("The request {request_id} is damaged: {e}."));
@@ -935,11 +961,7 @@ fn commit_bind(state: &mut EmulatorState, body: &[u8]) -> Response {
         middleware: Some("MSBaseCSP".into()),
         atr: Some(input.atr.to_hex()),
     });
-    set_key(
-        &mut state.requests[index],
-        "NewSmartcardUuid",
-        Value::String(guid_to_wire(card_uuid)),
-    );
+    state.requests[index].set("NewSmartcardUuid", Value::String(guid_to_wire(card_uuid)));
     state.binds += 1;
     tracing::debug!(request = %request_id, smartcard = %card_uuid, "CM emulator bound a card");
 
