@@ -5,29 +5,11 @@
 
 mod common;
 
+use common::xvfb::{Reaped, on_path, services_required};
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
-
-fn services_required() -> bool {
-    std::env::var_os("CI").is_some()
-        || std::env::var_os("ENROLL_STATION_REQUIRE_SERVICES").is_some()
-}
-
-fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
-}
-
-/// Kills the child when the test ends, pass or fail.
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn screenshot(display: &str, path: &Path) -> bool {
     Command::new("import")

@@ -10,8 +10,10 @@
 
 mod common;
 
+use common::xvfb::{Reaped, on_path, services_required};
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -19,26 +21,6 @@ const TITLE: &str = "Enroll Station";
 
 /// The tests run one at a time: two could pick the same free X display.
 static ONE_DISPLAY_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn services_required() -> bool {
-    std::env::var_os("CI").is_some()
-        || std::env::var_os("ENROLL_STATION_REQUIRE_SERVICES").is_some()
-}
-
-fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
-}
-
-/// Kills the child when the test ends, pass or fail.
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn wmctrl(display: &str, args: &[&str]) -> Option<String> {
     let output = Command::new("wmctrl")

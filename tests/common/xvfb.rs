@@ -69,3 +69,26 @@ pub fn start_xvfb() -> (Xvfb, String) {
     }
     (xvfb, display)
 }
+
+/// True when `CI` or `ENROLL_STATION_REQUIRE_SERVICES` asks for the services:
+/// a missing one then fails the test instead of skipping it.
+pub fn services_required() -> bool {
+    std::env::var_os("CI").is_some()
+        || std::env::var_os("ENROLL_STATION_REQUIRE_SERVICES").is_some()
+}
+
+/// True when `program` is on the PATH.
+pub fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+}
+
+/// Kills the child when the test ends, pass or fail.
+pub struct Reaped(pub Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
