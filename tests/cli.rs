@@ -3,13 +3,15 @@
 
 mod common;
 
+use common::first_bindable;
+
 use std::process::{Command, Output};
 
 use common::vpcd::{FIRST_PORT, insert, reader_name, take_slots};
 use enroll_station::card::virtual_card::VirtualCard;
 use enroll_station::cm::emulator::{Emulator, EmulatorConfig};
 use enroll_station::domain::card::CardId;
-use enroll_station::domain::request::{Request, RequestStatus};
+use enroll_station::domain::request::RequestStatus;
 use serde_json::Value;
 
 const GIDS_RAW: [u8; 16] = [
@@ -52,14 +54,6 @@ fn stdout_json(output: &Output) -> Value {
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn first_bindable(emulator: &Emulator) -> Request {
-    emulator
-        .requests()
-        .into_iter()
-        .find(Request::is_bindable)
-        .expect("the demo data has an approved request")
 }
 
 #[test]

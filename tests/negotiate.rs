@@ -10,6 +10,8 @@
 
 mod common;
 
+use common::first_bindable;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -19,7 +21,6 @@ use common::vpcd::{FIRST_PORT, insert, reader_name, take_slots};
 use enroll_station::card::virtual_card::VirtualCard;
 use enroll_station::cm::client::API_PATH;
 use enroll_station::cm::emulator::{Emulator, EmulatorConfig};
-use enroll_station::domain::request::Request;
 use serde_json::Value;
 
 const GIDS_RAW: [u8; 16] = [
@@ -144,14 +145,6 @@ impl Rig {
     fn alice(&self) -> std::path::PathBuf {
         self.realm.kinit(ALICE, ALICE_PASSWORD)
     }
-}
-
-fn first_bindable(emulator: &Emulator) -> Request {
-    emulator
-        .requests()
-        .into_iter()
-        .find(Request::is_bindable)
-        .expect("the demo data has an approved request")
 }
 
 #[test]

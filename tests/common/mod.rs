@@ -17,3 +17,14 @@ pub fn temp_journal() -> (tempfile::TempDir, std::path::PathBuf) {
     let path = dir.path().join("audit.jsonl");
     (dir, path)
 }
+
+/// The emulator's first request that can take a card.
+pub fn first_bindable(
+    emulator: &enroll_station::cm::emulator::Emulator,
+) -> enroll_station::domain::request::Request {
+    emulator
+        .requests()
+        .into_iter()
+        .find(enroll_station::domain::request::Request::is_bindable)
+        .expect("the demo data has an approved request")
+}
