@@ -13,15 +13,21 @@
 //!   the `request list loaded` line is logged and the list has been drawn.
 //!   Goal: ≤ 120 MB.
 //!
+//! - the floor: an empty eframe window with the same renderer
+//!   (`examples/empty_window.rs`), and how much of each process is Mesa's
+//!   software OpenGL, so the station's own share can be told apart.
+//!
 //! Run: `cargo bench --bench p5_startup` (optionally `-- 9` for 9 starts per
 //! case instead of 5). Needs Xvfb.
 
 #[path = "../tests/common/xvfb.rs"]
 mod xvfb;
 
+use xvfb::Reaped;
+
 use std::io::{BufRead as _, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -37,16 +43,6 @@ const MEMORY_GOAL_MB: f64 = 120.0;
 const SEEDED_REQUESTS: usize = 12_200;
 const TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Kills a child process when dropped, however the bench ends.
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// A running station and its log lines, each with when it was read.
 struct Station {
     process: Reaped,
@@ -56,8 +52,17 @@ struct Station {
 
 impl Station {
     fn start(display: &str, args: &[&str], scratch: &Path) -> Station {
+        Station::spawn(
+            Path::new(env!("CARGO_BIN_EXE_enroll-station")),
+            display,
+            args,
+            scratch,
+        )
+    }
+
+    fn spawn(program: &Path, display: &str, args: &[&str], scratch: &Path) -> Station {
         let spawned = Instant::now();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_enroll-station"))
+        let mut child = Command::new(program)
             .args(args)
             .env("DISPLAY", display)
             .env_remove("WAYLAND_DISPLAY")
@@ -106,6 +111,49 @@ impl Station {
     fn pid(&self) -> u32 {
         self.process.0.id()
     }
+}
+
+/// The resident size of Mesa's software renderer (libLLVM, the DRI driver,
+/// the X shared-memory image), from `/proc/<pid>/smaps`, in MB. A machine with
+/// a GPU loads its own driver instead.
+fn software_gl_mb(pid: u32) -> f64 {
+    let smaps =
+        std::fs::read_to_string(format!("/proc/{pid}/smaps")).expect("the process is alive");
+    let mut in_gl = false;
+    let mut kb = 0.0;
+    for line in smaps.lines() {
+        let mut words = line.split_whitespace();
+        let first = words.next().unwrap_or("");
+        if first.contains('-') && !first.ends_with(':') {
+            let path = words.nth(4).unwrap_or("");
+            in_gl = ["libLLVM", "/dri/", "libgallium", "SYSV"]
+                .iter()
+                .any(|part| path.contains(part));
+        } else if in_gl && first == "Rss:" {
+            kb += words
+                .next()
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0);
+        }
+    }
+    kb / 1024.0
+}
+
+/// Builds the empty eframe window example (release, like the bench) and returns its path.
+fn empty_window() -> std::path::PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--release", "--example", "empty_window"])
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "the empty_window example builds");
+    // The bench runs from target/release/deps; examples sit beside it.
+    let deps = std::env::current_exe().expect("the bench's own path");
+    deps.parent()
+        .and_then(Path::parent)
+        .expect("target/release")
+        .join("examples")
+        .join("empty_window")
 }
 
 /// A `kB` field of `/proc/<pid>/status`, in MB.
@@ -227,6 +275,7 @@ fn main() -> ExitCode {
     // llvmpipe with libLLVM); anonymous pages are the station's own heap.
     let anon = status_mb(station.pid(), "RssAnon:");
     let file = status_mb(station.pid(), "RssFile:");
+    let gl = software_gl_mb(station.pid());
     let count = line
         .split_whitespace()
         .find_map(|word| word.strip_prefix("requests="))
@@ -241,9 +290,25 @@ fn main() -> ExitCode {
         ms(first)
     );
     println!(
-        "    after loading: RssAnon {anon:.1} MB (heap), RssFile {file:.1} MB (binary and libraries)"
+        "    after loading: RssAnon {anon:.1} MB (heap), RssFile {file:.1} MB (binary and libraries), of which Mesa's software OpenGL {gl:.1} MB"
     );
     drop(station);
+
+    // The floor: an empty eframe window with the same renderer on the same display.
+    let floor = Station::spawn(&empty_window(), &display, &[], &scratch);
+    floor.wait_for("first frame");
+    thread::sleep(Duration::from_secs(3));
+    let floor_rss = status_mb(floor.pid(), "VmRSS:");
+    let floor_gl = software_gl_mb(floor.pid());
+    drop(floor);
+    println!(
+        "  floor: an empty eframe window (examples/empty_window.rs) VmRSS {floor_rss:.1} MB, of which Mesa's software OpenGL {floor_gl:.1} MB"
+    );
+    println!(
+        "  the station's own share above that floor: {:.1} MB (goal's room above the floor: {:.1} MB)",
+        rss - floor_rss,
+        MEMORY_GOAL_MB - floor_rss
+    );
     println!(
         "  goals: first frame ≤ {} ms, memory ≤ {MEMORY_GOAL_MB} MB: {}",
         FIRST_FRAME_GOAL.as_millis(),

@@ -439,6 +439,8 @@ impl StaffDialog {
 pub struct KioskState {
     /// The window shows the kiosk (false at a desk, and after a supervisor left it).
     pub active: bool,
+    /// The station was started as a kiosk, so a supervisor who left it can go back.
+    pub station_is_kiosk: bool,
     /// Idle time before the flow starts over (`kiosk_idle_secs`).
     pub idle: Duration,
     /// Whether any supervisor is configured; without one the kiosk cannot
@@ -464,6 +466,7 @@ impl KioskState {
     pub fn new(active: bool, idle: Duration, supervisors_configured: bool) -> Self {
         KioskState {
             active,
+            station_is_kiosk: active,
             idle,
             supervisors_configured,
             flow: KioskFlow::default(),
@@ -491,6 +494,14 @@ impl KioskState {
                 true
             }
             _ => false,
+        }
+    }
+
+    /// Shows the kiosk again, starting over, after a supervisor left it.
+    pub fn resume(&mut self) {
+        if self.station_is_kiosk {
+            self.active = true;
+            self.reset();
         }
     }
 

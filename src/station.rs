@@ -99,8 +99,9 @@ impl StationState {
                 false
             }
             Report::Requests { query, result } => {
-                // A late answer for a filter the operator has since left is stale.
-                if query != self.query {
+                // A late answer for a filter the operator has since left is
+                // stale; at a kiosk, nobody may see the list.
+                if query != self.query || self.kiosk.active {
                     return false;
                 }
                 self.loading = false;
@@ -115,7 +116,7 @@ impl StationState {
                 requests,
                 index,
             } => {
-                if query == self.query {
+                if query == self.query && !self.kiosk.active {
                     self.loading = false;
                     self.list_loaded(requests, Some(index));
                 }
@@ -290,6 +291,18 @@ impl StationState {
             expected,
             supervisor: None,
         })
+    }
+
+    /// Goes back to the kiosk a supervisor left: the desk's list, selection
+    /// and search go, so the next person at the kiosk cannot reach them.
+    pub fn return_to_kiosk(&mut self) {
+        self.kiosk.resume();
+        self.requests = Vec::new();
+        self.view.clear();
+        self.selected_request = None;
+        self.requests_error = None;
+        self.loading = false;
+        self.supervisor_prompt = None;
     }
 
     /// Switches the list to another query; the caller fetches it.

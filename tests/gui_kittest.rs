@@ -953,6 +953,30 @@ fn kiosk_is_left_only_with_a_supervisors_credential() {
         !request_close(h).contains(&egui::ViewportCommand::CancelClose),
         "the window can be closed again"
     );
+
+    // Done at the desk, the supervisor hands the station back to the next person.
+    h.get_by_label("Back to kiosk").click_accesskit();
+    h.step();
+    let commands = h.output().viewport_output[&egui::ViewportId::ROOT]
+        .commands
+        .clone();
+    assert!(
+        commands.contains(&egui::ViewportCommand::Fullscreen(true)),
+        "the window is fullscreen again: {commands:?}"
+    );
+    wait_for(h, "the kiosk's first screen", |h| shows(h, KIOSK_CODE));
+    assert!(
+        !shows(h, PERSON),
+        "the desk's list is not shown at the kiosk"
+    );
+    assert!(
+        h.state().state().requests.is_empty(),
+        "the desk's list is forgotten"
+    );
+    assert!(
+        request_close(h).contains(&egui::ViewportCommand::CancelClose),
+        "the kiosk cancels close requests again"
+    );
 }
 
 #[test]

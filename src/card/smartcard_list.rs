@@ -181,7 +181,7 @@ impl SmartcardList {
     /// The patterns (as written in the list) that match the ATR, in file order.
     pub fn patterns_for(&self, atr: &Atr) -> Vec<&str> {
         self.matching(atr)
-            .map(|entry| entry.pattern.text.as_str())
+            .map(|entry| &*entry.pattern.text)
             .collect()
     }
 
@@ -214,14 +214,17 @@ impl SmartcardList {
     }
 }
 
-/// One ATR pattern, compiled to a sequence of atoms with repeat counts.
+/// One ATR pattern: its text, checked to be in the supported subset, and
+/// its literal prefix. The atoms are compiled again for each match instead of
+/// being kept: kept, the list's 4,000 patterns held about 10 MB of tokens
+/// (issue 6's memory goal), while only the few patterns whose prefix fits an
+/// ATR ever get that far.
 #[derive(Clone, Debug)]
 struct Pattern {
-    text: String,
-    tokens: Vec<Token>,
+    text: Box<str>,
     /// The literal bytes the pattern starts with: most patterns differ from
     /// an ATR within the first bytes, so this rejects them without the NFA.
-    prefix: Vec<u8>,
+    prefix: Box<[u8]>,
 }
 
 #[derive(Clone, Debug)]
@@ -251,8 +254,24 @@ impl Atom {
 }
 
 impl Pattern {
-    /// Compiles the regular-expression subset; `None` for anything outside it.
+    /// Checks the pattern is in the supported subset; `None` for anything outside it.
     fn compile(text: &str) -> Option<Self> {
+        let tokens = Self::tokens_of(text)?;
+        let prefix = tokens
+            .iter()
+            .map_while(|token| match token.atom {
+                Atom::Byte(b) if !token.optional && !token.repeat => Some(b),
+                _ => None,
+            })
+            .collect();
+        Some(Self {
+            text: text.into(),
+            prefix,
+        })
+    }
+
+    /// Compiles the regular-expression subset to atoms with repeat counts.
+    fn tokens_of(text: &str) -> Option<Vec<Token>> {
         // Perl matched it case-insensitively (`m/^$line$/i`); upper-casing both sides does the same.
         let upper = text.to_ascii_uppercase();
         let mut bytes = upper.bytes().peekable();
@@ -321,18 +340,7 @@ impl Pattern {
                 repeat: false,
             });
         }
-        let prefix = tokens
-            .iter()
-            .map_while(|token| match token.atom {
-                Atom::Byte(b) if !token.optional && !token.repeat => Some(b),
-                _ => None,
-            })
-            .collect();
-        Some(Self {
-            text: text.to_owned(),
-            tokens,
-            prefix,
-        })
+        Some(tokens)
     }
 
     /// Whether the pattern matches the whole subject (`^pattern$`).
@@ -340,18 +348,22 @@ impl Pattern {
         if !subject.starts_with(&self.prefix) {
             return false;
         }
+        // `compile` accepted the text, so this cannot fail.
+        let Some(tokens) = Self::tokens_of(&self.text) else {
+            return false;
+        };
         // states[i]: "the next thing to match is token i"; states[n] accepts.
-        let n = self.tokens.len();
+        let n = tokens.len();
         let mut states = vec![false; n + 1];
         let mut next = vec![false; n + 1];
         if let Some(first) = states.first_mut() {
             *first = true;
         }
-        self.close(&mut states);
+        close(&tokens, &mut states);
         for &c in subject {
             next.iter_mut().for_each(|s| *s = false);
             let mut alive = false;
-            for (i, token) in self.tokens.iter().enumerate() {
+            for (i, token) in tokens.iter().enumerate() {
                 if states.get(i) == Some(&true) && token.atom.matches(c) {
                     if let Some(s) = next.get_mut(i + 1) {
                         *s = true;
@@ -367,21 +379,21 @@ impl Pattern {
             if !alive {
                 return false;
             }
-            self.close(&mut next);
+            close(&tokens, &mut next);
             std::mem::swap(&mut states, &mut next);
         }
         states.get(n) == Some(&true)
     }
+}
 
-    /// Adds the states reachable by skipping optional tokens.
-    fn close(&self, states: &mut [bool]) {
-        for (i, token) in self.tokens.iter().enumerate() {
-            if token.optional
-                && states.get(i) == Some(&true)
-                && let Some(s) = states.get_mut(i + 1)
-            {
-                *s = true;
-            }
+/// Adds the states reachable by skipping optional tokens.
+fn close(tokens: &[Token], states: &mut [bool]) {
+    for (i, token) in tokens.iter().enumerate() {
+        if token.optional
+            && states.get(i) == Some(&true)
+            && let Some(s) = states.get_mut(i + 1)
+        {
+            *s = true;
         }
     }
 }

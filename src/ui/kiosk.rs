@@ -175,8 +175,26 @@ impl StationApp {
         ));
         self.state
             .notices
-            .push(format!("Kiosk mode was left by supervisor {supervisor}. Close the window or restart the station to return to the kiosk."));
+            .push(format!("Kiosk mode was left by supervisor {supervisor}. Press \u{201c}Back to kiosk\u{201d} when you are done."));
         self.worker.send(Command::RefreshRequests(self.state.query));
+    }
+
+    /// Back to the kiosk for the next person, from the desk a supervisor opened.
+    pub(super) fn return_to_kiosk(&mut self, ctx: &egui::Context) {
+        tracing::info!("kiosk mode resumed");
+        self.state.return_to_kiosk();
+        self.show_audit = false;
+        self.show_settings = false;
+        ctx.send_viewport_cmd(egui::ViewportCommand::Decorations(false));
+        ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(true));
+        ctx.send_viewport_cmd(egui::ViewportCommand::WindowLevel(
+            egui::WindowLevel::AlwaysOnTop,
+        ));
+        let mut commands = Vec::new();
+        self.forget_the_last_person(ctx, &mut commands);
+        for command in commands {
+            self.worker.send(command);
+        }
     }
 }
 

@@ -230,6 +230,14 @@ impl StationApp {
                 self.show_settings = true;
             }
             self.larger_text_ui(ui);
+            if self.state.kiosk.station_is_kiosk
+                && ui
+                    .button("Back to kiosk")
+                    .on_hover_text("Show the kiosk screen again for the next person")
+                    .clicked()
+            {
+                self.return_to_kiosk(ui.ctx());
+            }
             if self.state.loading {
                 ui.spinner();
                 ui.label("Loading requests…");
