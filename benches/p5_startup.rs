@@ -139,11 +139,12 @@ fn software_gl_mb(pid: u32) -> f64 {
     kb / 1024.0
 }
 
-/// Builds the empty eframe window example (release, like the bench) and returns its path.
+/// Builds the empty eframe window example with the bench's own profile (so
+/// nothing is rebuilt for it) and returns its path.
 fn empty_window() -> std::path::PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
-        .args(["build", "--release", "--example", "empty_window"])
+        .args(["build", "--profile", "bench", "--example", "empty_window"])
         .status()
         .expect("cargo runs");
     assert!(status.success(), "the empty_window example builds");

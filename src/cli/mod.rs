@@ -3,6 +3,7 @@
 mod audit;
 mod bind;
 mod check;
+mod docs;
 mod output;
 mod readers;
 mod requests;
@@ -21,9 +22,18 @@ pub use settings::Settings;
 
 use crate::cm::auth::AuthMethod;
 
+/// The version and the commit it was built from (see build.rs), so a support
+/// call can tell which build a station runs: `enroll-station 0.1.0 (commit 1a2b3c4d5e6f)`.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("ENROLL_STATION_COMMIT"),
+    ")"
+);
+
 /// Binds pending MIM CM smart card requests to the card in the reader.
 #[derive(Debug, Parser)]
-#[command(name = "enroll-station", version, about, long_about = None)]
+#[command(name = "enroll-station", version = VERSION, about, long_about = None)]
 pub struct Cli {
     #[command(flatten)]
     pub server: GlobalArgs,
@@ -175,6 +185,23 @@ pub enum Commands {
         #[command(subcommand)]
         command: supervisor::SupervisorCommand,
     },
+    /// Print the completion script for a shell on standard output.
+    ///
+    /// The packages install them; by hand, e.g.: `enroll-station completions
+    /// bash > ~/.local/share/bash-completion/completions/enroll-station`.
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff); with --dir, write enroll-station.1 and one
+    /// page per subcommand there. For packaging: the packages install them.
+    #[command(hide = true)]
+    Manpage {
+        /// The directory to write the pages to (created when missing).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// Runs a subcommand and turns its error into words on stderr and a failing exit code.
@@ -189,6 +216,9 @@ pub fn run_command(args: &GlobalArgs, command: Commands) -> ExitCode {
         // An administrator hashes a password while writing the file: a file
         // with a mistake in it must not stop them.
         Commands::Supervisor { command } => supervisor::run(command),
+        // Packaging runs these in a build environment without any configuration.
+        Commands::Completions { shell } => docs::completions(shell),
+        Commands::Manpage { dir } => docs::manpage(dir.as_deref()),
         command => Settings::from_args(args).and_then(|settings| run_with(&settings, command)),
     };
     match result {
@@ -232,6 +262,8 @@ fn run_with(server: &Settings, command: Commands) -> anyhow::Result<()> {
         Commands::Check { json } => check::run(server, json),
         Commands::Secret { command } => secret::run(server, command),
         Commands::Supervisor { command } => supervisor::run(command),
+        Commands::Completions { shell } => docs::completions(shell),
+        Commands::Manpage { dir } => docs::manpage(dir.as_deref()),
     }
 }
 

@@ -19,10 +19,14 @@ pub fn rustls_config(config: &ClientConfig) -> Result<rustls::ClientConfig, CmEr
     for path in &config.ca_files {
         extra_roots.extend(read_ca_file(path)?);
     }
-    let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(
-        extra_roots,
-        Arc::clone(&provider),
-    )
+    // Without CA files, the plain verifier: on Windows the extra roots need a
+    // chain engine of their own, which Wine cannot create (the CLI under Wine
+    // could not even reach an http:// server).
+    let verifier = if extra_roots.is_empty() {
+        rustls_platform_verifier::Verifier::new(Arc::clone(&provider))
+    } else {
+        rustls_platform_verifier::Verifier::new_with_extra_roots(extra_roots, Arc::clone(&provider))
+    }
     .map_err(|e| {
         setup(format!(
             "the system's certificate store cannot be used: {e}"
