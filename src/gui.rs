@@ -68,6 +68,10 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
         .with_app_id("enroll-station")
         .with_inner_size([1200.0, 760.0])
         .with_min_inner_size([800.0, 480.0]);
+    match window_icon() {
+        Ok(icon) => viewport = viewport.with_icon(icon),
+        Err(error) => tracing::warn!(%error, "the window icon could not be decoded"),
+    }
     if mode == crate::config::Mode::Kiosk {
         // The window manager's close is also refused by the app (CancelClose);
         // without decorations there is no close button to press.
@@ -97,4 +101,26 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
              with OpenGL is needed; the command-line subcommands work without one."
         )
     })
+}
+
+/// The station's own icon for the title bar and task switcher, the same art
+/// as the desktop entry's. Without one eframe shows egui's logo, decoded at
+/// 512×512 and kept for the window's life (1 MB; issue 6, P5).
+fn window_icon() -> Result<egui::IconData, String> {
+    eframe::icon_data::from_png_bytes(include_bytes!(
+        "../assets/icons/hicolor/128x128/apps/enroll-station.png"
+    ))
+    .map_err(|error| error.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_window_icon_is_the_stations_own_at_128_pixels() {
+        let icon = super::window_icon().expect("the embedded PNG decodes");
+        assert_eq!((icon.width, icon.height), (128, 128));
+        assert_eq!(icon.rgba.len(), 128 * 128 * 4);
+        // Not blank: the art has opaque pixels.
+        assert!(icon.rgba.chunks(4).any(|px| px[3] == 255));
+    }
 }

@@ -2,6 +2,7 @@
 //!
 //! The library holds everything; `main.rs` only parses the command line.
 
+pub mod allocator;
 pub mod audit;
 pub mod card;
 pub mod cli;

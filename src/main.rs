@@ -12,6 +12,8 @@ use clap::Parser as _;
 use enroll_station::cli::{Cli, run_command};
 
 fn main() -> ExitCode {
+    // First, while this is the only thread.
+    enroll_station::allocator::keep_large_blocks_mapped();
     // Before anything prints: clap answers --version and --help while parsing.
     #[cfg(windows)]
     attach_parent_console();

@@ -197,6 +197,8 @@ impl SearchIndex {
             text.push(b'\n');
         }
         starts.push(text.len());
+        // The estimate above is rarely exact, and the index is kept as long as the list.
+        text.shrink_to_fit();
         let mut index = SearchIndex {
             text,
             starts,
@@ -467,7 +469,7 @@ mod tests {
 
     fn person(id: u128, status: RequestStatus, name: &str, department: &str) -> Request {
         let mut request = example_request(id, status);
-        request.data_collection = vec![
+        request.data_collection = smallvec::smallvec![
             DataItem {
                 name: "DisplayName".into(),
                 value: Some(name.into()),
@@ -574,7 +576,7 @@ mod tests {
     #[test]
     fn a_data_collection_value_is_found_even_when_it_is_not_a_name() {
         let mut request = example_request(9, RequestStatus::APPROVED);
-        request.data_collection = vec![
+        request.data_collection = smallvec::smallvec![
             DataItem {
                 name: "EmployeeId".into(),
                 value: Some("E12345".into()),

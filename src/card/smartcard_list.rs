@@ -63,16 +63,27 @@ fn display_paths(paths: &[PathBuf]) -> String {
 /// A parsed card name list.
 #[derive(Clone, Debug, Default)]
 pub struct SmartcardList {
+    /// Each kept pattern followed by its description lines, each line ended
+    /// by `\n`. One buffer rather than a few allocations per pattern: the
+    /// list's 4,000 patterns took 1.3 MB that way (issue 6's memory goal).
+    text: String,
+    /// The patterns' literal prefixes, back to back.
+    prefixes: Vec<u8>,
     entries: Vec<Entry>,
     skipped: Vec<String>,
     source: Option<PathBuf>,
 }
 
-/// One pattern and its description lines.
+/// Where one pattern, its literal prefix and its description lines are.
 #[derive(Clone, Debug)]
 struct Entry {
-    pattern: Pattern,
-    descriptions: Vec<String>,
+    /// `text[start..descriptions]` is the pattern, checked to be in the supported subset.
+    start: usize,
+    /// `text[descriptions..end]` are its description lines.
+    descriptions: usize,
+    end: usize,
+    /// `prefixes[prefix]`: the literal bytes the pattern starts with.
+    prefix: std::ops::Range<usize>,
 }
 
 impl SmartcardList {
@@ -142,10 +153,14 @@ impl SmartcardList {
             let line = raw.trim_end_matches(['\r', '\n']);
             if line.starts_with('\t') || line.starts_with(' ') {
                 let description = line.trim();
+                // Descriptions only ever follow the last pattern kept, so
+                // they extend it at the end of the buffer.
                 if let (Some(index), false) = (current, description.is_empty())
                     && let Some(entry) = list.entries.get_mut(index)
                 {
-                    entry.descriptions.push(description.to_owned());
+                    list.text.push_str(description);
+                    list.text.push('\n');
+                    entry.end = list.text.len();
                 }
                 continue;
             }
@@ -154,11 +169,17 @@ impl SmartcardList {
                 current = None;
                 continue;
             }
-            match Pattern::compile(line) {
-                Some(pattern) => {
+            match literal_prefix(line) {
+                Some(prefix) => {
+                    let start = list.text.len();
+                    list.text.push_str(line);
+                    let at = list.prefixes.len();
+                    list.prefixes.extend(prefix);
                     list.entries.push(Entry {
-                        pattern,
-                        descriptions: Vec::new(),
+                        start,
+                        descriptions: list.text.len(),
+                        end: list.text.len(),
+                        prefix: at..list.prefixes.len(),
                     });
                     current = Some(list.entries.len() - 1);
                 }
@@ -168,20 +189,23 @@ impl SmartcardList {
                 }
             }
         }
+        list.text.shrink_to_fit();
+        list.prefixes.shrink_to_fit();
+        list.entries.shrink_to_fit();
         list
     }
 
     /// Every description line of every pattern that matches the ATR, in file order.
     pub fn names_for(&self, atr: &Atr) -> Vec<&str> {
         self.matching(atr)
-            .flat_map(|entry| entry.descriptions.iter().map(String::as_str))
+            .flat_map(|entry| self.text[entry.descriptions..entry.end].lines())
             .collect()
     }
 
     /// The patterns (as written in the list) that match the ATR, in file order.
     pub fn patterns_for(&self, atr: &Atr) -> Vec<&str> {
         self.matching(atr)
-            .map(|entry| &*entry.pattern.text)
+            .map(|entry| &self.text[entry.start..entry.descriptions])
             .collect()
     }
 
@@ -208,24 +232,18 @@ impl SmartcardList {
     fn matching(&self, atr: &Atr) -> impl Iterator<Item = &Entry> {
         // The list's patterns are written against "3B 8D 01 ...".
         let subject = spaced_hex(atr.bytes()).into_bytes();
-        self.entries
-            .iter()
-            .filter(move |entry| entry.pattern.matches(&subject))
+        self.entries.iter().filter(move |entry| {
+            subject.starts_with(&self.prefixes[entry.prefix.clone()])
+                && pattern_matches(&self.text[entry.start..entry.descriptions], &subject)
+        })
     }
 }
 
-/// One ATR pattern: its text, checked to be in the supported subset, and
-/// its literal prefix. The atoms are compiled again for each match instead of
-/// being kept: kept, the list's 4,000 patterns held about 10 MB of tokens
-/// (issue 6's memory goal), while only the few patterns whose prefix fits an
-/// ATR ever get that far.
-#[derive(Clone, Debug)]
-struct Pattern {
-    text: Box<str>,
-    /// The literal bytes the pattern starts with: most patterns differ from
-    /// an ATR within the first bytes, so this rejects them without the NFA.
-    prefix: Box<[u8]>,
-}
+// ATR patterns are kept as text. The atoms are compiled again for each match
+// instead of being kept: kept, the list's 4,000 patterns held about 10 MB of
+// tokens (issue 6's memory goal), while only the few patterns whose literal
+// prefix fits an ATR ever get that far. Most patterns differ from an ATR
+// within the first bytes, so the prefix rejects them without the NFA.
 
 #[derive(Clone, Debug)]
 struct Token {
@@ -253,137 +271,130 @@ impl Atom {
     }
 }
 
-impl Pattern {
-    /// Checks the pattern is in the supported subset; `None` for anything outside it.
-    fn compile(text: &str) -> Option<Self> {
-        let tokens = Self::tokens_of(text)?;
-        let prefix = tokens
+/// The pattern's literal prefix, or `None` when the pattern is outside the supported subset.
+fn literal_prefix(text: &str) -> Option<Vec<u8>> {
+    let tokens = tokens_of(text)?;
+    Some(
+        tokens
             .iter()
             .map_while(|token| match token.atom {
                 Atom::Byte(b) if !token.optional && !token.repeat => Some(b),
                 _ => None,
             })
-            .collect();
-        Some(Self {
-            text: text.into(),
-            prefix,
-        })
-    }
+            .collect(),
+    )
+}
 
-    /// Compiles the regular-expression subset to atoms with repeat counts.
-    fn tokens_of(text: &str) -> Option<Vec<Token>> {
-        // Perl matched it case-insensitively (`m/^$line$/i`); upper-casing both sides does the same.
-        let upper = text.to_ascii_uppercase();
-        let mut bytes = upper.bytes().peekable();
-        let mut tokens: Vec<Token> = Vec::new();
-        while let Some(c) = bytes.next() {
-            let atom = match c {
-                b'.' => Atom::Any,
-                b'[' => {
-                    let negated = bytes.next_if_eq(&b'^').is_some();
-                    let mut items = Vec::new();
-                    // A `]` right after `[` is a literal in Perl.
-                    let mut first = true;
-                    loop {
-                        let c = bytes.next()?;
-                        if c == b']' && !first {
-                            break;
-                        }
-                        first = false;
-                        let lo = if c == b'\\' { bytes.next()? } else { c };
-                        let is_range = bytes.peek() == Some(&b'-');
-                        if is_range {
-                            bytes.next();
-                            match bytes.peek() {
-                                Some(b']') | None => {
-                                    items.push((lo, lo));
-                                    items.push((b'-', b'-'));
-                                }
-                                Some(_) => {
-                                    let hi = bytes.next()?;
-                                    let hi = if hi == b'\\' { bytes.next()? } else { hi };
-                                    if hi < lo {
-                                        return None;
-                                    }
-                                    items.push((lo, hi));
-                                }
+/// Compiles the regular-expression subset to atoms with repeat counts.
+fn tokens_of(text: &str) -> Option<Vec<Token>> {
+    // Perl matched it case-insensitively (`m/^$line$/i`); upper-casing both sides does the same.
+    let upper = text.to_ascii_uppercase();
+    let mut bytes = upper.bytes().peekable();
+    let mut tokens: Vec<Token> = Vec::new();
+    while let Some(c) = bytes.next() {
+        let atom = match c {
+            b'.' => Atom::Any,
+            b'[' => {
+                let negated = bytes.next_if_eq(&b'^').is_some();
+                let mut items = Vec::new();
+                // A `]` right after `[` is a literal in Perl.
+                let mut first = true;
+                loop {
+                    let c = bytes.next()?;
+                    if c == b']' && !first {
+                        break;
+                    }
+                    first = false;
+                    let lo = if c == b'\\' { bytes.next()? } else { c };
+                    let is_range = bytes.peek() == Some(&b'-');
+                    if is_range {
+                        bytes.next();
+                        match bytes.peek() {
+                            Some(b']') | None => {
+                                items.push((lo, lo));
+                                items.push((b'-', b'-'));
                             }
-                        } else {
-                            items.push((lo, lo));
+                            Some(_) => {
+                                let hi = bytes.next()?;
+                                let hi = if hi == b'\\' { bytes.next()? } else { hi };
+                                if hi < lo {
+                                    return None;
+                                }
+                                items.push((lo, hi));
+                            }
                         }
+                    } else {
+                        items.push((lo, lo));
                     }
-                    Atom::Class { negated, items }
                 }
-                b'*' | b'+' | b'?' => {
-                    let last = tokens.last_mut()?;
-                    if last.repeat || last.optional {
-                        // `a**`, `a*?`: nested quantifiers are beyond this subset.
-                        return None;
-                    }
-                    match c {
-                        b'*' => {
-                            last.optional = true;
-                            last.repeat = true;
-                        }
-                        b'+' => last.repeat = true,
-                        _ => last.optional = true,
-                    }
-                    continue;
+                Atom::Class { negated, items }
+            }
+            b'*' | b'+' | b'?' => {
+                let last = tokens.last_mut()?;
+                if last.repeat || last.optional {
+                    // `a**`, `a*?`: nested quantifiers are beyond this subset.
+                    return None;
                 }
-                b'\\' => Atom::Byte(bytes.next()?),
-                b'(' | b')' | b'|' | b'{' | b'}' | b'^' | b'$' => return None,
-                other => Atom::Byte(other),
-            };
-            tokens.push(Token {
-                atom,
-                optional: false,
-                repeat: false,
-            });
-        }
-        Some(tokens)
-    }
-
-    /// Whether the pattern matches the whole subject (`^pattern$`).
-    fn matches(&self, subject: &[u8]) -> bool {
-        if !subject.starts_with(&self.prefix) {
-            return false;
-        }
-        // `compile` accepted the text, so this cannot fail.
-        let Some(tokens) = Self::tokens_of(&self.text) else {
-            return false;
+                match c {
+                    b'*' => {
+                        last.optional = true;
+                        last.repeat = true;
+                    }
+                    b'+' => last.repeat = true,
+                    _ => last.optional = true,
+                }
+                continue;
+            }
+            b'\\' => Atom::Byte(bytes.next()?),
+            b'(' | b')' | b'|' | b'{' | b'}' | b'^' | b'$' => return None,
+            other => Atom::Byte(other),
         };
-        // states[i]: "the next thing to match is token i"; states[n] accepts.
-        let n = tokens.len();
-        let mut states = vec![false; n + 1];
-        let mut next = vec![false; n + 1];
-        if let Some(first) = states.first_mut() {
-            *first = true;
-        }
-        close(&tokens, &mut states);
-        for &c in subject {
-            next.iter_mut().for_each(|s| *s = false);
-            let mut alive = false;
-            for (i, token) in tokens.iter().enumerate() {
-                if states.get(i) == Some(&true) && token.atom.matches(c) {
-                    if let Some(s) = next.get_mut(i + 1) {
-                        *s = true;
-                    }
-                    if token.repeat
-                        && let Some(s) = next.get_mut(i)
-                    {
-                        *s = true;
-                    }
-                    alive = true;
-                }
-            }
-            if !alive {
-                return false;
-            }
-            close(&tokens, &mut next);
-            std::mem::swap(&mut states, &mut next);
-        }
-        states.get(n) == Some(&true)
+        tokens.push(Token {
+            atom,
+            optional: false,
+            repeat: false,
+        });
     }
+    Some(tokens)
+}
+
+/// Whether `pattern` matches the whole subject (`^pattern$`).
+fn pattern_matches(pattern: &str, subject: &[u8]) -> bool {
+    // `literal_prefix` accepted the text, so this cannot fail.
+    let Some(tokens) = tokens_of(pattern) else {
+        return false;
+    };
+    // states[i]: "the next thing to match is token i"; states[n] accepts.
+    let n = tokens.len();
+    let mut states = vec![false; n + 1];
+    let mut next = vec![false; n + 1];
+    if let Some(first) = states.first_mut() {
+        *first = true;
+    }
+    close(&tokens, &mut states);
+    for &c in subject {
+        next.iter_mut().for_each(|s| *s = false);
+        let mut alive = false;
+        for (i, token) in tokens.iter().enumerate() {
+            if states.get(i) == Some(&true) && token.atom.matches(c) {
+                if let Some(s) = next.get_mut(i + 1) {
+                    *s = true;
+                }
+                if token.repeat
+                    && let Some(s) = next.get_mut(i)
+                {
+                    *s = true;
+                }
+                alive = true;
+            }
+        }
+        if !alive {
+            return false;
+        }
+        close(&tokens, &mut next);
+        std::mem::swap(&mut states, &mut next);
+    }
+    states.get(n) == Some(&true)
 }
 
 /// Adds the states reachable by skipping optional tokens.

@@ -78,7 +78,7 @@ impl From<&Request> for RequestJson {
             status: r.status.to_string(),
             request_type: r.request_type.to_string(),
             target_user: r.target_user.map(|u| u.to_string()),
-            submitted: r.submitted.clone(),
+            submitted: r.submitted.as_ref().map(ToString::to_string),
             new_smartcard: r.new_smartcard.map(|u| u.to_string()),
             priority: r.priority,
             bindable: r.is_bindable(),
@@ -88,9 +88,9 @@ impl From<&Request> for RequestJson {
                 .map(|item| {
                     let value = item
                         .value
-                        .clone()
+                        .as_deref()
                         .map_or(serde_json::Value::Null, Into::into);
-                    (item.name.clone(), value)
+                    (item.name.to_string(), value)
                 })
                 .collect(),
         }

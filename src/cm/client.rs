@@ -479,13 +479,20 @@ impl Answer {
                 .chunks(chunk)
                 .map(|part| scope.spawn(move || part.iter().filter_map(one).collect::<Vec<D>>()))
                 .collect();
-            parts
+            let parts: Vec<Vec<D>> = parts
                 .into_iter()
-                .flat_map(|part| {
+                .map(|part| {
                     part.join()
                         .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
                 })
-                .collect()
+                .collect();
+            // Sized once: growing by doubling would leave up to half of a
+            // large list's allocation unused for as long as it is kept.
+            let mut all = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+            for mut part in parts {
+                all.append(&mut part);
+            }
+            all
         }))
     }
 

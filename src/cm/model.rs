@@ -16,7 +16,9 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::domain::card::{Atr, CardId};
-use crate::domain::request::{DataItem, Request, RequestStatus, RequestType, SmartcardStatus};
+use crate::domain::request::{
+    DataItem, Request, RequestStatus, RequestType, SmartcardStatus, Text,
+};
 use crate::domain::smartcard::Smartcard;
 
 /// The date .NET writes for `DateTime.MinValue`: CM's way of saying "never".
@@ -528,21 +530,21 @@ impl WireRequest {
                 .data_collection
                 .iter()
                 .map(|item| WireDataItem {
-                    name: Some(item.name.clone()),
-                    value: item.value.clone(),
+                    name: Some(item.name.to_string()),
+                    value: item.value.as_ref().map(ToString::to_string),
                 })
                 .collect(),
             data_collection_flags: 0,
             originator_user_uuid: Some(guid(request.originator_user)),
             target_user_uuid: Some(guid(request.target_user)),
-            submitted: request.submitted.clone(),
+            submitted: request.submitted.as_ref().map(ToString::to_string),
             completed: Some(DOTNET_MIN_DATE.into()),
             new_profile_uuid: Some(nil.clone()),
             old_profile_uuid: Some(nil.clone()),
             new_smartcard_uuid: Some(guid(request.new_smartcard)),
             old_smartcard_uuid: Some(nil),
             priority: i64::from(request.priority),
-            comment: request.comment.clone(),
+            comment: request.comment.as_ref().map(ToString::to_string),
             profile_template_uuid: Some(guid(request.profile_template)),
             security_descriptor: None,
             is_smartcard: request.is_smartcard,
@@ -569,8 +571,8 @@ impl TryFrom<WireRequest> for Request {
             .data_collection
             .into_iter()
             .map(|item| DataItem {
-                name: item.name.unwrap_or_default(),
-                value: item.value,
+                name: item.name.map(Text::from).unwrap_or_default(),
+                value: item.value.map(Text::from),
             })
             .collect();
         Ok(Request {
@@ -579,14 +581,17 @@ impl TryFrom<WireRequest> for Request {
             status,
             target_user: optional_guid(wire.target_user_uuid.as_deref()),
             originator_user: optional_guid(wire.originator_user_uuid.as_deref()),
-            submitted: meaningful_date(wire.submitted.as_deref()).map(str::to_owned),
+            submitted: meaningful_date(wire.submitted.as_deref()).map(Text::from),
             priority: i32::try_from(wire.priority).unwrap_or(0),
             new_smartcard: optional_guid(wire.new_smartcard_uuid.as_deref()),
             profile_template: optional_guid(wire.profile_template_uuid.as_deref()),
             is_smartcard: wire.is_smartcard,
             is_enrollment_agent: wire.is_enrollment_agent,
             data_collection,
-            comment: wire.comment.filter(|c| !c.trim().is_empty()),
+            comment: wire
+                .comment
+                .filter(|c| !c.trim().is_empty())
+                .map(Text::from),
         })
     }
 }
@@ -987,8 +992,8 @@ mod tests {
     fn quirk_data_collection_value_may_be_null_and_the_list_absent_or_null() {
         let r = request(reference_request()).expect("converts");
         assert_eq!(
-            r.data_collection,
-            vec![
+            r.data_collection.as_slice(),
+            [
                 DataItem {
                     name: "FirstName".into(),
                     value: Some("Jane".into())

@@ -286,8 +286,9 @@ pub enum BindEvent {
     AttemptRecorded(Result<AttemptId, String>),
     /// The server was asked about the request (fetched fresh) and the card.
     ServerChecked {
-        /// The request as the server has it now.
-        request: Result<Request, Failure>,
+        /// The request as the server has it now (boxed: a request is a few
+        /// hundred bytes inline, and every event would be that large).
+        request: Result<Box<Request>, Failure>,
         /// The smart card object CM already has for this card ID, if any.
         known_card: Result<Option<Smartcard>, Failure>,
     },
@@ -476,7 +477,7 @@ pub fn apply(state: BindState, event: BindEvent) -> (BindState, Vec<Effect>) {
 /// The server's rules, checked before anything is sent.
 fn pre_check(
     target: &BindTarget,
-    request: Result<Request, Failure>,
+    request: Result<Box<Request>, Failure>,
     known_card: Result<Option<Smartcard>, Failure>,
 ) -> Result<(), Failure> {
     let request = request.map_err(|f| Failure {
@@ -758,7 +759,7 @@ mod tests {
 
     fn checked_ok() -> BindEvent {
         BindEvent::ServerChecked {
-            request: Ok(request(RequestStatus::APPROVED, None)),
+            request: Ok(Box::new(request(RequestStatus::APPROVED, None))),
             known_card: Ok(None),
         }
     }
@@ -841,21 +842,24 @@ mod tests {
         let cases = [
             (
                 BindEvent::ServerChecked {
-                    request: Ok(request(RequestStatus::PENDING, None)),
+                    request: Ok(Box::new(request(RequestStatus::PENDING, None))),
                     known_card: Ok(None),
                 },
                 "waiting for approval",
             ),
             (
                 BindEvent::ServerChecked {
-                    request: Ok(request(RequestStatus::APPROVED, Some(Uuid::from_u128(3)))),
+                    request: Ok(Box::new(request(
+                        RequestStatus::APPROVED,
+                        Some(Uuid::from_u128(3)),
+                    ))),
                     known_card: Ok(None),
                 },
                 "already bound",
             ),
             (
                 BindEvent::ServerChecked {
-                    request: Ok(request(RequestStatus::APPROVED, None)),
+                    request: Ok(Box::new(request(RequestStatus::APPROVED, None))),
                     known_card: Ok(Some(smartcard(1))),
                 },
                 "CM already knows card",
@@ -869,7 +873,7 @@ mod tests {
             ),
             (
                 BindEvent::ServerChecked {
-                    request: Ok(request(RequestStatus::APPROVED, None)),
+                    request: Ok(Box::new(request(RequestStatus::APPROVED, None))),
                     known_card: Err(failure("timed out")),
                 },
                 "could not be looked up",
@@ -887,7 +891,7 @@ mod tests {
     #[test]
     fn a_known_card_names_its_status_and_user() {
         let event = BindEvent::ServerChecked {
-            request: Ok(request(RequestStatus::APPROVED, None)),
+            request: Ok(Box::new(request(RequestStatus::APPROVED, None))),
             known_card: Ok(Some(smartcard(1))),
         };
         let why = refusal(&apply(checking(), event).0);

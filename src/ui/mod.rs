@@ -246,9 +246,24 @@ impl StationApp {
     }
 }
 
+/// The widest font atlas the station lets egui make. egui sizes its glyph
+/// atlas to the renderer's largest texture: with Mesa's 16,384 pixels that is
+/// a 2 MB strip, kept twice (egui's copy and the texture), for a few hundred
+/// glyphs. 2,048 is egui's own portable default; the atlas grows downwards
+/// as needed.
+const FONT_ATLAS_MAX_SIDE: usize = 2048;
+
 impl eframe::App for StationApp {
     fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.drain_reports();
+    }
+
+    fn raw_input_hook(&mut self, _ctx: &egui::Context, raw_input: &mut egui::RawInput) {
+        raw_input.max_texture_side = Some(
+            raw_input
+                .max_texture_side
+                .map_or(FONT_ATLAS_MAX_SIDE, |side| side.min(FONT_ATLAS_MAX_SIDE)),
+        );
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {

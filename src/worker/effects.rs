@@ -181,7 +181,7 @@ async fn perform_untimed(ctx: &BindContext, effect: Effect) -> Performed {
                 ctx.client.smartcard_by_card_id(&card_id)
             );
             Performed::event(BindEvent::ServerChecked {
-                request: request.map_err(|e| e.to_failure()),
+                request: request.map(Box::new).map_err(|e| e.to_failure()),
                 known_card: known_card.map_err(|e| e.to_failure()),
             })
         }
