@@ -58,8 +58,11 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
         config: file_config,
         config_path: settings.config_path.clone(),
         mode,
-        supervisors: std::sync::Arc::new(crate::supervisors::SupervisorStore::from_config(
+        supervisors: std::sync::Arc::new(crate::supervisors::SupervisorStore::for_station(
             &settings.config.supervisors,
+            crate::journal::journal_path(settings.audit_file(), demo_mode)
+                .ok()
+                .as_deref(),
         )),
         refresh_interval: settings.config.refresh_interval_secs.duration(),
     };

@@ -10,9 +10,12 @@
 //! off the UI thread. Wrong credentials are rate-limited per station, not per
 //! name, so trying many names does not buy more guesses.
 
+mod throttle;
+
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
@@ -22,15 +25,9 @@ use serde::{Deserialize, Serialize};
 use crate::audit::Operator;
 use crate::domain::bind::BindTarget;
 use crate::secrets::Secret;
+pub use throttle::refusals_path;
+use throttle::{SharedCount, Throttle};
 
-/// Refused attempts allowed before the station makes the next one wait.
-const FREE_ATTEMPTS: u32 = 3;
-/// Refused attempts further apart than this (after any wait) start the count afresh.
-const FORGET_AFTER: Duration = Duration::from_secs(5 * 60);
-/// The first wait; it doubles with each further refusal.
-const FIRST_WAIT: Duration = Duration::from_secs(30);
-/// The longest wait.
-const LONGEST_WAIT: Duration = Duration::from_secs(15 * 60);
 /// A hash asking for more memory than this (KiB) would stall the station at
 /// every check; it is refused when the file is read.
 const MAX_MEMORY_KIB: u32 = 1024 * 1024;
@@ -418,50 +415,12 @@ impl crate::station::StationState {
     }
 }
 
-#[derive(Debug, Default)]
-struct Throttle {
-    refusals: u32,
-    last_refusal: Option<Instant>,
-    wait_until: Option<Instant>,
-}
-
-impl Throttle {
-    fn check(&mut self, now: Instant) -> Result<(), SupervisorError> {
-        if let Some(until) = self.wait_until.filter(|until| *until > now) {
-            return Err(SupervisorError::RateLimited {
-                retry_after_secs: whole_seconds_up(until - now),
-            });
-        }
-        let quiet_since = self.wait_until.max(self.last_refusal);
-        if quiet_since.is_some_and(|since| now.saturating_duration_since(since) > FORGET_AFTER) {
-            *self = Throttle::default();
-        }
-        Ok(())
-    }
-
-    fn refused(&mut self, now: Instant) -> SupervisorError {
-        self.refusals = self.refusals.saturating_add(1);
-        self.last_refusal = Some(now);
-        if self.refusals < FREE_ATTEMPTS {
-            return SupervisorError::Refused;
-        }
-        let doublings = (self.refusals - FREE_ATTEMPTS).min(10);
-        let wait = FIRST_WAIT.saturating_mul(1 << doublings).min(LONGEST_WAIT);
-        self.wait_until = Some(now + wait);
-        SupervisorError::RateLimited {
-            retry_after_secs: wait.as_secs(),
-        }
-    }
-}
-
-fn whole_seconds_up(duration: Duration) -> u64 {
-    duration.as_secs() + u64::from(duration.subsec_nanos() > 0)
-}
-
 /// The configured supervisors, and the station's count of wrong credentials.
 pub struct SupervisorStore {
     entries: Vec<SupervisorEntry>,
     throttle: Mutex<Throttle>,
+    /// The file the count is shared through with the station's other processes.
+    shared: Option<PathBuf>,
 }
 
 impl fmt::Debug for SupervisorStore {
@@ -478,7 +437,26 @@ impl SupervisorStore {
         Self {
             entries: entries.to_vec(),
             throttle: Mutex::new(Throttle::default()),
+            shared: None,
         }
+    }
+
+    /// The station's supervisors, counting wrong credentials beside its audit
+    /// journal with every other process of the station; in this process only
+    /// when the journal has no path.
+    pub fn for_station(entries: &[SupervisorEntry], journal: Option<&std::path::Path>) -> Self {
+        let store = Self::from_config(entries);
+        match journal {
+            Some(journal) => store.sharing_refusals(refusals_path(journal)),
+            None => store,
+        }
+    }
+
+    /// Keeps the count of wrong credentials in `path` (see [`refusals_path`]),
+    /// shared with the station's other processes, instead of in this one only.
+    pub fn sharing_refusals(mut self, path: PathBuf) -> Self {
+        self.shared = Some(path);
+        self
     }
 
     /// No supervisor is configured.
@@ -507,6 +485,18 @@ impl SupervisorStore {
             .throttle
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Another process of this station may have counted refusals: its
+        // file is locked across the hash too, and read over this count.
+        let mut shared = self.shared.as_deref().and_then(|path| {
+            SharedCount::lock(path, now())
+                .inspect_err(|error| {
+                    tracing::warn!(path = %path.display(), %error, "the supervisor refusal count cannot be shared; counting in this process only");
+                })
+                .ok()
+        });
+        if let Some(shared) = &mut shared {
+            *throttle = shared.load();
+        }
         throttle.check(now())?;
         let wanted = name.trim();
         let entry = self
@@ -516,13 +506,19 @@ impl SupervisorStore {
         // An unknown name costs the same hash as a known one, so the time a
         // refusal takes does not tell which names exist.
         let matches = matches(entry.unwrap_or(first), password);
-        match entry {
+        let result = match entry {
             Some(entry) if matches => {
                 *throttle = Throttle::default();
                 Ok(entry.name.as_str().to_owned())
             }
             _ => Err(throttle.refused(now())),
+        };
+        if let Some(shared) = &mut shared
+            && let Err(error) = shared.store(&throttle)
+        {
+            tracing::warn!(%error, "the supervisor refusal count could not be written");
         }
+        result
     }
 }
 
@@ -568,6 +564,7 @@ pub fn check_witness(operator: &Operator, supervisor: &str) -> Result<(), String
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn entry(name: &str, password: &str) -> SupervisorEntry {
         SupervisorEntry {
@@ -686,6 +683,117 @@ mod tests {
                 Err(SupervisorError::Refused)
             );
         }
+    }
+
+    /// Two stores on one file stand for two processes of one station (the
+    /// window and a `bind` command, or a command started again).
+    fn sharing(file: &std::path::Path) -> SupervisorStore {
+        store().sharing_refusals(file.to_owned())
+    }
+
+    #[test]
+    fn supervisor_refusals_count_across_the_stations_processes() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let journal = dir.path().join("audit.jsonl");
+        let file = refusals_path(&journal);
+        assert_eq!(file, dir.path().join("audit.supervisor-refusals.json"));
+        let wrong = Secret::new("wrong");
+        let first = sharing(&file);
+        assert_eq!(first.verify("Bob", &wrong), Err(SupervisorError::Refused));
+        assert_eq!(first.verify("Bob", &wrong), Err(SupervisorError::Refused));
+        drop(first);
+        // A new process (a script starting the command again) goes on counting.
+        let again = sharing(&file);
+        assert_eq!(
+            again.verify("Carol", &wrong),
+            Err(SupervisorError::RateLimited {
+                retry_after_secs: 30
+            })
+        );
+        // And even the right password waits, in any process of the station.
+        match sharing(&file).verify("Bob", &Secret::new("correct horse")) {
+            Err(SupervisorError::RateLimited { retry_after_secs }) => {
+                assert!((29..=30).contains(&retry_after_secs), "{retry_after_secs}");
+            }
+            other => panic!("expected a wait, got {other:?}"),
+        }
+        // Another station (another journal) has a count of its own.
+        let elsewhere = dir.path().join("other").join("audit.jsonl");
+        std::fs::create_dir_all(elsewhere.parent().expect("a parent")).expect("dir");
+        assert_eq!(
+            store()
+                .sharing_refusals(refusals_path(&elsewhere))
+                .verify("Bob", &Secret::new("correct horse")),
+            Ok("Bob".to_owned())
+        );
+    }
+
+    #[test]
+    fn supervisor_shared_count_is_reset_by_a_success_and_survives_a_damaged_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("audit.supervisor-refusals.json");
+        // Five refusals whose wait ended a second ago, two minutes after the last one.
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_millis() as u64;
+        std::fs::write(
+            &file,
+            format!(
+                r#"{{"refusals":5,"last_refusal_unix_ms":{},"wait_until_unix_ms":{}}}"#,
+                now_ms - 121_000,
+                now_ms - 1_000
+            ),
+        )
+        .expect("write");
+        // One more refusal continues from five: the wait is doubled thrice.
+        assert_eq!(
+            sharing(&file).verify("Bob", &Secret::new("wrong")),
+            Err(SupervisorError::RateLimited {
+                retry_after_secs: 240
+            })
+        );
+        std::fs::write(
+            &file,
+            format!(
+                r#"{{"refusals":5,"last_refusal_unix_ms":{},"wait_until_unix_ms":{}}}"#,
+                now_ms - 121_000,
+                now_ms - 1_000
+            ),
+        )
+        .expect("write");
+        assert_eq!(
+            sharing(&file).verify("Bob", &Secret::new("correct horse")),
+            Ok("Bob".to_owned())
+        );
+        let stored = std::fs::read_to_string(&file).expect("read");
+        assert!(stored.contains(r#""refusals":0"#), "{stored}");
+        // A damaged file neither locks supervisors out nor stops the count.
+        std::fs::write(&file, "{ not json").expect("write");
+        assert_eq!(
+            sharing(&file).verify("Bob", &Secret::new("wrong")),
+            Err(SupervisorError::Refused)
+        );
+        let stored = std::fs::read_to_string(&file).expect("read");
+        assert!(stored.contains(r#""refusals":1"#), "{stored}");
+    }
+
+    #[test]
+    fn supervisor_count_in_an_unwritable_place_is_kept_in_the_process() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        // A directory where the file should be: it cannot be opened as one.
+        let file = dir.path().join("audit.supervisor-refusals.json");
+        std::fs::create_dir(&file).expect("dir");
+        let store = sharing(&file);
+        let wrong = Secret::new("wrong");
+        assert_eq!(store.verify("Bob", &wrong), Err(SupervisorError::Refused));
+        assert_eq!(store.verify("Bob", &wrong), Err(SupervisorError::Refused));
+        assert_eq!(
+            store.verify("Bob", &wrong),
+            Err(SupervisorError::RateLimited {
+                retry_after_secs: 30
+            })
+        );
     }
 
     #[test]

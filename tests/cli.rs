@@ -605,4 +605,30 @@ fn supervised_bind_needs_the_supervisors_password_and_journals_both_names() {
             .os_user
             .as_deref()
     );
+
+    // Each run is a new process, yet the station counts the refusals: the
+    // success reset the count, two more refusals are free, the third makes
+    // every credential wait, even the right one in the next run.
+    for _ in 0..2 {
+        let refused = bind("still not it\n");
+        assert!(
+            stderr(&refused).contains("name or password is wrong"),
+            "{}",
+            stderr(&refused)
+        );
+    }
+    let limited = bind("still not it\n");
+    assert!(
+        stderr(&limited).contains("Too many wrong supervisor credentials: wait 30 s"),
+        "{}",
+        stderr(&limited)
+    );
+    let waiting = bind(&format!("{SUPERVISOR_PASSWORD}\n"));
+    assert!(!waiting.status.success());
+    assert!(
+        stderr(&waiting).contains("Too many wrong supervisor credentials: wait"),
+        "{}",
+        stderr(&waiting)
+    );
+    assert_eq!(emulator.bind_count(), 1, "nothing more was sent");
 }

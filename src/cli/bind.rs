@@ -97,7 +97,12 @@ fn witness(
         }
         return Ok(None);
     }
-    let store = SupervisorStore::from_config(&settings.config.supervisors);
+    let store = SupervisorStore::for_station(
+        &settings.config.supervisors,
+        crate::journal::journal_path(settings.audit_file(), false)
+            .ok()
+            .as_deref(),
+    );
     if store.is_empty() {
         bail!("Not bound: {}", SupervisorError::NoneConfigured);
     }

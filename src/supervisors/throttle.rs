@@ -1,0 +1,182 @@
+//! The station's count of wrong supervisor credentials, and the waits it imposes.
+//!
+//! The count belongs to the station, not to one process: the window and
+//! every `bind --supervisor` command at a station keep it in one file beside
+//! the station's audit journal. Without that, a script could restart the
+//! command for each guess and never wait. The file is locked for the whole
+//! check (the argon2 hash included), so processes check one at a time, as
+//! the window's threads do.
+//!
+//! A user who can delete the file can also delete the journal: the file
+//! stops scripted guessing through the station, not its own account.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use serde::{Deserialize, Serialize};
+
+use super::SupervisorError;
+
+/// Refused attempts allowed before the station makes the next one wait.
+const FREE_ATTEMPTS: u32 = 3;
+/// Refused attempts further apart than this (after any wait) start the count afresh.
+const FORGET_AFTER: Duration = Duration::from_secs(5 * 60);
+/// The first wait; it doubles with each further refusal.
+const FIRST_WAIT: Duration = Duration::from_secs(30);
+/// The longest wait.
+const LONGEST_WAIT: Duration = Duration::from_secs(15 * 60);
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Throttle {
+    refusals: u32,
+    last_refusal: Option<Instant>,
+    wait_until: Option<Instant>,
+}
+
+impl Throttle {
+    pub(super) fn check(&mut self, now: Instant) -> Result<(), SupervisorError> {
+        if let Some(until) = self.wait_until.filter(|until| *until > now) {
+            return Err(SupervisorError::RateLimited {
+                retry_after_secs: whole_seconds_up(until - now),
+            });
+        }
+        let quiet_since = self.wait_until.max(self.last_refusal);
+        if quiet_since.is_some_and(|since| now.saturating_duration_since(since) > FORGET_AFTER) {
+            *self = Throttle::default();
+        }
+        Ok(())
+    }
+
+    pub(super) fn refused(&mut self, now: Instant) -> SupervisorError {
+        self.refusals = self.refusals.saturating_add(1);
+        self.last_refusal = Some(now);
+        if self.refusals < FREE_ATTEMPTS {
+            return SupervisorError::Refused;
+        }
+        let doublings = (self.refusals - FREE_ATTEMPTS).min(10);
+        let wait = FIRST_WAIT.saturating_mul(1 << doublings).min(LONGEST_WAIT);
+        self.wait_until = Some(now + wait);
+        SupervisorError::RateLimited {
+            retry_after_secs: wait.as_secs(),
+        }
+    }
+}
+
+fn whole_seconds_up(duration: Duration) -> u64 {
+    duration.as_secs() + u64::from(duration.subsec_nanos() > 0)
+}
+
+/// Where a station keeps its count: beside its audit journal
+/// (`audit.jsonl` → `audit.supervisor-refusals.json`).
+pub fn refusals_path(journal: &Path) -> PathBuf {
+    journal.with_extension("supervisor-refusals.json")
+}
+
+/// The count as written to the file. Instants mean nothing to another
+/// process, so times are wall-clock milliseconds since the Unix epoch.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Stored {
+    refusals: u32,
+    last_refusal_unix_ms: Option<u64>,
+    wait_until_unix_ms: Option<u64>,
+}
+
+/// The shared count, locked until dropped.
+pub(super) struct SharedCount {
+    file: File,
+    path: PathBuf,
+    /// The same moment on both clocks, to convert between them.
+    instant: Instant,
+    wall: SystemTime,
+}
+
+impl SharedCount {
+    /// Opens (or creates) the file and waits for the lock.
+    pub(super) fn lock(path: &Path, now: Instant) -> std::io::Result<Self> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)?;
+        file.lock()?;
+        Ok(Self {
+            file,
+            path: path.to_owned(),
+            instant: now,
+            wall: SystemTime::now(),
+        })
+    }
+
+    /// The count in the file. An empty file is a fresh count; one that does
+    /// not parse is named in the log and counted afresh (it is rewritten on
+    /// the next store).
+    pub(super) fn load(&mut self) -> Throttle {
+        let mut text = String::new();
+        if let Err(error) = self.file.read_to_string(&mut text) {
+            tracing::warn!(path = %self.path.display(), %error, "the supervisor refusal count could not be read");
+            return Throttle::default();
+        }
+        if text.trim().is_empty() {
+            return Throttle::default();
+        }
+        let stored = match serde_json::from_str::<Stored>(&text) {
+            Ok(stored) => stored,
+            Err(error) => {
+                tracing::warn!(path = %self.path.display(), %error, "the supervisor refusal count is unreadable; counting afresh");
+                return Throttle::default();
+            }
+        };
+        let time = |ms: Option<u64>| ms.map(|ms| self.to_instant(ms));
+        match (
+            time(stored.last_refusal_unix_ms),
+            time(stored.wait_until_unix_ms),
+        ) {
+            (Some(None), _) | (_, Some(None)) => {
+                // Before this machine's clock can count back to: long forgotten.
+                Throttle::default()
+            }
+            (last_refusal, wait_until) => Throttle {
+                refusals: stored.refusals,
+                last_refusal: last_refusal.flatten(),
+                wait_until: wait_until.flatten(),
+            },
+        }
+    }
+
+    /// Writes the count back, in place.
+    pub(super) fn store(&mut self, throttle: &Throttle) -> std::io::Result<()> {
+        let stored = Stored {
+            refusals: throttle.refusals,
+            last_refusal_unix_ms: throttle.last_refusal.map(|at| self.to_unix_ms(at)),
+            wait_until_unix_ms: throttle.wait_until.map(|at| self.to_unix_ms(at)),
+        };
+        let text = serde_json::to_string(&stored).map_err(std::io::Error::other)?;
+        self.file.set_len(0)?;
+        self.file.seek(SeekFrom::Start(0))?;
+        self.file.write_all(text.as_bytes())?;
+        self.file.sync_data()
+    }
+
+    fn to_instant(&self, unix_ms: u64) -> Option<Instant> {
+        let at = SystemTime::UNIX_EPOCH.checked_add(Duration::from_millis(unix_ms))?;
+        match at.duration_since(self.wall) {
+            Ok(ahead) => self.instant.checked_add(ahead),
+            Err(behind) => self.instant.checked_sub(behind.duration()),
+        }
+    }
+
+    fn to_unix_ms(&self, at: Instant) -> u64 {
+        let wall = if at >= self.instant {
+            self.wall.checked_add(at - self.instant)
+        } else {
+            self.wall.checked_sub(self.instant - at)
+        };
+        wall.and_then(|wall| wall.duration_since(SystemTime::UNIX_EPOCH).ok())
+            .map_or(0, |since| {
+                u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+            })
+    }
+}
