@@ -239,12 +239,6 @@ impl SmartcardList {
     }
 }
 
-// ATR patterns are kept as text. The atoms are compiled again for each match
-// instead of being kept: kept, the list's 4,000 patterns held about 10 MB of
-// tokens (issue 6's memory goal), while only the few patterns whose literal
-// prefix fits an ATR ever get that far. Most patterns differ from an ATR
-// within the first bytes, so the prefix rejects them without the NFA.
-
 #[derive(Clone, Debug)]
 struct Token {
     atom: Atom,
@@ -270,6 +264,12 @@ impl Atom {
         }
     }
 }
+
+// ATR patterns are kept as text. The atoms are compiled again for each match
+// instead of being kept: kept, the list's 4,000 patterns held about 10 MB of
+// tokens (issue 6's memory goal), while only the few patterns whose literal
+// prefix fits an ATR ever get that far. Most patterns differ from an ATR
+// within the first bytes, so the prefix rejects them without the NFA.
 
 /// The pattern's literal prefix, or `None` when the pattern is outside the supported subset.
 fn literal_prefix(text: &str) -> Option<Vec<u8>> {
