@@ -737,15 +737,18 @@ mod tests {
             .duration_since(std::time::UNIX_EPOCH)
             .expect("after 1970")
             .as_millis() as u64;
-        std::fs::write(
-            &file,
-            format!(
-                r#"{{"refusals":5,"last_refusal_unix_ms":{},"wait_until_unix_ms":{}}}"#,
-                now_ms - 121_000,
-                now_ms - 1_000
-            ),
-        )
-        .expect("write");
+        let five_refusals_waited_out = || {
+            std::fs::write(
+                &file,
+                format!(
+                    r#"{{"refusals":5,"last_refusal_unix_ms":{},"wait_until_unix_ms":{}}}"#,
+                    now_ms - 121_000,
+                    now_ms - 1_000
+                ),
+            )
+            .expect("write");
+        };
+        five_refusals_waited_out();
         // One more refusal continues from five: the wait is doubled thrice.
         assert_eq!(
             sharing(&file).verify("Bob", &Secret::new("wrong")),
@@ -753,15 +756,7 @@ mod tests {
                 retry_after_secs: 240
             })
         );
-        std::fs::write(
-            &file,
-            format!(
-                r#"{{"refusals":5,"last_refusal_unix_ms":{},"wait_until_unix_ms":{}}}"#,
-                now_ms - 121_000,
-                now_ms - 1_000
-            ),
-        )
-        .expect("write");
+        five_refusals_waited_out();
         assert_eq!(
             sharing(&file).verify("Bob", &Secret::new("correct horse")),
             Ok("Bob".to_owned())
