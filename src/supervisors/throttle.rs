@@ -28,7 +28,7 @@ const FIRST_WAIT: Duration = Duration::from_secs(30);
 /// The longest wait.
 const LONGEST_WAIT: Duration = Duration::from_secs(15 * 60);
 
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub(super) struct Throttle {
     refusals: u32,
     last_refusal: Option<Instant>,
