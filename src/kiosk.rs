@@ -6,6 +6,10 @@
 //! The flow never reads a clock: the view passes egui's time in seconds, so
 //! the idle reset is tested by passing numbers.
 //!
+//! A card counts only when it went into the reader after the person's code
+//! was accepted, and the kiosk never starts over while a card is in a
+//! reader: a card left behind is never used for the next person.
+//!
 //! Nothing here lists requests: the person at the kiosk only ever learns
 //! about the one request whose code they hold.
 
@@ -15,7 +19,8 @@ use uuid::Uuid;
 
 use crate::domain::bind::{BindState, BindTarget, Failure, wrong_card_alarm};
 use crate::domain::card::CardIdentity;
-use crate::domain::readers::{IdentityState, ReaderBoard, SlotState};
+use crate::domain::card_choice::{CardRule, NoCard, choose_card};
+use crate::domain::readers::{ReaderBoard, SlotState, Tick};
 use crate::domain::request::Request;
 use crate::settings_form::SecretInput;
 use crate::supervisors::SupervisorPurpose;
@@ -23,6 +28,10 @@ use crate::worker::Command;
 
 /// How long a result stays on screen before the flow starts over by itself.
 pub const RESULT_HOLD: Duration = Duration::from_secs(10);
+
+/// How long the kiosk asks for a card to be taken out before it also asks
+/// staff to come.
+pub const CARD_LEFT_ALARM: Duration = Duration::from_secs(30);
 
 /// The longest code echoed back in a refusal: a scanner may send a whole
 /// page of text, and the screen must stay readable.
@@ -74,6 +83,13 @@ pub enum Step {
         /// When the result appeared, in the view's seconds.
         shown_at: f64,
     },
+    /// The flow started over with a card still in a reader: nothing else
+    /// happens until it is taken out.
+    TakeCard {
+        /// Since when, in the view's seconds; after [`CARD_LEFT_ALARM`] the
+        /// screen also calls staff.
+        since: f64,
+    },
 }
 
 /// The card reader area reduced to one status a customer understands.
@@ -83,6 +99,9 @@ pub enum CardStatus {
     NoCard,
     /// A card is in, its ID is being read.
     Reading,
+    /// A card that was in the reader before this person's code was
+    /// accepted: it must come out (and go in again, if it is theirs).
+    TakeOut,
     /// One card, identified.
     Ready {
         /// The reader it is in.
@@ -94,9 +113,10 @@ pub enum CardStatus {
     Problem(String),
 }
 
-/// What the card readers show, by the desk's rule: only the one reader
-/// holding a card counts, and with two cards the kiosk never guesses.
-pub fn card_status(board: &ReaderBoard) -> CardStatus {
+/// What the card readers show for a bind under `rule`: only the one reader
+/// holding a card counts, with two cards the kiosk never guesses, and a card
+/// in before the rule's intent began must come out first.
+pub fn card_status(board: &ReaderBoard, rule: &CardRule) -> CardStatus {
     if let Some(reason) = board.service_down() {
         return CardStatus::Problem(format!(
             "The card reader is not working right now ({reason}). Please ask a member of staff."
@@ -107,8 +127,18 @@ pub fn card_status(board: &ReaderBoard) -> CardStatus {
             "No card reader is connected. Please ask a member of staff.".into(),
         );
     }
-    match board.readers_with_card().as_slice() {
-        [] => board
+    match choose_card(board, rule) {
+        Ok((reader, identity)) => CardStatus::Ready { reader, identity },
+        Err(NoCard::Reading(_)) => CardStatus::Reading,
+        Err(NoCard::InsertedBefore(_)) => CardStatus::TakeOut,
+        Err(NoCard::Unreadable { why, .. }) => CardStatus::Problem(format!(
+            "This card cannot be used: {why}. Take it out; if it is the card you were \
+             given, please ask a member of staff."
+        )),
+        Err(NoCard::Several(_)) => CardStatus::Problem(
+            "More than one card is inserted. Take out every card except yours.".into(),
+        ),
+        Err(NoCard::NoneInserted | NoCard::Empty(_) | NoCard::ReaderGone(_)) => board
             .readers()
             .find_map(|(_, slot)| match slot {
                 SlotState::Unavailable { reason } => Some(CardStatus::Problem(format!(
@@ -118,30 +148,6 @@ pub fn card_status(board: &ReaderBoard) -> CardStatus {
                 _ => None,
             })
             .unwrap_or(CardStatus::NoCard),
-        [reader] => match board.get(reader) {
-            Some(SlotState::Present {
-                identity: IdentityState::Reading,
-                ..
-            }) => CardStatus::Reading,
-            Some(SlotState::Present {
-                identity: IdentityState::Failed(why),
-                ..
-            }) => CardStatus::Problem(format!(
-                "This card cannot be used: {why}. Take it out; if it is the card you were \
-                 given, please ask a member of staff."
-            )),
-            Some(slot) => match slot.identity() {
-                Some(identity) => CardStatus::Ready {
-                    reader: (*reader).to_owned(),
-                    identity,
-                },
-                None => CardStatus::NoCard,
-            },
-            None => CardStatus::NoCard,
-        },
-        _ => CardStatus::Problem(
-            "More than one card is inserted. Take out every card except yours.".into(),
-        ),
     }
 }
 
@@ -218,6 +224,14 @@ pub struct KioskFlow {
     pub generation: u64,
     last_activity: f64,
     last_card: Option<CardStatus>,
+    /// Only cards inserted after this point are this person's: set when
+    /// their code is accepted.
+    cards_after: Tick,
+    /// Whether any reader held a card at the last [`KioskFlow::observe_card`].
+    card_in: bool,
+    /// The view's time at the last observation, for a start-over that
+    /// comes from a click.
+    now: f64,
 }
 
 impl KioskFlow {
@@ -226,10 +240,33 @@ impl KioskFlow {
         self.last_activity = now;
     }
 
-    /// Inserting or removing a card is activity too, though no key was pressed.
-    pub fn observe_card(&mut self, status: &CardStatus, now: f64) {
-        if self.last_card.as_ref() != Some(status) {
-            self.last_card = Some(status.clone());
+    /// Which card is this person's: the one card present, inserted after
+    /// their code was accepted.
+    pub fn card_rule(&self) -> CardRule {
+        CardRule {
+            reader: None,
+            inserted_after: Some(self.cards_after),
+        }
+    }
+
+    /// What the readers show for this person.
+    pub fn card_status(&self, board: &ReaderBoard) -> CardStatus {
+        card_status(board, &self.card_rule())
+    }
+
+    /// The frame's look at the readers: inserting or removing a card is
+    /// activity, though no key was pressed, and once a card left behind is
+    /// taken out the kiosk is ready for the next person.
+    pub fn observe_card(&mut self, board: &ReaderBoard, now: f64) {
+        self.now = now;
+        self.card_in = !board.readers_with_card().is_empty();
+        let status = self.card_status(board);
+        if self.last_card.as_ref() != Some(&status) {
+            self.last_card = Some(status);
+            self.touch(now);
+        }
+        if matches!(self.step, Step::TakeCard { .. }) && !self.card_in {
+            self.step = Step::Code;
             self.touch(now);
         }
     }
@@ -240,8 +277,9 @@ impl KioskFlow {
     }
 
     /// The code was submitted (Enter, or the button): the lookup to run, or
-    /// the refusal shown in `problem`.
-    pub fn submit(&mut self, now: f64) -> Option<Command> {
+    /// the refusal shown in `problem`. `cards_now` is the readers' point in
+    /// time ([`ReaderBoard::now`]): only a card inserted after it is used.
+    pub fn submit(&mut self, now: f64, cards_now: Tick) -> Option<Command> {
         self.touch(now);
         if self.step != Step::Code {
             return None;
@@ -249,6 +287,7 @@ impl KioskFlow {
         match parse_request_code(&self.code) {
             Ok(id) => {
                 self.problem = None;
+                self.cards_after = cards_now;
                 self.step = Step::LookingUp(id);
                 Some(Command::LookUpRequest(id))
             }
@@ -294,6 +333,7 @@ impl KioskFlow {
     }
 
     /// The person confirmed. `target` is what the station would bind now
+    /// under [`KioskFlow::card_rule`]
     /// ([`crate::station::StationState::bind_target_for`]) or why it cannot.
     pub fn confirm(&mut self, target: Result<BindTarget, String>, now: f64) -> Option<Command> {
         self.touch(now);
@@ -334,23 +374,50 @@ impl KioskFlow {
     }
 
     /// When the flow starts over by itself, in the view's seconds; `None`
-    /// while a bind runs (its result must be seen) or when there is nothing
-    /// to forget.
+    /// while a bind runs (its result must be seen), while a card left
+    /// behind waits to be taken out, or when there is nothing to forget.
     pub fn deadline(&self, idle: Duration) -> Option<f64> {
         match &self.step {
-            Step::Binding(_) => None,
+            Step::Binding(_) | Step::TakeCard { .. } => None,
             Step::Result { shown_at, .. } => Some(shown_at + RESULT_HOLD.as_secs_f64()),
             _ if self.is_pristine() => None,
             _ => Some(self.last_activity + idle.as_secs_f64()),
         }
     }
 
-    /// Forgets the person: their code, their request, any refusal.
+    /// When the screen must change though nobody acts: the start-over, or
+    /// the call for staff over a card left behind.
+    pub fn wake_at(&self, idle: Duration) -> Option<f64> {
+        match &self.step {
+            Step::TakeCard { since } if !self.staff_called(*since) => {
+                Some(since + CARD_LEFT_ALARM.as_secs_f64())
+            }
+            _ => self.deadline(idle),
+        }
+    }
+
+    /// True once a card left behind has waited long enough to call staff.
+    pub fn card_left_too_long(&self) -> bool {
+        matches!(self.step, Step::TakeCard { since } if self.staff_called(since))
+    }
+
+    fn staff_called(&self, since: f64) -> bool {
+        self.now >= since + CARD_LEFT_ALARM.as_secs_f64()
+    }
+
+    /// Forgets the person: their code, their request, any refusal. With a
+    /// card still in a reader the kiosk asks for it to be taken out before
+    /// anyone can start.
     pub fn reset(&mut self) {
         self.code.clear();
-        self.step = Step::Code;
         self.problem = None;
         self.generation += 1;
+        self.step = match self.step {
+            _ if !self.card_in => Step::Code,
+            // Still the same card left behind: its wait for staff goes on.
+            Step::TakeCard { since } => Step::TakeCard { since },
+            _ => Step::TakeCard { since: self.now },
+        };
     }
 }
 
@@ -485,6 +552,15 @@ impl KioskState {
         flow
     }
 
+    /// When the screen changes by itself next, for the view to wake then.
+    pub fn wake_at(&self) -> Option<f64> {
+        let flow = self.flow.wake_at(self.idle);
+        match self.deadline() {
+            Some(deadline) => Some(flow.map_or(deadline, |f| f.min(deadline))),
+            None => flow,
+        }
+    }
+
     /// Starts over when the deadline has passed; returns true when it did.
     /// The caller dismisses the station's finished bind.
     pub fn reset_if_due(&mut self, now: f64) -> bool {
@@ -547,6 +623,7 @@ mod tests {
             reader: reader.into(),
             atr,
             insertion: 1,
+            arrival: crate::domain::readers::Arrival::Inserted,
         });
         if let Some(result) = result {
             board.apply(&ReaderEvent::CardIdentified {
@@ -568,11 +645,119 @@ mod tests {
 
     fn at_card_step(flow: &mut KioskFlow) {
         flow.code = CODE.into();
-        assert!(matches!(flow.submit(1.0), Some(Command::LookUpRequest(got)) if got == id()));
+        assert!(
+            matches!(flow.submit(1.0, Tick::default()), Some(Command::LookUpRequest(got)) if got == id())
+        );
         let mut request = example_request(id().as_u128(), RequestStatus::APPROVED);
         request.uuid = id();
         flow.looked_up(id(), Ok(Some(request)));
         assert!(matches!(flow.step, Step::Card(_)));
+    }
+
+    fn insertion_of(board: &mut ReaderBoard, reader: &str, byte: u8) {
+        let card = identity(byte);
+        board.apply(&ReaderEvent::CardInserted {
+            reader: reader.into(),
+            atr: card.atr.clone(),
+            insertion: u64::from(byte),
+            arrival: crate::domain::readers::Arrival::Inserted,
+        });
+        board.apply(&ReaderEvent::CardIdentified {
+            reader: reader.into(),
+            insertion: u64::from(byte),
+            result: Ok(card),
+        });
+    }
+
+    /// Person 1 left their card in; person 2's code is accepted after it.
+    #[test]
+    fn a_card_in_before_the_code_was_accepted_is_never_this_persons() {
+        let mut board = ReaderBoard::default();
+        insertion_of(&mut board, "R1", 1);
+        let mut flow = KioskFlow {
+            code: CODE.into(),
+            ..KioskFlow::default()
+        };
+        flow.submit(1.0, board.now());
+        let mut request = example_request(id().as_u128(), RequestStatus::APPROVED);
+        request.uuid = id();
+        flow.looked_up(id(), Ok(Some(request)));
+        assert_eq!(flow.card_status(&board), CardStatus::TakeOut);
+        assert!(
+            choose_card(&board, &flow.card_rule()).is_err(),
+            "the bind rule refuses it too"
+        );
+        board.apply(&ReaderEvent::CardRemoved {
+            reader: "R1".into(),
+        });
+        assert_eq!(flow.card_status(&board), CardStatus::NoCard);
+        insertion_of(&mut board, "R1", 2);
+        assert_eq!(
+            flow.card_status(&board),
+            CardStatus::Ready {
+                reader: "R1".into(),
+                identity: identity(2)
+            }
+        );
+    }
+
+    #[test]
+    fn the_kiosk_never_starts_over_with_a_card_in_and_calls_staff_when_it_stays() {
+        let mut kiosk = KioskState::new(true, IDLE, true);
+        let mut board = ReaderBoard::default();
+        at_card_step(&mut kiosk.flow);
+        insertion_of(&mut board, "R1", 7);
+        kiosk.flow.observe_card(&board, 2.0);
+        kiosk.flow.confirm(Ok(target()), 3.0);
+        let bound = BindState::Bound {
+            target: target(),
+            receipt: BindReceipt::default(),
+            confirmed_after_loss: false,
+        };
+        kiosk.flow.observe_bind(&bound, 5.0);
+        let hold_ends = 5.0 + RESULT_HOLD.as_secs_f64();
+        kiosk.flow.observe_card(&board, hold_ends);
+        assert!(
+            kiosk.reset_if_due(hold_ends),
+            "the result is not kept for ever"
+        );
+        assert_eq!(kiosk.flow.step, Step::TakeCard { since: hold_ends });
+        assert!(!kiosk.flow.is_pristine());
+        assert_eq!(kiosk.deadline(), None, "no idle reset while a card is in");
+        let alarm = hold_ends + CARD_LEFT_ALARM.as_secs_f64();
+        assert_eq!(
+            kiosk.wake_at(),
+            Some(alarm),
+            "the window wakes to call staff"
+        );
+        kiosk.flow.observe_card(&board, alarm - 1.0);
+        assert!(!kiosk.flow.card_left_too_long());
+        kiosk.flow.observe_card(&board, alarm);
+        assert!(kiosk.flow.card_left_too_long());
+        kiosk.flow.reset();
+        assert_eq!(
+            kiosk.flow.step,
+            Step::TakeCard { since: hold_ends },
+            "Start over or a reset keeps waiting for the same card"
+        );
+        board.apply(&ReaderEvent::CardRemoved {
+            reader: "R1".into(),
+        });
+        kiosk.flow.observe_card(&board, alarm + 1.0);
+        assert_eq!(kiosk.flow.step, Step::Code, "ready for the next person");
+        assert!(kiosk.flow.is_pristine());
+    }
+
+    #[test]
+    fn an_idle_reset_with_a_card_in_waits_for_it_to_be_taken() {
+        let mut kiosk = KioskState::new(true, IDLE, true);
+        let mut board = ReaderBoard::default();
+        at_card_step(&mut kiosk.flow);
+        insertion_of(&mut board, "R1", 7);
+        kiosk.flow.observe_card(&board, 2.0);
+        assert!(kiosk.reset_if_due(2.0 + IDLE.as_secs_f64()));
+        assert!(matches!(kiosk.flow.step, Step::TakeCard { .. }));
+        assert!(kiosk.flow.code.is_empty(), "the person's code is forgotten");
     }
 
     #[test]
@@ -605,7 +790,7 @@ mod tests {
             code: "hello".into(),
             ..KioskFlow::default()
         };
-        assert!(flow.submit(1.0).is_none());
+        assert!(flow.submit(1.0, Tick::default()).is_none());
         assert_eq!(flow.step, Step::Code);
         assert!(
             flow.problem
@@ -624,7 +809,7 @@ mod tests {
             code: CODE.into(),
             ..KioskFlow::default()
         };
-        flow.submit(1.0);
+        flow.submit(1.0, Tick::default());
         let mut pending = example_request(1, RequestStatus::PENDING);
         pending.uuid = id();
         flow.looked_up(id(), Ok(Some(pending)));
@@ -633,7 +818,7 @@ mod tests {
         assert!(problem.contains("waiting for approval"), "{problem}");
 
         flow.code = CODE.into();
-        flow.submit(2.0);
+        flow.submit(2.0, Tick::default());
         flow.looked_up(id(), Ok(None));
         assert!(
             flow.problem
@@ -642,7 +827,7 @@ mod tests {
         );
         assert!(flow.code.is_empty());
         flow.code = CODE.into();
-        flow.submit(3.0);
+        flow.submit(3.0, Tick::default());
         flow.looked_up(
             id(),
             Err(Failure {
@@ -663,7 +848,7 @@ mod tests {
             code: CODE.into(),
             ..KioskFlow::default()
         };
-        flow.submit(1.0);
+        flow.submit(1.0, Tick::default());
         flow.reset();
         flow.looked_up(
             id(),
@@ -679,17 +864,23 @@ mod tests {
     fn the_card_status_never_guesses_between_two_cards() {
         let mut board = ReaderBoard::default();
         assert!(
-            matches!(card_status(&board), CardStatus::Problem(p) if p.contains("No card reader"))
+            matches!(card_status(&board, &CardRule::default()), CardStatus::Problem(p) if p.contains("No card reader"))
         );
         board.apply(&ReaderEvent::ReaderAdded {
             reader: "R1".into(),
         });
-        assert_eq!(card_status(&board), CardStatus::NoCard);
+        assert_eq!(
+            card_status(&board, &CardRule::default()),
+            CardStatus::NoCard
+        );
         insert(&mut board, "R1", None);
-        assert_eq!(card_status(&board), CardStatus::Reading);
+        assert_eq!(
+            card_status(&board, &CardRule::default()),
+            CardStatus::Reading
+        );
         insert(&mut board, "R1", Some(Ok(identity(7))));
         assert_eq!(
-            card_status(&board),
+            card_status(&board, &CardRule::default()),
             CardStatus::Ready {
                 reader: "R1".into(),
                 identity: identity(7)
@@ -697,7 +888,7 @@ mod tests {
         );
         insert(&mut board, "R2", Some(Ok(identity(8))));
         assert!(
-            matches!(card_status(&board), CardStatus::Problem(p) if p.contains("More than one card"))
+            matches!(card_status(&board, &CardRule::default()), CardStatus::Problem(p) if p.contains("More than one card"))
         );
         board.apply(&ReaderEvent::CardRemoved {
             reader: "R2".into(),
@@ -710,12 +901,14 @@ mod tests {
             "R1",
             Some(Err("the card has no card ID".into())),
         );
-        assert!(matches!(card_status(&board), CardStatus::Problem(p) if p.contains("no card ID")));
+        assert!(
+            matches!(card_status(&board, &CardRule::default()), CardStatus::Problem(p) if p.contains("no card ID"))
+        );
         board.apply(&ReaderEvent::ServiceDown {
             reason: "pcscd stopped".into(),
         });
         assert!(
-            matches!(card_status(&board), CardStatus::Problem(p) if p.contains("pcscd stopped"))
+            matches!(card_status(&board, &CardRule::default()), CardStatus::Problem(p) if p.contains("pcscd stopped"))
         );
     }
 
@@ -784,8 +977,9 @@ mod tests {
         assert_eq!(kiosk.flow.generation, 1);
 
         at_card_step(&mut kiosk.flow);
-        kiosk.flow.observe_card(&CardStatus::NoCard, 200.0);
-        kiosk.flow.observe_card(&CardStatus::NoCard, 250.0);
+        let empty = ReaderBoard::default();
+        kiosk.flow.observe_card(&empty, 200.0);
+        kiosk.flow.observe_card(&empty, 250.0);
         assert_eq!(kiosk.deadline(), Some(260.0), "only a change is activity");
         assert!(kiosk.reset_if_due(260.0));
         assert!(kiosk.flow.is_pristine());

@@ -431,6 +431,15 @@ impl RequestView {
         self.bindable
     }
 
+    /// True when the search lets row `row` (an index into the list) through.
+    pub fn shows(&self, row: usize) -> bool {
+        row < self.index.len()
+            && self
+                .hits
+                .as_ref()
+                .is_none_or(|hits| hits.get(row).copied().unwrap_or(false))
+    }
+
     /// True when the search hides some rows.
     pub fn is_filtered(&self) -> bool {
         self.hits.is_some()

@@ -6,7 +6,8 @@
 use uuid::Uuid;
 
 use crate::domain::bind::{BindState, BindTarget, Failure};
-use crate::domain::readers::{IdentityState, ReaderBoard, ReaderEvent, SlotState};
+use crate::domain::card_choice::{CardRule, NoCard, choose_card};
+use crate::domain::readers::{Arrival, ReaderBoard, ReaderEvent};
 use crate::domain::request::{Request, RequestQuery};
 use crate::worker::Report;
 
@@ -56,6 +57,10 @@ pub struct StationState {
     pub witness: crate::supervisors::Witness,
     /// The supervisor confirmation dialog of a supervised bind, while open.
     pub supervisor_prompt: Option<crate::supervisors::SupervisorPrompt>,
+    /// Set when a desk bind ended bound: the card it used must leave the
+    /// reader before the desk binds again, so the next person's request is
+    /// never bound to the card just handed out.
+    desk_cards_after: Option<crate::domain::readers::Tick>,
 }
 
 /// How many events the readers panel keeps per reader.
@@ -66,7 +71,14 @@ fn describe(event: &ReaderEvent) -> String {
     match event {
         ReaderEvent::ReaderAdded { .. } => "reader connected".into(),
         ReaderEvent::ReaderRemoved { .. } => "reader disconnected".into(),
-        ReaderEvent::CardInserted { .. } => "card inserted".into(),
+        ReaderEvent::CardInserted {
+            arrival: Arrival::Inserted,
+            ..
+        } => "card inserted".into(),
+        ReaderEvent::CardInserted {
+            arrival: Arrival::AlreadyPresent,
+            ..
+        } => "card found in the reader".into(),
         ReaderEvent::CardRemoved { .. } => "card removed".into(),
         ReaderEvent::CardIdentified {
             result: Ok(found), ..
@@ -129,6 +141,9 @@ impl StationState {
                 let finished = matches!(state, BindState::Bound { .. })
                     && !matches!(self.bind, BindState::Bound { .. });
                 self.bind = state;
+                if finished {
+                    self.desk_cards_after = Some(self.board.now());
+                }
                 finished
             }
             Report::CardNames(names) => {
@@ -205,11 +220,33 @@ impl StationState {
             None => self.view.load(&self.requests),
         }
         self.requests_error = None;
-        if let Some(id) = self.selected_request
-            && !self.requests.iter().any(|r| r.uuid == id)
-        {
+        self.forget_hidden_selection();
+    }
+
+    /// Searches for what the search box holds, and lets go of a selection
+    /// the search hides: the bind bar must never name a request that is not
+    /// on screen. True when the selection went.
+    pub fn apply_search(&mut self) -> bool {
+        self.view.apply_input();
+        self.forget_hidden_selection()
+    }
+
+    fn forget_hidden_selection(&mut self) -> bool {
+        let hidden = self.selected_request.is_some() && self.request().is_none();
+        if hidden {
             self.selected_request = None;
         }
+        hidden
+    }
+
+    /// Enter in the search box: the first request shown becomes the
+    /// selection (the search's result); false when none is shown.
+    pub fn select_first_shown(&mut self) -> bool {
+        let first = self.view.step(&self.requests, None, 1);
+        if first.is_some() {
+            self.selected_request = first;
+        }
+        first.is_some()
     }
 
     /// True once after a bind ended: the audit view should load its records again.
@@ -217,22 +254,24 @@ impl StationState {
         std::mem::take(&mut self.audit_stale)
     }
 
-    /// The selected request, when it is in the list.
+    /// The selected request, when the list shows it: a request the search
+    /// hides is not on screen, so nothing may act on it.
     pub fn request(&self) -> Option<&Request> {
         let id = self.selected_request?;
-        self.requests.iter().find(|r| r.uuid == id)
+        let row = self.requests.iter().position(|r| r.uuid == id)?;
+        self.view
+            .shows(row)
+            .then(|| self.requests.get(row))
+            .flatten()
     }
 
-    /// The reader a bind would use: the one the operator chose, or else the only
-    /// reader holding a card. With two cards and no choice there is none: the
-    /// station never guesses between two cards.
-    pub fn bind_reader(&self) -> Option<&str> {
-        if let Some(chosen) = &self.selected_reader {
-            return Some(chosen.as_str());
-        }
-        match self.board.readers_with_card().as_slice() {
-            [only] => Some(only),
-            _ => None,
+    /// The card the desk would bind: the one in the reader the operator
+    /// chose, or else the only card present; after a bound card, only a card
+    /// inserted since.
+    pub fn desk_card_rule(&self) -> CardRule {
+        CardRule {
+            reader: self.selected_reader.clone(),
+            inserted_after: self.desk_cards_after,
         }
     }
 
@@ -242,13 +281,17 @@ impl StationState {
             return Err("A bind is in progress.".into());
         }
         let request = self.request().ok_or("Select a request in the list.")?;
-        self.bind_target_for(request)
+        self.bind_target_for(request, &self.desk_card_rule())
     }
 
-    /// What binding `request` to the card now would bind, or why it cannot be
-    /// bound: the desk's selected request and the kiosk's scanned one go
-    /// through the same checks.
-    pub fn bind_target_for(&self, request: &Request) -> Result<BindTarget, String> {
+    /// What binding `request` to the card that `cards` accepts would bind
+    /// now, or why it cannot be bound: the desk's selected request and the
+    /// kiosk's scanned one go through the same checks.
+    pub fn bind_target_for(
+        &self,
+        request: &Request,
+        cards: &CardRule,
+    ) -> Result<BindTarget, String> {
         if self.bind.is_in_flight() {
             return Err("A bind is in progress.".into());
         }
@@ -260,34 +303,21 @@ impl StationState {
         request
             .bindability()
             .map_err(|why| format!("This request cannot take a card: {why}."))?;
-        let reader = self.bind_reader().ok_or_else(|| {
-            if self.board.readers_with_card().len() > 1 {
-                "Several readers hold a card: select the reader to use.".to_string()
-            } else {
-                "Insert the card into a reader.".to_string()
-            }
+        let (reader, expected) = choose_card(&self.board, cards).map_err(|no| match no {
+            NoCard::NoneInserted => "Insert the card into a reader.".to_string(),
+            NoCard::Several(_) => "Several readers hold a card: select the reader to use.".into(),
+            NoCard::ReaderGone(reader) => format!("Reader \"{reader}\" is gone."),
+            NoCard::Reading(_) => "Reading the card…".into(),
+            NoCard::Unreadable { why, .. } => format!("This card cannot be bound: {why}"),
+            NoCard::InsertedBefore(reader) => format!(
+                "The card in \"{reader}\" was in the reader before: take it out and insert the \
+                 card for this request."
+            ),
+            NoCard::Empty(_) => no.to_string(),
         })?;
-        let expected = match self.board.get(reader) {
-            Some(SlotState::Present {
-                identity: IdentityState::Reading,
-                ..
-            }) => {
-                return Err("Reading the card…".into());
-            }
-            Some(SlotState::Present {
-                identity: IdentityState::Failed(why),
-                ..
-            }) => {
-                return Err(format!("This card cannot be bound: {why}"));
-            }
-            Some(slot) => slot
-                .identity()
-                .ok_or_else(|| format!("There is no card in \"{reader}\"."))?,
-            None => return Err(format!("Reader \"{reader}\" is gone.")),
-        };
         Ok(BindTarget {
             request_id: request.uuid,
-            reader: reader.to_owned(),
+            reader,
             expected,
             supervisor: None,
         })
@@ -344,6 +374,7 @@ mod tests {
             reader: reader.into(),
             atr: card.atr.clone(),
             insertion: 1,
+            arrival: crate::domain::readers::Arrival::Inserted,
         }));
         state.apply(Report::Reader(ReaderEvent::CardIdentified {
             reader: reader.into(),

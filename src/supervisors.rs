@@ -875,6 +875,7 @@ mod tests {
             reader: "R1".into(),
             atr: card.atr.clone(),
             insertion: 1,
+            arrival: crate::domain::readers::Arrival::Inserted,
         }));
         state.apply(Report::Reader(ReaderEvent::CardIdentified {
             reader: "R1".into(),

@@ -864,6 +864,19 @@ fn the_whole_kiosk_flow_binds_with_the_keyboard_and_shows_no_other_request() {
     demo.insert(enroll_station::card::demo::demo_cards()[0].card.clone());
     wait_for(h, "the card", |h| shows(h, "Card ready."));
     h.run_steps(2);
+    assert!(
+        !link_button(h).is_focused(),
+        "Link my card is never given the focus"
+    );
+    h.key_press(egui::Key::Enter);
+    h.run_steps(4);
+    assert_eq!(
+        emulator(&station).bind_count(),
+        0,
+        "a stray Enter (a scanner's last key) confirms nothing"
+    );
+    let h = &mut station.harness;
+    tab_to_link(h);
     h.key_press(egui::Key::Enter);
     wait_for(h, "the result", |h| {
         shows(h, "Done: your card is now linked to your request.")
@@ -893,6 +906,169 @@ fn the_whole_kiosk_flow_binds_with_the_keyboard_and_shows_no_other_request() {
         shows(h, KIOSK_CODE) && h.state().state().bind == BindState::Idle
     });
     assert!(station.harness.state().state().kiosk.flow.is_pristine());
+}
+
+fn link_button<'h>(harness: &'h Harness<'static, StationApp>) -> egui_kittest::Node<'h> {
+    harness.get_by_role_and_label(egui::accesskit::Role::Button, "Link my card")
+}
+
+/// Tab until "Link my card" has the focus, as a keyboard user would.
+fn tab_to_link(harness: &mut Harness<'static, StationApp>) {
+    for _ in 0..10 {
+        if link_button(harness).is_focused() {
+            return;
+        }
+        key(harness, egui::Key::Tab);
+    }
+    assert!(
+        link_button(harness).is_focused(),
+        "Tab reaches Link my card"
+    );
+}
+
+/// Person 1 left their card in the reader; person 2 hammers every key the
+/// kiosk offers.
+#[test]
+fn kiosk_never_links_a_card_that_was_in_before_the_code() {
+    let mut station = kiosk_station(60, &[]);
+    let h = &mut station.harness;
+    let demo = std::sync::Arc::clone(h.state().demo_reader().expect("demo mode"));
+    let card = enroll_station::card::demo::demo_cards()[0].card.clone();
+    demo.insert(card.clone());
+    h.run_steps(2);
+    scan(h, REQUEST);
+    wait_for(h, "the card step", |h| shows(h, "Insert your card"));
+    wait_for(h, "the request to take the card out", |h| {
+        shows(
+            h,
+            "Please take the card out of the reader, then insert your card.",
+        )
+    });
+    assert!(!shows(h, "Card ready."));
+    assert!(
+        link_button(h).accesskit_node().is_disabled(),
+        "Link my card is disabled with a card from before"
+    );
+    for pressed in [egui::Key::Enter, egui::Key::Space, egui::Key::Enter] {
+        key(h, pressed);
+    }
+    h.run_steps(4);
+    assert_eq!(emulator(&station).bind_count(), 0, "nothing was posted");
+    // Start over, with the old card still in: the kiosk waits for it to go.
+    let h = &mut station.harness;
+    let start_over = |h: &Harness<'static, StationApp>| {
+        h.get_by_role_and_label(egui::accesskit::Role::Button, "Start over")
+            .is_focused()
+    };
+    for _ in 0..10 {
+        if start_over(h) {
+            break;
+        }
+        key(h, egui::Key::Tab);
+    }
+    assert!(start_over(h), "Tab reaches Start over");
+    key(h, egui::Key::Enter);
+    wait_for(h, "the request to take the card", |h| {
+        shows(h, "Please take your card out of the reader.")
+    });
+    assert!(!shows(h, KIOSK_CODE), "no start-over with a card in");
+    demo.remove();
+    wait_for(h, "the first screen", |h| shows(h, KIOSK_CODE));
+    scan(h, REQUEST);
+    wait_for(h, "the card step", |h| shows(h, "Insert your card"));
+    wait_for(h, "an empty reader", |h| shows(h, "No card yet"));
+    demo.insert(card);
+    wait_for(h, "the new insertion", |h| shows(h, "Card ready."));
+    tab_to_link(h);
+    h.key_press(egui::Key::Enter);
+    wait_for(h, "the result", |h| {
+        shows(h, "Done: your card is now linked to your request.")
+    });
+    assert_eq!(emulator(&station).bind_count(), 1);
+}
+
+/// After a result the kiosk asks for the card and never starts over with
+/// it in; left too long, it calls staff.
+#[test]
+fn kiosk_waits_for_the_card_to_be_taken_before_starting_over() {
+    let mut station = kiosk_station(60, &[]);
+    let h = &mut station.harness;
+    let demo = std::sync::Arc::clone(h.state().demo_reader().expect("demo mode"));
+    scan(h, REQUEST);
+    wait_for(h, "the card step", |h| shows(h, "Insert your card"));
+    demo.insert(enroll_station::card::demo::demo_cards()[0].card.clone());
+    wait_for(h, "the card", |h| shows(h, "Card ready."));
+    tab_to_link(h);
+    h.key_press(egui::Key::Enter);
+    wait_for(h, "the result", |h| {
+        shows(h, "Done: your card is now linked to your request.")
+    });
+    h.get_by_label("Finish").click();
+    wait_for(h, "the request to take the card", |h| {
+        shows(h, "Please take your card out of the reader.")
+    });
+    assert!(
+        !shows(h, "Done: your card is now linked"),
+        "the person's result is no longer on screen"
+    );
+    assert!(!shows(h, KIOSK_CODE), "the kiosk does not start over");
+    assert!(!shows(h, "Staff: a card has been left"));
+    // The harness's clock runs 0.25 s a step: well past the 30 s alarm.
+    for _ in 0..140 {
+        h.step();
+    }
+    wait_for(h, "the call for staff", |h| {
+        shows(h, "Staff: a card has been left in the reader.")
+    });
+    assert!(
+        !shows(h, KIOSK_CODE),
+        "still no start-over with the card in"
+    );
+    demo.remove();
+    wait_for(h, "the first screen", |h| shows(h, KIOSK_CODE));
+    assert!(h.state().state().kiosk.flow.is_pristine());
+    assert_eq!(emulator(&station).bind_count(), 1);
+}
+
+/// The desk agent selected one person, then searched for another: the bar
+/// must not name the hidden person, and Enter must not bind anyone.
+#[test]
+fn desk_enter_in_the_search_never_binds_a_request_the_search_hides() {
+    let mut station = station();
+    add_request(&station, "Anna Bauer");
+    let h = &mut station.harness;
+    key(h, egui::Key::F5);
+    wait_for(h, "the list with both people", |h| {
+        shows(h, PERSON) && shows(h, "Anna Bauer")
+    });
+    h.get_by_label(PERSON).click();
+    h.run_steps(2);
+    h.state()
+        .demo_reader()
+        .expect("demo mode")
+        .insert(enroll_station::card::demo::demo_cards()[0].card.clone());
+    wait_for(h, "Bind to be enabled", bind_enabled);
+    assert!(shows(h, "Bind the request for Kittest Person"));
+    ctrl_f(h);
+    type_text(h, "anna");
+    assert!(!shows(h, PERSON), "the search hides the selected request");
+    assert_eq!(selected(h), None, "a hidden request is not selected");
+    assert!(
+        !shows(h, "Bind the request for Kittest Person"),
+        "the bar never names a request that is not on screen"
+    );
+    assert!(!bind_enabled(h));
+    key(h, egui::Key::Enter);
+    h.run_steps(4);
+    assert_eq!(emulator(&station).bind_count(), 0, "Enter bound nobody");
+    let h = &mut station.harness;
+    let anna = shown_requests(h)
+        .first()
+        .map(|r| r.uuid)
+        .expect("Anna is shown");
+    assert_eq!(selected(h), Some(anna), "Enter took the search's result");
+    assert!(shows(h, "Bind the request for Anna Bauer"));
+    assert_eq!(emulator(&station).bind_count(), 0);
 }
 
 #[test]
@@ -1016,6 +1192,12 @@ fn type_text(harness: &mut Harness<'static, StationApp>, text: &str) {
 
 fn key(harness: &mut Harness<'static, StationApp>, key: egui::Key) {
     harness.key_press(key);
+    harness.run_steps(1);
+}
+
+/// The Bind button's accelerator.
+fn ctrl_enter(harness: &mut Harness<'static, StationApp>) {
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Enter);
     harness.run_steps(1);
 }
 
@@ -1167,20 +1349,35 @@ fn desk_keyboard_alone_finds_selects_and_binds_a_request() {
     ctrl_f(h);
     type_text(h, "kittest");
     assert_eq!(selected(h), None);
-    key(h, egui::Key::ArrowDown);
+    key(h, egui::Key::Enter);
     assert_eq!(
         selected(h),
         Some(request_id()),
-        "the arrow selects the only match"
+        "Enter in the search box selects the first match"
     );
+    h.run_steps(4);
+    assert_eq!(
+        emulator(&station).bind_count(),
+        0,
+        "Enter in the search box never binds"
+    );
+    let h = &mut station.harness;
     key(h, egui::Key::ArrowDown);
     assert_eq!(
         selected(h),
         Some(request_id()),
-        "and stays at the end of the list"
+        "the arrow stays at the end of the list"
     );
     wait_for(h, "Bind to be enabled", bind_enabled);
     key(h, egui::Key::Enter);
+    h.run_steps(4);
+    assert_eq!(
+        emulator(&station).bind_count(),
+        0,
+        "a plain Enter in the list does not bind either"
+    );
+    let h = &mut station.harness;
+    ctrl_enter(h);
     wait_for(h, "the result", |h| shows(h, "is now bound to request"));
     assert_eq!(emulator(&station).bind_count(), 1);
     let h = &mut station.harness;
@@ -1196,24 +1393,24 @@ fn desk_keyboard_alone_finds_selects_and_binds_a_request() {
         !shows(h, "for Kittest Person, Finance."),
         "the toast is gone"
     );
-    key(h, egui::Key::Enter);
+    ctrl_enter(h);
     h.run_steps(2);
     assert_eq!(
         emulator(&station).bind_count(),
         1,
-        "Enter on a bound request binds nothing"
+        "Ctrl+Enter on a bound request binds nothing"
     );
 }
 
 #[test]
-fn desk_enter_without_a_card_says_why_in_a_toast() {
+fn desk_ctrl_enter_without_a_card_says_why_in_a_toast() {
     let mut station = station();
     let h = &mut station.harness;
     wait_for(h, "the request list", |h| shows(h, PERSON));
     ctrl_f(h);
     type_text(h, "kittest");
     key(h, egui::Key::ArrowDown);
-    key(h, egui::Key::Enter);
+    ctrl_enter(h);
     wait_for(h, "the reason as a toast", |h| {
         h.query_all_by_label("Insert the card into a reader.")
             .count()

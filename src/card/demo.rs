@@ -94,6 +94,7 @@ impl DemoReader {
             reader: DEMO_READER.into(),
             atr,
             insertion,
+            arrival: crate::domain::readers::Arrival::Inserted,
         });
         let result = self
             .read_with(DEMO_READER, ReadOptions::INSERTION)

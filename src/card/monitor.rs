@@ -19,7 +19,7 @@ use pcsc::{Context, PNP_NOTIFICATION, ReaderState, Scope, State};
 use super::pcsc_reader::{PcscReader, unavailable_reason};
 use super::{IdentityReader, ReadOptions};
 use crate::domain::card::Atr;
-use crate::domain::readers::ReaderEvent;
+use crate::domain::readers::{Arrival, ReaderEvent};
 
 /// Where the monitor sends its events. It is called from the monitor thread
 /// and from identity-read threads, so it must be quick (send and wake the UI).
@@ -147,8 +147,13 @@ impl fmt::Debug for MonitorHandle {
 /// What the monitor last told the sink about a reader's slot.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Observed {
+    /// Announced, its slot not yet looked at: a card found now was already in.
+    Unseen,
     Empty,
-    Present { atr: Vec<u8>, event_count: u32 },
+    Present {
+        atr: Vec<u8>,
+        event_count: u32,
+    },
     Unavailable(String),
 }
 
@@ -298,7 +303,7 @@ impl Monitor {
             }
             let reader = name.to_string_lossy().into_owned();
             states.push(ReaderState::new(name, State::UNAWARE));
-            self.slots.insert(reader.clone(), Observed::Empty);
+            self.slots.insert(reader.clone(), Observed::Unseen);
             self.emit(ReaderEvent::ReaderAdded { reader });
         }
     }
@@ -320,7 +325,7 @@ impl Monitor {
             let reader = state.name().to_string_lossy().into_owned();
             let now = observed(state);
             let before = self.slots.insert(reader.clone(), now.clone());
-            self.transition(reader, before.unwrap_or(Observed::Empty), now);
+            self.transition(reader, before.unwrap_or(Observed::Unseen), now);
         }
     }
 
@@ -330,15 +335,25 @@ impl Monitor {
         }
         match now {
             Observed::Present { atr, .. } => {
-                if matches!(before, Observed::Present { .. }) {
-                    // Another card (or the same one again) between two waits.
-                    self.emit(ReaderEvent::CardRemoved {
-                        reader: reader.clone(),
-                    });
-                }
-                self.card_inserted(reader, Atr::from_bytes(atr));
+                let arrival = match before {
+                    // Another card (or the same one again) between two waits:
+                    // the slot was emptied in between.
+                    Observed::Present { .. } => {
+                        self.emit(ReaderEvent::CardRemoved {
+                            reader: reader.clone(),
+                        });
+                        Arrival::Inserted
+                    }
+                    Observed::Empty => Arrival::Inserted,
+                    // A card found on first sight, or once another program
+                    // let go of the reader, may have been in for hours.
+                    Observed::Unseen | Observed::Unavailable(_) => Arrival::AlreadyPresent,
+                };
+                self.card_inserted(reader, Atr::from_bytes(atr), arrival);
             }
+            Observed::Empty if before == Observed::Unseen => {}
             Observed::Empty => self.emit(ReaderEvent::CardRemoved { reader }),
+            Observed::Unseen => {}
             Observed::Unavailable(reason) => {
                 self.emit(ReaderEvent::ReaderUnavailable { reader, reason });
             }
@@ -346,7 +361,7 @@ impl Monitor {
     }
 
     /// Announces the card and reads its identity on a separate thread.
-    fn card_inserted(&mut self, reader: String, atr: Atr) {
+    fn card_inserted(&mut self, reader: String, atr: Atr, arrival: Arrival) {
         let counter = self.insertions.entry(reader.clone()).or_insert(0);
         *counter += 1;
         let insertion = *counter;
@@ -354,6 +369,7 @@ impl Monitor {
             reader: reader.clone(),
             atr,
             insertion,
+            arrival,
         });
         let sink = Arc::clone(&self.sink);
         let shared = Arc::clone(&self.shared);

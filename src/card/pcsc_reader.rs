@@ -95,6 +95,8 @@ impl PcscReader {
                 reader: reader.clone(),
                 atr: Atr::from_bytes(state.atr()),
                 insertion,
+                // A snapshot cannot tell when the card went in.
+                arrival: crate::domain::readers::Arrival::AlreadyPresent,
             });
             let result = read_with_retries(context, state.name(), &reader, options);
             events.push(ReaderEvent::CardIdentified {

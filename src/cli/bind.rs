@@ -12,12 +12,15 @@ use std::io::IsTerminal as _;
 
 use crate::audit::Operator;
 use crate::card::ReadOptions;
+use crate::card::monitor::{EventSink, spawn_monitor_with};
 use crate::config::Mode;
 use crate::domain::bind::{BindState, BindTarget, wrong_card_alarm};
-use crate::domain::card::CardId;
-use crate::domain::readers::{IdentityState, ReaderBoard, SlotState};
+use crate::domain::card::{CardId, CardIdentity};
+use crate::domain::card_choice::{CardRule, NoCard, choose_card};
+use crate::domain::readers::ReaderBoard;
 use crate::supervisors::{SupervisorError, SupervisorPurpose, SupervisorStore};
 use crate::worker::effects::{BindContext, reconcile_open_attempts, run_bind};
+use std::time::{Duration, Instant};
 
 #[derive(Serialize)]
 struct BoundJson {
@@ -40,25 +43,95 @@ fn parse_request_id(text: &str) -> anyhow::Result<Uuid> {
     })
 }
 
-/// The reader to use: the one named, or the only one holding a card. Never a guess between two.
-fn choose_reader(board: &ReaderBoard, named: Option<&str>) -> anyhow::Result<String> {
-    if let Some(name) = named {
-        if board.get(name).is_none() {
+/// A card the operator named (`--reader`, `--expect-card-id`), as the
+/// readers are now. The ID check against `--expect-card-id` comes after.
+fn named_card(board: &ReaderBoard, reader: Option<&str>) -> anyhow::Result<(String, CardIdentity)> {
+    let rule = CardRule {
+        reader: reader.map(str::to_owned),
+        inserted_after: None,
+    };
+    choose_card(board, &rule).map_err(|no| anyhow::anyhow!(in_cli_words(board, &no)))
+}
+
+/// Why no card can be used, with what to type next.
+fn in_cli_words(board: &ReaderBoard, no: &NoCard) -> String {
+    match no {
+        NoCard::NoneInserted => {
+            "There is no card in any reader. Insert the card and try again.".into()
+        }
+        NoCard::Several(readers) => format!(
+            "Several readers hold a card ({}). Say which one with --reader NAME.",
+            readers.join(", ")
+        ),
+        NoCard::ReaderGone(name) => {
             let known: Vec<&str> = board.readers().map(|(n, _)| n).collect();
-            bail!(
+            format!(
                 "Reader \"{name}\" is not connected. Connected readers: {}.",
                 list_or_none(&known)
+            )
+        }
+        NoCard::Empty(name) => {
+            format!("There is no card in \"{name}\". Insert the card and try again.")
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Waits for a card inserted after the command started: without a named
+/// card, a card that was already in a reader (perhaps left by the last
+/// person) is never used.
+fn wait_for_new_card(
+    settings: &Settings,
+    timeout: Duration,
+) -> anyhow::Result<(String, CardIdentity)> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let sink: EventSink = Arc::new(move |event| {
+        let _ = tx.send(event);
+    });
+    let _monitor = spawn_monitor_with(settings.reader_filter().wrap(sink), settings.card_reader());
+    let mut board = ReaderBoard::default();
+    let rule = CardRule {
+        reader: None,
+        inserted_after: Some(board.now()),
+    };
+    eprintln!(
+        "enroll-station: insert the card to bind into a reader (waiting up to {} s). A card \
+         already in a reader is used only when you name it with --reader or --expect-card-id.",
+        timeout.as_secs()
+    );
+    let deadline = Instant::now() + timeout;
+    let mut told = std::collections::BTreeSet::new();
+    loop {
+        match choose_card(&board, &rule) {
+            Ok(found) => return Ok(found),
+            Err(NoCard::InsertedBefore(reader)) => {
+                if told.insert(reader.clone()) {
+                    eprintln!(
+                        "enroll-station: the card in \"{reader}\" was there before this command \
+                         started, so it is not used: take it out and insert the card to bind."
+                    );
+                }
+            }
+            Err(no) if !no.may_resolve_by_waiting() => {
+                bail!("{} Nothing was sent.", in_cli_words(&board, &no))
+            }
+            Err(_) => {}
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            bail!(
+                "No card was inserted within {} s. Nothing was sent. Run bind again and insert \
+                 the card while it waits, or name a card already in a reader with --reader NAME.",
+                timeout.as_secs()
             );
         }
-        return Ok(name.to_owned());
-    }
-    match board.readers_with_card().as_slice() {
-        [only] => Ok((*only).to_owned()),
-        [] => bail!("There is no card in any reader. Insert the card and try again."),
-        several => bail!(
-            "Several readers hold a card ({}). Say which one with --reader NAME.",
-            several.join(", ")
-        ),
+        match rx.recv_timeout(left) {
+            Ok(event) => board.apply(&event),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                bail!("The card reader monitor stopped. Nothing was sent. Run bind again.")
+            }
+        }
     }
 }
 
@@ -75,6 +148,7 @@ pub(super) struct BindArgs<'a> {
     pub request: &'a str,
     pub reader: Option<&'a str>,
     pub expect_card_id: Option<&'a str>,
+    pub card_timeout: Duration,
     pub retries: u32,
     pub json: bool,
     pub supervisor: Option<&'a str>,
@@ -150,23 +224,15 @@ pub(super) fn run(server: &Settings, args: BindArgs<'_>) -> anyhow::Result<()> {
     let client = server.client()?;
     let journal = crate::journal::open_shared(server.audit_file(), false)?;
     let pcsc = server.card_reader();
-    // The card ID is all a bind needs; the chip information is for the window.
-    let mut board = pcsc
-        .snapshot_with(ReadOptions::default())
-        .context("Could not list the card readers")?;
-    server.reader_filter().apply(&mut board);
-    let reader = choose_reader(&board, args.reader)?;
-    let expected = match board.get(&reader) {
-        Some(SlotState::Present {
-            identity: IdentityState::Failed(why),
-            ..
-        }) => {
-            bail!("The card in \"{reader}\" cannot be bound: {why}")
-        }
-        Some(slot) => slot.identity().with_context(|| {
-            format!("There is no card in \"{reader}\". Insert the card and try again.")
-        })?,
-        None => bail!("Reader \"{reader}\" is not connected."),
+    let (reader, expected) = if args.reader.is_none() && expect_card_id.is_none() {
+        wait_for_new_card(server, args.card_timeout)?
+    } else {
+        // The card ID is all a bind needs; the chip information is for the window.
+        let mut board = pcsc
+            .snapshot_with(ReadOptions::default())
+            .context("Could not list the card readers")?;
+        server.reader_filter().apply(&mut board);
+        named_card(&board, args.reader)?
     };
     if let Some(wanted) = expect_card_id
         && wanted != expected.card_id
@@ -296,19 +362,48 @@ mod tests {
     fn the_reader_is_never_guessed_between_two_cards() {
         let mut board = ReaderBoard::default();
         board.apply(&ReaderEvent::ReaderAdded { reader: "A".into() });
-        assert!(choose_reader(&board, None).is_err());
-        for (reader, insertion) in [("A", 1), ("B", 1)] {
+        let error = named_card(&board, None).expect_err("no card");
+        assert!(
+            error.to_string().contains("no card in any reader"),
+            "{error}"
+        );
+        for (reader, byte) in [("A", 1u8), ("B", 2)] {
             board.apply(&ReaderEvent::CardInserted {
                 reader: reader.into(),
                 atr: Atr::from_bytes(vec![0x3b]),
-                insertion,
+                insertion: 1,
+                arrival: crate::domain::readers::Arrival::AlreadyPresent,
+            });
+            board.apply(&ReaderEvent::CardIdentified {
+                reader: reader.into(),
+                insertion: 1,
+                result: Ok(CardIdentity {
+                    atr: Atr::from_bytes(vec![0x3b]),
+                    card_id: CardId::from_raw([byte; 16]),
+                    kind: crate::domain::card::CardKind::Gids,
+                    chip: None,
+                    location: None,
+                }),
             });
         }
-        let error = choose_reader(&board, None).expect_err("two cards");
-        assert!(error.to_string().contains("--reader"));
-        assert_eq!(choose_reader(&board, Some("B")).ok().as_deref(), Some("B"));
-        assert!(choose_reader(&board, Some("C")).is_err());
+        let error = named_card(&board, None).expect_err("two cards");
+        assert!(error.to_string().contains("--reader"), "{error}");
+        assert_eq!(
+            named_card(&board, Some("B"))
+                .map(|(r, c)| (r, c.card_id))
+                .ok(),
+            Some(("B".to_owned(), CardId::from_raw([2; 16]))),
+            "a named reader's card is used, though it was in before"
+        );
+        let error = named_card(&board, Some("C")).expect_err("no such reader");
+        assert!(
+            error.to_string().contains("Connected readers: A, B"),
+            "{error}"
+        );
         board.apply(&ReaderEvent::CardRemoved { reader: "A".into() });
-        assert_eq!(choose_reader(&board, None).ok().as_deref(), Some("B"));
+        assert_eq!(
+            named_card(&board, None).ok().map(|(r, _)| r).as_deref(),
+            Some("B")
+        );
     }
 }

@@ -132,12 +132,17 @@ pub enum Commands {
         /// The request's GUID (any case, braces allowed).
         #[arg(long, value_name = "GUID")]
         request: String,
-        /// The reader holding the card; default: the only reader with a card.
+        /// The reader holding the card. Without it (and without
+        /// --expect-card-id), bind waits for a card inserted after it
+        /// started: a card already in a reader is never used unnamed.
         #[arg(long, value_name = "NAME")]
         reader: Option<String>,
         /// Refuse unless the card in the reader has this card ID.
         #[arg(long, value_name = "GUID")]
         expect_card_id: Option<String>,
+        /// How long to wait for the card when none was named.
+        #[arg(long, default_value_t = 120, value_name = "SECS")]
+        card_timeout: u64,
         /// How many more POSTs to allow, each only after the server proved the
         /// previous one did not bind (its answer was lost and the request has no card).
         #[arg(long, default_value_t = 2, value_name = "N")]
@@ -239,6 +244,7 @@ fn run_with(server: &Settings, command: Commands) -> anyhow::Result<()> {
             request,
             reader,
             expect_card_id,
+            card_timeout,
             retries,
             json,
             supervisor,
@@ -248,6 +254,7 @@ fn run_with(server: &Settings, command: Commands) -> anyhow::Result<()> {
                 request: &request,
                 reader: reader.as_deref(),
                 expect_card_id: expect_card_id.as_deref(),
+                card_timeout: std::time::Duration::from_secs(card_timeout),
                 retries,
                 json,
                 supervisor: supervisor.as_deref(),

@@ -117,6 +117,10 @@ pub struct EventJson {
     /// The card's ATR, on insertion and identification.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub atr: Option<String>,
+    /// On insertion: `inserted` when the reader was seen empty first,
+    /// `already_present` for a card found in a reader the station just saw.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arrival: Option<&'static str>,
     /// The card ID, on identification.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub card_id: Option<String>,
@@ -136,6 +140,7 @@ impl EventJson {
             event: "",
             reader: event.reader().map(str::to_owned),
             atr: None,
+            arrival: None,
             card_id: None,
             card_kind: None,
             problem: None,
@@ -143,8 +148,12 @@ impl EventJson {
         out.event = match event {
             ReaderEvent::ReaderAdded { .. } => "reader_added",
             ReaderEvent::ReaderRemoved { .. } => "reader_removed",
-            ReaderEvent::CardInserted { atr, .. } => {
+            ReaderEvent::CardInserted { atr, arrival, .. } => {
                 out.atr = Some(atr.to_hex());
+                out.arrival = Some(match arrival {
+                    crate::domain::readers::Arrival::Inserted => "inserted",
+                    crate::domain::readers::Arrival::AlreadyPresent => "already_present",
+                });
                 "card_inserted"
             }
             ReaderEvent::CardRemoved { .. } => "card_removed",

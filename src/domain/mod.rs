@@ -5,6 +5,7 @@
 
 pub mod bind;
 pub mod card;
+pub mod card_choice;
 pub mod readers;
 pub mod request;
 pub mod smartcard;

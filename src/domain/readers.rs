@@ -29,6 +29,8 @@ pub enum ReaderEvent {
         /// Counts insertions in this reader, so a late identity read of an
         /// earlier card is never attributed to the card now present.
         insertion: u64,
+        /// Whether the station saw the card go in, or found it already there.
+        arrival: Arrival,
     },
     /// The card was removed.
     CardRemoved {
@@ -74,6 +76,25 @@ impl ReaderEvent {
         }
     }
 }
+
+/// How a card came to be in a reader, as far as the station can tell.
+///
+/// Only a card seen going in can be told apart from a card someone left
+/// behind earlier: a card found in a reader when the station (or the smart
+/// card service) started may have been there for hours.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arrival {
+    /// The reader was seen empty, then with this card.
+    Inserted,
+    /// The card was in the reader when the station first looked at it.
+    AlreadyPresent,
+}
+
+/// A point in the board's own order of insertions: "after the intent
+/// began" is a comparison of ticks, which a wall clock set back or forward
+/// cannot fool.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Tick(u64);
 
 /// The state of the card slot of one reader.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -164,6 +185,11 @@ impl SlotState {
 pub struct ReaderBoard {
     readers: BTreeMap<String, SlotState>,
     service_down: Option<String>,
+    /// Counts the card insertions the board has seen.
+    clock: u64,
+    /// When each present card was seen going in; a card found already
+    /// present has no entry, so it is never newer than any intent.
+    inserted_at: BTreeMap<String, u64>,
 }
 
 impl ReaderBoard {
@@ -178,12 +204,19 @@ impl ReaderBoard {
             }
             ReaderEvent::ReaderRemoved { reader } => {
                 self.readers.remove(reader);
+                self.inserted_at.remove(reader);
             }
             ReaderEvent::CardInserted {
                 reader,
                 atr,
                 insertion,
+                arrival,
             } => {
+                self.clock += 1;
+                match arrival {
+                    Arrival::Inserted => self.inserted_at.insert(reader.clone(), self.clock),
+                    Arrival::AlreadyPresent => self.inserted_at.remove(reader),
+                };
                 self.readers.insert(
                     reader.clone(),
                     SlotState::Present {
@@ -195,6 +228,7 @@ impl ReaderBoard {
             }
             ReaderEvent::CardRemoved { reader } => {
                 self.readers.insert(reader.clone(), SlotState::Empty);
+                self.inserted_at.remove(reader);
             }
             ReaderEvent::CardIdentified {
                 reader,
@@ -220,6 +254,7 @@ impl ReaderBoard {
                 }
             }
             ReaderEvent::ReaderUnavailable { reader, reason } => {
+                self.inserted_at.remove(reader);
                 self.readers.insert(
                     reader.clone(),
                     SlotState::Unavailable {
@@ -258,6 +293,18 @@ impl ReaderBoard {
         self.readers.retain(|name, _| keep(name));
     }
 
+    /// Now, in the board's order of insertions: an intent that starts here
+    /// accepts only cards inserted after it ([`ReaderBoard::inserted_after`]).
+    pub fn now(&self) -> Tick {
+        Tick(self.clock)
+    }
+
+    /// True when the card now in `reader` was seen going in after `since`.
+    /// A card found already present never is.
+    pub fn inserted_after(&self, reader: &str, since: Tick) -> bool {
+        self.inserted_at.get(reader).is_some_and(|&at| at > since.0)
+    }
+
     /// Readers that hold a card, for "the only card present" choices.
     pub fn readers_with_card(&self) -> Vec<&str> {
         self.readers
@@ -287,7 +334,50 @@ mod tests {
             reader: reader.into(),
             atr: Atr::from_bytes(vec![0x3b, 0x00]),
             insertion,
+            arrival: Arrival::Inserted,
         }
+    }
+
+    #[test]
+    fn only_a_card_seen_going_in_after_a_tick_is_newer_than_it() {
+        let mut board = ReaderBoard::default();
+        board.apply(&ReaderEvent::CardInserted {
+            reader: "Left".into(),
+            atr: Atr::from_bytes(vec![0x3b, 0x00]),
+            insertion: 1,
+            arrival: Arrival::AlreadyPresent,
+        });
+        assert!(
+            !board.inserted_after("Left", Tick::default()),
+            "a card found in the reader is older than any intent"
+        );
+        board.apply(&inserted("R", 1));
+        let intent = board.now();
+        assert!(
+            !board.inserted_after("R", intent),
+            "a card in before the intent is not after it"
+        );
+        board.apply(&ReaderEvent::CardRemoved { reader: "R".into() });
+        assert!(
+            !board.inserted_after("R", intent),
+            "an empty slot has no card"
+        );
+        board.apply(&inserted("R", 2));
+        assert!(board.inserted_after("R", intent));
+        board.apply(&ReaderEvent::ReaderUnavailable {
+            reader: "R".into(),
+            reason: "held by another program".into(),
+        });
+        board.apply(&ReaderEvent::CardInserted {
+            reader: "R".into(),
+            atr: Atr::from_bytes(vec![0x3b, 0x00]),
+            insertion: 3,
+            arrival: Arrival::AlreadyPresent,
+        });
+        assert!(
+            !board.inserted_after("R", intent),
+            "a card found again after the reader was unavailable is not taken as new"
+        );
     }
 
     #[test]

@@ -29,8 +29,12 @@ pub(super) fn error_ui(ui: &mut egui::Ui, title: &str, failure: &Failure) {
     });
 }
 
+/// The keys that press Bind from anywhere in the desk window (`desk`),
+/// written on the button so the accelerator is never a secret.
+pub(super) const BIND_ACCELERATOR: &str = "Ctrl+Enter";
+
 /// What the Bind button would bind, or why it is disabled. The button and
-/// the Enter key (`desk`) both ask here, so they can never disagree.
+/// its accelerator (`desk`) both ask here, so they can never disagree.
 pub(super) fn bind_ready(state: &StationState) -> Result<BindTarget, String> {
     state.bind_target().and_then(|target| match state.witness {
         Witness::NoneConfigured => Err(SupervisorError::NoneConfigured.to_string()),
@@ -38,7 +42,7 @@ pub(super) fn bind_ready(state: &StationState) -> Result<BindTarget, String> {
     })
 }
 
-/// A press of Bind, by the button or by Enter: the command to send (at a
+/// A press of Bind, by the button or its accelerator: the command to send (at a
 /// supervised station, none: the supervisor confirmation opens instead).
 pub(super) fn bind_intent(state: &mut StationState) -> Option<Command> {
     match state.press_bind() {
@@ -58,11 +62,17 @@ pub(super) fn bind_bar_ui(ui: &mut egui::Ui, state: &mut StationState) -> Option
     let witness = state.witness;
     let target = bind_ready(state);
     ui.horizontal(|ui| {
-        let button = ui.add_enabled(
-            target.is_ok(),
-            egui::Button::new(egui::RichText::new("Bind").heading())
-                .min_size(egui::vec2(120.0, 36.0)),
-        );
+        let button = ui
+            .add_enabled(
+                target.is_ok(),
+                egui::Button::new(egui::RichText::new("Bind").heading())
+                    .shortcut_text(BIND_ACCELERATOR)
+                    .min_size(egui::vec2(120.0, 36.0)),
+            )
+            .on_hover_text(format!("Bind ({BIND_ACCELERATOR})"));
+        // The shortcut is drawn on the button; its name stays the action's.
+        let enabled = target.is_ok();
+        button.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, enabled, "Bind"));
         match &target {
             Ok(target) => {
                 let title = state

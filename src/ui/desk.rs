@@ -16,9 +16,13 @@ impl StationApp {
     /// Keys that act on the whole window, read before anything is drawn (so
     /// the search box never sees the arrows it does not need):
     /// - Ctrl+F focuses the search box;
-    /// - arrows, PageUp/PageDown, Home/End move the selection in the list,
-    ///   and Enter binds it exactly as the Bind button would, while the
-    ///   search box or nothing has the focus and no window is open over the list;
+    /// - arrows, PageUp/PageDown, Home/End move the selection in the list
+    ///   while the search box or nothing has the focus and no window is open
+    ///   over the list;
+    /// - Ctrl+Enter, the accelerator shown on the Bind button, binds exactly
+    ///   as the button would. A plain Enter never binds from here: in the
+    ///   search box it takes the search's result, and on the focused Bind
+    ///   button it presses it;
     /// - Esc closes the window or dialog on top.
     pub(super) fn desk_keys(&mut self, ctx: &egui::Context) {
         if ctx.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::F)) {
@@ -39,8 +43,14 @@ impl StationApp {
             || self.show_audit
             || self.state.supervisor_prompt.is_some()
             || ctx.any_popup_open();
+        if window_open {
+            return;
+        }
+        if ctx.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::Enter)) {
+            self.accelerator_binds();
+        }
         let focus = ctx.memory(|m| m.focused());
-        if window_open || !(focus.is_none() || focus == Some(search_id())) {
+        if !(focus.is_none() || focus == Some(search_id())) {
             return;
         }
         let steps = ctx.input_mut(|i| {
@@ -72,14 +82,12 @@ impl StationApp {
                 scroll_to_selection(ctx);
             }
         }
-        if ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Enter)) {
-            self.enter_binds();
-        }
     }
 
-    /// Enter: what the Bind button does, or, where the button is disabled,
-    /// its reason as a toast (a keyboard user does not see the greyed button).
-    fn enter_binds(&mut self) {
+    /// Ctrl+Enter: what the Bind button does, or, where the button is
+    /// disabled, its reason as a toast (a keyboard user does not see the
+    /// greyed button).
+    fn accelerator_binds(&mut self) {
         match super::bind_bar::bind_ready(&self.state) {
             Ok(_) => {
                 if let Some(command) = super::bind_bar::bind_intent(&mut self.state) {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use egui::{Align, Color32, FontId, Id, Key, Layout, RichText, TextEdit, TextStyle, Ui, vec2};
 
 use super::{StationApp, readers_panel, settings_view};
-use crate::kiosk::{CardStatus, KioskState, StaffGrant, Step, card_status, outcome};
+use crate::kiosk::{CardStatus, KioskState, StaffGrant, Step, outcome};
 use crate::station::StationState;
 use crate::supervisors::SupervisorPurpose;
 use crate::worker::Command;
@@ -31,6 +31,7 @@ fn step_name(step: &Step) -> &'static str {
         Step::Card(_) => "card",
         Step::Binding(_) => "binding",
         Step::Result { .. } => "result",
+        Step::TakeCard { .. } => "take-card",
     }
 }
 
@@ -59,10 +60,8 @@ impl StationApp {
         if ctx.input(|i| !i.events.is_empty()) {
             self.state.kiosk.flow.touch(now);
         }
-        let status = card_status(&self.state.board);
-        if matches!(self.state.kiosk.flow.step, Step::Card(_)) {
-            self.state.kiosk.flow.observe_card(&status, now);
-        }
+        self.state.kiosk.flow.observe_card(&self.state.board, now);
+        let status = self.state.kiosk.flow.card_status(&self.state.board);
         self.state.kiosk.flow.observe_bind(&self.state.bind, now);
         self.state.kiosk.reset_if_due(now);
         // Steps change on reports and clicks; acting on the change here, at
@@ -142,8 +141,8 @@ impl StationApp {
         }
         // The next reset is scheduled, not polled: no frame runs until then
         // unless something happens.
-        if let Some(deadline) = self.state.kiosk.deadline() {
-            ctx.request_repaint_after(Duration::from_secs_f64((deadline - now).max(0.0)));
+        if let Some(wake) = self.state.kiosk.wake_at() {
+            ctx.request_repaint_after(Duration::from_secs_f64((wake - now).max(0.0)));
         }
     }
 
@@ -261,14 +260,13 @@ fn flow_ui(
                 ui.add_space(24.0);
                 problem_ui(ui, state.kiosk.flow.problem.as_deref());
                 let ready = matches!(status, CardStatus::Ready { .. });
+                // Never given the focus: a scanner's trailing Enter, or a
+                // key pressed by the next person, must not confirm. Tab
+                // reaches it.
                 let confirm = big_button(ui, ready, "Link my card");
-                let unfocused = ui.memory(|m| m.focused().is_none());
-                if ready && !focus.settings_open && (focus.step_changed || unfocused) {
-                    // Enter (or Space) then confirms: the flow works from a keyboard alone.
-                    confirm.request_focus();
-                }
                 if confirm.clicked() {
-                    let target = state.bind_target_for(&request);
+                    let rule = state.kiosk.flow.card_rule();
+                    let target = state.bind_target_for(&request, &rule);
                     commands.extend(state.kiosk.flow.confirm(target, now));
                 }
                 if big_button(ui, true, "Start over").clicked() {
@@ -281,9 +279,31 @@ fn flow_ui(
                 ui.add(egui::Spinner::new().size(64.0));
                 ui.label("Do not take your card out.");
             }
+            Step::TakeCard { .. } => take_card_ui(ui, state.kiosk.flow.card_left_too_long()),
             Step::Result { .. } => {}
         }
     });
+}
+
+/// The kiosk starts over only with empty readers: until then it asks for
+/// the card, and after a while for staff.
+fn take_card_ui(ui: &mut Ui, call_staff: bool) {
+    ui.heading("Please take your card out of the reader.");
+    ui.label("The next person can start as soon as the reader is empty.");
+    if call_staff {
+        ui.add_space(24.0);
+        ui.add(
+            egui::Label::new(
+                RichText::new(
+                    "Staff: a card has been left in the reader. Take it out and keep it safe; \
+                     the kiosk starts again once the reader is empty.",
+                )
+                .size(30.0)
+                .color(ui.visuals().warn_fg_color),
+            )
+            .wrap(),
+        );
+    }
 }
 
 fn code_ui(
@@ -293,6 +313,7 @@ fn code_ui(
     focus: Focus,
     commands: &mut Vec<Command>,
 ) {
+    let cards_now = state.board.now();
     let flow = &mut state.kiosk.flow;
     let id = code_field_id(flow.generation);
     // A keyboard-wedge scanner types wherever the focus is: keep it here,
@@ -319,7 +340,7 @@ fn code_ui(
     problem_ui(ui, flow.problem.as_deref());
     let pressed = big_button(ui, true, "Continue").clicked();
     if entered || pressed {
-        commands.extend(flow.submit(now));
+        commands.extend(flow.submit(now, cards_now));
     }
 }
 
@@ -334,6 +355,15 @@ fn card_status_ui(ui: &mut Ui, status: &CardStatus) {
                 ui.add(egui::Spinner::new().size(34.0));
                 ui.label(big("Reading your card…"));
             });
+        }
+        CardStatus::TakeOut => {
+            ui.add(
+                egui::Label::new(
+                    big("Please take the card out of the reader, then insert your card.")
+                        .color(ui.visuals().warn_fg_color),
+                )
+                .wrap(),
+            );
         }
         CardStatus::Ready { .. } => {
             ui.label(big("Card ready.").color(SUCCESS).strong());

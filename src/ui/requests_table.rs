@@ -89,11 +89,13 @@ fn search_ui(ui: &mut egui::Ui, state: &mut StationState) {
                 egui::TextEdit::singleline(&mut state.view.input)
                     .id(search_id())
                     .hint_text("name, department, GUID, status… (Ctrl+F)")
-                    .desired_width(320.0)
-                    // Enter binds (see `desk`): it must not take the focus away.
-                    .return_key(None),
+                    .desired_width(320.0),
             )
             .labelled_by(label.id);
+        // Enter takes the search's result, as in every desktop search box:
+        // the first match is selected and the keys go back to the list
+        // (arrows move the selection). It never binds.
+        let entered = response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
         if ui
             .add_enabled(!state.view.input.is_empty(), egui::Button::new("Clear"))
             .on_hover_text("Clear the search")
@@ -102,7 +104,15 @@ fn search_ui(ui: &mut egui::Ui, state: &mut StationState) {
             state.view.input.clear();
             response.request_focus();
         }
-        state.view.apply_input();
+        if state.apply_search() {
+            // The bind bar, drawn earlier in this pass, still names the
+            // request the search just hid: draw the pass again.
+            ui.ctx()
+                .request_discard("the search hid the selected request");
+        }
+        if entered && state.select_first_shown() {
+            scroll_to_selection(ui.ctx());
+        }
         if state.view.is_filtered() {
             ui.label(format!(
                 "{} of {} shown",
