@@ -469,6 +469,61 @@ mod tests {
     }
 
     #[test]
+    fn the_card_just_bound_must_leave_before_the_desk_binds_again() {
+        let mut state = loaded(vec![
+            request(1, RequestStatus::APPROVED),
+            request(2, RequestStatus::APPROVED),
+        ]);
+        state.selected_request = Some(Uuid::from_u128(1));
+        with_card(&mut state, "R1", 1);
+        let target = state.bind_target().expect("ready");
+        state.apply(Report::Bind(BindState::Bound {
+            target,
+            receipt: BindReceipt::default(),
+            confirmed_after_loss: false,
+        }));
+        state.selected_request = Some(Uuid::from_u128(2));
+        let refused = state.bind_target().expect_err("the bound card is still in");
+        assert!(refused.contains("take it out"), "{refused}");
+        state.apply(Report::Reader(ReaderEvent::CardRemoved {
+            reader: "R1".into(),
+        }));
+        with_card(&mut state, "R1", 2);
+        assert_eq!(state.bind_target().map(|t| t.expected), Ok(identity(2)));
+    }
+
+    #[test]
+    fn a_search_that_hides_the_selection_clears_it_and_enter_takes_the_first_match() {
+        let mut anna = request(1, RequestStatus::APPROVED);
+        anna.data_collection = smallvec::smallvec![crate::domain::request::DataItem {
+            name: "DisplayName".into(),
+            value: Some("Anna Bauer".into()),
+        }];
+        let mut rosa = request(2, RequestStatus::APPROVED);
+        rosa.data_collection = smallvec::smallvec![crate::domain::request::DataItem {
+            name: "DisplayName".into(),
+            value: Some("Rosa Andersen".into()),
+        }];
+        let mut state = loaded(vec![anna, rosa]);
+        with_card(&mut state, "R1", 1);
+        state.selected_request = Some(Uuid::from_u128(2));
+        assert!(state.bind_target().is_ok());
+        state.view.input = "anna".into();
+        assert!(state.apply_search(), "the selection went");
+        assert_eq!(state.selected_request, None);
+        assert_eq!(
+            state.bind_target().err().as_deref(),
+            Some("Select a request in the list.")
+        );
+        assert!(state.select_first_shown());
+        assert_eq!(state.selected_request, Some(Uuid::from_u128(1)));
+        state.view.input = "nobody".into();
+        state.apply_search();
+        assert!(!state.select_first_shown(), "nothing shown, nothing selected");
+        assert_eq!(state.request(), None);
+    }
+
+    #[test]
     fn stale_lists_are_ignored_and_a_vanished_selection_is_cleared() {
         let mut state = loaded(vec![request(1, RequestStatus::APPROVED)]);
         state.selected_request = Some(Uuid::from_u128(1));

@@ -632,3 +632,82 @@ fn supervised_bind_needs_the_supervisors_password_and_journals_both_names() {
     );
     assert_eq!(emulator.bind_count(), 1, "nothing more was sent");
 }
+
+/// A card left in the reader by the last person is never bound unnamed:
+/// `bind` waits for a card inserted after it started.
+#[test]
+fn bind_without_a_named_card_uses_only_a_card_inserted_after_it_started() {
+    use std::io::{BufRead as _, BufReader};
+    use std::process::Stdio;
+
+    let Some(_slots) = take_slots() else { return };
+    let emulator = emulator(8);
+    let url = emulator.base_url();
+    let id = first_bindable(&emulator).uuid.to_string();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let journal = dir.path().join("audit.jsonl").display().to_string();
+    let left_behind = insert(VirtualCard::gids(GIDS_RAW), FIRST_PORT);
+    let args = [
+        "bind",
+        "--server",
+        &url,
+        "--request",
+        &id,
+        "--audit-file",
+        &journal,
+        "--json",
+    ];
+
+    let mut timed_out: Vec<&str> = args.to_vec();
+    timed_out.extend_from_slice(&["--card-timeout", "3"]);
+    let output = station(&timed_out);
+    assert!(!output.status.success());
+    let words = stderr(&output);
+    assert!(
+        words.contains("was there before this command started"),
+        "{words}"
+    );
+    assert!(
+        words.contains("No card was inserted within 3 s. Nothing was sent."),
+        "{words}"
+    );
+    assert_eq!(emulator.bind_count(), 0);
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_enroll-station"))
+        .args(args)
+        .args(["--card-timeout", "60"])
+        .env_remove("ENROLL_STATION_SERVER")
+        .env_remove("ENROLL_STATION_CONFIG")
+        .env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join("enroll-station-no-config"),
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr piped")).lines();
+    let mut said = String::new();
+    while !said.contains("was there before this command started") {
+        match lines.next() {
+            Some(Ok(line)) => said.push_str(&line),
+            _ => panic!("bind ended before it saw the left card: {said}"),
+        }
+    }
+    assert_eq!(emulator.bind_count(), 0, "the left card was not used");
+    left_behind.remove();
+    assert!(common::vpcd::wait_for_card(&reader_name(FIRST_PORT), false));
+    let _card = insert(VirtualCard::gids(GIDS_RAW), FIRST_PORT);
+    let output = child.wait_with_output().expect("bind ends");
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(
+        output.status.success(),
+        "exit {:?}: {said} {rest:?}",
+        output.status
+    );
+    let bound: Value = serde_json::from_slice(&output.stdout).expect("stdout is JSON");
+    assert_eq!(bound["outcome"], "bound");
+    assert_eq!(bound["card_id"], GIDS_CARDID);
+    assert_eq!(emulator.bind_count(), 1);
+}

@@ -17,7 +17,7 @@ use enroll_station::card::pcsc_reader::PcscReader;
 use enroll_station::card::virtual_card::VirtualCard;
 use enroll_station::card::{CardError, IdentityReader as _};
 use enroll_station::domain::card::{CardId, CardKind};
-use enroll_station::domain::readers::{ReaderEvent, SlotState};
+use enroll_station::domain::readers::{Arrival, ReaderEvent, SlotState};
 
 use common::vectors::{SSPI_CARDID, SSPI_RAW, YUBICO_CARDID, YUBICO_RAW};
 
@@ -178,6 +178,52 @@ fn expect_event(
     panic!("no {what} event within {STATE_DEADLINE:?}; saw {seen:#?}");
 }
 
+/// A card found in a reader when the monitor starts may have been left
+/// there hours ago: it is announced as already present, never as inserted.
+#[test]
+fn monitor_announces_a_card_found_at_start_as_already_present() {
+    let Some(_slots) = take_slots() else { return };
+    let reader = reader_name(FIRST_PORT);
+    let left = insert(VirtualCard::gids(SSPI_RAW), FIRST_PORT);
+    let (sender, events) = mpsc::channel();
+    let monitor = spawn_monitor(Arc::new(move |event| {
+        let _ = sender.send(event);
+    }));
+    let is_ours = |e: &ReaderEvent| e.reader() == Some(reader.as_str());
+    let found = expect_event(&events, "CardInserted", |e| {
+        is_ours(e) && matches!(e, ReaderEvent::CardInserted { .. })
+    });
+    assert!(
+        matches!(
+            found,
+            ReaderEvent::CardInserted {
+                arrival: Arrival::AlreadyPresent,
+                ..
+            }
+        ),
+        "{found:?}"
+    );
+    left.remove();
+    expect_event(&events, "CardRemoved", |e| {
+        is_ours(e) && matches!(e, ReaderEvent::CardRemoved { .. })
+    });
+    let _again = insert(VirtualCard::gids(SSPI_RAW), FIRST_PORT);
+    let inserted = expect_event(&events, "CardInserted", |e| {
+        is_ours(e) && matches!(e, ReaderEvent::CardInserted { .. })
+    });
+    assert!(
+        matches!(
+            inserted,
+            ReaderEvent::CardInserted {
+                arrival: Arrival::Inserted,
+                ..
+            }
+        ),
+        "{inserted:?}"
+    );
+    drop(monitor);
+}
+
 #[test]
 fn monitor_reports_readers_insertions_identities_and_removals() {
     let Some(_slots) = take_slots() else { return };
@@ -203,6 +249,7 @@ fn monitor_reports_readers_insertions_identities_and_removals() {
         let ReaderEvent::CardInserted {
             atr: seen_atr,
             insertion,
+            arrival,
             ..
         } = expect_event(&events, "CardInserted", |e| {
             is_ours(e) && matches!(e, ReaderEvent::CardInserted { .. })
@@ -211,6 +258,11 @@ fn monitor_reports_readers_insertions_identities_and_removals() {
             unreachable!("matched CardInserted");
         };
         assert_eq!(seen_atr, atr);
+        assert_eq!(
+            arrival,
+            Arrival::Inserted,
+            "the monitor saw the reader empty, then the card"
+        );
         let identified = expect_event(&events, "CardIdentified", |e| {
             is_ours(e) && matches!(e, ReaderEvent::CardIdentified { .. })
         });
