@@ -519,7 +519,10 @@ mod tests {
         assert_eq!(state.selected_request, Some(Uuid::from_u128(1)));
         state.view.input = "nobody".into();
         state.apply_search();
-        assert!(!state.select_first_shown(), "nothing shown, nothing selected");
+        assert!(
+            !state.select_first_shown(),
+            "nothing shown, nothing selected"
+        );
         assert_eq!(state.request(), None);
     }
 
