@@ -215,11 +215,14 @@ impl AttemptInfo {
             card_id: target.expected.card_id,
             atr: target.expected.atr.clone(),
             reader: target.reader.clone(),
-            // The record must show when the card ID is the site's fallback, not the card's own.
-            message: (target.expected.kind == crate::domain::card::CardKind::Cplc).then(|| {
-                "card ID derived from the chip's CPLC (cards.card_id_fallback = \"cplc\"); \
-                 the card has none of its own"
-                    .to_owned()
+            // A YubiKey's CHUID GUID can be rotated by ykman or erased by a
+            // PIV reset; its serial lets support match a later "unknown
+            // card" to this bind. It is recorded, never sent.
+            message: target.expected.yubikey_serial.map(|serial| {
+                format!(
+                    "YubiKey serial {serial}; the card ID is its PIV CHUID GUID, which must not \
+                     change before the request is executed"
+                )
             }),
         }
     }
@@ -1037,6 +1040,7 @@ mod tests {
                 kind: CardKind::Gids,
                 chip: None,
                 location: None,
+                yubikey_serial: None,
             },
             supervisor: None,
         }

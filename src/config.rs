@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::card::family::{Family, FamilyRow, FamilyTable};
 use crate::cm::auth::AuthMethod;
-use crate::domain::card::CardIdFallback;
 pub use crate::supervisors::SupervisorEntry;
 
 /// The file's name inside the config directory.
@@ -61,13 +61,92 @@ pub struct StationConfig {
 }
 
 /// `[cards]`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CardSettings {
-    /// What to do with a card whose applications give no card ID: `none`
-    /// (refuse it, the default) or `cplc` (derive one from the chip's CPLC;
-    /// only where the site's minidriver reports the same ID).
-    pub card_id_fallback: CardIdFallback,
+    /// `[[cards.families]]`: the site's ATR rows, checked before the
+    /// built-in ones (see [`crate::card::family`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub families: Vec<FamilyEntry>,
+    /// The removed `card_id_fallback`: read so an old file still loads, and
+    /// reported by [`StationConfig::warnings`]; never written back.
+    #[serde(skip_serializing)]
+    pub card_id_fallback: Option<toml::Value>,
+}
+
+impl Eq for CardSettings {}
+
+/// What [`StationConfig::warnings`] says about the removed `card_id_fallback`.
+pub const CARD_ID_FALLBACK_REMOVED: &str = "cards.card_id_fallback has been removed and is \
+     ignored: a card ID derived from the chip's CPLC is never the one Windows reports, so every \
+     request bound with it could never be executed. Delete the line from the configuration file \
+     (saving Settings does it). Cards without a card ID are refused; issue GIDS, PIV or Thales \
+     IDPrime cards, and see \"Card families\" in the README.";
+
+/// One `[[cards.families]]` row as the site writes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FamilyEntry {
+    /// The ATR, hex bytes (`3b:7f:96:...` or `3b7f96...`).
+    pub atr: String,
+    /// Which bits count, same length; default: all of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mask: Option<String>,
+    /// `idprime`, `piv`, `gids` or `unsupported`.
+    pub family: FamilyName,
+    /// What the cards are, for the readers panel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// For `unsupported`: what the operator is told.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The families a row can name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FamilyName {
+    /// Thales IDPrime MD / SafeNet eToken 5110.
+    Idprime,
+    /// The inbox minidriver, PIV first.
+    Piv,
+    /// The inbox minidriver, GIDS first.
+    Gids,
+    /// Refused, with `reason`.
+    Unsupported,
+}
+
+impl CardSettings {
+    /// The rows as the card reader uses them, after the built-in ones' place
+    /// is taken by the site's. `Err` names the row and what is wrong.
+    pub fn family_table(&self) -> Result<FamilyTable, String> {
+        let mut rows = Vec::with_capacity(self.families.len());
+        for (at, entry) in self.families.iter().enumerate() {
+            let family = match entry.family {
+                FamilyName::Idprime => Family::IdPrime,
+                FamilyName::Piv => Family::Piv,
+                FamilyName::Gids => Family::Gids,
+                FamilyName::Unsupported => {
+                    Family::Unsupported(entry.reason.clone().unwrap_or_else(|| {
+                        "This site does not issue cards of this kind, so the station does not bind \
+                     them. Ask your CM administrator which cards to use."
+                            .to_owned()
+                    }))
+                }
+            };
+            let name = entry.name.as_deref().unwrap_or("site card family");
+            let row = FamilyRow::parse(
+                &entry.atr,
+                entry.mask.as_deref(),
+                family,
+                name,
+                "site configuration",
+            )
+            .map_err(|error| format!("cards.families row {} ({}): {error}", at + 1, entry.atr))?;
+            rows.push(row);
+        }
+        Ok(FamilyTable::with_site_rows(rows))
+    }
 }
 
 /// `[tls]`: what to trust besides the system's roots, and the client certificate.
@@ -416,7 +495,18 @@ impl StationConfig {
                 .to_owned());
         }
         crate::supervisors::check_unique_names(&self.supervisors)?;
+        self.cards.family_table()?;
         Ok(())
+    }
+
+    /// What an operator should know about this configuration though it
+    /// loads: keys that were removed and are ignored.
+    pub fn warnings(&self) -> Vec<&'static str> {
+        let mut warnings = Vec::new();
+        if self.cards.card_id_fallback.is_some() {
+            warnings.push(CARD_ID_FALLBACK_REMOVED);
+        }
+        warnings
     }
 }
 
@@ -472,8 +562,11 @@ request_secs = 20
 method = "negotiate"
 service_principal = "HTTP/cm.contoso.com@CONTOSO.COM"
 
-[cards]
-card_id_fallback = "cplc"
+[[cards.families]]
+atr = "3b:7f:96:00:00:80:31:80:65:b0:85:59:56:fb:12:0f:fe:82:90:00"
+mask = "ff:ff:00:ff:ff:ff:ff:ff:ff:ff:ff:00:00:00:ff:00:00:ff:ff:ff"
+family = "idprime"
+name = "Our eTokens"
 "#,
         )
         .expect("valid");
@@ -489,7 +582,32 @@ card_id_fallback = "cplc"
             config.tls.ca_files,
             [PathBuf::from("/etc/ssl/contoso-root.pem")]
         );
-        assert_eq!(config.cards.card_id_fallback, CardIdFallback::Cplc);
+        assert_eq!(config.cards.families.len(), 1);
+        let table = config.cards.family_table().expect("valid rows");
+        assert_eq!(table.rows()[0].name, "Our eTokens");
+        assert!(config.warnings().is_empty());
+    }
+
+    #[test]
+    fn the_removed_cplc_fallback_loads_with_a_warning_and_is_not_written_back() {
+        let config = parse("[cards]\ncard_id_fallback = \"cplc\"\n").expect("still loads");
+        let warnings = config.warnings();
+        assert_eq!(warnings, [CARD_ID_FALLBACK_REMOVED]);
+        assert!(warnings[0].contains("never the one Windows reports"));
+        assert!(warnings[0].contains("Delete the line"));
+        assert!(!config.to_toml().contains("card_id_fallback"));
+    }
+
+    #[test]
+    fn a_bad_family_row_is_named_with_its_number() {
+        let error = parse(
+            "[[cards.families]]\natr = \"3b00\"\nfamily = \"gids\"\n[[cards.families]]\natr = \"3b:zz\"\nfamily = \"piv\"\n",
+        )
+        .expect_err("bad hex");
+        assert!(error.contains("cards.families row 2"), "{error}");
+        let error = parse("[[cards.families]]\natr = \"3b00\"\nfamily = \"cplc\"\n")
+            .expect_err("bad family");
+        assert!(error.contains("idprime"), "the choices are listed: {error}");
     }
 
     #[test]
@@ -521,12 +639,6 @@ card_id_fallback = "cplc"
         let error = parse("\n\nserver = \"ftp://cm\"\n").expect_err("bad url");
         assert!(
             error.contains("line 3") && error.contains("server"),
-            "{error}"
-        );
-
-        let error = parse("[cards]\ncard_id_fallback = \"serial\"\n").expect_err("bad policy");
-        assert!(
-            error.contains("line 2") && error.contains("cplc"),
             "{error}"
         );
 

@@ -265,6 +265,7 @@ mod tests {
                 kind: CardKind::Piv,
                 chip: None,
                 location: None,
+                yubikey_serial: None,
             },
             supervisor: None,
         }

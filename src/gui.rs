@@ -42,6 +42,7 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
         Some(path) => crate::config::StationConfig::load_if_present(path)?,
         None => crate::config::StationConfig::default(),
     };
+    let config_warnings = settings.config.warnings();
     let mode = if cli.kiosk {
         crate::config::Mode::Kiosk
     } else {
@@ -94,6 +95,9 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
             let mut app = StationApp::new(&cc.egui_ctx, setup);
             if let Some(problem) = journal_problem {
                 app.notify(format!("Binding is disabled: {problem}"));
+            }
+            for warning in config_warnings {
+                app.notify(warning.to_owned());
             }
             Ok(Box::new(app))
         }),

@@ -611,6 +611,7 @@ mod tests {
             kind: CardKind::Gids,
             chip: None,
             location: None,
+            yubikey_serial: None,
         }
     }
 
@@ -629,7 +630,7 @@ mod tests {
             board.apply(&ReaderEvent::CardIdentified {
                 reader: reader.into(),
                 insertion: 1,
-                result,
+                result: result.map_err(Into::into),
             });
         }
     }

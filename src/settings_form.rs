@@ -17,7 +17,6 @@ use crate::config::{
     AuthSettings, CardSettings, Mode, Seconds, ServerAddress, StationConfig, StationName,
     SupervisorEntry, Timeouts, TlsSettings,
 };
-use crate::domain::card::CardIdFallback;
 use crate::secrets::{Secret, SecretName};
 use crate::worker::Command;
 
@@ -116,8 +115,8 @@ pub struct SettingsForm {
     pub station_name: String,
     /// `mode`.
     pub mode: Mode,
-    /// `cards.card_id_fallback`.
-    pub card_id_fallback: CardIdFallback,
+    /// `[[cards.families]]`: not edited here, kept as the file has them.
+    pub card_families: Vec<crate::config::FamilyEntry>,
     /// `refresh_interval_secs`.
     pub refresh_interval_secs: String,
     /// `kiosk_idle_secs`.
@@ -228,7 +227,7 @@ impl SettingsForm {
                 .map(|s| s.as_str().to_owned())
                 .unwrap_or_default(),
             mode: config.mode,
-            card_id_fallback: config.cards.card_id_fallback,
+            card_families: config.cards.families.clone(),
             refresh_interval_secs: config.refresh_interval_secs.get().to_string(),
             kiosk_idle_secs: config.kiosk_idle_secs.get().to_string(),
             ca_files: config
@@ -327,7 +326,8 @@ impl SettingsForm {
             station_name,
             mode: self.mode,
             cards: CardSettings {
-                card_id_fallback: self.card_id_fallback,
+                families: self.card_families.clone(),
+                card_id_fallback: None,
             },
             refresh_interval_secs,
             kiosk_idle_secs,
@@ -410,17 +410,6 @@ pub fn method_label(method: AuthMethod) -> &'static str {
 }
 
 /// A human name for a mode, for the view's choice list.
-/// The card ID fallbacks, in the order the view offers them.
-pub const CARD_ID_FALLBACKS: [CardIdFallback; 2] = [CardIdFallback::None, CardIdFallback::Cplc];
-
-/// How the view names a card ID fallback.
-pub fn card_id_fallback_label(fallback: CardIdFallback) -> &'static str {
-    match fallback {
-        CardIdFallback::None => "Refuse the card (default)",
-        CardIdFallback::Cplc => "Derive it from the chip's CPLC (site policy)",
-    }
-}
-
 /// How the view names a mode.
 pub fn mode_label(mode: Mode) -> &'static str {
     match mode {

@@ -365,6 +365,7 @@ mod tests {
             kind: CardKind::Piv,
             chip: None,
             location: None,
+            yubikey_serial: None,
         }
     }
 

@@ -870,6 +870,7 @@ mod tests {
             kind: CardKind::Piv,
             chip: None,
             location: None,
+            yubikey_serial: None,
         };
         state.apply(Report::Reader(ReaderEvent::CardInserted {
             reader: "R1".into(),
@@ -979,6 +980,7 @@ mod tests {
                 kind: crate::domain::card::CardKind::Piv,
                 chip: None,
                 location: None,
+                yubikey_serial: None,
             },
             supervisor: None,
         });

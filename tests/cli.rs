@@ -314,8 +314,11 @@ fn ignored_readers_are_not_listed() {
 const CPLC: &str = "47905075479120833100512501020304050648125126481351274814512800000001\
                     4815512900000002";
 
+/// The CPLC identifies the chip, never the card: a card with nothing else
+/// is shown with its chip and refused, and the removed fallback that once
+/// bound such cards only earns a warning.
 #[test]
-fn a_card_without_an_id_binds_only_under_the_configured_cplc_fallback() {
+fn a_card_with_only_a_cplc_is_shown_and_never_bound_even_under_the_removed_fallback() {
     let Some(_slots) = take_slots() else { return };
     let emulator = emulator(8);
     let url = emulator.base_url();
@@ -333,7 +336,36 @@ fn a_card_without_an_id_binds_only_under_the_configured_cplc_fallback() {
     let config = dir.path().join("station.toml");
     std::fs::write(&config, "[cards]\ncard_id_fallback = \"cplc\"\n").expect("config");
     let config_arg = config.display().to_string();
-    let bind = |config: &[&str]| {
+
+    let listing = station(&["--config", &config_arg, "readers", "--json"]);
+    let warned = stderr(&listing);
+    assert!(
+        warned.contains("cards.card_id_fallback has been removed")
+            && warned.contains("never the one Windows reports")
+            && warned.contains("Delete the line"),
+        "the old key loads with a clear message: {warned}"
+    );
+    let listed = stdout_json(&listing);
+    let listed = listed
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["name"] == reader.as_str())
+        .expect("the vpcd reader is listed")
+        .clone();
+    assert_eq!(listed["card_id"], Value::Null, "{listed}");
+    assert_eq!(listed["card_kind"], Value::Null);
+    assert_eq!(listed["chip"]["fabricator"], "4790", "{listed}");
+    assert_eq!(listed["chip"]["serial"], "01020304");
+    assert_eq!(listed["chip"]["batch"], "0506");
+    assert!(
+        listed["problem"]
+            .as_str()
+            .is_some_and(|p| p.contains("Unknown card application")),
+        "{listed}"
+    );
+
+    for config in [&[][..], &["--config", config_arg.as_str()][..]] {
         let mut args = config.to_vec();
         args.extend_from_slice(&[
             "bind",
@@ -347,44 +379,18 @@ fn a_card_without_an_id_binds_only_under_the_configured_cplc_fallback() {
             &journal_arg,
             "--json",
         ]);
-        station(&args)
-    };
-
-    // By default such a card is refused, and nothing is sent.
-    let refused = bind(&[]);
-    assert!(!refused.status.success());
+        let refused = station(&args);
+        assert!(!refused.status.success());
+        assert!(
+            stderr(&refused).contains("cannot be bound"),
+            "{}",
+            stderr(&refused)
+        );
+    }
+    assert_eq!(emulator.bind_count(), 0, "nothing was ever sent");
     assert!(
-        stderr(&refused).contains("cannot read a card ID"),
-        "{}",
-        stderr(&refused)
-    );
-    assert_eq!(emulator.bind_count(), 0);
-
-    // Under the site's policy the chip's CPLC gives the ID, and says so.
-    let derived = CardId::from_raw([
-        0x47, 0x90, 0x50, 0x75, 0x47, 0x91, 0x20, 0x83, 0x51, 0x25, 0x01, 0x02, 0x03, 0x04, 0x05,
-        0x06,
-    ])
-    .to_cm_string();
-    let listed = stdout_json(&station(&["--config", &config_arg, "readers", "--json"]));
-    let listed = listed
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|r| r["name"] == reader.as_str())
-        .expect("the vpcd reader is listed")
-        .clone();
-    assert_eq!(listed["card_kind"], "cplc");
-    assert_eq!(listed["card_id"], derived.as_str());
-
-    let bound = stdout_json(&bind(&["--config", &config_arg]));
-    assert_eq!(bound["outcome"], "bound");
-    assert_eq!(bound["card_id"], derived.as_str());
-    assert_eq!(emulator.bind_count(), 1);
-    let record = std::fs::read_to_string(&journal).expect("the journal");
-    assert!(
-        record.contains("derived from the chip's CPLC"),
-        "the journal shows the ID is the fallback's: {record}"
+        !journal.exists() || std::fs::read_to_string(&journal).is_ok_and(|j| j.is_empty()),
+        "no attempt was journalled"
     );
 }
 
@@ -710,4 +716,164 @@ fn bind_without_a_named_card_uses_only_a_card_inserted_after_it_started() {
     assert_eq!(bound["outcome"], "bound");
     assert_eq!(bound["card_id"], GIDS_CARDID);
     assert_eq!(emulator.bind_count(), 1);
+}
+
+/// The card listed in `readers --json` for the first vpcd slot.
+fn listed_reader(args: &[&str]) -> Value {
+    let reader = reader_name(FIRST_PORT);
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend_from_slice(&["readers", "--json"]);
+    stdout_json(&station(&all))
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["name"] == reader.as_str())
+        .cloned()
+        .expect("the vpcd reader is listed")
+}
+
+/// Thales IDPrime cards are identified by their `cardid` file, as the Thales
+/// minidriver chosen by their ATR identifies them, even when they also carry
+/// a PIV applet with another GUID; and that is the ID sent to CM.
+#[test]
+fn idprime_cards_are_read_and_bound_by_their_cardid_file() {
+    let Some(_slots) = take_slots() else { return };
+    let emulator = emulator(8);
+    let url = emulator.base_url();
+    let reader = reader_name(FIRST_PORT);
+    let plain: [u8; 16] = *b"IDPrime-cardid-1";
+    let with_piv: [u8; 16] = *b"IDPrime-cardid-2";
+    let piv_guid: [u8; 16] = *b"the-PIV-CHUID-id";
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let journal = dir.path().join("audit.jsonl").display().to_string();
+    let cards = [
+        (VirtualCard::idprime(plain), plain),
+        // Every quirk the sources allow, through the real pcscd: SELECT only
+        // with P2 0C, the size in FCP tag 81, short READ BINARYs, 61xx.
+        (
+            VirtualCard::idprime(with_piv)
+                .with_piv_applet(piv_guid)
+                .idprime_select_p2_0c_only()
+                .idprime_fcp_size_tag(0x81)
+                .idprime_max_read(7)
+                .with_response_chunk(16),
+            with_piv,
+        ),
+    ];
+    for (card, raw) in cards {
+        let expected = CardId::from_raw(raw).to_cm_string();
+        let inserted = insert(card, FIRST_PORT);
+        let listed = listed_reader(&[]);
+        assert_eq!(listed["card_kind"], "idprime", "{listed}");
+        assert_eq!(listed["card_id"], expected.as_str(), "{listed}");
+        assert_ne!(
+            listed["card_id"],
+            CardId::from_raw(piv_guid).to_cm_string().as_str()
+        );
+        let request = first_bindable(&emulator).uuid.to_string();
+        let bound = stdout_json(&station(&[
+            "bind",
+            "--server",
+            &url,
+            "--request",
+            &request,
+            "--reader",
+            &reader,
+            "--audit-file",
+            &journal,
+            "--json",
+        ]));
+        assert_eq!(bound["outcome"], "bound");
+        assert_eq!(bound["card_id"], expected.as_str());
+        assert!(
+            emulator
+                .smartcards()
+                .iter()
+                .any(|c| c.card_id == CardId::parse_cm_string(&expected)),
+            "CM knows the card by its cardid file"
+        );
+        inserted.remove();
+        assert!(common::vpcd::wait_for_card(&reader, false));
+    }
+    assert_eq!(emulator.bind_count(), 2);
+}
+
+/// A PIV card that hands its whole CHUID (with an issuer signature) back in
+/// one answer of more than 256 bytes, as some cards and drivers do.
+#[test]
+fn a_long_chuid_answered_in_one_piece_is_read() {
+    let Some(_slots) = take_slots() else { return };
+    let guid: [u8; 16] = *b"long-CHUID-guid!";
+    let mut chuid = vec![0x30, 0x19];
+    chuid.extend_from_slice(&[0xD4; 25]);
+    chuid.extend_from_slice(&[0x34, 0x10]);
+    chuid.extend_from_slice(&guid);
+    chuid.extend_from_slice(&[0x35, 0x08]);
+    chuid.extend_from_slice(b"20300101");
+    // A signature of 740 bytes: the whole CHUID is about 800.
+    chuid.extend_from_slice(&[0x3E, 0x82, 0x02, 0xE4]);
+    chuid.extend_from_slice(&[0x5A; 740]);
+    chuid.extend_from_slice(&[0xFE, 0x00]);
+    assert!(chuid.len() > 780);
+    let _card = insert(
+        VirtualCard::piv_with_chuid(chuid).with_whole_answers(),
+        FIRST_PORT,
+    );
+    let listed = listed_reader(&[]);
+    assert_eq!(listed["card_kind"], "piv", "{listed}");
+    assert_eq!(
+        listed["card_id"],
+        CardId::from_raw(guid).to_cm_string().as_str(),
+        "{listed}"
+    );
+}
+
+/// A site marks the ATR of cards it does not issue as unsupported: they are
+/// shown with the site's reason and never bound.
+#[test]
+fn a_site_row_marks_an_atr_unsupported() {
+    let Some(_slots) = take_slots() else { return };
+    let emulator = emulator(8);
+    let request = first_bindable(&emulator).uuid.to_string();
+    let reader = reader_name(FIRST_PORT);
+    let _card = insert(VirtualCard::gids(GIDS_RAW), FIRST_PORT);
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let config = dir.path().join("station.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[cards.families]]\natr = \"{GIDS_ATR}\"\nfamily = \"unsupported\"\n\
+             reason = \"These test cards are retired here: use the blue ones.\"\n"
+        ),
+    )
+    .expect("config");
+    let config = config.display().to_string();
+    let listed = listed_reader(&["--config", &config]);
+    assert_eq!(listed["card_id"], Value::Null, "{listed}");
+    assert_eq!(
+        listed["problem"],
+        "These test cards are retired here: use the blue ones."
+    );
+    let refused = station(&[
+        "--config",
+        &config,
+        "bind",
+        "--server",
+        &emulator.base_url(),
+        "--request",
+        &request,
+        "--reader",
+        &reader,
+        "--audit-file",
+        &dir.path().join("audit.jsonl").display().to_string(),
+    ]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("use the blue ones"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(emulator.bind_count(), 0);
+    // Without the row the same card is a GIDS card again.
+    assert_eq!(listed_reader(&[])["card_kind"], "gids");
 }

@@ -1024,8 +1024,16 @@ fn kiosk_waits_for_the_card_to_be_taken_before_starting_over() {
         !shows(h, KIOSK_CODE),
         "still no start-over with the card in"
     );
+    // Staff is the only control on this screen: a Tab puts the focus there.
+    key(h, egui::Key::Tab);
     demo.remove();
     wait_for(h, "the first screen", |h| shows(h, KIOSK_CODE));
+    h.run_steps(2);
+    assert!(
+        h.get_by_role_and_label(egui::accesskit::Role::TextInput, KIOSK_CODE)
+            .is_focused(),
+        "the next person's scan lands in the code field, not on Staff"
+    );
     assert!(h.state().state().kiosk.flow.is_pristine());
     assert_eq!(emulator(&station).bind_count(), 1);
 }
@@ -1503,4 +1511,46 @@ fn desk_larger_text_zooms_and_is_saved_in_the_configuration() {
     wait_for(h, "the saved choice", |_| {
         enroll_station::config::StationConfig::load(&config_path).is_ok_and(|c| !c.larger_text)
     });
+}
+
+/// The window identifies a Thales IDPrime token by its `cardid` file, binds
+/// that ID, and shows a card with only a CPLC as chip information it cannot bind.
+#[test]
+fn an_idprime_token_is_shown_and_bound_by_its_cardid_and_a_cplc_is_never_a_card_id() {
+    let mut station = station();
+    let h = &mut station.harness;
+    wait_for(h, "the request list", |h| shows(h, PERSON));
+    h.get_by_label(PERSON).click();
+    h.run_steps(2);
+    let demo = std::sync::Arc::clone(h.state().demo_reader().expect("demo mode"));
+    let blank_with_chip = enroll_station::card::virtual_card::VirtualCard::blank().with_cplc([
+        0x40, 0x90, 0x7A, 0x77, 0x47, 0x91, 0x12, 0x34, 0x00, 0x01, 0x52, 0x41, 0x12, 0x34, 0x56,
+        0x78, 0x00, 0x42, 0x40, 0x90, 0x52, 0x41, 0x40, 0x90, 0x52, 0x41, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    ]);
+    demo.insert(blank_with_chip);
+    wait_for(h, "the refusal", |h| shows(h, "Cannot be bound"));
+    assert!(shows(
+        h,
+        "Chip (CPLC): fabricator 4090, type 7A77, serial 12345678, batch 0042 (information only, not a card ID)"
+    ));
+    assert!(!bind_enabled(h), "a chip is never a card ID");
+
+    let token = enroll_station::card::demo::demo_cards()
+        .into_iter()
+        .find(|c| c.label.contains("IDPrime"))
+        .expect("the demo offers an IDPrime token");
+    demo.insert(token.card);
+    // OpenSC #2877's IDPrime 940 cardid a7c000cbf5a83879 (twice), in CM's text.
+    let card_id = "cb00c0a7-a8f5-7938-a7c0-00cbf5a83879";
+    wait_for(h, "the IDPrime card ID", |h| shows(h, card_id));
+    assert!(shows(h, "Kind: Thales IDPrime"));
+    wait_for(h, "Bind to be enabled", bind_enabled);
+    h.get_by_label("Bind").click();
+    wait_for(h, "the result", |h| shows(h, "Bound: card"));
+    let known = emulator(&station)
+        .smartcards()
+        .into_iter()
+        .any(|c| c.card_id.map(|id| id.to_string()).as_deref() == Some(card_id));
+    assert!(known, "CM received the cardid file's ID");
 }

@@ -138,8 +138,17 @@ fn cards_without_a_card_id_say_why() {
     let err = PcscReader::new()
         .read_identity(&blank.reader())
         .expect_err("a blank card has no card ID");
-    assert_eq!(err, CardError::NoCardId(UNKNOWN_APPLICATION.to_owned()));
-    assert!(err.to_string().contains("neither PIV nor GIDS"));
+    assert_eq!(
+        err,
+        CardError::NoCardId {
+            reason: UNKNOWN_APPLICATION.to_owned(),
+            chip: None
+        }
+    );
+    assert!(
+        err.to_string()
+            .contains("neither PIV, GIDS nor Thales IDPrime")
+    );
     remove(blank);
 
     let no_guid = insert(
@@ -151,7 +160,13 @@ fn cards_without_a_card_id_say_why() {
     let err = PcscReader::new()
         .read_identity(&no_guid.reader())
         .expect_err("a PIV card without GUID has no card ID");
-    assert_eq!(err, CardError::NoCardId(PIV_NO_GUID.to_owned()));
+    assert_eq!(
+        err,
+        CardError::NoCardId {
+            reason: PIV_NO_GUID.to_owned(),
+            chip: None
+        }
+    );
     remove(no_guid);
 
     assert_eq!(

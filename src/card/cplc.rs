@@ -136,24 +136,6 @@ impl Cplc {
         }
     }
 
-    /// The card ID of the `cplc` fallback: the CPLC fields that identify the
-    /// chip, big-endian, in this order: IC fabricator, IC type, OS ID, OS
-    /// release date, IC fabrication date (2 bytes each), IC serial number (4),
-    /// IC batch identifier (2). Two chips differ in it as long as their
-    /// fabricator numbers them apart, which the serial within type and batch
-    /// is for. It is not a Windows minidriver card ID.
-    pub fn fallback_card_id(&self) -> crate::domain::card::CardId {
-        let mut raw = [0u8; 16];
-        raw[0..2].copy_from_slice(&self.ic_fabricator.to_be_bytes());
-        raw[2..4].copy_from_slice(&self.ic_type.to_be_bytes());
-        raw[4..6].copy_from_slice(&self.os_id.to_be_bytes());
-        raw[6..8].copy_from_slice(&self.os_release_date.to_be_bytes());
-        raw[8..10].copy_from_slice(&self.ic_fabrication_date.to_be_bytes());
-        raw[10..14].copy_from_slice(&self.ic_serial_number.to_be_bytes());
-        raw[14..16].copy_from_slice(&self.ic_batch_identifier.to_be_bytes());
-        crate::domain::card::CardId::from_raw(raw)
-    }
-
     /// The fabricator's name for the few common codes, for the operator.
     pub fn fabricator_name(&self) -> Option<&'static str> {
         match self.ic_fabricator {
@@ -452,65 +434,34 @@ mod tests {
     }
 
     #[test]
-    fn the_fallback_card_id_is_the_chips_identifying_fields() {
-        // fabricator 4790, type 5075, OS 4791, OS date 2083, fab date 5125,
-        // serial 01020304, batch 0506 (the OS release level 3100 is left out).
-        assert_eq!(
-            expected().fallback_card_id(),
-            crate::domain::card::CardId::from_raw([
-                0x47, 0x90, 0x50, 0x75, 0x47, 0x91, 0x20, 0x83, 0x51, 0x25, 0x01, 0x02, 0x03, 0x04,
-                0x05, 0x06
-            ])
-        );
-    }
-
-    #[test]
-    fn only_a_configured_fallback_turns_a_card_without_an_id_into_one() {
+    fn a_card_with_only_a_cplc_is_refused_and_its_chip_is_reported() {
         use crate::card::ReadOptions;
+        use crate::card::family::FamilyTable;
         use crate::card::identity::read_identity_with;
-        use crate::domain::card::{Atr, CardIdFallback, CardKind};
+        use crate::domain::card::Atr;
         let atr = Atr::from_bytes([0x3b, 0x00]);
-        let fallback = ReadOptions {
-            fallback: CardIdFallback::Cplc,
-            ..ReadOptions::default()
-        };
+        let families = FamilyTable::default();
 
         let mut card = VirtualCard::blank().with_cplc(value());
-        let refused = read_identity_with(&mut card, atr.clone(), ReadOptions::default());
-        assert!(
-            matches!(refused, Err(CardError::NoCardId(_))),
-            "{refused:?}"
-        );
-
-        let mut card = VirtualCard::blank().with_cplc(value());
-        let identity = read_identity_with(&mut card, atr.clone(), fallback).expect("derived");
-        assert_eq!(identity.kind, CardKind::Cplc);
-        assert_eq!(identity.card_id, expected().fallback_card_id());
-        assert_eq!(identity.chip, Some(expected().chip_info()));
-
-        // The swap guard's re-read of such a card derives the same ID again.
-        let mut card = VirtualCard::blank().with_cplc(value());
-        let again = read_identity_with(
-            &mut card,
-            atr.clone(),
-            ReadOptions::reread(CardKind::Cplc, None),
-        )
-        .expect("re-read");
-        assert_eq!(again.card_id, identity.card_id);
-
-        // A card with an ID of its own keeps it, whatever the policy.
-        let mut card = VirtualCard::gids([7; 16]).with_cplc(value());
-        let own = read_identity_with(&mut card, atr.clone(), fallback).expect("own ID");
-        assert_eq!(own.kind, CardKind::Gids);
-
-        // No CPLC: the policy cannot help, and the message says so.
-        let mut card = VirtualCard::blank();
-        match read_identity_with(&mut card, atr, fallback) {
-            Err(CardError::NoCardId(why)) => {
-                assert!(why.contains("does not answer GlobalPlatform CPLC"), "{why}")
+        match read_identity_with(&mut card, atr.clone(), &families, ReadOptions::INSERTION) {
+            Err(CardError::NoCardId { reason, chip }) => {
+                assert!(reason.contains("Unknown card application"), "{reason}");
+                assert_eq!(chip, Some(expected().chip_info()), "shown, not bound");
             }
             other => panic!("expected no card ID, got {other:?}"),
         }
+        // Asked only for the card ID (the re-read before a bind), no chip is read.
+        let mut card = VirtualCard::blank().with_cplc(value());
+        assert!(matches!(
+            read_identity_with(&mut card, atr.clone(), &families, ReadOptions::default()),
+            Err(CardError::NoCardId { chip: None, .. })
+        ));
+        // A card with an ID of its own reports its chip beside it.
+        let mut card = VirtualCard::gids([7; 16]).with_cplc(value());
+        let own =
+            read_identity_with(&mut card, atr, &families, ReadOptions::INSERTION).expect("own ID");
+        assert_eq!(own.card_id, crate::domain::card::CardId::from_raw([7; 16]));
+        assert_eq!(own.chip, Some(expected().chip_info()));
     }
 
     proptest! {

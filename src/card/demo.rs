@@ -35,8 +35,14 @@ const DEMO_CPLC: [u8; 42] = [
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 ];
 
-/// The cards offered in demo mode: a GIDS card, a PIV card, and one with no
-/// card ID, so an operator can see every outcome.
+/// The card ID of the real IDPrime 940 in OpenSC issue #2877 ("Serial
+/// number"): an 8-byte value written twice.
+const DEMO_IDPRIME_CARDID: [u8; 16] = [
+    0xa7, 0xc0, 0x00, 0xcb, 0xf5, 0xa8, 0x38, 0x79, 0xa7, 0xc0, 0x00, 0xcb, 0xf5, 0xa8, 0x38, 0x79,
+];
+
+/// The cards offered in demo mode: a GIDS card, a PIV card, a Thales IDPrime
+/// token, and one with no card ID, so an operator can see every outcome.
 pub fn demo_cards() -> Vec<DemoCard> {
     vec![
         DemoCard {
@@ -53,6 +59,10 @@ pub fn demo_cards() -> Vec<DemoCard> {
                 0x58, 0xc6, 0x8a, 0x1d, 0x65, 0xe0, 0xa0, 0x92, 0x85, 0xaf, 0x09, 0x0b, 0x07, 0x0b,
                 0x5d, 0x79,
             ]),
+        },
+        DemoCard {
+            label: "Thales IDPrime 940 (SafeNet eToken 5110)",
+            card: VirtualCard::idprime(DEMO_IDPRIME_CARDID).with_cplc(DEMO_CPLC),
         },
         DemoCard {
             label: "Card without a known application",
@@ -98,7 +108,7 @@ impl DemoReader {
         });
         let result = self
             .read_with(DEMO_READER, ReadOptions::INSERTION)
-            .map_err(|e| e.to_string());
+            .map_err(Into::into);
         (self.sink)(ReaderEvent::CardIdentified {
             reader: DEMO_READER.into(),
             insertion,
@@ -144,7 +154,14 @@ impl IdentityReader for DemoReader {
             .as_mut()
             .ok_or_else(|| CardError::NoCard(reader.into()))?;
         let atr = card.atr();
-        identity::read_identity_with(&mut VirtualChannel(card), atr, options)
+        // The demo's cards are identified by the built-in families, as a
+        // station without site rows identifies real ones.
+        identity::read_identity_with(
+            &mut VirtualChannel(card),
+            atr,
+            &super::family::FamilyTable::default(),
+            options,
+        )
     }
 }
 

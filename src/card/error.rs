@@ -37,11 +37,27 @@ pub enum CardError {
     )]
     Protocol(String),
     /// The card has no card ID the station can bind.
-    #[error("{0}")]
-    NoCardId(String),
+    #[error("{reason}")]
+    NoCardId {
+        /// Why, and what to do, in words.
+        reason: String,
+        /// What the chip says about itself, when it was asked: shown, never bound.
+        chip: Option<crate::domain::card::ChipInfo>,
+    },
     /// Any other PC/SC failure.
     #[error(
         "The smart card system reported an error: {0}. Reinsert the card or reconnect the reader and try again."
     )]
     Pcsc(String),
+}
+
+impl From<CardError> for crate::domain::readers::Unidentified {
+    /// What the readers panel shows of a failed read: the chip of a card
+    /// without a card ID stays visible.
+    fn from(error: CardError) -> Self {
+        match error {
+            CardError::NoCardId { reason, chip } => Self { reason, chip },
+            other => other.to_string().into(),
+        }
+    }
 }

@@ -1,13 +1,15 @@
-//! Reading the card ID (the minidriver's `CP_CARD_GUID`) from a GIDS or PIV card.
+//! Reading the card ID (the minidriver's `CP_CARD_GUID`) from a GIDS, PIV or IDPrime card.
 //!
-//! Windows' inbox minidriver tries PIV first, then GIDS; the station does the
-//! same so it reads the ID Windows and MIM CM see. See
+//! Windows picks a vendor minidriver by ATR first (IDPrime), and only then
+//! tries PIV, then GIDS with its inbox minidriver; the station follows the
+//! same order ([`FamilyTable`]) so it reads the ID Windows and MIM CM see. See
 //! `shared/spec/card-identity.md` for the APDUs and the test vectors.
 
 use super::apdu::{Response, transmit_collect};
+use super::family::{Family, FamilyRow, FamilyTable};
 use super::tlv;
 use super::{CardChannel, CardError};
-use crate::domain::card::{Atr, CardId, CardIdFallback, CardIdLocation, CardIdentity, CardKind};
+use crate::domain::card::{Atr, CardId, CardIdLocation, CardIdentity, CardKind, ChipInfo};
 
 /// The PIV application identifier used to SELECT it (NIST SP 800-73).
 pub const PIV_AID: [u8; 9] = [0xA0, 0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00];
@@ -34,34 +36,80 @@ pub const GIDS_RECORD_LEN: usize = 28;
 /// Operator text for a PIV card without a usable CHUID GUID.
 pub const PIV_NO_GUID: &str = "This PIV card has no card ID: its CHUID has no GUID (tag 34) or the GUID is all zeros, \
      so MIM CM cannot identify it. Set a CHUID with your card management tool \
-     (e.g. yubico-piv-tool -a set-chuid), then insert the card again.";
+     (e.g. ykman piv objects generate chuid, or yubico-piv-tool -a set-chuid), then insert the \
+     card again.";
 
-/// Operator text for a card that answers neither PIV nor GIDS.
-pub const UNKNOWN_APPLICATION: &str = "Unknown card application: the card answers neither PIV nor GIDS, \
-     so the station cannot read a card ID. Use a GIDS or PIV card.";
+/// Operator text for a card that answers neither PIV, GIDS nor IDPrime.
+pub const UNKNOWN_APPLICATION: &str = "Unknown card application: the card answers neither PIV, GIDS \
+     nor Thales IDPrime, so the station cannot read the card ID Windows would report. Use a card \
+     your site issues (GIDS, PIV, or Thales IDPrime MD).";
 
 /// Operator text for a GIDS card whose card ID object is missing or zero.
 pub const GIDS_NO_CARDID: &str = "This GIDS card has no card ID (its \"cardid\" file is missing or all zeros), \
      so MIM CM cannot identify it. Initialize the card with your card management tool, \
      then insert it again.";
 
-/// Reads the card ID: PIV first, then GIDS, as Windows does.
-pub fn read_card_id(channel: &mut dyn CardChannel) -> Result<(CardId, CardKind), CardError> {
-    read_card_id_as(channel, super::ReadOptions::default()).map(|(id, kind, _)| (id, kind))
+/// The card has no card ID the station can bind: why, in words.
+fn no_card_id(reason: impl Into<String>) -> CardError {
+    CardError::NoCardId {
+        reason: reason.into(),
+        chip: None,
+    }
 }
 
-/// Reads the card ID, trying the expected application first (then the other),
-/// and for GIDS the known place of the card ID before the master file table.
+/// Reads the card ID of a card no ATR row claims: PIV first, then GIDS, as
+/// Windows' inbox minidriver does.
+pub fn read_card_id(channel: &mut dyn CardChannel) -> Result<(CardId, CardKind), CardError> {
+    let unlisted = Atr::default();
+    read_card_id_as(
+        channel,
+        &unlisted,
+        &FamilyTable::default(),
+        super::ReadOptions::default(),
+    )
+    .map(|(id, kind, _)| (id, kind))
+}
+
+/// The reader paths to try for a card of `family`, in order. A vendor family
+/// is read only its own way: Windows never asks such a card's PIV applet.
+fn paths(family: Option<&Family>, expected: Option<CardKind>) -> &'static [CardKind] {
+    match (family, expected) {
+        (Some(Family::IdPrime), _) => &[CardKind::IdPrime],
+        (Some(Family::Gids), _) | (None, Some(CardKind::Gids)) => &[CardKind::Gids, CardKind::Piv],
+        _ => &[CardKind::Piv, CardKind::Gids],
+    }
+}
+
+/// Reads the card ID along the paths the card's family takes, and for GIDS
+/// the known place of the card ID before the master file table.
 fn read_card_id_as(
     channel: &mut dyn CardChannel,
+    atr: &Atr,
+    families: &FamilyTable,
     options: super::ReadOptions,
 ) -> Result<(CardId, CardKind, Option<CardIdLocation>), CardError> {
-    let order = match options.expected_kind {
-        Some(CardKind::Gids) => [CardKind::Gids, CardKind::Piv],
-        Some(CardKind::Piv | CardKind::Cplc) | None => [CardKind::Piv, CardKind::Gids],
-    };
-    for kind in order {
+    let row = families.row_for(atr);
+    if let Some(FamilyRow {
+        family: Family::Unsupported(why),
+        ..
+    }) = row
+    {
+        return Err(no_card_id(why.clone()));
+    }
+    for kind in paths(row.map(|r| &r.family), options.expected_kind) {
         match kind {
+            CardKind::IdPrime => {
+                return match super::idprime::read_idprime_card_id(channel)? {
+                    Some(id) => Ok((id, CardKind::IdPrime, None)),
+                    None => Err(no_card_id(format!(
+                        "Its ATR says this is a {}, but the card's IDPrime application does not \
+                         answer, so the station cannot read the card ID Windows would report. \
+                         Check the card; if the site's cards are listed wrongly, correct its \
+                         [[cards.families]] rows.",
+                        row.map_or("Thales IDPrime card", |r| r.name.as_str())
+                    ))),
+                };
+            }
             CardKind::Piv if select(channel, &PIV_AID)? => {
                 return read_piv_card_id(channel).map(|id| (id, CardKind::Piv, None));
             }
@@ -72,51 +120,57 @@ fn read_card_id_as(
             _ => {}
         }
     }
-    Err(CardError::NoCardId(UNKNOWN_APPLICATION.to_owned()))
+    // An IDPrime whose ATR no row lists: Windows would pick its minidriver
+    // by an ATR the station does not know, so it must not guess.
+    if super::idprime::select_idprime(channel)? {
+        return Err(no_card_id(
+            "This card carries the Thales IDPrime application, but its ATR is not in the \
+             station's list of IDPrime cards, so the station cannot be sure Windows reads it as \
+             one. Prove it first (see \"Card families\" in the README), then add its ATR as a \
+             [[cards.families]] row with family = \"idprime\".",
+        ));
+    }
+    Err(no_card_id(UNKNOWN_APPLICATION))
 }
 
 /// Reads the card ID and bundles it with the ATR the reader reported.
 pub fn read_identity(channel: &mut dyn CardChannel, atr: Atr) -> Result<CardIdentity, CardError> {
-    read_identity_with(channel, atr, super::ReadOptions::default())
+    read_identity_with(
+        channel,
+        atr,
+        &FamilyTable::default(),
+        super::ReadOptions::default(),
+    )
 }
 
-/// Reads what `options` ask for: the card ID, and the chip's CPLC when asked
-/// and the card answers it (information only: a card without it is read all the same).
+/// Reads what `options` ask for: the card ID the way the card's family
+/// gives it, and, when asked, the chip's CPLC and a YubiKey's serial
+/// (information only: a card without them is read all the same). A card
+/// without a card ID still reports its chip, for the readers panel.
 pub fn read_identity_with(
     channel: &mut dyn CardChannel,
     atr: Atr,
+    families: &FamilyTable,
     options: super::ReadOptions,
 ) -> Result<CardIdentity, CardError> {
-    let (card_id, kind, location, fallback_chip) = match read_card_id_as(channel, options) {
-        Ok((card_id, kind, location)) => (card_id, kind, location, None),
-        Err(CardError::NoCardId(reason)) if options.fallback == CardIdFallback::Cplc => {
-            match super::cplc::read_cplc(channel)? {
-                Some(cplc) => (
-                    cplc.fallback_card_id(),
-                    CardKind::Cplc,
-                    None,
-                    Some(cplc.chip_info()),
-                ),
-                None => {
-                    return Err(CardError::NoCardId(format!(
-                        "{reason} The configured fallback (card_id_fallback = \"cplc\") cannot \
-                         help: the card does not answer GlobalPlatform CPLC."
-                    )));
-                }
-            }
+    let (card_id, kind, location) = match read_card_id_as(channel, &atr, families, options) {
+        Ok(found) => found,
+        Err(CardError::NoCardId { reason, .. }) => {
+            let chip = if options.chip {
+                chip_info(channel)
+            } else {
+                None
+            };
+            return Err(CardError::NoCardId { reason, chip });
         }
         Err(error) => return Err(error),
     };
-    let chip = if let Some(chip) = fallback_chip {
-        Some(chip)
-    } else if options.chip {
-        match super::cplc::read_cplc(channel) {
-            Ok(cplc) => cplc.map(|c| c.chip_info()),
-            Err(error) => {
-                tracing::debug!(%error, "reading the CPLC failed; no chip information");
-                None
-            }
-        }
+    // The serial comes first: the CPLC's SELECT leaves PIV.
+    let yubikey_serial = (options.chip && kind == CardKind::Piv)
+        .then(|| yubikey_serial(channel))
+        .flatten();
+    let chip = if options.chip {
+        chip_info(channel)
     } else {
         None
     };
@@ -126,7 +180,34 @@ pub fn read_identity_with(
         kind,
         chip,
         location,
+        yubikey_serial,
     })
+}
+
+/// The chip's CPLC, when the card answers it; a failure only loses the information.
+fn chip_info(channel: &mut dyn CardChannel) -> Option<ChipInfo> {
+    match super::cplc::read_cplc(channel) {
+        Ok(cplc) => cplc.map(|c| c.chip_info()),
+        Err(error) => {
+            tracing::debug!(%error, "reading the CPLC failed; no chip information");
+            None
+        }
+    }
+}
+
+/// A YubiKey's serial (Yubico's PIV extension `00 F8 00 00`, 4 bytes
+/// big-endian), with PIV selected; other PIV cards refuse the command.
+fn yubikey_serial(channel: &mut dyn CardChannel) -> Option<u32> {
+    match transmit_collect(channel, &[0x00, 0xF8, 0x00, 0x00, 0x00]) {
+        Ok(answer) if answer.is_ok() => <[u8; 4]>::try_from(answer.data.as_slice())
+            .ok()
+            .map(u32::from_be_bytes),
+        Ok(_) => None,
+        Err(error) => {
+            tracing::debug!(%error, "reading a YubiKey serial failed");
+            None
+        }
+    }
 }
 
 /// SELECTs an application by AID; `false` when the card does not have it.
@@ -153,7 +234,7 @@ fn read_piv_card_id(channel: &mut dyn CardChannel) -> Result<CardId, CardError> 
     match response.sw {
         0x9000 => {}
         // "Data object not found": the card has no CHUID at all.
-        0x6A82 | 0x6A88 => return Err(CardError::NoCardId(PIV_NO_GUID.to_owned())),
+        0x6A82 | 0x6A88 => return Err(no_card_id(PIV_NO_GUID)),
         _ => {
             return Err(CardError::Protocol(format!(
                 "the PIV card refused to return its CHUID (status {})",
@@ -172,7 +253,7 @@ pub fn chuid_card_id(chuid: &[u8]) -> Result<CardId, CardError> {
     let objects =
         tlv::parse_all(chuid).map_err(|e| protocol("the PIV CHUID is not valid BER-TLV", e))?;
     let Some(guid) = objects.iter().find(|o| o.tag == 0x34) else {
-        return Err(CardError::NoCardId(PIV_NO_GUID.to_owned()));
+        return Err(no_card_id(PIV_NO_GUID));
     };
     let raw: [u8; 16] = guid.value.try_into().map_err(|_| {
         CardError::Protocol(format!(
@@ -182,7 +263,7 @@ pub fn chuid_card_id(chuid: &[u8]) -> Result<CardId, CardError> {
     })?;
     let id = CardId::from_raw(raw);
     if id.is_zero() {
-        return Err(CardError::NoCardId(PIV_NO_GUID.to_owned()));
+        return Err(no_card_id(PIV_NO_GUID));
     }
     Ok(id)
 }
@@ -293,7 +374,7 @@ fn read_gids_card_id(
     match answer.sw {
         0x9000 => gids_card_id(&answer.data, data_object)
             .map(|id| (id, CardIdLocation { ef, data_object })),
-        0x6A82 | 0x6A88 => Err(CardError::NoCardId(GIDS_NO_CARDID.to_owned())),
+        0x6A82 | 0x6A88 => Err(no_card_id(GIDS_NO_CARDID)),
         _ => Err(CardError::Protocol(format!(
             "the GIDS card refused to return its card ID from EF {ef:04X} DO {data_object:04X} (status {})",
             answer.sw_hex()
@@ -336,7 +417,7 @@ fn gids_card_id(answer: &[u8], data_object: u16) -> Result<CardId, CardError> {
     })?;
     let id = CardId::from_raw(raw);
     if id.is_zero() {
-        return Err(CardError::NoCardId(GIDS_NO_CARDID.to_owned()));
+        return Err(no_card_id(GIDS_NO_CARDID));
     }
     Ok(id)
 }
@@ -439,13 +520,13 @@ mod tests {
         for contents in [format!("{FASCN}3E00FE00"), zero] {
             let mut card = VirtualCard::piv_with_chuid(hex::decode(contents).expect("hex"));
             let err = read_card_id(&mut card).expect_err("no card id");
-            assert_eq!(err, CardError::NoCardId(PIV_NO_GUID.to_owned()));
+            assert_eq!(err, no_card_id(PIV_NO_GUID));
             assert!(err.to_string().contains("set-chuid"));
         }
         let mut no_chuid = Scripted::new(&[(SELECT_PIV, "9000"), (GET_CHUID, "6A82")]);
         assert!(matches!(
             read_card_id(&mut no_chuid),
-            Err(CardError::NoCardId(_))
+            Err(CardError::NoCardId { .. })
         ));
     }
 
@@ -554,8 +635,11 @@ mod tests {
     fn a_blank_card_is_an_unknown_application() {
         let mut card = VirtualCard::blank();
         let err = read_card_id(&mut card).expect_err("no application");
-        assert_eq!(err, CardError::NoCardId(UNKNOWN_APPLICATION.to_owned()));
-        assert!(err.to_string().contains("neither PIV nor GIDS"));
+        assert_eq!(err, no_card_id(UNKNOWN_APPLICATION));
+        assert!(
+            err.to_string()
+                .contains("neither PIV, GIDS nor Thales IDPrime")
+        );
     }
 
     #[test]
@@ -661,6 +745,7 @@ mod tests {
         let first = read_identity_with(
             &mut channel,
             Atr::default(),
+            &FamilyTable::default(),
             super::super::ReadOptions::default(),
         )
         .expect("first read");
@@ -678,7 +763,13 @@ mod tests {
             sent: 0,
         };
         let options = super::super::ReadOptions::reread(CardKind::Gids, first.location);
-        let again = read_identity_with(&mut channel, Atr::default(), options).expect("re-read");
+        let again = read_identity_with(
+            &mut channel,
+            Atr::default(),
+            &FamilyTable::default(),
+            options,
+        )
+        .expect("re-read");
         assert_eq!(again.card_id, first.card_id);
         assert_eq!(channel.sent, 2, "SELECT GIDS and the card ID, nothing else");
         assert!(
@@ -696,7 +787,8 @@ mod tests {
             data_object: 0xDF24,
         });
         let options = super::super::ReadOptions::reread(CardKind::Gids, stale);
-        let read = read_identity_with(&mut other, Atr::default(), options).expect("read");
+        let read = read_identity_with(&mut other, Atr::default(), &FamilyTable::default(), options)
+            .expect("read");
         assert_eq!(read.card_id, CardId::from_raw([0x6b; 16]));
         assert_eq!(
             read.location,

@@ -5,7 +5,9 @@ pub mod atr;
 pub mod cplc;
 pub mod demo;
 pub mod error;
+pub mod family;
 pub mod identity;
+pub mod idprime;
 pub mod monitor;
 pub mod pcsc_reader;
 pub mod reader_filter;
@@ -15,7 +17,7 @@ pub mod virtual_card;
 
 pub use error::CardError;
 
-use crate::domain::card::{CardIdFallback, CardIdLocation, CardIdentity, CardKind};
+use crate::domain::card::{CardIdLocation, CardIdentity, CardKind};
 
 /// An open channel to one card: sends a command APDU, returns the response with its status word.
 pub trait CardChannel {
@@ -26,15 +28,14 @@ pub trait CardChannel {
 /// How much to read from a card, and in which order.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ReadOptions {
-    /// Also read the chip's CPLC (information for the operator; two more APDUs).
+    /// Also read the chip's CPLC and a YubiKey's serial (information for the
+    /// operator and the journal; a few more APDUs).
     pub chip: bool,
     /// The application the card is expected to have: tried first, so a
     /// re-read right before a bind costs no failed SELECT.
     pub expected_kind: Option<CardKind>,
     /// Where a GIDS card was seen to keep its card ID: read there first.
     pub location: Option<CardIdLocation>,
-    /// What to do when no application gives a card ID.
-    pub fallback: CardIdFallback,
 }
 
 impl ReadOptions {
@@ -43,32 +44,14 @@ impl ReadOptions {
         chip: true,
         expected_kind: None,
         location: None,
-        fallback: CardIdFallback::None,
     };
 
     /// Only the card ID, the way the expected card was read: the swap guard's re-read.
-    /// A card identified through the CPLC fallback is re-read the same way.
     pub fn reread(kind: CardKind, location: Option<CardIdLocation>) -> Self {
         Self {
             chip: false,
             expected_kind: Some(kind),
             location,
-            fallback: if kind == CardKind::Cplc {
-                CardIdFallback::Cplc
-            } else {
-                CardIdFallback::None
-            },
-        }
-    }
-
-    /// These options, with the site's fallback when they name none.
-    pub fn with_site_fallback(self, site: CardIdFallback) -> Self {
-        Self {
-            fallback: match self.fallback {
-                CardIdFallback::None => site,
-                own => own,
-            },
-            ..self
         }
     }
 }

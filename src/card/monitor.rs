@@ -380,7 +380,7 @@ impl Monitor {
             .spawn(move || {
                 let result = identity_reader
                     .read_with(&name, ReadOptions::INSERTION)
-                    .map_err(|e| e.to_string());
+                    .map_err(Into::into);
                 if !shared.stopped() {
                     sink(ReaderEvent::CardIdentified {
                         reader: name,
@@ -393,9 +393,7 @@ impl Monitor {
             self.emit(ReaderEvent::CardIdentified {
                 reader,
                 insertion,
-                result: Err(format!(
-                    "The station could not start reading the card: {err}"
-                )),
+                result: Err(format!("The station could not start reading the card: {err}").into()),
             });
         }
     }

@@ -4,13 +4,15 @@
 //! connects in shared mode inside a transaction and lets go right after.
 
 use std::ffi::CString;
+use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
 use pcsc::{Card, Context, Disposition, Protocols, ReaderState, Scope, ShareMode, State};
 
+use super::family::FamilyTable;
 use super::{CardChannel, CardError, IdentityReader, ReadOptions, identity};
-use crate::domain::card::{Atr, CardIdFallback, CardIdentity};
+use crate::domain::card::{Atr, CardIdentity};
 use crate::domain::readers::{ReaderBoard, ReaderEvent};
 
 /// Waits between attempts when another program holds the card exclusively.
@@ -21,20 +23,28 @@ const SHARING_RETRY_DELAYS: [Duration; 3] = [
 ];
 
 /// Reads card identities from the system's PC/SC readers.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct PcscReader {
-    fallback: CardIdFallback,
+    families: Arc<FamilyTable>,
 }
 
 impl PcscReader {
-    /// A reader of the system's PC/SC service; it connects only when asked to read.
+    /// A reader of the system's PC/SC service with the built-in card
+    /// families; it connects only when asked to read.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// A reader that applies the site's policy for cards without a card ID.
-    pub fn with_fallback(fallback: CardIdFallback) -> Self {
-        Self { fallback }
+    /// A reader that knows the site's card families besides the built-in ones.
+    pub fn with_families(families: FamilyTable) -> Self {
+        Self {
+            families: Arc::new(families),
+        }
+    }
+
+    /// The card families this reader reads by.
+    pub fn families(&self) -> &FamilyTable {
+        &self.families
     }
 
     /// Every reader and its card (with its chip information), right now, built
@@ -61,7 +71,6 @@ impl PcscReader {
                 Err(err) => return Err(map_pcsc_error(err, "")),
             }
         }
-        let options = options.with_site_fallback(self.fallback);
         let mut board = ReaderBoard::default();
         for state in &states {
             for event in self.snapshot_events(&context, state, options) {
@@ -98,11 +107,11 @@ impl PcscReader {
                 // A snapshot cannot tell when the card went in.
                 arrival: crate::domain::readers::Arrival::AlreadyPresent,
             });
-            let result = read_with_retries(context, state.name(), &reader, options);
+            let result = read_with_retries(context, state.name(), &reader, &self.families, options);
             events.push(ReaderEvent::CardIdentified {
                 reader,
                 insertion,
-                result: result.map_err(|e| e.to_string()),
+                result: result.map_err(Into::into),
             });
         }
         events
@@ -113,12 +122,7 @@ impl IdentityReader for PcscReader {
     fn read_with(&self, reader: &str, options: ReadOptions) -> Result<CardIdentity, CardError> {
         let name = CString::new(reader).map_err(|_| CardError::UnknownReader(reader.to_owned()))?;
         let context = establish()?;
-        read_with_retries(
-            &context,
-            &name,
-            reader,
-            options.with_site_fallback(self.fallback),
-        )
+        read_with_retries(&context, &name, reader, &self.families, options)
     }
 }
 
@@ -146,11 +150,12 @@ fn read_with_retries(
     context: &Context,
     name: &std::ffi::CStr,
     reader: &str,
+    families: &FamilyTable,
     options: ReadOptions,
 ) -> Result<CardIdentity, CardError> {
     let mut delays = SHARING_RETRY_DELAYS.iter();
     loop {
-        match read_once(context, name, reader, options) {
+        match read_once(context, name, reader, families, options) {
             Err(CardError::SharingViolation(who)) => match delays.next() {
                 Some(delay) => {
                     tracing::debug!(reader, ?delay, "card held exclusively; retrying");
@@ -168,12 +173,13 @@ fn read_once(
     context: &Context,
     name: &std::ffi::CStr,
     reader: &str,
+    families: &FamilyTable,
     options: ReadOptions,
 ) -> Result<CardIdentity, CardError> {
     let mut card = context
         .connect(name, ShareMode::Shared, Protocols::T0 | Protocols::T1)
         .map_err(|err| map_pcsc_error(err, reader))?;
-    let result = read_in_transaction(&mut card, reader, options);
+    let result = read_in_transaction(&mut card, reader, families, options);
     if let Err((_, err)) = card.disconnect(Disposition::LeaveCard) {
         // The identity is already read; a failed disconnect only leaks a handle
         // until the context goes, so it is worth a log line, not a failure.
@@ -185,6 +191,7 @@ fn read_once(
 fn read_in_transaction(
     card: &mut Card,
     reader: &str,
+    families: &FamilyTable,
     options: ReadOptions,
 ) -> Result<CardIdentity, CardError> {
     let transaction = card
@@ -198,7 +205,7 @@ fn read_in_transaction(
         card: &transaction,
         reader,
     };
-    let result = identity::read_identity_with(&mut channel, atr, options);
+    let result = identity::read_identity_with(&mut channel, atr, families, options);
     if let Err((_, err)) = transaction.end(Disposition::LeaveCard) {
         tracing::debug!(reader, %err, "ending the card transaction failed");
     }
@@ -213,7 +220,10 @@ struct PcscChannel<'a> {
 
 impl CardChannel for PcscChannel<'_> {
     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, CardError> {
-        let mut buffer = [0u8; pcsc::MAX_BUFFER_SIZE];
+        // Commands stay short, but some cards and drivers hand a long object
+        // back in one piece: a short buffer would fail with
+        // SCARD_E_INSUFFICIENT_BUFFER. 64 KiB + SW fits any extended answer.
+        let mut buffer = vec![0u8; pcsc::MAX_BUFFER_SIZE_EXTENDED];
         let answer = self
             .card
             .transmit(command, &mut buffer)

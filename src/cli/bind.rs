@@ -383,6 +383,7 @@ mod tests {
                     kind: crate::domain::card::CardKind::Gids,
                     chip: None,
                     location: None,
+                    yubikey_serial: None,
                 }),
             });
         }

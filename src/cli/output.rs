@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::domain::card::ChipInfo;
 use crate::domain::readers::{IdentityState, ReaderEvent, SlotState};
 use crate::domain::request::Request;
 
@@ -16,35 +17,77 @@ pub struct ReaderJson {
     pub atr: Option<String>,
     /// The card ID in CM's form, or null.
     pub card_id: Option<String>,
-    /// `gids`, `piv`, or null.
+    /// `gids`, `piv`, `idprime`, or null.
     pub card_kind: Option<&'static str>,
     /// Why there is no card ID or the reader is unavailable, or null.
     pub problem: Option<String>,
+    /// The chip's GlobalPlatform CPLC, when the card answered it, with or
+    /// without a card ID: information, never a card ID.
+    pub chip: Option<ChipJson>,
+    /// A YubiKey's serial number, or null: information, never bound.
+    pub yubikey_serial: Option<u32>,
+}
+
+/// The CPLC fields the station shows, as upper-case hex.
+#[derive(Debug, Serialize)]
+pub struct ChipJson {
+    /// IC fabricator.
+    pub fabricator: String,
+    /// IC type.
+    pub ic_type: String,
+    /// IC serial number.
+    pub serial: String,
+    /// IC batch.
+    pub batch: String,
+}
+
+impl From<&ChipInfo> for ChipJson {
+    fn from(chip: &ChipInfo) -> Self {
+        Self {
+            fabricator: format!("{:04X}", chip.fabricator),
+            ic_type: format!("{:04X}", chip.ic_type),
+            serial: format!("{:08X}", chip.serial),
+            batch: format!("{:04X}", chip.batch),
+        }
+    }
 }
 
 impl ReaderJson {
     /// The JSON view of one reader.
     pub fn new(name: &str, slot: &SlotState) -> Self {
-        let (card_id, card_kind, problem) = match slot {
-            SlotState::Present {
-                identity: IdentityState::Known { card_id, kind, .. },
-                ..
-            } => (Some(card_id.to_string()), Some(kind.as_str()), None),
-            SlotState::Present {
-                identity: IdentityState::Failed(why),
-                ..
-            } => (None, None, Some(why.clone())),
-            SlotState::Unavailable { reason } => (None, None, Some(reason.clone())),
-            _ => (None, None, None),
-        };
-        Self {
+        let mut out = Self {
             name: name.to_owned(),
             state: slot.name(),
             atr: slot.atr().map(|atr| atr.to_hex()),
-            card_id,
-            card_kind,
-            problem,
+            card_id: None,
+            card_kind: None,
+            problem: None,
+            chip: None,
+            yubikey_serial: None,
+        };
+        match slot {
+            SlotState::Present {
+                identity: IdentityState::Known { .. },
+                ..
+            } => {
+                if let Some(identity) = slot.identity() {
+                    out.card_id = Some(identity.card_id.to_string());
+                    out.card_kind = Some(identity.kind.as_str());
+                    out.chip = identity.chip.as_ref().map(ChipJson::from);
+                    out.yubikey_serial = identity.yubikey_serial;
+                }
+            }
+            SlotState::Present {
+                identity: IdentityState::Failed(why),
+                ..
+            } => {
+                out.problem = Some(why.reason.clone());
+                out.chip = why.chip.as_ref().map(ChipJson::from);
+            }
+            SlotState::Unavailable { reason } => out.problem = Some(reason.clone()),
+            _ => {}
         }
+        out
     }
 }
 
@@ -164,7 +207,7 @@ impl EventJson {
                         out.card_id = Some(identity.card_id.to_string());
                         out.card_kind = Some(identity.kind.as_str());
                     }
-                    Err(why) => out.problem = Some(why.clone()),
+                    Err(why) => out.problem = Some(why.reason.clone()),
                 }
                 "card_identified"
             }

@@ -41,6 +41,9 @@ impl Settings {
                 path: None,
                 detail: format!("{detail} (the configuration file and the command line together)"),
             })?;
+        for warning in config.warnings() {
+            eprintln!("enroll-station: {warning}");
+        }
         let audit_file = config.audit_file.clone();
         if let Some(name) = &config.station_name {
             crate::audit::set_station_name(name.as_str());
@@ -57,9 +60,9 @@ impl Settings {
         ReaderFilter::new(&self.config.ignore_readers)
     }
 
-    /// The PC/SC card reader, with the site's policy for cards without a card ID.
+    /// The PC/SC card reader, with the site's card families.
     pub fn card_reader(&self) -> PcscReader {
-        PcscReader::with_fallback(self.config.cards.card_id_fallback)
+        card_reader(&self.config)
     }
 
     /// The configured server, if any.
@@ -84,6 +87,19 @@ impl Settings {
     /// The journal path option as the journal module takes it.
     pub fn audit_file(&self) -> Option<&Path> {
         self.audit_file.as_deref()
+    }
+}
+
+/// The PC/SC card reader a configuration asks for: the built-in card
+/// families behind the site's rows.
+pub fn card_reader(config: &StationConfig) -> PcscReader {
+    match config.cards.family_table() {
+        Ok(families) => PcscReader::with_families(families),
+        // `check` refused such a configuration before anything ran.
+        Err(error) => {
+            tracing::error!(%error, "the site's card families are invalid; using the built-in ones");
+            PcscReader::new()
+        }
     }
 }
 

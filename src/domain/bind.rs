@@ -688,6 +688,7 @@ mod tests {
             kind: CardKind::Gids,
             chip: None,
             location: None,
+            yubikey_serial: None,
         }
     }
 

@@ -107,10 +107,9 @@ pub enum CardKind {
     Gids,
     /// NIST SP 800-73 PIV (YubiKey PIV, PIV/CAC, ...).
     Piv,
-    /// No application gave one: the ID was derived from the chip's
-    /// GlobalPlatform CPLC because the site configured that fallback. It is
-    /// not what the Windows minidriver reports for the card.
-    Cplc,
+    /// Thales (Gemalto) IDPrime MD and the SafeNet eToken 5110 family: the
+    /// minidriver's own `cardid` file, as the Thales minidriver reads it.
+    IdPrime,
 }
 
 impl CardKind {
@@ -119,23 +118,9 @@ impl CardKind {
         match self {
             CardKind::Gids => "gids",
             CardKind::Piv => "piv",
-            CardKind::Cplc => "cplc",
+            CardKind::IdPrime => "idprime",
         }
     }
-}
-
-/// What to do with a card whose applications give no card ID: a site's
-/// explicit policy, never a default, because a derived ID is not the one the
-/// Windows minidriver reports, so a request bound to it may not execute on a
-/// Windows client unless the site's minidriver derives its card ID the same way.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum CardIdFallback {
-    /// Refuse the card and say why (the default).
-    #[default]
-    None,
-    /// Derive the card ID from the chip's CPLC (see `Cplc::fallback_card_id`).
-    Cplc,
 }
 
 impl fmt::Display for CardKind {
@@ -143,7 +128,7 @@ impl fmt::Display for CardKind {
         f.write_str(match self {
             CardKind::Gids => "GIDS",
             CardKind::Piv => "PIV",
-            CardKind::Cplc => "chip CPLC (site fallback)",
+            CardKind::IdPrime => "Thales IDPrime",
         })
     }
 }
@@ -195,6 +180,9 @@ pub struct CardIdentity {
     pub chip: Option<ChipInfo>,
     /// Where a GIDS card keeps its card ID; None for PIV.
     pub location: Option<CardIdLocation>,
+    /// A YubiKey's serial number, for the screen and the journal only: it
+    /// is not what Windows identifies the key by, so it is never bound.
+    pub yubikey_serial: Option<u32>,
 }
 
 #[cfg(test)]

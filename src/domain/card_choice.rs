@@ -117,7 +117,7 @@ pub fn choose_card(board: &ReaderBoard, rule: &CardRule) -> Result<(String, Card
             ..
         }) => {
             return Err(NoCard::Unreadable {
-                why: why.clone(),
+                why: why.reason.clone(),
                 reader,
             });
         }
@@ -141,6 +141,7 @@ mod tests {
             kind: CardKind::Gids,
             chip: None,
             location: None,
+            yubikey_serial: None,
         }
     }
 

@@ -43,8 +43,8 @@ pub enum ReaderEvent {
         reader: String,
         /// Which insertion this read belongs to.
         insertion: u64,
-        /// The identity, or why there is none, in words.
-        result: Result<CardIdentity, String>,
+        /// The identity, or why there is none.
+        result: Result<CardIdentity, Unidentified>,
     },
     /// A reader is present but cannot be used (e.g. the card is mute or held).
     ReaderUnavailable {
@@ -132,9 +132,39 @@ pub enum IdentityState {
         chip: Option<ChipInfo>,
         /// Where a GIDS card keeps its card ID.
         location: Option<CardIdLocation>,
+        /// A YubiKey's serial (never bound).
+        yubikey_serial: Option<u32>,
     },
-    /// The card has no usable ID, or reading it failed: why, in words.
-    Failed(String),
+    /// The card has no usable ID, or reading it failed.
+    Failed(Unidentified),
+}
+
+/// A card the station cannot bind: why, in words, and what its chip said
+/// about itself (shown, never bound).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unidentified {
+    /// Why, and what to do.
+    pub reason: String,
+    /// The chip's CPLC, when the card answered it.
+    pub chip: Option<ChipInfo>,
+}
+
+impl std::fmt::Display for Unidentified {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+impl From<String> for Unidentified {
+    fn from(reason: String) -> Self {
+        Self { reason, chip: None }
+    }
+}
+
+impl From<&str> for Unidentified {
+    fn from(reason: &str) -> Self {
+        reason.to_owned().into()
+    }
 }
 
 impl SlotState {
@@ -166,6 +196,7 @@ impl SlotState {
                         kind,
                         chip,
                         location,
+                        yubikey_serial,
                     },
                 ..
             } => Some(CardIdentity {
@@ -174,6 +205,7 @@ impl SlotState {
                 kind: *kind,
                 chip: *chip,
                 location: *location,
+                yubikey_serial: *yubikey_serial,
             }),
             _ => None,
         }
@@ -248,6 +280,7 @@ impl ReaderBoard {
                             kind: found.kind,
                             chip: found.chip,
                             location: found.location,
+                            yubikey_serial: found.yubikey_serial,
                         },
                         Err(why) => IdentityState::Failed(why.clone()),
                     };
@@ -326,6 +359,7 @@ mod tests {
             kind: CardKind::Gids,
             chip: None,
             location: None,
+            yubikey_serial: None,
         }
     }
 
@@ -437,7 +471,7 @@ mod tests {
         });
         assert!(matches!(
             board.get("R"),
-            Some(SlotState::Present { identity: IdentityState::Failed(m), .. }) if m == "unknown card application"
+            Some(SlotState::Present { identity: IdentityState::Failed(m), .. }) if m.reason == "unknown card application"
         ));
         board.apply(&ReaderEvent::ServiceDown {
             reason: "stopped".into(),

@@ -318,7 +318,10 @@ fn code_ui(
     let id = code_field_id(flow.generation);
     // A keyboard-wedge scanner types wherever the focus is: keep it here,
     // and before the field is drawn, so this frame's keystrokes reach it.
-    if !focus.settings_open && ui.memory(|m| m.focused().is_none()) {
+    // When this screen comes back (from "take your card"), the focus may
+    // still be on Staff, the only control there: the next scan must not
+    // land on it.
+    if !focus.settings_open && (focus.step_changed || ui.memory(|m| m.focused().is_none())) {
         ui.memory_mut(|m| m.request_focus(id));
     }
     let heading = ui.heading("Scan or type your request code");

@@ -91,7 +91,7 @@ impl StationApp {
             .map(|_| DemoReader::new(reader_sink.clone()));
         let monitor = setup.watch_pcsc.then(|| {
             let sink = setup.reader_filter.wrap(reader_sink.clone());
-            spawn_monitor_with(sink, setup.card_reader)
+            spawn_monitor_with(sink, setup.card_reader.clone())
         });
         let readers: Arc<dyn IdentityReader> = Arc::new(ReaderHub::new(
             Arc::new(setup.card_reader),

@@ -89,10 +89,25 @@ fn slot_ui(ui: &mut egui::Ui, slot: &SlotState, state: &StationState) {
                     card_id,
                     kind,
                     chip,
+                    yubikey_serial,
                     ..
                 } => {
                     ui.label(format!("Kind: {kind}"));
                     copyable_ui(ui, "Card ID", &card_id.to_string());
+                    if let Some(serial) = yubikey_serial {
+                        ui.label(format!(
+                            "YubiKey serial {serial} (for support; never bound)"
+                        ));
+                        ui.add(
+                            egui::Label::new(
+                                "Windows identifies a YubiKey by its PIV CHUID GUID, the card ID \
+                                 above: set it before binding, and do not change it afterwards \
+                                 (no PIV reset; ykman piv certificates only with \
+                                 --no-update-chuid), or the request can never be executed.",
+                            )
+                            .wrap(),
+                        );
+                    }
                     if let Some(chip) = chip {
                         ui.label(format!("Chip (CPLC): {chip}"));
                     }
@@ -102,6 +117,11 @@ fn slot_ui(ui: &mut egui::Ui, slot: &SlotState, state: &StationState) {
                         ui.visuals().error_fg_color,
                         format!("Cannot be bound: {why}"),
                     );
+                    if let Some(chip) = &why.chip {
+                        ui.label(format!(
+                            "Chip (CPLC): {chip} (information only, not a card ID)"
+                        ));
+                    }
                 }
             }
         }

@@ -10,8 +10,8 @@ use egui::{RichText, TextEdit, Ui};
 use crate::cm::auth::AuthMethod;
 use crate::cm::check::{CheckReport, StepOutcome};
 use crate::settings_form::{
-    AUTH_METHODS, CARD_ID_FALLBACKS, FieldError, FileTarget, MODES, SettingsState, Status,
-    card_id_fallback_label, keys, method_label, mode_label,
+    AUTH_METHODS, FieldError, FileTarget, MODES, SettingsState, Status, keys, method_label,
+    mode_label,
 };
 use crate::worker::Command;
 
@@ -317,28 +317,6 @@ fn settings_ui(ui: &mut Ui, state: &mut SettingsState) -> Option<Command> {
                 )
                 .labelled_by(label.id);
                 field_errors(ui, errors, keys::IGNORE_READERS);
-            });
-            ui.end_row();
-            let label = ui.label("Cards without a card ID");
-            ui.vertical(|ui| {
-                egui::ComboBox::from_id_salt("settings-card-id-fallback")
-                    .selected_text(card_id_fallback_label(form.card_id_fallback))
-                    .width(FIELD_WIDTH)
-                    .show_ui(ui, |ui| {
-                        for fallback in CARD_ID_FALLBACKS {
-                            ui.selectable_value(
-                                &mut form.card_id_fallback,
-                                fallback,
-                                card_id_fallback_label(fallback),
-                            );
-                        }
-                    })
-                    .response
-                    .labelled_by(label.id)
-                    .on_hover_text(
-                        "A derived ID is not what the Windows minidriver reports: choose it only \
-                         if your site's minidriver derives the card ID the same way",
-                    );
             });
             ui.end_row();
         });
