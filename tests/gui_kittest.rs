@@ -1554,3 +1554,64 @@ fn an_idprime_token_is_shown_and_bound_by_its_cardid_and_a_cplc_is_never_a_card_
         .any(|c| c.card_id.map(|id| id.to_string()).as_deref() == Some(card_id));
     assert!(known, "CM received the cardid file's ID");
 }
+
+/// The readers panel follows the same family rules as `readers --json`: an
+/// IDPrime token with a PIV applet shows its `cardid`, a long CHUID in one
+/// answer is read, and a site row marking an ATR unsupported blocks Bind.
+#[test]
+fn the_readers_panel_identifies_cards_by_family_and_site_rows() {
+    use enroll_station::card::virtual_card::VirtualCard;
+    use enroll_station::domain::card::CardId;
+    let site_row = enroll_station::config::FamilyEntry {
+        atr: "3b8d0180fba000000397425446590301c8".into(),
+        mask: None,
+        family: enroll_station::config::FamilyName::Unsupported,
+        name: Some("Retired GIDS cards".into()),
+        reason: Some("These cards are retired at this site: use the blue ones.".into()),
+    };
+    let cards = enroll_station::config::CardSettings {
+        families: vec![site_row],
+        card_id_fallback: None,
+    };
+    let families = cards.family_table().expect("a valid row");
+    let (_dir, path) = common::temp_journal();
+    let journal = enroll_station::journal::open_shared(Some(&path), true).expect("journal opens");
+    let mut station = station_customized(journal, None, |setup| {
+        setup.card_reader = enroll_station::card::pcsc_reader::PcscReader::with_families(families);
+    });
+    let h = &mut station.harness;
+    wait_for(h, "the request list", |h| shows(h, PERSON));
+    h.get_by_label(PERSON).click();
+    h.run_steps(2);
+    let demo = std::sync::Arc::clone(h.state().demo_reader().expect("demo mode"));
+
+    demo.insert(enroll_station::card::demo::demo_cards()[0].card.clone());
+    wait_for(h, "the site's reason", |h| {
+        shows(
+            h,
+            "These cards are retired at this site: use the blue ones.",
+        )
+    });
+    h.run_steps(2);
+    assert!(!bind_enabled(h), "an unsupported family is never bound");
+
+    let cardid: [u8; 16] = *b"IDPrime+PIV-card";
+    let chuid_guid: [u8; 16] = *b"PIV-applet-guid!";
+    demo.insert(VirtualCard::idprime(cardid).with_piv_applet(chuid_guid));
+    let expected = CardId::from_raw(cardid).to_cm_string();
+    wait_for(h, "the cardid file's ID", |h| shows(h, &expected));
+    assert!(!shows(h, &CardId::from_raw(chuid_guid).to_cm_string()));
+    assert!(shows(h, "Kind: Thales IDPrime"));
+    wait_for(h, "Bind to be enabled", bind_enabled);
+
+    let guid: [u8; 16] = *b"long-CHUID-guid!";
+    let mut chuid = vec![0x34, 0x10];
+    chuid.extend_from_slice(&guid);
+    chuid.extend_from_slice(&[0x3E, 0x82, 0x03, 0x00]);
+    chuid.extend_from_slice(&[0x5A; 0x300]);
+    demo.insert(VirtualCard::piv_with_chuid(chuid).with_whole_answers());
+    wait_for(h, "the long CHUID's GUID", |h| {
+        shows(h, &CardId::from_raw(guid).to_cm_string())
+    });
+    assert!(shows(h, "Kind: PIV"));
+}

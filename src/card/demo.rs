@@ -8,6 +8,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use super::family::FamilyTable;
 use super::virtual_card::VirtualCard;
 use super::{CardChannel, CardError, IdentityReader, ReadOptions, identity};
 use crate::domain::card::CardIdentity;
@@ -76,11 +77,18 @@ pub struct DemoReader {
     card: Mutex<Option<VirtualCard>>,
     insertions: AtomicU64,
     sink: EventSink,
+    families: FamilyTable,
 }
 
 impl DemoReader {
-    /// Creates the reader and announces it.
+    /// Creates the reader with the built-in card families and announces it.
     pub fn new(sink: EventSink) -> Arc<Self> {
+        Self::with_families(sink, FamilyTable::default())
+    }
+
+    /// Creates the reader and announces it; its cards are identified by the
+    /// same families as the station's real readers, site rows included.
+    pub fn with_families(sink: EventSink, families: FamilyTable) -> Arc<Self> {
         sink(ReaderEvent::ReaderAdded {
             reader: DEMO_READER.into(),
         });
@@ -88,6 +96,7 @@ impl DemoReader {
             card: Mutex::new(None),
             insertions: AtomicU64::new(0),
             sink,
+            families,
         })
     }
 
@@ -154,14 +163,7 @@ impl IdentityReader for DemoReader {
             .as_mut()
             .ok_or_else(|| CardError::NoCard(reader.into()))?;
         let atr = card.atr();
-        // The demo's cards are identified by the built-in families, as a
-        // station without site rows identifies real ones.
-        identity::read_identity_with(
-            &mut VirtualChannel(card),
-            atr,
-            &super::family::FamilyTable::default(),
-            options,
-        )
+        identity::read_identity_with(&mut VirtualChannel(card), atr, &self.families, options)
     }
 }
 

@@ -85,10 +85,9 @@ impl StationApp {
             let sink = Arc::clone(&sink);
             Arc::new(move |event| sink(Report::Reader(event)))
         };
-        let demo_reader = setup
-            .demo
-            .as_ref()
-            .map(|_| DemoReader::new(reader_sink.clone()));
+        let demo_reader = setup.demo.as_ref().map(|_| {
+            DemoReader::with_families(reader_sink.clone(), setup.card_reader.families().clone())
+        });
         let monitor = setup.watch_pcsc.then(|| {
             let sink = setup.reader_filter.wrap(reader_sink.clone());
             spawn_monitor_with(sink, setup.card_reader.clone())
