@@ -318,7 +318,12 @@ impl KioskFlow {
                     self.step = Step::Card(Box::new(request));
                     return;
                 }
-                Err(why) => format!("This request cannot take a card now: {why}."),
+                // Plain words: the person at the kiosk knows nothing of CM.
+                Err(why) => format!(
+                    "No card can be linked to this request: {}. If you think this is wrong, \
+                     please ask a member of staff.",
+                    why.plain()
+                ),
             },
             Ok(None) => format!(
                 "No request has the code {id}. Check the code and scan or type it again; if it \
@@ -841,6 +846,38 @@ mod tests {
             problem.contains("the server is down") && problem.contains("c-1"),
             "{problem}"
         );
+    }
+
+    #[test]
+    fn a_software_profile_or_retire_request_is_refused_in_plain_words() {
+        let mut software = example_request(1, RequestStatus::APPROVED);
+        software.uuid = id();
+        software.is_smartcard = false;
+        let mut retire = example_request(1, RequestStatus::APPROVED);
+        retire.uuid = id();
+        retire.request_type = crate::domain::request::RequestType::RETIRE;
+        for (request, words) in [
+            (software, "certificates kept on a computer, not on a card"),
+            (
+                retire,
+                "already given out (to retire it), not for a new card",
+            ),
+        ] {
+            let mut flow = KioskFlow {
+                code: CODE.into(),
+                ..KioskFlow::default()
+            };
+            flow.submit(1.0, Tick::default());
+            flow.looked_up(id(), Ok(Some(request)));
+            assert_eq!(flow.step, Step::Code, "no card is asked for");
+            let problem = flow.problem.clone().expect("refused");
+            assert!(problem.contains(words), "{problem}");
+            assert!(problem.contains("ask a member of staff"), "{problem}");
+            for jargon in ["IsSmartcard", "software-profile", "Retire request"] {
+                assert!(!problem.contains(jargon), "{jargon}: {problem}");
+            }
+            assert!(flow.code.is_empty());
+        }
     }
 
     #[test]

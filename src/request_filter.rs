@@ -14,7 +14,9 @@ use std::sync::Arc;
 use memchr::memmem;
 use uuid::Uuid;
 
-use crate::domain::request::Request;
+use time::format_description::well_known::Rfc3339;
+
+use crate::domain::request::{Request, ShownTime};
 
 /// A column of the request list, in display order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -174,9 +176,14 @@ impl SearchIndex {
             let _ = write!(text, "{}", request.priority);
             text.push(b'\n');
             push_lower(&mut text, card_text(request));
-            if let Some(submitted) = &request.submitted {
+            if let Some(submitted) = request.submitted {
+                // As shown (local time and zone), and as the server wrote it (UTC).
                 text.push(b'\n');
-                push_lower(&mut text, submitted);
+                let from = text.len();
+                let _ = write!(text, "{}", ShownTime::local(submitted));
+                text.push(b'\n');
+                let _ = submitted.format_into(&mut text, &Rfc3339);
+                text[from..].make_ascii_lowercase();
             }
             for id in [
                 Some(request.uuid),
@@ -474,7 +481,7 @@ impl RequestView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::request::{DataItem, RequestStatus, RequestType, example_request};
+    use crate::domain::request::{DataItem, RequestStatus, RequestType, at, example_request};
 
     fn person(id: u128, status: RequestStatus, name: &str, department: &str) -> Request {
         let mut request = example_request(id, status);
@@ -494,15 +501,15 @@ mod tests {
     fn list() -> Vec<Request> {
         let mut a = person(1, RequestStatus::APPROVED, "Zoë Müller", "Finance");
         a.priority = 1;
-        a.submitted = Some("2026-11-02T10:00:00Z".into());
+        a.submitted = Some(at("2026-11-02T10:00:00Z"));
         let mut b = person(2, RequestStatus::PENDING, "anna Bauer", "Legal");
         b.priority = 5;
-        b.submitted = Some("2026-11-01T10:00:00Z".into());
+        b.submitted = Some(at("2026-11-01T10:00:00Z"));
         b.comment = Some("Contractor until Q1".into());
         let mut c = person(3, RequestStatus::EXECUTING, "Ben Castillo", "Finance");
         c.priority = 1;
         c.request_type = RequestType::RENEW;
-        c.submitted = Some("2026-11-03T10:00:00Z".into());
+        c.submitted = Some(at("2026-11-03T10:00:00Z"));
         let mut d = person(4, RequestStatus::APPROVED, "Ines Dubois", "IT Operations");
         d.priority = 3;
         d.new_smartcard = Some(Uuid::from_u128(0xabcdef));
@@ -705,6 +712,75 @@ mod tests {
         assert_eq!(view.position(&requests, Uuid::from_u128(3)), Some(1));
         view.set_search("nobody");
         assert_eq!(view.step(&requests, id(1), 1), None);
+    }
+
+    #[test]
+    fn submission_times_sort_as_instants_across_offsets() {
+        // Each written as a server might: later text is not always later.
+        let mut requests: Vec<Request> = [
+            (1, "2026-11-20T09:30:00+01:00"), // 08:30 UTC
+            (2, "2026-11-20T08:45:00Z"),      // 08:45 UTC
+            (3, "2026-11-20T03:00:00-05:00"), // 08:00 UTC
+            (4, "2026-11-20T08:30:00.5Z"),    // half a second after 1
+            (5, "2026-11-20T08:30:00Z"),      // the same instant as 1
+        ]
+        .into_iter()
+        .map(|(id, time)| {
+            let mut r = example_request(id, RequestStatus::APPROVED);
+            r.submitted = Some(at(time));
+            r
+        })
+        .collect();
+        requests.sort_by(Request::list_order);
+        assert_eq!(
+            requests
+                .iter()
+                .map(|r| r.uuid.as_u128())
+                .collect::<Vec<_>>(),
+            vec![3, 1, 5, 4, 2],
+            "oldest first; the same instant keeps GUID order"
+        );
+        let mut view = view(&requests);
+        view.set_sort(
+            &requests,
+            Some(Sort {
+                column: Column::Submitted,
+                descending: true,
+            }),
+        );
+        assert_eq!(ids(&view, &requests), vec![2, 4, 1, 5, 3]);
+        let mut none = example_request(6, RequestStatus::APPROVED);
+        none.submitted = None;
+        requests.push(none);
+        let mut view = view_sorted(&requests, Column::Submitted);
+        assert_eq!(ids(&view, &requests)[0], 6, "no date sorts first ascending");
+        view.set_search("08:45:00z");
+        assert_eq!(
+            ids(&view, &requests),
+            vec![2],
+            "the server's UTC form is searched"
+        );
+    }
+
+    fn view_sorted(requests: &[Request], column: Column) -> RequestView {
+        let mut view = view(requests);
+        view.set_sort(
+            requests,
+            Some(Sort {
+                column,
+                descending: false,
+            }),
+        );
+        view
+    }
+
+    #[test]
+    fn the_time_is_found_as_shown() {
+        let requests = list();
+        let mut view = view(&requests);
+        let shown = ShownTime::local(at("2026-11-01T10:00:00Z")).to_string();
+        view.set_search(&shown.to_uppercase());
+        assert_eq!(ids(&view, &requests), vec![2], "{shown}");
     }
 
     #[test]

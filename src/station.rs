@@ -423,6 +423,45 @@ mod tests {
     }
 
     #[test]
+    fn a_software_profile_or_retire_request_is_never_offered_and_says_why() {
+        let mut software = request(1, RequestStatus::APPROVED);
+        software.is_smartcard = false;
+        software.priority = 9;
+        let mut retire = request(2, RequestStatus::APPROVED);
+        retire.request_type = crate::domain::request::RequestType::RETIRE;
+        retire.priority = 9;
+        let enroll = request(3, RequestStatus::APPROVED);
+        let mut list = vec![software, retire, enroll];
+        list.sort_by(Request::list_order);
+        assert_eq!(
+            list.iter().map(|r| r.uuid.as_u128()).collect::<Vec<_>>(),
+            vec![3, 1, 2],
+            "only the enroll is first, though the others have a higher priority"
+        );
+        let mut state = loaded(list);
+        assert_eq!(state.view.bindable(), 1, "one ready for a card");
+        with_card(&mut state, "R1", 7);
+        state.selected_request = Some(Uuid::from_u128(1));
+        assert_eq!(
+            state.bind_target().err().as_deref(),
+            Some(
+                "This request cannot take a card: this is a software-profile request \
+                 (IsSmartcard false): it never takes a card."
+            )
+        );
+        state.selected_request = Some(Uuid::from_u128(2));
+        assert_eq!(
+            state.bind_target().err().as_deref(),
+            Some(
+                "This request cannot take a card: a Retire request acts on an existing card; \
+                 it does not take a new one."
+            )
+        );
+        state.selected_request = Some(Uuid::from_u128(3));
+        assert!(state.bind_target().is_ok());
+    }
+
+    #[test]
     fn two_cards_need_a_reader_choice() {
         let mut state = loaded(vec![request(1, RequestStatus::APPROVED)]);
         state.selected_request = Some(Uuid::from_u128(1));

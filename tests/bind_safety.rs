@@ -14,7 +14,7 @@ use enroll_station::card::IdentityReader as _;
 use enroll_station::card::demo::{DEMO_READER, DemoReader, demo_cards};
 use enroll_station::card::pcsc_reader::PcscReader;
 use enroll_station::card::virtual_card::VirtualCard;
-use enroll_station::cm::emulator::{Emulator, EmulatorConfig, Faults};
+use enroll_station::cm::emulator::{BindAnswer, Emulator, EmulatorConfig, Faults, SIGN_IN_PATH};
 use enroll_station::cm::{ClientConfig, CmClient};
 use enroll_station::domain::bind::{BindState, BindTarget};
 use enroll_station::domain::request::Request;
@@ -31,6 +31,25 @@ fn journal_outcomes(path: &Path) -> Vec<String> {
             None => r["event"].as_str().unwrap_or("?").to_owned(),
         })
         .collect()
+}
+
+/// The journal's lines as JSON.
+fn journal_records(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .collect()
+}
+
+/// The smart card object the emulator shows on a request, as the journal writes it.
+fn bound_object(emulator: &Emulator, request: uuid::Uuid) -> Option<String> {
+    emulator
+        .requests()
+        .into_iter()
+        .find(|r| r.uuid == request)
+        .and_then(|r| r.new_smartcard)
+        .map(|u| u.to_string())
 }
 
 fn bindable(emulator: &Emulator) -> Request {
@@ -245,6 +264,110 @@ fn a_forbidden_bind_fails_with_the_agent_message() {
         failure.message
     );
     assert_eq!(journal_outcomes(&rig.journal), ["attempt", "failed"]);
+}
+
+/// A sign-in front end answering the POST with 302 and a page: never a bind.
+/// Whether the bind happened behind it is read from the request.
+#[test]
+fn a_302_to_a_sign_in_page_is_reconciled_never_taken_for_a_bind() {
+    for committed_behind in [true, false] {
+        let rig = rig(Duration::from_secs(10));
+        let target = rig.target_with_card(gids());
+        rig.emulator.set_faults(Faults {
+            redirect_posts: 1,
+            redirect_after_commit: committed_behind,
+            // The emulator's own page: a client that followed would land there.
+            redirect_location: Some(format!(
+                "{}{SIGN_IN_PATH}?wa=wsignin1.0",
+                rig.emulator.base_url()
+            )),
+            ..Faults::default()
+        });
+        let state = rig.bind(target.clone());
+        assert_eq!(
+            rig.emulator.sign_in_visits(),
+            0,
+            "the redirect was followed"
+        );
+        let records = journal_records(&rig.journal);
+        let outcome = records.last().expect("an outcome record");
+        let message = outcome["message"].as_str().unwrap_or_default().to_owned();
+        assert!(message.contains("redirect (HTTP 302)"), "{message}");
+        if committed_behind {
+            assert!(
+                matches!(
+                    state,
+                    BindState::Bound {
+                        confirmed_after_loss: true,
+                        ..
+                    }
+                ),
+                "{state:?}"
+            );
+            assert_eq!(
+                journal_outcomes(&rig.journal),
+                ["attempt", "reconciled_bound"]
+            );
+            let object = bound_object(&rig.emulator, target.request_id).expect("bound behind");
+            assert_eq!(outcome["smartcard_uuid"].as_str(), Some(object.as_str()));
+            assert_eq!(rig.emulator.bind_count(), 1);
+        } else {
+            let BindState::Failed {
+                confirmed_not_bound: true,
+                failure,
+                ..
+            } = &state
+            else {
+                panic!("expected a proven failure, got {state:?}");
+            };
+            assert!(
+                failure.message.contains("did not happen"),
+                "{}",
+                failure.message
+            );
+            assert!(!failure.message.contains("bound"), "{}", failure.message);
+            assert!(!message.contains("bound"), "{message}");
+            assert_eq!(
+                journal_outcomes(&rig.journal),
+                ["attempt", "reconciled_not_bound"]
+            );
+            assert!(outcome["smartcard_uuid"].is_null(), "{outcome}");
+            assert_eq!(rig.emulator.bind_count(), 0);
+            assert_eq!(bound_object(&rig.emulator, target.request_id), None);
+        }
+    }
+}
+
+/// A 204 names no smart card object: the journal still gets it, from the request.
+#[test]
+fn a_204_bind_journals_the_smart_card_uuid() {
+    let rig = rig(Duration::from_secs(10));
+    let target = rig.target_with_card(gids());
+    rig.emulator.set_faults(Faults {
+        bind_answer: BindAnswer::NoContent,
+        ..Faults::default()
+    });
+    let state = rig.bind(target.clone());
+    let BindState::Bound {
+        receipt,
+        confirmed_after_loss: false,
+        ..
+    } = &state
+    else {
+        panic!("expected Bound, got {state:?}");
+    };
+    let object = bound_object(&rig.emulator, target.request_id).expect("bound");
+    assert_eq!(
+        receipt.smartcard_uuid.map(|u| u.to_string()),
+        Some(object.clone())
+    );
+    assert_eq!(journal_outcomes(&rig.journal), ["attempt", "bound"]);
+    let records = journal_records(&rig.journal);
+    let outcome = records.last().expect("an outcome record");
+    assert_eq!(outcome["smartcard_uuid"].as_str(), Some(object.as_str()));
+    let message = outcome["message"].as_str().unwrap_or_default();
+    assert!(message.contains("204 No Content"), "{message}");
+    assert!(message.contains("read from the request"), "{message}");
 }
 
 #[test]

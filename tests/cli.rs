@@ -9,9 +9,10 @@ use std::process::{Command, Output};
 
 use common::vpcd::{FIRST_PORT, insert, reader_name, take_slots};
 use enroll_station::card::virtual_card::VirtualCard;
-use enroll_station::cm::emulator::{Emulator, EmulatorConfig};
+use enroll_station::cm::demo_data::CARDLESS_FROM;
+use enroll_station::cm::emulator::{Emulator, EmulatorConfig, Faults};
 use enroll_station::domain::card::CardId;
-use enroll_station::domain::request::RequestStatus;
+use enroll_station::domain::request::{RequestStatus, RequestType};
 use serde_json::Value;
 
 const GIDS_RAW: [u8; 16] = [
@@ -228,6 +229,159 @@ fn bind_without_a_card_says_so_and_sends_nothing() {
     assert!(!output.status.success());
     assert!(stderr(&output).contains("no card"), "{}", stderr(&output));
     assert_eq!(emulator.bind_count(), 0);
+}
+
+/// The demo's approved requests that CM never binds a card to (there are
+/// two from `CARDLESS_FROM` requests on), with the reason the station gives.
+fn cardless_requests(emulator: &Emulator) -> Vec<(String, &'static str)> {
+    let requests = emulator.requests();
+    let software = requests
+        .iter()
+        .find(|r| !r.is_smartcard)
+        .expect("the demo has a software-profile request");
+    let retire = requests
+        .iter()
+        .find(|r| r.request_type == RequestType::RETIRE)
+        .expect("the demo has a Retire request");
+    for r in [software, retire] {
+        assert_eq!(r.status, RequestStatus::APPROVED);
+        assert_eq!(r.new_smartcard, None);
+    }
+    vec![
+        (
+            software.uuid.to_string(),
+            "this is a software-profile request (IsSmartcard false): it never takes a card",
+        ),
+        (
+            retire.uuid.to_string(),
+            "a Retire request acts on an existing card; it does not take a new one",
+        ),
+    ]
+}
+
+#[test]
+fn bind_refuses_a_request_that_never_takes_a_card_before_any_post() {
+    let Some(_slots) = take_slots() else { return };
+    let emulator = emulator(CARDLESS_FROM);
+    let url = emulator.base_url();
+    let reader = reader_name(FIRST_PORT);
+    let _card = insert(VirtualCard::gids(GIDS_RAW), FIRST_PORT);
+    // A POST that reached the server would use this fault up.
+    emulator.set_faults(Faults {
+        fail_next_posts: 1,
+        ..Faults::default()
+    });
+    for (id, reason) in cardless_requests(&emulator) {
+        let output = station(&[
+            "bind",
+            "--server",
+            &url,
+            "--request",
+            &id,
+            "--reader",
+            &reader,
+        ]);
+        assert_eq!(output.status.code(), Some(1), "{id}: {}", stderr(&output));
+        let words = stderr(&output);
+        assert!(words.contains("Not bound"), "{words}");
+        assert!(words.contains(reason), "{words}");
+        assert!(words.contains("Nothing was sent"), "{words}");
+        assert!(output.stdout.is_empty());
+        assert_eq!(emulator.bind_count(), 0);
+        assert_eq!(emulator.faults().fail_next_posts, 1, "no POST was sent");
+    }
+    let listed = stdout_json(&station(&["requests", "--server", &url, "--json"]));
+    for (id, reason) in cardless_requests(&emulator) {
+        let entry = listed
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|r| r["uuid"] == id.as_str())
+            .expect("listed");
+        assert_eq!(entry["bindable"], false, "{entry}");
+        assert_eq!(entry["why_not_bindable"], reason, "{entry}");
+    }
+}
+
+/// Runs the binary with extra environment variables.
+fn station_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_enroll-station"))
+        .args(args)
+        .env_remove("ENROLL_STATION_SERVER")
+        .env_remove("ENROLL_STATION_CONFIG")
+        .env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join("enroll-station-no-config"),
+        )
+        .envs(env.iter().copied())
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn requests_show_local_time_with_its_zone_sorted_as_instants_and_json_keeps_utc() {
+    let emulator = emulator(0);
+    // Oldest first: C (summer), B, A, though A's text sorts first.
+    for (id, submitted) in [
+        (
+            "0a000000-0000-4000-8000-00000000000a",
+            "2026-11-20T09:30:00+01:00",
+        ),
+        (
+            "0b000000-0000-4000-8000-00000000000b",
+            "2026-11-20T03:00:00.5-05:00",
+        ),
+        (
+            "0c000000-0000-4000-8000-00000000000c",
+            "2026-07-01T08:45:00Z",
+        ),
+    ] {
+        emulator
+            .insert_request(serde_json::json!({
+                "Uuid": id, "RequestType": 1, "Status": 3, "IsSmartcard": true,
+                "Submitted": submitted,
+                "NewSmartcardUuid": "00000000-0000-0000-0000-000000000000",
+            }))
+            .expect("valid");
+    }
+    let url = emulator.base_url();
+    // A POSIX zone rule: Central European Time, needing no time zone files.
+    let cet = [("TZ", "CET-1CEST,M3.5.0,M10.5.0/3")];
+    let text = station_env(&["requests", "--server", &url], &cet);
+    assert!(text.status.success(), "{}", stderr(&text));
+    let text = String::from_utf8_lossy(&text.stdout).into_owned();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    for (line, (id, shown)) in lines.iter().zip([
+        ("0c000000", "2026-07-01 10:45 +02:00"),
+        ("0b000000", "2026-11-20 09:00 +01:00"),
+        ("0a000000", "2026-11-20 09:30 +01:00"),
+    ]) {
+        assert!(line.starts_with(id) && line.contains(shown), "{text}");
+    }
+    let utc = station_env(&["requests", "--server", &url], &[("TZ", "UTC0")]);
+    let utc = String::from_utf8_lossy(&utc.stdout).into_owned();
+    assert!(utc.contains("2026-11-20 08:30 UTC"), "{utc}");
+
+    let json = stdout_json(&station_env(
+        &["requests", "--server", &url, "--json"],
+        &cet,
+    ));
+    let submitted: Vec<&str> = json
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| r["submitted"].as_str().expect("a time"))
+        .collect();
+    assert_eq!(
+        submitted,
+        [
+            "2026-07-01T08:45:00Z",
+            "2026-11-20T08:00:00.5Z",
+            "2026-11-20T08:30:00Z"
+        ],
+        "the server's instants, in UTC, oldest first"
+    );
 }
 
 #[test]

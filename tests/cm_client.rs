@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use enroll_station::cm::emulator::{Emulator, EmulatorConfig, Faults};
+use enroll_station::cm::emulator::{BindAnswer, Emulator, EmulatorConfig, Faults, SIGN_IN_PATH};
 use enroll_station::cm::error::TlsProblem;
 use enroll_station::cm::{ClientConfig, CmClient, CmError};
 use enroll_station::domain::card::{Atr, CardId};
@@ -508,6 +508,10 @@ async fn a_201_with_only_a_location_header_still_gives_the_uuid() {
         .expect("204");
     assert_eq!(receipt.smartcard_uuid, None);
     assert_eq!(receipt.smartcard_uri, None);
+    // The request could not be read for its NewSmartcardUuid (this server
+    // answers 204 to that too): still a bind, with a note for the journal.
+    let note = receipt.note.expect("a note");
+    assert!(note.contains("could not be read"), "{note}");
 }
 
 #[tokio::test]
@@ -525,9 +529,12 @@ async fn a_json_403_and_a_401_are_worded_for_the_operator() {
         .expect_err("403");
     let text = err.to_string();
     assert!(
-        text.contains("enrollment agent") && text.contains("Access denied for profile template."),
+        text.contains("refused to list the requests")
+            && text.contains("not permitted to read requests")
+            && text.contains("Access denied for profile template."),
         "{text}"
     );
+    assert!(!text.contains("enrollment agent"), "{text}");
 
     let server = fixed_server(http(
         "401 Unauthorized",
@@ -546,6 +553,258 @@ async fn a_json_403_and_a_401_are_worded_for_the_operator() {
             .contains("Authentication to the CM server failed"),
         "{err}"
     );
+}
+
+// ---------------------------------------------------------------------------
+// Only a bind is a bind; errors in the server's terms (issue 15).
+// ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_302_to_a_sign_in_page_is_an_error_in_words_and_never_followed() {
+    let emulator = emulator(3).await;
+    let client = client_for(&emulator.base_url());
+    let id = insert_request(&emulator, json!(3));
+    let sign_in = format!("{}{SIGN_IN_PATH}?wa=wsignin1.0", emulator.base_url());
+    emulator.set_faults(Faults {
+        redirect_posts: 1,
+        redirect_location: Some(sign_in.clone()),
+        ..Faults::default()
+    });
+    let err = client
+        .bind(id, &card(9), &atr())
+        .await
+        .expect_err("a redirect is not a bind");
+    assert!(
+        matches!(err, CmError::Redirected { status: 302, .. }),
+        "{err:?}"
+    );
+    assert!(err.outcome_unknown(), "the bind must be reconciled");
+    let text = err.to_string();
+    assert!(text.contains("redirect (HTTP 302)"), "{text}");
+    assert!(text.contains(&sign_in), "{text}");
+    assert!(text.contains("sign-in front end"), "{text}");
+    assert!(text.contains("Sign in again"), "{text}");
+    assert_eq!(emulator.sign_in_visits(), 0, "the redirect was followed");
+    assert_eq!(emulator.bind_count(), 0);
+
+    // A GET answered with a redirect is the same error, and not followed either.
+    let server = fixed_server(http(
+        "302 Found",
+        "text/html; charset=utf-8",
+        &format!("Location: {sign_in}\r\n"),
+        "<html><head><title>Object moved</title></head><body>Object moved</body></html>",
+    ))
+    .await;
+    let err = client_for(&server)
+        .list_requests(None)
+        .await
+        .expect_err("a redirect is not a list");
+    assert!(matches!(err, CmError::Redirected { .. }), "{err:?}");
+    assert!(!err.to_string().contains("bind"), "{err}");
+    let err = client_for(&server)
+        .get_request(id)
+        .await
+        .expect_err("a redirect is not a request");
+    assert!(matches!(err, CmError::Redirected { .. }), "{err:?}");
+    assert_eq!(emulator.sign_in_visits(), 0, "the redirect was followed");
+    // The page itself is there: only a client that follows would see it.
+    let mut socket = tokio::net::TcpStream::connect(emulator.local_addr())
+        .await
+        .expect("connect");
+    socket
+        .write_all(
+            format!(
+                "GET {SIGN_IN_PATH}?wa=wsignin1.0 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .await
+        .expect("send");
+    let mut page = String::new();
+    socket
+        .read_to_string(&mut page)
+        .await
+        .expect("the sign-in page");
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert_eq!(emulator.sign_in_visits(), 1);
+}
+
+#[tokio::test]
+async fn a_200_or_an_html_page_to_a_bind_is_not_a_bind() {
+    let page = "<html><head><title>Sign In</title></head><body>form</body></html>";
+    let uri = "\"api/v1.0/smartcards/17cf063d-e337-4aa9-a822-346554ddd3c9\"";
+    for (status, content_type, body) in [
+        ("200 OK", "text/html; charset=utf-8", page),
+        ("201 Created", "text/html", page),
+        ("200 OK", "application/json", uri),
+    ] {
+        let server = fixed_server(http(status, content_type, "", body)).await;
+        let err = client_for(&server)
+            .bind(Uuid::new_v4(), &card(10), &atr())
+            .await
+            .expect_err("not a bind");
+        assert!(
+            matches!(err, CmError::UnclearBindAnswer { .. }),
+            "{status} {content_type}: {err:?}"
+        );
+        assert!(err.outcome_unknown(), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn a_204_or_an_unreadable_201_bind_reads_the_smart_card_from_the_request() {
+    let emulator = emulator(3).await;
+    let client = client_for(&emulator.base_url());
+    for (n, answer) in [BindAnswer::NoContent, BindAnswer::CreatedUnreadable]
+        .into_iter()
+        .enumerate()
+    {
+        let id = insert_request(&emulator, json!(3));
+        emulator.set_faults(Faults {
+            bind_answer: answer,
+            ..Faults::default()
+        });
+        let receipt = client
+            .bind(id, &card(20 + n as u8), &atr())
+            .await
+            .unwrap_or_else(|e| panic!("{answer:?} is a bind: {e}"));
+        assert_eq!(receipt.smartcard_uri, None, "{answer:?}");
+        let bound = client.get_request(id).await.expect("the request");
+        assert!(bound.new_smartcard.is_some());
+        assert_eq!(receipt.smartcard_uuid, bound.new_smartcard, "{answer:?}");
+        let note = receipt.note.expect("how the UUID was found");
+        assert!(note.contains("read from the request"), "{note}");
+    }
+    assert_eq!(emulator.bind_count(), 2);
+}
+
+#[tokio::test]
+async fn a_500_shows_a_correlation_id_only_where_the_server_names_one() {
+    let emulator = emulator(3).await;
+    let client = client_for(&emulator.base_url());
+    // A Pending request: the server's message names the request's GUID.
+    let id = insert_request(&emulator, json!(16));
+    emulator.set_faults(Faults {
+        unmarked_errors: true,
+        ..Faults::default()
+    });
+    let err = client
+        .bind(id, &card(11), &atr())
+        .await
+        .expect_err("pending");
+    assert_eq!(err.status(), Some(500));
+    let text = err.to_string();
+    assert!(text.contains(&id.to_string()), "{text}");
+    assert_eq!(err.correlation_id(), None, "{text}");
+    assert!(text.contains("gave no correlation ID"), "{text}");
+    assert_eq!(err.to_failure().correlation_id, None);
+
+    emulator.set_faults(Faults::default());
+    let err = client
+        .bind(id, &card(11), &atr())
+        .await
+        .expect_err("pending");
+    let text = err.to_string();
+    let marked = text
+        .split("Correlation ID: ")
+        .nth(1)
+        .and_then(|rest| rest.get(..36))
+        .expect("the server's message names a correlation ID");
+    assert_eq!(err.correlation_id(), Some(marked), "{text}");
+    assert_ne!(marked, id.to_string());
+}
+
+#[tokio::test]
+async fn a_403_on_the_bind_and_on_the_list_read_differently() {
+    let server = fixed_server(http(
+        "403 Forbidden",
+        "application/json",
+        "",
+        "{\"Message\":\"Access is denied.\"}",
+    ))
+    .await;
+    let client = client_for(&server);
+    let request = Uuid::new_v4();
+    let bind = client
+        .bind(request, &card(12), &atr())
+        .await
+        .expect_err("403")
+        .to_string();
+    let list = client
+        .list_requests(None)
+        .await
+        .expect_err("403")
+        .to_string();
+    let one = client
+        .get_request(request)
+        .await
+        .expect_err("403")
+        .to_string();
+    let lookup = client
+        .smartcard_by_card_id(&card(12))
+        .await
+        .expect_err("403")
+        .to_string();
+    let templates = client
+        .profile_templates()
+        .await
+        .expect_err("403")
+        .to_string();
+    assert!(
+        bind.contains("not an authorized enrollment agent"),
+        "{bind}"
+    );
+    assert!(bind.contains(&request.to_string()), "{bind}");
+    assert!(list.contains("refused to list the requests"), "{list}");
+    assert!(
+        one.contains(&format!("refused to show request {request}")),
+        "{one}"
+    );
+    assert!(lookup.contains("refused to look up card"), "{lookup}");
+    assert!(
+        templates.contains("refused to list the profile templates"),
+        "{templates}"
+    );
+    for other in [&list, &one, &lookup, &templates] {
+        assert!(!other.contains("enrollment agent"), "{other}");
+        assert!(other.contains("\"Access is denied.\""), "{other}");
+    }
+}
+
+#[tokio::test]
+async fn an_oversized_single_object_is_refused_in_words() {
+    let huge = format!(
+        "{{\"Uuid\":\"{}\",\"Comment\":\"{}\"}}",
+        Uuid::new_v4(),
+        "x".repeat(2 * 1024 * 1024)
+    );
+    // Announced by Content-Length: refused before it is read.
+    let server = fixed_server(http("200 OK", "application/json", "", &huge)).await;
+    let err = client_for(&server)
+        .get_request(Uuid::new_v4())
+        .await
+        .expect_err("too large");
+    assert!(matches!(err, CmError::TooLarge { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("larger than 1 MiB"), "{text}");
+    assert!(text.contains("GET requests/"), "{text}");
+    // Not announced (the body runs until the connection closes): cut at the limit.
+    let server = fixed_server(format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{huge}"
+    ))
+    .await;
+    let err = client_for(&server)
+        .smartcard(Uuid::new_v4())
+        .await
+        .expect_err("too large");
+    assert!(matches!(err, CmError::TooLarge { .. }), "{err:?}");
+    // The request list may be far larger than one object.
+    let emulator = emulator(3_000).await;
+    let list = client_for(&emulator.base_url())
+        .list_requests(None)
+        .await
+        .expect("a list over 1 MiB");
+    assert_eq!(list.len(), 3_000);
 }
 
 // ---------------------------------------------------------------------------

@@ -1267,6 +1267,116 @@ fn add_request(station: &Station, name: &str) {
         .expect("the request is valid");
 }
 
+/// An approved software-profile request (IsSmartcard false): CM never binds a card to it.
+const SOFTWARE_REQUEST: &str = "6e1f0a2b-3c4d-4e5f-8a9b-0c1d2e3f4a01";
+/// An approved Retire of the user's card: it acts on a card, it takes none.
+const RETIRE_REQUEST: &str = "6e1f0a2b-3c4d-4e5f-8a9b-0c1d2e3f4a02";
+
+/// Puts the two requests that never take a card on the emulator, with the
+/// highest priority, so only the bindable-first rule can keep them down.
+fn add_cardless_requests(station: &Station) {
+    for (id, name, kind, smartcard) in [
+        (SOFTWARE_REQUEST, "Software Person", 1, false),
+        (RETIRE_REQUEST, "Retire Person", 7, true),
+    ] {
+        emulator(station)
+            .insert_request(serde_json::json!({
+                "Uuid": id,
+                "RequestType": kind,
+                "Status": 3,
+                "Priority": 100,
+                "Submitted": "2026-11-26T09:00:00Z",
+                "NewSmartcardUuid": "00000000-0000-0000-0000-000000000000",
+                "OldSmartcardUuid": "7a1f0a2b-3c4d-4e5f-8a9b-0c1d2e3f4a03",
+                "IsSmartcard": smartcard,
+                "DataCollection": [{"Name": "DisplayName", "Value": name}]
+            }))
+            .expect("the request is valid");
+    }
+}
+
+#[test]
+fn desk_never_offers_a_request_that_takes_no_card_and_says_why() {
+    let mut station = station();
+    add_cardless_requests(&station);
+    let h = &mut station.harness;
+    wait_for(h, "the request list", |h| shows(h, PERSON));
+    key(h, egui::Key::F5);
+    wait_for(h, "the refreshed list", |h| shows(h, "Retire Person"));
+    let rows = shown_requests(h);
+    let ready = rows.iter().filter(|r| r.is_bindable()).count();
+    assert!(
+        rows[..ready].iter().all(|r| r.is_bindable()),
+        "the ready requests come first, though these two have the highest priority"
+    );
+    assert!(shows(
+        h,
+        &format!("{} requests, {ready} ready for a card", rows.len())
+    ));
+    // The submission time is shown in local time with its zone.
+    let submitted =
+        enroll_station::cm::model::parse_cm_time("2026-11-27T08:00:00Z").expect("a time");
+    let shown = enroll_station::domain::request::ShownTime::local(submitted).to_string();
+    assert!(shows(h, &shown), "{shown}");
+
+    h.get_by_label("Insert demo card").click();
+    wait_for(h, "the card ID", |h| {
+        shows(h, "bc88f13f-83ba-4037-8262-46eba1291c6e")
+    });
+    for (name, reason) in [
+        (
+            "Software Person",
+            "This request cannot take a card: this is a software-profile request \
+             (IsSmartcard false): it never takes a card.",
+        ),
+        (
+            "Retire Person",
+            "This request cannot take a card: a Retire request acts on an existing card; it \
+             does not take a new one.",
+        ),
+    ] {
+        h.get_by_label(name).click();
+        wait_for(h, "the reason", |h| shows(h, reason));
+        assert!(!bind_enabled(h), "{name}: Bind stays disabled");
+        ctrl_enter(h);
+        h.run_steps(2);
+        assert_eq!(
+            h.state().state().bind,
+            BindState::Idle,
+            "{name}: nothing starts"
+        );
+    }
+    h.get_by_label(PERSON).click();
+    wait_for(h, "Bind to be enabled for an enroll", bind_enabled);
+    assert_eq!(emulator(&station).bind_count(), 0);
+}
+
+#[test]
+fn kiosk_refuses_the_code_of_a_request_that_takes_no_card_in_plain_words() {
+    let mut station = kiosk_station(60, &[]);
+    add_cardless_requests(&station);
+    let h = &mut station.harness;
+    for (code, words) in [
+        (
+            SOFTWARE_REQUEST,
+            "this request is for certificates kept on a computer, not on a card",
+        ),
+        (
+            RETIRE_REQUEST,
+            "this request is for a card that was already given out (to retire it), not for \
+             a new card",
+        ),
+    ] {
+        scan(h, code);
+        wait_for(h, "the refusal", |h| shows(h, words));
+        assert!(shows(h, "No card can be linked to this request"));
+        assert!(!shows(h, "IsSmartcard") && !shows(h, "software-profile"));
+        assert!(!shows(h, "Insert your card"), "no card is asked for");
+        assert_eq!(kiosk_code(h), "", "the next scan starts on an empty field");
+    }
+    assert_eq!(emulator(&station).bind_count(), 0);
+}
+
 #[test]
 fn desk_search_narrows_the_list_and_finds_a_data_collection_value() {
     let mut station = station();

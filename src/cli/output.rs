@@ -102,7 +102,8 @@ pub struct RequestJson {
     pub request_type: String,
     /// The target user's GUID, or null.
     pub target_user: Option<String>,
-    /// When it was submitted, as the server wrote it.
+    /// When it was submitted: the server's instant, RFC 3339 in UTC
+    /// (`2015-07-07T23:36:21.93Z`), whatever offset the server wrote.
     pub submitted: Option<String>,
     /// The smart card object bound to it, or null.
     pub new_smartcard: Option<String>,
@@ -110,6 +111,8 @@ pub struct RequestJson {
     pub priority: i32,
     /// Whether CM would accept a card for it now.
     pub bindable: bool,
+    /// Why not, in the operator's words (null when it is bindable).
+    pub why_not_bindable: Option<String>,
     /// The collected data, name to value.
     pub data: serde_json::Map<String, serde_json::Value>,
 }
@@ -121,10 +124,11 @@ impl From<&Request> for RequestJson {
             status: r.status.to_string(),
             request_type: r.request_type.to_string(),
             target_user: r.target_user.map(|u| u.to_string()),
-            submitted: r.submitted.as_ref().map(ToString::to_string),
+            submitted: r.submitted.map(crate::cm::model::format_cm_time),
             new_smartcard: r.new_smartcard.map(|u| u.to_string()),
             priority: r.priority,
             bindable: r.is_bindable(),
+            why_not_bindable: r.bindability().err().map(|why| why.to_string()),
             data: r
                 .data_collection
                 .iter()

@@ -4,7 +4,7 @@ use anyhow::Context as _;
 
 use super::Settings;
 use super::output::{RequestJson, print_json};
-use crate::domain::request::{Request, RequestStatus};
+use crate::domain::request::{Request, RequestStatus, ShownTime};
 
 pub(super) fn run(server: &Settings, status: Option<&str>, json: bool) -> anyhow::Result<()> {
     let status = status
@@ -30,12 +30,16 @@ pub(super) fn run(server: &Settings, status: Option<&str>, json: bool) -> anyhow
         println!("No requests.");
     }
     for r in &requests {
+        // In local time with its zone; --json keeps the server's instant in UTC.
+        let submitted = r
+            .submitted
+            .map_or_else(|| "-".to_owned(), |t| ShownTime::local(t).to_string());
         println!(
-            "{}  {:<10} {:<12} {}  {}",
+            "{}  {:<10} {:<15} {:<22}  {}",
             r.uuid,
             r.status.to_string(),
             r.request_type.to_string(),
-            r.submitted.as_deref().unwrap_or("-"),
+            submitted,
             r.data_summary()
         );
     }

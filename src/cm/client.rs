@@ -16,7 +16,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::auth::{AfterUnauthorized, AuthConfig, AuthMethod, Authenticator, Exchange, SignedIn};
-use super::error::{CmError, TlsProblem};
+use super::error::{Call, CmError, TlsProblem};
 use super::model::{
     BindBody, ModelError, ProfileTemplate, WireProfileTemplate, WireRequest, WireSmartcard,
     guid_to_wire, parse_lenient_json, smartcard_uuid_from_uri,
@@ -31,9 +31,28 @@ pub use crate::domain::bind::BindReceipt;
 /// The API's path below the server's root, in the canonical casing.
 pub const API_PATH: &str = "/CertificateManagement/api/v1.0/";
 
-/// Answers larger than this are not CM's: a list of 100,000 requests is
-/// about 100 MB (each carries its security descriptor and a dozen GUIDs).
-const MAX_BODY_BYTES: usize = 256 * 1024 * 1024;
+/// The request list's limit: a list of 100,000 requests is about 100 MB
+/// (each carries its security descriptor and a dozen GUIDs). Larger is not CM's.
+const LIST_BODY_LIMIT: usize = 256 * 1024 * 1024;
+
+/// The profile templates: a few dozen short entries.
+const TEMPLATES_BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+/// One object (a request, a smart card, the bind's URI), and every error
+/// body: a few kilobytes at most; a page or a stream past this is not CM's.
+const OBJECT_BODY_LIMIT: usize = 1024 * 1024;
+
+/// How much of an answer to `call` the station reads at most.
+fn body_limit(call: &Call) -> usize {
+    match call {
+        Call::ListRequests => LIST_BODY_LIMIT,
+        Call::ProfileTemplates => TEMPLATES_BODY_LIMIT,
+        Call::GetRequest { .. }
+        | Call::Bind { .. }
+        | Call::FindCard { .. }
+        | Call::GetSmartcard { .. } => OBJECT_BODY_LIMIT,
+    }
+}
 
 /// How to reach the CM server.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -107,7 +126,10 @@ impl CmClient {
             .cookie_store(true)
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
-            // A redirect must not quietly downgrade an https session to http.
+            // A redirect is never the API's answer (a sign-in front end, a
+            // maintenance page): it is reported, not followed.
+            .redirect(reqwest::redirect::Policy::none())
+            // Nothing may quietly downgrade an https session to http.
             .https_only(base.scheme() == "https");
         if loopback {
             // A proxy from the environment cannot reach this machine's loopback.
@@ -160,7 +182,7 @@ impl CmClient {
         let status_text = status.map(|s| s.name().map_or_else(|| s.0.to_string(), str::to_owned));
         let query: Vec<(&str, String)> = status_text.into_iter().map(|s| ("status", s)).collect();
         let answer = self
-            .call(Method::GET, "requests", &query, None, None)
+            .call(&Call::ListRequests, Method::GET, "requests", &query, None)
             .await?;
         answer.list_converted::<WireRequest, Request>("request")
     }
@@ -168,16 +190,22 @@ impl CmClient {
     /// `GET requests/{id}`: one request.
     pub async fn get_request(&self, id: Uuid) -> Result<Request, CmError> {
         let path = format!("requests/{}", guid_to_wire(id));
-        let what = format!("Request {}", guid_to_wire(id));
-        let answer = self
-            .call(Method::GET, &path, &[], None, Some(&what))
-            .await?;
-        let wire: WireRequest = answer.object()?.ok_or_else(|| not_found(&what))?;
+        let call = Call::GetRequest { request: id };
+        let answer = self.call(&call, Method::GET, &path, &[], None).await?;
+        let wire: WireRequest = answer.object()?.ok_or_else(|| not_found(&call))?;
         Request::try_from(wire).map_err(invalid)
     }
 
     /// `POST smartcards`: binds the card to the request. Sent exactly once,
     /// never retried: after [`CmError::outcome_unknown`], read the request again.
+    ///
+    /// Only CM's `201 Created` or `204 No Content` is a bind. Any other
+    /// success status, or a page where CM's JSON belongs, is
+    /// [`CmError::UnclearBindAnswer`]; a redirect is [`CmError::Redirected`]:
+    /// both leave the outcome unknown. When the answer names no smart card
+    /// object (a 204, or a 201 whose URI cannot be read), the request is read
+    /// once for its `NewSmartcardUuid`, so the journal holds the object; if
+    /// that fails the bind still stands and the receipt's note says so.
     pub async fn bind(
         &self,
         request: Uuid,
@@ -188,10 +216,38 @@ impl CmClient {
         let body = serde_json::to_vec(&body).map_err(|e| CmError::ClientSetup {
             detail: e.to_string(),
         })?;
+        let call = Call::Bind {
+            request,
+            card_id: *card_id,
+        };
         let answer = self
-            .call(Method::POST, "smartcards", &[], Some(body), None)
+            .call(&call, Method::POST, "smartcards", &[], Some(body))
             .await?;
-        Ok(answer.receipt())
+        let mut receipt = answer.receipt()?;
+        if receipt.smartcard_uuid.is_none() {
+            let why = if answer.status == StatusCode::NO_CONTENT {
+                "the server answered 204 No Content, which names no smart card object"
+            } else {
+                "the server's 201 answer named no smart card object the station could read"
+            };
+            let note = match self.get_request(request).await {
+                Ok(read) => match read.new_smartcard {
+                    Some(uuid) => {
+                        receipt.smartcard_uuid = Some(uuid);
+                        format!("{why}; smart card object {uuid} was read from the request")
+                    }
+                    None => format!(
+                        "{why}, and the request shows none yet (NewSmartcardUuid is empty): \
+                         the smart card UUID could not be read"
+                    ),
+                },
+                Err(error) => format!(
+                    "{why}, and the smart card UUID could not be read from the request: {error}"
+                ),
+            };
+            receipt.note = Some(note);
+        }
+        Ok(receipt)
     }
 
     /// `GET smartcards?cardid=`: the smart card object CM holds for this card ID, if any.
@@ -200,9 +256,9 @@ impl CmClient {
         card_id: &CardId,
     ) -> Result<Option<Smartcard>, CmError> {
         let query = [("cardid", card_id.to_cm_string())];
-        let what = format!("Card {card_id}");
+        let call = Call::FindCard { card_id: *card_id };
         let answer = match self
-            .call(Method::GET, "smartcards", &query, None, Some(&what))
+            .call(&call, Method::GET, "smartcards", &query, None)
             .await
         {
             // A CM-worded 404 for a card ID is the same answer as 204: unknown card.
@@ -227,11 +283,9 @@ impl CmClient {
     /// `GET smartcards/{uuid}`: one smart card object.
     pub async fn smartcard(&self, id: Uuid) -> Result<Smartcard, CmError> {
         let path = format!("smartcards/{}", guid_to_wire(id));
-        let what = format!("Smart card {}", guid_to_wire(id));
-        let answer = self
-            .call(Method::GET, &path, &[], None, Some(&what))
-            .await?;
-        let wire: WireSmartcard = answer.object()?.ok_or_else(|| not_found(&what))?;
+        let call = Call::GetSmartcard { smartcard: id };
+        let answer = self.call(&call, Method::GET, &path, &[], None).await?;
+        let wire: WireSmartcard = answer.object()?.ok_or_else(|| not_found(&call))?;
         Smartcard::try_from(wire).map_err(invalid)
     }
 
@@ -239,20 +293,27 @@ impl CmClient {
     /// Also the cheapest call to test a connection with.
     pub async fn profile_templates(&self) -> Result<Vec<ProfileTemplate>, CmError> {
         let answer = self
-            .call(Method::GET, "profiletemplates", &[], None, None)
+            .call(
+                &Call::ProfileTemplates,
+                Method::GET,
+                "profiletemplates",
+                &[],
+                None,
+            )
             .await?;
         let wires: Vec<WireProfileTemplate> = answer.list()?;
         Ok(convert_all(wires, "profile template"))
     }
 
-    /// Sends one call and turns every non-2xx answer into a [`CmError`].
+    /// Sends one call and turns every non-2xx answer into a [`CmError`]: a
+    /// redirect is reported, never followed, and its page never read as data.
     async fn call(
         &self,
+        call: &Call,
         method: Method,
         path: &str,
         query: &[(&str, String)],
         body: Option<Vec<u8>>,
-        object: Option<&str>,
     ) -> Result<Answer, CmError> {
         let mut url = self
             .base
@@ -292,15 +353,15 @@ impl CmClient {
                 break (response, challenges);
             }
             let content_type = header_text(&response, CONTENT_TYPE);
-            let error_body = read_body(response)
+            let (error_body, _) = read_body(response, OBJECT_BODY_LIMIT)
                 .await
                 .map_err(|e| self.transport_error(&e, &what))?;
-            let unauthorized = CmError::from_response(
+            let unauthorized = CmError::for_call(
+                call,
                 401,
                 content_type.as_deref(),
                 &error_body,
                 url.as_str(),
-                object,
             );
             match self
                 .auth
@@ -324,20 +385,49 @@ impl CmClient {
         tracing::debug!(method = %method, path = %url.path(), status = status.as_u16(), "CM call");
         let content_type = header_text(&response, CONTENT_TYPE);
         let location = header_text(&response, LOCATION);
-        let body = read_body(response)
-            .await
-            .map_err(|e| self.transport_error(&e, &what))?;
+        if status.is_redirection() {
+            // Its page is a sign-in form or a notice, never data: it is not read.
+            let target = location.as_deref().map(|l| redirect_target(&url, l));
+            tracing::debug!(method = %method, path = %url.path(), status = status.as_u16(),
+                location = target.as_deref(), "CM call redirected; not followed");
+            return Err(CmError::Redirected {
+                what,
+                status: status.as_u16(),
+                location: target,
+            });
+        }
         if !status.is_success() {
-            let error = CmError::from_response(
+            // An error body serves only the message: a long one is cut, not refused.
+            let (body, _) = read_body(response, OBJECT_BODY_LIMIT)
+                .await
+                .map_err(|e| self.transport_error(&e, &what))?;
+            let error = CmError::for_call(
+                call,
                 status.as_u16(),
                 content_type.as_deref(),
                 &body,
                 url.as_str(),
-                object,
             );
             tracing::debug!(method = %method, path = %url.path(), status = status.as_u16(),
                 correlation_id = error.correlation_id(), "CM call failed");
             return Err(error);
+        }
+        let limit = body_limit(call);
+        let too_large = || CmError::TooLarge {
+            what: what.clone(),
+            limit,
+        };
+        if response
+            .content_length()
+            .is_some_and(|announced| announced > limit as u64)
+        {
+            return Err(too_large());
+        }
+        let (body, whole) = read_body(response, limit)
+            .await
+            .map_err(|e| self.transport_error(&e, &what))?;
+        if !whole {
+            return Err(too_large());
         }
         Ok(Answer {
             status,
@@ -496,8 +586,12 @@ impl Answer {
         }))
     }
 
-    /// The body's entries when it is a well-formed JSON array in UTF-8.
+    /// The body's entries when it is a well-formed JSON array in UTF-8 (and
+    /// not labelled a page: that goes the way that names it as one).
     fn raw_array(&self) -> Option<Vec<&serde_json::value::RawValue>> {
+        if self.is_html() {
+            return None;
+        }
         let text = std::str::from_utf8(&self.body).ok()?;
         let text = text.trim().trim_start_matches('\u{feff}');
         if !text.starts_with('[') {
@@ -525,8 +619,59 @@ impl Answer {
         from_value(self.json()?, &self.url).map(Some)
     }
 
+    /// True when the Content-Type says HTML or the body starts like markup.
+    /// Only the first non-blank byte is looked at: a list body is ~100 MB.
+    fn is_html(&self) -> bool {
+        self.content_type
+            .as_deref()
+            .is_some_and(|c| c.to_ascii_lowercase().contains("html"))
+            || self
+                .body
+                .iter()
+                .find(|b| !b.is_ascii_whitespace())
+                .is_some_and(|b| *b == b'<')
+    }
+
+    /// What arrived, in a few words, for an answer that is not the expected one.
+    fn describe(&self) -> String {
+        if self.is_html() {
+            let title =
+                super::error::ErrorBody::parse(self.content_type.as_deref(), &self.body, &self.url)
+                    .message
+                    .unwrap_or_default();
+            return format!("an HTML page (\"{}\")", shorten(&title, 120));
+        }
+        let text = String::from_utf8_lossy(&self.body);
+        let text = text.trim();
+        let kind = self
+            .content_type
+            .as_deref()
+            .map_or_else(String::new, |c| format!(" of type {}", shorten(c, 60)));
+        if text.is_empty() {
+            format!("no body{kind}")
+        } else {
+            format!("a body{kind}: \"{}\"", shorten(text, 120))
+        }
+    }
+
     /// The bind receipt: a bare JSON string URI (201), or nothing (204).
-    fn receipt(&self) -> BindReceipt {
+    /// Anything else, even with a success status, is not CM's answer to a bind.
+    fn receipt(&self) -> Result<BindReceipt, CmError> {
+        let unclear = || CmError::UnclearBindAnswer {
+            status: self.status.as_u16(),
+            detail: self.describe(),
+        };
+        if !matches!(self.status, StatusCode::CREATED | StatusCode::NO_CONTENT) {
+            return Err(unclear());
+        }
+        let has_body = !self.body.iter().all(u8::is_ascii_whitespace);
+        let json_labelled = self
+            .content_type
+            .as_deref()
+            .is_none_or(|c| c.to_ascii_lowercase().contains("json"));
+        if self.is_html() || (has_body && !json_labelled) {
+            return Err(unclear());
+        }
         let text = String::from_utf8_lossy(&self.body);
         let text = text.trim();
         let from_body = if self.status == StatusCode::NO_CONTENT || text.is_empty() {
@@ -546,10 +691,11 @@ impl Answer {
         };
         let smartcard_uri = from_body.or_else(|| self.location.clone());
         let smartcard_uuid = smartcard_uri.as_deref().and_then(smartcard_uuid_from_uri);
-        BindReceipt {
+        Ok(BindReceipt {
             smartcard_uri,
             smartcard_uuid,
-        }
+            note: None,
+        })
     }
 }
 
@@ -599,9 +745,9 @@ fn invalid(source: ModelError) -> CmError {
     CmError::InvalidData { source }
 }
 
-fn not_found(what: &str) -> CmError {
+fn not_found(call: &Call) -> CmError {
     CmError::NotFound {
-        what: what.to_owned(),
+        what: call.object().unwrap_or_default(),
         message: Some("the server answered with no content".to_owned()),
         correlation_id: None,
     }
@@ -615,20 +761,84 @@ fn shorten(text: &str, max: usize) -> String {
     out
 }
 
-async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, reqwest::Error> {
-    // Sized once when the server says how much comes: growing a 100 MB list
-    // step by step copied it many times over.
-    let expected = response.content_length().unwrap_or(0);
-    let mut body = Vec::with_capacity(usize::try_from(expected).unwrap_or(0).min(MAX_BODY_BYTES));
+/// Reads at most `limit` bytes of the body: the bytes, and whether that was all of it.
+///
+/// Nothing is allocated from what `Content-Length` announces (a server can
+/// announce anything): the chunks as they arrive are kept and joined once at
+/// the end, so a 100 MB list is copied once, not at every doubling.
+async fn read_body(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<(Vec<u8>, bool), reqwest::Error> {
+    let mut chunks = Vec::new();
+    let mut total = 0usize;
+    let mut whole = true;
     while let Some(chunk) = response.chunk().await? {
-        // Past the cap the answer is not CM's; the truncated text still serves an error message.
-        let room = MAX_BODY_BYTES.saturating_sub(body.len());
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if room <= chunk.len() {
+        let room = limit - total;
+        if chunk.len() > room {
+            chunks.push(chunk.slice(..room));
+            total = limit;
+            whole = false;
             break;
         }
+        total += chunk.len();
+        chunks.push(chunk);
     }
-    Ok(body)
+    let mut body = Vec::with_capacity(total);
+    for chunk in chunks.drain(..) {
+        body.extend_from_slice(&chunk);
+    }
+    Ok((body, whole))
+}
+
+/// Query parameters whose values may be secrets (an OAuth code or token, a
+/// SAML assertion): shown as `…` in a redirect's target.
+const SECRET_PARAMETERS: [&str; 9] = [
+    "code",
+    "token",
+    "access_token",
+    "id_token",
+    "refresh_token",
+    "assertion",
+    "samlresponse",
+    "samlrequest",
+    "client_secret",
+];
+
+fn is_secret_parameter(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    SECRET_PARAMETERS.contains(&key.as_str()) || key.contains("password")
+}
+
+/// A redirect's `Location` as the operator may see it: resolved against the
+/// URL called, without user name, password or fragment, secret-looking query
+/// values replaced by `…`, no control characters, at most 160 characters.
+pub fn redirect_target(called: &Url, location: &str) -> String {
+    let shown = match called.join(location.trim()) {
+        Ok(mut target) => {
+            let _ = target.set_username("");
+            let _ = target.set_password(None);
+            target.set_fragment(None);
+            let query = target.query().map(|query| {
+                query
+                    .split('&')
+                    .map(|pair| match pair.split_once('=') {
+                        Some((key, _)) if is_secret_parameter(key) => format!("{key}=…"),
+                        _ => pair.to_owned(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("&")
+            });
+            target.set_query(None);
+            match query {
+                Some(query) => format!("{target}?{query}"),
+                None => target.to_string(),
+            }
+        }
+        Err(_) => location.to_owned(),
+    };
+    let clean: String = shown.chars().filter(|c| !c.is_control()).collect();
+    shorten(clean.trim(), 160)
 }
 
 /// Turns what the operator typed into the API's base URL.
@@ -908,5 +1118,121 @@ mod tests {
             .list_converted::<WireRequest, Request>("request")
             .expect("the lenient way");
         assert_eq!(list.len(), 1);
+    }
+
+    fn bind_answer(status: StatusCode, content_type: Option<&str>, body: &str) -> Answer {
+        Answer {
+            status,
+            content_type: content_type.map(str::to_owned),
+            location: None,
+            body: body.as_bytes().to_vec(),
+            url: "http://127.0.0.1/CertificateManagement/api/v1.0/smartcards".into(),
+        }
+    }
+
+    #[test]
+    fn only_a_201_or_204_from_the_api_is_a_bind() {
+        let uri = "\"api/v1.0/smartcards/17cf063d-e337-4aa9-a822-346554ddd3c9\"";
+        let json = Some("application/json; charset=utf-8");
+        let receipt = bind_answer(StatusCode::CREATED, json, uri)
+            .receipt()
+            .expect("201 with the URI");
+        assert_eq!(
+            receipt.smartcard_uuid.map(|u| u.to_string()).as_deref(),
+            Some("17cf063d-e337-4aa9-a822-346554ddd3c9")
+        );
+        let receipt = bind_answer(StatusCode::NO_CONTENT, None, "")
+            .receipt()
+            .expect("204");
+        assert_eq!(receipt.smartcard_uuid, None);
+        let page = "<html><head><title>Sign In</title></head><body>form</body></html>";
+        for (status, content_type, body) in [
+            (StatusCode::OK, json, uri),
+            (StatusCode::ACCEPTED, json, ""),
+            (StatusCode::OK, Some("text/html"), page),
+            (StatusCode::CREATED, Some("text/html; charset=utf-8"), page),
+            (StatusCode::CREATED, json, page),
+            (StatusCode::CREATED, None, page),
+            (
+                StatusCode::CREATED,
+                Some("text/plain"),
+                "api/v1.0/smartcards/x",
+            ),
+        ] {
+            let err = bind_answer(status, content_type, body)
+                .receipt()
+                .expect_err("not a bind");
+            assert!(
+                matches!(err, CmError::UnclearBindAnswer { .. }),
+                "{status} {content_type:?}: {err:?}"
+            );
+            assert!(err.outcome_unknown(), "{err}");
+            let text = err.to_string();
+            assert!(
+                text.contains(&format!("HTTP {}", status.as_u16())),
+                "{text}"
+            );
+            if body == page {
+                assert!(text.contains("an HTML page (\"Sign In\")"), "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_page_is_never_read_as_a_list() {
+        let mut page = answer(format!(r#"[{{"Uuid": "{}"}}]"#, Uuid::from_u128(7)));
+        page.content_type = Some("text/html".into());
+        let err = page
+            .list_converted::<WireRequest, Request>("request")
+            .expect_err("a page labelled HTML is not data");
+        assert!(matches!(err, CmError::UnexpectedBody { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn a_redirect_target_is_shown_resolved_without_secrets() {
+        let called = Url::parse("https://cm.contoso.com/CertificateManagement/api/v1.0/smartcards")
+            .expect("URL");
+        let adfs = "https://sts.contoso.com/adfs/ls/?wa=wsignin1.0&wtrealm=https%3a%2f%2fcm";
+        assert_eq!(redirect_target(&called, adfs), adfs);
+        assert_eq!(
+            redirect_target(&called, "/maintenance.html"),
+            "https://cm.contoso.com/maintenance.html"
+        );
+        let shown = redirect_target(
+            &called,
+            "https://user:pw@idp.contoso.com/cb?state=1&code=SECRET&Password=x#access_token=T",
+        );
+        assert_eq!(
+            shown,
+            "https://idp.contoso.com/cb?state=1&code=…&Password=…"
+        );
+        let long = format!("https://sts.contoso.com/{}", "a".repeat(500));
+        let shown = redirect_target(&called, &long);
+        assert_eq!(shown.chars().count(), 161, "{shown}");
+        assert!(shown.ends_with('…'));
+        let shown = redirect_target(&called, "http://[bad\u{7}");
+        assert!(!shown.contains('\u{7}'), "{shown}");
+    }
+
+    #[test]
+    fn each_call_has_its_body_limit() {
+        assert_eq!(body_limit(&Call::ListRequests), 256 * 1024 * 1024);
+        for call in [
+            Call::GetRequest {
+                request: Uuid::nil(),
+            },
+            Call::Bind {
+                request: Uuid::nil(),
+                card_id: CardId::from_raw([1; 16]),
+            },
+            Call::FindCard {
+                card_id: CardId::from_raw([1; 16]),
+            },
+            Call::GetSmartcard {
+                smartcard: Uuid::nil(),
+            },
+        ] {
+            assert_eq!(body_limit(&call), 1024 * 1024, "{call:?}");
+        }
     }
 }

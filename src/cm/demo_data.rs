@@ -253,6 +253,14 @@ fn sometimes_null(rng: &mut fastrand::Rng, value: String, null_percent: u32) -> 
 /// tiny demo has something to bind; with 8 or more requests one already has a
 /// card, with 20 or more two do.
 pub fn generate(count: usize, seed: u64) -> DemoData {
+    let mut data = generate_card_requests(count, seed);
+    add_requests_that_take_no_card(&mut data.requests, seed);
+    data
+}
+
+/// [`generate`] before [`add_requests_that_take_no_card`]: every request a
+/// smart card request of a type that issues a card.
+fn generate_card_requests(count: usize, seed: u64) -> DemoData {
     let mut rng = fastrand::Rng::with_seed(seed);
     let nil = guid_to_wire(Uuid::nil());
     let mut requests = Vec::with_capacity(count);
@@ -410,6 +418,40 @@ pub fn generate(count: usize, seed: u64) -> DemoData {
     }
 }
 
+/// From how many requests on the demo has requests that never take a card.
+pub const CARDLESS_FROM: usize = 10;
+
+/// Turns the second and third approved, unbound requests into two that CM
+/// would never bind a card to, so the desk shows them with their reasons:
+/// a software-profile request (`IsSmartcard` false, the software template)
+/// and a Retire of the user's card. Only with [`CARDLESS_FROM`] or more
+/// requests, so small test setups keep every approved request bindable.
+/// Draws from its own generator: the rest of the data stays as it was.
+fn add_requests_that_take_no_card(requests: &mut [WireRequest], seed: u64) {
+    if requests.len() < CARDLESS_FROM {
+        return;
+    }
+    let mut rng = fastrand::Rng::with_seed(seed ^ 0xca2d_1e55_0000_0001);
+    let nil = guid_to_wire(Uuid::nil());
+    let mut open = requests.iter_mut().skip(1).filter(|r| {
+        r.status.as_ref().map(WireEnum::to_domain::<RequestStatus>) == Some(RequestStatus::APPROVED)
+            && r.new_smartcard_uuid.as_deref() == Some(nil.as_str())
+    });
+    if let Some(software) = open.next() {
+        software.request_type = Some(WireEnum::from_domain(RequestType::ENROLL));
+        software.is_smartcard = false;
+        // Flags: Smartcard (2) off, EnrollmentAgent (1) as it was.
+        software.flags &= !2;
+        software.profile_template_uuid = Some(guid_to_wire(TEMPLATES[4].uuid));
+        software.old_smartcard_uuid = Some(nil.clone());
+    }
+    if let Some(retire) = open.next() {
+        retire.request_type = Some(WireEnum::from_domain(RequestType::RETIRE));
+        retire.old_smartcard_uuid = Some(guid_to_wire(random_uuid(&mut rng)));
+        retire.comment = Some("Card returned at the desk".into());
+    }
+}
+
 fn wire_template(template: &DemoTemplate) -> WireProfileTemplate {
     WireProfileTemplate {
         name: Some(template.name.to_owned()),
@@ -462,11 +504,31 @@ mod tests {
             .filter(|r| r.request_type == RequestType::ENROLL)
             .count();
         assert!(enroll > 20);
-        assert!(
-            requests
-                .iter()
-                .all(|r| r.is_smartcard && (0..=5).contains(&r.priority))
+        assert!(requests.iter().all(|r| (0..=5).contains(&r.priority)));
+        // One software-profile request and one Retire, both approved and
+        // unbound, which the desk shows with the reason they take no card.
+        let software: Vec<_> = requests.iter().filter(|r| !r.is_smartcard).collect();
+        assert_eq!(software.len(), 1);
+        assert_eq!(software[0].status, RequestStatus::APPROVED);
+        assert_eq!(software[0].profile_template, Some(TEMPLATES[4].uuid));
+        assert_eq!(
+            software[0].bindability(),
+            Err(crate::domain::request::NotBindable::NotSmartcard)
         );
+        let retire: Vec<_> = requests
+            .iter()
+            .filter(|r| r.request_type == RequestType::RETIRE)
+            .collect();
+        assert_eq!(retire.len(), 1);
+        assert_eq!(retire[0].status, RequestStatus::APPROVED);
+        assert!(retire[0].is_smartcard && retire[0].new_smartcard.is_none());
+        assert_eq!(
+            retire[0].bindability(),
+            Err(crate::domain::request::NotBindable::TakesNoCard(
+                RequestType::RETIRE
+            ))
+        );
+        assert!(requests.iter().filter(|r| r.is_bindable()).count() >= 15);
         let templates: Vec<Uuid> = TEMPLATES.iter().map(|t| t.uuid).collect();
         assert!(
             requests
@@ -521,5 +583,42 @@ mod tests {
         assert_eq!(requests.len(), 1);
         assert!(requests[0].is_bindable());
         assert!(generate(0, 1).requests.is_empty());
+        // Below CARDLESS_FROM every approved, unbound request can take a card.
+        for count in 1..CARDLESS_FROM {
+            let requests = domain(&generate(count, 1));
+            assert!(
+                requests
+                    .iter()
+                    .filter(|r| r.status == RequestStatus::APPROVED && r.new_smartcard.is_none())
+                    .all(Request::is_bindable),
+                "{count}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_cardless_requests_leave_the_rest_of_the_data_as_it_was() {
+        let base = generate_card_requests(40, 1);
+        let data = generate(40, 1);
+        assert_eq!(data.smartcards, base.smartcards);
+        let changed: Vec<usize> = (0..40)
+            .filter(|&i| data.requests[i] != base.requests[i])
+            .collect();
+        assert_eq!(changed.len(), 2, "{changed:?}");
+        assert!(
+            !changed.contains(&0),
+            "the first request stays the bindable enroll"
+        );
+        for i in changed {
+            let (mut was, now) = (base.requests[i].clone(), &data.requests[i]);
+            // Only what makes it a request that takes no card changed.
+            was.request_type = now.request_type.clone();
+            was.is_smartcard = now.is_smartcard;
+            was.flags = now.flags;
+            was.profile_template_uuid = now.profile_template_uuid.clone();
+            was.old_smartcard_uuid = now.old_smartcard_uuid.clone();
+            was.comment = now.comment.clone();
+            assert_eq!(&was, now);
+        }
     }
 }

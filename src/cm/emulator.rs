@@ -2,9 +2,12 @@
 //! reference (and its quirks) describe it: the demo backend, the tests'
 //! server, and a training server whose faults can be switched on.
 //!
-//! It enforces the server's bind rules (request exists, Approved or Executing,
-//! no card bound yet, card ID not known yet) and answers violations the way
-//! ASP.NET does: HTTP 500 with a `Message` carrying a correlation ID.
+//! It enforces the server's bind rules (request exists, is a smart card
+//! request of a type that issues a card, is Approved or Executing, has no
+//! card bound yet, card ID not known yet) and answers violations the way
+//! ASP.NET does: HTTP 500 with a `Message` carrying a correlation ID (for a
+//! request that never takes a card, the answer is a switch:
+//! [`EmulatorConfig::wrong_request`]).
 //!
 //! It can also demand what real deployments demand: https with a given
 //! certificate ([`EmulatorConfig::tls`]), client certificates from a given CA
@@ -57,6 +60,29 @@ pub struct EmulatorConfig {
     /// a CM site behind token authentication. A call on a TLS connection whose
     /// client presented a (verified) client certificate needs no token.
     pub bearer_token: Option<String>,
+    /// How a bind for a request that never takes a card (a software-profile
+    /// request, or a type that acts on an existing card) is refused: the
+    /// reference does not say, so both kinds of answer can be tried.
+    pub wrong_request: WrongRequestAnswer,
+}
+
+/// The answer to `POST smartcards` for a request that can never take a card
+/// (`IsSmartcard` false, or a type such as Retire that does not issue one).
+/// The reference lists only 201, 204, 403 and 500 for the call and says
+/// nothing of this case (review `cm-api.md` section 6, item 2), so it is a
+/// switch. Every answer carries a `Message` saying why; nothing is committed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum WrongRequestAnswer {
+    /// 500 with the reason and a correlation ID: CM's business layer throws
+    /// and ASP.NET reports the unhandled exception, as for its other bind rules.
+    #[default]
+    ServerError,
+    /// 400, ASP.NET's answer for a request its validation refuses.
+    BadRequest,
+    /// 403, as for a call the caller may not make on that request.
+    Forbidden,
+    /// 409, a REST server's answer for a state that does not allow the call.
+    Conflict,
 }
 
 impl Default for EmulatorConfig {
@@ -67,6 +93,7 @@ impl Default for EmulatorConfig {
             seed: 1,
             tls: None,
             bearer_token: None,
+            wrong_request: WrongRequestAnswer::default(),
         }
     }
 }
@@ -89,7 +116,46 @@ pub struct Faults {
     /// Commit this many coming binds, then break the connection mid-answer, as a
     /// proxy or network that drops the answer.
     pub drop_after_commit: u32,
+    /// Answer this many coming `POST smartcards` the way a sign-in front end
+    /// in front of CM does (ADFS pre-authentication, a Web Application Proxy
+    /// whose session expired): `302 Found` to [`Faults::redirect_location`],
+    /// `Content-Type: text/html` and a small sign-in page.
+    pub redirect_posts: u32,
+    /// With `redirect_posts`: true commits the bind behind the front end before
+    /// the 302 (a proxy that forwarded the call, then failed); false commits
+    /// nothing (a proxy that stopped the call).
+    pub redirect_after_commit: bool,
+    /// Where that 302 points; None: [`DEFAULT_SIGN_IN_LOCATION`]. Point it at
+    /// [`Emulator::base_url`] + [`SIGN_IN_PATH`] to see whether a client
+    /// follows it ([`Emulator::sign_in_visits`]).
+    pub redirect_location: Option<String>,
+    /// Server failures (500) say only their reason, with no correlation ID:
+    /// a reason that names the request then carries a GUID that is not one.
+    pub unmarked_errors: bool,
+    /// How a committed bind is answered.
+    pub bind_answer: BindAnswer,
 }
+
+/// How the emulator answers a committed bind: both documented successes, and
+/// a 201 the station cannot read a smart card URI from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BindAnswer {
+    /// `201 Created`, the new object's relative URI as a JSON string (and a `Location`).
+    #[default]
+    Created,
+    /// `204 No Content`, the reference's other success code: no URI at all.
+    NoContent,
+    /// `201 Created` with a JSON body that names no smart card and no `Location`.
+    CreatedUnreadable,
+}
+
+/// The emulator's own sign-in page, served (and counted) as a front end's would be.
+pub const SIGN_IN_PATH: &str = "/adfs/ls/";
+
+/// Where [`Faults::redirect_posts`] points by default: an ADFS sign-in.
+pub const DEFAULT_SIGN_IN_LOCATION: &str = "https://sts.contoso.com/adfs/ls/?wa=wsignin1.0\
+    &wtrealm=https%3a%2f%2fcm.contoso.com%2fCertificateManagement%2f\
+    &wctx=rm%3d0%26id%3dpassive%26ru%3d%252fCertificateManagement%252fapi%252fv1.0%252fsmartcards";
 
 /// The server's data and switches.
 struct EmulatorState {
@@ -99,7 +165,11 @@ struct EmulatorState {
     smartcards: Vec<WireSmartcard>,
     templates: Vec<WireProfileTemplate>,
     faults: Faults,
+    /// How a bind for a request that never takes a card is refused.
+    wrong_request: WrongRequestAnswer,
     binds: usize,
+    /// Calls to [`SIGN_IN_PATH`]: a client that follows a redirect lands there.
+    sign_in_visits: usize,
     /// Smart card UUIDs and correlation IDs come from here, so a demo run is repeatable.
     rng: fastrand::Rng,
 }
@@ -338,6 +408,11 @@ impl Emulator {
         lock(&self.state).binds
     }
 
+    /// How many calls reached the emulator's sign-in page ([`SIGN_IN_PATH`]).
+    pub fn sign_in_visits(&self) -> usize {
+        lock(&self.state).sign_in_visits
+    }
+
     /// The requests as the station would see them now.
     pub fn requests(&self) -> Vec<Request> {
         lock(&self.state)
@@ -404,7 +479,9 @@ fn new_state(config: &EmulatorConfig) -> Shared {
         smartcards: data.smartcards,
         templates: data.templates,
         faults: Faults::default(),
+        wrong_request: config.wrong_request,
         binds: 0,
+        sign_in_visits: 0,
         rng: fastrand::Rng::with_seed(config.seed ^ 0x5eed_cafe_f00d_d00d),
     }))
 }
@@ -425,13 +502,13 @@ fn wire_request(object: &Map<String, Value>) -> Option<WireRequest> {
 /// it): lookups walk the whole list, and converting every request on the way
 /// made them slow with 100,000 requests.
 fn request_uuid(object: &Map<String, Value>) -> Option<Uuid> {
-    let uuid = object.get("Uuid")?.as_str()?;
+    let uuid = get_key(object, "Uuid")?.as_str()?;
     super::model::parse_optional_guid(&super::model::strip_nuls(uuid))
 }
 
 /// The request's status from its `Status` key alone, for the same reason.
 fn request_status(object: &Map<String, Value>) -> Option<RequestStatus> {
-    let status = <WireEnum as serde::Deserialize>::deserialize(object.get("Status")?).ok()?;
+    let status = <WireEnum as serde::Deserialize>::deserialize(get_key(object, "Status")?).ok()?;
     Some(status.to_domain())
 }
 
@@ -441,6 +518,17 @@ fn domain_request(object: &Map<String, Value>) -> Result<Request, ModelError> {
         field: "Uuid",
     })?;
     Request::try_from(wire)
+}
+
+/// A key's value: under its PascalCase name, or else under the same name
+/// in another case, as [`WireRequest`] reads it.
+fn get_key<'a>(object: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    object.get(key).or_else(|| {
+        object
+            .iter()
+            .find(|(k, _)| k.trim().eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    })
 }
 
 /// Sets a key, replacing a differently-cased existing one (inserted JSON may use any case).
@@ -607,8 +695,13 @@ fn iis_page(status: StatusCode, title: &str) -> Response {
         .into_response()
 }
 
-/// An unhandled-exception answer: 500 with the reason and a fresh correlation ID.
+/// An unhandled-exception answer: 500 with the reason and a fresh correlation
+/// ID (or the reason alone, with [`Faults::unmarked_errors`]).
 fn server_error(state: &mut EmulatorState, reason: &str) -> Response {
+    if state.faults.unmarked_errors {
+        tracing::debug!(reason, "CM emulator refuses without a correlation ID");
+        return message(StatusCode::INTERNAL_SERVER_ERROR, reason);
+    }
     let correlation = random_uuid(&mut state.rng);
     tracing::debug!(%correlation, reason, "CM emulator refuses");
     message(
@@ -636,6 +729,13 @@ async fn dispatch(State(state): State<Shared>, method: Method, uri: Uri, body: B
 
 async fn route(state: &Shared, method: &Method, uri: &Uri, body: &[u8]) -> Response {
     let path = uri.path();
+    if path
+        .get(..SIGN_IN_PATH.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(SIGN_IN_PATH))
+    {
+        lock(state).sign_in_visits += 1;
+        return sign_in_page(StatusCode::OK);
+    }
     let prefix = API_PATH.trim_end_matches('/');
     // IIS paths are case-insensitive; the prefix is ASCII so byte offsets hold.
     let rest = match path.get(..prefix.len()) {
@@ -832,12 +932,63 @@ fn parse_bind_body(body: &[u8]) -> Result<BindInput, String> {
     })
 }
 
+/// A front end's sign-in page: what a proxy answers in CM's place.
+fn sign_in_page(status: StatusCode) -> Response {
+    let page = "<!DOCTYPE html>\r\n<html lang=\"en-US\"><head>\
+        <meta http-equiv=\"content-type\" content=\"text/html;charset=UTF-8\"/>\
+        <title>Sign In</title></head><body>\
+        <form method=\"post\" id=\"loginForm\" autocomplete=\"off\" \
+        action=\"/adfs/ls/?wa=wsignin1.0\">\
+        <input id=\"userNameInput\" name=\"UserName\" type=\"email\" placeholder=\"someone@contoso.com\"/>\
+        <input id=\"passwordInput\" name=\"Password\" type=\"password\" placeholder=\"Password\"/>\
+        <span id=\"submitButton\" role=\"button\">Sign in</span></form></body></html>\r\n";
+    (
+        status,
+        [(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        )],
+        page,
+    )
+        .into_response()
+}
+
+/// [`Faults::redirect_posts`]: the front end's 302, after committing the
+/// bind behind it when [`Faults::redirect_after_commit`] says so.
+fn front_end_redirect(state: &mut EmulatorState, body: &[u8]) -> Option<Response> {
+    if state.faults.redirect_posts == 0 {
+        return None;
+    }
+    state.faults.redirect_posts -= 1;
+    if state.faults.redirect_after_commit {
+        // Whatever CM answered is lost behind the front end.
+        let behind = commit_bind(state, body);
+        tracing::debug!(
+            status = behind.status().as_u16(),
+            "CM emulator's front end hides the bind's answer"
+        );
+    }
+    let location = state
+        .faults
+        .redirect_location
+        .clone()
+        .unwrap_or_else(|| DEFAULT_SIGN_IN_LOCATION.to_owned());
+    let mut response = sign_in_page(StatusCode::FOUND);
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(LOCATION, value);
+    }
+    Some(response)
+}
+
 async fn bind(shared: &Shared, body: &[u8]) -> Response {
     let (response, delay) = {
         let mut state = lock(shared);
+        if let Some(redirect) = front_end_redirect(&mut state, body) {
+            return redirect;
+        }
         let delay = state.faults.post_delay;
         let response = commit_bind(&mut state, body);
-        let response = if response.status() == StatusCode::CREATED {
+        let response = if state_committed(&response) {
             lose_answer(&mut state, response)
         } else {
             response
@@ -884,6 +1035,43 @@ fn lose_answer(state: &mut EmulatorState, created: Response) -> Response {
     created
 }
 
+/// Why CM would never bind a card to `request`, whatever its status: a
+/// software-profile request, or a type that does not issue a card (the same
+/// rule as [`Request::bindability`], in a server's words).
+fn takes_no_card(request: &Request, request_id: &str) -> Option<String> {
+    if !request.is_smartcard {
+        return Some(format!(
+            "The request {request_id} is not a smart card request (it is for a software \
+             profile); a smart card cannot be bound to it."
+        ));
+    }
+    match request.request_type.issues_card() {
+        Some(true) => None,
+        Some(false) => Some(format!(
+            "The request {request_id} is a {} request, which acts on an existing smart card; \
+             a new smart card cannot be bound to it.",
+            request.request_type
+        )),
+        None => Some(format!(
+            "The request {request_id} has the unknown request type {}; a smart card cannot \
+             be bound to it.",
+            request.request_type.0
+        )),
+    }
+}
+
+/// The configured refusal ([`WrongRequestAnswer`]) of a bind for a request
+/// that never takes a card.
+fn wrong_request(state: &mut EmulatorState, reason: &str) -> Response {
+    tracing::debug!(reason, "CM emulator refuses a request that takes no card");
+    match state.wrong_request {
+        WrongRequestAnswer::ServerError => server_error(state, reason),
+        WrongRequestAnswer::BadRequest => bad_request(reason),
+        WrongRequestAnswer::Forbidden => message(StatusCode::FORBIDDEN, reason),
+        WrongRequestAnswer::Conflict => message(StatusCode::CONFLICT, reason),
+    }
+}
+
 fn commit_bind(state: &mut EmulatorState, body: &[u8]) -> Response {
     if state.faults.forbid_binds {
         return iis_page(StatusCode::FORBIDDEN, "403 - Forbidden: Access is denied.");
@@ -913,6 +1101,9 @@ fn commit_bind(state: &mut EmulatorState, body: &[u8]) -> Response {
             return server_error(state, &format!("The request {request_id} is damaged: {e}."));
         }
     };
+    if let Some(reason) = takes_no_card(&request, &request_id) {
+        return wrong_request(state, &reason);
+    }
     if !matches!(
         request.status,
         RequestStatus::APPROVED | RequestStatus::EXECUTING
@@ -967,10 +1158,20 @@ fn commit_bind(state: &mut EmulatorState, body: &[u8]) -> Response {
 
     let relative = format!("api/v1.0/smartcards/{}", guid_to_wire(card_uuid));
     let location = format!("{}smartcards/{}", API_PATH, guid_to_wire(card_uuid));
-    let mut response = json_response(StatusCode::CREATED, &Value::String(relative));
-    if let Ok(value) = HeaderValue::from_str(&location) {
-        response.headers_mut().insert(LOCATION, value);
-    }
+    let mut response = match state.faults.bind_answer {
+        BindAnswer::Created => {
+            let mut response = json_response(StatusCode::CREATED, &Value::String(relative));
+            if let Ok(value) = HeaderValue::from_str(&location) {
+                response.headers_mut().insert(LOCATION, value);
+            }
+            response
+        }
+        BindAnswer::NoContent => no_content(),
+        BindAnswer::CreatedUnreadable => {
+            json_response(StatusCode::CREATED, &json!({ "Result": "Created" }))
+        }
+    };
+    response.extensions_mut().insert(Committed);
     response
 }
 
@@ -1193,6 +1394,103 @@ mod tests {
         assert!(debug.contains("<redacted>"), "{debug}");
     }
 
+    /// Posts a bind of a fresh card to `request`; the answer's status and JSON body.
+    async fn post_bind(emulator: &Emulator, request: &str, card: u8) -> (StatusCode, Value) {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("client");
+        let answer = http
+            .post(format!("{}smartcards", emulator.api_url()))
+            .json(&json!({
+                "requestid": request,
+                "cardid": format!("{card:02x}88f13f-83ba-4037-8262-46eba1291c6e"),
+                "atr": "3b8d0180fba000000397425446590301c8",
+            }))
+            .send()
+            .await
+            .expect("answer");
+        let status = answer.status();
+        (status, answer.json().await.unwrap_or(Value::Null))
+    }
+
+    #[tokio::test]
+    async fn a_bind_for_a_request_that_takes_no_card_is_refused_as_configured() {
+        let software = "5f0e0c1a-0000-4000-8000-000000000001";
+        let retire = "5f0e0c1a-0000-4000-8000-000000000002";
+        let revoke = "5f0e0c1a-0000-4000-8000-000000000003";
+        let unknown = "5f0e0c1a-0000-4000-8000-000000000004";
+        let enroll = "5f0e0c1a-0000-4000-8000-000000000005";
+        for (answer, expected) in [
+            (
+                WrongRequestAnswer::ServerError,
+                StatusCode::INTERNAL_SERVER_ERROR,
+            ),
+            (WrongRequestAnswer::BadRequest, StatusCode::BAD_REQUEST),
+            (WrongRequestAnswer::Forbidden, StatusCode::FORBIDDEN),
+            (WrongRequestAnswer::Conflict, StatusCode::CONFLICT),
+        ] {
+            let emulator = Emulator::start(EmulatorConfig {
+                requests: 0,
+                wrong_request: answer,
+                ..EmulatorConfig::default()
+            })
+            .await
+            .expect("starts");
+            for (id, kind, smartcard) in [
+                (software, json!(1), false),
+                (retire, json!(7), true),
+                (revoke, json!("Revoke"), true),
+                (unknown, json!(42), true),
+                (enroll, json!(1), true),
+            ] {
+                emulator
+                    .insert_request(json!({"Uuid": id, "RequestType": kind, "Status": 3,
+                        "IsSmartcard": smartcard,
+                        "NewSmartcardUuid": "00000000-0000-0000-0000-000000000000"}))
+                    .expect("inserted");
+            }
+            for (card, (id, words)) in [
+                (software, "is not a smart card request"),
+                (
+                    retire,
+                    "is a Retire request, which acts on an existing smart card",
+                ),
+                (revoke, "is a Revoke request"),
+                (unknown, "unknown request type 42"),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let (status, body) = post_bind(&emulator, id, card as u8).await;
+                assert_eq!(status, expected, "{answer:?} {id}");
+                let text = body.to_string();
+                assert!(text.contains(words), "{answer:?}: {text}");
+                assert_eq!(
+                    text.contains("Correlation ID"),
+                    answer == WrongRequestAnswer::ServerError,
+                    "{text}"
+                );
+            }
+            assert_eq!(emulator.bind_count(), 0, "{answer:?}: nothing committed");
+            assert!(emulator.smartcards().is_empty());
+            assert!(
+                emulator
+                    .requests()
+                    .iter()
+                    .all(|r| r.new_smartcard.is_none())
+            );
+            let (status, _) = post_bind(&emulator, enroll, 9).await;
+            assert_eq!(status, StatusCode::CREATED, "an Enroll request still binds");
+            assert_eq!(emulator.bind_count(), 1);
+        }
+        assert_eq!(
+            EmulatorConfig::default().wrong_request,
+            WrongRequestAnswer::ServerError
+        );
+    }
+
     #[test]
     fn set_key_replaces_other_casings() {
         let mut object = Map::new();
@@ -1200,5 +1498,35 @@ mod tests {
         set_key(&mut object, "NewSmartcardUuid", json!("x"));
         assert_eq!(object.len(), 1);
         assert_eq!(object["NewSmartcardUuid"], "x");
+    }
+
+    #[tokio::test]
+    async fn a_request_with_keys_in_another_case_is_found_filtered_and_bound() {
+        let emulator = Emulator::start(EmulatorConfig {
+            requests: 0,
+            ..EmulatorConfig::default()
+        })
+        .await
+        .expect("starts");
+        let id = "5f0e0c1a-0000-4000-8000-00000000000a";
+        let inserted = emulator
+            .insert_request(
+                json!({"uuid": id, "requestType": "enroll", "STATUS": "approved",
+                "isSmartcard": true}),
+            )
+            .expect("a lower-case uuid is a Uuid");
+        assert_eq!(inserted.to_string(), id);
+        let stored = &emulator.requests()[0];
+        assert!(stored.is_bindable(), "{stored:?}");
+        let state = Arc::clone(&emulator.state);
+        let approved = list_requests(&state, &[("status".into(), "Approved".into())]).await;
+        assert_eq!(
+            approved.status(),
+            StatusCode::OK,
+            "the status filter reads STATUS"
+        );
+        let (status, _) = post_bind(&emulator, id, 1).await;
+        assert_eq!(status, StatusCode::CREATED);
+        assert!(emulator.requests()[0].new_smartcard.is_some());
     }
 }

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::model::{ModelError, parse_guid, parse_lenient_json};
 use crate::domain::bind::Failure;
+use crate::domain::card::CardId;
 
 /// The longest server message shown; IIS pages and stack-trace-like texts are cut.
 const MAX_MESSAGE_CHARS: usize = 400;
@@ -182,18 +183,53 @@ pub enum CmError {
         offered: Vec<String>,
     },
 
-    /// HTTP 403.
-    #[error(
-        "The CM server refused this (HTTP 403): you are not an authorized enrollment agent \
-         for this request or its profile template{}. \
-         Ask the CM administrator to grant you the enrollment agent permission.",
-        server_said(message, correlation_id)
-    )]
+    /// HTTP 403, worded for the call that was refused.
+    #[error("{}", forbidden(call.as_ref(), message, correlation_id))]
     Forbidden {
+        /// The call that was refused, when known.
+        call: Option<Call>,
         /// The server's message, if any.
         message: Option<String>,
         /// The correlation ID, if any.
         correlation_id: Option<String>,
+    },
+
+    /// HTTP 3xx: something answered in the API's place with a redirect (a
+    /// sign-in front end such as ADFS or a Web Application Proxy, a load
+    /// balancer's page). The station follows no redirect.
+    #[error("{}", redirected(what, *status, location.as_deref()))]
+    Redirected {
+        /// The call, e.g. "POST smartcards".
+        what: String,
+        /// The HTTP status (301, 302, 303, 307, 308, ...).
+        status: u16,
+        /// Where the redirect pointed, sanitized and shortened; None when it named nothing.
+        location: Option<String>,
+    },
+
+    /// A `POST smartcards` answered with a success status other than the
+    /// documented 201 or 204, or with a page instead of CM's JSON: not CM's
+    /// answer to a bind, so whether the card was bound is not known from it.
+    #[error(
+        "The CM server answered the bind with HTTP {status} and {detail}, not with CM's \
+         answer (201 Created and the new smart card's address). A proxy or a sign-in page may \
+         have answered in CM's place, so this answer does not say whether the card was linked \
+         to the request: the station asks the server before anything else is done."
+    )]
+    UnclearBindAnswer {
+        /// The HTTP status.
+        status: u16,
+        /// What arrived, shortened.
+        detail: String,
+    },
+
+    /// An answer larger than anything CM sends for that call.
+    #[error("{}", too_large(what, *limit))]
+    TooLarge {
+        /// The call, e.g. "GET requests".
+        what: String,
+        /// The limit for that call, in bytes.
+        limit: usize,
     },
 
     /// HTTP 404 where the API itself should answer.
@@ -390,6 +426,177 @@ fn server_failure(status: u16, message: &str, correlation_id: &Option<String>) -
     out
 }
 
+/// The call an answer belongs to. It words a 403 for what was refused, names
+/// the one object a 404 is about, and lists the GUIDs the station itself sent,
+/// which are never taken for a correlation ID.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Call {
+    /// `GET requests`.
+    ListRequests,
+    /// `GET requests/{id}`.
+    GetRequest {
+        /// The request.
+        request: Uuid,
+    },
+    /// `POST smartcards`: the bind.
+    Bind {
+        /// The request.
+        request: Uuid,
+        /// The card.
+        card_id: CardId,
+    },
+    /// `GET smartcards?cardid=`.
+    FindCard {
+        /// The card.
+        card_id: CardId,
+    },
+    /// `GET smartcards/{id}`.
+    GetSmartcard {
+        /// The smart card object.
+        smartcard: Uuid,
+    },
+    /// `GET profiletemplates`.
+    ProfileTemplates,
+}
+
+impl Call {
+    /// The one object the call is about (`"Request <id>"`), or None for
+    /// collection calls and the bind, where a 404 can only mean the API is off.
+    pub fn object(&self) -> Option<String> {
+        match self {
+            Call::GetRequest { request } => Some(format!("Request {request}")),
+            Call::FindCard { card_id } => Some(format!("Card {card_id}")),
+            Call::GetSmartcard { smartcard } => Some(format!("Smart card {smartcard}")),
+            Call::ListRequests | Call::Bind { .. } | Call::ProfileTemplates => None,
+        }
+    }
+
+    /// Every GUID the station put into the call (the URL's and the body's, in
+    /// each form a server might echo them in): none is a correlation ID.
+    pub fn sent_guids(&self) -> Vec<Uuid> {
+        let card = |id: &CardId| {
+            let mut both = vec![Uuid::from_bytes(*id.raw())];
+            both.extend(parse_guid(&id.to_cm_string()));
+            both
+        };
+        match self {
+            Call::GetRequest { request } => vec![*request],
+            Call::Bind { request, card_id } => {
+                let mut all = vec![*request];
+                all.extend(card(card_id));
+                all
+            }
+            Call::FindCard { card_id } => card(card_id),
+            Call::GetSmartcard { smartcard } => vec![*smartcard],
+            Call::ListRequests | Call::ProfileTemplates => Vec::new(),
+        }
+    }
+}
+
+/// A 403, worded for what was refused: only the bind is about enrollment agents.
+fn forbidden(
+    call: Option<&Call>,
+    message: &Option<String>,
+    correlation_id: &Option<String>,
+) -> String {
+    let said = server_said(message, correlation_id);
+    let (refused, why, todo) = match call {
+        Some(Call::Bind { request, .. }) => (
+            format!("to bind the card to request {request}"),
+            "you are not an authorized enrollment agent for this request's profile template, \
+             or this request must be executed by another enrollment agent"
+                .to_owned(),
+            "Ask the CM administrator to grant you the enrollment agent permission on that \
+             profile template, or have the agent the request is meant for bind it.",
+        ),
+        Some(Call::ListRequests) => (
+            "to list the requests".to_owned(),
+            "the signed-in account is not permitted to read requests".to_owned(),
+            "Ask the CM administrator to give this account permission to read requests.",
+        ),
+        Some(Call::GetRequest { request }) => (
+            format!("to show request {request}"),
+            "the signed-in account is not permitted to read this request (or the requests of \
+             its profile template)"
+                .to_owned(),
+            "Ask the CM administrator to give this account permission to read the requests of \
+             that profile template.",
+        ),
+        Some(Call::FindCard { card_id }) => (
+            format!("to look up card {card_id}"),
+            "the signed-in account is not permitted to read smart cards".to_owned(),
+            "Ask the CM administrator to give this account permission to read smart cards.",
+        ),
+        Some(Call::GetSmartcard { smartcard }) => (
+            format!("to show smart card object {smartcard}"),
+            "the signed-in account is not permitted to read this smart card".to_owned(),
+            "Ask the CM administrator to give this account permission to read smart cards.",
+        ),
+        Some(Call::ProfileTemplates) => (
+            "to list the profile templates".to_owned(),
+            "the signed-in account is not permitted to read them".to_owned(),
+            "Ask the CM administrator to give this account permission to read the profile \
+             templates.",
+        ),
+        None => (
+            "this call".to_owned(),
+            "the signed-in account lacks the permission it needs".to_owned(),
+            "Ask the CM administrator which permission this account needs.",
+        ),
+    };
+    format!("The CM server refused {refused} (HTTP 403): {why}{said}. {todo}")
+}
+
+/// A redirect in the API's place: a sign-in front end or a maintenance page.
+fn redirected(what: &str, status: u16, location: Option<&str>) -> String {
+    let target = location.map_or_else(
+        || "a page it did not name".to_owned(),
+        |l| format!("\"{l}\""),
+    );
+    let mut out = format!(
+        "The CM server (or a sign-in front end in front of it) answered {what} with a redirect \
+         (HTTP {status}) to {target} instead of answering as the API: the session may have \
+         expired, or a pre-authentication proxy (ADFS, Web Application Proxy) or a load \
+         balancer's page is in the way. The station follows no redirect. "
+    );
+    if what.starts_with("POST") {
+        out.push_str(
+            "Whether the bind took effect behind the front end is not known from this answer: \
+             the station asks the server before anything else is done. ",
+        );
+    }
+    out.push_str(
+        "Sign in again and retry; if it keeps happening, ask the administrator to publish the \
+         CM REST API to this station without pre-authentication, or to fix the address.",
+    );
+    out
+}
+
+fn too_large(what: &str, limit: usize) -> String {
+    let mut out = format!(
+        "The answer to {what} is larger than {}, far more than CM sends for it: something \
+         other than the CM API may be answering. Check the server address and any proxy \
+         between the station and the server.",
+        size_text(limit)
+    );
+    if what.starts_with("POST") {
+        out.push_str(
+            " Whether the bind took effect is not known from this answer: the station asks \
+             the server before anything else is done.",
+        );
+    }
+    out
+}
+
+fn size_text(bytes: usize) -> String {
+    const MIB: usize = 1024 * 1024;
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
+        format!("{} MiB", bytes / MIB)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
 impl CmError {
     /// The server's correlation ID, for the CM administrator.
     pub fn correlation_id(&self) -> Option<&str> {
@@ -408,18 +615,29 @@ impl CmError {
         match self {
             CmError::Unauthorized { .. } => Some(401),
             CmError::Forbidden { .. } => Some(403),
+            CmError::Redirected { status, .. } | CmError::UnclearBindAnswer { status, .. } => {
+                Some(*status)
+            }
             CmError::ApiNotEnabled { .. } | CmError::NotFound { .. } => Some(404),
             CmError::Server { status, .. } | CmError::Rejected { status, .. } => Some(*status),
             _ => None,
         }
     }
 
-    /// True when a request may have reached the server without its answer
-    /// reaching the station (timeout, broken connection). After a POST this
-    /// means "bound or not: unknown": look at the request's `NewSmartcardUuid`
-    /// before trying again.
+    /// True when a request may have reached the server without the API's
+    /// answer reaching the station: a timeout, a broken connection, or an
+    /// answer that is not the API's (a redirect, a page where CM's answer
+    /// belongs, a body far too large). After a POST this means "bound or not:
+    /// unknown": look at the request's `NewSmartcardUuid` before trying again.
     pub fn outcome_unknown(&self) -> bool {
-        matches!(self, CmError::Timeout { .. } | CmError::Network { .. })
+        matches!(
+            self,
+            CmError::Timeout { .. }
+                | CmError::Network { .. }
+                | CmError::Redirected { .. }
+                | CmError::UnclearBindAnswer { .. }
+                | CmError::TooLarge { .. }
+        )
     }
 
     /// The same error as the bind state machine records it.
@@ -442,7 +660,39 @@ impl CmError {
         url: &str,
         object: Option<&str>,
     ) -> CmError {
-        let parsed = ErrorBody::parse(content_type, body, url);
+        Self::from_answer(None, status, content_type, body, url, object)
+    }
+
+    /// Maps an HTTP error answer to `call` to an error: a 403 says what was
+    /// refused, and no GUID the call sent is taken for a correlation ID.
+    pub fn for_call(
+        call: &Call,
+        status: u16,
+        content_type: Option<&str>,
+        body: &[u8],
+        url: &str,
+    ) -> CmError {
+        let object = call.object();
+        Self::from_answer(
+            Some(call),
+            status,
+            content_type,
+            body,
+            url,
+            object.as_deref(),
+        )
+    }
+
+    fn from_answer(
+        call: Option<&Call>,
+        status: u16,
+        content_type: Option<&str>,
+        body: &[u8],
+        url: &str,
+        object: Option<&str>,
+    ) -> CmError {
+        let sent = call.map(Call::sent_guids).unwrap_or_default();
+        let parsed = ErrorBody::parse_sent(content_type, body, url, &sent);
         let message = parsed.message.clone();
         let correlation_id = parsed.correlation_id.clone();
         match status {
@@ -452,6 +702,7 @@ impl CmError {
                 offered: Vec::new(),
             },
             403 => CmError::Forbidden {
+                call: call.copied(),
                 message,
                 correlation_id,
             },
@@ -561,7 +812,7 @@ pub struct ErrorBody {
     pub kind: BodyKind,
     /// The message, verbatim except for shortening.
     pub message: Option<String>,
-    /// The first GUID in the text that is not part of the URL called.
+    /// The GUID the server names as its correlation ID (see [`find_correlation_id`]).
     pub correlation_id: Option<String>,
 }
 
@@ -569,6 +820,17 @@ impl ErrorBody {
     /// Reads an error body in the order of `enums.md`: JSON object with
     /// `Message`/`ExceptionMessage`; bare JSON string; plain text; HTML page.
     pub fn parse(content_type: Option<&str>, body: &[u8], url: &str) -> ErrorBody {
+        Self::parse_sent(content_type, body, url, &[])
+    }
+
+    /// As [`ErrorBody::parse`]; `sent` are GUIDs the station sent besides the
+    /// URL's (the bind body's request and card IDs), never a correlation ID.
+    pub fn parse_sent(
+        content_type: Option<&str>,
+        body: &[u8],
+        url: &str,
+        sent: &[Uuid],
+    ) -> ErrorBody {
         let text = String::from_utf8_lossy(body);
         let text = text.trim_matches(|c: char| c.is_whitespace() || c == '\0' || c == '\u{feff}');
         let (kind, message) = if text.is_empty() {
@@ -581,7 +843,8 @@ impl ErrorBody {
             (BodyKind::Text, Some(collapse(text)))
         };
         let message = message.map(|m| shorten(&m)).filter(|m| !m.is_empty());
-        let excluded = guids_in(url);
+        let mut excluded = guids_in(url);
+        excluded.extend_from_slice(sent);
         let correlation_id = message
             .as_deref()
             .and_then(|m| find_correlation_id(m, &excluded))
@@ -718,19 +981,32 @@ fn guids_in(text: &str) -> Vec<Uuid> {
         .collect()
 }
 
-/// The correlation ID: a GUID after the word "correlation" if there is one,
-/// else the first GUID that is not one of the URL's (a message like "Request X
-/// failed" names the request, which is not the ID the administrator needs).
+/// How far after the word "correlation" its GUID may start: room for
+/// `ID: `, `id = {`, `Id":"` and the like, not for another sentence.
+const CORRELATION_REACH: usize = 32;
+
+/// The correlation ID: a GUID the server names as one, i.e. one that follows
+/// the word "correlation" closely (`Correlation ID: <guid>`, `correlation id
+/// {<guid>}`, `"CorrelationId":"<guid>"`). Any other GUID in a message is
+/// something else (the request, the card, the new smart card object), and the
+/// administrator searching the event log for it would find nothing: without a
+/// marked GUID there is no correlation ID. GUIDs in `excluded` (the ones the
+/// station sent) and the all-zero GUID never are one.
 pub fn find_correlation_id(text: &str, excluded: &[Uuid]) -> Option<String> {
-    let candidates: Vec<(usize, &str)> = guid_candidates(text)
-        .into_iter()
-        .filter(|(_, g)| parse_guid(g).is_some_and(|u| !u.is_nil() && !excluded.contains(&u)))
-        .collect();
     let lower = text.to_ascii_lowercase();
-    let marked = lower
-        .find("correlation")
-        .and_then(|mark| candidates.iter().find(|(at, _)| *at > mark));
-    marked.or(candidates.first()).map(|(_, g)| (*g).to_owned())
+    let marks: Vec<usize> = lower
+        .match_indices("correlation")
+        .map(|(at, word)| at + word.len())
+        .collect();
+    guid_candidates(text)
+        .into_iter()
+        .filter(|(at, _)| {
+            marks
+                .iter()
+                .any(|&end| *at >= end && *at - end <= CORRELATION_REACH)
+        })
+        .find(|(_, g)| parse_guid(g).is_some_and(|u| !u.is_nil() && !excluded.contains(&u)))
+        .map(|(_, g)| g.to_owned())
 }
 
 impl fmt::Display for BodyKind {
@@ -779,24 +1055,28 @@ mod tests {
     #[test]
     fn exception_message_is_added() {
         let body = format!(
-            "{{\"Message\":\"An error has occurred.\",\"ExceptionMessage\":\"CM error {CID}\",\"ExceptionType\":\"X\"}}"
+            "{{\"Message\":\"An error has occurred.\",\"ExceptionMessage\":\"CM error, correlation ID {CID}\",\"ExceptionType\":\"X\"}}"
         );
         let parsed = ErrorBody::parse(None, body.as_bytes(), URL);
         assert_eq!(parsed.kind, BodyKind::Json);
         assert_eq!(
             parsed.message.as_deref(),
-            Some(format!("An error has occurred. CM error {CID}").as_str())
+            Some(format!("An error has occurred. CM error, correlation ID {CID}").as_str())
         );
         assert_eq!(parsed.correlation_id.as_deref(), Some(CID));
     }
 
     #[test]
     fn bare_json_string_plain_text_and_empty() {
-        let parsed = ErrorBody::parse(None, format!("\"Failed. {CID}\"").as_bytes(), URL);
+        let parsed = ErrorBody::parse(
+            None,
+            format!("\"Failed. Correlation ID: {CID}\"").as_bytes(),
+            URL,
+        );
         assert_eq!(parsed.kind, BodyKind::Json);
         assert_eq!(
             parsed.message.as_deref(),
-            Some(format!("Failed. {CID}").as_str())
+            Some(format!("Failed. Correlation ID: {CID}").as_str())
         );
         assert_eq!(parsed.correlation_id.as_deref(), Some(CID));
 
@@ -817,7 +1097,11 @@ mod tests {
             <title>403 - Forbidden: Access is denied.</title><style>body{}</style></head>\
             <body><div id=\"header\"><h1>Server Error</h1></div>\
             <h2>403 - Forbidden: Access is denied.</h2></body></html>";
-        let err = CmError::from_response(403, Some("text/html"), page.as_bytes(), URL, None);
+        let bind = Call::Bind {
+            request: Uuid::from_u128(1),
+            card_id: CardId::from_raw([7; 16]),
+        };
+        let err = CmError::for_call(&bind, 403, Some("text/html"), page.as_bytes(), URL);
         let text = err.to_string();
         assert!(
             text.contains("not an authorized enrollment agent"),
@@ -898,8 +1182,9 @@ mod tests {
         let other = "11111111-2222-3333-4444-555555555555";
         let text = format!("Card {other} refused. Correlation ID: {CID}");
         assert_eq!(find_correlation_id(&text, &[]).as_deref(), Some(CID));
+        // A GUID nobody called a correlation ID is not one (issue 15).
         let text = format!("Card {other} refused.");
-        assert_eq!(find_correlation_id(&text, &[]).as_deref(), Some(other));
+        assert_eq!(find_correlation_id(&text, &[]), None);
         assert_eq!(
             find_correlation_id("x1111111-2222-3333-4444-555555555555", &[]),
             None
@@ -934,9 +1219,155 @@ mod tests {
             detail: "refused".into(),
         };
         assert!(!connect.outcome_unknown());
-        let failure =
-            CmError::from_response(500, None, format!("\"x {CID}\"").as_bytes(), URL, None)
-                .to_failure();
+        let failure = CmError::from_response(
+            500,
+            None,
+            format!("\"x. Correlation ID: {CID}\"").as_bytes(),
+            URL,
+            None,
+        )
+        .to_failure();
         assert_eq!(failure.correlation_id.as_deref(), Some(CID));
+    }
+
+    #[test]
+    fn a_guid_without_a_correlation_marker_is_no_correlation_id() {
+        let request = Uuid::parse_str("a9b4b42c-cc50-4c9b-89d1-bbc0bcd5a099").expect("GUID");
+        let card_id = CardId::from_raw([0x3f; 16]);
+        let bind = Call::Bind { request, card_id };
+        let url = "https://cm.contoso.com/CertificateManagement/api/v1.0/smartcards";
+        // The bind's URL has no GUID: the old rule took the request's GUID.
+        let body = format!(
+            "{{\"Message\":\"Request {request} is not in a valid state for card {card_id}.\"}}"
+        );
+        for err in [
+            CmError::for_call(&bind, 500, None, body.as_bytes(), url),
+            CmError::from_response(500, None, body.as_bytes(), url, None),
+        ] {
+            assert_eq!(err.correlation_id(), None, "{err:?}");
+            let text = err.to_string();
+            assert!(text.contains("gave no correlation ID"), "{text}");
+            assert!(!text.contains("Correlation ID:"), "{text}");
+        }
+        let unmarked = format!(
+            "{{\"Message\":\"An error has occurred.\",\"ExceptionMessage\":\"CM error {CID}\"}}"
+        );
+        assert_eq!(
+            ErrorBody::parse(None, unmarked.as_bytes(), url).correlation_id,
+            None
+        );
+        // A marker far from the GUID (another sentence) does not reach it.
+        let far =
+            format!("Correlation is logged by the server for every error. Card {CID} refused.");
+        assert_eq!(find_correlation_id(&far, &[]), None);
+    }
+
+    #[test]
+    fn a_marked_guid_is_the_correlation_id_unless_the_station_sent_it() {
+        let request = Uuid::parse_str("a9b4b42c-cc50-4c9b-89d1-bbc0bcd5a099").expect("GUID");
+        let bind = Call::Bind {
+            request,
+            card_id: CardId::from_raw([0x3f; 16]),
+        };
+        let url = "https://cm.contoso.com/CertificateManagement/api/v1.0/smartcards";
+        let marked =
+            format!("{{\"Message\":\"Request {request} failed. Correlation ID: {{{CID}}}\"}}");
+        let err = CmError::for_call(&bind, 500, None, marked.as_bytes(), url);
+        assert_eq!(err.correlation_id(), Some(CID));
+        let keyed =
+            format!("{{\"Message\":\"An error has occurred.\",\"CorrelationId\":\"{CID}\"}}");
+        assert_eq!(
+            ErrorBody::parse(None, keyed.as_bytes(), url)
+                .correlation_id
+                .as_deref(),
+            Some(CID)
+        );
+        // The station's own request ID after the marker is still not one.
+        let echoed = format!("{{\"Message\":\"correlation id {request}\"}}");
+        let err = CmError::for_call(&bind, 500, None, echoed.as_bytes(), url);
+        assert_eq!(err.correlation_id(), None, "{err:?}");
+        // Nor is the card ID, in CM's form or in card byte order.
+        let card_id = CardId::from_raw([0x3f; 16]);
+        for form in [
+            card_id.to_cm_string(),
+            Uuid::from_bytes(*card_id.raw()).to_string(),
+        ] {
+            let echoed = format!("\"Correlation ID: {form}\"");
+            let err = CmError::for_call(&bind, 500, None, echoed.as_bytes(), url);
+            assert_eq!(err.correlation_id(), None, "{form}");
+        }
+    }
+
+    #[test]
+    fn each_403_says_what_was_refused() {
+        let request = Uuid::from_u128(0xabc);
+        let card_id = CardId::from_raw([9; 16]);
+        let body = b"{\"Message\":\"Access denied.\"}";
+        let text = |call: Call| CmError::for_call(&call, 403, None, body, URL).to_string();
+        let bind = text(Call::Bind { request, card_id });
+        assert!(
+            bind.contains("refused to bind the card to request"),
+            "{bind}"
+        );
+        assert!(
+            bind.contains("not an authorized enrollment agent"),
+            "{bind}"
+        );
+        assert!(bind.contains("another enrollment agent"), "{bind}");
+        assert!(bind.contains("\"Access denied.\""), "{bind}");
+        let others = [
+            (Call::ListRequests, "refused to list the requests"),
+            (Call::GetRequest { request }, "refused to show request"),
+            (Call::FindCard { card_id }, "refused to look up card"),
+            (
+                Call::GetSmartcard { smartcard: request },
+                "refused to show smart card object",
+            ),
+            (
+                Call::ProfileTemplates,
+                "refused to list the profile templates",
+            ),
+        ];
+        let mut seen = vec![bind];
+        for (call, words) in others {
+            let t = text(call);
+            assert!(t.contains(words), "{t}");
+            assert!(t.contains("HTTP 403"), "{t}");
+            assert!(!t.contains("enrollment agent"), "{t}");
+            assert!(!seen.contains(&t), "{t}");
+            seen.push(t);
+        }
+        let generic = CmError::from_response(403, None, body, URL, None).to_string();
+        assert!(!generic.contains("enrollment agent"), "{generic}");
+    }
+
+    #[test]
+    fn a_redirect_or_an_oversized_answer_is_an_unknown_outcome_in_words() {
+        let post = CmError::Redirected {
+            what: "POST smartcards".into(),
+            status: 302,
+            location: Some("https://sts.contoso.com/adfs/ls/?wa=wsignin1.0".into()),
+        };
+        assert!(post.outcome_unknown());
+        assert_eq!(post.status(), Some(302));
+        let text = post.to_string();
+        assert!(text.contains("redirect (HTTP 302)"), "{text}");
+        assert!(text.contains("sts.contoso.com/adfs/ls/"), "{text}");
+        assert!(text.contains("sign-in front end"), "{text}");
+        assert!(text.contains("Sign in again"), "{text}");
+        assert!(text.contains("not known"), "{text}");
+        assert!(!text.contains("bound"), "{text}");
+        let get = CmError::Redirected {
+            what: "GET requests".into(),
+            status: 301,
+            location: None,
+        };
+        assert!(!get.to_string().contains("bind"), "{get}");
+        let big = CmError::TooLarge {
+            what: "GET requests/x".into(),
+            limit: 1024 * 1024,
+        };
+        assert!(big.to_string().contains("larger than 1 MiB"), "{big}");
+        assert!(big.outcome_unknown());
     }
 }

@@ -13,11 +13,12 @@ use std::fmt;
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
+use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 use uuid::Uuid;
 
 use crate::domain::card::{Atr, CardId};
 use crate::domain::request::{
-    DataItem, Request, RequestStatus, RequestType, SmartcardStatus, Text,
+    DataItem, Request, RequestStatus, RequestType, SmartcardStatus, Text, is_name_only,
 };
 use crate::domain::smartcard::Smartcard;
 
@@ -184,23 +185,40 @@ cm_enum!(SmartcardStatus);
 const UNRECOGNISED: i32 = -1;
 
 impl WireEnum {
-    /// The wire form of a domain value: its number, as CM sends it.
+    /// The wire form of a domain value: its number, as CM sends it, or its
+    /// REST name for a value that has no known number (e.g. `Revoke`).
     pub fn from_domain<T: CmEnum>(value: T) -> Self {
-        WireEnum::Number(i64::from(value.number()))
+        if is_name_only(value.number()) {
+            WireEnum::Name(value.to_string())
+        } else {
+            WireEnum::Number(i64::from(value.number()))
+        }
     }
 
-    /// The domain value. A name nobody documented becomes `Unknown(-1)`.
+    /// The domain value. A name nobody documented becomes `Unknown(-1)`, as
+    /// does a number in the range kept for values known only by name.
     pub fn to_domain<T: CmEnum>(&self) -> T {
+        let number = |n: i64| {
+            T::from_number(
+                i32::try_from(n)
+                    .ok()
+                    .filter(|n| !is_name_only(*n))
+                    .unwrap_or(UNRECOGNISED),
+            )
+        };
         match self {
-            WireEnum::Number(n) => T::from_number(i32::try_from(*n).unwrap_or(UNRECOGNISED)),
+            WireEnum::Number(n) => number(*n),
             WireEnum::Name(name) => {
                 let name = strip_nuls(name);
                 let name = name.trim();
-                if let Ok(n) = name.parse::<i32>() {
-                    return T::from_number(n);
+                if let Ok(n) = name.parse::<i64>() {
+                    return number(n);
                 }
                 T::lookup_name(name).unwrap_or_else(|| {
-                    tracing::warn!(value = %name, "CM sent an enum name the station does not know");
+                    tracing::warn!(
+                        value = %short(name).escape_debug(),
+                        "CM sent an enum name the station does not know"
+                    );
                     T::from_number(UNRECOGNISED)
                 })
             }
@@ -389,6 +407,59 @@ pub fn meaningful_date(text: Option<&str>) -> Option<&str> {
     }
 }
 
+/// The longest date text worth parsing: .NET's longest form,
+/// `2015-07-07T23:36:21.9300000+01:00`, is 33 characters.
+const MAX_DATE_LEN: usize = 64;
+
+/// Reads a CM date (`Submitted`, `Completed`) as an instant in UTC:
+/// RFC 3339 with `Z` or an offset and 0 to 9 (or more, cut) fractional
+/// digits, as the reference shows them (`2015-07-07T23:36:21.93Z`). .NET's
+/// "never" (`0001-01-01T00:00:00`, no zone) and anything unreadable are
+/// `None`. A date without a zone is read as UTC: CM keeps its dates in UTC
+/// and writes them with `Z`; only the "never" date comes without one.
+pub fn parse_cm_time(text: &str) -> Option<OffsetDateTime> {
+    use time::format_description::well_known::{Iso8601, Rfc3339};
+
+    let text = text.trim_matches(|c: char| c.is_whitespace() || c == '\0' || c == '"');
+    if text.is_empty() || text.len() > MAX_DATE_LEN || text.starts_with("0001-01-01") {
+        return None;
+    }
+    let text = trim_fraction(text);
+    let parsed = OffsetDateTime::parse(&text, &Rfc3339)
+        .or_else(|_| OffsetDateTime::parse(&text, &Iso8601::DEFAULT))
+        .or_else(|_| PrimitiveDateTime::parse(&text, &Iso8601::DEFAULT).map(|t| t.assume_utc()))
+        .ok()?;
+    Some(parsed.to_offset(UtcOffset::UTC))
+}
+
+/// Cuts fractional seconds to nine digits (nanoseconds), which is all
+/// that can be kept and all the parsers take.
+fn trim_fraction(text: &str) -> Cow<'_, str> {
+    let Some(dot) = text.find('.') else {
+        return Cow::Borrowed(text);
+    };
+    let digits = text[dot + 1..]
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .count();
+    if digits <= 9 {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..dot + 10]);
+    out.push_str(&text[dot + 1 + digits..]);
+    Cow::Owned(out)
+}
+
+/// The one way the station writes an instant: RFC 3339 in UTC, with as
+/// many fractional digits as it has, e.g. `2015-07-07T23:36:21.93Z`.
+pub fn format_cm_time(at: OffsetDateTime) -> String {
+    at.to_offset(UtcOffset::UTC)
+        .format(&time::format_description::well_known::Rfc3339)
+        // Only a year beyond 9999 fails, and parse_cm_time never makes one.
+        .unwrap_or_default()
+}
+
 fn short(text: &str) -> String {
     const MAX: usize = 60;
     let mut out: String = text.chars().take(MAX).collect();
@@ -420,90 +491,235 @@ fn optional_guid(raw: Option<&str>) -> Option<Uuid> {
 }
 
 // ---------------------------------------------------------------------------
+// Keys in any case
+// ---------------------------------------------------------------------------
+
+/// Which field of a wire struct a JSON key names.
+enum Key {
+    /// The documented PascalCase name, exactly.
+    Exact(usize),
+    /// The same name in another case (`uuid`, `UUID`, `isSmartcard`).
+    Folded(usize),
+    /// No field the station reads.
+    Other,
+}
+
+/// Reads a key against a struct's documented names without copying it.
+struct KeySeed(&'static [&'static str]);
+
+impl<'de> de::DeserializeSeed<'de> for KeySeed {
+    type Value = Key;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Key, D::Error> {
+        deserializer.deserialize_identifier(self)
+    }
+}
+
+impl<'de> de::Visitor<'de> for KeySeed {
+    type Value = Key;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a property name")
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<Key, E> {
+        if let Some(index) = self.0.iter().position(|name| *name == key) {
+            return Ok(Key::Exact(index));
+        }
+        // A megabyte key costs one length comparison per name here.
+        let key = key.trim();
+        Ok(self
+            .0
+            .iter()
+            .position(|name| name.eq_ignore_ascii_case(key))
+            .map_or(Key::Other, Key::Folded))
+    }
+}
+
+/// The lenient field readers above as types, for a hand-written `visit_map`.
+struct AnyString(Option<String>);
+struct AnyEnum(Option<WireEnum>);
+struct AnyI64(i64);
+struct AnyBool(bool);
+struct AnyList<T>(Vec<T>);
+
+impl<'de> Deserialize<'de> for AnyString {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        de_string(deserializer).map(AnyString)
+    }
+}
+
+impl<'de> Deserialize<'de> for AnyEnum {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        de_enum(deserializer).map(AnyEnum)
+    }
+}
+
+impl<'de> Deserialize<'de> for AnyI64 {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        de_i64(deserializer).map(AnyI64)
+    }
+}
+
+impl<'de> Deserialize<'de> for AnyBool {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        de_bool(deserializer).map(AnyBool)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for AnyList<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        de_list(deserializer).map(AnyList)
+    }
+}
+
+/// Implements `Deserialize` for a wire struct whose keys are read in any
+/// case (review `cm-api.md` L4: CM's own objects mix PascalCase and
+/// camelCase). A key in its documented PascalCase wins; another casing of
+/// it is used only when that is absent. Unknown keys are skipped, missing
+/// fields keep their defaults.
+macro_rules! any_case_keys {
+    ($ty:ident, $expecting:literal { $($field:ident: $key:literal => $reader:ty,)* }) => {
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                #[allow(non_camel_case_types)]
+                #[derive(Clone, Copy)]
+                enum Field {
+                    $($field,)*
+                }
+                const KEYS: &[&str] = &[$($key,)*];
+                const FIELDS: &[Field] = &[$(Field::$field,)*];
+
+                struct Fields;
+
+                impl<'de> de::Visitor<'de> for Fields {
+                    type Value = $ty;
+
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str($expecting)
+                    }
+
+                    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<$ty, A::Error> {
+                        let mut out = $ty::default();
+                        // Bit i: field i came under its exact name.
+                        let mut exact = 0u64;
+                        while let Some(key) = map.next_key_seed(KeySeed(KEYS))? {
+                            let index = match key {
+                                Key::Exact(index) => {
+                                    exact |= 1 << index;
+                                    index
+                                }
+                                Key::Folded(index) if exact & (1 << index) == 0 => index,
+                                Key::Folded(_) | Key::Other => {
+                                    map.next_value::<de::IgnoredAny>()?;
+                                    continue;
+                                }
+                            };
+                            match FIELDS[index] {
+                                $(Field::$field => out.$field = map.next_value::<$reader>()?.0,)*
+                            }
+                        }
+                        Ok(out)
+                    }
+                }
+
+                deserializer.deserialize_map(Fields)
+            }
+        }
+    };
+}
+
+// ---------------------------------------------------------------------------
 // Request
 // ---------------------------------------------------------------------------
 
 /// One `{Name, Value}` pair of a request's `DataCollection`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct WireDataItem {
     /// The field's name.
-    #[serde(deserialize_with = "de_string")]
     pub name: Option<String>,
     /// Its value; null when the workflow did not fill it in.
-    #[serde(deserialize_with = "de_string")]
     pub value: Option<String>,
 }
 
+any_case_keys!(WireDataItem, "a data collection item {Name, Value}" {
+    name: "Name" => AnyString,
+    value: "Value" => AnyString,
+});
+
 /// A CM Request as it travels over the wire. Every field is optional here;
 /// [`Request::try_from`] decides what is required.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct WireRequest {
     /// The request's GUID, as sent.
-    #[serde(deserialize_with = "de_string")]
     pub uuid: Option<String>,
     /// `RequestType`, a number or a name.
-    #[serde(deserialize_with = "de_enum")]
     pub request_type: Option<WireEnum>,
     /// `Status`, a number or a name.
-    #[serde(deserialize_with = "de_enum")]
     pub status: Option<WireEnum>,
     /// Request flags (Smartcard = 2).
-    #[serde(deserialize_with = "de_i64")]
     pub flags: i64,
     /// Values the workflow collected.
-    #[serde(deserialize_with = "de_list")]
     pub data_collection: Vec<WireDataItem>,
     /// Data collection flags; meaning not settled.
-    #[serde(deserialize_with = "de_i64")]
     pub data_collection_flags: i64,
     /// Who submitted the request.
-    #[serde(deserialize_with = "de_string")]
     pub originator_user_uuid: Option<String>,
     /// Who the request is for.
-    #[serde(deserialize_with = "de_string")]
     pub target_user_uuid: Option<String>,
     /// When it was submitted, e.g. `2015-07-07T23:36:21.93Z`.
-    #[serde(deserialize_with = "de_string")]
     pub submitted: Option<String>,
     /// When it was completed; [`DOTNET_MIN_DATE`] means never.
-    #[serde(deserialize_with = "de_string")]
     pub completed: Option<String>,
     /// The profile the request creates.
-    #[serde(deserialize_with = "de_string")]
     pub new_profile_uuid: Option<String>,
     /// The profile the request replaces.
-    #[serde(deserialize_with = "de_string")]
     pub old_profile_uuid: Option<String>,
     /// The smart card object bound to the request; all zeros before a bind.
-    #[serde(deserialize_with = "de_string")]
     pub new_smartcard_uuid: Option<String>,
     /// The smart card object the request replaces.
-    #[serde(deserialize_with = "de_string")]
     pub old_smartcard_uuid: Option<String>,
     /// CM's priority number.
-    #[serde(deserialize_with = "de_i64")]
     pub priority: i64,
     /// Free text.
-    #[serde(deserialize_with = "de_string")]
     pub comment: Option<String>,
     /// The profile template the request uses.
-    #[serde(deserialize_with = "de_string")]
     pub profile_template_uuid: Option<String>,
     /// An SDDL string, NUL-terminated on the wire.
-    #[serde(deserialize_with = "de_string")]
     pub security_descriptor: Option<String>,
     /// Whether this is a smart card request.
-    #[serde(deserialize_with = "de_bool")]
     pub is_smartcard: bool,
     /// Whether an enrollment agent must execute it.
-    #[serde(deserialize_with = "de_bool")]
     pub is_enrollment_agent: bool,
     /// Whether the workflow's data collection is complete.
-    #[serde(deserialize_with = "de_bool")]
     pub is_data_collection_complete: bool,
 }
+
+any_case_keys!(WireRequest, "a CM request object" {
+    uuid: "Uuid" => AnyString,
+    request_type: "RequestType" => AnyEnum,
+    status: "Status" => AnyEnum,
+    flags: "Flags" => AnyI64,
+    data_collection: "DataCollection" => AnyList<WireDataItem>,
+    data_collection_flags: "DataCollectionFlags" => AnyI64,
+    originator_user_uuid: "OriginatorUserUuid" => AnyString,
+    target_user_uuid: "TargetUserUuid" => AnyString,
+    submitted: "Submitted" => AnyString,
+    completed: "Completed" => AnyString,
+    new_profile_uuid: "NewProfileUuid" => AnyString,
+    old_profile_uuid: "OldProfileUuid" => AnyString,
+    new_smartcard_uuid: "NewSmartcardUuid" => AnyString,
+    old_smartcard_uuid: "OldSmartcardUuid" => AnyString,
+    priority: "Priority" => AnyI64,
+    comment: "Comment" => AnyString,
+    profile_template_uuid: "ProfileTemplateUuid" => AnyString,
+    security_descriptor: "SecurityDescriptor" => AnyString,
+    is_smartcard: "IsSmartcard" => AnyBool,
+    is_enrollment_agent: "IsEnrollmentAgent" => AnyBool,
+    is_data_collection_complete: "IsDataCollectionComplete" => AnyBool,
+});
 
 impl WireRequest {
     /// The request's GUID, if it has a usable one.
@@ -537,7 +753,7 @@ impl WireRequest {
             data_collection_flags: 0,
             originator_user_uuid: Some(guid(request.originator_user)),
             target_user_uuid: Some(guid(request.target_user)),
-            submitted: request.submitted.as_ref().map(ToString::to_string),
+            submitted: request.submitted.map(format_cm_time),
             completed: Some(DOTNET_MIN_DATE.into()),
             new_profile_uuid: Some(nil.clone()),
             old_profile_uuid: Some(nil.clone()),
@@ -581,7 +797,7 @@ impl TryFrom<WireRequest> for Request {
             status,
             target_user: optional_guid(wire.target_user_uuid.as_deref()),
             originator_user: optional_guid(wire.originator_user_uuid.as_deref()),
-            submitted: meaningful_date(wire.submitted.as_deref()).map(Text::from),
+            submitted: wire.submitted.as_deref().and_then(parse_cm_time),
             priority: i32::try_from(wire.priority).unwrap_or(0),
             new_smartcard: optional_guid(wire.new_smartcard_uuid.as_deref()),
             profile_template: optional_guid(wire.profile_template_uuid.as_deref()),
@@ -601,49 +817,52 @@ impl TryFrom<WireRequest> for Request {
 // ---------------------------------------------------------------------------
 
 /// A CM Smartcard object as it travels over the wire.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct WireSmartcard {
     /// The object's GUID.
-    #[serde(deserialize_with = "de_string")]
     pub uuid: Option<String>,
     /// `Status`, a number or a name.
-    #[serde(deserialize_with = "de_enum")]
     pub status: Option<WireEnum>,
     /// Smart card flags (Primary = 1, inferred).
-    #[serde(deserialize_with = "de_i64")]
     pub flags: i64,
     /// The card this one was derived from.
-    #[serde(deserialize_with = "de_string")]
     pub parent_smartcard_uuid: Option<String>,
     /// The primary card of a temporary card.
-    #[serde(deserialize_with = "de_string")]
     pub primary_smartcard_uuid: Option<String>,
     /// The permanent card of a temporary card.
-    #[serde(deserialize_with = "de_string")]
     pub permanent_smartcard_uuid: Option<String>,
     /// The user the card is assigned to.
-    #[serde(deserialize_with = "de_string")]
     pub assigned_user_uuid: Option<String>,
     /// The profile template it was issued with.
-    #[serde(deserialize_with = "de_string")]
     pub profile_template_uuid: Option<String>,
     /// The template's version.
-    #[serde(deserialize_with = "de_i64")]
     pub profile_template_version: i64,
     /// Free text.
-    #[serde(deserialize_with = "de_string")]
     pub comment: Option<String>,
     /// The card ID in braces, e.g. `{bc88f13f-...}`.
-    #[serde(deserialize_with = "de_string")]
     pub serial_number: Option<String>,
     /// The middleware, e.g. `MSBaseCSP`.
-    #[serde(deserialize_with = "de_string")]
     pub middleware: Option<String>,
     /// The ATR as hex.
-    #[serde(deserialize_with = "de_string")]
     pub atr: Option<String>,
 }
+
+any_case_keys!(WireSmartcard, "a CM smart card object" {
+    uuid: "Uuid" => AnyString,
+    status: "Status" => AnyEnum,
+    flags: "Flags" => AnyI64,
+    parent_smartcard_uuid: "ParentSmartcardUuid" => AnyString,
+    primary_smartcard_uuid: "PrimarySmartcardUuid" => AnyString,
+    permanent_smartcard_uuid: "PermanentSmartcardUuid" => AnyString,
+    assigned_user_uuid: "AssignedUserUuid" => AnyString,
+    profile_template_uuid: "ProfileTemplateUuid" => AnyString,
+    profile_template_version: "ProfileTemplateVersion" => AnyI64,
+    comment: "Comment" => AnyString,
+    serial_number: "SerialNumber" => AnyString,
+    middleware: "Middleware" => AnyString,
+    atr: "Atr" => AnyString,
+});
 
 impl WireSmartcard {
     /// The object's GUID, if it has a usable one.
@@ -690,25 +909,28 @@ impl TryFrom<WireSmartcard> for Smartcard {
 // ---------------------------------------------------------------------------
 
 /// An entry of `GET profiletemplates` as it travels over the wire.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct WireProfileTemplate {
     /// The template's display name.
-    #[serde(deserialize_with = "de_string")]
     pub name: Option<String>,
     /// Its description.
-    #[serde(deserialize_with = "de_string")]
     pub description: Option<String>,
     /// Its GUID.
-    #[serde(deserialize_with = "de_string")]
     pub uuid: Option<String>,
     /// Whether it issues smart cards.
-    #[serde(deserialize_with = "de_bool")]
     pub is_smartcard_profile_template: bool,
     /// Whether it issues TPM virtual smart cards.
-    #[serde(deserialize_with = "de_bool")]
     pub is_virtual_smartcard_profile_template: bool,
 }
+
+any_case_keys!(WireProfileTemplate, "a CM profile template object" {
+    name: "Name" => AnyString,
+    description: "Description" => AnyString,
+    uuid: "Uuid" => AnyString,
+    is_smartcard_profile_template: "IsSmartcardProfileTemplate" => AnyBool,
+    is_virtual_smartcard_profile_template: "IsVirtualSmartcardProfileTemplate" => AnyBool,
+});
 
 /// A CM profile template, strictly typed: what the station shows instead of a GUID.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -848,7 +1070,10 @@ mod tests {
         assert_eq!(r.uuid, Uuid::parse_str(REQ).expect("guid"));
         assert_eq!(r.status, RequestStatus::APPROVED);
         assert_eq!(r.request_type, RequestType::ENROLL);
-        assert_eq!(r.submitted.as_deref(), Some("2015-07-07T23:36:21.93Z"));
+        assert_eq!(
+            r.submitted.map(format_cm_time).as_deref(),
+            Some("2015-07-07T23:36:21.93Z")
+        );
         assert_eq!(r.new_smartcard, None);
         assert!(r.profile_template.is_some());
         assert!(r.is_smartcard && r.is_enrollment_agent);
@@ -986,6 +1211,193 @@ mod tests {
         let never =
             request(json!({"Uuid": REQ, "Submitted": "0001-01-01T00:00:00"})).expect("converts");
         assert_eq!(never.submitted, None);
+    }
+
+    #[test]
+    fn submitted_is_read_as_an_instant_in_any_offset() {
+        let utc = |text: &str| parse_cm_time(text).map(format_cm_time);
+        for (text, expected) in [
+            ("2015-07-07T23:36:21.93Z", Some("2015-07-07T23:36:21.93Z")),
+            ("2015-07-07T23:36:21Z", Some("2015-07-07T23:36:21Z")),
+            (
+                "2015-07-07T23:36:21.9300000Z",
+                Some("2015-07-07T23:36:21.93Z"),
+            ),
+            (
+                "2015-07-07T23:36:21.1234567Z",
+                Some("2015-07-07T23:36:21.1234567Z"),
+            ),
+            // More digits than nanoseconds: cut, not refused.
+            (
+                "2015-07-07T23:36:21.123456789123Z",
+                Some("2015-07-07T23:36:21.123456789Z"),
+            ),
+            (
+                "2015-07-08T00:36:21.93+01:00",
+                Some("2015-07-07T23:36:21.93Z"),
+            ),
+            ("2015-07-07T18:06:21-05:30", Some("2015-07-07T23:36:21Z")),
+            ("2015-07-07t23:36:21z", Some("2015-07-07T23:36:21Z")),
+            // No zone: CM's dates are UTC.
+            ("2015-07-07T23:36:21.93", Some("2015-07-07T23:36:21.93Z")),
+            (" 2015-07-07T23:36:21Z\u{0}", Some("2015-07-07T23:36:21Z")),
+            // .NET's "never", with or without a zone or fraction.
+            ("0001-01-01T00:00:00", None),
+            ("0001-01-01T00:00:00Z", None),
+            ("0001-01-01T00:00:00.0000000", None),
+            ("", None),
+            ("   ", None),
+            ("yesterday", None),
+            ("2015-13-07T23:36:21Z", None),
+            ("2015-07-07T23:36:21Zjunk", None),
+            ("2015-07-07T23:36:21\u{7}Z", None),
+        ] {
+            assert_eq!(utc(text).as_deref(), expected, "{text:?}");
+        }
+        let huge = format!("2015-07-07T23:36:21.{}Z", "9".repeat(1 << 20));
+        assert_eq!(parse_cm_time(&huge), None, "a megabyte date is not read");
+        let r = request(json!({"Uuid": REQ, "Submitted": "2015-07-08T00:36:21.93+01:00"}))
+            .expect("converts");
+        let wire = WireRequest::from_domain(&r);
+        assert_eq!(wire.submitted.as_deref(), Some("2015-07-07T23:36:21.93Z"));
+        let broken = request(json!({"Uuid": REQ, "Submitted": "soon"})).expect("converts");
+        assert_eq!(broken.submitted, None);
+        let number = request(json!({"Uuid": REQ, "Submitted": 1_436_311_000})).expect("converts");
+        assert_eq!(number.submitted, None);
+    }
+
+    #[test]
+    fn quirk_keys_in_another_case_are_read_when_the_pascal_case_one_is_missing() {
+        let lower: serde_json::Map<String, Value> = reference_request()
+            .as_object()
+            .expect("object")
+            .iter()
+            .map(|(k, v)| (k.to_lowercase(), v.clone()))
+            .collect();
+        let expected = request(reference_request()).expect("converts");
+        assert_eq!(request(Value::Object(lower)), Ok(expected.clone()));
+        let camel = json!({
+            "uuid": REQ, "requestType": "enroll", "status": "approved",
+            "isSmartcard": true, "IsSmartCard": false, "IsSmartcard": true,
+            "UUID": "00000000-0000-0000-0000-000000000001",
+            "newSmartcardUuid": "00000000-0000-0000-0000-000000000000",
+            "submitted": "2015-07-07T23:36:21.93Z",
+            "dataCollection": [{"name": "FirstName", "VALUE": "Jane"}],
+            " Priority ": 4,
+        });
+        let r = request(camel).expect("converts");
+        assert_eq!(
+            r.uuid, expected.uuid,
+            "the second, other-cased Uuid is ignored"
+        );
+        assert_eq!(r.request_type, RequestType::ENROLL);
+        assert_eq!(r.status, RequestStatus::APPROVED);
+        assert!(
+            r.is_smartcard,
+            "IsSmartcard in PascalCase wins over IsSmartCard"
+        );
+        assert_eq!(r.submitted, expected.submitted);
+        assert_eq!(r.data_collection[0].value.as_deref(), Some("Jane"));
+        assert_eq!(r.priority, 4);
+        assert!(r.is_bindable());
+        // The PascalCase key wins wherever it stands.
+        let r = request(json!({"Uuid": REQ, "Status": 3, "status": 16})).expect("converts");
+        assert_eq!(r.status, RequestStatus::APPROVED);
+        let r = request(json!({"status": 16, "Uuid": REQ, "Status": 3})).expect("converts");
+        assert_eq!(r.status, RequestStatus::APPROVED);
+
+        let card: WireSmartcard = serde_json::from_value(json!({
+            "uuid": "17cf063d-e337-4aa9-a822-346554ddd3c9", "STATUS": 6,
+            "serialNumber": "{BC88F13F-83BA-4037-8262-46EBA1291C6E}", "atr": "3B8D01",
+        }))
+        .expect("parses");
+        let card = Smartcard::try_from(card).expect("converts");
+        assert_eq!(card.status, SmartcardStatus::RETIRED);
+        assert!(card.card_id.is_some() && card.atr.is_some());
+        let template: WireProfileTemplate = serde_json::from_value(json!({
+            "name": "Smartcard User", "uuid": "17cf063d-e337-4aa9-a822-346554ddd3c9",
+            "isSmartcardProfileTemplate": true,
+        }))
+        .expect("parses");
+        let template = ProfileTemplate::try_from(template).expect("converts");
+        assert_eq!(template.name, "Smartcard User");
+        assert!(template.is_smartcard);
+    }
+
+    #[test]
+    fn hostile_objects_are_read_or_refused_without_harm() {
+        let long = "x".repeat(1 << 20);
+        let mut object = serde_json::Map::new();
+        object.insert("Uuid".into(), json!(REQ));
+        object.insert(long.clone(), json!(long.clone()));
+        object.insert("Comment".into(), json!(format!("a\u{1b}[31mb{long}")));
+        object.insert("RequestType".into(), json!(format!("Retire\u{0}{long}")));
+        let r = request(Value::Object(object)).expect("converts");
+        assert_eq!(r.request_type, RequestType(-1), "an unknown name");
+        assert!(r.comment.is_some_and(|c| c.len() > 1 << 20));
+        assert!(serde_json::from_value::<WireRequest>(json!(null)).is_err());
+        assert!(serde_json::from_value::<WireRequest>(json!("a string")).is_err());
+        assert_eq!(
+            serde_json::from_str::<WireRequest>("{\"Uuid\":1,\"uuid\":{\"a\":[]}}")
+                .expect("parses")
+                .uuid
+                .as_deref(),
+            Some("1")
+        );
+    }
+
+    #[test]
+    fn types_and_card_states_in_every_spelling_on_the_wire() {
+        for (value, expected) in [
+            (json!("TemporaryCards"), RequestType::TEMPORARY_CARD_ENROLL),
+            (json!("temporaryenroll"), RequestType::TEMPORARY_CARD_ENROLL),
+            (
+                json!("TemporaryCardEnroll"),
+                RequestType::TEMPORARY_CARD_ENROLL,
+            ),
+            (json!(11), RequestType::TEMPORARY_CARD_ENROLL),
+            (json!("11"), RequestType::TEMPORARY_CARD_ENROLL),
+            (json!("Revoke"), RequestType::REVOKE),
+            (json!("reinstate"), RequestType::REINSTATE),
+            (json!("OFFLINEUNBLOCK"), RequestType::OFFLINE_UNBLOCK),
+            (
+                json!("SuspendOrReinstate"),
+                RequestType::SUSPEND_OR_REINSTATE,
+            ),
+            (json!("retire"), RequestType::RETIRE),
+            (json!(99), RequestType(99)),
+            // The range kept for names is never a number from the wire.
+            (json!(i64::from(RequestType::REVOKE.0)), RequestType(-1)),
+        ] {
+            let r = request(json!({"Uuid": REQ, "RequestType": value.clone()})).expect("converts");
+            assert_eq!(r.request_type, expected, "{value}");
+        }
+        assert_eq!(RequestType(99).to_string(), "Unknown(99)");
+        // A name with no number is sent by its REST name, a number as a number.
+        assert_eq!(
+            serde_json::to_value(WireEnum::from_domain(RequestType::REVOKE)).expect("json"),
+            json!("Revoke")
+        );
+        assert_eq!(
+            serde_json::to_value(WireEnum::from_domain(RequestType::RETIRE)).expect("json"),
+            json!(7)
+        );
+        for (value, expected) in [
+            (json!("Suspended"), SmartcardStatus::SUSPENDED),
+            (json!("none"), SmartcardStatus::NONE),
+            (json!(6), SmartcardStatus::RETIRED),
+        ] {
+            let wire: WireSmartcard = serde_json::from_value(
+                json!({"Uuid": "17cf063d-e337-4aa9-a822-346554ddd3c9", "Status": value.clone()}),
+            )
+            .expect("parses");
+            let card = Smartcard::try_from(wire).expect("converts");
+            assert_eq!(card.status, expected, "{value}");
+        }
+        let r = request(json!({"Uuid": REQ, "RequestType": "revoke"})).expect("converts");
+        let back = request(serde_json::to_value(WireRequest::from_domain(&r)).expect("json"))
+            .expect("converts");
+        assert_eq!(back.request_type, RequestType::REVOKE);
     }
 
     #[test]

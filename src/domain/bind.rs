@@ -69,8 +69,11 @@ impl fmt::Display for Failure {
 pub struct BindReceipt {
     /// The new smart card object's URI as the server sent it.
     pub smartcard_uri: Option<String>,
-    /// The new smart card object's UUID, when the URI carried one.
+    /// The new smart card object's UUID, when the URI carried one (or, after
+    /// a 204 or an unreadable URI, when the request's `NewSmartcardUuid` named it).
     pub smartcard_uuid: Option<Uuid>,
+    /// How the UUID was found, or why it could not be: for the journal.
+    pub note: Option<String>,
 }
 
 /// The journal's name for one attempt, opaque to the domain.
@@ -538,7 +541,10 @@ fn refuse(target: BindTarget, attempt: AttemptId, reason: Failure) -> (BindState
 fn posted(target: BindTarget, attempt: AttemptId, answer: PostAnswer) -> (BindState, Vec<Effect>) {
     match answer {
         PostAnswer::Bound(receipt) => {
-            let message = Failure::new("bound");
+            let message = Failure::new(match &receipt.note {
+                Some(note) => format!("bound; {note}"),
+                None => "bound".to_owned(),
+            });
             let effect = outcome(attempt, Outcome::Bound, receipt.smartcard_uuid, &message);
             (
                 BindState::Bound {
@@ -596,6 +602,7 @@ fn reconciled(
             let receipt = BindReceipt {
                 smartcard_uri: None,
                 smartcard_uuid: Some(card.uuid),
+                note: None,
             };
             (
                 BindState::Bound {
@@ -950,6 +957,7 @@ mod tests {
         let receipt = BindReceipt {
             smartcard_uri: Some("api/v1.0/smartcards/x".into()),
             smartcard_uuid: Some(Uuid::from_u128(9)),
+            note: None,
         };
         let (state, effects) = apply(
             posting(),

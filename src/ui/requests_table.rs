@@ -4,7 +4,7 @@
 
 use egui_extras::{Column as TableColumn, TableBuilder};
 
-use crate::domain::request::{Request, RequestQuery, RequestStatus};
+use crate::domain::request::{Request, RequestQuery, RequestStatus, ShownTime};
 use crate::request_filter::{Column, Sort, card_text};
 use crate::station::StationState;
 
@@ -33,11 +33,6 @@ fn scroll_flag() -> egui::Id {
 /// Asks the list to bring the selected row into view on the next draw.
 pub(super) fn scroll_to_selection(ctx: &egui::Context) {
     ctx.data_mut(|d| d.insert_temp(scroll_flag(), true));
-}
-
-/// "2026-11-20T09:14:33.12Z" → "2026-11-20 09:14": the minute is what an agent needs.
-fn short_time(iso: &str) -> String {
-    iso.replacen('T', " ", 1).chars().take(16).collect()
 }
 
 /// The header of a sortable column: its title, with a triangle pointing up
@@ -166,7 +161,7 @@ pub(super) fn requests_ui(ui: &mut egui::Ui, state: &mut StationState) {
         .sense(egui::Sense::click())
         .column(TableColumn::remainder().at_least(180.0).clip(true))
         .column(TableColumn::auto().at_least(80.0))
-        .column(TableColumn::auto().at_least(120.0))
+        .column(TableColumn::auto().at_least(160.0))
         .column(TableColumn::auto().at_least(50.0))
         .column(TableColumn::auto().at_least(90.0))
         .column(TableColumn::auto().at_least(60.0));
@@ -229,11 +224,11 @@ fn row_ui(
         ui.label(request.request_type.to_string());
     });
     row.col(|ui| {
+        // The minute is what an agent needs, in local time with its zone.
         ui.label(
             request
                 .submitted
-                .as_deref()
-                .map(short_time)
+                .map(|t| ShownTime::local(t).to_string())
                 .unwrap_or_default(),
         );
     });
@@ -242,24 +237,17 @@ fn row_ui(
     });
     row.col(|ui| {
         let text = request.status.to_string();
-        if request.is_bindable() {
-            ui.strong(text);
-        } else {
-            ui.weak(text);
+        match request.bindability() {
+            Ok(()) => {
+                ui.strong(text);
+            }
+            Err(why) => {
+                ui.weak(text)
+                    .on_hover_text(format!("Cannot take a card: {why}."));
+            }
         }
     });
     row.col(|ui| {
         ui.label(card_text(request));
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_are_shortened_to_the_minute() {
-        assert_eq!(short_time("2026-11-20T09:14:33.12Z"), "2026-11-20 09:14");
-        assert_eq!(short_time("bad"), "bad");
-    }
 }

@@ -345,3 +345,54 @@ pub async fn reconcile_open_attempts(ctx: &BindContext) -> Vec<String> {
     }
     lines
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::domain::bind::BindReceipt;
+
+    const URL: &str = "https://cm.contoso.com/CertificateManagement/api/v1.0/smartcards";
+
+    #[test]
+    fn only_a_bind_is_bound_and_an_unclear_answer_is_reconciled() {
+        assert!(matches!(
+            post_answer(Ok(BindReceipt::default())),
+            PostAnswer::Bound(_)
+        ));
+        let unclear = [
+            CmError::Redirected {
+                what: "POST smartcards".into(),
+                status: 302,
+                location: Some("https://sts.contoso.com/adfs/ls/?wa=wsignin1.0".into()),
+            },
+            CmError::UnclearBindAnswer {
+                status: 200,
+                detail: "an HTML page (\"Sign In\")".into(),
+            },
+            CmError::TooLarge {
+                what: "POST smartcards".into(),
+                limit: 1024 * 1024,
+            },
+            CmError::Timeout {
+                what: "POST smartcards".into(),
+                after: Duration::from_secs(30),
+            },
+            CmError::from_response(500, None, b"", URL, None),
+        ];
+        for error in unclear {
+            assert!(
+                matches!(post_answer(Err(error.clone())), PostAnswer::Uncertain(_)),
+                "{error:?}"
+            );
+        }
+        for definite in [403, 400, 401] {
+            let error = CmError::from_response(definite, None, b"", URL, None);
+            assert!(
+                matches!(post_answer(Err(error)), PostAnswer::Rejected(_)),
+                "{definite}"
+            );
+        }
+    }
+}
