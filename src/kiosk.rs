@@ -598,7 +598,7 @@ impl KioskState {
 mod tests {
     use super::*;
     use crate::domain::bind::{AttemptId, BindReceipt};
-    use crate::domain::card::{Atr, CardId, CardKind};
+    use crate::domain::card::{Atr, CardKind};
     use crate::domain::readers::ReaderEvent;
     use crate::domain::request::{RequestStatus, example_request};
 
@@ -610,14 +610,7 @@ mod tests {
     }
 
     fn identity(byte: u8) -> CardIdentity {
-        CardIdentity {
-            atr: Atr::from_bytes(vec![0x3b, byte]),
-            card_id: CardId::from_raw([byte; 16]),
-            kind: CardKind::Gids,
-            chip: None,
-            location: None,
-            yubikey_serial: None,
-        }
+        crate::domain::card::example_identity(byte, CardKind::Gids)
     }
 
     fn insert(board: &mut ReaderBoard, reader: &str, result: Option<Result<CardIdentity, String>>) {

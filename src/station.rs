@@ -351,7 +351,7 @@ impl StationState {
 mod tests {
     use super::*;
     use crate::domain::bind::{AttemptId, BindReceipt};
-    use crate::domain::card::{Atr, CardId, CardIdentity, CardKind};
+    use crate::domain::card::{CardIdentity, CardKind};
     use crate::domain::request::RequestStatus;
 
     fn request(id: u128, status: RequestStatus) -> Request {
@@ -359,14 +359,7 @@ mod tests {
     }
 
     fn identity(byte: u8) -> CardIdentity {
-        CardIdentity {
-            atr: Atr::from_bytes(vec![0x3b, byte]),
-            card_id: CardId::from_raw([byte; 16]),
-            kind: CardKind::Piv,
-            chip: None,
-            location: None,
-            yubikey_serial: None,
-        }
+        crate::domain::card::example_identity(byte, CardKind::Piv)
     }
 
     fn with_card(state: &mut StationState, reader: &str, byte: u8) {

@@ -133,8 +133,15 @@ fn log_of(path: &Path) -> String {
 }
 
 fn tools_present() -> bool {
-    let missing: Vec<&str> = ["Xvfb", "openbox", "wmctrl"]
-        .into_iter()
+    programs_present(&["Xvfb", "openbox", "wmctrl"], "xvfb openbox wmctrl")
+}
+
+/// True when every program is on the PATH; else skips, or fails where the
+/// run requires its services.
+fn programs_present(programs: &[&str], packages: &str) -> bool {
+    let missing: Vec<&str> = programs
+        .iter()
+        .copied()
         .filter(|tool| !on_path(tool))
         .collect();
     if missing.is_empty() {
@@ -142,7 +149,7 @@ fn tools_present() -> bool {
     }
     assert!(
         !services_required(),
-        "{} required here but not installed (Debian: apt-get install xvfb openbox wmctrl)",
+        "{} required here but not installed (Debian: apt-get install {packages})",
         missing.join(", ")
     );
     eprintln!("skipping: {} not installed", missing.join(", "));
@@ -426,20 +433,10 @@ fn wait_for_identity_read(apdus: &ApduLog, what: &str) {
 }
 
 fn keyboard_tools_present() -> bool {
-    let missing: Vec<&str> = ["Xvfb", "openbox", "wmctrl", "xdotool"]
-        .into_iter()
-        .filter(|tool| !on_path(tool))
-        .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    assert!(
-        !services_required(),
-        "{} required here but not installed (Debian: apt-get install xvfb openbox wmctrl xdotool)",
-        missing.join(", ")
-    );
-    eprintln!("skipping: {} not installed", missing.join(", "));
-    false
+    programs_present(
+        &["Xvfb", "openbox", "wmctrl", "xdotool"],
+        "xvfb openbox wmctrl xdotool",
+    )
 }
 
 /// Person 1 left their card in the reader. Person 2 types their code; the

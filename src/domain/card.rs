@@ -185,6 +185,19 @@ pub struct CardIdentity {
     pub yubikey_serial: Option<u32>,
 }
 
+/// A card identity for tests: ATR `3B <byte>`, card ID sixteen `<byte>`s.
+#[cfg(test)]
+pub(crate) fn example_identity(byte: u8, kind: CardKind) -> CardIdentity {
+    CardIdentity {
+        atr: Atr::from_bytes(vec![0x3b, byte]),
+        card_id: CardId::from_raw([byte; 16]),
+        kind,
+        chip: None,
+        location: None,
+        yubikey_serial: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -131,18 +131,11 @@ pub fn choose_card(board: &ReaderBoard, rule: &CardRule) -> Result<(String, Card
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::card::{Atr, CardId, CardKind};
+    use crate::domain::card::{Atr, CardKind};
     use crate::domain::readers::{Arrival, ReaderEvent};
 
     fn identity(byte: u8) -> CardIdentity {
-        CardIdentity {
-            atr: Atr::from_bytes(vec![0x3b, byte]),
-            card_id: CardId::from_raw([byte; 16]),
-            kind: CardKind::Gids,
-            chip: None,
-            location: None,
-            yubikey_serial: None,
-        }
+        crate::domain::card::example_identity(byte, CardKind::Gids)
     }
 
     fn insert(board: &mut ReaderBoard, reader: &str, byte: u8, arrival: Arrival) {
