@@ -370,8 +370,10 @@ fn a_204_bind_journals_the_smart_card_uuid() {
     assert!(message.contains("read from the request"), "{message}");
 }
 
+/// A card bound a moment ago has an Assigned object: in use, so refused
+/// whatever the template's reuse switch says.
 #[test]
-fn a_card_known_to_cm_is_refused_before_the_post() {
+fn a_card_in_use_in_cm_is_refused_before_the_post() {
     let rig = rig(Duration::from_secs(10));
     let first = rig.target_with_card(gids());
     assert!(matches!(rig.bind(first.clone()), BindState::Bound { .. }));
@@ -387,7 +389,7 @@ fn a_card_known_to_cm_is_refused_before_the_post() {
     };
     let state = rig.bind(second);
     assert!(
-        matches!(&state, BindState::Refused { reason, .. } if reason.message.contains("CM already knows card")),
+        matches!(&state, BindState::Refused { reason, .. } if reason.message.contains("CM already knows card") && reason.message.contains("status Assigned") && reason.message.contains("A card in use cannot be bound")),
         "{state:?}"
     );
     assert_eq!(rig.emulator.bind_count(), 1);
@@ -512,4 +514,114 @@ fn a_bind_killed_mid_flight_is_reconciled_at_the_next_start() {
         "{}",
         String::from_utf8_lossy(&verify.stderr)
     );
+}
+
+/// The rig's target with an earlier smart card object of its card in CM,
+/// issued with the request's template: (target, template, object).
+fn target_with_known_card(
+    rig: &Rig,
+    status: enroll_station::domain::request::SmartcardStatus,
+) -> (BindTarget, uuid::Uuid, uuid::Uuid) {
+    let target = rig.target_with_card(gids());
+    let template = bindable(&rig.emulator)
+        .profile_template
+        .expect("the demo requests name a profile template");
+    let object = rig.emulator.insert_smartcard(
+        &target.expected.card_id,
+        status,
+        uuid::Uuid::from_u128(0x0123),
+        template,
+    );
+    (target, template, object)
+}
+
+fn refusal(state: &BindState) -> String {
+    match state {
+        BindState::Refused { reason, .. } => reason.message.clone(),
+        other => panic!("expected Refused, got {other:?}"),
+    }
+}
+
+/// Neither the journal nor what the station said holds the template's admin key.
+fn assert_no_admin_key(rig: &Rig, said: &str) {
+    use enroll_station::cm::emulator::FAKE_DEFAULT_ADMIN_KEY_HEX as KEY;
+    let journal = std::fs::read_to_string(&rig.journal).unwrap_or_default();
+    assert!(!journal.contains(KEY), "{journal}");
+    assert!(!said.contains(KEY), "{said}");
+}
+
+#[test]
+fn a_retired_card_is_bound_again_when_the_template_allows_reuse() {
+    use enroll_station::domain::request::SmartcardStatus;
+    let rig = rig(Duration::from_secs(10));
+    let (target, template, _) = target_with_known_card(&rig, SmartcardStatus::RETIRED);
+    rig.emulator.set_template_reuse(template, true);
+    let state = rig.bind(target);
+    assert!(matches!(state, BindState::Bound { .. }), "{state:?}");
+    assert_eq!(rig.emulator.bind_count(), 1);
+    assert_eq!(journal_outcomes(&rig.journal), ["attempt", "bound"]);
+    assert_no_admin_key(&rig, &format!("{state:?}"));
+}
+
+#[test]
+fn a_retired_card_is_refused_before_any_post_when_the_template_forbids_reuse() {
+    use enroll_station::domain::request::SmartcardStatus;
+    let rig = rig(Duration::from_secs(10));
+    let (target, template, object) = target_with_known_card(&rig, SmartcardStatus::RETIRED);
+    let state = rig.bind(target);
+    let why = refusal(&state);
+    assert!(why.contains("does not allow smart card reuse"), "{why}");
+    assert!(why.contains(&template.to_string()), "{why}");
+    assert!(why.contains(&object.to_string()), "{why}");
+    assert!(why.contains("status Retired"), "{why}");
+    assert!(why.contains("Nothing was sent"), "{why}");
+    assert_eq!(rig.emulator.bind_count(), 0);
+    assert_eq!(journal_outcomes(&rig.journal), ["attempt", "refused"]);
+    assert_no_admin_key(&rig, &why);
+}
+
+#[test]
+fn a_card_with_an_active_object_is_refused_even_with_reuse_allowed() {
+    use enroll_station::domain::request::SmartcardStatus;
+    let rig = rig(Duration::from_secs(10));
+    let (target, template, object) = target_with_known_card(&rig, SmartcardStatus::ACTIVE);
+    rig.emulator.set_template_reuse(template, true);
+    let state = rig.bind(target);
+    let why = refusal(&state);
+    assert!(why.contains("A card in use cannot be bound"), "{why}");
+    assert!(why.contains(&object.to_string()), "{why}");
+    assert!(why.contains("status Active"), "{why}");
+    assert!(
+        why.contains(&uuid::Uuid::from_u128(0x0123).to_string()),
+        "{why}"
+    );
+    assert_eq!(rig.emulator.bind_count(), 0);
+    assert_eq!(journal_outcomes(&rig.journal), ["attempt", "refused"]);
+}
+
+#[test]
+fn an_unreadable_template_configuration_falls_back_to_refusing_and_says_so() {
+    use enroll_station::domain::request::SmartcardStatus;
+    let rig = rig(Duration::from_secs(10));
+    let (target, template, _) = target_with_known_card(&rig, SmartcardStatus::RETIRED);
+    rig.emulator.set_template_reuse(template, true);
+    rig.emulator.set_faults(Faults {
+        forbid_template_config: true,
+        ..Faults::default()
+    });
+    let state = rig.bind(target);
+    let why = refusal(&state);
+    assert!(
+        why.contains("could not read whether the template allows reuse (403)"),
+        "{why}"
+    );
+    assert!(why.contains("a card CM knows is refused"), "{why}");
+    assert_eq!(rig.emulator.bind_count(), 0);
+    assert_eq!(journal_outcomes(&rig.journal), ["attempt", "refused"]);
+    let journal = std::fs::read_to_string(&rig.journal).unwrap_or_default();
+    assert!(
+        journal.contains("could not read whether the template allows reuse"),
+        "{journal}"
+    );
+    assert_no_admin_key(&rig, &why);
 }

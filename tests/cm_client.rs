@@ -200,8 +200,8 @@ async fn bind_then_the_server_shows_the_card_and_refuses_a_second_bind() {
     let known = client
         .bind(other, &card(1), &atr())
         .await
-        .expect_err("a known card is refused");
-    assert!(known.to_string().contains("already known"), "{known}");
+        .expect_err("a card in use (Assigned) is refused");
+    assert!(known.to_string().contains("is in use"), "{known}");
     assert_eq!(emulator.bind_count(), 1);
 }
 
@@ -928,4 +928,186 @@ async fn an_untrusted_certificate_asks_for_ca_file_and_ca_file_fixes_it() {
     let list = client.list_requests(None).await;
     let _ = std::fs::remove_file(&ca_path);
     assert!(list.expect("trusted through --ca-file").is_empty());
+}
+
+/// Everything `tracing` writes while `f` runs on this thread, at every level.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(
+            &self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+        .into_owned()
+    }
+}
+
+fn capture_logs() -> (Captured, tracing::subscriber::DefaultGuard) {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    (captured, tracing::subscriber::set_default(subscriber))
+}
+
+#[tokio::test]
+async fn the_template_reuse_flag_is_read_cached_and_the_admin_key_never_kept() {
+    use enroll_station::cm::emulator::FAKE_DEFAULT_ADMIN_KEY_HEX as KEY;
+    let (logs, _guard) = capture_logs();
+    let emulator = emulator(3).await;
+    let client = client_for(&emulator.base_url());
+    let template = client
+        .profile_templates()
+        .await
+        .expect("templates")
+        .first()
+        .expect("the demo has templates")
+        .uuid;
+    // CM's default: no reuse.
+    assert!(!client.template_allows_reuse(template).await.expect("read"));
+    // Read once for the client's life: a switch on the server is seen by a new client.
+    emulator.set_template_reuse(template, true);
+    assert!(
+        !client
+            .template_allows_reuse(template)
+            .await
+            .expect("cached")
+    );
+    let fresh = client_for(&emulator.base_url());
+    assert!(fresh.template_allows_reuse(template).await.expect("read"));
+
+    let unknown = fresh
+        .template_allows_reuse(Uuid::from_u128(0xdead))
+        .await
+        .expect_err("an unknown template");
+    assert_eq!(unknown.status(), Some(404), "{unknown:?}");
+
+    emulator.set_faults(Faults {
+        forbid_template_config: true,
+        ..Faults::default()
+    });
+    let forbidden = client_for(&emulator.base_url())
+        .template_allows_reuse(template)
+        .await
+        .expect_err("403");
+    assert_eq!(forbidden.status(), Some(403));
+    let text = forbidden.to_string();
+    assert!(
+        text.contains("refused to show the smart card configuration of profile template"),
+        "{text}"
+    );
+    for shown in [
+        format!("{client:?}"),
+        format!("{fresh:?}"),
+        format!("{unknown:?} {unknown}"),
+        format!("{forbidden:?} {text}"),
+        logs.text(),
+    ] {
+        assert!(!shown.contains(KEY), "{shown}");
+    }
+}
+
+#[tokio::test]
+async fn a_template_configuration_is_read_in_any_case_and_never_quoted() {
+    const KEY: &str = "00112233445566778899aabbccddeeff0011223344556677";
+    let (logs, _guard) = capture_logs();
+    let template = Uuid::from_u128(0x77);
+    let lower = format!("{{\"defaultadminkeyhex\":\"{KEY}\",\"allowsmartcardreuse\":\"True\"}}");
+    let server = fixed_server(http("200 OK", "application/json", "", &lower)).await;
+    let client = client_for(&server);
+    assert!(client.template_allows_reuse(template).await.expect("read"));
+    assert!(!format!("{client:?}").contains(KEY));
+    // A body that is not JSON is described without its text.
+    let broken = format!("{{\"DefaultAdminKeyHex\":\"{KEY}\",\"AllowSmartcardReuse\":tru");
+    let server = fixed_server(http("200 OK", "application/json", "", &broken)).await;
+    let err = client_for(&server)
+        .template_allows_reuse(template)
+        .await
+        .expect_err("not JSON");
+    let text = format!("{err} {err:?}");
+    assert!(text.contains("its text is not shown"), "{text}");
+    assert!(!text.contains(KEY), "{text}");
+    assert!(!logs.text().contains(KEY), "{}", logs.text());
+}
+
+#[tokio::test]
+async fn a_retired_card_is_bound_again_only_where_the_template_allows_reuse() {
+    let emulator = emulator(3).await;
+    let client = client_for(&emulator.base_url());
+    let template = Uuid::from_u128(0x7e);
+    let retired = emulator.insert_smartcard(
+        &card(5),
+        enroll_station::domain::request::SmartcardStatus::RETIRED,
+        Uuid::from_u128(0x05),
+        template,
+    );
+    // The request names no template the emulator switched: reuse is off.
+    let id = insert_request(&emulator, json!(3));
+    let refused = client
+        .bind(id, &card(5), &atr())
+        .await
+        .expect_err("reuse is off");
+    assert!(
+        refused
+            .to_string()
+            .contains("does not allow smart card reuse"),
+        "{refused}"
+    );
+    assert_eq!(emulator.bind_count(), 0);
+
+    let mut request = client.get_request(id).await.expect("request");
+    request.profile_template = Some(template);
+    emulator.insert_domain_request(&request);
+    emulator.set_template_reuse(template, true);
+    let receipt = client.bind(id, &card(5), &atr()).await.expect("reused");
+    assert_eq!(emulator.bind_count(), 1);
+
+    // Two objects now: the server answers a list; the client reads both.
+    let all = client
+        .smartcards_by_card_id(&card(5))
+        .await
+        .expect("lookup");
+    let mut uuids: Vec<Uuid> = all.iter().map(|c| c.uuid).collect();
+    uuids.sort();
+    let mut expected = vec![retired, receipt.smartcard_uuid.expect("uuid")];
+    expected.sort();
+    assert_eq!(uuids, expected);
+    let in_use = client
+        .smartcard_by_card_id(&card(5))
+        .await
+        .expect("lookup")
+        .expect("known");
+    assert_eq!(Some(in_use.uuid), receipt.smartcard_uuid);
+
+    // The card is in use now: refused even though the template allows reuse.
+    let other = insert_request(&emulator, json!(3));
+    let mut other_request = client.get_request(other).await.expect("request");
+    other_request.profile_template = Some(template);
+    emulator.insert_domain_request(&other_request);
+    let again = client
+        .bind(other, &card(5), &atr())
+        .await
+        .expect_err("in use");
+    assert!(again.to_string().contains("is in use"), "{again}");
+    assert_eq!(emulator.bind_count(), 1);
 }

@@ -1,10 +1,11 @@
 //! The HTTP client for the CM REST API: server address, TLS, and the calls the
 //! station makes, each answer mapped to domain types or a [`CmError`].
 
+use std::collections::HashMap;
 use std::error::Error as StdError;
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::header::{
@@ -19,7 +20,7 @@ use super::auth::{AfterUnauthorized, AuthConfig, AuthMethod, Authenticator, Exch
 use super::error::{Call, CmError, TlsProblem};
 use super::model::{
     BindBody, ModelError, ProfileTemplate, WireProfileTemplate, WireRequest, WireSmartcard,
-    guid_to_wire, parse_lenient_json, smartcard_uuid_from_uri,
+    WireSmartcardConfig, guid_to_wire, parse_lenient_json, smartcard_uuid_from_uri,
 };
 use crate::domain::card::{Atr, CardId};
 use crate::domain::request::{Request, RequestStatus};
@@ -42,11 +43,15 @@ const TEMPLATES_BODY_LIMIT: usize = 16 * 1024 * 1024;
 /// body: a few kilobytes at most; a page or a stream past this is not CM's.
 const OBJECT_BODY_LIMIT: usize = 1024 * 1024;
 
+/// A template's smart card configuration: a few dozen flags and numbers.
+const TEMPLATE_CONFIG_BODY_LIMIT: usize = 64 * 1024;
+
 /// How much of an answer to `call` the station reads at most.
 fn body_limit(call: &Call) -> usize {
     match call {
         Call::ListRequests => LIST_BODY_LIMIT,
         Call::ProfileTemplates => TEMPLATES_BODY_LIMIT,
+        Call::TemplateConfig { .. } => TEMPLATE_CONFIG_BODY_LIMIT,
         Call::GetRequest { .. }
         | Call::Bind { .. }
         | Call::FindCard { .. }
@@ -103,6 +108,8 @@ pub struct CmClient {
     host: String,
     request_timeout: Duration,
     auth: Arc<Authenticator>,
+    /// `AllowSmartcardReuse` per profile template, as read once for the client's life.
+    reuse: Arc<Mutex<HashMap<Uuid, bool>>>,
 }
 
 impl CmClient {
@@ -155,6 +162,7 @@ impl CmClient {
             base,
             request_timeout: config.request_timeout,
             auth: Arc::new(auth),
+            reuse: Arc::default(),
         })
     }
 
@@ -250,11 +258,24 @@ impl CmClient {
         Ok(receipt)
     }
 
-    /// `GET smartcards?cardid=`: the smart card object CM holds for this card ID, if any.
+    /// `GET smartcards?cardid=`: the smart card object CM holds for this card ID, if any
+    /// (one that is in use first, when the server names several).
     pub async fn smartcard_by_card_id(
         &self,
         card_id: &CardId,
     ) -> Result<Option<Smartcard>, CmError> {
+        let mut all = self.smartcards_by_card_id(card_id).await?;
+        let in_use = all.iter().position(|c| c.status.is_in_use());
+        Ok(match in_use {
+            Some(index) => Some(all.swap_remove(index)),
+            None => all.into_iter().next(),
+        })
+    }
+
+    /// `GET smartcards?cardid=`: every smart card object CM holds for this card
+    /// ID. The reference shows one object; a list is read too, and only its
+    /// entries for this card ID are kept.
+    pub async fn smartcards_by_card_id(&self, card_id: &CardId) -> Result<Vec<Smartcard>, CmError> {
         let query = [("cardid", card_id.to_cm_string())];
         let call = Call::FindCard { card_id: *card_id };
         let answer = match self
@@ -262,22 +283,74 @@ impl CmClient {
             .await
         {
             // A CM-worded 404 for a card ID is the same answer as 204: unknown card.
-            Err(CmError::NotFound { .. }) => return Ok(None),
+            Err(CmError::NotFound { .. }) => return Ok(Vec::new()),
             other => other?,
         };
         if answer.is_empty() {
-            return Ok(None);
+            return Ok(Vec::new());
         }
-        // Some servers answer a query with a list; the card is then in it or not.
         let value = answer.json()?;
-        let wire: Option<WireSmartcard> = match value {
+        let wires: Vec<WireSmartcard> = match value {
             Value::Array(items) => items
                 .into_iter()
                 .filter_map(|v| serde_json::from_value::<WireSmartcard>(v).ok())
-                .find(|w| w.card_id().as_ref() == Some(card_id)),
-            other => Some(from_value(other, &answer.url)?),
+                .filter(|w| w.card_id().as_ref() == Some(card_id))
+                .collect(),
+            other => vec![from_value(other, &answer.url)?],
         };
-        wire.map(Smartcard::try_from).transpose().map_err(invalid)
+        wires
+            .into_iter()
+            .map(Smartcard::try_from)
+            .collect::<Result<_, _>>()
+            .map_err(invalid)
+    }
+
+    /// `GET profiletemplates/{id}/configuration/smartcards`: whether the
+    /// template allows a discontinued card to be issued again
+    /// (`AllowSmartcardReuse`). Read once per template for the client's life.
+    /// Nothing else of the answer is kept: it also holds the template's
+    /// default admin key, which is never read into memory the station keeps.
+    pub async fn template_allows_reuse(&self, template: Uuid) -> Result<bool, CmError> {
+        if let Some(known) = self.reuse_cache().get(&template) {
+            return Ok(*known);
+        }
+        let path = format!(
+            "profiletemplates/{}/configuration/smartcards",
+            guid_to_wire(template)
+        );
+        let call = Call::TemplateConfig { template };
+        let answer = self.call(&call, Method::GET, &path, &[], None).await?;
+        if answer.is_empty() {
+            return Err(not_found(&call));
+        }
+        // Read here, not through `object`: an answer that does not fit is
+        // described without quoting it, for it may hold the default admin key.
+        let unreadable = |why: &str| CmError::UnexpectedBody {
+            url: answer.url.clone(),
+            detail: format!(
+                "a smart card configuration the station cannot read ({why}; its text is not \
+                 shown, for it may hold the template's default admin key)"
+            ),
+        };
+        if answer.is_html() {
+            return Err(unreadable("an HTML page"));
+        }
+        let text = String::from_utf8_lossy(&answer.body);
+        let value = parse_lenient_json(text.trim()).map_err(|_| unreadable("not JSON"))?;
+        let wire: WireSmartcardConfig = match value {
+            Value::Object(_) => serde_json::from_value(value)
+                .map_err(|_| unreadable("an object that does not fit"))?,
+            other => return Err(unreadable(kind(&other))),
+        };
+        self.reuse_cache()
+            .insert(template, wire.allow_smartcard_reuse);
+        Ok(wire.allow_smartcard_reuse)
+    }
+
+    fn reuse_cache(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, bool>> {
+        self.reuse
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// `GET smartcards/{uuid}`: one smart card object.

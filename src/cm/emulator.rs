@@ -4,16 +4,18 @@
 //!
 //! It enforces the server's bind rules (request exists, is a smart card
 //! request of a type that issues a card, is Approved or Executing, has no
-//! card bound yet, card ID not known yet) and answers violations the way
-//! ASP.NET does: HTTP 500 with a `Message` carrying a correlation ID (for a
-//! request that never takes a card, the answer is a switch:
-//! [`EmulatorConfig::wrong_request`]).
+//! card bound yet, card not in use and, when CM knows it, the template
+//! allows smart card reuse) and answers violations the way ASP.NET does:
+//! HTTP 500 with a `Message` carrying a correlation ID (for a request that
+//! never takes a card or a card that cannot be issued again, the answer is a
+//! switch: [`EmulatorConfig::wrong_request`]).
 //!
 //! It can also demand what real deployments demand: https with a given
 //! certificate ([`EmulatorConfig::tls`]), client certificates from a given CA
 //! ([`EmulatorTls::client_ca_pem`]) and a bearer token
 //! ([`EmulatorConfig::bearer_token`]).
 
+use std::collections::HashMap;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -38,7 +40,7 @@ use super::model::{
     ModelError, WireEnum, WireProfileTemplate, WireRequest, WireSmartcard, guid_to_wire,
     parse_guid, parse_lenient_json, percent_decode,
 };
-use crate::domain::card::Atr;
+use crate::domain::card::{Atr, CardId};
 use crate::domain::request::{Request, RequestStatus, SmartcardStatus};
 use crate::domain::smartcard::Smartcard;
 
@@ -61,10 +63,19 @@ pub struct EmulatorConfig {
     /// client presented a (verified) client certificate needs no token.
     pub bearer_token: Option<String>,
     /// How a bind for a request that never takes a card (a software-profile
-    /// request, or a type that acts on an existing card) is refused: the
-    /// reference does not say, so both kinds of answer can be tried.
+    /// request, or a type that acts on an existing card), or of a card CM
+    /// does not let be issued again (in use, or known and the template does
+    /// not allow reuse), is refused: the reference does not say, so each kind
+    /// of answer can be tried.
     pub wrong_request: WrongRequestAnswer,
+    /// Every template's `AllowSmartcardReuse` at the start (CM's default:
+    /// off); one template's can be switched with [`Emulator::set_template_reuse`].
+    pub allow_smartcard_reuse: bool,
 }
+
+/// The fake `DefaultAdminKeyHex` every template's smart card configuration
+/// carries, as CM's does: a test can check it never leaves the client.
+pub const FAKE_DEFAULT_ADMIN_KEY_HEX: &str = "0badc0de5ec7e7a11d0badc0de5ec7e7a11d0badc0de5ec7";
 
 /// The answer to `POST smartcards` for a request that can never take a card
 /// (`IsSmartcard` false, or a type such as Retire that does not issue one).
@@ -94,6 +105,7 @@ impl Default for EmulatorConfig {
             tls: None,
             bearer_token: None,
             wrong_request: WrongRequestAnswer::default(),
+            allow_smartcard_reuse: false,
         }
     }
 }
@@ -134,6 +146,9 @@ pub struct Faults {
     pub unmarked_errors: bool,
     /// How a committed bind is answered.
     pub bind_answer: BindAnswer,
+    /// Answer `GET profiletemplates/{id}/configuration/smartcards` with 403,
+    /// as for an account that may not read the template.
+    pub forbid_template_config: bool,
 }
 
 /// How the emulator answers a committed bind: both documented successes, and
@@ -165,8 +180,13 @@ struct EmulatorState {
     smartcards: Vec<WireSmartcard>,
     templates: Vec<WireProfileTemplate>,
     faults: Faults,
-    /// How a bind for a request that never takes a card is refused.
+    /// How a bind for a request that never takes a card (or a card CM
+    /// does not let be issued again) is refused.
     wrong_request: WrongRequestAnswer,
+    /// `AllowSmartcardReuse` of templates switched one by one.
+    template_reuse: HashMap<Uuid, bool>,
+    /// `AllowSmartcardReuse` of every other template.
+    default_reuse: bool,
     binds: usize,
     /// Calls to [`SIGN_IN_PATH`]: a client that follows a redirect lands there.
     sign_in_visits: usize,
@@ -403,6 +423,41 @@ impl Emulator {
         request.uuid
     }
 
+    /// Switches one template's `AllowSmartcardReuse`.
+    pub fn set_template_reuse(&self, template: Uuid, allowed: bool) {
+        lock(&self.state).template_reuse.insert(template, allowed);
+    }
+
+    /// Adds a smart card object for `card_id` with this status, as CM holds
+    /// one after an earlier assignment of the card (e.g. Retired). Returns its Uuid.
+    pub fn insert_smartcard(
+        &self,
+        card_id: &CardId,
+        status: SmartcardStatus,
+        user: Uuid,
+        template: Uuid,
+    ) -> Uuid {
+        let mut state = lock(&self.state);
+        let uuid = random_uuid(&mut state.rng);
+        let nil = guid_to_wire(Uuid::nil());
+        state.smartcards.push(WireSmartcard {
+            uuid: Some(guid_to_wire(uuid)),
+            status: Some(WireEnum::from_domain(status)),
+            flags: 1,
+            parent_smartcard_uuid: Some(nil.clone()),
+            primary_smartcard_uuid: Some(nil.clone()),
+            permanent_smartcard_uuid: Some(nil),
+            assigned_user_uuid: Some(guid_to_wire(user)),
+            profile_template_uuid: Some(guid_to_wire(template)),
+            profile_template_version: 1,
+            comment: None,
+            serial_number: Some(format!("{{{}}}", card_id.to_cm_string())),
+            middleware: Some("MSBaseCSP".into()),
+            atr: None,
+        });
+        uuid
+    }
+
     /// How many binds were committed since the start.
     pub fn bind_count(&self) -> usize {
         lock(&self.state).binds
@@ -480,6 +535,8 @@ fn new_state(config: &EmulatorConfig) -> Shared {
         templates: data.templates,
         faults: Faults::default(),
         wrong_request: config.wrong_request,
+        template_reuse: HashMap::new(),
+        default_reuse: config.allow_smartcard_reuse,
         binds: 0,
         sign_in_visits: 0,
         rng: fastrand::Rng::with_seed(config.seed ^ 0x5eed_cafe_f00d_d00d),
@@ -760,12 +817,16 @@ async fn route(state: &Shared, method: &Method, uri: &Uri, body: &[u8]) -> Respo
         (["smartcards"], &Method::GET) => smartcard_by_card_id(state, &query),
         (["smartcards", _], &Method::GET) => get_smartcard(state, &segments[1]),
         (["profiletemplates"], &Method::GET) => profile_templates(state),
+        (["profiletemplates", _, "configuration", "smartcards"], &Method::GET) => {
+            template_smartcard_config(state, &segments[1])
+        }
         (
             ["requests"]
             | ["requests", _]
             | ["smartcards"]
             | ["smartcards", _]
-            | ["profiletemplates"],
+            | ["profiletemplates"]
+            | ["profiletemplates", _, "configuration", "smartcards"],
             _,
         ) => method_not_allowed(method),
         _ => no_route(uri),
@@ -856,14 +917,65 @@ fn smartcard_by_card_id(state: &Shared, query: &[(String, String)]) -> Response 
         return bad_request(format!("'{text}' is not a valid card ID."));
     };
     let state = lock(state);
-    match state
+    let found: Vec<Value> = objects_of_card(&state, card_id)
+        .map(smartcard_json)
+        .collect();
+    // One object as the reference shows it; several (a card assigned again) as a list.
+    match <[Value; 1]>::try_from(found) {
+        Ok([one]) => json_response(StatusCode::OK, &one),
+        Err(found) if found.is_empty() => no_content(),
+        Err(found) => json_response(StatusCode::OK, &Value::Array(found)),
+    }
+}
+
+/// Every smart card object CM holds for a card ID (one per assignment).
+fn objects_of_card(state: &EmulatorState, card_id: Uuid) -> impl Iterator<Item = &WireSmartcard> {
+    state
         .smartcards
         .iter()
-        .find(|c| c.serial_number.as_deref().and_then(parse_guid) == Some(card_id))
-    {
-        Some(card) => json_response(StatusCode::OK, &smartcard_json(card)),
-        None => no_content(),
+        .filter(move |c| c.serial_number.as_deref().and_then(parse_guid) == Some(card_id))
+}
+
+/// A template's `AllowSmartcardReuse`.
+fn reuse_allowed(state: &EmulatorState, template: Uuid) -> bool {
+    state
+        .template_reuse
+        .get(&template)
+        .copied()
+        .unwrap_or(state.default_reuse)
+}
+
+/// `GET profiletemplates/{id}/configuration/smartcards`, with the fields of
+/// the SDK's `SmartcardConfig` a station might see, the default admin key among them.
+fn template_smartcard_config(state: &Shared, id: &str) -> Response {
+    let Some(uuid) = parse_guid(id) else {
+        return bad_request(format!("'{id}' is not a valid profile template ID."));
+    };
+    let state = lock(state);
+    if state.faults.forbid_template_config {
+        return iis_page(StatusCode::FORBIDDEN, "403 - Forbidden: Access is denied.");
     }
+    if !state
+        .templates
+        .iter()
+        .any(|t| t.uuid.as_deref().and_then(parse_guid) == Some(uuid))
+    {
+        return message(
+            StatusCode::NOT_FOUND,
+            format!("The profile template {} was not found.", guid_to_wire(uuid)),
+        );
+    }
+    json_response(
+        StatusCode::OK,
+        &json!({
+            "AllowSmartcardReuse": reuse_allowed(&state, uuid),
+            "DefaultAdminKeyHex": FAKE_DEFAULT_ADMIN_KEY_HEX,
+            "AdminKeyAlgorithm": "3DES",
+            "CardFilter": "",
+            "Middleware": "MSBaseCSP",
+            "UseSecureKeyInjection": false,
+        }),
+    )
 }
 
 fn get_smartcard(state: &Shared, id: &str) -> Response {
@@ -1060,6 +1172,35 @@ fn takes_no_card(request: &Request, request_id: &str) -> Option<String> {
     }
 }
 
+/// CM's reuse rule: a card with an object in use (anything but Retired or
+/// Disabled) is refused; a card whose objects are all discontinued is
+/// refused unless the request's template allows smart card reuse.
+fn card_not_reusable(state: &EmulatorState, card_id: Uuid, request: &Request) -> Option<String> {
+    let card = guid_to_wire(card_id);
+    let mut known = objects_of_card(state, card_id).peekable();
+    let first = known.peek().map(|c| c.uuid.clone().unwrap_or_default())?;
+    let status = |c: &WireSmartcard| {
+        c.status
+            .as_ref()
+            .map_or(SmartcardStatus(i32::MIN), WireEnum::to_domain)
+    };
+    if let Some(in_use) = known.find(|c| status(c).is_in_use()) {
+        return Some(format!(
+            "The card {card} is in use as smart card {} (status {}).",
+            in_use.uuid.as_deref().unwrap_or("?"),
+            status(in_use)
+        ));
+    }
+    let template = request.profile_template.unwrap_or_default();
+    (!reuse_allowed(state, template)).then(|| {
+        format!(
+            "The card {card} is already known to CM as smart card {first}, and the profile \
+             template {} does not allow smart card reuse.",
+            guid_to_wire(template)
+        )
+    })
+}
+
 /// The configured refusal ([`WrongRequestAnswer`]) of a bind for a request
 /// that never takes a card.
 fn wrong_request(state: &mut EmulatorState, reason: &str) -> Response {
@@ -1122,17 +1263,8 @@ fn commit_bind(state: &mut EmulatorState, body: &[u8]) -> Response {
         );
         return server_error(state, &reason);
     }
-    if let Some(known) = state
-        .smartcards
-        .iter()
-        .find(|c| c.serial_number.as_deref().and_then(parse_guid) == Some(input.card_id))
-    {
-        let reason = format!(
-            "The card {} is already known to CM as smart card {}.",
-            guid_to_wire(input.card_id),
-            known.uuid.as_deref().unwrap_or("?")
-        );
-        return server_error(state, &reason);
+    if let Some(reason) = card_not_reusable(state, input.card_id, &request) {
+        return wrong_request(state, &reason);
     }
 
     let card_uuid = random_uuid(&mut state.rng);

@@ -457,6 +457,11 @@ pub enum Call {
     },
     /// `GET profiletemplates`.
     ProfileTemplates,
+    /// `GET profiletemplates/{id}/configuration/smartcards`: only its reuse flag is read.
+    TemplateConfig {
+        /// The profile template.
+        template: Uuid,
+    },
 }
 
 impl Call {
@@ -467,6 +472,9 @@ impl Call {
             Call::GetRequest { request } => Some(format!("Request {request}")),
             Call::FindCard { card_id } => Some(format!("Card {card_id}")),
             Call::GetSmartcard { smartcard } => Some(format!("Smart card {smartcard}")),
+            Call::TemplateConfig { template } => Some(format!(
+                "The smart card configuration of profile template {template}"
+            )),
             Call::ListRequests | Call::Bind { .. } | Call::ProfileTemplates => None,
         }
     }
@@ -488,6 +496,7 @@ impl Call {
             }
             Call::FindCard { card_id } => card(card_id),
             Call::GetSmartcard { smartcard } => vec![*smartcard],
+            Call::TemplateConfig { template } => vec![*template],
             Call::ListRequests | Call::ProfileTemplates => Vec::new(),
         }
     }
@@ -531,6 +540,14 @@ fn forbidden(
             format!("to show smart card object {smartcard}"),
             "the signed-in account is not permitted to read this smart card".to_owned(),
             "Ask the CM administrator to give this account permission to read smart cards.",
+        ),
+        Some(Call::TemplateConfig { template }) => (
+            format!("to show the smart card configuration of profile template {template}"),
+            "the signed-in account is not permitted to read that profile template's \
+             configuration"
+                .to_owned(),
+            "Ask the CM administrator to give this account permission to read the profile \
+             template, or retire the card's old objects and use a card CM does not know.",
         ),
         Some(Call::ProfileTemplates) => (
             "to list the profile templates".to_owned(),
@@ -1322,6 +1339,10 @@ mod tests {
             (
                 Call::GetSmartcard { smartcard: request },
                 "refused to show smart card object",
+            ),
+            (
+                Call::TemplateConfig { template: request },
+                "refused to show the smart card configuration of profile template",
             ),
             (
                 Call::ProfileTemplates,

@@ -965,6 +965,21 @@ impl TryFrom<WireProfileTemplate> for ProfileTemplate {
     }
 }
 
+/// `GET profiletemplates/{id}/configuration/smartcards`, read for its reuse
+/// flag only. The answer also holds the template's `DefaultAdminKeyHex`: it
+/// has no field here, so it is skipped unread like every other unknown key and
+/// can reach no log, journal or screen.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WireSmartcardConfig {
+    /// `AllowSmartcardReuse`: whether a card whose objects are all
+    /// discontinued may be issued again. Absent means no.
+    pub allow_smartcard_reuse: bool,
+}
+
+any_case_keys!(WireSmartcardConfig, "a CM profile template's smart card configuration" {
+    allow_smartcard_reuse: "AllowSmartcardReuse" => AnyBool,
+});
+
 // ---------------------------------------------------------------------------
 // Bind
 // ---------------------------------------------------------------------------
@@ -1027,6 +1042,33 @@ mod tests {
     use serde_json::json;
 
     const REQ: &str = "a9b4b42c-cc50-4c9b-89d1-bbc0bcd5a099";
+
+    #[test]
+    fn a_smart_card_configuration_keeps_only_its_reuse_flag() {
+        const KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef";
+        for (json, allowed) in [
+            (
+                json!({"AllowSmartcardReuse": true, "DefaultAdminKeyHex": KEY}),
+                true,
+            ),
+            (
+                json!({"allowsmartcardreuse": "True", "defaultadminkeyhex": KEY}),
+                true,
+            ),
+            (json!({"ALLOWSMARTCARDREUSE": 1}), true),
+            (
+                json!({"AllowSmartcardReuse": false, "DefaultAdminKeyHex": KEY}),
+                false,
+            ),
+            // Absent: CM's default, no reuse.
+            (json!({"DefaultAdminKeyHex": KEY, "Other": [1, 2]}), false),
+        ] {
+            let wire: WireSmartcardConfig =
+                serde_json::from_value(json.clone()).expect("configuration parses");
+            assert_eq!(wire.allow_smartcard_reuse, allowed, "{json}");
+            assert!(!format!("{wire:?}").contains(KEY));
+        }
+    }
 
     fn request(json: Value) -> Result<Request, ModelError> {
         let wire: WireRequest = serde_json::from_value(json).expect("wire request parses");

@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::card::{Atr, CardId, CardIdLocation, CardIdentity, CardKind};
 use super::request::Request;
+use super::reuse::{TemplateReuse, may_bind};
 use super::smartcard::Smartcard;
 
 /// What the operator asked for: this request, bound to the card they saw in this reader.
@@ -292,8 +293,11 @@ pub enum BindEvent {
         /// The request as the server has it now (boxed: a request is a few
         /// hundred bytes inline, and every event would be that large).
         request: Result<Box<Request>, Failure>,
-        /// The smart card object CM already has for this card ID, if any.
-        known_card: Result<Option<Smartcard>, Failure>,
+        /// Every smart card object CM already has for this card ID (none for a new card).
+        known_card: Result<Vec<Smartcard>, Failure>,
+        /// The template's `AllowSmartcardReuse`, read when the card is known
+        /// and none of its objects is in use.
+        reuse: TemplateReuse,
     },
     /// The card in the chosen reader was read again (or could not be): why in words.
     CardRead(Result<CardIdentity, String>),
@@ -413,8 +417,9 @@ pub fn apply(state: BindState, event: BindEvent) -> (BindState, Vec<Effect>) {
             E::ServerChecked {
                 request,
                 known_card,
+                reuse,
             },
-        ) => match pre_check(&target, request, known_card) {
+        ) => match pre_check(&target, request, known_card, &reuse) {
             Ok(()) => {
                 let effect = Effect::ReadCard {
                     reader: target.reader.clone(),
@@ -481,7 +486,8 @@ pub fn apply(state: BindState, event: BindEvent) -> (BindState, Vec<Effect>) {
 fn pre_check(
     target: &BindTarget,
     request: Result<Box<Request>, Failure>,
-    known_card: Result<Option<Smartcard>, Failure>,
+    known_card: Result<Vec<Smartcard>, Failure>,
+    reuse: &TemplateReuse,
 ) -> Result<(), Failure> {
     let request = request.map_err(|f| Failure {
         message: format!(
@@ -500,17 +506,7 @@ fn pre_check(
         ),
         correlation_id: f.correlation_id,
     })?;
-    if let Some(card) = known {
-        let user = card
-            .assigned_user
-            .map_or_else(|| "no user".to_owned(), |u| format!("user {u}"));
-        return Err(Failure::new(format!(
-            "CM already knows card {} (smart card object {}, status {}, assigned to {}). \
-             A card can be bound once: retire it in CM or use another card.",
-            target.expected.card_id, card.uuid, card.status, user
-        )));
-    }
-    Ok(())
+    may_bind(&target.expected.card_id, &known, reuse).map_err(Failure::new)
 }
 
 /// The card read right before the POST must be the card the operator saw.
@@ -768,7 +764,8 @@ mod tests {
     fn checked_ok() -> BindEvent {
         BindEvent::ServerChecked {
             request: Ok(Box::new(request(RequestStatus::APPROVED, None))),
-            known_card: Ok(None),
+            known_card: Ok(vec![]),
+            reuse: TemplateReuse::NotAsked,
         }
     }
 
@@ -851,7 +848,8 @@ mod tests {
             (
                 BindEvent::ServerChecked {
                     request: Ok(Box::new(request(RequestStatus::PENDING, None))),
-                    known_card: Ok(None),
+                    known_card: Ok(vec![]),
+                    reuse: TemplateReuse::NotAsked,
                 },
                 "waiting for approval",
             ),
@@ -861,21 +859,24 @@ mod tests {
                         RequestStatus::APPROVED,
                         Some(Uuid::from_u128(3)),
                     ))),
-                    known_card: Ok(None),
+                    known_card: Ok(vec![]),
+                    reuse: TemplateReuse::NotAsked,
                 },
                 "already bound",
             ),
             (
                 BindEvent::ServerChecked {
                     request: Ok(Box::new(request(RequestStatus::APPROVED, None))),
-                    known_card: Ok(Some(smartcard(1))),
+                    known_card: Ok(vec![smartcard(1)]),
+                    reuse: TemplateReuse::NotAsked,
                 },
                 "CM already knows card",
             ),
             (
                 BindEvent::ServerChecked {
                     request: Err(failure("403: not an enrollment agent")),
-                    known_card: Ok(None),
+                    known_card: Ok(vec![]),
+                    reuse: TemplateReuse::NotAsked,
                 },
                 "not an enrollment agent",
             ),
@@ -883,6 +884,7 @@ mod tests {
                 BindEvent::ServerChecked {
                     request: Ok(Box::new(request(RequestStatus::APPROVED, None))),
                     known_card: Err(failure("timed out")),
+                    reuse: TemplateReuse::NotAsked,
                 },
                 "could not be looked up",
             ),
@@ -897,10 +899,39 @@ mod tests {
     }
 
     #[test]
+    fn a_retired_card_is_bound_again_only_when_the_template_allows_reuse() {
+        let mut retired = smartcard(1);
+        retired.status = SmartcardStatus::RETIRED;
+        let checked = |allowed| BindEvent::ServerChecked {
+            request: Ok(Box::new(request(RequestStatus::APPROVED, None))),
+            known_card: Ok(vec![retired.clone()]),
+            reuse: TemplateReuse::Read {
+                template: Uuid::from_u128(0x77),
+                allowed,
+            },
+        };
+        let (state, _) = apply(checking(), checked(true));
+        assert_eq!(state, reading());
+        let why = refusal(&apply(checking(), checked(false)).0);
+        assert!(why.contains("does not allow smart card reuse"), "{why}");
+        let unread = BindEvent::ServerChecked {
+            request: Ok(Box::new(request(RequestStatus::APPROVED, None))),
+            known_card: Ok(vec![retired.clone()]),
+            reuse: TemplateReuse::Unreadable("403".into()),
+        };
+        let why = refusal(&apply(checking(), unread).0);
+        assert!(
+            why.contains("could not read whether the template allows reuse (403)"),
+            "{why}"
+        );
+    }
+
+    #[test]
     fn a_known_card_names_its_status_and_user() {
         let event = BindEvent::ServerChecked {
             request: Ok(Box::new(request(RequestStatus::APPROVED, None))),
-            known_card: Ok(Some(smartcard(1))),
+            known_card: Ok(vec![smartcard(1)]),
+            reuse: TemplateReuse::NotAsked,
         };
         let why = refusal(&apply(checking(), event).0);
         assert!(why.contains("Assigned"), "{why}");

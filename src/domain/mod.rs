@@ -8,4 +8,5 @@ pub mod card;
 pub mod card_choice;
 pub mod readers;
 pub mod request;
+pub mod reuse;
 pub mod smartcard;

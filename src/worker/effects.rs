@@ -13,6 +13,7 @@ use crate::domain::bind::{
     AttemptId, BindEvent, BindState, BindTarget, Effect, Failure, Finding, Outcome, PostAnswer,
     apply, reconcile,
 };
+use crate::domain::reuse::{self, TemplateReuse};
 
 /// Where attempts and outcomes are recorded before and after the POST.
 pub trait Journal: Send {
@@ -153,6 +154,24 @@ pub async fn perform(ctx: &BindContext, effect: Effect) -> Performed {
     performed
 }
 
+/// The template's `AllowSmartcardReuse`, or why it could not be read.
+async fn template_reuse(ctx: &BindContext, template: Option<Uuid>) -> TemplateReuse {
+    let Some(template) = template else {
+        return TemplateReuse::Unreadable("the request names no profile template".to_owned());
+    };
+    match ctx.client.template_allows_reuse(template).await {
+        Ok(allowed) => TemplateReuse::Read { template, allowed },
+        Err(error) => {
+            let why = match error.status() {
+                Some(status @ (403 | 404)) => status.to_string(),
+                _ => error.to_string(),
+            };
+            tracing::warn!(%template, why = %why, "the template's smart card configuration could not be read");
+            TemplateReuse::Unreadable(why)
+        }
+    }
+}
+
 fn effect_name(effect: &Effect) -> &'static str {
     match effect {
         Effect::RecordAttempt { .. } => "record_attempt",
@@ -178,11 +197,20 @@ async fn perform_untimed(ctx: &BindContext, effect: Effect) -> Performed {
         } => {
             let (request, known_card) = tokio::join!(
                 ctx.client.get_request(request_id),
-                ctx.client.smartcard_by_card_id(&card_id)
+                ctx.client.smartcards_by_card_id(&card_id)
             );
+            // The template is asked only when its answer decides: the card is
+            // known and none of its objects is in use.
+            let reuse = match (&request, &known_card) {
+                (Ok(request), Ok(known)) if reuse::needs_template(known) => {
+                    template_reuse(ctx, request.profile_template).await
+                }
+                _ => TemplateReuse::NotAsked,
+            };
             Performed::event(BindEvent::ServerChecked {
                 request: request.map(Box::new).map_err(|e| e.to_failure()),
                 known_card: known_card.map_err(|e| e.to_failure()),
+                reuse,
             })
         }
         Effect::ReadCard {
