@@ -256,19 +256,21 @@ impl KioskFlow {
 
     /// The frame's look at the readers: inserting or removing a card is
     /// activity, though no key was pressed, and once a card left behind is
-    /// taken out the kiosk is ready for the next person.
-    pub fn observe_card(&mut self, board: &ReaderBoard, now: f64) {
+    /// taken out the kiosk is ready for the next person. Returns what the
+    /// readers show for this person, for the frame to draw.
+    pub fn observe_card(&mut self, board: &ReaderBoard, now: f64) -> CardStatus {
         self.now = now;
         self.card_in = !board.readers_with_card().is_empty();
         let status = self.card_status(board);
         if self.last_card.as_ref() != Some(&status) {
-            self.last_card = Some(status);
+            self.last_card = Some(status.clone());
             self.touch(now);
         }
         if matches!(self.step, Step::TakeCard { .. }) && !self.card_in {
             self.step = Step::Code;
             self.touch(now);
         }
+        status
     }
 
     /// True when nothing of a person is on screen: there is nothing to forget.

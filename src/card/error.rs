@@ -51,6 +51,17 @@ pub enum CardError {
     Pcsc(String),
 }
 
+impl CardError {
+    /// The card has no card ID the station can bind: `reason` says why and
+    /// what to do. The chip, when asked for, is added by the reader.
+    pub fn no_card_id(reason: impl Into<String>) -> Self {
+        CardError::NoCardId {
+            reason: reason.into(),
+            chip: None,
+        }
+    }
+}
+
 impl From<CardError> for crate::domain::readers::Unidentified {
     /// What the readers panel shows of a failed read: the chip of a card
     /// without a card ID stays visible.

@@ -49,14 +49,6 @@ pub const GIDS_NO_CARDID: &str = "This GIDS card has no card ID (its \"cardid\" 
      so MIM CM cannot identify it. Initialize the card with your card management tool, \
      then insert it again.";
 
-/// The card has no card ID the station can bind: why, in words.
-fn no_card_id(reason: impl Into<String>) -> CardError {
-    CardError::NoCardId {
-        reason: reason.into(),
-        chip: None,
-    }
-}
-
 /// Reads the card ID of a card no ATR row claims: PIV first, then GIDS, as
 /// Windows' inbox minidriver does.
 pub fn read_card_id(channel: &mut dyn CardChannel) -> Result<(CardId, CardKind), CardError> {
@@ -94,14 +86,14 @@ fn read_card_id_as(
         ..
     }) = row
     {
-        return Err(no_card_id(why.clone()));
+        return Err(CardError::no_card_id(why.clone()));
     }
     for kind in paths(row.map(|r| &r.family), options.expected_kind) {
         match kind {
             CardKind::IdPrime => {
                 return match super::idprime::read_idprime_card_id(channel)? {
                     Some(id) => Ok((id, CardKind::IdPrime, None)),
-                    None => Err(no_card_id(format!(
+                    None => Err(CardError::no_card_id(format!(
                         "Its ATR says this is a {}, but the card's IDPrime application does not \
                          answer, so the station cannot read the card ID Windows would report. \
                          Check the card; if the site's cards are listed wrongly, correct its \
@@ -123,14 +115,14 @@ fn read_card_id_as(
     // An IDPrime whose ATR no row lists: Windows would pick its minidriver
     // by an ATR the station does not know, so it must not guess.
     if super::idprime::select_idprime(channel)? {
-        return Err(no_card_id(
+        return Err(CardError::no_card_id(
             "This card carries the Thales IDPrime application, but its ATR is not in the \
              station's list of IDPrime cards, so the station cannot be sure Windows reads it as \
              one. Prove it first (see \"Card families\" in the README), then add its ATR as a \
              [[cards.families]] row with family = \"idprime\".",
         ));
     }
-    Err(no_card_id(UNKNOWN_APPLICATION))
+    Err(CardError::no_card_id(UNKNOWN_APPLICATION))
 }
 
 /// Reads the card ID and bundles it with the ATR the reader reported.
@@ -234,7 +226,7 @@ fn read_piv_card_id(channel: &mut dyn CardChannel) -> Result<CardId, CardError> 
     match response.sw {
         0x9000 => {}
         // "Data object not found": the card has no CHUID at all.
-        0x6A82 | 0x6A88 => return Err(no_card_id(PIV_NO_GUID)),
+        0x6A82 | 0x6A88 => return Err(CardError::no_card_id(PIV_NO_GUID)),
         _ => {
             return Err(CardError::Protocol(format!(
                 "the PIV card refused to return its CHUID (status {})",
@@ -253,7 +245,7 @@ pub fn chuid_card_id(chuid: &[u8]) -> Result<CardId, CardError> {
     let objects =
         tlv::parse_all(chuid).map_err(|e| protocol("the PIV CHUID is not valid BER-TLV", e))?;
     let Some(guid) = objects.iter().find(|o| o.tag == 0x34) else {
-        return Err(no_card_id(PIV_NO_GUID));
+        return Err(CardError::no_card_id(PIV_NO_GUID));
     };
     let raw: [u8; 16] = guid.value.try_into().map_err(|_| {
         CardError::Protocol(format!(
@@ -263,7 +255,7 @@ pub fn chuid_card_id(chuid: &[u8]) -> Result<CardId, CardError> {
     })?;
     let id = CardId::from_raw(raw);
     if id.is_zero() {
-        return Err(no_card_id(PIV_NO_GUID));
+        return Err(CardError::no_card_id(PIV_NO_GUID));
     }
     Ok(id)
 }
@@ -374,7 +366,7 @@ fn read_gids_card_id(
     match answer.sw {
         0x9000 => gids_card_id(&answer.data, data_object)
             .map(|id| (id, CardIdLocation { ef, data_object })),
-        0x6A82 | 0x6A88 => Err(no_card_id(GIDS_NO_CARDID)),
+        0x6A82 | 0x6A88 => Err(CardError::no_card_id(GIDS_NO_CARDID)),
         _ => Err(CardError::Protocol(format!(
             "the GIDS card refused to return its card ID from EF {ef:04X} DO {data_object:04X} (status {})",
             answer.sw_hex()
@@ -417,7 +409,7 @@ fn gids_card_id(answer: &[u8], data_object: u16) -> Result<CardId, CardError> {
     })?;
     let id = CardId::from_raw(raw);
     if id.is_zero() {
-        return Err(no_card_id(GIDS_NO_CARDID));
+        return Err(CardError::no_card_id(GIDS_NO_CARDID));
     }
     Ok(id)
 }
@@ -520,7 +512,7 @@ mod tests {
         for contents in [format!("{FASCN}3E00FE00"), zero] {
             let mut card = VirtualCard::piv_with_chuid(hex::decode(contents).expect("hex"));
             let err = read_card_id(&mut card).expect_err("no card id");
-            assert_eq!(err, no_card_id(PIV_NO_GUID));
+            assert_eq!(err, CardError::no_card_id(PIV_NO_GUID));
             assert!(err.to_string().contains("set-chuid"));
         }
         let mut no_chuid = Scripted::new(&[(SELECT_PIV, "9000"), (GET_CHUID, "6A82")]);
@@ -635,7 +627,7 @@ mod tests {
     fn a_blank_card_is_an_unknown_application() {
         let mut card = VirtualCard::blank();
         let err = read_card_id(&mut card).expect_err("no application");
-        assert_eq!(err, no_card_id(UNKNOWN_APPLICATION));
+        assert_eq!(err, CardError::no_card_id(UNKNOWN_APPLICATION));
         assert!(
             err.to_string()
                 .contains("neither PIV, GIDS nor Thales IDPrime")

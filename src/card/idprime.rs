@@ -152,7 +152,7 @@ pub fn read_idprime_card_id(channel: &mut dyn CardChannel) -> Result<Option<Card
     let entries = read_index(channel)?;
     let entry = cardid_entry(&entries)?;
     if usize::from(entry.size) != IDPRIME_CARDID_LEN {
-        return Err(no_card_id(format!(
+        return Err(CardError::no_card_id(format!(
             "This Thales IDPrime card's \"cardid\" file is {} bytes long instead of 16, so it \
              holds no card ID MIM CM can use. Initialize the card with the Thales tools \
              (SafeNet Authentication Client or IDPrime Manager), then insert it again; if it \
@@ -181,7 +181,7 @@ pub fn read_idprime_card_id(channel: &mut dyn CardChannel) -> Result<Option<Card
     })?;
     let id = CardId::from_raw(raw);
     if id.is_zero() {
-        return Err(no_card_id(IDPRIME_NO_CARDID.to_owned()));
+        return Err(CardError::no_card_id(IDPRIME_NO_CARDID));
     }
     Ok(Some(id))
 }
@@ -229,7 +229,7 @@ fn cardid_entry(entries: &[IndexEntry]) -> Result<&IndexEntry, CardError> {
             entries = entries.len(),
             "IDPrime index lists no \"cardid\" file; not reading a fixed file ID"
         );
-        return Err(no_card_id(IDPRIME_NO_CARDID.to_owned()));
+        return Err(CardError::no_card_id(IDPRIME_NO_CARDID));
     };
     let more = found.count();
     if more > 0 {
@@ -369,11 +369,6 @@ fn read_binary(
     Err(CardError::Protocol(format!(
         "the Thales IDPrime card needed more than {MAX_READ_COMMANDS} READ BINARY commands for {what}"
     )))
-}
-
-/// The card has no card ID the station can bind: `reason` says why and what to do.
-fn no_card_id(reason: String) -> CardError {
-    CardError::NoCardId { reason, chip: None }
 }
 
 #[cfg(test)]

@@ -65,18 +65,13 @@ impl ReaderJson {
             chip: None,
             yubikey_serial: None,
         };
+        if let Some(identity) = slot.identity() {
+            out.card_id = Some(identity.card_id.to_string());
+            out.card_kind = Some(identity.kind.as_str());
+            out.chip = identity.chip.as_ref().map(ChipJson::from);
+            out.yubikey_serial = identity.yubikey_serial;
+        }
         match slot {
-            SlotState::Present {
-                identity: IdentityState::Known { .. },
-                ..
-            } => {
-                if let Some(identity) = slot.identity() {
-                    out.card_id = Some(identity.card_id.to_string());
-                    out.card_kind = Some(identity.kind.as_str());
-                    out.chip = identity.chip.as_ref().map(ChipJson::from);
-                    out.yubikey_serial = identity.yubikey_serial;
-                }
-            }
             SlotState::Present {
                 identity: IdentityState::Failed(why),
                 ..

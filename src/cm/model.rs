@@ -589,6 +589,8 @@ macro_rules! any_case_keys {
                 }
                 const KEYS: &[&str] = &[$($key,)*];
                 const FIELDS: &[Field] = &[$(Field::$field,)*];
+                // `exact` below is a bit per field.
+                const _: () = assert!(KEYS.len() <= 64);
 
                 struct Fields;
 

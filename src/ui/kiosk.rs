@@ -60,8 +60,7 @@ impl StationApp {
         if ctx.input(|i| !i.events.is_empty()) {
             self.state.kiosk.flow.touch(now);
         }
-        self.state.kiosk.flow.observe_card(&self.state.board, now);
-        let status = self.state.kiosk.flow.card_status(&self.state.board);
+        let status = self.state.kiosk.flow.observe_card(&self.state.board, now);
         self.state.kiosk.flow.observe_bind(&self.state.bind, now);
         self.state.kiosk.reset_if_due(now);
         // Steps change on reports and clicks; acting on the change here, at
