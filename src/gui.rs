@@ -28,6 +28,7 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
         };
         config.client_certificate = None;
         config.client_key = None;
+        seed_issued_demo_card(&emulator);
         (CmClient::new(&config)?, Some(emulator))
     } else {
         (settings.client()?, None)
@@ -118,6 +119,27 @@ fn window_icon() -> Result<egui::IconData, String> {
         "../assets/icons/hicolor/128x128/apps/enroll-station.png"
     ))
     .map_err(|error| error.to_string())
+}
+
+/// In the demo, CM has already issued the PIV card to someone: inserting it
+/// shows what the readers panel says of a card in use, and why Bind refuses it.
+fn seed_issued_demo_card(emulator: &Emulator) {
+    let piv = crate::card::demo::demo_cards()
+        .into_iter()
+        .find(|c| c.card.kind() == Some(crate::domain::card::CardKind::Piv))
+        .and_then(|c| c.card.card_id());
+    let template = emulator
+        .requests()
+        .into_iter()
+        .find_map(|r| r.profile_template);
+    if let (Some(card_id), Some(template)) = (piv, template) {
+        emulator.insert_smartcard(
+            &card_id,
+            crate::domain::request::SmartcardStatus::ACTIVE,
+            uuid::Uuid::from_u128(0x2b0c_51a1_4d3e_4f60_9a7b_8c9d_0e1f_2a3b),
+            template,
+        );
+    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 pub mod allocator;
 pub mod audit;
 pub mod card;
+pub mod card_lookups;
 pub mod cli;
 pub mod cm;
 pub mod config;

@@ -5,10 +5,13 @@
 
 use uuid::Uuid;
 
+use crate::card_lookups::Question;
 use crate::domain::bind::{BindState, BindTarget, Failure};
 use crate::domain::card_choice::{CardRule, NoCard, choose_card};
+use crate::domain::card_record::early_refusal;
 use crate::domain::readers::{Arrival, ReaderBoard, ReaderEvent};
 use crate::domain::request::{Request, RequestQuery};
+use crate::domain::reuse::{NO_TEMPLATE, TemplateReuse};
 use crate::worker::Report;
 
 /// Everything the window shows.
@@ -61,6 +64,8 @@ pub struct StationState {
     /// reader before the desk binds again, so the next person's request is
     /// never bound to the card just handed out.
     desk_cards_after: Option<crate::domain::readers::Tick>,
+    /// What CM said of the cards in the readers, and of templates' reuse.
+    pub cm_cards: crate::card_lookups::CardLookups,
 }
 
 /// How many events the readers panel keeps per reader.
@@ -143,6 +148,7 @@ impl StationState {
                 self.bind = state;
                 if finished {
                     self.desk_cards_after = Some(self.board.now());
+                    self.cm_cards.forget_cards();
                 }
                 finished
             }
@@ -182,8 +188,22 @@ impl StationState {
                 self.kiosk.staff.verified(&purpose, result);
                 false
             }
+            Report::CardLookedUp { card_id, standing } => {
+                self.cm_cards.answered(&card_id, &standing);
+                false
+            }
+            Report::TemplateReuse { template, reuse } => {
+                self.cm_cards.reuse_read(template, reuse);
+                false
+            }
             Report::Reader(event) => {
                 self.board.apply(&event);
+                if let ReaderEvent::ReaderRemoved { reader }
+                | ReaderEvent::CardInserted { reader, .. }
+                | ReaderEvent::CardRemoved { reader } = &event
+                {
+                    self.cm_cards.forget_reader(reader);
+                }
                 if let Some(reader) = event.reader() {
                     let history = self.reader_history.entry(reader.to_owned()).or_default();
                     history.push_back((time::OffsetDateTime::now_utc(), describe(&event)));
@@ -315,12 +335,42 @@ impl StationState {
             ),
             NoCard::Empty(_) => no.to_string(),
         })?;
+        if let Some(standing) = self.cm_cards.standing(&reader, &expected.card_id) {
+            // Without a template nothing can allow reuse: the bind would refuse the same way.
+            let no_template = TemplateReuse::Unreadable(NO_TEMPLATE.to_owned());
+            let reuse = match request.profile_template {
+                Some(template) => self.cm_cards.reuse_for(template),
+                None => Some(&no_template),
+            };
+            if let Some(why) = early_refusal(&expected.card_id, standing, request, reuse) {
+                return Err(why);
+            }
+        }
         Ok(BindTarget {
             request_id: request.uuid,
             reader,
             expected,
             supervisor: None,
         })
+    }
+
+    /// What to ask CM now, each question once: about every card just
+    /// identified, and about the selected request's template when the card
+    /// a bind would use is known to CM and discontinued.
+    pub fn cm_questions(&mut self) -> Vec<crate::worker::Command> {
+        let template = self.request().and_then(|r| r.profile_template);
+        let card_reader = choose_card(&self.board, &self.desk_card_rule())
+            .ok()
+            .map(|(reader, _)| reader);
+        let wanted = template.zip(card_reader.as_deref());
+        self.cm_cards
+            .questions(&self.board, wanted)
+            .into_iter()
+            .map(|question| match question {
+                Question::Card(card_id) => crate::worker::Command::LookUpCard(card_id),
+                Question::Template(template) => crate::worker::Command::ReadTemplateReuse(template),
+            })
+            .collect()
     }
 
     /// Goes back to the kiosk a supervisor left: the desk's list, selection

@@ -1031,3 +1031,79 @@ fn a_site_row_marks_an_atr_unsupported() {
     // Without the row the same card is a GIDS card again.
     assert_eq!(listed_reader(&[])["card_kind"], "gids");
 }
+
+#[test]
+fn card_show_reports_a_new_card_and_a_known_one() {
+    let Some(_slots) = take_slots() else { return };
+    let emulator = emulator(4);
+    let url = emulator.base_url();
+    let reader = reader_name(FIRST_PORT);
+    let _card = insert(VirtualCard::gids(GIDS_RAW), FIRST_PORT);
+    let args = ["card", "show", "--server", &url, "--json"];
+
+    // The only card present, new to CM.
+    let shown = stdout_json(&station(&args));
+    assert_eq!(shown["reader"], reader.as_str());
+    assert_eq!(shown["atr"], GIDS_ATR);
+    assert_eq!(shown["card_id"], GIDS_CARDID);
+    assert_eq!(shown["card_kind"], "gids");
+    assert_eq!(shown["cm"], Value::Null);
+
+    // Known: a retired earlier assignment and the one in use now.
+    let card_id = CardId::parse_cm_string(GIDS_CARDID).expect("card ID");
+    let template = uuid::Uuid::from_u128(0x7e3a_0002);
+    let user = uuid::Uuid::from_u128(0x5eed_0003);
+    emulator.insert_smartcard(
+        &card_id,
+        enroll_station::domain::request::SmartcardStatus::RETIRED,
+        uuid::Uuid::from_u128(0x5eed_0004),
+        template,
+    );
+    let active = emulator.insert_smartcard(
+        &card_id,
+        enroll_station::domain::request::SmartcardStatus::ACTIVE,
+        user,
+        template,
+    );
+    emulator.set_card_operations(active, vec!["renew".into(), "unblock".into()]);
+    emulator.set_card_certificates(active, 2);
+    let named = [&args[..], &["--reader", &reader]].concat();
+    let shown = stdout_json(&station(&named));
+    assert_eq!(shown["reader"], reader.as_str());
+    assert_eq!(shown["card_id"], GIDS_CARDID);
+    let cm = &shown["cm"];
+    assert_eq!(cm["smartcard_uuid"], active.to_string().as_str());
+    assert_eq!(cm["status"], "Active");
+    assert_eq!(cm["assigned_user"], user.to_string().as_str());
+    assert_eq!(cm["profile_template"], template.to_string().as_str());
+    assert_eq!(cm["operations"], serde_json::json!(["Renew", "Unblock"]));
+    assert_eq!(cm["certificates"], 2);
+    assert_eq!(cm["objects"], 2);
+
+    // The words for people say the same.
+    let words = station(&["card", "show", "--server", &url, "--reader", &reader]);
+    let text = String::from_utf8_lossy(&words.stdout);
+    assert!(words.status.success(), "{}", stderr(&words));
+    assert!(
+        text.contains(&format!("Known to CM: Active, assigned to user {user}")),
+        "{text}"
+    );
+    assert!(text.contains("You may start: Renew, Unblock"), "{text}");
+    assert_eq!(emulator.bind_count(), 0, "showing a card binds nothing");
+
+    // A reader that is not there is refused in words.
+    let gone = station(&[
+        "card",
+        "show",
+        "--server",
+        &url,
+        "--reader",
+        "No Such Reader",
+    ]);
+    assert!(!gone.status.success());
+    assert!(
+        stderr(&gone).contains("is not connected"),
+        "{}",
+        stderr(&gone)
+    );
+}

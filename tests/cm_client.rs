@@ -1111,3 +1111,157 @@ async fn a_retired_card_is_bound_again_only_where_the_template_allows_reuse() {
     assert!(again.to_string().contains("is in use"), "{again}");
     assert_eq!(emulator.bind_count(), 1);
 }
+
+/// `GET smartcards?cardid=` for a card assigned twice: the reference shows
+/// one object and never says which, so each shape the emulator can give is
+/// read, and the object in use speaks for the card whenever the server names it.
+#[tokio::test]
+async fn a_card_record_is_read_from_every_shape_of_the_card_lookup() {
+    use enroll_station::cm::emulator::KnownCardAnswer;
+    use enroll_station::domain::card_record::CardOperation;
+    use enroll_station::domain::request::{RequestType, SmartcardStatus};
+    for shape in [
+        KnownCardAnswer::ObjectOrList,
+        KnownCardAnswer::List,
+        KnownCardAnswer::Latest,
+    ] {
+        let emulator = Emulator::start(EmulatorConfig {
+            requests: 2,
+            known_card_answer: shape,
+            ..EmulatorConfig::default()
+        })
+        .await
+        .expect("emulator");
+        let client = client_for(&emulator.base_url());
+        assert_eq!(client.card_record(&card(9)).await.expect("lookup"), None);
+
+        let template = Uuid::from_u128(0x7e);
+        emulator.insert_smartcard(
+            &card(9),
+            SmartcardStatus::RETIRED,
+            Uuid::from_u128(1),
+            template,
+        );
+        let only = client
+            .card_record(&card(9))
+            .await
+            .expect("lookup")
+            .expect("known");
+        assert_eq!(only.objects.len(), 1, "{shape:?}");
+        assert_eq!(only.operations, Ok(Vec::new()), "a 204 is no operation");
+        assert_eq!(only.certificates, Ok(0));
+
+        let active = emulator.insert_smartcard(
+            &card(9),
+            SmartcardStatus::ACTIVE,
+            Uuid::from_u128(2),
+            template,
+        );
+        let record = client
+            .card_record(&card(9))
+            .await
+            .expect("lookup")
+            .expect("known");
+        let current = record.current().expect("an object");
+        assert_eq!(current.uuid, active, "{shape:?}");
+        assert_eq!(current.assigned_user, Some(Uuid::from_u128(2)));
+        let expected_objects = if shape == KnownCardAnswer::Latest {
+            1
+        } else {
+            2
+        };
+        assert_eq!(record.objects.len(), expected_objects, "{shape:?}");
+        assert_eq!(
+            record.operations,
+            Ok(vec![
+                CardOperation::Known(RequestType::RENEW),
+                CardOperation::Known(RequestType::UNBLOCK),
+                CardOperation::Known(RequestType::RETIRE),
+            ])
+        );
+        assert_eq!(record.certificates, Ok(2));
+    }
+}
+
+#[tokio::test]
+async fn hostile_operation_names_are_dropped_and_a_forbidden_list_is_kept_as_a_reason() {
+    let emulator = emulator(1).await;
+    let client = client_for(&emulator.base_url());
+    let object = emulator.insert_smartcard(
+        &card(11),
+        enroll_station::domain::request::SmartcardStatus::ACTIVE,
+        Uuid::from_u128(3),
+        Uuid::from_u128(0x7e),
+    );
+    emulator.set_card_operations(
+        object,
+        vec![
+            "unblock".into(),
+            "re\u{202e}tire".into(),
+            "x".repeat(100_000),
+            "Ret\u{0456}re".into(),
+        ],
+    );
+    let ops = client
+        .smartcard_operations(object)
+        .await
+        .expect("operations");
+    assert_eq!(ops.len(), 1, "{ops:?}");
+    assert_eq!(ops[0].to_string(), "Unblock");
+
+    // A server that refuses the operations still answers the lookup.
+    let server = fixed_server(http(
+        "403 Forbidden",
+        "text/html",
+        "",
+        "<html><title>403 - Forbidden: Access is denied.</title></html>",
+    ))
+    .await;
+    let refused = client_for(&server)
+        .smartcard_operations(object)
+        .await
+        .expect_err("403");
+    let text = refused.to_string();
+    assert!(
+        text.contains("to list what may be done with smart card object"),
+        "{text}"
+    );
+    assert!(!text.contains("enrollment agent"), "{text}");
+}
+
+#[tokio::test]
+async fn unknown_single_objects_are_not_found_whether_answered_204_or_404() {
+    use enroll_station::cm::emulator::UnknownObjectAnswer;
+    for answer in [
+        UnknownObjectAnswer::NoContent,
+        UnknownObjectAnswer::NotFound,
+    ] {
+        let emulator = Emulator::start(EmulatorConfig {
+            requests: 1,
+            unknown_object: answer,
+            ..EmulatorConfig::default()
+        })
+        .await
+        .expect("emulator");
+        let client = client_for(&emulator.base_url());
+        let missing = Uuid::from_u128(0xdead);
+        for error in [
+            client.get_request(missing).await.expect_err("no request"),
+            client.smartcard(missing).await.expect_err("no smart card"),
+        ] {
+            assert!(
+                matches!(error, CmError::NotFound { .. }),
+                "{answer:?}: {error:?}"
+            );
+        }
+        assert_eq!(
+            client.smartcard_operations(missing).await.ok(),
+            if answer == UnknownObjectAnswer::NoContent {
+                Some(Vec::new())
+            } else {
+                None
+            },
+            "{answer:?}"
+        );
+    }
+}

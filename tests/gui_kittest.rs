@@ -1725,3 +1725,111 @@ fn the_readers_panel_identifies_cards_by_family_and_site_rows() {
     });
     assert!(shows(h, "Kind: PIV"));
 }
+
+/// The demo GIDS card's card ID (the card `prepare_bind` inserts).
+fn demo_gids_card_id() -> enroll_station::domain::card::CardId {
+    enroll_station::domain::card::CardId::parse_cm_string("bc88f13f-83ba-4037-8262-46eba1291c6e")
+        .expect("the demo card ID")
+}
+
+/// Selects the known request and inserts the demo GIDS card, without
+/// waiting for Bind: CM's answer about the card may keep it disabled.
+fn select_and_insert(station: &mut Station) {
+    let h = &mut station.harness;
+    wait_for(h, "the request list", |h| shows(h, PERSON));
+    h.get_by_label(PERSON).click();
+    h.run_steps(2);
+    h.get_by_label("Insert demo card").click();
+    wait_for(h, "the card ID", |h| {
+        shows(h, "bc88f13f-83ba-4037-8262-46eba1291c6e")
+    });
+}
+
+#[test]
+fn the_readers_panel_says_a_card_is_new_to_cm() {
+    let mut station = station();
+    select_and_insert(&mut station);
+    wait_for(&mut station.harness, "CM's answer about the card", |h| {
+        shows(h, "New to CM")
+    });
+    wait_for(&mut station.harness, "Bind to be enabled", bind_enabled);
+}
+
+#[test]
+fn a_card_in_use_is_described_and_refused_before_the_click() {
+    let mut station = station();
+    let user = Uuid::from_u128(0x5eed_0001);
+    let template = Uuid::from_u128(0x7e3a_0001);
+    let object = emulator(&station).insert_smartcard(
+        &demo_gids_card_id(),
+        enroll_station::domain::request::SmartcardStatus::ACTIVE,
+        user,
+        template,
+    );
+    emulator(&station).set_card_operations(object, vec!["unblock".into(), "retire".into()]);
+    emulator(&station).set_card_certificates(object, 3);
+    select_and_insert(&mut station);
+    let h = &mut station.harness;
+    wait_for(h, "CM's answer about the card", |h| {
+        shows(h, &format!("Known to CM: Active, assigned to user {user}"))
+    });
+    assert!(shows(h, &format!("Profile template {template}")));
+    assert!(shows(h, &format!("Smart card object {object}")));
+    assert!(shows(h, "3 certificates"));
+    assert!(shows(h, "You may start: Unblock, Retire"));
+    // The bar explains the refusal while Bind is still unpressed.
+    wait_for(h, "the refusal in the bind bar", |h| {
+        shows(h, "A card in use cannot be bound")
+    });
+    assert!(!bind_enabled(h), "Bind stays disabled for a card in use");
+    assert_eq!(emulator(&station).bind_count(), 0);
+}
+
+#[test]
+fn a_retired_card_is_refused_before_the_click_only_when_the_template_forbids_reuse() {
+    for allowed in [false, true] {
+        let mut station = station();
+        let template = emulator(&station)
+            .requests()
+            .into_iter()
+            .find_map(|r| r.profile_template)
+            .expect("the demo requests name a profile template");
+        let mut request = emulator(&station)
+            .requests()
+            .into_iter()
+            .find(|r| r.uuid == request_id())
+            .expect("the test request");
+        request.profile_template = Some(template);
+        emulator(&station).insert_domain_request(&request);
+        emulator(&station).set_template_reuse(template, allowed);
+        emulator(&station).insert_smartcard(
+            &demo_gids_card_id(),
+            enroll_station::domain::request::SmartcardStatus::RETIRED,
+            Uuid::from_u128(0x5eed_0002),
+            template,
+        );
+        // The window may have listed the request before it named the template.
+        station.harness.get_by_label("Refresh").click();
+        wait_for(&mut station.harness, "the request with its template", |h| {
+            h.state()
+                .state()
+                .requests
+                .iter()
+                .any(|r| r.uuid == request_id() && r.profile_template == Some(template))
+        });
+        select_and_insert(&mut station);
+        let h = &mut station.harness;
+        wait_for(h, "CM's answer about the card", |h| {
+            shows(h, "Known to CM: Retired")
+        });
+        if allowed {
+            wait_for(h, "Bind to be enabled", bind_enabled);
+        } else {
+            wait_for(h, "the refusal in the bind bar", |h| {
+                shows(h, "does not allow smart card reuse")
+            });
+            assert!(!bind_enabled(h), "Bind stays disabled");
+        }
+        assert_eq!(emulator(&station).bind_count(), 0);
+    }
+}

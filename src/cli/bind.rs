@@ -45,7 +45,10 @@ fn parse_request_id(text: &str) -> anyhow::Result<Uuid> {
 
 /// A card the operator named (`--reader`, `--expect-card-id`), as the
 /// readers are now. The ID check against `--expect-card-id` comes after.
-fn named_card(board: &ReaderBoard, reader: Option<&str>) -> anyhow::Result<(String, CardIdentity)> {
+pub(super) fn named_card(
+    board: &ReaderBoard,
+    reader: Option<&str>,
+) -> anyhow::Result<(String, CardIdentity)> {
     let rule = CardRule {
         reader: reader.map(str::to_owned),
         inserted_after: None,

@@ -2,6 +2,7 @@
 
 mod audit;
 mod bind;
+mod card;
 mod check;
 mod docs;
 mod output;
@@ -156,6 +157,11 @@ pub enum Commands {
         #[arg(long, value_name = "NAME")]
         supervisor: Option<String>,
     },
+    /// The card in a reader and what CM knows of it.
+    Card {
+        #[command(subcommand)]
+        command: card::CardCommand,
+    },
     /// Run the CM emulator: a CM REST API server on loopback, for demos, tests and training.
     Emulator {
         /// The address to listen on.
@@ -167,6 +173,8 @@ pub enum Commands {
         /// The seed for the demo data.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        #[command(flatten)]
+        switches: EmulatorSwitches,
     },
     /// Check the connection to the CM server step by step: DNS, TCP, TLS (with
     /// the certificate chain), authentication, and the API.
@@ -217,7 +225,8 @@ pub fn run_command(args: &GlobalArgs, command: Commands) -> ExitCode {
             listen,
             requests,
             seed,
-        } => emulator(listen, requests, seed),
+            switches,
+        } => emulator(listen, requests, seed, switches),
         // An administrator hashes a password while writing the file: a file
         // with a mistake in it must not stop them.
         Commands::Supervisor { command } => supervisor::run(command),
@@ -264,7 +273,9 @@ fn run_with(server: &Settings, command: Commands) -> anyhow::Result<()> {
             listen,
             requests,
             seed,
-        } => emulator(listen, requests, seed),
+            switches,
+        } => emulator(listen, requests, seed, switches),
+        Commands::Card { command } => card::run(server, command),
         Commands::Audit { command } => audit::run(server, command),
         Commands::Check { json } => check::run(server, json),
         Commands::Secret { command } => secret::run(server, command),
@@ -284,14 +295,165 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("Could not start the station's worker threads")
 }
 
-fn emulator(listen: SocketAddr, requests: usize, seed: u64) -> anyhow::Result<()> {
-    let config = crate::cm::emulator::EmulatorConfig {
+/// The emulator's answers where the CM reference leaves them open (each
+/// default is [`EmulatorConfig::default`]'s).
+///
+/// [`EmulatorConfig::default`]: crate::cm::emulator::EmulatorConfig
+#[derive(Debug, Clone, clap::Args)]
+pub struct EmulatorSwitches {
+    /// How to refuse a bind for a request that takes no card or a card that
+    /// cannot be issued again, and a PUT the request's state does not allow.
+    #[arg(long, value_enum, value_name = "ANSWER",
+          default_value_t = crate::cm::emulator::WrongRequestAnswer::default())]
+    pub wrong_request: crate::cm::emulator::WrongRequestAnswer,
+    /// Let every profile template reissue a card whose objects are all
+    /// retired or disabled (AllowSmartcardReuse).
+    #[arg(long)]
+    pub allow_smartcard_reuse: bool,
+    /// How to answer for a request or smart card the server does not hold.
+    #[arg(long, value_enum, value_name = "ANSWER",
+          default_value_t = crate::cm::emulator::UnknownObjectAnswer::default())]
+    pub unknown_object: crate::cm::emulator::UnknownObjectAnswer,
+    /// The shape of `GET smartcards?cardid=` for a card assigned more than once.
+    #[arg(long, value_enum, value_name = "SHAPE",
+          default_value_t = crate::cm::emulator::KnownCardAnswer::default())]
+    pub known_card_answer: crate::cm::emulator::KnownCardAnswer,
+    /// How to answer a successful PUT of a request's or a smart card's status.
+    #[arg(long, value_enum, value_name = "ANSWER",
+          default_value_t = crate::cm::emulator::PutAnswer::default())]
+    pub put_answer: crate::cm::emulator::PutAnswer,
+    /// Also update a smart card's status by GET requests/{r}/smartcards/{s}?status=.
+    #[arg(long)]
+    pub card_status_get: bool,
+}
+
+/// The emulator's configuration from the command line.
+fn emulator_config(
+    listen: SocketAddr,
+    requests: usize,
+    seed: u64,
+    switches: EmulatorSwitches,
+) -> crate::cm::emulator::EmulatorConfig {
+    crate::cm::emulator::EmulatorConfig {
         listen,
         requests,
         seed,
+        wrong_request: switches.wrong_request,
+        allow_smartcard_reuse: switches.allow_smartcard_reuse,
+        unknown_object: switches.unknown_object,
+        known_card_answer: switches.known_card_answer,
+        put_answer: switches.put_answer,
+        card_status_get: switches.card_status_get,
         ..Default::default()
-    };
+    }
+}
+
+fn emulator(
+    listen: SocketAddr,
+    requests: usize,
+    seed: u64,
+    switches: EmulatorSwitches,
+) -> anyhow::Result<()> {
+    let config = emulator_config(listen, requests, seed, switches);
     runtime()?
         .block_on(crate::cm::emulator::run_standalone(config))
         .with_context(|| format!("The emulator could not listen on {listen}"))
+}
+
+#[cfg(test)]
+mod emulator_args_tests {
+    use clap::Parser as _;
+
+    use super::*;
+    use crate::cm::emulator::{
+        EmulatorConfig, KnownCardAnswer, PutAnswer, UnknownObjectAnswer, WrongRequestAnswer,
+    };
+
+    fn config(args: &[&str]) -> EmulatorConfig {
+        let cli = Cli::try_parse_from([&["enroll-station", "emulator"], args].concat())
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        match cli.command {
+            Some(Commands::Emulator {
+                listen,
+                requests,
+                seed,
+                switches,
+            }) => emulator_config(listen, requests, seed, switches),
+            other => panic!("not the emulator: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn without_flags_the_emulator_has_its_default_switches() {
+        let parsed = config(&[]);
+        assert_eq!(
+            parsed,
+            EmulatorConfig {
+                listen: parsed.listen,
+                ..EmulatorConfig::default()
+            }
+        );
+    }
+
+    #[test]
+    fn every_switch_has_its_flag() {
+        let parsed = config(&[
+            "--wrong-request",
+            "conflict",
+            "--allow-smartcard-reuse",
+            "--unknown-object",
+            "not-found",
+            "--known-card-answer",
+            "latest",
+            "--put-answer",
+            "no-content",
+            "--card-status-get",
+        ]);
+        assert_eq!(parsed.wrong_request, WrongRequestAnswer::Conflict);
+        assert!(parsed.allow_smartcard_reuse);
+        assert_eq!(parsed.unknown_object, UnknownObjectAnswer::NotFound);
+        assert_eq!(parsed.known_card_answer, KnownCardAnswer::Latest);
+        assert_eq!(parsed.put_answer, PutAnswer::NoContent);
+        assert!(parsed.card_status_get);
+        let parsed = |flag: &str, value: &str| config(&[flag, value]);
+        assert_eq!(
+            parsed("--wrong-request", "server-error").wrong_request,
+            WrongRequestAnswer::ServerError
+        );
+        assert_eq!(
+            parsed("--wrong-request", "bad-request").wrong_request,
+            WrongRequestAnswer::BadRequest
+        );
+        assert_eq!(
+            parsed("--wrong-request", "forbidden").wrong_request,
+            WrongRequestAnswer::Forbidden
+        );
+        assert_eq!(
+            parsed("--known-card-answer", "object-or-list").known_card_answer,
+            KnownCardAnswer::ObjectOrList
+        );
+        assert_eq!(
+            parsed("--known-card-answer", "list").known_card_answer,
+            KnownCardAnswer::List
+        );
+        assert_eq!(
+            parsed("--unknown-object", "no-content").unknown_object,
+            UnknownObjectAnswer::NoContent
+        );
+        assert_eq!(
+            parsed("--put-answer", "object").put_answer,
+            PutAnswer::Object
+        );
+        for bad in [
+            ["--unknown-object", "gone"],
+            ["--put-answer", "created"],
+            ["--known-card-answer", "first"],
+        ] {
+            assert!(
+                Cli::try_parse_from([&["enroll-station", "emulator"][..], &bad[..]].concat())
+                    .is_err(),
+                "{bad:?}"
+            );
+        }
+    }
 }

@@ -223,3 +223,58 @@ impl EventJson {
         out
     }
 }
+
+/// `card show --json`: the card in a reader and what CM knows of it.
+#[derive(Debug, Serialize)]
+pub struct CardShowJson {
+    /// The reader.
+    pub reader: String,
+    /// Lower-case hex.
+    pub atr: String,
+    /// The card ID in CM's form.
+    pub card_id: String,
+    /// `gids`, `piv` or `idprime`.
+    pub card_kind: &'static str,
+    /// Null when CM has no smart card object for the card ID.
+    pub cm: Option<CmCardJson>,
+}
+
+/// What CM knows of a card, in `card show --json`.
+#[derive(Debug, Serialize)]
+pub struct CmCardJson {
+    /// The object that speaks for the card: the one in use, else the first.
+    pub smartcard_uuid: String,
+    /// Its status by name (`Unknown(n)` for undocumented numbers).
+    pub status: String,
+    /// The user it is assigned to, or null.
+    pub assigned_user: Option<String>,
+    /// Its profile template, or null.
+    pub profile_template: Option<String>,
+    /// What the signed-in account may start on it (REST names), or null
+    /// when that could not be read (the reason is on standard error).
+    pub operations: Option<Vec<String>>,
+    /// How many certificates it holds, or null when that could not be read.
+    pub certificates: Option<usize>,
+    /// How many smart card objects CM holds for the card ID (one per assignment).
+    pub objects: usize,
+}
+
+impl CmCardJson {
+    /// The JSON view of a record; `None` when it names no object.
+    pub fn new(record: &crate::domain::card_record::CardRecord) -> Option<Self> {
+        let current = record.current()?;
+        Some(Self {
+            smartcard_uuid: current.uuid.to_string(),
+            status: current.status.to_string(),
+            assigned_user: current.assigned_user.map(|u| u.to_string()),
+            profile_template: current.profile_template.map(|t| t.to_string()),
+            operations: record
+                .operations
+                .as_ref()
+                .ok()
+                .map(|ops| ops.iter().map(ToString::to_string).collect()),
+            certificates: record.certificates.as_ref().ok().copied(),
+            objects: record.objects.len(),
+        })
+    }
+}

@@ -23,6 +23,7 @@ use super::model::{
     WireSmartcardConfig, guid_to_wire, parse_lenient_json, smartcard_uuid_from_uri,
 };
 use crate::domain::card::{Atr, CardId};
+use crate::domain::card_record::{CardOperation, CardRecord, current_object};
 use crate::domain::request::{Request, RequestStatus};
 use crate::domain::smartcard::Smartcard;
 
@@ -55,7 +56,9 @@ fn body_limit(call: &Call) -> usize {
         Call::GetRequest { .. }
         | Call::Bind { .. }
         | Call::FindCard { .. }
-        | Call::GetSmartcard { .. } => OBJECT_BODY_LIMIT,
+        | Call::GetSmartcard { .. }
+        | Call::CardOperations { .. }
+        | Call::CardCertificates { .. } => OBJECT_BODY_LIMIT,
     }
 }
 
@@ -360,6 +363,50 @@ impl CmClient {
         let answer = self.call(&call, Method::GET, &path, &[], None).await?;
         let wire: WireSmartcard = answer.object()?.ok_or_else(|| not_found(&call))?;
         Smartcard::try_from(wire).map_err(invalid)
+    }
+
+    /// `GET smartcards/{uuid}/operations`: what the signed-in account may
+    /// start on the object (lower-case names). Names the station cannot
+    /// show safely are left out; none is `204`.
+    pub async fn smartcard_operations(&self, id: Uuid) -> Result<Vec<CardOperation>, CmError> {
+        let path = format!("smartcards/{}/operations", guid_to_wire(id));
+        let call = Call::CardOperations { smartcard: id };
+        let answer = self.call(&call, Method::GET, &path, &[], None).await?;
+        let names: Vec<Value> = answer.list()?;
+        Ok(names
+            .iter()
+            .filter_map(Value::as_str)
+            .filter_map(CardOperation::from_wire)
+            .collect())
+    }
+
+    /// `GET smartcards/{uuid}/certificates`: how many certificates the
+    /// object holds. Only the count is kept; none is `204`.
+    pub async fn smartcard_certificate_count(&self, id: Uuid) -> Result<usize, CmError> {
+        let path = format!("smartcards/{}/certificates", guid_to_wire(id));
+        let call = Call::CardCertificates { smartcard: id };
+        let answer = self.call(&call, Method::GET, &path, &[], None).await?;
+        let certificates: Vec<Value> = answer.list()?;
+        Ok(certificates.iter().filter(|c| c.is_object()).count())
+    }
+
+    /// What CM knows of a card, asked as soon as it is identified: `None`
+    /// when CM has no object for its card ID. The operations and the
+    /// certificates are only shown, so a failure to read them is kept in
+    /// the record rather than failing the lookup.
+    pub async fn card_record(&self, card_id: &CardId) -> Result<Option<CardRecord>, CmError> {
+        let objects = self.smartcards_by_card_id(card_id).await?;
+        let Some(current) = current_object(&objects).map(|o| o.uuid) else {
+            return Ok(None);
+        };
+        // One after the other: an NTLM handshake is bound to one connection.
+        let operations = self.smartcard_operations(current).await;
+        let certificates = self.smartcard_certificate_count(current).await;
+        Ok(Some(CardRecord {
+            objects,
+            operations: operations.map_err(|e| e.to_string()),
+            certificates: certificates.map_err(|e| e.to_string()),
+        }))
     }
 
     /// `GET profiletemplates`: the templates, for names instead of GUIDs.

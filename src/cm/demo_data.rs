@@ -159,9 +159,12 @@ const COMMENTS: &[&str] = &[
     "Name change after marriage",
 ];
 
+/// The demo's first enrollment agent: the emulator's signed-in user by default.
+pub const DEMO_AGENT: Uuid = Uuid::from_u128(0x1f2e_3d4c_5b6a_4789_8a0b_1c2d_3e4f_5a6b);
+
 /// The enrollment agents and approvers who submit requests in the demo.
 const ORIGINATORS: [Uuid; 3] = [
-    Uuid::from_u128(0x1f2e_3d4c_5b6a_4789_8a0b_1c2d_3e4f_5a6b),
+    DEMO_AGENT,
     Uuid::from_u128(0x6b5a_4f3e_2d1c_4b0a_9f8e_7d6c_5b4a_3f2e),
     Uuid::from_u128(0x0a1b_2c3d_4e5f_4061_b7c8_d9ea_fb0c_1d2e),
 ];

@@ -10,6 +10,17 @@
 //! never takes a card or a card that cannot be issued again, the answer is a
 //! switch: [`EmulatorConfig::wrong_request`]).
 //!
+//! Where the reference leaves an answer open it follows the reference's
+//! letter by default and offers the other reading as a switch: an unknown
+//! object is `204 No Content` ([`EmulatorConfig::unknown_object`]), a card
+//! assigned more than once ([`EmulatorConfig::known_card_answer`]), the
+//! answer to a PUT ([`EmulatorConfig::put_answer`]) and the GET form of the
+//! smart card status update ([`EmulatorConfig::card_status_get`]). Besides
+//! the calls the station makes it serves `GET smartcards` (the signed-in
+//! user's cards, [`EmulatorConfig::caller`]), `GET smartcards/{id}/operations`
+//! and `.../certificates`, `PUT requests/{id}` (Completed, Canceled,
+//! Abandoned) and `PUT requests/{r}/smartcards/{s}` (a card's status).
+//!
 //! It can also demand what real deployments demand: https with a given
 //! certificate ([`EmulatorConfig::tls`]), client certificates from a given CA
 //! ([`EmulatorTls::client_ca_pem`]) and a bearer token
@@ -71,6 +82,66 @@ pub struct EmulatorConfig {
     /// Every template's `AllowSmartcardReuse` at the start (CM's default:
     /// off); one template's can be switched with [`Emulator::set_template_reuse`].
     pub allow_smartcard_reuse: bool,
+    /// How a single object the server does not hold is answered.
+    pub unknown_object: UnknownObjectAnswer,
+    /// The signed-in user: `GET smartcards` without `cardid` lists the smart
+    /// card objects assigned to this user ("a list of smart card profiles
+    /// for a user", get-smartcard-data).
+    pub caller: Uuid,
+    /// How `GET smartcards?cardid=` answers for a card with several objects.
+    pub known_card_answer: KnownCardAnswer,
+    /// How a successful `PUT requests/{id}` or `PUT requests/{r}/smartcards/{s}` is answered.
+    pub put_answer: PutAnswer,
+    /// Also serve the smart card status update as `GET
+    /// requests/{r}/smartcards/{s}?status=`: update-smartcard-status's method
+    /// table says GET, its example PUT (review `cm-api.md` section 3, item 1).
+    /// Off, such a GET is answered 405.
+    pub card_status_get: bool,
+}
+
+/// The signed-in user [`EmulatorConfig::caller`] names by default: the
+/// demo's first enrollment agent, who submits many of its requests.
+pub const DEFAULT_CALLER: Uuid = demo_data::DEMO_AGENT;
+
+/// The answer for a single object (`requests/{id}`, `smartcards/{id}` and the
+/// routes under them) that the server does not hold. The reference lists only
+/// 200, 204, 403 and 500 for these calls and never 404 (review `cm-api.md`
+/// section 5, E2); a controller that returns `NotFound()` answers 404, as
+/// this emulator used to, so a switch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum UnknownObjectAnswer {
+    /// `204 No Content` with no body: the only listed code that fits.
+    #[default]
+    NoContent,
+    /// `404 Not Found` with a JSON `Message` naming the object.
+    NotFound,
+}
+
+/// The shape of `GET smartcards?cardid=` for a card CM knows. Each
+/// assignment of a card makes a new object; get-smartcard-data shows one
+/// object and never says what a card assigned more than once gives (review
+/// `cm-api.md` section 6, item 1), so a switch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum KnownCardAnswer {
+    /// One object when there is one, a JSON array when there are several.
+    #[default]
+    ObjectOrList,
+    /// Always a JSON array, even of one object.
+    List,
+    /// Always one object: the most recent assignment (the last stored).
+    Latest,
+}
+
+/// How a successful PUT (request status, smart card status) is answered:
+/// cancel-abandon-complete-request and update-smartcard-status list both
+/// 200 and 204 and show only the 200 (review `cm-api.md` section 6, item 3).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum PutAnswer {
+    /// `200 OK` with the changed object, as the examples show.
+    #[default]
+    Object,
+    /// `204 No Content` with no body.
+    NoContent,
 }
 
 /// The fake `DefaultAdminKeyHex` every template's smart card configuration
@@ -82,7 +153,9 @@ pub const FAKE_DEFAULT_ADMIN_KEY_HEX: &str = "0badc0de5ec7e7a11d0badc0de5ec7e7a1
 /// The reference lists only 201, 204, 403 and 500 for the call and says
 /// nothing of this case (review `cm-api.md` section 6, item 2), so it is a
 /// switch. Every answer carries a `Message` saying why; nothing is committed.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// A PUT the server refuses (a request status change its status does not
+/// allow, section 6 item 3; a smart card of another request) is answered the same way.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum WrongRequestAnswer {
     /// 500 with the reason and a correlation ID: CM's business layer throws
     /// and ASP.NET reports the unhandled exception, as for its other bind rules.
@@ -106,6 +179,11 @@ impl Default for EmulatorConfig {
             bearer_token: None,
             wrong_request: WrongRequestAnswer::default(),
             allow_smartcard_reuse: false,
+            unknown_object: UnknownObjectAnswer::default(),
+            caller: DEFAULT_CALLER,
+            known_card_answer: KnownCardAnswer::default(),
+            put_answer: PutAnswer::default(),
+            card_status_get: false,
         }
     }
 }
@@ -187,6 +265,23 @@ struct EmulatorState {
     template_reuse: HashMap<Uuid, bool>,
     /// `AllowSmartcardReuse` of every other template.
     default_reuse: bool,
+    /// The answer for an object the server does not hold.
+    unknown_object: UnknownObjectAnswer,
+    /// The signed-in user, whose smart cards `GET smartcards` lists.
+    caller: Uuid,
+    /// The shape of `GET smartcards?cardid=`.
+    known_card_answer: KnownCardAnswer,
+    /// How a successful PUT is answered.
+    put_answer: PutAnswer,
+    /// Whether `GET requests/{r}/smartcards/{s}?status=` updates like the PUT.
+    card_status_get: bool,
+    /// `GET smartcards/{id}/operations` of objects set one by one.
+    card_operations: HashMap<Uuid, Vec<String>>,
+    /// How many certificates `GET smartcards/{id}/certificates` lists, for
+    /// objects set one by one.
+    card_certificates: HashMap<Uuid, usize>,
+    /// The request each smart card object was made by a bind for.
+    bound_for: HashMap<Uuid, Uuid>,
     binds: usize,
     /// Calls to [`SIGN_IN_PATH`]: a client that follows a redirect lands there.
     sign_in_visits: usize,
@@ -458,6 +553,20 @@ impl Emulator {
         uuid
     }
 
+    /// Sets what `GET smartcards/{smartcard}/operations` lists (served
+    /// verbatim, in this case and order; empty: 204). Without it the list
+    /// follows the object's status: Active `["renew","unblock","retire"]`,
+    /// New or Assigned `["retire"]`, any other none.
+    pub fn set_card_operations(&self, smartcard: Uuid, ops: Vec<String>) {
+        lock(&self.state).card_operations.insert(smartcard, ops);
+    }
+
+    /// Sets how many certificates `GET smartcards/{smartcard}/certificates`
+    /// lists (0: 204). Without it an Active object has 2, any other none.
+    pub fn set_card_certificates(&self, smartcard: Uuid, count: usize) {
+        lock(&self.state).card_certificates.insert(smartcard, count);
+    }
+
     /// How many binds were committed since the start.
     pub fn bind_count(&self) -> usize {
         lock(&self.state).binds
@@ -537,6 +646,14 @@ fn new_state(config: &EmulatorConfig) -> Shared {
         wrong_request: config.wrong_request,
         template_reuse: HashMap::new(),
         default_reuse: config.allow_smartcard_reuse,
+        unknown_object: config.unknown_object,
+        caller: config.caller,
+        known_card_answer: config.known_card_answer,
+        put_answer: config.put_answer,
+        card_status_get: config.card_status_get,
+        card_operations: HashMap::new(),
+        card_certificates: HashMap::new(),
+        bound_for: HashMap::new(),
         binds: 0,
         sign_in_visits: 0,
         rng: fastrand::Rng::with_seed(config.seed ^ 0x5eed_cafe_f00d_d00d),
@@ -813,9 +930,25 @@ async fn route(state: &Shared, method: &Method, uri: &Uri, body: &[u8]) -> Respo
     match (lower.as_slice(), method) {
         (["requests"], &Method::GET) => list_requests(state, &query).await,
         (["requests", _], &Method::GET) => get_request(state, &segments[1]),
+        (["requests", _], &Method::PUT) => put_request(state, &segments[1], body),
+        (["requests", _, "smartcards", _], &Method::PUT) => {
+            update_card_status(state, &segments[1], &segments[3], parse_status_body(body))
+        }
+        (["requests", _, "smartcards", _], &Method::GET) if lock(state).card_status_get => {
+            let status = match query_value(&query, "status") {
+                Some(text) => Ok(status_value(text)),
+                None => Err("The status parameter is required.".to_owned()),
+            };
+            update_card_status(state, &segments[1], &segments[3], status)
+        }
         (["smartcards"], &Method::POST) => bind(state, body).await,
-        (["smartcards"], &Method::GET) => smartcard_by_card_id(state, &query),
+        (["smartcards"], &Method::GET) => match query_value(&query, "cardid") {
+            Some(card_id) => smartcard_by_card_id(state, card_id),
+            None => callers_smartcards(state),
+        },
         (["smartcards", _], &Method::GET) => get_smartcard(state, &segments[1]),
+        (["smartcards", _, "operations"], &Method::GET) => card_operations(state, &segments[1]),
+        (["smartcards", _, "certificates"], &Method::GET) => card_certificates(state, &segments[1]),
         (["profiletemplates"], &Method::GET) => profile_templates(state),
         (["profiletemplates", _, "configuration", "smartcards"], &Method::GET) => {
             template_smartcard_config(state, &segments[1])
@@ -823,8 +956,10 @@ async fn route(state: &Shared, method: &Method, uri: &Uri, body: &[u8]) -> Respo
         (
             ["requests"]
             | ["requests", _]
+            | ["requests", _, "smartcards", _]
             | ["smartcards"]
             | ["smartcards", _]
+            | ["smartcards", _, "operations" | "certificates"]
             | ["profiletemplates"]
             | ["profiletemplates", _, "configuration", "smartcards"],
             _,
@@ -898,9 +1033,17 @@ fn get_request(state: &Shared, id: &str) -> Response {
     let state = lock(state);
     match state.requests.iter().find(|r| r.uuid() == Some(uuid)) {
         Some(request) => request.response(),
-        None => message(
+        None => unknown_object(&state, "request", uuid),
+    }
+}
+
+/// The configured answer ([`UnknownObjectAnswer`]) for an object the server does not hold.
+fn unknown_object(state: &EmulatorState, what: &str, uuid: Uuid) -> Response {
+    match state.unknown_object {
+        UnknownObjectAnswer::NoContent => no_content(),
+        UnknownObjectAnswer::NotFound => message(
             StatusCode::NOT_FOUND,
-            format!("The request {} was not found.", guid_to_wire(uuid)),
+            format!("The {what} {} was not found.", guid_to_wire(uuid)),
         ),
     }
 }
@@ -909,23 +1052,47 @@ fn smartcard_json(card: &WireSmartcard) -> Value {
     Value::Object(wire_object(card))
 }
 
-fn smartcard_by_card_id(state: &Shared, query: &[(String, String)]) -> Response {
-    let Some(text) = query_value(query, "cardid") else {
-        return bad_request("The cardid parameter is required.");
-    };
+/// `GET smartcards?cardid=`, shaped by [`KnownCardAnswer`].
+fn smartcard_by_card_id(state: &Shared, text: &str) -> Response {
     let Some(card_id) = parse_guid(text) else {
         return bad_request(format!("'{text}' is not a valid card ID."));
     };
     let state = lock(state);
-    let found: Vec<Value> = objects_of_card(&state, card_id)
+    let mut found: Vec<Value> = objects_of_card(&state, card_id)
         .map(smartcard_json)
         .collect();
-    // One object as the reference shows it; several (a card assigned again) as a list.
-    match <[Value; 1]>::try_from(found) {
-        Ok([one]) => json_response(StatusCode::OK, &one),
-        Err(found) if found.is_empty() => no_content(),
-        Err(found) => json_response(StatusCode::OK, &Value::Array(found)),
+    if found.is_empty() {
+        return no_content();
     }
+    match state.known_card_answer {
+        KnownCardAnswer::ObjectOrList if found.len() == 1 => {
+            json_response(StatusCode::OK, &found.swap_remove(0))
+        }
+        KnownCardAnswer::ObjectOrList | KnownCardAnswer::List => {
+            json_response(StatusCode::OK, &Value::Array(found))
+        }
+        KnownCardAnswer::Latest => match found.pop() {
+            Some(latest) => json_response(StatusCode::OK, &latest),
+            None => no_content(),
+        },
+    }
+}
+
+/// `GET smartcards` without `cardid`: the smart card objects assigned to
+/// the signed-in user ([`EmulatorConfig::caller`]), as a list; 204 for none.
+fn callers_smartcards(state: &Shared) -> Response {
+    let state = lock(state);
+    let caller = state.caller;
+    let mine: Vec<Value> = state
+        .smartcards
+        .iter()
+        .filter(|c| c.assigned_user_uuid.as_deref().and_then(parse_guid) == Some(caller))
+        .map(smartcard_json)
+        .collect();
+    if mine.is_empty() {
+        return no_content();
+    }
+    json_response(StatusCode::OK, &Value::Array(mine))
 }
 
 /// Every smart card object CM holds for a card ID (one per assignment).
@@ -983,17 +1150,17 @@ fn get_smartcard(state: &Shared, id: &str) -> Response {
         return bad_request(format!("'{id}' is not a valid smart card ID."));
     };
     let state = lock(state);
-    match state
+    match find_smartcard(&state, uuid) {
+        Some(card) => json_response(StatusCode::OK, &smartcard_json(card)),
+        None => unknown_object(&state, "smart card", uuid),
+    }
+}
+
+fn find_smartcard(state: &EmulatorState, uuid: Uuid) -> Option<&WireSmartcard> {
+    state
         .smartcards
         .iter()
         .find(|c| c.parsed_uuid() == Some(uuid))
-    {
-        Some(card) => json_response(StatusCode::OK, &smartcard_json(card)),
-        None => message(
-            StatusCode::NOT_FOUND,
-            format!("The smart card {} was not found.", guid_to_wire(uuid)),
-        ),
-    }
 }
 
 fn profile_templates(state: &Shared) -> Response {
@@ -1004,6 +1171,361 @@ fn profile_templates(state: &Shared) -> Response {
         .map(|t| Value::Object(wire_object(t)))
         .collect();
     json_response(StatusCode::OK, &Value::Array(list))
+}
+
+// ---------------------------------------------------------------------------
+// A smart card's operations and certificates
+// ---------------------------------------------------------------------------
+
+/// SmartcardStatus names and numbers as `enums.md` gives them: the
+/// emulator's own table, so it does not share the client's reading of names.
+/// Suspended and None have no known number.
+const SMARTCARD_STATUSES: [(&str, i64); 5] = [
+    ("New", 0),
+    ("Assigned", 1),
+    ("Active", 2),
+    ("Disabled", 3),
+    ("Retired", 6),
+];
+
+/// RequestStatus names and numbers as `enums.md` gives them (None inferred).
+const REQUEST_STATUSES: [(&str, i64); 8] = [
+    ("None", 0),
+    ("Approved", 3),
+    ("Denied", 4),
+    ("Completed", 8),
+    ("Failed", 9),
+    ("Pending", 16),
+    ("Canceled", 17),
+    ("Executing", 18),
+];
+
+/// A status's number from a table, by name (any case) or number.
+fn status_number(table: &[(&str, i64)], value: &Value) -> Option<i64> {
+    match value {
+        Value::Number(n) => n.as_i64(),
+        Value::String(text) => {
+            let text = text.trim();
+            text.parse().ok().or_else(|| {
+                table
+                    .iter()
+                    .find(|(name, _)| name.eq_ignore_ascii_case(text))
+                    .map(|&(_, n)| n)
+            })
+        }
+        _ => None,
+    }
+}
+
+/// A status's name from a table, or `Unknown(n)`.
+fn status_name(table: &[(&str, i64)], number: Option<i64>) -> String {
+    match number {
+        Some(n) => table
+            .iter()
+            .find(|&&(_, v)| v == n)
+            .map_or_else(|| format!("Unknown({n})"), |&(name, _)| name.to_owned()),
+        None => "without a status".to_owned(),
+    }
+}
+
+/// A stored smart card object's status number.
+fn smartcard_status_number(card: &WireSmartcard) -> Option<i64> {
+    match card.status.as_ref()? {
+        WireEnum::Number(n) => Some(*n),
+        WireEnum::Name(name) => status_number(&SMARTCARD_STATUSES, &Value::String(name.clone())),
+    }
+}
+
+/// The operations get-profile-state-operations would list for an object in
+/// this status when none were set: its example (`renew`, `unblock`,
+/// `retire`) for an Active card; only `retire` for a card not yet in use.
+fn default_operations(status: Option<i64>) -> Vec<String> {
+    let names: &[&str] = match status {
+        Some(2) => &["renew", "unblock", "retire"],
+        Some(0 | 1) => &["retire"],
+        _ => &[],
+    };
+    names.iter().map(|&n| n.to_owned()).collect()
+}
+
+/// `GET smartcards/{id}/operations`: lower-case names of the operations the
+/// signed-in user may start; 204 for none.
+fn card_operations(state: &Shared, id: &str) -> Response {
+    let Some(uuid) = parse_guid(id) else {
+        return bad_request(format!("'{id}' is not a valid smart card ID."));
+    };
+    let state = lock(state);
+    let Some(card) = find_smartcard(&state, uuid) else {
+        return unknown_object(&state, "smart card", uuid);
+    };
+    let operations = match state.card_operations.get(&uuid) {
+        Some(set) => set.clone(),
+        None => default_operations(smartcard_status_number(card)),
+    };
+    if operations.is_empty() {
+        return no_content();
+    }
+    json_response(StatusCode::OK, &json!(operations))
+}
+
+/// `GET smartcards/{id}/certificates`: X509ClmCertificate objects; 204 for none.
+fn card_certificates(state: &Shared, id: &str) -> Response {
+    let Some(uuid) = parse_guid(id) else {
+        return bad_request(format!("'{id}' is not a valid smart card ID."));
+    };
+    let state = lock(state);
+    let Some(card) = find_smartcard(&state, uuid) else {
+        return unknown_object(&state, "smart card", uuid);
+    };
+    let count = match state.card_certificates.get(&uuid) {
+        Some(&count) => count,
+        None if smartcard_status_number(card) == Some(2) => 2,
+        None => 0,
+    };
+    if count == 0 {
+        return no_content();
+    }
+    let list: Vec<Value> = (0..count).map(|i| certificate_json(uuid, i)).collect();
+    json_response(StatusCode::OK, &Value::Array(list))
+}
+
+/// One X509ClmCertificate, the same for the same object and index. The
+/// reference names the properties only: the values are made up. Serial
+/// number and thumbprint are upper-case hex, as .NET's `X509Certificate2`
+/// gives them; certificates after the first two are archived key history.
+fn certificate_json(smartcard: Uuid, index: usize) -> Value {
+    let mut rng = fastrand::Rng::with_seed(
+        (smartcard.as_u128() as u64) ^ ((smartcard.as_u128() >> 64) as u64) ^ index as u64,
+    );
+    let mut hex = |bytes: usize| -> String {
+        (0..bytes)
+            .map(|_| format!("{:02X}", rng.u8(..)))
+            .collect::<String>()
+    };
+    let serial = hex(19);
+    let thumbprint = hex(20);
+    let (template, kind) = match index % 2 {
+        0 => ("SmartcardLogon", "Authentication"),
+        _ => ("SmartcardUser", "Signature"),
+    };
+    let history = index >= 2;
+    json!({
+        "ArchivedOnCa": history,
+        "CertificateType": kind,
+        "IsKeyHistory": history,
+        "SerialNumber": serial,
+        "TemplateCommonName": template,
+        "Thumbprint": thumbprint,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Request and smart card status (PUT)
+// ---------------------------------------------------------------------------
+
+/// The `status` of a PUT body, read as Json.NET reads it: the key in any
+/// case, a name or a number (also a number in a string).
+fn parse_status_body(body: &[u8]) -> Result<Value, String> {
+    let text = std::str::from_utf8(body).map_err(|_| "The body is not UTF-8 text.".to_owned())?;
+    let value = parse_lenient_json(text).map_err(|e| format!("The body is not JSON: {e}."))?;
+    let Value::Object(object) = value else {
+        return Err("The body must be a JSON object {\"status\"}.".into());
+    };
+    match get_key(&object, "status") {
+        Some(status @ (Value::String(_) | Value::Number(_))) => Ok(status.clone()),
+        Some(other) => Err(format!("The status {other} is not a name or a number.")),
+        None => Err("The body has no status.".into()),
+    }
+}
+
+/// A status given in a query string.
+fn status_value(text: &str) -> Value {
+    Value::String(text.to_owned())
+}
+
+/// What `PUT requests/{id}` may set (cancel-abandon-complete-request).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RequestMark {
+    Completed,
+    Canceled,
+    Abandoned,
+}
+
+impl RequestMark {
+    /// By name (any case) or by the number of the status it sets; Abandoned
+    /// has no number of its own, so only its name.
+    fn parse(value: &Value) -> Option<Self> {
+        let marks = [
+            ("Completed", RequestMark::Completed),
+            ("Canceled", RequestMark::Canceled),
+            ("Abandoned", RequestMark::Abandoned),
+        ];
+        if let Some(name) = value.as_str().map(str::trim)
+            && let Some(&(_, mark)) = marks.iter().find(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
+            return Some(mark);
+        }
+        match status_number(&REQUEST_STATUSES, value)? {
+            8 => Some(RequestMark::Completed),
+            17 => Some(RequestMark::Canceled),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            RequestMark::Completed => "Completed",
+            RequestMark::Canceled => "Canceled",
+            RequestMark::Abandoned => "Abandoned",
+        }
+    }
+
+    /// The Status stored: `enums.md` says abandoning an Approved or
+    /// Executing request moves it to Failed (9).
+    fn stored_status(self) -> i64 {
+        match self {
+            RequestMark::Completed => 8,
+            RequestMark::Canceled => 17,
+            RequestMark::Abandoned => 9,
+        }
+    }
+
+    /// The statuses it may be set from. The reference does not say (review
+    /// `cm-api.md` section 6, item 3): Canceled before execution (Pending,
+    /// Approved), Abandoned once approved (Approved, Executing), Completed
+    /// from Executing.
+    fn allowed_from(self) -> &'static [(&'static str, i64)] {
+        match self {
+            RequestMark::Completed => &[("Executing", 18)],
+            RequestMark::Canceled => &[("Pending", 16), ("Approved", 3)],
+            RequestMark::Abandoned => &[("Approved", 3), ("Executing", 18)],
+        }
+    }
+}
+
+/// `PUT requests/{id}` `{"status":"Completed"|"Canceled"|"Abandoned"}`.
+fn put_request(shared: &Shared, id: &str, body: &[u8]) -> Response {
+    let Some(uuid) = parse_guid(id) else {
+        return bad_request(format!("'{id}' is not a valid request ID."));
+    };
+    let status = match parse_status_body(body) {
+        Ok(status) => status,
+        Err(detail) => return bad_request(detail),
+    };
+    let Some(mark) = RequestMark::parse(&status) else {
+        return bad_request(format!(
+            "The status {status} is not Completed, Canceled or Abandoned."
+        ));
+    };
+    let mut state = lock(shared);
+    let Some(index) = state.requests.iter().position(|r| r.uuid() == Some(uuid)) else {
+        return unknown_object(&state, "request", uuid);
+    };
+    let current = get_key(&state.requests[index].object, "Status")
+        .and_then(|v| status_number(&REQUEST_STATUSES, v));
+    let allowed = mark.allowed_from();
+    if !current.is_some_and(|c| allowed.iter().any(|&(_, n)| n == c)) {
+        let from: Vec<&str> = allowed.iter().map(|&(name, _)| name).collect();
+        let reason = format!(
+            "The request {} is {}; it can be marked {} only while it is {}.",
+            guid_to_wire(uuid),
+            status_name(&REQUEST_STATUSES, current),
+            mark.name(),
+            from.join(" or ")
+        );
+        return wrong_request(&mut state, &reason);
+    }
+    let request = &mut state.requests[index];
+    request.set("Status", json!(mark.stored_status()));
+    if mark == RequestMark::Completed {
+        request.set("Completed", Value::String(now_timestamp()));
+    }
+    tracing::debug!(request = %uuid, mark = mark.name(), "CM emulator marked a request");
+    match state.put_answer {
+        PutAnswer::Object => state.requests[index].response(),
+        PutAnswer::NoContent => no_content(),
+    }
+}
+
+/// The current time as CM writes dates.
+fn now_timestamp() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
+    demo_data::format_timestamp(secs, now.subsec_millis() / 10)
+}
+
+/// Whether the smart card object belongs to the request: the request names
+/// it (`NewSmartcardUuid`, `OldSmartcardUuid`) or a bind made it for it.
+fn card_of_request(state: &EmulatorState, index: usize, request: Uuid, card: Uuid) -> bool {
+    let object = &state.requests[index].object;
+    let named = ["NewSmartcardUuid", "OldSmartcardUuid"].iter().any(|key| {
+        get_key(object, key)
+            .and_then(Value::as_str)
+            .and_then(parse_guid)
+            == Some(card)
+    });
+    named || state.bound_for.get(&card) == Some(&request)
+}
+
+/// `PUT requests/{r}/smartcards/{s}` `{"status":"Retired"}` (update-smartcard-status),
+/// or its GET form ([`EmulatorConfig::card_status_get`]).
+fn update_card_status(
+    shared: &Shared,
+    request_id: &str,
+    card_id: &str,
+    status: Result<Value, String>,
+) -> Response {
+    let Some(request) = parse_guid(request_id) else {
+        return bad_request(format!("'{request_id}' is not a valid request ID."));
+    };
+    let Some(card) = parse_guid(card_id) else {
+        return bad_request(format!("'{card_id}' is not a valid smart card ID."));
+    };
+    let status = match status {
+        Ok(status) => status,
+        Err(detail) => return bad_request(detail),
+    };
+    let Some(number) =
+        status_number(&SMARTCARD_STATUSES, &status).filter(|n| i32::try_from(*n).is_ok())
+    else {
+        return bad_request(format!(
+            "The status {status} is not a smart card status with a known number (New, \
+             Assigned, Active, Disabled, Retired, or a number)."
+        ));
+    };
+    let mut state = lock(shared);
+    let Some(index) = state
+        .requests
+        .iter()
+        .position(|r| r.uuid() == Some(request))
+    else {
+        return unknown_object(&state, "request", request);
+    };
+    let Some(position) = state
+        .smartcards
+        .iter()
+        .position(|c| c.parsed_uuid() == Some(card))
+    else {
+        return unknown_object(&state, "smart card", card);
+    };
+    if !card_of_request(&state, index, request, card) {
+        let reason = format!(
+            "The smart card {} does not belong to the request {}.",
+            guid_to_wire(card),
+            guid_to_wire(request)
+        );
+        return wrong_request(&mut state, &reason);
+    }
+    state.smartcards[position].status = Some(WireEnum::Number(number));
+    tracing::debug!(%request, smartcard = %card, status = number, "CM emulator set a card's status");
+    match state.put_answer {
+        PutAnswer::Object => {
+            json_response(StatusCode::OK, &smartcard_json(&state.smartcards[position]))
+        }
+        PutAnswer::NoContent => no_content(),
+    }
 }
 
 /// The bind body, read the way Json.NET reads it: keys in any case, GUIDs in any dress.
@@ -1202,7 +1724,7 @@ fn card_not_reusable(state: &EmulatorState, card_id: Uuid, request: &Request) ->
 }
 
 /// The configured refusal ([`WrongRequestAnswer`]) of a bind for a request
-/// that never takes a card.
+/// that never takes a card, or of a PUT the request's state does not allow.
 fn wrong_request(state: &mut EmulatorState, reason: &str) -> Response {
     tracing::debug!(reason, "CM emulator refuses a request that takes no card");
     match state.wrong_request {
@@ -1285,6 +1807,7 @@ fn commit_bind(state: &mut EmulatorState, body: &[u8]) -> Response {
         atr: Some(input.atr.to_hex()),
     });
     state.requests[index].set("NewSmartcardUuid", Value::String(guid_to_wire(card_uuid)));
+    state.bound_for.insert(card_uuid, input.request);
     state.binds += 1;
     tracing::debug!(request = %request_id, smartcard = %card_uuid, "CM emulator bound a card");
 

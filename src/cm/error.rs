@@ -455,6 +455,16 @@ pub enum Call {
         /// The smart card object.
         smartcard: Uuid,
     },
+    /// `GET smartcards/{id}/operations`.
+    CardOperations {
+        /// The smart card object.
+        smartcard: Uuid,
+    },
+    /// `GET smartcards/{id}/certificates`.
+    CardCertificates {
+        /// The smart card object.
+        smartcard: Uuid,
+    },
     /// `GET profiletemplates`.
     ProfileTemplates,
     /// `GET profiletemplates/{id}/configuration/smartcards`: only its reuse flag is read.
@@ -472,6 +482,12 @@ impl Call {
             Call::GetRequest { request } => Some(format!("Request {request}")),
             Call::FindCard { card_id } => Some(format!("Card {card_id}")),
             Call::GetSmartcard { smartcard } => Some(format!("Smart card {smartcard}")),
+            Call::CardOperations { smartcard } => {
+                Some(format!("The operations of smart card object {smartcard}"))
+            }
+            Call::CardCertificates { smartcard } => {
+                Some(format!("The certificates of smart card object {smartcard}"))
+            }
             Call::TemplateConfig { template } => Some(format!(
                 "The smart card configuration of profile template {template}"
             )),
@@ -495,7 +511,9 @@ impl Call {
                 all
             }
             Call::FindCard { card_id } => card(card_id),
-            Call::GetSmartcard { smartcard } => vec![*smartcard],
+            Call::GetSmartcard { smartcard }
+            | Call::CardOperations { smartcard }
+            | Call::CardCertificates { smartcard } => vec![*smartcard],
             Call::TemplateConfig { template } => vec![*template],
             Call::ListRequests | Call::ProfileTemplates => Vec::new(),
         }
@@ -540,6 +558,20 @@ fn forbidden(
             format!("to show smart card object {smartcard}"),
             "the signed-in account is not permitted to read this smart card".to_owned(),
             "Ask the CM administrator to give this account permission to read smart cards.",
+        ),
+        Some(Call::CardOperations { smartcard }) => (
+            format!("to list what may be done with smart card object {smartcard}"),
+            "the signed-in account is not permitted to read this smart card's operations"
+                .to_owned(),
+            "The card can still be bound; ask the CM administrator for read permission on \
+             smart cards to see its operations here.",
+        ),
+        Some(Call::CardCertificates { smartcard }) => (
+            format!("to list the certificates of smart card object {smartcard}"),
+            "the signed-in account is not permitted to read this smart card's certificates"
+                .to_owned(),
+            "The card can still be bound; ask the CM administrator for read permission on \
+             smart cards to see its certificates here.",
         ),
         Some(Call::TemplateConfig { template }) => (
             format!("to show the smart card configuration of profile template {template}"),

@@ -12,6 +12,9 @@ use super::card::CardId;
 use super::request::SmartcardStatus;
 use super::smartcard::Smartcard;
 
+/// Why reuse cannot be read when a request names no profile template.
+pub const NO_TEMPLATE: &str = "the request names no profile template";
+
 /// What the station learnt of the template's `AllowSmartcardReuse`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TemplateReuse {

@@ -177,6 +177,14 @@ impl StationApp {
                 self.worker.send(Command::LoadAudit);
             }
         }
+        self.ask_cm();
+    }
+
+    /// Sends the questions about cards and templates the state has not asked yet.
+    fn ask_cm(&mut self) {
+        for command in self.state.cm_questions() {
+            self.worker.send(command);
+        }
     }
 
     fn refresh(&mut self) {
@@ -315,6 +323,8 @@ impl eframe::App for StationApp {
             self.worker.send(command);
         }
         self.desk_timers(ui.ctx());
+        // A selection made in this frame may need its template's answer.
+        self.ask_cm();
     }
 }
 

@@ -3,6 +3,7 @@
 use crate::card::atr;
 use crate::card::demo::{DEMO_READER, DemoReader, demo_cards};
 use crate::domain::card::Atr;
+use crate::domain::card_record::CmStanding;
 use crate::domain::readers::{IdentityState, SlotState};
 use crate::station::StationState;
 
@@ -35,7 +36,7 @@ pub(super) fn readers_ui(
                 if ui.radio(selected, &name).clicked() {
                     chosen = Some(name.clone());
                 }
-                slot_ui(ui, &slot, state);
+                slot_ui(ui, &name, &slot, state);
                 if name == DEMO_READER
                     && let Some(demo) = demo
                 {
@@ -65,7 +66,7 @@ fn copyable_ui(ui: &mut egui::Ui, label: &str, value: &str) {
     });
 }
 
-fn slot_ui(ui: &mut egui::Ui, slot: &SlotState, state: &StationState) {
+fn slot_ui(ui: &mut egui::Ui, reader: &str, slot: &SlotState, state: &StationState) {
     match slot {
         SlotState::Empty => {
             ui.weak("Empty: insert a card");
@@ -111,6 +112,7 @@ fn slot_ui(ui: &mut egui::Ui, slot: &SlotState, state: &StationState) {
                     if let Some(chip) = chip {
                         ui.label(format!("Chip (CPLC): {chip}"));
                     }
+                    cm_standing_ui(ui, state.cm_cards.standing(reader, card_id));
                 }
                 IdentityState::Failed(why) => {
                     ui.colored_label(
@@ -124,6 +126,39 @@ fn slot_ui(ui: &mut egui::Ui, slot: &SlotState, state: &StationState) {
                     }
                 }
             }
+        }
+    }
+}
+
+/// What CM knows of the card, asked as soon as it was identified.
+fn cm_standing_ui(ui: &mut egui::Ui, standing: Option<&CmStanding>) {
+    match standing {
+        None => {}
+        Some(CmStanding::Asking) => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("Asking CM about this card…");
+            });
+        }
+        Some(CmStanding::New) => {
+            ui.label("New to CM: no smart card object has this card ID.");
+        }
+        Some(CmStanding::Known(record)) => {
+            for line in record.lines() {
+                ui.add(egui::Label::new(line).selectable(true).wrap());
+            }
+        }
+        Some(CmStanding::Unknown(why)) => {
+            ui.add(
+                egui::Label::new(
+                    egui::RichText::new(format!(
+                        "CM could not be asked about this card: {why} A bind asks again."
+                    ))
+                    .color(ui.visuals().warn_fg_color),
+                )
+                .selectable(true)
+                .wrap(),
+            );
         }
     }
 }

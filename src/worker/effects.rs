@@ -155,9 +155,9 @@ pub async fn perform(ctx: &BindContext, effect: Effect) -> Performed {
 }
 
 /// The template's `AllowSmartcardReuse`, or why it could not be read.
-async fn template_reuse(ctx: &BindContext, template: Option<Uuid>) -> TemplateReuse {
+pub(crate) async fn template_reuse(ctx: &BindContext, template: Option<Uuid>) -> TemplateReuse {
     let Some(template) = template else {
-        return TemplateReuse::Unreadable("the request names no profile template".to_owned());
+        return TemplateReuse::Unreadable(crate::domain::reuse::NO_TEMPLATE.to_owned());
     };
     match ctx.client.template_allows_reuse(template).await {
         Ok(allowed) => TemplateReuse::Read { template, allowed },

@@ -26,6 +26,12 @@ pub enum Command {
     /// Fetch one request by its GUID (the kiosk's scanned code); answered
     /// with [`Report::RequestLookedUp`].
     LookUpRequest(uuid::Uuid),
+    /// Ask CM what it knows of a card just identified; answered with
+    /// [`Report::CardLookedUp`].
+    LookUpCard(crate::domain::card::CardId),
+    /// Ask whether a template allows a discontinued card to be reused;
+    /// answered with [`Report::TemplateReuse`].
+    ReadTemplateReuse(uuid::Uuid),
     /// Bind a request to a card (one click). Ignored while a bind is in flight.
     Bind(BindTarget),
     /// The operator acknowledged the last bind's result.
@@ -107,6 +113,20 @@ pub enum Report {
         id: uuid::Uuid,
         /// The request, none, or why the server could not say.
         result: Result<Option<Request>, Failure>,
+    },
+    /// What CM knows of a card.
+    CardLookedUp {
+        /// The card asked about.
+        card_id: crate::domain::card::CardId,
+        /// The answer.
+        standing: crate::domain::card_record::CmStanding,
+    },
+    /// A template's `AllowSmartcardReuse`, or why it could not be read.
+    TemplateReuse {
+        /// The template asked about.
+        template: uuid::Uuid,
+        /// The answer.
+        reuse: crate::domain::reuse::TemplateReuse,
     },
     /// The bind moved to a new state.
     Bind(BindState),
@@ -215,6 +235,10 @@ impl Worker {
             match input {
                 Input::Command(Command::RefreshRequests(query)) => self.refresh(query),
                 Input::Command(Command::LookUpRequest(id)) => self.look_up(id),
+                Input::Command(Command::LookUpCard(card_id)) => self.look_up_card(card_id),
+                Input::Command(Command::ReadTemplateReuse(template)) => {
+                    self.read_template_reuse(template)
+                }
                 Input::Command(Command::Bind(target)) => self.bind_unwitnessed(target),
                 Input::Command(Command::DismissBind) => self.step(BindEvent::Dismissed),
                 Input::Command(Command::RecheckBind) => self.step(BindEvent::RecheckRequested),
@@ -415,6 +439,29 @@ impl Worker {
                 Err(error) => Err(error.to_failure()),
             };
             sink(Report::RequestLookedUp { id, result });
+        });
+    }
+
+    fn look_up_card(&self, card_id: crate::domain::card::CardId) {
+        let client = self.context.client.clone();
+        let sink = Arc::clone(&self.sink);
+        self.runtime.spawn(async move {
+            use crate::domain::card_record::CmStanding;
+            let standing = match client.card_record(&card_id).await {
+                Ok(Some(record)) => CmStanding::Known(record),
+                Ok(None) => CmStanding::New,
+                Err(error) => CmStanding::Unknown(error.to_failure().to_string()),
+            };
+            sink(Report::CardLookedUp { card_id, standing });
+        });
+    }
+
+    fn read_template_reuse(&self, template: uuid::Uuid) {
+        let context = self.context.clone();
+        let sink = Arc::clone(&self.sink);
+        self.runtime.spawn(async move {
+            let reuse = effects::template_reuse(&context, Some(template)).await;
+            sink(Report::TemplateReuse { template, reuse });
         });
     }
 
