@@ -25,12 +25,12 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
+use enroll_station::app::request_filter::{Column, RequestView, SearchIndex, Sort};
+use enroll_station::app::station::StationState;
 use enroll_station::cm::emulator::{Emulator, EmulatorConfig};
 use enroll_station::cm::model::WireRequest;
 use enroll_station::cm::{ClientConfig, CmClient};
 use enroll_station::domain::request::{Request, RequestQuery};
-use enroll_station::request_filter::{Column, RequestView, SearchIndex, Sort};
-use enroll_station::station::StationState;
 use enroll_station::ui::{StationApp, StationSetup};
 use enroll_station::worker::Report;
 
@@ -232,8 +232,9 @@ fn breakdown(runtime: &tokio::runtime::Runtime, client: &CmClient, count: usize)
 
 fn window(client: CmClient, runtime: &tokio::runtime::Runtime) -> Harness<'static, StationApp> {
     let dir = tempfile::tempdir().expect("a scratch folder");
-    let journal = enroll_station::journal::open_shared(Some(&dir.path().join("audit.jsonl")), true)
-        .expect("journal");
+    let journal =
+        enroll_station::audit::journal::open_shared(Some(&dir.path().join("audit.jsonl")), true)
+            .expect("journal");
     // The journal stays open through its handle; the folder may go.
     std::mem::forget(dir);
     let setup = StationSetup {
@@ -295,7 +296,7 @@ fn scroll_and_search(runtime: &tokio::runtime::Runtime, client: CmClient) -> boo
     let first_row = {
         let state = harness.state().state();
         let row = state.view.rows()[0] as usize;
-        enroll_station::request_filter::request_title(&state.requests[row])
+        enroll_station::app::request_filter::request_title(&state.requests[row])
     };
     let shown =
         |h: &Harness<'static, StationApp>| h.query_all_by_label(&first_row).next().is_some();

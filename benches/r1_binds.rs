@@ -117,7 +117,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let context = BindContext {
         client: CmClient::new(&config)?,
         readers: demo.clone(),
-        journal: enroll_station::journal::open_shared(Some(&journal_path), true)?,
+        journal: enroll_station::audit::journal::open_shared(Some(&journal_path), true)?,
     };
 
     let mut tally = Tally::default();

@@ -13,7 +13,7 @@ use enroll_station::cli::{Cli, run_command};
 
 fn main() -> ExitCode {
     // First, while this is the only thread.
-    enroll_station::allocator::keep_large_blocks_mapped();
+    enroll_station::platform::allocator::keep_large_blocks_mapped();
     // Before anything prints: clap answers --version and --help while parsing.
     #[cfg(windows)]
     attach_parent_console();
@@ -34,7 +34,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(command) => run_command(&cli.server, command),
-        None => match enroll_station::gui::run_window(&cli) {
+        None => match enroll_station::cli::open_window(&cli) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("enroll-station: {error:#}");

@@ -17,189 +17,19 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
-use argon2::{Algorithm, Argon2, Params, Version};
-use serde::{Deserialize, Serialize};
+use argon2::Argon2;
+use argon2::password_hash::PasswordVerifier as _;
 
 use crate::audit::Operator;
+use crate::config::supervisors::same_name;
+pub use crate::config::supervisors::{
+    HashCost, PasswordHashPhc, SupervisorEntry, SupervisorName, check_unique_names, config_snippet,
+    hash_password,
+};
 use crate::domain::bind::BindTarget;
-use crate::secrets::Secret;
+use crate::platform::secrets::Secret;
 pub use throttle::refusals_path;
 use throttle::{SharedCount, Throttle};
-
-/// A hash asking for more memory than this (KiB) would stall the station at
-/// every check; it is refused when the file is read.
-const MAX_MEMORY_KIB: u32 = 1024 * 1024;
-
-/// One `[[supervisors]]` table of the configuration file.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SupervisorEntry {
-    /// The name the supervisor types, recorded in the audit journal.
-    pub name: SupervisorName,
-    /// The argon2 PHC hash of their password (`$argon2id$v=19$m=...`).
-    pub password_hash: PasswordHashPhc,
-}
-
-/// A supervisor's name: printable, one line, not blank.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct SupervisorName(String);
-
-impl SupervisorName {
-    /// The name as configured.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for SupervisorName {
-    type Error = String;
-
-    fn try_from(value: String) -> Result<Self, String> {
-        let trimmed = value.trim();
-        if trimmed.is_empty()
-            || trimmed.chars().count() > 64
-            || trimmed.chars().any(char::is_control)
-        {
-            return Err(format!(
-                "\"{value}\" is not a usable supervisor name: give 1 to 64 printable characters"
-            ));
-        }
-        Ok(SupervisorName(trimmed.to_owned()))
-    }
-}
-
-impl From<SupervisorName> for String {
-    fn from(value: SupervisorName) -> String {
-        value.0
-    }
-}
-
-/// An argon2 password hash in PHC form, checked when the file is read.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct PasswordHashPhc(String);
-
-impl PasswordHashPhc {
-    /// The PHC string.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    fn parsed(&self) -> Option<PasswordHash> {
-        PasswordHash::new(&self.0).ok()
-    }
-}
-
-// A hash is not a password, but it still lets an attacker guess offline:
-// it stays out of logs and debug output like the secrets do.
-impl fmt::Debug for PasswordHashPhc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("PasswordHashPhc(<hidden>)")
-    }
-}
-
-impl TryFrom<String> for PasswordHashPhc {
-    type Error = String;
-
-    fn try_from(value: String) -> Result<Self, String> {
-        let value = value.trim().to_owned();
-        let explain = |why: &str| {
-            format!(
-                "this is not a usable argon2 password hash ({why}): paste the whole \
-                 password_hash line that `enroll-station supervisor hash --name NAME` prints"
-            )
-        };
-        let hash = PasswordHash::new(&value).map_err(|error| explain(&error.to_string()))?;
-        Algorithm::try_from(hash.algorithm.as_str())
-            .map_err(|_| explain(&format!("the algorithm is {}", hash.algorithm.as_str())))?;
-        if let Some(version) = hash.version {
-            Version::try_from(version).map_err(|_| explain(&format!("version {version}")))?;
-        }
-        let params = Params::try_from(&hash).map_err(|error| explain(&error.to_string()))?;
-        if params.m_cost() > MAX_MEMORY_KIB {
-            return Err(explain("it asks for more than 1 GiB of memory per check"));
-        }
-        if hash.salt.is_none() || hash.hash.is_none() {
-            return Err(explain("the salt or the hash itself is missing"));
-        }
-        Ok(PasswordHashPhc(value))
-    }
-}
-
-impl From<PasswordHashPhc> for String {
-    fn from(value: PasswordHashPhc) -> String {
-        value.0
-    }
-}
-
-/// Names are compared without case, in any script.
-fn same_name(a: &str, b: &str) -> bool {
-    a.to_lowercase() == b.to_lowercase()
-}
-
-/// Refuses two `[[supervisors]]` with the same name (in any case): a name
-/// must say who confirmed.
-pub fn check_unique_names(entries: &[SupervisorEntry]) -> Result<(), String> {
-    for (index, entry) in entries.iter().enumerate() {
-        let name = entry.name.as_str();
-        if entries[..index]
-            .iter()
-            .any(|earlier| same_name(earlier.name.as_str(), name))
-        {
-            return Err(format!(
-                "supervisors: the name \"{name}\" is given to two [[supervisors]] tables: \
-                 give each supervisor a name of their own"
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// How costly a new hash is to check.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HashCost {
-    /// For a station: argon2id, 64 MiB, 3 passes (RFC 9106's second recommendation,
-    /// with one lane).
-    Recommended,
-    /// The cheapest argon2id allows: for tests only, never for a real station.
-    Minimal,
-}
-
-impl HashCost {
-    fn params(self) -> Params {
-        let (m_cost, t_cost) = match self {
-            HashCost::Recommended => (64 * 1024, 3),
-            HashCost::Minimal => (Params::MIN_M_COST, Params::MIN_T_COST),
-        };
-        Params::new(m_cost, t_cost, 1, None).unwrap_or(Params::DEFAULT)
-    }
-}
-
-/// Hashes a password for a `[[supervisors]]` table, with a fresh random salt.
-pub fn hash_password(password: &Secret, cost: HashCost) -> Result<PasswordHashPhc, String> {
-    use ring::rand::SecureRandom as _;
-    let mut salt = [0u8; 16];
-    ring::rand::SystemRandom::new()
-        .fill(&mut salt)
-        .map_err(|_| "The system's random number generator failed: try again.".to_owned())?;
-    let hash = Argon2::new(Algorithm::Argon2id, Version::V0x13, cost.params())
-        .hash_password_with_salt(password.expose().as_bytes(), &salt)
-        .map_err(|error| format!("The password could not be hashed: {error}."))?;
-    PasswordHashPhc::try_from(hash.to_string())
-}
-
-/// The `[[supervisors]]` snippet for a configuration file.
-pub fn config_snippet(name: &SupervisorName, hash: &PasswordHashPhc) -> String {
-    // TOML basic strings: the name is printable, but may hold a quote or a backslash.
-    let quoted = toml::Value::String(name.as_str().to_owned()).to_string();
-    format!(
-        "[[supervisors]]\nname = {quoted}\npassword_hash = \"{}\"\n",
-        hash.as_str()
-    )
-}
 
 /// Why a supervisor credential was not accepted, in words.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -281,136 +111,6 @@ impl Supervision {
         Self {
             witness_required: mode == crate::config::Mode::Supervised,
             store,
-        }
-    }
-}
-
-/// A supervisor's name and password being typed into a dialog, egui-free so
-/// its rules are testable: the password is wiped the moment it is sent, and
-/// the dialog keeps the refusal in words until the next try.
-#[derive(Debug)]
-pub struct SupervisorPrompt {
-    /// What the credential is asked for.
-    pub purpose: SupervisorPurpose,
-    /// The supervisor's name as typed.
-    pub name: String,
-    /// The password as typed; empty again once sent.
-    pub password: String,
-    /// The credential is being checked.
-    pub pending: bool,
-    /// Why the last try was refused, or what is missing.
-    pub error: Option<String>,
-}
-
-impl SupervisorPrompt {
-    /// An empty prompt for `purpose`.
-    pub fn new(purpose: SupervisorPurpose) -> Self {
-        Self {
-            purpose,
-            name: String::new(),
-            password: String::new(),
-            pending: false,
-            error: None,
-        }
-    }
-
-    /// The check to send for what was typed, or why nothing can be sent yet
-    /// (kept in [`SupervisorPrompt::error`]). Clears the password either way.
-    pub fn submit(&mut self) -> Option<crate::worker::Command> {
-        let password = Secret::new(std::mem::take(&mut self.password));
-        if self.pending {
-            return None;
-        }
-        if self.name.trim().is_empty() {
-            self.error = Some("Type the supervisor's name.".to_owned());
-            return None;
-        }
-        if password.expose().is_empty() {
-            self.error = Some("Type the supervisor's password.".to_owned());
-            return None;
-        }
-        self.pending = true;
-        self.error = None;
-        Some(crate::worker::Command::VerifySupervisor {
-            name: self.name.trim().to_owned(),
-            password,
-            purpose: self.purpose.clone(),
-        })
-    }
-
-    /// Takes the worker's answer; true when it accepted this prompt's
-    /// credential (the caller closes the prompt). Answers for another purpose
-    /// are ignored.
-    pub fn answer(&mut self, purpose: &SupervisorPurpose, result: &Result<String, String>) -> bool {
-        if *purpose != self.purpose || !self.pending {
-            return false;
-        }
-        self.pending = false;
-        match result {
-            Ok(_) => true,
-            Err(why) => {
-                self.error = Some(why.clone());
-                false
-            }
-        }
-    }
-}
-
-/// Whether the window's Bind needs a supervisor, as the view sees it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Witness {
-    /// A desk or a kiosk: Bind binds.
-    #[default]
-    NotNeeded,
-    /// Supervised mode: Bind opens the supervisor confirmation.
-    Needed,
-    /// Supervised mode without any `[[supervisors]]`: nothing can be bound.
-    NoneConfigured,
-}
-
-impl Witness {
-    /// For a station in `mode` with these supervisors.
-    pub fn for_station(mode: crate::config::Mode, store: &SupervisorStore) -> Self {
-        match mode {
-            crate::config::Mode::Supervised if store.is_empty() => Witness::NoneConfigured,
-            crate::config::Mode::Supervised => Witness::Needed,
-            crate::config::Mode::Desk | crate::config::Mode::Kiosk => Witness::NotNeeded,
-        }
-    }
-}
-
-// The supervised bind's rules on the window state, kept beside the rest of
-// supervision rather than spread through the desk's state.
-impl crate::station::StationState {
-    /// What the Bind button (or its shortcut) leads to: the bind itself, or at
-    /// a supervised station the supervisor confirmation; `Err` says why nothing.
-    pub fn press_bind(&mut self) -> Result<Option<crate::worker::Command>, String> {
-        let target = self.bind_target()?;
-        match self.witness {
-            Witness::NotNeeded => Ok(Some(crate::worker::Command::Bind(target))),
-            Witness::NoneConfigured => Err(SupervisorError::NoneConfigured.to_string()),
-            Witness::Needed => {
-                if self.supervisor_prompt.is_none() {
-                    self.supervisor_prompt = Some(SupervisorPrompt::new(
-                        SupervisorPurpose::ConfirmBind(target),
-                    ));
-                }
-                Ok(None)
-            }
-        }
-    }
-
-    /// The worker's answer to the supervisor confirmation: an accepted one
-    /// closes the dialog (the worker starts the bind); a refusal stays in it.
-    pub(crate) fn supervisor_answered(
-        &mut self,
-        purpose: &SupervisorPurpose,
-        result: &Result<String, String>,
-    ) {
-        if let Some(prompt) = &mut self.supervisor_prompt
-            && prompt.answer(purpose, result)
-        {
-            self.supervisor_prompt = None;
         }
     }
 }
@@ -562,18 +262,18 @@ pub fn check_witness(operator: &Operator, supervisor: &str) -> Result<(), String
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::time::Duration;
 
-    fn entry(name: &str, password: &str) -> SupervisorEntry {
+    pub(crate) fn entry(name: &str, password: &str) -> SupervisorEntry {
         SupervisorEntry {
             name: SupervisorName::try_from(name.to_owned()).expect("name"),
             password_hash: hash_password(&Secret::new(password), HashCost::Minimal).expect("hash"),
         }
     }
 
-    fn store() -> SupervisorStore {
+    pub(crate) fn store() -> SupervisorStore {
         SupervisorStore::from_config(&[entry("Bob", "correct horse"), entry("Carol", "battery")])
     }
 
@@ -819,7 +519,7 @@ mod tests {
     fn supervisor_snippet_reads_back() {
         let entry = entry("O'Brien \"Ops\"", "pw");
         let text = config_snippet(&entry.name, &entry.password_hash);
-        #[derive(Deserialize)]
+        #[derive(serde::Deserialize)]
         struct File {
             supervisors: Vec<SupervisorEntry>,
         }
@@ -849,118 +549,6 @@ mod tests {
         let error = check_witness(&operator, "Alice").expect_err("same person");
         assert!(error.contains("another supervisor"), "{error}");
         assert!(check_witness(&operator, "Bob").is_ok());
-    }
-
-    fn bindable_state(witness: Witness) -> crate::station::StationState {
-        use crate::domain::card::{Atr, CardId, CardIdentity, CardKind};
-        use crate::domain::readers::ReaderEvent;
-        use crate::domain::request::{RequestQuery, RequestStatus};
-        use crate::worker::Report;
-        let mut state = crate::station::StationState::default();
-        state.witness = witness;
-        let request = crate::domain::request::example_request(1, RequestStatus::APPROVED);
-        state.selected_request = Some(request.uuid);
-        state.apply(Report::Requests {
-            query: RequestQuery::Open,
-            result: Ok(vec![request]),
-        });
-        let card = CardIdentity {
-            atr: Atr::from_bytes(vec![0x3b, 7]),
-            card_id: CardId::from_raw([7; 16]),
-            kind: CardKind::Piv,
-            chip: None,
-            location: None,
-            yubikey_serial: None,
-        };
-        state.apply(Report::Reader(ReaderEvent::CardInserted {
-            reader: "R1".into(),
-            atr: card.atr.clone(),
-            insertion: 1,
-            arrival: crate::domain::readers::Arrival::Inserted,
-        }));
-        state.apply(Report::Reader(ReaderEvent::CardIdentified {
-            reader: "R1".into(),
-            insertion: 1,
-            result: Ok(card),
-        }));
-        state
-    }
-
-    #[test]
-    fn supervised_press_of_bind_opens_the_confirmation_instead_of_binding() {
-        use crate::worker::{Command, Report};
-        let mut desk = bindable_state(Witness::NotNeeded);
-        assert!(matches!(desk.press_bind(), Ok(Some(Command::Bind(_)))));
-        assert!(desk.supervisor_prompt.is_none());
-
-        let mut none = bindable_state(Witness::NoneConfigured);
-        let error = none.press_bind().expect_err("nobody can confirm");
-        assert!(error.contains("[[supervisors]]"), "{error}");
-
-        let mut state = bindable_state(Witness::Needed);
-        let target = state.bind_target().expect("bindable");
-        assert!(matches!(state.press_bind(), Ok(None)));
-        let purpose = SupervisorPurpose::ConfirmBind(target);
-        let prompt = state.supervisor_prompt.as_mut().expect("the dialog opened");
-        assert_eq!(prompt.purpose, purpose);
-        prompt.name = "Bob".into();
-        prompt.password = "wrong".into();
-        assert!(prompt.submit().is_some());
-        // A refusal stays in the dialog, in words.
-        state.apply(Report::SupervisorVerified {
-            purpose: purpose.clone(),
-            result: Err(SupervisorError::Refused.to_string()),
-        });
-        let prompt = state.supervisor_prompt.as_mut().expect("still open");
-        assert!(!prompt.pending);
-        assert!(prompt.error.as_deref().is_some_and(|e| e.contains("wrong")));
-        prompt.password = "right".into();
-        assert!(prompt.submit().is_some());
-        // Kiosk answers are not this dialog's.
-        state.apply(Report::SupervisorVerified {
-            purpose: SupervisorPurpose::LeaveKiosk,
-            result: Ok("Bob".into()),
-        });
-        assert!(state.supervisor_prompt.is_some());
-        state.apply(Report::SupervisorVerified {
-            purpose,
-            result: Ok("Bob".into()),
-        });
-        assert!(
-            state.supervisor_prompt.is_none(),
-            "accepted: the dialog closes"
-        );
-    }
-
-    #[test]
-    fn supervisor_prompt_wipes_the_password_when_sending_it() {
-        let mut prompt = SupervisorPrompt::new(SupervisorPurpose::OpenSettings);
-        prompt.password = "pw".into();
-        assert!(prompt.submit().is_none(), "no name yet");
-        assert_eq!(prompt.error.as_deref(), Some("Type the supervisor's name."));
-        assert!(prompt.password.is_empty(), "wiped even when not sent");
-        prompt.name = "  Bob ".into();
-        assert!(prompt.submit().is_none());
-        assert_eq!(
-            prompt.error.as_deref(),
-            Some("Type the supervisor's password.")
-        );
-        prompt.password = "pw".into();
-        let Some(crate::worker::Command::VerifySupervisor {
-            name,
-            password,
-            purpose,
-        }) = prompt.submit()
-        else {
-            panic!("a check is sent");
-        };
-        assert_eq!(
-            (name.as_str(), password.expose(), purpose),
-            ("Bob", "pw", SupervisorPurpose::OpenSettings)
-        );
-        assert!(prompt.password.is_empty() && prompt.pending && prompt.error.is_none());
-        prompt.password = "again".into();
-        assert!(prompt.submit().is_none(), "one check at a time");
     }
 
     #[test]
@@ -999,26 +587,6 @@ mod tests {
         assert_eq!(
             check(&store, &operator, "carol", &Secret::new("battery"), &bind),
             Ok("Carol".to_owned())
-        );
-    }
-
-    #[test]
-    fn supervisor_witness_follows_the_mode() {
-        use crate::config::Mode;
-        let empty = SupervisorStore::from_config(&[]);
-        let some = store();
-        assert_eq!(Witness::for_station(Mode::Desk, &some), Witness::NotNeeded);
-        assert_eq!(
-            Witness::for_station(Mode::Kiosk, &empty),
-            Witness::NotNeeded
-        );
-        assert_eq!(
-            Witness::for_station(Mode::Supervised, &some),
-            Witness::Needed
-        );
-        assert_eq!(
-            Witness::for_station(Mode::Supervised, &empty),
-            Witness::NoneConfigured
         );
     }
 
@@ -1062,16 +630,5 @@ mod tests {
             .join("\n");
         let error = parse(&text).expect_err("two Bobs");
         assert!(error.contains("\"BOB\" is given to two"), "{error}");
-    }
-
-    #[test]
-    fn the_settings_form_keeps_the_supervisors() {
-        let config = crate::config::StationConfig {
-            mode: crate::config::Mode::Supervised,
-            supervisors: vec![entry("Bob", "pw")],
-            ..Default::default()
-        };
-        let form = crate::settings_form::SettingsForm::from_config(&config);
-        assert_eq!(form.validate(), Ok(config));
     }
 }

@@ -90,7 +90,8 @@ fn rig(request_timeout: Duration) -> Rig {
     let context = BindContext {
         client,
         readers: demo.clone(),
-        journal: enroll_station::journal::open_shared(Some(&journal), true).expect("journal"),
+        journal: enroll_station::audit::journal::open_shared(Some(&journal), true)
+            .expect("journal"),
     };
     Rig {
         runtime,

@@ -35,7 +35,8 @@ fn runtime() -> tokio::runtime::Runtime {
 /// Starts the emulator with one known approved request on top, and the window on it.
 fn station() -> Station {
     let (dir, path) = common::temp_journal();
-    let journal = enroll_station::journal::open_shared(Some(&path), true).expect("journal opens");
+    let journal =
+        enroll_station::audit::journal::open_shared(Some(&path), true).expect("journal opens");
     let mut station = station_with_journal(journal);
     station.journal = path;
     station._journal_dir = Some(dir);
@@ -303,7 +304,7 @@ fn a_journal_that_cannot_be_opened_disables_binding_with_the_reason() {
     let (_guard, path) = common::temp_journal();
     let dir = path.with_extension("dir");
     std::fs::create_dir_all(&dir).expect("a directory where the journal file should be");
-    let (journal, problem) = enroll_station::journal::open_for_window(Some(&dir), true);
+    let (journal, problem) = enroll_station::audit::journal::open_for_window(Some(&dir), true);
     let problem = problem.expect("a directory is not a journal");
     let mut station = station_with_journal(journal);
     station
@@ -341,8 +342,8 @@ fn a_card_without_an_id_cannot_be_bound_and_says_why() {
 /// The window with the Settings view open, saving to a file in a fresh directory.
 fn settings_station() -> (Station, tempfile::TempDir, PathBuf) {
     let (journal_dir, journal_path) = common::temp_journal();
-    let journal =
-        enroll_station::journal::open_shared(Some(&journal_path), true).expect("journal opens");
+    let journal = enroll_station::audit::journal::open_shared(Some(&journal_path), true)
+        .expect("journal opens");
     let config_path = journal_dir.path().join("config").join("station.toml");
     let mut station = station_with(journal, Some(config_path.clone()));
     station.journal = journal_path;
@@ -527,7 +528,7 @@ fn supervisor_entry(name: &str, password: &str) -> enroll_station::config::Super
     enroll_station::config::SupervisorEntry {
         name: SupervisorName::try_from(name.to_owned()).expect("a usable name"),
         password_hash: hash_password(
-            &enroll_station::secrets::Secret::new(password),
+            &enroll_station::platform::secrets::Secret::new(password),
             HashCost::Minimal,
         )
         .expect("the password hashes"),
@@ -537,7 +538,8 @@ fn supervisor_entry(name: &str, password: &str) -> enroll_station::config::Super
 /// A supervised station with these supervisors, its journal in a fresh directory.
 fn supervised_station(supervisors: &[enroll_station::config::SupervisorEntry]) -> Station {
     let (dir, path) = common::temp_journal();
-    let journal = enroll_station::journal::open_shared(Some(&path), true).expect("journal opens");
+    let journal =
+        enroll_station::audit::journal::open_shared(Some(&path), true).expect("journal opens");
     let store = std::sync::Arc::new(enroll_station::supervisors::SupervisorStore::from_config(
         supervisors,
     ));
@@ -724,7 +726,8 @@ fn kiosk_station(
     supervisors: &[enroll_station::config::SupervisorEntry],
 ) -> Station {
     let (dir, path) = common::temp_journal();
-    let journal = enroll_station::journal::open_shared(Some(&path), true).expect("journal opens");
+    let journal =
+        enroll_station::audit::journal::open_shared(Some(&path), true).expect("journal opens");
     let store = std::sync::Arc::new(enroll_station::supervisors::SupervisorStore::from_config(
         supervisors,
     ));
@@ -1567,7 +1570,8 @@ fn desk_f5_fetches_again_and_keeps_the_selection() {
 #[test]
 fn desk_the_list_refreshes_itself_at_the_configured_interval() {
     let (_dir, path) = common::temp_journal();
-    let journal = enroll_station::journal::open_shared(Some(&path), true).expect("journal opens");
+    let journal =
+        enroll_station::audit::journal::open_shared(Some(&path), true).expect("journal opens");
     let mut station = station_customized(journal, None, |setup| {
         setup.refresh_interval = Duration::from_secs(1);
     });
@@ -1685,7 +1689,8 @@ fn the_readers_panel_identifies_cards_by_family_and_site_rows() {
     };
     let families = cards.family_table().expect("a valid row");
     let (_dir, path) = common::temp_journal();
-    let journal = enroll_station::journal::open_shared(Some(&path), true).expect("journal opens");
+    let journal =
+        enroll_station::audit::journal::open_shared(Some(&path), true).expect("journal opens");
     let mut station = station_customized(journal, None, |setup| {
         setup.card_reader = enroll_station::card::pcsc_reader::PcscReader::with_families(families);
     });

@@ -1,4 +1,5 @@
 //! Reading the card ID of a Thales (Gemalto) IDPrime MD card or SafeNet eToken 5110.
+//! Size: 370 lines of the IDPrime reader; the rest is its tests against OpenSC's traces.
 //!
 //! These cards carry the Windows minidriver file system themselves, inside the
 //! IDPrime applet: an index file (`0101`) lists every file by name and

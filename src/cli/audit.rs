@@ -59,7 +59,7 @@ impl From<FormatArg> for ExportFormat {
 
 /// The journal to read: the one named, else `--audit-file`, else the default.
 fn journal_path(file: Option<PathBuf>, audit_file: Option<&Path>) -> anyhow::Result<PathBuf> {
-    crate::journal::journal_path(file.as_deref().or(audit_file), false)
+    crate::audit::journal::journal_path(file.as_deref().or(audit_file), false)
 }
 
 fn count(n: u64, noun: &str) -> String {
@@ -76,7 +76,7 @@ pub(super) fn run(server: &Settings, command: AuditCommand) -> anyhow::Result<()
             let context = BindContext {
                 client: server.client()?,
                 readers: Arc::new(server.card_reader()),
-                journal: crate::journal::open_shared(audit_file, false)?,
+                journal: crate::audit::journal::open_shared(audit_file, false)?,
             };
             let lines = super::runtime()?.block_on(reconcile_open_attempts(&context));
             if lines.is_empty() {

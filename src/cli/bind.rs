@@ -176,7 +176,7 @@ fn witness(
     }
     let store = SupervisorStore::for_station(
         &settings.config.supervisors,
-        crate::journal::journal_path(settings.audit_file(), false)
+        crate::audit::journal::journal_path(settings.audit_file(), false)
             .ok()
             .as_deref(),
     );
@@ -225,7 +225,7 @@ pub(super) fn run(server: &Settings, args: BindArgs<'_>) -> anyhow::Result<()> {
         })
         .transpose()?;
     let client = server.client()?;
-    let journal = crate::journal::open_shared(server.audit_file(), false)?;
+    let journal = crate::audit::journal::open_shared(server.audit_file(), false)?;
     let pcsc = server.card_reader();
     let (reader, expected) = if args.reader.is_none() && expect_card_id.is_none() {
         wait_for_new_card(server, args.card_timeout)?

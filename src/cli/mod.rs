@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
-pub use settings::Settings;
+pub use crate::config::effective::Settings;
 
 use crate::cm::auth::AuthMethod;
 
@@ -217,6 +217,18 @@ pub enum Commands {
     },
 }
 
+/// Opens the window (no subcommand) and returns when it is closed.
+pub fn open_window(cli: &Cli) -> anyhow::Result<()> {
+    let settings = settings::from_args(&cli.server)?;
+    crate::ui::launch::run_window(
+        &settings,
+        crate::ui::launch::WindowOptions {
+            demo: cli.demo,
+            kiosk: cli.kiosk,
+        },
+    )
+}
+
 /// Runs a subcommand and turns its error into words on stderr and a failing exit code.
 pub fn run_command(args: &GlobalArgs, command: Commands) -> ExitCode {
     let result = match command {
@@ -233,7 +245,7 @@ pub fn run_command(args: &GlobalArgs, command: Commands) -> ExitCode {
         // Packaging runs these in a build environment without any configuration.
         Commands::Completions { shell } => docs::completions(shell),
         Commands::Manpage { dir } => docs::manpage(dir.as_deref()),
-        command => Settings::from_args(args).and_then(|settings| run_with(&settings, command)),
+        command => settings::from_args(args).and_then(|settings| run_with(&settings, command)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -285,15 +297,7 @@ fn run_with(server: &Settings, command: Commands) -> anyhow::Result<()> {
     }
 }
 
-/// The runtime the command line and the window share: small, named, built once.
-pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("enroll-worker")
-        .enable_all()
-        .build()
-        .context("Could not start the station's worker threads")
-}
+pub use crate::worker::runtime;
 
 /// The emulator's answers where the CM reference leaves them open (each
 /// default is [`EmulatorConfig::default`]'s).

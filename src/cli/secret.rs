@@ -7,7 +7,7 @@ use std::io::{BufRead as _, IsTerminal as _};
 use anyhow::Context as _;
 
 use super::Settings;
-use crate::secrets::{self, Secret, SecretName};
+use crate::platform::secrets::{self, Secret, SecretName};
 
 /// Which secret.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

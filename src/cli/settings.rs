@@ -1,124 +1,39 @@
 //! The settings a run uses: the configuration file, then the environment and
 //! the command line on top, in that order of strength.
 
-use std::path::{Path, PathBuf};
-
-use anyhow::Context as _;
-
 use super::GlobalArgs;
-use crate::card::pcsc_reader::PcscReader;
-use crate::card::reader_filter::ReaderFilter;
-use crate::cm::auth::AuthConfig;
-use crate::cm::{ClientConfig, CmClient};
+use crate::config::effective::Settings;
 use crate::config::{Seconds, StationConfig, default_config_path};
 
-/// The merged settings of one run.
-#[derive(Clone, Debug)]
-pub struct Settings {
-    /// The merged configuration.
-    pub config: StationConfig,
-    /// The file it came from (or would be saved to).
-    pub config_path: Option<PathBuf>,
-    /// The audit journal, when not the default.
-    pub audit_file: Option<PathBuf>,
-}
-
-impl Settings {
-    /// Reads the configuration file (`--config`, else the default one when it
-    /// exists) and applies the command line over it.
-    pub fn from_args(args: &GlobalArgs) -> anyhow::Result<Settings> {
-        let (mut config, config_path) = match &args.config {
-            Some(path) => (StationConfig::load(path)?, Some(path.clone())),
-            None => match default_config_path() {
-                Some(path) => (StationConfig::load_if_present(&path)?, Some(path)),
-                None => (StationConfig::default(), None),
-            },
-        };
-        args.apply_to(&mut config)?;
-        config
-            .check()
-            .map_err(|detail| crate::config::ConfigError::Inconsistent {
-                path: None,
-                detail: format!("{detail} (the configuration file and the command line together)"),
-            })?;
-        for warning in config.warnings() {
-            eprintln!("enroll-station: {warning}");
-        }
-        let audit_file = config.audit_file.clone();
-        if let Some(name) = &config.station_name {
-            crate::audit::set_station_name(name.as_str());
-        }
-        Ok(Settings {
-            config,
-            config_path,
-            audit_file,
-        })
-    }
-
-    /// The readers to ignore.
-    pub fn reader_filter(&self) -> ReaderFilter {
-        ReaderFilter::new(&self.config.ignore_readers)
-    }
-
-    /// The PC/SC card reader, with the site's card families.
-    pub fn card_reader(&self) -> PcscReader {
-        card_reader(&self.config)
-    }
-
-    /// The configured server, if any.
-    pub fn server(&self) -> Option<&str> {
-        self.config.server.as_ref().map(|s| s.as_str())
-    }
-
-    /// The client configuration for `server`.
-    pub fn client_config(&self, server: &str) -> ClientConfig {
-        client_config(&self.config, server)
-    }
-
-    /// A client for the configured server; an error in words when there is none.
-    pub fn client(&self) -> anyhow::Result<CmClient> {
-        let server = self.server().context(
-            "No CM server is configured. Give --server https://cm.example.com \
-             (or set ENROLL_STATION_SERVER, or `server` in the configuration file).",
-        )?;
-        Ok(CmClient::new(&self.client_config(server))?)
-    }
-
-    /// The journal path option as the journal module takes it.
-    pub fn audit_file(&self) -> Option<&Path> {
-        self.audit_file.as_deref()
-    }
-}
-
-/// The PC/SC card reader a configuration asks for: the built-in card
-/// families behind the site's rows.
-pub fn card_reader(config: &StationConfig) -> PcscReader {
-    match config.cards.family_table() {
-        Ok(families) => PcscReader::with_families(families),
-        // `check` refused such a configuration before anything ran.
-        Err(error) => {
-            tracing::error!(%error, "the site's card families are invalid; using the built-in ones");
-            PcscReader::new()
-        }
-    }
-}
-
-/// The client configuration a station configuration gives for `server`.
-pub fn client_config(config: &StationConfig, server: &str) -> ClientConfig {
-    let mut client = ClientConfig::new(server);
-    client.ca_files = config.tls.ca_files.clone();
-    client.allow_insecure_http = config.tls.allow_insecure_http;
-    client.connect_timeout = config.timeouts.connect_secs.duration();
-    client.request_timeout = config.timeouts.request_secs.duration();
-    client.client_certificate = config.tls.client_certificate.clone();
-    client.client_key = config.tls.client_key.clone();
-    client.auth = AuthConfig {
-        method: config.auth.method,
-        service_principal: config.auth.service_principal.clone(),
-        user: config.auth.user.clone(),
-        token_command: config.auth.token_command.clone(),
+/// Reads the configuration file (`--config`, else the default one when it
+/// exists) and applies the command line over it.
+pub fn from_args(args: &GlobalArgs) -> anyhow::Result<Settings> {
+    let (mut config, config_path) = match &args.config {
+        Some(path) => (StationConfig::load(path)?, Some(path.clone())),
+        None => match default_config_path() {
+            Some(path) => (StationConfig::load_if_present(&path)?, Some(path)),
+            None => (StationConfig::default(), None),
+        },
     };
-    client
+    args.apply_to(&mut config)?;
+    config
+        .check()
+        .map_err(|detail| crate::config::ConfigError::Inconsistent {
+            path: None,
+            detail: format!("{detail} (the configuration file and the command line together)"),
+        })?;
+    for warning in config.warnings() {
+        eprintln!("enroll-station: {warning}");
+    }
+    let audit_file = config.audit_file.clone();
+    if let Some(name) = &config.station_name {
+        crate::audit::set_station_name(name.as_str());
+    }
+    Ok(Settings {
+        config,
+        config_path,
+        audit_file,
+    })
 }
 
 impl GlobalArgs {
@@ -197,7 +112,7 @@ mod tests {
         let mut argv = vec!["enroll-station", "--config", &config];
         argv.extend_from_slice(args);
         let cli = Cli::try_parse_from(argv)?;
-        Settings::from_args(&cli.server)
+        from_args(&cli.server)
     }
 
     #[test]

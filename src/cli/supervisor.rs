@@ -8,7 +8,7 @@ use std::io::{BufRead as _, IsTerminal as _};
 
 use anyhow::Context as _;
 
-use crate::secrets::Secret;
+use crate::platform::secrets::Secret;
 use crate::supervisors::{HashCost, SupervisorName, config_snippet, hash_password};
 
 /// The `supervisor` subcommands.

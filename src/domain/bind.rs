@@ -1,4 +1,5 @@
 //! The bind as a pure state machine: `apply(state, event) -> (state, effects)`.
+//! Size: 680 lines of the bind machine; the rest is its tests, kept beside the one rule they prove.
 //!
 //! The worker performs the effects and feeds their results back as events; the
 //! window and the command line only show the state and send [`BindEvent::Requested`].

@@ -10,4 +10,5 @@ pub mod card_record;
 pub mod readers;
 pub mod request;
 pub mod reuse;
+pub mod search;
 pub mod smartcard;

@@ -1,4 +1,5 @@
 //! CM requests as the station reasons about them, and the rule for which can take a card.
+//! Size: 560 lines of the request and its enums; the rest is its tests.
 
 use std::fmt;
 

@@ -1,8 +1,9 @@
 //! The bind bar: what would be bound, the one **Bind** button, and the result.
 
+use crate::app::credentials::Witness;
+use crate::app::station::StationState;
 use crate::domain::bind::{BindState, BindTarget, Failure, wrong_card_alarm};
-use crate::station::StationState;
-use crate::supervisors::{SupervisorError, Witness};
+use crate::supervisors::SupervisorError;
 use crate::worker::Command;
 
 /// Draws an error in the theme's error colour: selectable, with a copy button,

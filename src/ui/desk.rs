@@ -6,7 +6,7 @@ use egui::{Key, Modifiers};
 
 use super::StationApp;
 use super::requests_table::{scroll_to_selection, search_id};
-use crate::desk::{LARGER_TEXT_ZOOM, ToastKind, Toasts};
+use crate::app::desk::{LARGER_TEXT_ZOOM, ToastKind, Toasts};
 use crate::worker::Command;
 
 /// How many rows PageUp/PageDown move.

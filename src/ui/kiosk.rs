@@ -1,4 +1,4 @@
-//! Kiosk mode's screen: a thin view of [`crate::kiosk`] with large,
+//! Kiosk mode's screen: a thin view of [`crate::app::kiosk`] with large,
 //! touch-friendly targets. It shows one person's request and card and
 //! nothing about any other request.
 
@@ -7,8 +7,8 @@ use std::time::Duration;
 use egui::{Align, Color32, FontId, Id, Key, Layout, RichText, TextEdit, TextStyle, Ui, vec2};
 
 use super::{StationApp, readers_panel, settings_view};
-use crate::kiosk::{CardStatus, KioskState, StaffGrant, Step, outcome};
-use crate::station::StationState;
+use crate::app::kiosk::{CardStatus, KioskState, StaffGrant, Step, outcome};
+use crate::app::station::StationState;
 use crate::supervisors::SupervisorPurpose;
 use crate::worker::Command;
 
@@ -427,7 +427,7 @@ fn result_ui(ui: &mut Ui, state: &mut StationState, focus: Focus, commands: &mut
                 ui.label(
                     RichText::new(format!(
                         "This screen clears itself after {} seconds.",
-                        crate::kiosk::RESULT_HOLD.as_secs()
+                        crate::app::kiosk::RESULT_HOLD.as_secs()
                     ))
                     .small(),
                 );

@@ -4,6 +4,7 @@ mod audit_view;
 mod bind_bar;
 mod desk;
 mod kiosk;
+pub mod launch;
 mod readers_panel;
 mod requests_table;
 mod settings_view;
@@ -12,13 +13,13 @@ mod supervisor_dialog;
 use std::sync::Arc;
 use std::sync::mpsc;
 
+use crate::app::station::StationState;
 use crate::card::IdentityReader;
 use crate::card::demo::{DemoReader, ReaderHub};
 use crate::card::monitor::{MonitorHandle, spawn_monitor_with};
 use crate::card::pcsc_reader::PcscReader;
 use crate::cm::CmClient;
 use crate::cm::emulator::Emulator;
-use crate::station::StationState;
 use crate::worker::effects::{BindContext, SharedJournal};
 use crate::worker::{Command, Report, ReportSink, WorkerHandle, spawn_worker_with};
 
@@ -64,7 +65,7 @@ pub struct StationApp {
     show_audit: bool,
     show_settings: bool,
     /// When the request list fetches itself again.
-    auto_refresh: crate::desk::AutoRefresh,
+    auto_refresh: crate::app::desk::AutoRefresh,
     /// "Larger text" is on.
     larger_text: bool,
     _monitor: Option<MonitorHandle>,
@@ -102,8 +103,8 @@ impl StationApp {
             readers,
             journal: setup.journal,
         };
-        let witness = crate::supervisors::Witness::for_station(setup.mode, &setup.supervisors);
-        let kiosk = crate::kiosk::KioskState::new(
+        let witness = crate::app::credentials::Witness::for_station(setup.mode, &setup.supervisors);
+        let kiosk = crate::app::kiosk::KioskState::new(
             setup.mode == crate::config::Mode::Kiosk,
             setup.config.kiosk_idle_secs.duration(),
             !setup.supervisors.is_empty(),
@@ -120,7 +121,7 @@ impl StationApp {
         let mut state = StationState::default();
         state.witness = witness;
         state.kiosk = kiosk;
-        state.settings = crate::settings_form::SettingsState::new(
+        state.settings = crate::app::settings_form::SettingsState::new(
             setup.config,
             setup.config_path,
             setup.demo.as_ref().map(Emulator::base_url),
@@ -139,7 +140,7 @@ impl StationApp {
             demo_emulator: setup.demo,
             show_audit: false,
             show_settings: false,
-            auto_refresh: crate::desk::AutoRefresh::new(
+            auto_refresh: crate::app::desk::AutoRefresh::new(
                 setup.refresh_interval,
                 std::time::Instant::now(),
             ),

@@ -1,11 +1,11 @@
 //! The readers panel: every reader, live, with its card, its ATR explained and its recent events.
 
+use crate::app::station::StationState;
 use crate::card::atr;
 use crate::card::demo::{DEMO_READER, DemoReader, demo_cards};
 use crate::domain::card::Atr;
 use crate::domain::card_record::CmStanding;
 use crate::domain::readers::{IdentityState, SlotState};
-use crate::station::StationState;
 
 pub(super) fn readers_ui(
     ui: &mut egui::Ui,

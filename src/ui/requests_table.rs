@@ -4,11 +4,11 @@
 
 use egui_extras::{Column as TableColumn, TableBuilder};
 
+use crate::app::request_filter::{Column, Sort, card_text};
+use crate::app::station::StationState;
 use crate::domain::request::{Request, RequestQuery, RequestStatus, ShownTime};
-use crate::request_filter::{Column, Sort, card_text};
-use crate::station::StationState;
 
-pub(super) use crate::request_filter::request_title;
+pub(super) use crate::app::request_filter::request_title;
 
 /// The filters offered above the list.
 pub(super) const QUERIES: [RequestQuery; 6] = [

@@ -2,18 +2,18 @@
 //! connection and a field that stores a secret in the OS keyring.
 //!
 //! Only drawing lives here; the checks and the state are in
-//! [`crate::settings_form`], the file, the dialogs, the check and the keyring
+//! [`crate::app::settings_form`], the file, the dialogs, the check and the keyring
 //! in the worker.
 
 use egui::{RichText, TextEdit, Ui};
 
+use crate::app::settings_form::{
+    AUTH_METHODS, FieldError, MODES, SettingsState, Status, keys, method_label, mode_label,
+};
 use crate::cm::auth::AuthMethod;
 use crate::cm::check::{CheckReport, StepOutcome};
-use crate::settings_form::{
-    AUTH_METHODS, FieldError, FileTarget, MODES, SettingsState, Status, keys, method_label,
-    mode_label,
-};
 use crate::worker::Command;
+use crate::worker::protocol::FileTarget;
 
 /// How wide the text fields are.
 const FIELD_WIDTH: f32 = 380.0;

@@ -4,8 +4,9 @@
 
 use egui::{Key, RichText, TextEdit};
 
-use crate::station::StationState;
-use crate::supervisors::{SupervisorPrompt, SupervisorPurpose};
+use crate::app::credentials::SupervisorPrompt;
+use crate::app::station::StationState;
+use crate::supervisors::SupervisorPurpose;
 use crate::worker::Command;
 
 /// Draws the dialog while it is open; returns the check to send.

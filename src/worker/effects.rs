@@ -3,62 +3,19 @@
 //!
 //! Shared by the window's worker and the `bind` command, so both bind the same way.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, PoisonError};
 
 use uuid::Uuid;
 
 use crate::card::{IdentityReader, ReadOptions};
 use crate::cm::{CmClient, CmError};
 use crate::domain::bind::{
-    AttemptId, BindEvent, BindState, BindTarget, Effect, Failure, Finding, Outcome, PostAnswer,
-    apply, reconcile,
+    BindEvent, BindState, BindTarget, Effect, Failure, Finding, Outcome, PostAnswer, apply,
+    reconcile,
 };
 use crate::domain::reuse::{self, TemplateReuse};
 
-/// Where attempts and outcomes are recorded before and after the POST.
-pub trait Journal: Send {
-    /// Appends the attempt and flushes it to disk; the bind stops when this fails.
-    fn record_attempt(&mut self, target: &BindTarget) -> Result<AttemptId, String>;
-    /// Appends the outcome of an attempt and flushes it to disk.
-    fn record_outcome(
-        &mut self,
-        attempt: &AttemptId,
-        outcome: &OutcomeRecord,
-    ) -> Result<(), String>;
-    /// Attempts without an outcome: a crash or a lost answer left them open.
-    fn open_attempts(&self) -> Vec<OpenAttempt>;
-    /// The last `n` records, oldest first, for the window's audit view.
-    fn recent(&self, n: usize) -> Vec<crate::audit::Record>;
-    /// The journal's file, for exports; None when there is no usable journal.
-    fn path(&self) -> Option<std::path::PathBuf>;
-}
-
-/// An attempt the journal holds without an outcome.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OpenAttempt {
-    /// The journal's attempt.
-    pub attempt: AttemptId,
-    /// The request it tried to bind.
-    pub request_id: Uuid,
-    /// The card it tried to bind.
-    pub card_id: crate::domain::card::CardId,
-}
-
-/// The outcome of one attempt as the journal stores it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OutcomeRecord {
-    /// The outcome.
-    pub outcome: Outcome,
-    /// The smart card object, when there is one.
-    pub smartcard_uuid: Option<Uuid>,
-    /// The server's correlation ID, when there is one.
-    pub correlation_id: Option<String>,
-    /// What happened, in words.
-    pub message: String,
-}
-
-/// A journal shared between the worker's tasks.
-pub type SharedJournal = Arc<Mutex<dyn Journal>>;
+pub use crate::audit::journal::{Journal, OpenAttempt, OutcomeRecord, SharedJournal};
 
 /// Everything a bind needs to act.
 #[derive(Clone)]

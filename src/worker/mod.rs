@@ -5,6 +5,9 @@
 //! only and never waits on the network or a card.
 
 pub mod effects;
+pub mod protocol;
+
+pub use protocol::{Command, Report, ReportSink};
 
 use std::sync::Arc;
 
@@ -12,146 +15,10 @@ use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 
 use crate::domain::bind::{BindEvent, BindState, BindTarget, Failure, apply};
-use crate::domain::readers::ReaderEvent;
 use crate::domain::request::{Request, RequestQuery};
-use crate::settings_form::{FileTarget, SettingsReport};
 use crate::supervisors::{Supervision, SupervisorPurpose};
 use effects::BindContext;
-
-/// What the UI asks the worker to do.
-#[derive(Clone, Debug)]
-pub enum Command {
-    /// Fetch the request list for this query.
-    RefreshRequests(RequestQuery),
-    /// Fetch one request by its GUID (the kiosk's scanned code); answered
-    /// with [`Report::RequestLookedUp`].
-    LookUpRequest(uuid::Uuid),
-    /// Ask CM what it knows of a card just identified; answered with
-    /// [`Report::CardLookedUp`].
-    LookUpCard(crate::domain::card::CardId),
-    /// Ask whether a template allows a discontinued card to be reused;
-    /// answered with [`Report::TemplateReuse`].
-    ReadTemplateReuse(uuid::Uuid),
-    /// Bind a request to a card (one click). Ignored while a bind is in flight.
-    Bind(BindTarget),
-    /// The operator acknowledged the last bind's result.
-    DismissBind,
-    /// Ask the server again about a bind whose result is unknown.
-    RecheckBind,
-    /// Load the journal's recent records for the audit view.
-    LoadAudit,
-    /// Ask where to save, then export the journal.
-    ExportAudit(crate::audit::ExportFormat),
-    /// Open the desktop's file dialog for a Settings field; answered with
-    /// [`crate::settings_form::SettingsReport::FilesPicked`].
-    PickFiles(crate::settings_form::FileTarget),
-    /// Write the configuration file (it is checked again before writing);
-    /// answered with [`crate::settings_form::SettingsReport::Saved`].
-    SaveSettings {
-        /// The configuration to write.
-        config: Box<crate::config::StationConfig>,
-        /// The file.
-        path: std::path::PathBuf,
-    },
-    /// Run the connection check with these settings; answered with
-    /// [`crate::settings_form::SettingsReport::Checked`].
-    TestConnection(Box<crate::cm::ClientConfig>),
-    /// Put a secret in the OS keyring; answered with
-    /// [`crate::settings_form::SettingsReport::SecretStored`]. The secret is
-    /// dropped once stored and never reported or logged.
-    StoreSecret {
-        /// The keyring entry.
-        name: crate::secrets::SecretName,
-        /// The value.
-        secret: crate::secrets::Secret,
-    },
-    /// Write the "Larger text" choice into the configuration file, keeping the
-    /// rest of it; a failure is reported as a [`Report::Notice`].
-    SaveLargerText {
-        /// The configuration file.
-        path: std::path::PathBuf,
-        /// Larger text on or off.
-        on: bool,
-    },
-    /// Check a supervisor's credential for `purpose`, off the UI thread;
-    /// answered with [`Report::SupervisorVerified`]. A confirmed bind then
-    /// starts here, with the supervisor's name, and nowhere else.
-    VerifySupervisor {
-        /// The name as typed.
-        name: String,
-        /// The password; dropped once checked, never reported or logged.
-        password: crate::secrets::Secret,
-        /// What the credential is for.
-        purpose: crate::supervisors::SupervisorPurpose,
-    },
-}
-
-/// What the worker (and the reader monitors) tell the UI.
-#[derive(Clone, Debug)]
-pub enum Report {
-    /// A request list is being fetched.
-    RequestsLoading(RequestQuery),
-    /// The request list for a query, or why it could not be fetched.
-    Requests {
-        /// The query it answers.
-        query: RequestQuery,
-        /// The list, or the failure.
-        result: Result<Vec<Request>, Failure>,
-    },
-    /// The request list for a query with its search index, built off the UI thread.
-    RequestsIndexed {
-        /// The query it answers.
-        query: RequestQuery,
-        /// The list, in [`Request::list_order`].
-        requests: Vec<Request>,
-        /// Its search index.
-        index: Arc<crate::request_filter::SearchIndex>,
-    },
-    /// One request fetched by its GUID: `Ok(None)` when the server has no such request.
-    RequestLookedUp {
-        /// The GUID asked for.
-        id: uuid::Uuid,
-        /// The request, none, or why the server could not say.
-        result: Result<Option<Request>, Failure>,
-    },
-    /// What CM knows of a card.
-    CardLookedUp {
-        /// The card asked about.
-        card_id: crate::domain::card::CardId,
-        /// The answer.
-        standing: crate::domain::card_record::CmStanding,
-    },
-    /// A template's `AllowSmartcardReuse`, or why it could not be read.
-    TemplateReuse {
-        /// The template asked about.
-        template: uuid::Uuid,
-        /// The answer.
-        reuse: crate::domain::reuse::TemplateReuse,
-    },
-    /// The bind moved to a new state.
-    Bind(BindState),
-    /// Something happened to a reader or a card.
-    Reader(ReaderEvent),
-    /// Something the operator must know (e.g. an earlier unfinished bind was reconciled).
-    Notice(String),
-    /// The journal's recent records, oldest first.
-    Audit(Vec<crate::audit::Record>),
-    /// The card name list (pcsc-tools' smartcard_list.txt), or why there is none.
-    CardNames(Result<Arc<crate::card::smartcard_list::SmartcardList>, String>),
-    /// An answer for the Settings view.
-    Settings(crate::settings_form::SettingsReport),
-    /// A supervisor's credential was checked: their name as configured, or
-    /// the refusal in words.
-    SupervisorVerified {
-        /// What it was asked for.
-        purpose: crate::supervisors::SupervisorPurpose,
-        /// The supervisor's configured name, or why not.
-        result: Result<String, String>,
-    },
-}
-
-/// Where reports go; it wakes the UI after each one.
-pub type ReportSink = Arc<dyn Fn(Report) + Send + Sync>;
+use protocol::{FileTarget, SettingsReport};
 
 enum Input {
     Command(Command),
@@ -255,8 +122,10 @@ impl Worker {
                 Input::Command(Command::SaveLargerText { path, on }) => {
                     let sink = Arc::clone(&self.sink);
                     self.runtime.spawn(async move {
-                        let saved =
-                            off_thread(move || crate::desk::save_larger_text(&path, on)).await;
+                        let saved = off_thread(move || {
+                            crate::config::save_larger_text(&path, on).map_err(|e| e.to_string())
+                        })
+                        .await;
                         if let Err(why) = saved {
                             sink(Report::Notice(format!(
                                 "The \"Larger text\" choice was not saved: {why}"
@@ -316,7 +185,7 @@ impl Worker {
     fn verify_supervisor(
         &self,
         name: String,
-        password: crate::secrets::Secret,
+        password: crate::platform::secrets::Secret,
         purpose: SupervisorPurpose,
     ) {
         let store = Arc::clone(&self.supervision.store);
@@ -412,14 +281,18 @@ impl Worker {
         });
     }
 
-    fn store_secret(&self, name: crate::secrets::SecretName, secret: crate::secrets::Secret) {
+    fn store_secret(
+        &self,
+        name: crate::platform::secrets::SecretName,
+        secret: crate::platform::secrets::Secret,
+    ) {
         let sink = Arc::clone(&self.sink);
         self.runtime.spawn(async move {
             // The keyring may talk to the Secret Service over D-Bus: off the async threads.
             let stored = off_thread(move || {
-                let stored = crate::secrets::set(&name, &secret);
+                let stored = crate::platform::secrets::set(&name, &secret);
                 drop(secret);
-                let store = crate::secrets::store_name().unwrap_or("the keyring");
+                let store = crate::platform::secrets::store_name().unwrap_or("the keyring");
                 stored
                     .map(|()| format!("Stored {name} in the keyring ({store})."))
                     .map_err(|error| error.to_string())
@@ -493,8 +366,8 @@ impl Worker {
             // Indexing 100,000 requests for the search takes longer than a
             // frame: it is done here, and the UI only swaps the list in.
             let indexed = tokio::task::spawn_blocking(move || {
-                let index = Arc::new(crate::request_filter::SearchIndex::build(&list));
-                crate::allocator::return_freed_memory();
+                let index = Arc::new(crate::domain::search::SearchIndex::build(&list));
+                crate::platform::allocator::return_freed_memory();
                 (list, index)
             })
             .await;
@@ -585,4 +458,14 @@ async fn fetch(client: &crate::cm::CmClient, query: RequestQuery) -> Result<Vec<
     all.shrink_to_fit();
     all.sort_by(Request::list_order);
     Ok(all)
+}
+
+/// The runtime the command line and the window share: small, named, built once.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("enroll-worker")
+        .enable_all()
+        .build()
+        .map_err(|error| anyhow::anyhow!("Could not start the station's worker threads: {error}"))
 }

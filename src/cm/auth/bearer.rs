@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::cm::error::CmError;
-use crate::secrets::{self, Secret, SecretName};
+use crate::platform::secrets::{self, Secret, SecretName};
 
 /// The environment variable that carries a token (scripts, CI).
 pub const TOKEN_VARIABLE: &str = "ENROLL_STATION_BEARER_TOKEN";

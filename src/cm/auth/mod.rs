@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use self::negotiate::{NegotiateError, NegotiateFailure, Password, SecurityContext, Target};
 use super::error::CmError;
-use crate::secrets::{self, Secret, SecretName};
+use crate::platform::secrets::{self, Secret, SecretName};
 
 /// The authentication methods.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]

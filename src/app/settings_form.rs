@@ -1,4 +1,5 @@
 //! The Settings view's logic, kept apart from drawing so it is testable
+//! Size: 670 lines of the form and its validation; the rest is its tests.
 //! without a window: the configuration as the operator edits it (text and
 //! checkboxes), its checks with the key each mistake is about, and the view's
 //! state, which turns button presses into worker commands and worker reports
@@ -17,8 +18,9 @@ use crate::config::{
     AuthSettings, CardSettings, Mode, Seconds, ServerAddress, StationConfig, StationName,
     SupervisorEntry, Timeouts, TlsSettings,
 };
-use crate::secrets::{Secret, SecretName};
+use crate::platform::secrets::{SecretInput, SecretName};
 use crate::worker::Command;
+use crate::worker::protocol::{FileTarget, SettingsReport};
 
 /// A value the form cannot take, named by its key in the configuration file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -419,96 +421,6 @@ pub fn mode_label(mode: Mode) -> &'static str {
     }
 }
 
-/// Which field a file dialog fills.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FileTarget {
-    /// `tls.ca_files`: several files may be chosen; they are added to the list.
-    CaFiles,
-    /// `tls.client_certificate`.
-    ClientCertificate,
-    /// `tls.client_key`.
-    ClientKey,
-}
-
-impl FileTarget {
-    /// The file dialog's title.
-    pub fn title(self) -> &'static str {
-        match self {
-            FileTarget::CaFiles => "Choose CA certificate files (PEM)",
-            FileTarget::ClientCertificate => "Choose the station's client certificate (PEM)",
-            FileTarget::ClientKey => "Choose the client certificate's private key (PEM)",
-        }
-    }
-
-    /// Whether the dialog lets several files be chosen.
-    pub fn multiple(self) -> bool {
-        self == FileTarget::CaFiles
-    }
-}
-
-/// What the worker tells the Settings view.
-#[derive(Clone, Debug)]
-pub enum SettingsReport {
-    /// The file dialog closed; no paths when it was cancelled (or no dialog is available).
-    FilesPicked {
-        /// The field the dialog was for.
-        target: FileTarget,
-        /// The chosen files.
-        paths: Vec<PathBuf>,
-    },
-    /// The configuration was written to this file, or why not, in words.
-    Saved(Result<PathBuf, String>),
-    /// The connection check finished.
-    Checked(CheckReport),
-    /// The secret was stored (what, and where), or why not, in words.
-    SecretStored(Result<String, String>),
-}
-
-/// What the password field holds. Its `Debug` hides the text, and it is
-/// overwritten before it is let go.
-#[derive(Default)]
-pub struct SecretInput(String);
-
-impl SecretInput {
-    /// The text, for the password field to edit.
-    pub fn text_mut(&mut self) -> &mut String {
-        &mut self.0
-    }
-
-    /// True when nothing is typed.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// Moves the text out into a [`Secret`], leaving the field empty and the
-    /// field's buffer overwritten.
-    pub fn take(&mut self) -> Secret {
-        let secret = Secret::new(self.0.trim());
-        self.clear();
-        secret
-    }
-
-    /// Empties the field, overwriting its buffer first.
-    pub fn clear(&mut self) {
-        let mut bytes = std::mem::take(&mut self.0).into_bytes();
-        bytes.fill(0);
-        // Keep the overwrite from being optimised away before the buffer is freed.
-        std::hint::black_box(&bytes);
-    }
-}
-
-impl Drop for SecretInput {
-    fn drop(&mut self) {
-        self.clear();
-    }
-}
-
-impl fmt::Debug for SecretInput {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SecretInput(<hidden>)")
-    }
-}
-
 /// A line the view shows above its buttons: what happened last.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Status {
@@ -649,28 +561,9 @@ impl SettingsState {
         }
         let config = self.validated("the connection was not tested")?;
         let client = match (&config.server, &self.demo_server) {
-            (Some(server), _) => crate::cli::Settings {
-                config: config.clone(),
-                config_path: None,
-                audit_file: None,
-            }
-            .client_config(server.as_str()),
-            (None, Some(demo)) => {
-                // The demo backend asks for no credentials (as the window's own client).
-                let mut client = crate::cli::Settings {
-                    config,
-                    config_path: None,
-                    audit_file: None,
-                }
-                .client_config(demo);
-                client.auth = crate::cm::auth::AuthConfig {
-                    method: AuthMethod::None,
-                    ..Default::default()
-                };
-                client.client_certificate = None;
-                client.client_key = None;
-                client
-            }
+            (Some(server), _) => config.client_config(server.as_str()),
+            // The demo backend asks for no credentials (as the window's own client).
+            (None, Some(demo)) => config.demo_client_config(demo),
             (None, None) => {
                 self.errors = vec![FieldError {
                     field: keys::SERVER,
@@ -701,7 +594,7 @@ impl SettingsState {
                 return None;
             }
         };
-        if self.secret.0.trim().is_empty() {
+        if self.secret.is_blank() {
             self.secret_status = Status::problem("Type the secret first.");
             return None;
         }

@@ -2,39 +2,41 @@
 
 use anyhow::{Context as _, anyhow};
 
-use crate::cli::{Cli, Settings, runtime};
 use crate::cm::CmClient;
-use crate::cm::auth::{AuthConfig, AuthMethod};
 use crate::cm::emulator::{Emulator, EmulatorConfig};
+use crate::config::effective::Settings;
 use crate::ui::{StationApp, StationSetup};
+use crate::worker::runtime;
+
+/// How the window was asked to open.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WindowOptions {
+    /// On the embedded demo backend, whatever server is configured.
+    pub demo: bool,
+    /// As an unattended kiosk, whatever mode the configuration says.
+    pub kiosk: bool,
+}
 
 /// Opens the window and returns when it is closed.
 ///
 /// Without `--server` (and without `ENROLL_STATION_SERVER`) the station starts in
 /// demo mode rather than failing: a first run should show what it does.
-pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
-    let settings = Settings::from_args(&cli.server)?;
+pub fn run_window(settings: &Settings, options: WindowOptions) -> anyhow::Result<()> {
     let runtime = runtime()?;
-    let demo_mode = cli.demo || settings.server().is_none();
+    let demo_mode = options.demo || settings.server().is_none();
     let (client, demo) = if demo_mode {
         let emulator = runtime
             .block_on(Emulator::start(EmulatorConfig::default()))
             .context("The demo backend could not start on a loopback port")?;
         // The demo backend asks for no credentials, whatever the file configures.
-        let mut config = settings.client_config(&emulator.base_url());
-        config.auth = AuthConfig {
-            method: AuthMethod::None,
-            ..AuthConfig::default()
-        };
-        config.client_certificate = None;
-        config.client_key = None;
+        let config = settings.config.demo_client_config(&emulator.base_url());
         seed_issued_demo_card(&emulator);
         (CmClient::new(&config)?, Some(emulator))
     } else {
         (settings.client()?, None)
     };
     let (journal, journal_problem) =
-        crate::journal::open_for_window(settings.audit_file(), demo.is_some());
+        crate::audit::journal::open_for_window(settings.audit_file(), demo.is_some());
     if let Some(problem) = &journal_problem {
         tracing::error!(%problem, "binding is disabled");
     }
@@ -44,7 +46,7 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
         None => crate::config::StationConfig::default(),
     };
     let config_warnings = settings.config.warnings();
-    let mode = if cli.kiosk {
+    let mode = if options.kiosk {
         crate::config::Mode::Kiosk
     } else {
         settings.config.mode
@@ -62,7 +64,7 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
         mode,
         supervisors: std::sync::Arc::new(crate::supervisors::SupervisorStore::for_station(
             &settings.config.supervisors,
-            crate::journal::journal_path(settings.audit_file(), demo_mode)
+            crate::audit::journal::journal_path(settings.audit_file(), demo_mode)
                 .ok()
                 .as_deref(),
         )),
@@ -116,7 +118,7 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
 /// 512×512 and kept for the window's life (1 MB; issue 6, P5).
 fn window_icon() -> Result<egui::IconData, String> {
     eframe::icon_data::from_png_bytes(include_bytes!(
-        "../assets/icons/hicolor/128x128/apps/enroll-station.png"
+        "../../assets/icons/hicolor/128x128/apps/enroll-station.png"
     ))
     .map_err(|error| error.to_string())
 }

@@ -1,4 +1,5 @@
-//! The audit journal as the bind sees it: the file journal behind the worker's `Journal` trait.
+//! The audit journal as the bind sees it: the [`Journal`] port the worker
+//! writes through, and the file journal behind it.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -6,8 +7,55 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context as _;
 
 use crate::audit::{AttemptInfo, AuditJournal, OutcomeInfo, default_journal_path};
-use crate::domain::bind::{AttemptId, BindTarget};
-use crate::worker::effects::{Journal, OpenAttempt, OutcomeRecord, SharedJournal};
+use uuid::Uuid;
+
+use crate::domain::bind::{AttemptId, BindTarget, Outcome};
+use crate::domain::card::CardId;
+
+/// Where attempts and outcomes are recorded before and after the POST.
+pub trait Journal: Send {
+    /// Appends the attempt and flushes it to disk; the bind stops when this fails.
+    fn record_attempt(&mut self, target: &BindTarget) -> Result<AttemptId, String>;
+    /// Appends the outcome of an attempt and flushes it to disk.
+    fn record_outcome(
+        &mut self,
+        attempt: &AttemptId,
+        outcome: &OutcomeRecord,
+    ) -> Result<(), String>;
+    /// Attempts without an outcome: a crash or a lost answer left them open.
+    fn open_attempts(&self) -> Vec<OpenAttempt>;
+    /// The last `n` records, oldest first, for the window's audit view.
+    fn recent(&self, n: usize) -> Vec<crate::audit::Record>;
+    /// The journal's file, for exports; None when there is no usable journal.
+    fn path(&self) -> Option<std::path::PathBuf>;
+}
+
+/// An attempt the journal holds without an outcome.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenAttempt {
+    /// The journal's attempt.
+    pub attempt: AttemptId,
+    /// The request it tried to bind.
+    pub request_id: Uuid,
+    /// The card it tried to bind.
+    pub card_id: CardId,
+}
+
+/// The outcome of one attempt as the journal stores it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutcomeRecord {
+    /// The outcome.
+    pub outcome: Outcome,
+    /// The smart card object, when there is one.
+    pub smartcard_uuid: Option<Uuid>,
+    /// The server's correlation ID, when there is one.
+    pub correlation_id: Option<String>,
+    /// What happened, in words.
+    pub message: String,
+}
+
+/// A journal shared between the worker's tasks.
+pub type SharedJournal = Arc<Mutex<dyn Journal>>;
 
 impl Journal for AuditJournal {
     fn record_attempt(&mut self, target: &BindTarget) -> Result<AttemptId, String> {

@@ -205,3 +205,53 @@ mod tests {
         assert_eq!(token.to_string(), "the bearer token for cm.contoso.com");
     }
 }
+
+/// What the password field holds. Its `Debug` hides the text, and it is
+/// overwritten before it is let go.
+#[derive(Default)]
+pub struct SecretInput(String);
+
+impl SecretInput {
+    /// The text, for the password field to edit.
+    pub fn text_mut(&mut self) -> &mut String {
+        &mut self.0
+    }
+
+    /// True when nothing is typed.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// True when nothing but spaces is typed.
+    pub fn is_blank(&self) -> bool {
+        self.0.trim().is_empty()
+    }
+
+    /// Moves the text out into a [`Secret`], leaving the field empty and the
+    /// field's buffer overwritten.
+    pub fn take(&mut self) -> Secret {
+        let secret = Secret::new(self.0.trim());
+        self.clear();
+        secret
+    }
+
+    /// Empties the field, overwriting its buffer first.
+    pub fn clear(&mut self) {
+        let mut bytes = std::mem::take(&mut self.0).into_bytes();
+        bytes.fill(0);
+        // Keep the overwrite from being optimised away before the buffer is freed.
+        std::hint::black_box(&bytes);
+    }
+}
+
+impl Drop for SecretInput {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
+
+impl fmt::Debug for SecretInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretInput(<hidden>)")
+    }
+}

@@ -6,8 +6,8 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use crate::app::station::StationState;
 use crate::domain::bind::BindState;
-use crate::station::StationState;
 use crate::worker::Report;
 
 /// The zoom factor of "Larger text".
@@ -157,7 +157,7 @@ pub fn toast_for(report: &Report, state: &StationState) -> Option<(ToastKind, St
                         .requests
                         .iter()
                         .find(|r| r.uuid == target.request_id)
-                        .map(crate::request_filter::request_title)
+                        .map(crate::app::request_filter::request_title)
                         .unwrap_or_else(|| format!("request {}", target.request_id));
                     let how = if *confirmed_after_loss {
                         " (confirmed after the answer was lost)"
@@ -187,19 +187,6 @@ pub fn toast_for(report: &Report, state: &StationState) -> Option<(ToastKind, St
         Report::Notice(text) => Some((ToastKind::Warning, text.clone())),
         _ => None,
     }
-}
-
-/// Writes the "Larger text" choice into the configuration file, keeping
-/// everything else the file says (read again now: the Settings view may have
-/// saved since the window opened).
-pub fn save_larger_text(path: &std::path::Path, on: bool) -> Result<(), String> {
-    let mut config =
-        crate::config::StationConfig::load_if_present(path).map_err(|error| error.to_string())?;
-    if config.larger_text == on {
-        return Ok(());
-    }
-    config.larger_text = on;
-    config.save(path).map_err(|error| error.to_string())
 }
 
 #[cfg(test)]
@@ -306,26 +293,6 @@ mod tests {
         assert_eq!(
             toast_for(&Report::Notice("journal".into()), &state),
             Some((ToastKind::Warning, "journal".into()))
-        );
-    }
-
-    #[test]
-    fn larger_text_is_written_into_the_file_keeping_the_rest() {
-        let dir = tempfile::tempdir().expect("a temporary folder");
-        let path = dir.path().join("station.toml");
-        std::fs::write(&path, "station_name = \"Desk 12\"\n").expect("written");
-        save_larger_text(&path, true).expect("saved");
-        let config = crate::config::StationConfig::load(&path).expect("reads back");
-        assert!(config.larger_text);
-        assert_eq!(
-            config.station_name.as_ref().map(|n| n.as_str()),
-            Some("Desk 12")
-        );
-        save_larger_text(&path, false).expect("saved");
-        let text = std::fs::read_to_string(&path).expect("reads");
-        assert!(
-            !text.contains("larger_text"),
-            "false is not written: {text}"
         );
     }
 }

@@ -5,7 +5,7 @@
 //! Every value is checked while the file is read, so a mistake is reported
 //! with the key and the line it is on, before anything connects anywhere.
 //! Secrets never live here: passwords and tokens go to the OS keyring
-//! ([`crate::secrets`]).
+//! ([`crate::platform::secrets`]).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -14,7 +14,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::card::family::{Family, FamilyRow, FamilyTable};
 use crate::cm::auth::AuthMethod;
-pub use crate::supervisors::SupervisorEntry;
+pub mod effective;
+pub mod supervisors;
+
+pub use supervisors::SupervisorEntry;
 
 /// The file's name inside the config directory.
 pub const CONFIG_FILE_NAME: &str = "station.toml";
@@ -494,7 +497,7 @@ impl StationConfig {
                         give the program first, then its arguments"
                 .to_owned());
         }
-        crate::supervisors::check_unique_names(&self.supervisors)?;
+        supervisors::check_unique_names(&self.supervisors)?;
         self.cards.family_table()?;
         Ok(())
     }
@@ -516,6 +519,67 @@ impl StationConfig {
 pub fn default_config_path() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "enroll-station")
         .map(|dirs| dirs.config_dir().join(CONFIG_FILE_NAME))
+}
+
+/// What a station configuration makes of the other layers: the CM client's
+/// settings and the card reader.
+impl StationConfig {
+    /// The client configuration this station configuration gives for `server`.
+    pub fn client_config(&self, server: &str) -> crate::cm::ClientConfig {
+        let mut client = crate::cm::ClientConfig::new(server);
+        client.ca_files = self.tls.ca_files.clone();
+        client.allow_insecure_http = self.tls.allow_insecure_http;
+        client.connect_timeout = self.timeouts.connect_secs.duration();
+        client.request_timeout = self.timeouts.request_secs.duration();
+        client.client_certificate = self.tls.client_certificate.clone();
+        client.client_key = self.tls.client_key.clone();
+        client.auth = crate::cm::auth::AuthConfig {
+            method: self.auth.method,
+            service_principal: self.auth.service_principal.clone(),
+            user: self.auth.user.clone(),
+            token_command: self.auth.token_command.clone(),
+        };
+        client
+    }
+
+    /// The client configuration for the embedded demo backend at `server`:
+    /// it asks for no credentials, whatever the file configures.
+    pub fn demo_client_config(&self, server: &str) -> crate::cm::ClientConfig {
+        let mut client = self.client_config(server);
+        client.auth = crate::cm::auth::AuthConfig {
+            method: crate::cm::auth::AuthMethod::None,
+            ..Default::default()
+        };
+        client.client_certificate = None;
+        client.client_key = None;
+        client
+    }
+
+    /// The PC/SC card reader this configuration asks for: the built-in
+    /// card families behind the site's rows.
+    pub fn card_reader(&self) -> crate::card::pcsc_reader::PcscReader {
+        use crate::card::pcsc_reader::PcscReader;
+        match self.cards.family_table() {
+            Ok(families) => PcscReader::with_families(families),
+            // `check` refused such a configuration before anything ran.
+            Err(error) => {
+                tracing::error!(%error, "the site's card families are invalid; using the built-in ones");
+                PcscReader::new()
+            }
+        }
+    }
+}
+
+/// Writes the "Larger text" choice into the configuration file, keeping
+/// everything else the file says (read again now: the Settings view may have
+/// saved since the window opened).
+pub fn save_larger_text(path: &Path, on: bool) -> Result<(), ConfigError> {
+    let mut config = StationConfig::load_if_present(path)?;
+    if config.larger_text == on {
+        return Ok(());
+    }
+    config.larger_text = on;
+    config.save(path)
 }
 
 #[cfg(test)]
@@ -700,5 +764,25 @@ name = "Our eTokens"
         // A directory where the file should be cannot be read.
         let error = StationConfig::load_if_present(dir.path()).expect_err("a directory");
         assert!(error.to_string().contains("Cannot read"), "{error}");
+    }
+
+    #[test]
+    fn larger_text_is_written_into_the_file_keeping_the_rest() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let path = dir.path().join("station.toml");
+        std::fs::write(&path, "station_name = \"Desk 12\"\n").expect("written");
+        save_larger_text(&path, true).expect("saved");
+        let config = StationConfig::load(&path).expect("reads back");
+        assert!(config.larger_text);
+        assert_eq!(
+            config.station_name.as_ref().map(|n| n.as_str()),
+            Some("Desk 12")
+        );
+        save_larger_text(&path, false).expect("saved");
+        let text = std::fs::read_to_string(&path).expect("reads");
+        assert!(
+            !text.contains("larger_text"),
+            "false is not written: {text}"
+        );
     }
 }

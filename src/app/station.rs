@@ -5,7 +5,7 @@
 
 use uuid::Uuid;
 
-use crate::card_lookups::Question;
+use crate::app::card_lookups::Question;
 use crate::domain::bind::{BindState, BindTarget, Failure};
 use crate::domain::card_choice::{CardRule, NoCard, choose_card};
 use crate::domain::card_record::early_refusal;
@@ -49,23 +49,23 @@ pub struct StationState {
         std::collections::VecDeque<(time::OffsetDateTime, String)>,
     >,
     /// The Settings view: the form, its mistakes and the last connection test.
-    pub settings: crate::settings_form::SettingsState,
+    pub settings: crate::app::settings_form::SettingsState,
     /// The list as shown: the search, the column sort and the rows they let through.
-    pub view: crate::request_filter::RequestView,
+    pub view: crate::app::request_filter::RequestView,
     /// Short messages in the window's corner: finished binds, warnings.
-    pub toasts: crate::desk::Toasts,
+    pub toasts: crate::app::desk::Toasts,
     /// Kiosk mode's guided flow and staff sign-in (inactive at a desk).
-    pub kiosk: crate::kiosk::KioskState,
+    pub kiosk: crate::app::kiosk::KioskState,
     /// Whether a bind needs a supervisor's confirmation (supervised mode).
-    pub witness: crate::supervisors::Witness,
+    pub witness: crate::app::credentials::Witness,
     /// The supervisor confirmation dialog of a supervised bind, while open.
-    pub supervisor_prompt: Option<crate::supervisors::SupervisorPrompt>,
+    pub supervisor_prompt: Option<crate::app::credentials::SupervisorPrompt>,
     /// Set when a desk bind ended bound: the card it used must leave the
     /// reader before the desk binds again, so the next person's request is
     /// never bound to the card just handed out.
     desk_cards_after: Option<crate::domain::readers::Tick>,
     /// What CM said of the cards in the readers, and of templates' reuse.
-    pub cm_cards: crate::card_lookups::CardLookups,
+    pub cm_cards: crate::app::card_lookups::CardLookups,
 }
 
 /// How many events the readers panel keeps per reader.
@@ -105,7 +105,7 @@ impl StationState {
     /// Returns true when the request list should be fetched again (after a
     /// finished bind, so the bound request shows its card).
     pub fn apply(&mut self, report: Report) -> bool {
-        if let Some((kind, text)) = crate::desk::toast_for(&report, self) {
+        if let Some((kind, text)) = crate::app::desk::toast_for(&report, self) {
             self.toasts.push(kind, text, std::time::Instant::now());
         }
         match report {
@@ -226,7 +226,7 @@ impl StationState {
     fn list_loaded(
         &mut self,
         list: Vec<Request>,
-        index: Option<std::sync::Arc<crate::request_filter::SearchIndex>>,
+        index: Option<std::sync::Arc<crate::app::request_filter::SearchIndex>>,
     ) {
         let old = std::mem::replace(&mut self.requests, list);
         // Freeing 100,000 requests takes longer than a frame: another thread does it.

@@ -1,4 +1,5 @@
 //! Kiosk mode's guided flow, kept apart from drawing so its rules are
+//! Size: 600 lines of the kiosk's flow; the rest is its tests.
 //! testable without a window: one person scans or types their request code,
 //! inserts their card, confirms once and sees the result; then the flow
 //! forgets them.
@@ -22,7 +23,7 @@ use crate::domain::card::CardIdentity;
 use crate::domain::card_choice::{CardRule, NoCard, choose_card};
 use crate::domain::readers::{ReaderBoard, SlotState, Tick};
 use crate::domain::request::Request;
-use crate::settings_form::SecretInput;
+use crate::platform::secrets::SecretInput;
 use crate::supervisors::SupervisorPurpose;
 use crate::worker::Command;
 
@@ -341,7 +342,7 @@ impl KioskFlow {
 
     /// The person confirmed. `target` is what the station would bind now
     /// under [`KioskFlow::card_rule`]
-    /// ([`crate::station::StationState::bind_target_for`]) or why it cannot.
+    /// ([`crate::app::station::StationState::bind_target_for`]) or why it cannot.
     pub fn confirm(&mut self, target: Result<BindTarget, String>, now: f64) -> Option<Command> {
         self.touch(now);
         if !matches!(self.step, Step::Card(_)) {

@@ -15,6 +15,8 @@
 //! Windows locks are mandatory and would stop `audit verify` from reading the
 //! journal while the window is open.
 
+pub mod journal;
+
 use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::fs::{File, OpenOptions, TryLockError};

@@ -1,0 +1,12 @@
+//! The window's model, without egui: the station's state, the rules that
+//! decide what Bind may do, the request list with its search, the desk's
+//! comforts, the kiosk flow, the settings form and the credential form.
+//! The views in `ui` draw it and send the intents it returns to the worker.
+
+pub mod card_lookups;
+pub mod credentials;
+pub mod desk;
+pub mod kiosk;
+pub mod request_filter;
+pub mod settings_form;
+pub mod station;

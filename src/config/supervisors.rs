@@ -1,0 +1,185 @@
+//! The `[[supervisors]]` tables of the configuration file: names and argon2
+//! PHC hashes, checked when the file is read (checking a password against
+//! them is `crate::supervisors`' job).
+
+use std::fmt;
+
+use argon2::password_hash::PasswordHasher as _;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::{Algorithm, Argon2, Params, Version};
+use serde::{Deserialize, Serialize};
+
+use crate::platform::secrets::Secret;
+
+/// A hash asking for more memory than this (KiB) would stall the station at
+/// every check; it is refused when the file is read.
+const MAX_MEMORY_KIB: u32 = 1024 * 1024;
+
+/// One `[[supervisors]]` table of the configuration file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupervisorEntry {
+    /// The name the supervisor types, recorded in the audit journal.
+    pub name: SupervisorName,
+    /// The argon2 PHC hash of their password (`$argon2id$v=19$m=...`).
+    pub password_hash: PasswordHashPhc,
+}
+
+/// A supervisor's name: printable, one line, not blank.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct SupervisorName(String);
+
+impl SupervisorName {
+    /// The name as configured.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for SupervisorName {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, String> {
+        let trimmed = value.trim();
+        if trimmed.is_empty()
+            || trimmed.chars().count() > 64
+            || trimmed.chars().any(char::is_control)
+        {
+            return Err(format!(
+                "\"{value}\" is not a usable supervisor name: give 1 to 64 printable characters"
+            ));
+        }
+        Ok(SupervisorName(trimmed.to_owned()))
+    }
+}
+
+impl From<SupervisorName> for String {
+    fn from(value: SupervisorName) -> String {
+        value.0
+    }
+}
+
+/// An argon2 password hash in PHC form, checked when the file is read.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PasswordHashPhc(String);
+
+impl PasswordHashPhc {
+    /// The PHC string.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub(crate) fn parsed(&self) -> Option<PasswordHash> {
+        PasswordHash::new(&self.0).ok()
+    }
+}
+
+// A hash is not a password, but it still lets an attacker guess offline:
+// it stays out of logs and debug output like the secrets do.
+impl fmt::Debug for PasswordHashPhc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PasswordHashPhc(<hidden>)")
+    }
+}
+
+impl TryFrom<String> for PasswordHashPhc {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, String> {
+        let value = value.trim().to_owned();
+        let explain = |why: &str| {
+            format!(
+                "this is not a usable argon2 password hash ({why}): paste the whole \
+                 password_hash line that `enroll-station supervisor hash --name NAME` prints"
+            )
+        };
+        let hash = PasswordHash::new(&value).map_err(|error| explain(&error.to_string()))?;
+        Algorithm::try_from(hash.algorithm.as_str())
+            .map_err(|_| explain(&format!("the algorithm is {}", hash.algorithm.as_str())))?;
+        if let Some(version) = hash.version {
+            Version::try_from(version).map_err(|_| explain(&format!("version {version}")))?;
+        }
+        let params = Params::try_from(&hash).map_err(|error| explain(&error.to_string()))?;
+        if params.m_cost() > MAX_MEMORY_KIB {
+            return Err(explain("it asks for more than 1 GiB of memory per check"));
+        }
+        if hash.salt.is_none() || hash.hash.is_none() {
+            return Err(explain("the salt or the hash itself is missing"));
+        }
+        Ok(PasswordHashPhc(value))
+    }
+}
+
+impl From<PasswordHashPhc> for String {
+    fn from(value: PasswordHashPhc) -> String {
+        value.0
+    }
+}
+
+/// Names are compared without case, in any script.
+pub(crate) fn same_name(a: &str, b: &str) -> bool {
+    a.to_lowercase() == b.to_lowercase()
+}
+
+/// Refuses two `[[supervisors]]` with the same name (in any case): a name
+/// must say who confirmed.
+pub fn check_unique_names(entries: &[SupervisorEntry]) -> Result<(), String> {
+    for (index, entry) in entries.iter().enumerate() {
+        let name = entry.name.as_str();
+        if entries[..index]
+            .iter()
+            .any(|earlier| same_name(earlier.name.as_str(), name))
+        {
+            return Err(format!(
+                "supervisors: the name \"{name}\" is given to two [[supervisors]] tables: \
+                 give each supervisor a name of their own"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// How costly a new hash is to check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HashCost {
+    /// For a station: argon2id, 64 MiB, 3 passes (RFC 9106's second recommendation,
+    /// with one lane).
+    Recommended,
+    /// The cheapest argon2id allows: for tests only, never for a real station.
+    Minimal,
+}
+
+impl HashCost {
+    fn params(self) -> Params {
+        let (m_cost, t_cost) = match self {
+            HashCost::Recommended => (64 * 1024, 3),
+            HashCost::Minimal => (Params::MIN_M_COST, Params::MIN_T_COST),
+        };
+        Params::new(m_cost, t_cost, 1, None).unwrap_or(Params::DEFAULT)
+    }
+}
+
+/// Hashes a password for a `[[supervisors]]` table, with a fresh random salt.
+pub fn hash_password(password: &Secret, cost: HashCost) -> Result<PasswordHashPhc, String> {
+    use ring::rand::SecureRandom as _;
+    let mut salt = [0u8; 16];
+    ring::rand::SystemRandom::new()
+        .fill(&mut salt)
+        .map_err(|_| "The system's random number generator failed: try again.".to_owned())?;
+    let hash = Argon2::new(Algorithm::Argon2id, Version::V0x13, cost.params())
+        .hash_password_with_salt(password.expose().as_bytes(), &salt)
+        .map_err(|error| format!("The password could not be hashed: {error}."))?;
+    PasswordHashPhc::try_from(hash.to_string())
+}
+
+/// The `[[supervisors]]` snippet for a configuration file.
+pub fn config_snippet(name: &SupervisorName, hash: &PasswordHashPhc) -> String {
+    // TOML basic strings: the name is printable, but may hold a quote or a backslash.
+    let quoted = toml::Value::String(name.as_str().to_owned()).to_string();
+    format!(
+        "[[supervisors]]\nname = {quoted}\npassword_hash = \"{}\"\n",
+        hash.as_str()
+    )
+}

@@ -1,0 +1,191 @@
+//! What the window and the worker say to each other: the intents the UI
+//! sends ([`Command`]) and what comes back ([`Report`]). The window's model
+//! depends on this file alone of the worker.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::cm::check::CheckReport;
+use crate::domain::bind::{BindState, BindTarget, Failure};
+use crate::domain::readers::ReaderEvent;
+use crate::domain::request::{Request, RequestQuery};
+
+/// What the UI asks the worker to do.
+#[derive(Clone, Debug)]
+pub enum Command {
+    /// Fetch the request list for this query.
+    RefreshRequests(RequestQuery),
+    /// Fetch one request by its GUID (the kiosk's scanned code); answered
+    /// with [`Report::RequestLookedUp`].
+    LookUpRequest(uuid::Uuid),
+    /// Ask CM what it knows of a card just identified; answered with
+    /// [`Report::CardLookedUp`].
+    LookUpCard(crate::domain::card::CardId),
+    /// Ask whether a template allows a discontinued card to be reused;
+    /// answered with [`Report::TemplateReuse`].
+    ReadTemplateReuse(uuid::Uuid),
+    /// Bind a request to a card (one click). Ignored while a bind is in flight.
+    Bind(BindTarget),
+    /// The operator acknowledged the last bind's result.
+    DismissBind,
+    /// Ask the server again about a bind whose result is unknown.
+    RecheckBind,
+    /// Load the journal's recent records for the audit view.
+    LoadAudit,
+    /// Ask where to save, then export the journal.
+    ExportAudit(crate::audit::ExportFormat),
+    /// Open the desktop's file dialog for a Settings field; answered with
+    /// [`SettingsReport::FilesPicked`].
+    PickFiles(FileTarget),
+    /// Write the configuration file (it is checked again before writing);
+    /// answered with [`SettingsReport::Saved`].
+    SaveSettings {
+        /// The configuration to write.
+        config: Box<crate::config::StationConfig>,
+        /// The file.
+        path: std::path::PathBuf,
+    },
+    /// Run the connection check with these settings; answered with
+    /// [`SettingsReport::Checked`].
+    TestConnection(Box<crate::cm::ClientConfig>),
+    /// Put a secret in the OS keyring; answered with
+    /// [`SettingsReport::SecretStored`]. The secret is
+    /// dropped once stored and never reported or logged.
+    StoreSecret {
+        /// The keyring entry.
+        name: crate::platform::secrets::SecretName,
+        /// The value.
+        secret: crate::platform::secrets::Secret,
+    },
+    /// Write the "Larger text" choice into the configuration file, keeping the
+    /// rest of it; a failure is reported as a [`Report::Notice`].
+    SaveLargerText {
+        /// The configuration file.
+        path: std::path::PathBuf,
+        /// Larger text on or off.
+        on: bool,
+    },
+    /// Check a supervisor's credential for `purpose`, off the UI thread;
+    /// answered with [`Report::SupervisorVerified`]. A confirmed bind then
+    /// starts here, with the supervisor's name, and nowhere else.
+    VerifySupervisor {
+        /// The name as typed.
+        name: String,
+        /// The password; dropped once checked, never reported or logged.
+        password: crate::platform::secrets::Secret,
+        /// What the credential is for.
+        purpose: crate::supervisors::SupervisorPurpose,
+    },
+}
+
+/// What the worker (and the reader monitors) tell the UI.
+#[derive(Clone, Debug)]
+pub enum Report {
+    /// A request list is being fetched.
+    RequestsLoading(RequestQuery),
+    /// The request list for a query, or why it could not be fetched.
+    Requests {
+        /// The query it answers.
+        query: RequestQuery,
+        /// The list, or the failure.
+        result: Result<Vec<Request>, Failure>,
+    },
+    /// The request list for a query with its search index, built off the UI thread.
+    RequestsIndexed {
+        /// The query it answers.
+        query: RequestQuery,
+        /// The list, in [`Request::list_order`].
+        requests: Vec<Request>,
+        /// Its search index.
+        index: Arc<crate::domain::search::SearchIndex>,
+    },
+    /// One request fetched by its GUID: `Ok(None)` when the server has no such request.
+    RequestLookedUp {
+        /// The GUID asked for.
+        id: uuid::Uuid,
+        /// The request, none, or why the server could not say.
+        result: Result<Option<Request>, Failure>,
+    },
+    /// What CM knows of a card.
+    CardLookedUp {
+        /// The card asked about.
+        card_id: crate::domain::card::CardId,
+        /// The answer.
+        standing: crate::domain::card_record::CmStanding,
+    },
+    /// A template's `AllowSmartcardReuse`, or why it could not be read.
+    TemplateReuse {
+        /// The template asked about.
+        template: uuid::Uuid,
+        /// The answer.
+        reuse: crate::domain::reuse::TemplateReuse,
+    },
+    /// The bind moved to a new state.
+    Bind(BindState),
+    /// Something happened to a reader or a card.
+    Reader(ReaderEvent),
+    /// Something the operator must know (e.g. an earlier unfinished bind was reconciled).
+    Notice(String),
+    /// The journal's recent records, oldest first.
+    Audit(Vec<crate::audit::Record>),
+    /// The card name list (pcsc-tools' smartcard_list.txt), or why there is none.
+    CardNames(Result<Arc<crate::card::smartcard_list::SmartcardList>, String>),
+    /// An answer for the Settings view.
+    Settings(SettingsReport),
+    /// A supervisor's credential was checked: their name as configured, or
+    /// the refusal in words.
+    SupervisorVerified {
+        /// What it was asked for.
+        purpose: crate::supervisors::SupervisorPurpose,
+        /// The supervisor's configured name, or why not.
+        result: Result<String, String>,
+    },
+}
+
+/// Where reports go; it wakes the UI after each one.
+pub type ReportSink = Arc<dyn Fn(Report) + Send + Sync>;
+
+/// Which field a file dialog fills.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileTarget {
+    /// `tls.ca_files`: several files may be chosen; they are added to the list.
+    CaFiles,
+    /// `tls.client_certificate`.
+    ClientCertificate,
+    /// `tls.client_key`.
+    ClientKey,
+}
+
+impl FileTarget {
+    /// The file dialog's title.
+    pub fn title(self) -> &'static str {
+        match self {
+            FileTarget::CaFiles => "Choose CA certificate files (PEM)",
+            FileTarget::ClientCertificate => "Choose the station's client certificate (PEM)",
+            FileTarget::ClientKey => "Choose the client certificate's private key (PEM)",
+        }
+    }
+
+    /// Whether the dialog lets several files be chosen.
+    pub fn multiple(self) -> bool {
+        self == FileTarget::CaFiles
+    }
+}
+
+/// What the worker tells the Settings view.
+#[derive(Clone, Debug)]
+pub enum SettingsReport {
+    /// The file dialog closed; no paths when it was cancelled (or no dialog is available).
+    FilesPicked {
+        /// The field the dialog was for.
+        target: FileTarget,
+        /// The chosen files.
+        paths: Vec<PathBuf>,
+    },
+    /// The configuration was written to this file, or why not, in words.
+    Saved(Result<PathBuf, String>),
+    /// The connection check finished.
+    Checked(CheckReport),
+    /// The secret was stored (what, and where), or why not, in words.
+    SecretStored(Result<String, String>),
+}
