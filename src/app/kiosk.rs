@@ -49,11 +49,7 @@ pub fn parse_request_code(text: &str) -> Result<Uuid, String> {
     if cleaned.is_empty() {
         return Err("Scan or type your request code first.".into());
     }
-    // Uuid::try_parse also takes URNs and other shapes a request code never has.
-    let parsed = matches!(cleaned.len(), 32 | 36)
-        .then(|| Uuid::try_parse(cleaned).ok())
-        .flatten();
-    parsed.ok_or_else(|| {
+    crate::domain::guid::parse(cleaned).ok_or_else(|| {
         let mut echo: String = cleaned.chars().take(ECHO_MAX).collect();
         if cleaned.chars().count() > ECHO_MAX {
             echo.push('…');

@@ -354,12 +354,17 @@ impl SettingsForm {
             supervisors: self.supervisors.clone(),
             larger_text: self.larger_text,
         };
-        config.check().map_err(|message| {
+        config.check().map_err(|problem| {
+            // Keys the form has no field for (supervisors, card families) are
+            // shown under the sign-in method, the form's last field.
             let field = keys::ALL
                 .into_iter()
-                .find(|key| message.starts_with(key))
+                .find(|key| *key == problem.key)
                 .unwrap_or(keys::AUTH_METHOD);
-            vec![FieldError { field, message }]
+            vec![FieldError {
+                field,
+                message: problem.message,
+            }]
         })?;
         Ok(config)
     }

@@ -33,12 +33,7 @@ struct BoundJson {
 
 /// Parses a request GUID as operators paste it: any case, braces, spaces.
 fn parse_request_id(text: &str) -> anyhow::Result<Uuid> {
-    let cleaned = text
-        .trim()
-        .trim_start_matches('{')
-        .trim_end_matches('}')
-        .trim();
-    Uuid::try_parse(cleaned).map_err(|_| {
+    crate::domain::guid::parse(text).ok_or_else(|| {
         anyhow::anyhow!("\"{text}\" is not a request GUID. Copy the request's ID from CM, e.g. a9b4b42c-cc50-4c9b-89d1-bbc0bcd5a099.")
     })
 }

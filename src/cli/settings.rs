@@ -18,9 +18,10 @@ pub fn from_args(args: &GlobalArgs) -> anyhow::Result<Settings> {
     args.apply_to(&mut config)?;
     config
         .check()
-        .map_err(|detail| crate::config::ConfigError::Inconsistent {
+        .map_err(|problem| crate::config::ConfigError::Inconsistent {
             path: None,
-            detail: format!("{detail} (the configuration file and the command line together)"),
+            key: problem.key,
+            detail: format!("{problem} (the configuration file and the command line together)"),
         })?;
     for warning in config.warnings() {
         eprintln!("enroll-station: {warning}");

@@ -3,9 +3,9 @@
 pub mod auth;
 pub mod check;
 pub mod client;
+pub mod config;
 pub mod demo_data;
 pub mod emulator;
-mod emulator_tls;
 pub mod error;
 pub mod model;
 pub mod tls;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-use super::client::ClientConfig;
+use super::config::ClientConfig;
 use super::error::CmError;
 
 /// The rustls configuration for `config`'s trust and client identity.

@@ -67,3 +67,52 @@ pub enum ClientError {
     #[error(transparent)]
     Cm(#[from] CmError),
 }
+
+/// What a station configuration makes of the other layers: the CM client's
+/// settings and the card reader.
+impl StationConfig {
+    /// The client configuration this station configuration gives for `server`.
+    pub fn client_config(&self, server: &str) -> crate::cm::ClientConfig {
+        let mut client = crate::cm::ClientConfig::new(server);
+        client.ca_files = self.tls.ca_files.clone();
+        client.allow_insecure_http = self.tls.allow_insecure_http;
+        client.connect_timeout = self.timeouts.connect_secs.duration();
+        client.request_timeout = self.timeouts.request_secs.duration();
+        client.client_certificate = self.tls.client_certificate.clone();
+        client.client_key = self.tls.client_key.clone();
+        client.auth = crate::cm::auth::AuthConfig {
+            method: self.auth.method,
+            service_principal: self.auth.service_principal.clone(),
+            user: self.auth.user.clone(),
+            token_command: self.auth.token_command.clone(),
+        };
+        client
+    }
+
+    /// The client configuration for the embedded demo backend at `server`:
+    /// it asks for no credentials, whatever the file configures.
+    pub fn demo_client_config(&self, server: &str) -> crate::cm::ClientConfig {
+        let mut client = self.client_config(server);
+        client.auth = crate::cm::auth::AuthConfig {
+            method: crate::cm::auth::AuthMethod::None,
+            ..Default::default()
+        };
+        client.client_certificate = None;
+        client.client_key = None;
+        client
+    }
+
+    /// The PC/SC card reader this configuration asks for: the built-in
+    /// card families behind the site's rows.
+    pub fn card_reader(&self) -> crate::card::pcsc_reader::PcscReader {
+        use crate::card::pcsc_reader::PcscReader;
+        match self.cards.family_table() {
+            Ok(families) => PcscReader::with_families(families),
+            // `check` refused such a configuration before anything ran.
+            Err(error) => {
+                tracing::error!(%error, "the site's card families are invalid; using the built-in ones");
+                PcscReader::new()
+            }
+        }
+    }
+}

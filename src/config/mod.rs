@@ -367,9 +367,31 @@ pub enum ConfigError {
     Inconsistent {
         /// The file, when the configuration came from one.
         path: Option<PathBuf>,
+        /// The key to change.
+        key: &'static str,
         /// What is wrong and what to set.
         detail: String,
     },
+}
+
+/// A value that is wrong in a way only the combination of keys shows: the
+/// key to change, and what to set.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct KeyProblem {
+    /// The key to change, as the file writes it (`auth.user`, `tls.client_key`).
+    pub key: &'static str,
+    /// What is wrong and what to set, naming the key.
+    pub message: String,
+}
+
+impl KeyProblem {
+    fn new(key: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            key,
+            message: message.into(),
+        }
+    }
 }
 
 /// The parser's multi-line report, kept readable inside one sentence.
@@ -392,10 +414,13 @@ impl StationConfig {
             path: path.to_owned(),
             detail: error.to_string(),
         })?;
-        config.check().map_err(|detail| ConfigError::Inconsistent {
-            path: Some(path.to_owned()),
-            detail,
-        })?;
+        config
+            .check()
+            .map_err(|problem| ConfigError::Inconsistent {
+                path: Some(path.to_owned()),
+                key: problem.key,
+                detail: problem.message,
+            })?;
         Ok(config)
     }
 
@@ -431,9 +456,10 @@ impl StationConfig {
     /// Checks, then writes the file atomically (a temporary file renamed over
     /// it), so a crash never leaves half a configuration.
     pub fn save(&self, path: &Path) -> Result<(), ConfigError> {
-        self.check().map_err(|detail| ConfigError::Inconsistent {
+        self.check().map_err(|problem| ConfigError::Inconsistent {
             path: Some(path.to_owned()),
-            detail,
+            key: problem.key,
+            detail: problem.message,
         })?;
         let write = |source| ConfigError::Write {
             path: path.to_owned(),
@@ -447,44 +473,54 @@ impl StationConfig {
         std::fs::rename(&temporary, path).map_err(write)
     }
 
-    /// The checks that span several keys. `Err` says what to set.
-    pub fn check(&self) -> Result<(), String> {
+    /// The checks that span several keys. `Err` names the key to change and
+    /// says what to set.
+    pub fn check(&self) -> Result<(), KeyProblem> {
         let tls = &self.tls;
         if tls.client_key.is_some() && tls.client_certificate.is_none() {
-            return Err("tls.client_key is set but tls.client_certificate is not: \
-                        give the certificate file too"
-                .to_owned());
+            return Err(KeyProblem::new(
+                "tls.client_key",
+                "tls.client_key is set but tls.client_certificate is not: give the certificate \
+                 file too",
+            ));
         }
         match self.auth.method {
             AuthMethod::ClientCertificate if tls.client_certificate.is_none() => {
-                return Err(
-                    "auth.method is \"client-certificate\" but tls.client_certificate \
-                            is not set: give the PEM file of the station's certificate"
-                        .to_owned(),
-                );
+                return Err(KeyProblem::new(
+                    "auth.method",
+                    "auth.method is \"client-certificate\" but tls.client_certificate is not \
+                     set: give the PEM file of the station's certificate",
+                ));
             }
             AuthMethod::Bearer | AuthMethod::ClientCertificate | AuthMethod::None => {
-                if let Some(key) = ["service_principal", "user"]
-                    .iter()
-                    .find(|key| match **key {
-                        "service_principal" => self.auth.service_principal.is_some(),
-                        _ => self.auth.user.is_some(),
-                    })
-                {
-                    return Err(format!(
-                        "auth.{key} only applies to auth.method = \"negotiate\", but the method is \"{}\": \
-                         remove the key or change the method",
-                        self.auth.method.name()
+                let set = [
+                    (
+                        "auth.service_principal",
+                        self.auth.service_principal.is_some(),
+                    ),
+                    ("auth.user", self.auth.user.is_some()),
+                ];
+                if let Some((key, _)) = set.into_iter().find(|(_, set)| *set) {
+                    return Err(KeyProblem::new(
+                        key,
+                        format!(
+                            "{key} only applies to auth.method = \"negotiate\", but the method \
+                             is \"{}\": remove the key or change the method",
+                            self.auth.method.name()
+                        ),
                     ));
                 }
             }
             AuthMethod::Negotiate => {}
         }
         if !self.auth.token_command.is_empty() && self.auth.method != AuthMethod::Bearer {
-            return Err(format!(
-                "auth.token_command only applies to auth.method = \"bearer\", but the method is \"{}\": \
-                 remove the key or change the method",
-                self.auth.method.name()
+            return Err(KeyProblem::new(
+                "auth.token_command",
+                format!(
+                    "auth.token_command only applies to auth.method = \"bearer\", but the \
+                     method is \"{}\": remove the key or change the method",
+                    self.auth.method.name()
+                ),
             ));
         }
         if self
@@ -493,12 +529,17 @@ impl StationConfig {
             .first()
             .is_some_and(|p| p.trim().is_empty())
         {
-            return Err("auth.token_command starts with an empty program name: \
-                        give the program first, then its arguments"
-                .to_owned());
+            return Err(KeyProblem::new(
+                "auth.token_command",
+                "auth.token_command starts with an empty program name: give the program first, \
+                 then its arguments",
+            ));
         }
-        supervisors::check_unique_names(&self.supervisors)?;
-        self.cards.family_table()?;
+        supervisors::check_unique_names(&self.supervisors)
+            .map_err(|why| KeyProblem::new("supervisors", why))?;
+        self.cards
+            .family_table()
+            .map_err(|why| KeyProblem::new("cards.families", why))?;
         Ok(())
     }
 
@@ -519,55 +560,6 @@ impl StationConfig {
 pub fn default_config_path() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "enroll-station")
         .map(|dirs| dirs.config_dir().join(CONFIG_FILE_NAME))
-}
-
-/// What a station configuration makes of the other layers: the CM client's
-/// settings and the card reader.
-impl StationConfig {
-    /// The client configuration this station configuration gives for `server`.
-    pub fn client_config(&self, server: &str) -> crate::cm::ClientConfig {
-        let mut client = crate::cm::ClientConfig::new(server);
-        client.ca_files = self.tls.ca_files.clone();
-        client.allow_insecure_http = self.tls.allow_insecure_http;
-        client.connect_timeout = self.timeouts.connect_secs.duration();
-        client.request_timeout = self.timeouts.request_secs.duration();
-        client.client_certificate = self.tls.client_certificate.clone();
-        client.client_key = self.tls.client_key.clone();
-        client.auth = crate::cm::auth::AuthConfig {
-            method: self.auth.method,
-            service_principal: self.auth.service_principal.clone(),
-            user: self.auth.user.clone(),
-            token_command: self.auth.token_command.clone(),
-        };
-        client
-    }
-
-    /// The client configuration for the embedded demo backend at `server`:
-    /// it asks for no credentials, whatever the file configures.
-    pub fn demo_client_config(&self, server: &str) -> crate::cm::ClientConfig {
-        let mut client = self.client_config(server);
-        client.auth = crate::cm::auth::AuthConfig {
-            method: crate::cm::auth::AuthMethod::None,
-            ..Default::default()
-        };
-        client.client_certificate = None;
-        client.client_key = None;
-        client
-    }
-
-    /// The PC/SC card reader this configuration asks for: the built-in
-    /// card families behind the site's rows.
-    pub fn card_reader(&self) -> crate::card::pcsc_reader::PcscReader {
-        use crate::card::pcsc_reader::PcscReader;
-        match self.cards.family_table() {
-            Ok(families) => PcscReader::with_families(families),
-            // `check` refused such a configuration before anything ran.
-            Err(error) => {
-                tracing::error!(%error, "the site's card families are invalid; using the built-in ones");
-                PcscReader::new()
-            }
-        }
-    }
 }
 
 /// Writes the "Larger text" choice into the configuration file, keeping

@@ -34,10 +34,7 @@ impl CardId {
 
     /// Parses the text form produced by [`CardId::to_cm_string`] (any case, braces allowed).
     pub fn parse_cm_string(text: &str) -> Option<Self> {
-        let cleaned = text.trim().trim_start_matches('{').trim_end_matches('}');
-        uuid::Uuid::try_parse(cleaned)
-            .ok()
-            .map(|u| Self(u.to_bytes_le()))
+        super::guid::parse(text).map(|u| Self(u.to_bytes_le()))
     }
 }
 

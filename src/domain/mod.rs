@@ -7,6 +7,7 @@ pub mod bind;
 pub mod card;
 pub mod card_choice;
 pub mod card_record;
+pub mod guid;
 pub mod readers;
 pub mod request;
 pub mod reuse;

@@ -348,7 +348,7 @@ mod tests {
         ));
         let unclear = [
             CmError::Redirected {
-                what: "POST smartcards".into(),
+                what: crate::cm::error::CallName::new(&reqwest::Method::POST, "smartcards"),
                 status: 302,
                 location: Some("https://sts.contoso.com/adfs/ls/?wa=wsignin1.0".into()),
             },
@@ -357,11 +357,11 @@ mod tests {
                 detail: "an HTML page (\"Sign In\")".into(),
             },
             CmError::TooLarge {
-                what: "POST smartcards".into(),
+                what: crate::cm::error::CallName::new(&reqwest::Method::POST, "smartcards"),
                 limit: 1024 * 1024,
             },
             CmError::Timeout {
-                what: "POST smartcards".into(),
+                what: crate::cm::error::CallName::new(&reqwest::Method::POST, "smartcards"),
                 after: Duration::from_secs(30),
             },
             CmError::from_response(500, None, b"", URL, None),

@@ -1,0 +1,432 @@
+//! The hash chain: what makes an edited, removed or reordered record show,
+//! and the read-only check (`audit verify`) that names the first one.
+
+use std::collections::{HashSet, VecDeque};
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufRead as _, BufReader};
+use std::path::Path;
+
+use super::error::io_error;
+use super::{AttemptId, AuditError, EventKind, GENESIS_HASH, RECENT_CAPACITY, Record};
+
+/// The first record that breaks the journal, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainBreak {
+    /// The line (1-based) of the first broken record.
+    pub line: u64,
+    /// What is wrong with it.
+    pub reason: BreakReason,
+}
+
+/// Why a record breaks the journal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BreakReason {
+    /// The line is not a valid record (the parser's words).
+    Unparseable(String),
+    /// The line's hash does not match the `prev_hash` recorded in the next line.
+    Edited {
+        /// The line that records the hash.
+        next_line: u64,
+    },
+    /// The first line's `prev_hash` is not [`GENESIS_HASH`].
+    NotChainStart,
+    /// The line holds a later record than expected: records before it are missing.
+    SequenceGap {
+        /// The sequence number the line should hold.
+        expected: u64,
+        /// The sequence number it holds.
+        found: u64,
+    },
+    /// The line holds an earlier record than expected: records were moved or copied.
+    OutOfOrder {
+        /// The sequence number the line should hold.
+        expected: u64,
+        /// The sequence number it holds.
+        found: u64,
+    },
+    /// The record contradicts the records before it (a second outcome, an
+    /// outcome with no attempt, an attempt ID used twice, ...).
+    Inconsistent(String),
+    /// The last line has no line break: a write was cut short.
+    TornLastLine,
+}
+
+impl fmt::Display for ChainBreak {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let line = self.line;
+        match &self.reason {
+            BreakReason::Unparseable(why) => {
+                write!(f, "line {line} is not a valid audit record ({why})")
+            }
+            BreakReason::Edited { next_line } => write!(
+                f,
+                "line {line} does not match the hash that line {next_line} records for it: \
+                 one of the two lines was changed after it was written"
+            ),
+            BreakReason::NotChainStart => write!(
+                f,
+                "line {line} does not start the chain (its prev_hash is not 64 zeros): \
+                 records before it were removed, or it was changed"
+            ),
+            BreakReason::SequenceGap { expected, found } => write!(
+                f,
+                "line {line} holds record {found} where record {expected} belongs: \
+                 records before it were removed or moved"
+            ),
+            BreakReason::OutOfOrder { expected, found } => write!(
+                f,
+                "line {line} holds record {found} where record {expected} belongs: \
+                 records were moved or copied"
+            ),
+            BreakReason::Inconsistent(why) => write!(f, "line {line} {why}"),
+            BreakReason::TornLastLine => write!(
+                f,
+                "the last line ({line}) is incomplete: the station stopped while writing it"
+            ),
+        }
+    }
+}
+
+/// What [`verify`] found in an intact journal.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// All records.
+    pub records: u64,
+    /// Attempt records.
+    pub attempts: u64,
+    /// Outcome records.
+    pub outcomes: u64,
+    /// Attempts with no outcome yet.
+    pub unfinished: u64,
+    /// The SHA-256 of the last line ([`GENESIS_HASH`] when empty): note it
+    /// elsewhere to detect later truncation of the journal's end.
+    pub last_hash: String,
+}
+pub(super) fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, bytes))
+}
+
+/// The state of a chain read so far: what the next record must link to.
+#[derive(Debug)]
+pub(super) struct Chain {
+    pub(super) last_hash: String,
+    pub(super) next_seq: u64,
+    attempts: u64,
+    outcomes: u64,
+    pub(super) open_attempts: Vec<Record>,
+    seen_attempts: HashSet<AttemptId>,
+    pub(super) recent: VecDeque<Record>,
+}
+
+impl Chain {
+    fn new() -> Self {
+        Self {
+            last_hash: GENESIS_HASH.to_owned(),
+            next_seq: 1,
+            attempts: 0,
+            outcomes: 0,
+            open_attempts: Vec::new(),
+            seen_attempts: HashSet::new(),
+            recent: VecDeque::new(),
+        }
+    }
+
+    pub(super) fn records(&self) -> u64 {
+        self.next_seq - 1
+    }
+
+    /// Checks one complete line (without its `\n`) against the chain and adds it.
+    fn push(&mut self, line: u64, bytes: &[u8]) -> Result<Record, ChainBreak> {
+        let broken = |reason| ChainBreak { line, reason };
+        let record: Record = serde_json::from_slice(bytes)
+            .map_err(|error| broken(BreakReason::Unparseable(error.to_string())))?;
+        // The sequence is checked before the hash so that a removed or moved
+        // record is named as such rather than as an edit of its neighbour.
+        if record.seq > self.next_seq {
+            return Err(broken(BreakReason::SequenceGap {
+                expected: self.next_seq,
+                found: record.seq,
+            }));
+        }
+        if record.seq < self.next_seq {
+            return Err(broken(BreakReason::OutOfOrder {
+                expected: self.next_seq,
+                found: record.seq,
+            }));
+        }
+        if record.prev_hash != self.last_hash {
+            return Err(match line {
+                1 => broken(BreakReason::NotChainStart),
+                _ => ChainBreak {
+                    line: line - 1,
+                    reason: BreakReason::Edited { next_line: line },
+                },
+            });
+        }
+        self.check_event(&record)
+            .map_err(|why| broken(BreakReason::Inconsistent(why)))?;
+        self.add(sha256_hex(bytes), record.clone());
+        Ok(record)
+    }
+
+    /// The attempt/outcome rules the writer keeps: one outcome per attempt, after it.
+    fn check_event(&self, record: &Record) -> Result<(), String> {
+        let id = record.attempt_id;
+        match (record.event, record.outcome) {
+            (EventKind::Attempt, None) if self.seen_attempts.contains(&id) => Err(format!(
+                "reuses attempt ID {id}, which an earlier record already started"
+            )),
+            (EventKind::Attempt, None) => Ok(()),
+            (EventKind::Outcome, Some(_))
+                if self.open_attempts.iter().any(|a| a.attempt_id == id) =>
+            {
+                Ok(())
+            }
+            (EventKind::Outcome, Some(_)) if self.seen_attempts.contains(&id) => {
+                Err(format!("is a second outcome for attempt {id}"))
+            }
+            (EventKind::Outcome, Some(_)) => Err(format!(
+                "is an outcome for attempt {id}, which has no attempt record before it"
+            )),
+            (EventKind::Attempt, Some(_)) => Err("is an attempt that carries an outcome".into()),
+            (EventKind::Outcome, None) => Err("is an outcome record without an outcome".into()),
+        }
+    }
+
+    /// Adds a record already known to fit, whose line hashes to `hash`.
+    pub(super) fn add(&mut self, hash: String, record: Record) {
+        self.last_hash = hash;
+        self.next_seq += 1;
+        match record.event {
+            EventKind::Attempt => {
+                self.attempts += 1;
+                self.seen_attempts.insert(record.attempt_id);
+                self.open_attempts.push(record.clone());
+            }
+            EventKind::Outcome => {
+                self.outcomes += 1;
+                self.open_attempts
+                    .retain(|open| open.attempt_id != record.attempt_id);
+            }
+        }
+        if self.recent.len() == RECENT_CAPACITY {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(record);
+    }
+
+    fn report(&self) -> VerifyReport {
+        VerifyReport {
+            records: self.records(),
+            attempts: self.attempts,
+            outcomes: self.outcomes,
+            unfinished: self.open_attempts.len() as u64,
+            last_hash: self.last_hash.clone(),
+        }
+    }
+}
+
+/// Reads a whole journal, checking every line, and hands each intact line to `each`.
+pub(super) fn read_chain(
+    path: &Path,
+    file: &File,
+    mut each: impl FnMut(&[u8], &Record),
+) -> Result<Chain, AuditError> {
+    let mut reader = BufReader::new(file);
+    let mut chain = Chain::new();
+    let mut buffer = Vec::new();
+    let mut line = 0;
+    loop {
+        buffer.clear();
+        let read = reader
+            .read_until(b'\n', &mut buffer)
+            .map_err(io_error("read", path))?;
+        if read == 0 {
+            return Ok(chain);
+        }
+        line += 1;
+        let Some(bytes) = buffer.strip_suffix(b"\n") else {
+            return Err(AuditError::Torn {
+                path: path.to_owned(),
+                chain_break: ChainBreak {
+                    line,
+                    reason: BreakReason::TornLastLine,
+                },
+            });
+        };
+        let record = chain
+            .push(line, bytes)
+            .map_err(|chain_break| AuditError::Broken {
+                path: path.to_owned(),
+                chain_break,
+            })?;
+        each(bytes, &record);
+    }
+}
+
+pub(super) fn open_for_reading(path: &Path) -> Result<File, AuditError> {
+    File::open(path).map_err(|source| match source.kind() {
+        io::ErrorKind::NotFound => AuditError::NotFound {
+            path: path.to_owned(),
+        },
+        _ => io_error("open", path)(source),
+    })
+}
+/// Checks the whole journal at `path` without locking it (the window may hold it).
+///
+/// An intact journal gives its counts; a broken one gives
+/// [`AuditError::Broken`] or [`AuditError::Torn`] naming the first broken
+/// record's line and why.
+pub fn verify(path: impl AsRef<Path>) -> Result<VerifyReport, AuditError> {
+    let path = path.as_ref();
+    let file = open_for_reading(path)?;
+    Ok(read_chain(path, &file, |_, _| {})?.report())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::tests::{
+        attempt, broken_at, dir, journal_with_three_binds, lines, write_lines,
+    };
+    use crate::audit::{AuditJournal, Outcome, OutcomeInfo};
+
+    #[test]
+    fn records_link_by_hash_and_sequence() {
+        let dir = dir();
+        let path = dir.path().join("nested").join("audit.jsonl");
+        journal_with_three_binds(&path);
+        let lines = lines(&path);
+        assert_eq!(lines.len(), 5);
+        let mut prev = GENESIS_HASH.to_owned();
+        for (index, line) in lines.iter().enumerate() {
+            let record: Record = serde_json::from_str(line).expect("a record");
+            assert_eq!(record.seq, index as u64 + 1);
+            assert_eq!(record.prev_hash, prev);
+            prev = sha256_hex(line.as_bytes());
+        }
+        let report = verify(&path).expect("intact");
+        assert_eq!(
+            report,
+            VerifyReport {
+                records: 5,
+                attempts: 3,
+                outcomes: 2,
+                unfinished: 1,
+                last_hash: prev,
+            }
+        );
+    }
+    #[test]
+    fn an_edit_names_the_edited_line() {
+        let dir = dir();
+        let path = dir.path().join("audit.jsonl");
+        journal_with_three_binds(&path);
+        let mut lines = lines(&path);
+        lines[2] = lines[2].replace("\"reader\":\"Reader 0\"", "\"reader\":\"Reader 1\"");
+        write_lines(&path, &lines);
+        let found = broken_at(&path);
+        assert_eq!(found.line, 3);
+        assert_eq!(found.reason, BreakReason::Edited { next_line: 4 });
+        let refused = AuditJournal::open(&path).expect_err("a broken journal is not opened");
+        assert!(matches!(refused, AuditError::Broken { .. }));
+        assert!(refused.to_string().contains("line 3"), "{refused}");
+    }
+
+    #[test]
+    fn removed_and_swapped_records_are_found() {
+        let dir = dir();
+        let path = dir.path().join("audit.jsonl");
+        journal_with_three_binds(&path);
+        let original = lines(&path);
+
+        let mut removed = original.clone();
+        removed.remove(1);
+        write_lines(&path, &removed);
+        let found = broken_at(&path);
+        assert_eq!(found.line, 2);
+        assert_eq!(
+            found.reason,
+            BreakReason::SequenceGap {
+                expected: 2,
+                found: 3
+            }
+        );
+
+        let mut swapped = original.clone();
+        swapped.swap(2, 3);
+        write_lines(&path, &swapped);
+        assert_eq!(broken_at(&path).line, 3);
+
+        let mut first_removed = original.clone();
+        first_removed.remove(0);
+        write_lines(&path, &first_removed);
+        assert_eq!(broken_at(&path).line, 1);
+
+        let mut duplicated = original;
+        duplicated.insert(2, duplicated[1].clone());
+        write_lines(&path, &duplicated);
+        let found = broken_at(&path);
+        assert_eq!(found.line, 3);
+        assert!(matches!(found.reason, BreakReason::OutOfOrder { .. }));
+    }
+
+    #[test]
+    fn a_rehashed_second_outcome_is_still_refused() {
+        let dir = dir();
+        let path = dir.path().join("audit.jsonl");
+        let mut journal = AuditJournal::open(&path).expect("opens");
+        let id = journal.record_attempt(attempt(1)).expect("attempt");
+        journal
+            .record_outcome(id, Outcome::Bound, OutcomeInfo::default())
+            .expect("outcome");
+        drop(journal);
+        // A forger who recomputes the chain still cannot add a second outcome.
+        let lines = lines(&path);
+        let mut forged: Record = serde_json::from_str(&lines[1]).expect("a record");
+        forged.seq = 3;
+        forged.outcome = Some(Outcome::ReconciledNotBound);
+        forged.prev_hash = sha256_hex(lines[1].as_bytes());
+        let mut all = lines.clone();
+        all.push(serde_json::to_string(&forged).expect("encodes"));
+        write_lines(&path, &all);
+        let found = broken_at(&path);
+        assert_eq!(found.line, 3);
+        assert!(matches!(found.reason, BreakReason::Inconsistent(_)));
+    }
+
+    #[test]
+    fn a_torn_last_line_is_reported_and_not_appended_to() {
+        let dir = dir();
+        let path = dir.path().join("audit.jsonl");
+        journal_with_three_binds(&path);
+        let mut text = std::fs::read_to_string(&path).expect("readable");
+        text.push_str("{\"seq\":6,\"time\":\"2025-");
+        std::fs::write(&path, &text).expect("writable");
+        let error = AuditJournal::open(&path).expect_err("a torn journal is not opened");
+        let message = error.to_string();
+        assert!(matches!(error, AuditError::Torn { .. }), "{message}");
+        assert!(message.contains("last line (6)"), "{message}");
+        assert!(
+            message.contains("delete the incomplete last line"),
+            "{message}"
+        );
+        assert_eq!(broken_at(&path).reason, BreakReason::TornLastLine);
+        // Repaired as the message says, the journal opens again.
+        let repaired = &text[..=text.rfind('\n').expect("a line break")];
+        std::fs::write(&path, repaired).expect("writable");
+        assert!(AuditJournal::open(&path).is_ok());
+    }
+    #[test]
+    fn an_empty_journal_is_intact_and_a_missing_one_is_named() {
+        let dir = dir();
+        let path = dir.path().join("audit.jsonl");
+        let missing = verify(&path).expect_err("no file");
+        assert!(matches!(missing, AuditError::NotFound { .. }));
+        drop(AuditJournal::open(&path).expect("creates"));
+        let report = verify(&path).expect("intact");
+        assert_eq!(report.records, 0);
+        assert_eq!(report.last_hash, GENESIS_HASH);
+    }
+}

@@ -1,0 +1,121 @@
+//! What can go wrong with the journal, in words that tell the operator what
+//! to do; a failure here stops the bind before anything is sent.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::{AttemptId, ChainBreak};
+
+/// Everything that can go wrong with the journal. Any error from
+/// [`AuditJournal::open`](super::AuditJournal::open) or
+/// [`AuditJournal::record_attempt`](super::AuditJournal::record_attempt) means the attempt
+/// is not on disk: the bind must not be sent.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    /// A file operation failed.
+    #[error(
+        "Could not {action} the audit journal {path}: {source}. Check the disk and its \
+         permissions; binding stays off until the journal can be written."
+    )]
+    Io {
+        /// What the station was doing.
+        action: &'static str,
+        /// The journal.
+        path: PathBuf,
+        /// The operating system's error.
+        source: io::Error,
+    },
+    /// There is no journal at the path (only for reading).
+    #[error(
+        "There is no audit journal at {path}. Give the journal's path, or check that \
+         this is the station that wrote it."
+    )]
+    NotFound {
+        /// The path looked at.
+        path: PathBuf,
+    },
+    /// Another process holds the journal.
+    #[error(
+        "The audit journal {path} is in use by another enroll-station process (the window \
+         or a bind on this machine). Close it or wait for it to finish, then try again."
+    )]
+    InUse {
+        /// The journal.
+        path: PathBuf,
+    },
+    /// The last line was cut short by a crash or a full disk.
+    #[error(
+        "The audit journal {path} cannot be appended to: {chain_break}. That event was never \
+         completed: if it was an attempt, nothing was sent; if it was an outcome, its attempt \
+         is reconciled with the server. Keep a copy of the file, delete the incomplete last \
+         line (everything after the last line break), check it with `enroll-station audit \
+         verify`, and start again."
+    )]
+    Torn {
+        /// The journal.
+        path: PathBuf,
+        /// Where (its reason is [`BreakReason::TornLastLine`](super::BreakReason::TornLastLine)).
+        chain_break: ChainBreak,
+    },
+    /// The chain is broken: the journal was changed after it was written.
+    #[error(
+        "The audit journal {path} is broken: {chain_break}. Nothing more is written to it, \
+         because appending would hide the change. Keep the file as evidence and move it \
+         aside; the station then starts a new journal."
+    )]
+    Broken {
+        /// The journal.
+        path: PathBuf,
+        /// The first broken record.
+        chain_break: ChainBreak,
+    },
+    /// An earlier write failed part-way, so the end of the file is unknown.
+    #[error(
+        "The audit journal {path} could not be written earlier ({why}), so it is not written \
+         to again. Restart the station: it checks the journal when it opens it."
+    )]
+    Unusable {
+        /// The journal.
+        path: PathBuf,
+        /// The earlier failure.
+        why: String,
+    },
+    /// An outcome was recorded for an attempt that is not open.
+    #[error(
+        "Attempt {attempt_id} has no open attempt record in the audit journal (it was never \
+         recorded, or it already has its outcome). This is a bug in the station; report it."
+    )]
+    UnknownAttempt {
+        /// The attempt named.
+        attempt_id: AttemptId,
+    },
+    /// A record could not be turned into JSON.
+    #[error("Could not encode an audit record: {0}. This is a bug in the station; report it.")]
+    Encode(#[from] serde_json::Error),
+    /// The export could not be written out.
+    #[error("Could not write the audit export: {0}. Check the output's disk and permissions.")]
+    Output(#[source] io::Error),
+}
+
+impl AuditError {
+    /// The first broken record, when the journal's chain is broken or torn.
+    pub fn chain_break(&self) -> Option<&ChainBreak> {
+        match self {
+            AuditError::Broken { chain_break, .. } | AuditError::Torn { chain_break, .. } => {
+                Some(chain_break)
+            }
+            _ => None,
+        }
+    }
+}
+
+pub(super) fn io_error<'a>(
+    action: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(io::Error) -> AuditError + 'a {
+    move |source| AuditError::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    }
+}
