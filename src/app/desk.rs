@@ -263,7 +263,7 @@ mod tests {
         let mut state = StationState::default();
         let posting = BindState::Posting {
             target: target(),
-            attempt: AttemptId("a".into()),
+            attempt: AttemptId::from_uuid(uuid::Uuid::from_u128(0xa)),
         };
         assert_eq!(toast_for(&Report::Bind(posting.clone()), &state), None);
         state.bind = posting;

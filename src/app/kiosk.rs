@@ -956,7 +956,7 @@ mod tests {
         );
         let posting = BindState::Posting {
             target: target(),
-            attempt: AttemptId("a".into()),
+            attempt: AttemptId::from_uuid(uuid::Uuid::from_u128(0xa)),
         };
         flow.observe_bind(&posting, 4.0);
         assert!(matches!(flow.step, Step::Binding(_)));

@@ -536,7 +536,7 @@ mod tests {
         let target = state.bind_target().expect("ready");
         assert!(!state.apply(Report::Bind(BindState::Posting {
             target: target.clone(),
-            attempt: AttemptId("a".into()),
+            attempt: AttemptId::from_uuid(uuid::Uuid::from_u128(0xa)),
         })));
         assert_eq!(
             state.bind_target().err().as_deref(),

@@ -6,7 +6,6 @@ use std::io::{Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use super::chain::{Chain, read_chain, sha256_hex};
 use super::error::io_error;
@@ -83,7 +82,7 @@ impl AuditJournal {
     /// Call it right before the POST, and send nothing when it fails: an
     /// unrecorded bind is what the journal exists to prevent.
     pub fn record_attempt(&mut self, info: AttemptInfo) -> Result<AttemptId, AuditError> {
-        let attempt_id = AttemptId(Uuid::new_v4());
+        let attempt_id = AttemptId::new();
         let record = Record {
             seq: self.chain.next_seq,
             time: now(),

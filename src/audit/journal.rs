@@ -20,7 +20,8 @@ pub trait Journal: Send {
     fn record_outcome(
         &mut self,
         attempt: &AttemptId,
-        outcome: &OutcomeRecord,
+        outcome: Outcome,
+        info: OutcomeInfo,
     ) -> Result<(), String>;
     /// Attempts without an outcome: a crash or a lost answer left them open.
     fn open_attempts(&self) -> Vec<OpenAttempt>;
@@ -41,46 +42,22 @@ pub struct OpenAttempt {
     pub card_id: CardId,
 }
 
-/// The outcome of one attempt as the journal stores it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OutcomeRecord {
-    /// The outcome.
-    pub outcome: Outcome,
-    /// The smart card object, when there is one.
-    pub smartcard_uuid: Option<Uuid>,
-    /// The server's correlation ID, when there is one.
-    pub correlation_id: Option<String>,
-    /// What happened, in words.
-    pub message: String,
-}
-
 /// A journal shared between the worker's tasks.
 pub type SharedJournal = Arc<Mutex<dyn Journal>>;
 
 impl Journal for AuditJournal {
     fn record_attempt(&mut self, target: &BindTarget) -> Result<AttemptId, String> {
         AuditJournal::record_attempt(self, AttemptInfo::for_target(target))
-            .map(|id| AttemptId(id.to_string()))
             .map_err(|e| e.to_string())
     }
 
     fn record_outcome(
         &mut self,
         attempt: &AttemptId,
-        outcome: &OutcomeRecord,
+        outcome: Outcome,
+        info: OutcomeInfo,
     ) -> Result<(), String> {
-        let id = attempt.0.parse().map_err(|_| {
-            format!(
-                "the attempt ID \"{}\" is not one this journal wrote",
-                attempt.0
-            )
-        })?;
-        let info = OutcomeInfo {
-            smartcard_uuid: outcome.smartcard_uuid,
-            correlation_id: outcome.correlation_id.clone(),
-            message: Some(outcome.message.clone()),
-        };
-        AuditJournal::record_outcome(self, id, outcome.outcome, info).map_err(|e| e.to_string())
+        AuditJournal::record_outcome(self, *attempt, outcome, info).map_err(|e| e.to_string())
     }
 
     fn open_attempts(&self) -> Vec<OpenAttempt> {
@@ -92,7 +69,7 @@ impl Journal for AuditJournal {
                     return None;
                 };
                 Some(OpenAttempt {
-                    attempt: AttemptId(open.attempt_id.to_string()),
+                    attempt: open.attempt_id,
                     request_id: open.record.request_id,
                     card_id,
                 })
@@ -150,7 +127,8 @@ impl Journal for Unusable {
     fn record_outcome(
         &mut self,
         _attempt: &AttemptId,
-        _outcome: &OutcomeRecord,
+        _outcome: Outcome,
+        _info: OutcomeInfo,
     ) -> Result<(), String> {
         Err(self.0.clone())
     }

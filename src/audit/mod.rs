@@ -28,7 +28,6 @@ pub use export::{CSV_HEADER, ExportFormat, export};
 pub use file::AuditJournal;
 pub use identity::{set_station_name, station_name};
 
-use std::fmt;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -83,34 +82,7 @@ impl Operator {
         self
     }
 }
-/// Names one attempt; an outcome record carries the ID of the attempt it ends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-#[must_use = "the attempt's outcome must be recorded with this ID"]
-pub struct AttemptId(Uuid);
-
-impl AttemptId {
-    /// The ID as a UUID.
-    pub fn as_uuid(&self) -> Uuid {
-        self.0
-    }
-}
-
-impl fmt::Display for AttemptId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl std::str::FromStr for AttemptId {
-    type Err = uuid::Error;
-
-    /// Parses the text [`AttemptId`]'s `Display` wrote, so callers that carry
-    /// the ID as text can hand it back.
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Uuid::try_parse(text).map(AttemptId)
-    }
-}
+pub use crate::domain::bind::AttemptId;
 
 /// Whether a record starts or ends a bind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -340,7 +312,7 @@ mod tests {
     }
     #[test]
     fn attempt_ids_round_trip_through_text() {
-        let id = AttemptId(Uuid::from_u128(7));
+        let id = AttemptId::from_uuid(Uuid::from_u128(7));
         assert_eq!(id.to_string().parse::<AttemptId>().ok(), Some(id));
         assert!("not-an-id".parse::<AttemptId>().is_err());
     }

@@ -78,9 +78,50 @@ pub struct BindReceipt {
     pub note: Option<String>,
 }
 
-/// The journal's name for one attempt, opaque to the domain.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct AttemptId(pub String);
+/// Names one attempt; an outcome record carries the ID of the attempt it ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+#[must_use = "the attempt's outcome must be recorded with this ID"]
+pub struct AttemptId(Uuid);
+
+impl AttemptId {
+    /// A new, random attempt ID.
+    pub fn new() -> Self {
+        AttemptId(Uuid::new_v4())
+    }
+
+    /// The attempt named by `uuid` (an ID the journal wrote).
+    pub fn from_uuid(uuid: Uuid) -> Self {
+        AttemptId(uuid)
+    }
+
+    /// The ID as a UUID.
+    pub fn as_uuid(&self) -> Uuid {
+        self.0
+    }
+}
+
+impl fmt::Display for AttemptId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::str::FromStr for AttemptId {
+    type Err = uuid::Error;
+
+    /// Parses the text [`AttemptId`]'s `Display` wrote, so callers that carry
+    /// the ID as text can hand it back.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Uuid::try_parse(text).map(AttemptId)
+    }
+}
+
+impl Default for AttemptId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 /// How the POST ended, as the worker classified the transport's answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -706,7 +747,7 @@ mod tests {
     }
 
     fn attempt() -> AttemptId {
-        AttemptId("a1".into())
+        AttemptId::from_uuid(Uuid::from_u128(0xa1))
     }
 
     fn request(status: RequestStatus, bound: Option<Uuid>) -> Request {

@@ -15,7 +15,8 @@ use crate::domain::bind::{
 };
 use crate::domain::reuse::{self, TemplateReuse};
 
-pub use crate::audit::journal::{Journal, OpenAttempt, OutcomeRecord, SharedJournal};
+pub use crate::audit::OutcomeInfo;
+pub use crate::audit::journal::{Journal, OpenAttempt, SharedJournal};
 
 /// Everything a bind needs to act.
 #[derive(Clone)]
@@ -208,15 +209,16 @@ async fn perform_untimed(ctx: &BindContext, effect: Effect) -> Performed {
             correlation_id,
             message,
         } => {
-            let record = OutcomeRecord {
-                outcome,
+            let info = OutcomeInfo {
                 smartcard_uuid,
                 correlation_id,
-                message,
+                message: Some(message),
             };
-            let written = on_journal(&ctx.journal, move |j| j.record_outcome(&attempt, &record))
-                .await
-                .and_then(|r| r);
+            let written = on_journal(&ctx.journal, move |j| {
+                j.record_outcome(&attempt, outcome, info)
+            })
+            .await
+            .and_then(|r| r);
             let warning = written.err().map(|why| {
                 tracing::error!(%why, "the outcome of a bind could not be journalled");
                 format!(
@@ -311,14 +313,13 @@ pub async fn reconcile_open_attempts(ctx: &BindContext) -> Vec<String> {
                 continue;
             }
         };
-        let record = OutcomeRecord {
-            outcome,
+        let info = OutcomeInfo {
             smartcard_uuid,
             correlation_id: None,
-            message: message.clone(),
+            message: Some(message.clone()),
         };
-        let id = attempt.attempt.clone();
-        match on_journal(&ctx.journal, move |j| j.record_outcome(&id, &record))
+        let id = attempt.attempt;
+        match on_journal(&ctx.journal, move |j| j.record_outcome(&id, outcome, info))
             .await
             .and_then(|r| r)
         {
