@@ -615,7 +615,7 @@ fn supervised_bind_is_refused_without_a_second_credential() {
     });
     let prompt = h.state().state().supervisor_prompt.as_ref();
     assert!(
-        prompt.is_some_and(|p| p.password.is_empty() && !p.pending),
+        prompt.is_some_and(|p| p.form.password.is_empty() && !p.form.pending),
         "the dialog stays, its password wiped: {prompt:?}"
     );
     // An unknown name is refused in the same words as a wrong password.
@@ -628,8 +628,9 @@ fn supervised_bind_is_refused_without_a_second_credential() {
             .supervisor_prompt
             .as_ref()
             .is_some_and(|p| {
-                !p.pending
-                    && p.error
+                !p.form.pending
+                    && p.form
+                        .error
                         .as_deref()
                         .is_some_and(|e| e.contains("name or password is wrong"))
             })

@@ -4,43 +4,33 @@
 
 use super::station::StationState;
 use crate::config::Mode;
-use crate::platform::secrets::Secret;
+use crate::platform::secrets::SecretInput;
 use crate::supervisors::{SupervisorError, SupervisorPurpose, SupervisorStore};
 use crate::worker::Command;
 
-/// A supervisor's name and password being typed into a dialog, egui-free so
-/// its rules are testable: the password is wiped the moment it is sent, and
-/// the dialog keeps the refusal in words until the next try.
-#[derive(Debug)]
-pub struct SupervisorPrompt {
-    /// What the credential is asked for.
-    pub purpose: SupervisorPurpose,
+/// A supervisor's name and password being typed, egui-free so its rules are
+/// testable: the supervisor confirmation of a bind and the kiosk's staff
+/// sign-in both use it. The password is the self-wiping [`SecretInput`]
+/// (hidden from `Debug`), wiped whenever a check is tried; the form keeps
+/// the refusal in words until the next try.
+#[derive(Debug, Default)]
+pub struct CredentialForm {
     /// The supervisor's name as typed.
     pub name: String,
-    /// The password as typed; empty again once sent.
-    pub password: String,
+    /// The password as typed; empty again once a check was tried.
+    pub password: SecretInput,
     /// The credential is being checked.
     pub pending: bool,
     /// Why the last try was refused, or what is missing.
     pub error: Option<String>,
 }
 
-impl SupervisorPrompt {
-    /// An empty prompt for `purpose`.
-    pub fn new(purpose: SupervisorPurpose) -> Self {
-        Self {
-            purpose,
-            name: String::new(),
-            password: String::new(),
-            pending: false,
-            error: None,
-        }
-    }
-
-    /// The check to send for what was typed, or why nothing can be sent yet
-    /// (kept in [`SupervisorPrompt::error`]). Clears the password either way.
-    pub fn submit(&mut self) -> Option<Command> {
-        let password = Secret::new(std::mem::take(&mut self.password));
+impl CredentialForm {
+    /// The check to send for what was typed, for `purpose`, or why nothing
+    /// can be sent yet (kept in [`CredentialForm::error`]). Wipes the
+    /// password either way; sends nothing while a check is out.
+    pub fn submit(&mut self, purpose: SupervisorPurpose) -> Option<Command> {
+        let password = self.password.take();
         if self.pending {
             return None;
         }
@@ -57,25 +47,64 @@ impl SupervisorPrompt {
         Some(Command::VerifySupervisor {
             name: self.name.trim().to_owned(),
             password,
-            purpose: self.purpose.clone(),
+            purpose,
         })
+    }
+
+    /// Takes the worker's answer to the check this form sent: the
+    /// supervisor's name when accepted; a refusal stays in the form. `None`
+    /// also when no check was out (a late answer after the form closed).
+    pub fn answered(&mut self, result: &Result<String, String>) -> Option<String> {
+        if !self.pending {
+            return None;
+        }
+        self.pending = false;
+        match result {
+            Ok(name) => Some(name.clone()),
+            Err(why) => {
+                self.error = Some(why.clone());
+                None
+            }
+        }
+    }
+
+    /// Forgets what was typed and any answer.
+    pub fn clear(&mut self) {
+        self.name.clear();
+        self.password.clear();
+        self.pending = false;
+        self.error = None;
+    }
+}
+
+/// The supervisor confirmation of a bind: what it confirms, and the form.
+#[derive(Debug)]
+pub struct SupervisorPrompt {
+    /// What the credential is asked for.
+    pub purpose: SupervisorPurpose,
+    /// The name and password being typed.
+    pub form: CredentialForm,
+}
+
+impl SupervisorPrompt {
+    /// An empty prompt for `purpose`.
+    pub fn new(purpose: SupervisorPurpose) -> Self {
+        Self {
+            purpose,
+            form: CredentialForm::default(),
+        }
+    }
+
+    /// The check to send for what was typed (see [`CredentialForm::submit`]).
+    pub fn submit(&mut self) -> Option<Command> {
+        self.form.submit(self.purpose.clone())
     }
 
     /// Takes the worker's answer; true when it accepted this prompt's
     /// credential (the caller closes the prompt). Answers for another purpose
     /// are ignored.
     pub fn answer(&mut self, purpose: &SupervisorPurpose, result: &Result<String, String>) -> bool {
-        if *purpose != self.purpose || !self.pending {
-            return false;
-        }
-        self.pending = false;
-        match result {
-            Ok(_) => true,
-            Err(why) => {
-                self.error = Some(why.clone());
-                false
-            }
-        }
+        *purpose == self.purpose && self.form.answered(result).is_some()
     }
 }
 
@@ -195,8 +224,8 @@ mod tests {
         let purpose = SupervisorPurpose::ConfirmBind(target);
         let prompt = state.supervisor_prompt.as_mut().expect("the dialog opened");
         assert_eq!(prompt.purpose, purpose);
-        prompt.name = "Bob".into();
-        prompt.password = "wrong".into();
+        prompt.form.name = "Bob".into();
+        prompt.form.password.text_mut().push_str("wrong");
         assert!(prompt.submit().is_some());
         // A refusal stays in the dialog, in words.
         state.apply(Report::SupervisorVerified {
@@ -204,9 +233,15 @@ mod tests {
             result: Err(SupervisorError::Refused.to_string()),
         });
         let prompt = state.supervisor_prompt.as_mut().expect("still open");
-        assert!(!prompt.pending);
-        assert!(prompt.error.as_deref().is_some_and(|e| e.contains("wrong")));
-        prompt.password = "right".into();
+        assert!(!prompt.form.pending);
+        assert!(
+            prompt
+                .form
+                .error
+                .as_deref()
+                .is_some_and(|e| e.contains("wrong"))
+        );
+        prompt.form.password.text_mut().push_str("right");
         assert!(prompt.submit().is_some());
         // Kiosk answers are not this dialog's.
         state.apply(Report::SupervisorVerified {
@@ -227,17 +262,20 @@ mod tests {
     #[test]
     fn supervisor_prompt_wipes_the_password_when_sending_it() {
         let mut prompt = SupervisorPrompt::new(SupervisorPurpose::OpenSettings);
-        prompt.password = "pw".into();
+        prompt.form.password.text_mut().push_str("pw");
         assert!(prompt.submit().is_none(), "no name yet");
-        assert_eq!(prompt.error.as_deref(), Some("Type the supervisor's name."));
-        assert!(prompt.password.is_empty(), "wiped even when not sent");
-        prompt.name = "  Bob ".into();
+        assert_eq!(
+            prompt.form.error.as_deref(),
+            Some("Type the supervisor's name.")
+        );
+        assert!(prompt.form.password.is_empty(), "wiped even when not sent");
+        prompt.form.name = "  Bob ".into();
         assert!(prompt.submit().is_none());
         assert_eq!(
-            prompt.error.as_deref(),
+            prompt.form.error.as_deref(),
             Some("Type the supervisor's password.")
         );
-        prompt.password = "pw".into();
+        prompt.form.password.text_mut().push_str("pw");
         let Some(crate::worker::Command::VerifySupervisor {
             name,
             password,
@@ -250,9 +288,15 @@ mod tests {
             (name.as_str(), password.expose(), purpose),
             ("Bob", "pw", SupervisorPurpose::OpenSettings)
         );
-        assert!(prompt.password.is_empty() && prompt.pending && prompt.error.is_none());
-        prompt.password = "again".into();
+        assert!(
+            prompt.form.password.is_empty() && prompt.form.pending && prompt.form.error.is_none()
+        );
+        prompt.form.password.text_mut().push_str("again");
         assert!(prompt.submit().is_none(), "one check at a time");
+        assert!(
+            !format!("{prompt:?}").contains("again"),
+            "the password stays out of Debug"
+        );
     }
 
     #[test]

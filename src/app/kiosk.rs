@@ -18,12 +18,12 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
+use super::credentials::CredentialForm;
 use crate::domain::bind::{BindState, BindTarget, Failure, wrong_card_alarm};
 use crate::domain::card::CardIdentity;
 use crate::domain::card_choice::{CardRule, NoCard, choose_card};
 use crate::domain::readers::{ReaderBoard, SlotState, Tick};
 use crate::domain::request::Request;
-use crate::platform::secrets::SecretInput;
 use crate::supervisors::SupervisorPurpose;
 use crate::worker::Command;
 
@@ -439,34 +439,15 @@ pub enum StaffGrant {
 pub struct StaffDialog {
     /// Shown instead of the flow.
     pub open: bool,
-    /// The supervisor's name as typed.
-    pub name: String,
-    /// The password as typed; wiped once sent.
-    pub password: SecretInput,
-    /// A credential is being checked.
-    pub waiting: bool,
-    /// The last refusal, in words.
-    pub message: Option<String>,
+    /// The name and password being typed.
+    pub form: CredentialForm,
     granted: Option<StaffGrant>,
 }
 
 impl StaffDialog {
     /// Asks the worker to check the typed credential for `purpose`.
     pub fn request(&mut self, purpose: SupervisorPurpose) -> Option<Command> {
-        if self.waiting {
-            return None;
-        }
-        if self.name.trim().is_empty() || self.password.is_empty() {
-            self.message = Some("Type the supervisor's name and password.".into());
-            return None;
-        }
-        self.waiting = true;
-        self.message = None;
-        Some(Command::VerifySupervisor {
-            name: self.name.trim().to_owned(),
-            password: self.password.take(),
-            purpose,
-        })
+        self.form.submit(purpose)
     }
 
     /// The worker's answer for a kiosk purpose; other purposes are not the kiosk's.
@@ -477,16 +458,9 @@ impl StaffDialog {
             _ => return,
         };
         // A late answer after the dialog was closed (idle reset) unlocks nothing.
-        if !self.waiting {
-            return;
-        }
-        self.waiting = false;
-        match result {
-            Ok(name) => {
-                self.close();
-                self.granted = Some(grant(name));
-            }
-            Err(why) => self.message = Some(why),
+        if let Some(name) = self.form.answered(&result) {
+            self.close();
+            self.granted = Some(grant(name));
         }
     }
 
@@ -498,10 +472,7 @@ impl StaffDialog {
     /// Closes the dialog and forgets what was typed.
     pub fn close(&mut self) {
         self.open = false;
-        self.name.clear();
-        self.password.clear();
-        self.waiting = false;
-        self.message = None;
+        self.form.clear();
     }
 }
 
@@ -549,7 +520,7 @@ impl KioskState {
     /// When the screen starts over by itself, if it will.
     pub fn deadline(&self) -> Option<f64> {
         let flow = self.flow.deadline(self.idle);
-        if (self.staff.open && !self.staff.waiting) || self.settings_open {
+        if (self.staff.open && !self.staff.form.pending) || self.settings_open {
             let staff = self.flow.last_activity + self.idle.as_secs_f64();
             return Some(flow.map_or(staff, |f| f.min(staff)));
         }
@@ -1032,32 +1003,35 @@ mod tests {
             ..StaffDialog::default()
         };
         assert!(staff.request(SupervisorPurpose::LeaveKiosk).is_none());
-        assert!(staff.message.is_some());
-        staff.name = " Sam ".into();
-        staff.password.text_mut().push_str("secret");
+        assert!(staff.form.error.is_some());
+        staff.form.name = " Sam ".into();
+        staff.form.password.text_mut().push_str("secret");
         let command = staff.request(SupervisorPurpose::LeaveKiosk);
         assert!(matches!(
             &command,
             Some(Command::VerifySupervisor { name, password, purpose: SupervisorPurpose::LeaveKiosk })
                 if name == "Sam" && password.expose() == "secret"
         ));
-        assert!(staff.password.is_empty(), "the field is wiped once sent");
+        assert!(
+            staff.form.password.is_empty(),
+            "the field is wiped once sent"
+        );
         assert!(
             staff.request(SupervisorPurpose::LeaveKiosk).is_none(),
             "one check at a time"
         );
         staff.verified(&SupervisorPurpose::LeaveKiosk, Err("wrong".into()));
-        assert_eq!(staff.message.as_deref(), Some("wrong"));
+        assert_eq!(staff.form.error.as_deref(), Some("wrong"));
         assert_eq!(staff.take_grant(), None);
 
-        staff.password.text_mut().push_str("right");
+        staff.form.password.text_mut().push_str("right");
         staff.request(SupervisorPurpose::OpenSettings);
         staff.verified(&SupervisorPurpose::OpenSettings, Ok("Sam".into()));
         assert_eq!(
             staff.take_grant(),
             Some(StaffGrant::OpenSettings("Sam".into()))
         );
-        assert!(!staff.open && staff.name.is_empty());
+        assert!(!staff.open && staff.form.name.is_empty());
 
         // An answer that arrives after the dialog was closed unlocks nothing.
         staff.verified(&SupervisorPurpose::LeaveKiosk, Ok("Sam".into()));

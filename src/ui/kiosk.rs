@@ -459,27 +459,27 @@ fn staff_ui(ui: &mut Ui, kiosk: &mut KioskState, commands: &mut Vec<Command>) {
         ui.label("A supervisor's name and password leave kiosk mode or open Settings.");
         let name_label = ui.label("Supervisor name");
         ui.add(
-            TextEdit::singleline(&mut staff.name)
+            TextEdit::singleline(&mut staff.form.name)
                 .id(Id::unique(STAFF_NAME_ID))
                 .desired_width(600.0),
         )
         .labelled_by(name_label.id);
         let password_label = ui.label("Password");
         ui.add(
-            TextEdit::singleline(staff.password.text_mut())
+            TextEdit::singleline(staff.form.password.text_mut())
                 .id(Id::unique(STAFF_PASSWORD_ID))
                 .password(true)
                 .desired_width(600.0),
         )
         .labelled_by(password_label.id);
-        problem_ui(ui, staff.message.as_deref());
-        if staff.waiting {
+        problem_ui(ui, staff.form.error.as_deref());
+        if staff.form.pending {
             ui.horizontal(|ui| {
                 ui.spinner();
                 ui.label("Checking…");
             });
         }
-        let enabled = !staff.waiting;
+        let enabled = !staff.form.pending;
         if big_button(ui, enabled, "Leave kiosk mode").clicked() {
             commands.extend(staff.request(SupervisorPurpose::LeaveKiosk));
         }

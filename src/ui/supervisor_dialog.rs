@@ -78,7 +78,7 @@ pub(super) fn supervisor_dialog_ui(
     // called back, so the dialog stays until its answer.
     let escape =
         modal.is_top_modal && ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, Key::Escape));
-    if (cancel || escape) && !prompt.pending {
+    if (cancel || escape) && !prompt.form.pending {
         state.supervisor_prompt = None;
     }
     command
@@ -100,16 +100,16 @@ fn credential_ui(ui: &mut egui::Ui, prompt: &mut SupervisorPrompt) -> (bool, boo
             let label = ui.label("Supervisor name");
             let name = ui
                 .add_enabled(
-                    !prompt.pending,
-                    TextEdit::singleline(&mut prompt.name).desired_width(260.0),
+                    !prompt.form.pending,
+                    TextEdit::singleline(&mut prompt.form.name).desired_width(260.0),
                 )
                 .labelled_by(label.id);
             ui.end_row();
             let label = ui.label("Password");
             let password = ui
                 .add_enabled(
-                    !prompt.pending,
-                    TextEdit::singleline(&mut prompt.password)
+                    !prompt.form.pending,
+                    TextEdit::singleline(prompt.form.password.text_mut())
                         .password(true)
                         .desired_width(260.0),
                 )
@@ -119,20 +119,20 @@ fn credential_ui(ui: &mut egui::Ui, prompt: &mut SupervisorPrompt) -> (bool, boo
             let enter = |response: &egui::Response| {
                 response.lost_focus() && response.ctx.input(|i| i.key_pressed(Key::Enter))
             };
-            submit |= enter(&password) || (enter(&name) && !prompt.password.is_empty());
-            if enter(&name) && prompt.password.is_empty() {
+            submit |= enter(&password) || (enter(&name) && !prompt.form.password.is_empty());
+            if enter(&name) && prompt.form.password.is_empty() {
                 password.request_focus();
             }
             let nothing_focused = ui.ctx().memory(|m| m.focused().is_none());
-            if nothing_focused && !prompt.pending {
-                if prompt.name.trim().is_empty() {
+            if nothing_focused && !prompt.form.pending {
+                if prompt.form.name.trim().is_empty() {
                     name.request_focus();
                 } else {
                     password.request_focus();
                 }
             }
         });
-    if let Some(error) = &prompt.error {
+    if let Some(error) = &prompt.form.error {
         ui.add(
             egui::Label::new(RichText::new(error).color(ui.visuals().error_fg_color))
                 .selectable(true)
@@ -141,13 +141,13 @@ fn credential_ui(ui: &mut egui::Ui, prompt: &mut SupervisorPrompt) -> (bool, boo
     }
     ui.horizontal(|ui| {
         submit |= ui
-            .add_enabled(!prompt.pending, egui::Button::new("Confirm and bind"))
+            .add_enabled(!prompt.form.pending, egui::Button::new("Confirm and bind"))
             .clicked();
         cancel = ui
-            .add_enabled(!prompt.pending, egui::Button::new("Cancel"))
+            .add_enabled(!prompt.form.pending, egui::Button::new("Cancel"))
             .on_hover_text("Esc")
             .clicked();
-        if prompt.pending {
+        if prompt.form.pending {
             ui.spinner();
             ui.label("Checking the supervisor's credential…");
         }
