@@ -87,12 +87,44 @@ pub fn check(
     Ok(supervisor)
 }
 
+/// Whether a bind needs a supervisor: the one encoding of "this station is
+/// supervised", which the worker enforces and the window shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Witness {
+    /// A desk or a kiosk: Bind binds.
+    #[default]
+    NotNeeded,
+    /// Supervised mode: Bind opens the supervisor confirmation.
+    Needed,
+    /// Supervised mode without any `[[supervisors]]`: nothing can be bound.
+    NoneConfigured,
+}
+
+impl Witness {
+    /// For a station in `mode` with these supervisors.
+    pub fn for_station(mode: crate::config::Mode, store: &SupervisorStore) -> Self {
+        match mode {
+            crate::config::Mode::Supervised if store.is_empty() => Witness::NoneConfigured,
+            crate::config::Mode::Supervised => Witness::Needed,
+            crate::config::Mode::Desk | crate::config::Mode::Kiosk => Witness::NotNeeded,
+        }
+    }
+}
+
+impl Witness {
+    /// True when no bind may start without a checked supervisor credential
+    /// (including a supervised station with nobody configured to give one).
+    pub fn is_required(self) -> bool {
+        self != Witness::NotNeeded
+    }
+}
+
 /// What the station does about supervisors: whether every bind needs one,
 /// and who they are. The worker holds it.
 #[derive(Clone, Debug)]
 pub struct Supervision {
-    /// Supervised mode: a bind starts only after a supervisor's credential was checked.
-    pub witness_required: bool,
+    /// Whether a bind starts only after a supervisor's credential was checked.
+    pub witness: Witness,
     /// The configured supervisors.
     pub store: std::sync::Arc<SupervisorStore>,
 }
@@ -101,7 +133,7 @@ impl Supervision {
     /// No supervisor needed, none configured.
     pub fn none() -> Self {
         Self {
-            witness_required: false,
+            witness: Witness::NotNeeded,
             store: std::sync::Arc::new(SupervisorStore::from_config(&[])),
         }
     }
@@ -109,7 +141,7 @@ impl Supervision {
     /// For a station in `mode` with these supervisors.
     pub fn new(mode: crate::config::Mode, store: std::sync::Arc<SupervisorStore>) -> Self {
         Self {
-            witness_required: mode == crate::config::Mode::Supervised,
+            witness: Witness::for_station(mode, &store),
             store,
         }
     }
@@ -273,7 +305,7 @@ pub(crate) mod tests {
         }
     }
 
-    pub(crate) fn store() -> SupervisorStore {
+    fn store() -> SupervisorStore {
         SupervisorStore::from_config(&[entry("Bob", "correct horse"), entry("Carol", "battery")])
     }
 
@@ -587,6 +619,26 @@ pub(crate) mod tests {
         assert_eq!(
             check(&store, &operator, "carol", &Secret::new("battery"), &bind),
             Ok("Carol".to_owned())
+        );
+    }
+
+    #[test]
+    fn supervisor_witness_follows_the_mode() {
+        use crate::config::Mode;
+        let empty = SupervisorStore::from_config(&[]);
+        let some = store();
+        assert_eq!(Witness::for_station(Mode::Desk, &some), Witness::NotNeeded);
+        assert_eq!(
+            Witness::for_station(Mode::Kiosk, &empty),
+            Witness::NotNeeded
+        );
+        assert_eq!(
+            Witness::for_station(Mode::Supervised, &some),
+            Witness::Needed
+        );
+        assert_eq!(
+            Witness::for_station(Mode::Supervised, &empty),
+            Witness::NoneConfigured
         );
     }
 

@@ -3,9 +3,9 @@
 //! rules on the window state.
 
 use super::station::StationState;
-use crate::config::Mode;
 use crate::platform::secrets::SecretInput;
-use crate::supervisors::{SupervisorError, SupervisorPurpose, SupervisorStore};
+pub use crate::supervisors::Witness;
+use crate::supervisors::{SupervisorError, SupervisorPurpose};
 use crate::worker::Command;
 
 /// A supervisor's name and password being typed, egui-free so its rules are
@@ -108,29 +108,6 @@ impl SupervisorPrompt {
     }
 }
 
-/// Whether the window's Bind needs a supervisor, as the view sees it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Witness {
-    /// A desk or a kiosk: Bind binds.
-    #[default]
-    NotNeeded,
-    /// Supervised mode: Bind opens the supervisor confirmation.
-    Needed,
-    /// Supervised mode without any `[[supervisors]]`: nothing can be bound.
-    NoneConfigured,
-}
-
-impl Witness {
-    /// For a station in `mode` with these supervisors.
-    pub fn for_station(mode: Mode, store: &SupervisorStore) -> Self {
-        match mode {
-            Mode::Supervised if store.is_empty() => Witness::NoneConfigured,
-            Mode::Supervised => Witness::Needed,
-            Mode::Desk | Mode::Kiosk => Witness::NotNeeded,
-        }
-    }
-}
-
 // The supervised bind's rules on the window state, kept beside the rest of
 // supervision rather than spread through the desk's state.
 impl StationState {
@@ -170,7 +147,7 @@ impl StationState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::supervisors::tests::{entry, store};
+    use crate::supervisors::tests::entry;
 
     fn bindable_state(witness: Witness) -> StationState {
         use crate::domain::card::{Atr, CardId, CardIdentity, CardKind};
@@ -296,26 +273,6 @@ mod tests {
         assert!(
             !format!("{prompt:?}").contains("again"),
             "the password stays out of Debug"
-        );
-    }
-
-    #[test]
-    fn supervisor_witness_follows_the_mode() {
-        use crate::config::Mode;
-        let empty = SupervisorStore::from_config(&[]);
-        let some = store();
-        assert_eq!(Witness::for_station(Mode::Desk, &some), Witness::NotNeeded);
-        assert_eq!(
-            Witness::for_station(Mode::Kiosk, &empty),
-            Witness::NotNeeded
-        );
-        assert_eq!(
-            Witness::for_station(Mode::Supervised, &some),
-            Witness::Needed
-        );
-        assert_eq!(
-            Witness::for_station(Mode::Supervised, &empty),
-            Witness::NoneConfigured
         );
     }
 

@@ -103,13 +103,13 @@ impl StationApp {
             readers,
             journal: setup.journal,
         };
-        let witness = crate::app::credentials::Witness::for_station(setup.mode, &setup.supervisors);
         let kiosk = crate::app::kiosk::KioskState::new(
             setup.mode == crate::config::Mode::Kiosk,
             setup.config.kiosk_idle_secs.duration(),
             !setup.supervisors.is_empty(),
         );
         let supervision = crate::supervisors::Supervision::new(setup.mode, setup.supervisors);
+        let witness = supervision.witness;
         let worker = spawn_worker_with(&setup.runtime, context, sink, supervision);
         let larger_text = setup.config.larger_text;
         // egui's default already follows the desktop's dark or light theme

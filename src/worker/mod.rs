@@ -171,7 +171,7 @@ impl Worker {
     fn bind_unwitnessed(&mut self, target: BindTarget) {
         // At a supervised counter the only way to a bind is a checked
         // supervisor credential, whatever the view sends.
-        if self.supervision.witness_required {
+        if self.supervision.witness.is_required() {
             (self.sink)(Report::Notice(
                 "Not bound: at this supervised station a supervisor confirms every bind. \
                  Press Bind and have the supervisor enter their name and password."
