@@ -12,7 +12,7 @@ use crate::domain::card_record::early_refusal;
 use crate::domain::readers::{Arrival, ReaderBoard, ReaderEvent};
 use crate::domain::request::{Request, RequestQuery};
 use crate::domain::reuse::{NO_TEMPLATE, TemplateReuse};
-use crate::worker::Report;
+use crate::worker::{Command, Report};
 
 /// Everything the window shows.
 #[derive(Debug, Default)]
@@ -66,6 +66,9 @@ pub struct StationState {
     desk_cards_after: Option<crate::domain::readers::Tick>,
     /// What CM said of the cards in the readers, and of templates' reuse.
     pub cm_cards: crate::app::card_lookups::CardLookups,
+    /// When the desk's request list fetches itself again; none until the
+    /// window starts it.
+    auto_refresh: Option<crate::app::desk::AutoRefresh>,
 }
 
 /// How many events the readers panel keeps per reader.
@@ -357,7 +360,7 @@ impl StationState {
     /// What to ask CM now, each question once: about every card just
     /// identified, and about the selected request's template when the card
     /// a bind would use is known to CM and discontinued.
-    pub fn cm_questions(&mut self) -> Vec<crate::worker::Command> {
+    pub fn cm_questions(&mut self) -> Vec<Command> {
         let template = self.request().and_then(|r| r.profile_template);
         let card_reader = choose_card(&self.board, &self.desk_card_rule())
             .ok()
@@ -367,10 +370,45 @@ impl StationState {
             .questions(&self.board, wanted)
             .into_iter()
             .map(|question| match question {
-                Question::Card(card_id) => crate::worker::Command::LookUpCard(card_id),
-                Question::Template(template) => crate::worker::Command::ReadTemplateReuse(template),
+                Question::Card(card_id) => Command::LookUpCard(card_id),
+                Question::Template(template) => Command::ReadTemplateReuse(template),
             })
             .collect()
+    }
+
+    /// Starts the desk's automatic refresh: every `interval` from `now`.
+    pub fn start_auto_refresh(&mut self, interval: std::time::Duration, now: std::time::Instant) {
+        self.auto_refresh = Some(crate::app::desk::AutoRefresh::new(interval, now));
+    }
+
+    /// A refresh asked for by hand: the fetch to send; the next automatic
+    /// one is a whole interval away.
+    pub fn refresh_now(&mut self, now: std::time::Instant) -> Command {
+        if let Some(auto) = &mut self.auto_refresh {
+            auto.restart(now);
+        }
+        Command::RefreshRequests(self.query)
+    }
+
+    /// The desk's timers at `now`, run from the frame's logic step so a
+    /// minimised window keeps its list fresh: what to send, and how long
+    /// until the next timer (`None`: no timer runs, as at a kiosk).
+    pub fn tick(&mut self, now: std::time::Instant) -> (Vec<Command>, Option<std::time::Duration>) {
+        if self.kiosk.active {
+            return (Vec::new(), None);
+        }
+        let Some(auto) = &mut self.auto_refresh else {
+            return (Vec::new(), None);
+        };
+        let mut commands = Vec::new();
+        if auto.due(now) {
+            auto.restart(now);
+            // A fetch still running counts as the refresh.
+            if !self.loading {
+                commands.push(Command::RefreshRequests(self.query));
+            }
+        }
+        (commands, Some(auto.remaining(now)))
     }
 
     /// Goes back to the kiosk a supervisor left: the desk's list, selection
@@ -642,5 +680,35 @@ mod tests {
             1,
             "a failed refresh keeps the last list"
         );
+    }
+
+    #[test]
+    fn the_desk_refreshes_itself_from_the_logic_step_and_never_at_a_kiosk() {
+        use std::time::{Duration, Instant};
+        let start = Instant::now();
+        let mut state = StationState::default();
+        let (sent, wake) = state.tick(start);
+        assert!(sent.is_empty() && wake.is_none(), "no timer until started");
+        state.start_auto_refresh(Duration::from_secs(30), start);
+        let (sent, wake) = state.tick(start + Duration::from_secs(10));
+        assert!(sent.is_empty());
+        assert_eq!(wake, Some(Duration::from_secs(20)));
+        let (sent, wake) = state.tick(start + Duration::from_secs(30));
+        assert!(matches!(sent.as_slice(), [Command::RefreshRequests(_)]));
+        assert_eq!(wake, Some(Duration::from_secs(30)));
+        // A fetch still running counts as the refresh.
+        state.loading = true;
+        let (sent, _) = state.tick(start + Duration::from_secs(60));
+        assert!(sent.is_empty());
+        state.loading = false;
+        // A refresh by hand postpones the next automatic one.
+        assert!(matches!(
+            state.refresh_now(start + Duration::from_secs(80)),
+            Command::RefreshRequests(_)
+        ));
+        assert!(state.tick(start + Duration::from_secs(95)).0.is_empty());
+        state.kiosk.active = true;
+        let (sent, wake) = state.tick(start + Duration::from_secs(500));
+        assert!(sent.is_empty() && wake.is_none());
     }
 }

@@ -104,17 +104,7 @@ impl StationApp {
 
     /// Fetches the list when the interval is up, and asks egui to wake the
     /// window for the next refresh and the next toast expiry, and for nothing else.
-    pub(super) fn desk_timers(&mut self, ctx: &egui::Context) {
-        let now = Instant::now();
-        if self.auto_refresh.due(now) {
-            // A fetch still running counts as the refresh.
-            if self.state.loading {
-                self.auto_refresh.restart(now);
-            } else {
-                self.refresh();
-            }
-        }
-        ctx.request_repaint_after(self.auto_refresh.remaining(now));
+    pub(super) fn desk_overlays(&mut self, ctx: &egui::Context) {
         toasts_ui(ctx, &mut self.state.toasts);
     }
 

@@ -83,9 +83,14 @@ impl StationApp {
             .show_separator_line(false)
             .show(ui, |ui| {
                 ui.horizontal(|ui| {
-                    if let Some(demo) = self.demo_reader.as_deref() {
+                    if self.demo_reader.is_some() {
                         ui.colored_label(ui.visuals().warn_fg_color, "DEMO MODE");
-                        readers_panel::demo_controls_ui(ui, demo, &mut self.demo_card_choice);
+                        let has_card = readers_panel::demo_has_card(&self.state);
+                        commands.extend(readers_panel::demo_controls_ui(
+                            ui,
+                            has_card,
+                            &mut self.demo_card_choice,
+                        ));
                     }
                     ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
                         // Small and plain for customers; a normal button for

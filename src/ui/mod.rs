@@ -64,8 +64,6 @@ pub struct StationApp {
     demo_emulator: Option<Emulator>,
     show_audit: bool,
     show_settings: bool,
-    /// When the request list fetches itself again.
-    auto_refresh: crate::app::desk::AutoRefresh,
     /// "Larger text" is on.
     larger_text: bool,
     _monitor: Option<MonitorHandle>,
@@ -110,7 +108,13 @@ impl StationApp {
         );
         let supervision = crate::supervisors::Supervision::new(setup.mode, setup.supervisors);
         let witness = supervision.witness;
-        let worker = spawn_worker_with(&setup.runtime, context, sink, supervision);
+        let worker = spawn_worker_with(
+            &setup.runtime,
+            context,
+            sink,
+            supervision,
+            demo_reader.clone(),
+        );
         let larger_text = setup.config.larger_text;
         // egui's default already follows the desktop's dark or light theme
         // (eframe passes winit's theme and its changes on); set here so it stays so.
@@ -121,6 +125,7 @@ impl StationApp {
         let mut state = StationState::default();
         state.witness = witness;
         state.kiosk = kiosk;
+        state.start_auto_refresh(setup.refresh_interval, std::time::Instant::now());
         state.settings = crate::app::settings_form::SettingsState::new(
             setup.config,
             setup.config_path,
@@ -140,10 +145,6 @@ impl StationApp {
             demo_emulator: setup.demo,
             show_audit: false,
             show_settings: false,
-            auto_refresh: crate::app::desk::AutoRefresh::new(
-                setup.refresh_interval,
-                std::time::Instant::now(),
-            ),
             larger_text,
             _monitor: monitor,
         }
@@ -189,8 +190,8 @@ impl StationApp {
     }
 
     fn refresh(&mut self) {
-        self.auto_refresh.restart(std::time::Instant::now());
-        self.worker.send(Command::RefreshRequests(self.state.query));
+        let command = self.state.refresh_now(std::time::Instant::now());
+        self.worker.send(command);
     }
 
     fn header_ui(&mut self, ui: &mut egui::Ui) {
@@ -262,8 +263,15 @@ impl StationApp {
 const FONT_ATLAS_MAX_SIDE: usize = 2048;
 
 impl eframe::App for StationApp {
-    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.drain_reports();
+        let (commands, wake) = self.state.tick(std::time::Instant::now());
+        for command in commands {
+            self.worker.send(command);
+        }
+        if let Some(wake) = wake {
+            ctx.request_repaint_after(wake);
+        }
     }
 
     fn raw_input_hook(&mut self, _ctx: &egui::Context, raw_input: &mut egui::RawInput) {
@@ -295,12 +303,12 @@ impl eframe::App for StationApp {
         egui::Panel::right("readers")
             .default_size(360.0)
             .show(ui, |ui| {
-                readers_panel::readers_ui(
-                    ui,
-                    &mut self.state,
-                    self.demo_reader.as_deref(),
-                    &mut self.demo_card_choice,
-                );
+                let demo = self.demo_reader.is_some();
+                if let Some(command) =
+                    readers_panel::readers_ui(ui, &mut self.state, demo, &mut self.demo_card_choice)
+                {
+                    self.worker.send(command);
+                }
             });
         egui::CentralPanel::default().show(ui, |ui| {
             requests_table::requests_ui(ui, &mut self.state);
@@ -323,7 +331,7 @@ impl eframe::App for StationApp {
         {
             self.worker.send(command);
         }
-        self.desk_timers(ui.ctx());
+        self.desk_overlays(ui.ctx());
         // A selection made in this frame may need its template's answer.
         self.ask_cm();
     }

@@ -2,17 +2,20 @@
 
 use crate::app::station::StationState;
 use crate::card::atr;
-use crate::card::demo::{DEMO_READER, DemoReader, demo_cards};
+use crate::card::demo::{DEMO_READER, demo_cards};
 use crate::domain::card::Atr;
 use crate::domain::card_record::CmStanding;
 use crate::domain::readers::{IdentityState, SlotState};
+use crate::worker::Command;
 
+/// The panel; returns what the demo reader's controls asked for.
 pub(super) fn readers_ui(
     ui: &mut egui::Ui,
     state: &mut StationState,
-    demo: Option<&DemoReader>,
+    demo: bool,
     demo_choice: &mut usize,
-) {
+) -> Option<Command> {
+    let mut command = None;
     ui.heading("Readers");
     if let Some(reason) = state.board.service_down() {
         ui.colored_label(
@@ -37,10 +40,9 @@ pub(super) fn readers_ui(
                     chosen = Some(name.clone());
                 }
                 slot_ui(ui, &name, &slot, state);
-                if name == DEMO_READER
-                    && let Some(demo) = demo
-                {
-                    demo_controls_ui(ui, demo, demo_choice);
+                if name == DEMO_READER && demo {
+                    let has_card = demo_has_card(state);
+                    command = demo_controls_ui(ui, has_card, demo_choice);
                 }
                 history_ui(ui, &name, state);
             });
@@ -49,6 +51,7 @@ pub(super) fn readers_ui(
     if let Some(name) = chosen {
         state.selected_reader = Some(name);
     }
+    command
 }
 
 /// A monospace value the operator can select, with a copy button labelled for screen readers.
@@ -223,8 +226,14 @@ fn history_ui(ui: &mut egui::Ui, reader: &str, state: &StationState) {
         });
 }
 
-pub(super) fn demo_controls_ui(ui: &mut egui::Ui, demo: &DemoReader, choice: &mut usize) {
+/// The demo reader's controls; what they ask for goes to the worker.
+pub(super) fn demo_controls_ui(
+    ui: &mut egui::Ui,
+    has_card: bool,
+    choice: &mut usize,
+) -> Option<Command> {
     let cards = demo_cards();
+    let mut command = None;
     ui.horizontal(|ui| {
         let current = cards.get(*choice).map_or("", |c| c.label);
         egui::ComboBox::from_label("Demo card")
@@ -236,16 +245,23 @@ pub(super) fn demo_controls_ui(ui: &mut egui::Ui, demo: &DemoReader, choice: &mu
             });
     });
     ui.horizontal(|ui| {
-        if ui.button("Insert demo card").clicked()
-            && let Some(card) = cards.get(*choice)
-        {
-            demo.insert(card.card.clone());
+        if ui.button("Insert demo card").clicked() && *choice < cards.len() {
+            command = Some(Command::InsertDemoCard(*choice));
         }
         if ui
-            .add_enabled(demo.has_card(), egui::Button::new("Remove demo card"))
+            .add_enabled(has_card, egui::Button::new("Remove demo card"))
             .clicked()
         {
-            demo.remove();
+            command = Some(Command::RemoveDemoCard);
         }
     });
+    command
+}
+
+/// Whether the demo reader holds a card, as the board last heard.
+pub(super) fn demo_has_card(state: &StationState) -> bool {
+    matches!(
+        state.board.get(DEMO_READER),
+        Some(SlotState::Present { .. })
+    )
 }

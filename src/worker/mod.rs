@@ -48,7 +48,7 @@ impl WorkerHandle {
 /// Starts the worker on `runtime`. It first reconciles the attempts an earlier
 /// run left open in the journal.
 pub fn spawn_worker(runtime: &Handle, context: BindContext, sink: ReportSink) -> WorkerHandle {
-    spawn_worker_with(runtime, context, sink, Supervision::none())
+    spawn_worker_with(runtime, context, sink, Supervision::none(), None)
 }
 
 /// [`spawn_worker`] for a station whose binds (or kiosk exits) need a supervisor.
@@ -57,6 +57,7 @@ pub fn spawn_worker_with(
     context: BindContext,
     sink: ReportSink,
     supervision: Supervision,
+    demo: Option<Arc<crate::card::demo::DemoReader>>,
 ) -> WorkerHandle {
     let (tx, rx) = mpsc::unbounded_channel();
     let names_sink = Arc::clone(&sink);
@@ -81,6 +82,7 @@ pub fn spawn_worker_with(
         tx: tx.clone(),
         runtime: runtime.clone(),
         supervision,
+        demo,
     };
     runtime.spawn(worker.run(rx));
     WorkerHandle { tx }
@@ -94,6 +96,9 @@ struct Worker {
     tx: mpsc::UnboundedSender<Input>,
     runtime: Handle,
     supervision: Supervision,
+    /// The demo reader, in demo mode: its card goes in and out by command,
+    /// like everything else the window asks for.
+    demo: Option<Arc<crate::card::demo::DemoReader>>,
 }
 
 impl Worker {
@@ -103,6 +108,8 @@ impl Worker {
                 Input::Command(Command::RefreshRequests(query)) => self.refresh(query),
                 Input::Command(Command::LookUpRequest(id)) => self.look_up(id),
                 Input::Command(Command::LookUpCard(card_id)) => self.look_up_card(card_id),
+                Input::Command(Command::InsertDemoCard(index)) => self.demo_card(Some(index)),
+                Input::Command(Command::RemoveDemoCard) => self.demo_card(None),
                 Input::Command(Command::ReadTemplateReuse(template)) => {
                     self.read_template_reuse(template)
                 }
@@ -312,6 +319,23 @@ impl Worker {
                 Err(error) => Err(error.to_failure()),
             };
             sink(Report::RequestLookedUp { id, result });
+        });
+    }
+
+    /// Inserts demo card `index`, or takes the card out; the demo reader
+    /// reports the change through the reader sink, as a real reader would.
+    fn demo_card(&self, index: Option<usize>) {
+        let Some(demo) = self.demo.clone() else {
+            tracing::debug!("no demo reader; demo card command ignored");
+            return;
+        };
+        // Reading the inserted card's identity runs APDUs: off the async threads.
+        self.runtime.spawn_blocking(move || match index {
+            Some(index) => match crate::card::demo::demo_cards().into_iter().nth(index) {
+                Some(card) => demo.insert(card.card),
+                None => tracing::warn!(index, "no such demo card"),
+            },
+            None => demo.remove(),
         });
     }
 

@@ -24,6 +24,11 @@ pub enum Command {
     /// Ask whether a template allows a discontinued card to be reused;
     /// answered with [`Report::TemplateReuse`].
     ReadTemplateReuse(uuid::Uuid),
+    /// Put the demo card at this index of [`crate::card::demo::demo_cards`]
+    /// into the demo reader (demo mode only; ignored elsewhere).
+    InsertDemoCard(usize),
+    /// Take the card out of the demo reader.
+    RemoveDemoCard,
     /// Bind a request to a card (one click). Ignored while a bind is in flight.
     Bind(BindTarget),
     /// The operator acknowledged the last bind's result.
