@@ -12,12 +12,14 @@
 //! insert/remove cycles; the default is 20, i.e. 40 events). Needs pcscd with
 //! vsmartcard-vpcd, like `tests/pcsc_vpcd.rs`.
 
+#[path = "../tests/common/binary.rs"]
+mod binary;
 #[path = "../tests/common/vpcd.rs"]
 mod vpcd;
 
 use std::ffi::CString;
 use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Child, ExitCode, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -187,8 +189,10 @@ fn main() -> ExitCode {
         .recv_timeout(STATE_DEADLINE)
         .expect("the reference loop starts");
 
+    // No station.toml of this machine (its ignore_readers) applies.
+    let home = binary::StationHome::new();
     let mut station = Station(
-        Command::new(env!("CARGO_BIN_EXE_enroll-station"))
+        home.command()
             .args(["readers", "--watch", "--json"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -6,6 +6,8 @@
 //! Needs pcscd with vsmartcard-vpcd, curl and scriptor. Run:
 //! `cargo bench --bench p2_bind_time` (optionally `-- 40` rounds; default 30).
 
+#[path = "../tests/common/binary.rs"]
+mod binary;
 #[path = "../tests/common/vpcd.rs"]
 mod vpcd;
 
@@ -68,7 +70,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let journal =
         std::env::temp_dir().join(format!("enroll-station-p2-{}.jsonl", std::process::id()));
     let _ = std::fs::remove_file(&journal);
-    let binary = env!("CARGO_BIN_EXE_enroll-station");
+    // HOME and the XDG directories of its own: no station.toml of this machine applies.
+    let home = binary::StationHome::new();
 
     let mut bind_ms = Vec::new();
     let mut curl_ms = Vec::new();
@@ -80,7 +83,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // The station's bind, as an operator's script runs it.
         let request = approved_request(&emulator, round)?;
         let started = Instant::now();
-        let output = Command::new(binary)
+        let output = home
+            .command()
             .args([
                 "bind",
                 "--server",

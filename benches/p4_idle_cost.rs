@@ -14,6 +14,8 @@
 //! instead of 60, or `-- cards` / `-- empty` for one condition). Needs Xvfb
 //! and pcscd with vsmartcard-vpcd.
 
+#[path = "../tests/common/binary.rs"]
+mod binary;
 #[path = "../tests/common/vpcd.rs"]
 mod vpcd;
 #[path = "../tests/common/xvfb.rs"]
@@ -98,13 +100,13 @@ fn measure(display: &str, xvfb_pid: u32, sample: Duration) -> Figures {
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR")).join("p4_idle_cost");
     std::fs::create_dir_all(&tmp).expect("a scratch folder");
     let log = std::fs::File::create(tmp.join("station-stderr.log")).expect("a log file");
+    // The demo audit journal goes to a home of its own, not the user's data folder.
+    let home = binary::StationHome::new();
     let station = Reaped(
-        Command::new(env!("CARGO_BIN_EXE_enroll-station"))
+        home.command()
             .arg("--demo")
             .env("DISPLAY", display)
             .env_remove("WAYLAND_DISPLAY")
-            // The demo audit journal goes to the scratch folder, not the user's data folder.
-            .env("XDG_DATA_HOME", &tmp)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)

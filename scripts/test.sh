@@ -31,7 +31,7 @@ echo "pcscd is running with the vpcd reader"
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
 mkdir -p target
-# Benches are run on their own (see README): `--all-targets` would run them here.
+# Benches are run on their own (see docs/benchmarks.md): `--all-targets` would run them here.
 cargo test --lib --bins --tests --locked 2>&1 | tee target/test-output.log
 # The .deb and .rpm as an administrator gets them: build, lintian, install, run, remove.
 packaging/check-linux.sh

@@ -1,8 +1,10 @@
 //! `enroll-station audit` as support and auditors run it: the real binary on a
 //! journal written through the library, intact and tampered with by hand.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use enroll_station::audit::{AttemptInfo, AuditJournal, Operator, Outcome, OutcomeInfo};
 use enroll_station::domain::card::{Atr, CardId};
@@ -16,11 +18,8 @@ const CARD_IDS: [&str; 3] = [
 ];
 
 fn station(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_enroll-station"))
-        .args(args)
-        .env_remove("ENROLL_STATION_AUDIT_FILE")
-        .output()
-        .expect("the binary runs")
+    let (_home, mut command) = common::binary::station();
+    command.args(args).output().expect("the binary runs")
 }
 
 fn text(bytes: &[u8]) -> String {

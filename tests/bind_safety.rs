@@ -5,7 +5,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -463,13 +463,13 @@ fn a_bind_killed_mid_flight_is_reconciled_at_the_next_start() {
     let (_journal_dir, journal) = common::temp_journal();
     let reader = reader_name(FIRST_PORT);
     let _card = insert(VirtualCard::gids([0xc3; 16]), FIRST_PORT);
+    let home = common::binary::StationHome::new();
     let station = |args: &[&str]| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_enroll-station"));
+        let mut command = home.command();
         command
             .args(args)
             .args(["--server", &emulator.base_url(), "--audit-file"])
             .arg(&journal)
-            .env_remove("ENROLL_STATION_SERVER")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         command
@@ -505,7 +505,8 @@ fn a_bind_killed_mid_flight_is_reconciled_at_the_next_start() {
     );
     assert_eq!(journal_outcomes(&journal), ["attempt", "reconciled_bound"]);
     assert_eq!(emulator.bind_count(), 1);
-    let verify = Command::new(env!("CARGO_BIN_EXE_enroll-station"))
+    let verify = home
+        .command()
         .args(["audit", "verify"])
         .arg(&journal)
         .output()

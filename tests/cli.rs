@@ -3,9 +3,9 @@
 
 mod common;
 
-use common::first_bindable;
+use common::{binary, first_bindable};
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use common::vpcd::{FIRST_PORT, insert, reader_name, take_slots};
 use enroll_station::card::virtual_card::VirtualCard;
@@ -29,18 +29,11 @@ fn emulator(requests: usize) -> Emulator {
     .expect("the emulator starts on loopback")
 }
 
+/// Runs the binary in a home of its own: no developer's own station.toml,
+/// journal or variables may change the results.
 fn station(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_enroll-station"))
-        .args(args)
-        .env_remove("ENROLL_STATION_SERVER")
-        .env_remove("ENROLL_STATION_CONFIG")
-        // No developer's own station.toml may change the results.
-        .env(
-            "XDG_CONFIG_HOME",
-            std::env::temp_dir().join("enroll-station-no-config"),
-        )
-        .output()
-        .expect("the binary runs")
+    let (_home, mut command) = binary::station();
+    command.args(args).output().expect("the binary runs")
 }
 
 fn stdout_json(output: &Output) -> Value {
@@ -55,6 +48,57 @@ fn stdout_json(output: &Output) -> Value {
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The binary each test runs (through `common::binary`) keeps to a home of
+/// its own: its default journal is in the helper's data directory, and the
+/// configuration it reads is the helper's, never the developer's.
+#[test]
+fn the_tests_binary_keeps_to_a_home_of_its_own() {
+    let home = binary::StationHome::new();
+    let verify = || {
+        let output = home
+            .command()
+            .args(["audit", "verify"])
+            .output()
+            .expect("the binary runs");
+        assert!(
+            output.status.success(),
+            "exit {:?}, stderr: {}",
+            output.status,
+            stderr(&output)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let journal = home.default_journal();
+    assert!(journal.starts_with(home.root()));
+    std::fs::create_dir_all(journal.parent().expect("a folder")).expect("the data folder");
+    std::fs::write(&journal, "").expect("an empty journal");
+    let said = verify();
+    assert!(
+        said.contains("Audit journal intact: 0 records")
+            && said.contains(&format!("({}).", journal.display())),
+        "the default journal is the helper's: {said}"
+    );
+
+    let elsewhere = home.root().join("elsewhere.jsonl");
+    std::fs::write(&elsewhere, "").expect("an empty journal");
+    let config = home.default_config();
+    assert!(config.starts_with(home.root()));
+    std::fs::create_dir_all(config.parent().expect("a folder")).expect("the config folder");
+    std::fs::write(
+        &config,
+        format!(
+            "audit_file = '{}'\n",
+            elsewhere.to_str().expect("a UTF-8 path")
+        ),
+    )
+    .expect("a configuration");
+    let said = verify();
+    assert!(
+        said.contains(&format!("({}).", elsewhere.display())),
+        "the configuration read is the helper's: {said}"
+    );
 }
 
 #[test]
@@ -305,14 +349,9 @@ fn bind_refuses_a_request_that_never_takes_a_card_before_any_post() {
 
 /// Runs the binary with extra environment variables.
 fn station_env(args: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_enroll-station"))
+    let (_home, mut command) = binary::station();
+    command
         .args(args)
-        .env_remove("ENROLL_STATION_SERVER")
-        .env_remove("ENROLL_STATION_CONFIG")
-        .env(
-            "XDG_CONFIG_HOME",
-            std::env::temp_dir().join("enroll-station-no-config"),
-        )
         .envs(env.iter().copied())
         .output()
         .expect("the binary runs")
@@ -390,7 +429,8 @@ fn readers_watch_prints_one_json_line_per_event() {
     use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
     let Some(_slots) = take_slots() else { return };
-    let mut child = Command::new(env!("CARGO_BIN_EXE_enroll-station"))
+    let (_home, mut command) = binary::station();
+    let mut child = command
         .args(["readers", "--watch", "--json"])
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -555,13 +595,9 @@ fn a_closed_pipe_ends_the_listing_quietly() {
     use std::process::Stdio;
     // Far more than a pipe buffer holds, so the writer meets the closed pipe.
     let emulator = emulator(3000);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_enroll-station"))
+    let (_home, mut command) = binary::station();
+    let mut child = command
         .args(["requests", "--server", &emulator.base_url()])
-        .env_remove("ENROLL_STATION_CONFIG")
-        .env(
-            "XDG_CONFIG_HOME",
-            std::env::temp_dir().join("enroll-station-no-config"),
-        )
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -584,14 +620,9 @@ fn a_closed_pipe_ends_the_listing_quietly() {
 /// Runs the binary with `input` on its standard input (not a terminal).
 fn station_with_input(args: &[&str], input: &str) -> Output {
     use std::io::Write as _;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_enroll-station"))
+    let (_home, mut command) = binary::station();
+    let mut child = command
         .args(args)
-        .env_remove("ENROLL_STATION_SERVER")
-        .env_remove("ENROLL_STATION_CONFIG")
-        .env(
-            "XDG_CONFIG_HOME",
-            std::env::temp_dir().join("enroll-station-no-config"),
-        )
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -833,15 +864,10 @@ fn bind_without_a_named_card_uses_only_a_card_inserted_after_it_started() {
     );
     assert_eq!(emulator.bind_count(), 0);
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_enroll-station"))
+    let (_home, mut command) = binary::station();
+    let mut child = command
         .args(args)
         .args(["--card-timeout", "60"])
-        .env_remove("ENROLL_STATION_SERVER")
-        .env_remove("ENROLL_STATION_CONFIG")
-        .env(
-            "XDG_CONFIG_HOME",
-            std::env::temp_dir().join("enroll-station-no-config"),
-        )
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

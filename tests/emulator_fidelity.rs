@@ -2,7 +2,11 @@
 //! expects (issue 15, point 7): raw HTTP against the emulator on loopback,
 //! each switch both ways.
 
+mod common;
+
 use std::time::Duration;
+
+use common::binary::StationHome;
 
 use enroll_station::cm::emulator::{
     DEFAULT_CALLER, Emulator, EmulatorConfig, KnownCardAnswer, PutAnswer, UnknownObjectAnswer,
@@ -854,14 +858,13 @@ async fn other_methods_are_405() {
 // The command line
 // ---------------------------------------------------------------------------
 
-/// Starts `enroll-station emulator --listen 127.0.0.1:0 --requests 0 ARGS`;
-/// the child and its base URL.
-async fn run_emulator(args: &[&str]) -> (tokio::process::Child, String) {
+/// Starts `enroll-station emulator --listen 127.0.0.1:0 --requests 0 ARGS`
+/// in `home`; the child and its base URL.
+async fn run_emulator(home: &StationHome, args: &[&str]) -> (tokio::process::Child, String) {
     use tokio::io::AsyncBufReadExt as _;
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_enroll-station"))
+    let mut child = tokio::process::Command::from(home.command())
         .args(["emulator", "--listen", "127.0.0.1:0", "--requests", "0"])
         .args(args)
-        .env_remove("ENROLL_STATION_CONFIG")
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
@@ -907,7 +910,8 @@ async fn the_emulator_command_takes_the_switches() {
     let api = "/CertificateManagement/api/v1.0/";
     let unknown = Uuid::new_v4();
 
-    let (mut child, url) = run_emulator(&[]).await;
+    let home = StationHome::new();
+    let (mut child, url) = run_emulator(&home, &[]).await;
     let answer = raw(Method::GET, &format!("{url}{api}requests/{unknown}"), None).await;
     assert_no_content(&answer, "the default");
     let answer = raw(
@@ -919,18 +923,21 @@ async fn the_emulator_command_takes_the_switches() {
     assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
     child.kill().await.expect("stopped");
 
-    let (mut child, url) = run_emulator(&[
-        "--unknown-object",
-        "not-found",
-        "--card-status-get",
-        "--put-answer",
-        "no-content",
-        "--known-card-answer",
-        "list",
-        "--wrong-request",
-        "forbidden",
-        "--allow-smartcard-reuse",
-    ])
+    let (mut child, url) = run_emulator(
+        &home,
+        &[
+            "--unknown-object",
+            "not-found",
+            "--card-status-get",
+            "--put-answer",
+            "no-content",
+            "--known-card-answer",
+            "list",
+            "--wrong-request",
+            "forbidden",
+            "--allow-smartcard-reuse",
+        ],
+    )
     .await;
     let answer = raw(Method::GET, &format!("{url}{api}requests/{unknown}"), None).await;
     assert_eq!(answer.status, StatusCode::NOT_FOUND, "{}", answer.text);
@@ -948,7 +955,7 @@ async fn the_emulator_command_takes_the_switches() {
     );
     child.kill().await.expect("stopped");
 
-    let refused = tokio::process::Command::new(env!("CARGO_BIN_EXE_enroll-station"))
+    let refused = tokio::process::Command::from(home.command())
         .args([
             "emulator",
             "--listen",

@@ -34,8 +34,10 @@ fn the_demo_window_opens_under_xvfb_and_stays_up() {
     let log_dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
     let stderr_path = log_dir.join("xvfb-demo-stderr.log");
     let stderr = std::fs::File::create(&stderr_path).expect("log file");
+    // The demo journal and any configuration are the helper's, not the user's.
+    let home = common::binary::StationHome::new();
     let mut station = Reaped(
-        Command::new(env!("CARGO_BIN_EXE_enroll-station"))
+        home.command()
             .arg("--demo")
             .env("DISPLAY", &display)
             .env_remove("WAYLAND_DISPLAY")

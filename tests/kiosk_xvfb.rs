@@ -16,6 +16,7 @@
 
 mod common;
 
+use common::binary::StationHome;
 use common::first_bindable;
 use common::vpcd::{ApduLog, FIRST_PORT, VpcdCard, reader_name, take_slots, wait_for_card};
 use common::xvfb::{Reaped, on_path, services_required};
@@ -65,12 +66,16 @@ fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
-/// Dropped in field order: the window manager, then the display, then the turn.
+/// Dropped in field order: the window manager, then the display, then the
+/// station's home, then the turn.
 struct Desktop {
     display: String,
     scratch: PathBuf,
     _openbox: Reaped,
     _xvfb: common::xvfb::Xvfb,
+    /// The station's HOME and XDG directories: its demo journal goes there,
+    /// and no configuration file of this machine applies (none names a supervisor).
+    home: StationHome,
     _turn: std::sync::MutexGuard<'static, ()>,
 }
 
@@ -88,6 +93,8 @@ fn desktop(name: &str) -> Desktop {
             .env("DISPLAY", &display)
             // openbox reads its configuration from here; an empty folder means its defaults.
             .env("XDG_CONFIG_HOME", &scratch)
+            // and writes its log here, not into the user's cache.
+            .env("XDG_CACHE_HOME", &scratch)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -104,6 +111,7 @@ fn desktop(name: &str) -> Desktop {
         scratch,
         _openbox: openbox,
         _xvfb: xvfb,
+        home: StationHome::new(),
         _turn: turn,
     }
 }
@@ -111,15 +119,13 @@ fn desktop(name: &str) -> Desktop {
 fn start_station(desktop: &Desktop, args: &[&str], log: &Path) -> Reaped {
     let stderr = std::fs::File::create(log).expect("log file");
     Reaped(
-        Command::new(env!("CARGO_BIN_EXE_enroll-station"))
+        desktop
+            .home
+            .command()
             .args(args)
             .env("DISPLAY", &desktop.display)
             .env_remove("WAYLAND_DISPLAY")
             .env("ENROLL_STATION_LOG", "info")
-            // The demo journal goes to the scratch folder, not the user's data folder.
-            .env("XDG_DATA_HOME", &desktop.scratch)
-            // No configuration file of this machine applies (and none names a supervisor).
-            .env("XDG_CONFIG_HOME", &desktop.scratch)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(stderr)
@@ -472,14 +478,15 @@ fn a_card_left_in_the_reader_is_never_linked_by_keys_until_inserted_again() {
     );
 
     // 2. The kiosk (from its configuration file) on the emulator, watching
-    // the real readers, with every file of its own in a fresh folder.
-    let home = desktop.scratch.join("home");
-    let _ = std::fs::remove_dir_all(&home);
-    std::fs::create_dir_all(&home).expect("a home folder");
-    let config = home.join("station.toml");
+    // the real readers, with every file of its own in a fresh folder (and
+    // HOME and the XDG directories in the desktop's station home).
+    let files = desktop.scratch.join("home");
+    let _ = std::fs::remove_dir_all(&files);
+    std::fs::create_dir_all(&files).expect("a home folder");
+    let config = files.join("station.toml");
     // The idle reset must not start over while the test waits on a slow machine.
     std::fs::write(&config, "mode = \"kiosk\"\nkiosk_idle_secs = 600\n").expect("config");
-    let audit = home.join("audit.jsonl");
+    let audit = files.join("audit.jsonl");
     let log = desktop.scratch.join("kiosk-keys-stderr.log");
     let stderr = std::fs::File::create(&log).expect("log file");
     let url = emulator.base_url();
@@ -494,19 +501,13 @@ fn a_card_left_in_the_reader_is_never_linked_by_keys_until_inserted_again() {
         audit.to_str().expect("UTF-8 path"),
     ];
     let _station = Reaped(
-        Command::new(env!("CARGO_BIN_EXE_enroll-station"))
+        desktop
+            .home
+            .command()
             .args(args)
             .env("DISPLAY", &desktop.display)
             .env_remove("WAYLAND_DISPLAY")
-            .env_remove("ENROLL_STATION_SERVER")
-            .env_remove("ENROLL_STATION_CONFIG")
-            .env_remove("ENROLL_STATION_AUDIT_FILE")
             .env("ENROLL_STATION_LOG", "info,enroll_station=debug")
-            .env("HOME", &home)
-            .env("XDG_CONFIG_HOME", home.join("config"))
-            .env("XDG_DATA_HOME", home.join("data"))
-            .env("XDG_CACHE_HOME", home.join("cache"))
-            .env("XDG_STATE_HOME", home.join("state"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(stderr)

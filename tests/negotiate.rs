@@ -10,6 +10,7 @@
 
 mod common;
 
+use common::binary::{self, StationHome};
 use common::first_bindable;
 
 use std::path::Path;
@@ -35,6 +36,7 @@ struct Rig {
     realm: Realm,
     emulator: Emulator,
     journal: (tempfile::TempDir, std::path::PathBuf),
+    home: StationHome,
 }
 
 /// The whole rig with `requests` demo requests; `None` when it is skipped.
@@ -51,6 +53,7 @@ fn rig(requests: usize) -> Option<Rig> {
         realm,
         emulator,
         journal: common::temp_journal(),
+        home: StationHome::new(),
     })
 }
 
@@ -58,13 +61,9 @@ impl Rig {
     /// Runs the station against the proxy with `ccache` as the ticket cache:
     /// `--server <proxy> --ca-file <CA> <args>`.
     fn station(&self, ccache: &Path, args: &[&str]) -> Output {
-        self.command(
-            Command::new(env!("CARGO_BIN_EXE_enroll-station")),
-            ccache,
-            args,
-        )
-        .output()
-        .expect("the binary runs")
+        self.command(self.home.command(), ccache, args)
+            .output()
+            .expect("the binary runs")
     }
 
     /// The same, in a fresh kernel session keyring (`keyctl session -`), as a
@@ -74,8 +73,8 @@ impl Rig {
     fn station_in_keyring_session(&self, ccache: &Path, args: &[&str], stdin: &str) -> Output {
         use std::io::Write as _;
         let keyctl = find_command("keyctl").expect("keyctl (Debian package keyutils)");
-        let mut command = Command::new(keyctl);
-        command.args(["session", "-", env!("CARGO_BIN_EXE_enroll-station")]);
+        let mut command = self.home.wrap(keyctl);
+        command.args(["session", "-", binary::PATH]);
         let mut child = self
             .command(command, ccache, args)
             .stdin(std::process::Stdio::piped())
@@ -96,11 +95,7 @@ impl Rig {
             .arg("--ca-file")
             .arg(self.proxy.ca_pem_path())
             .args(args)
-            .env_remove("ENROLL_STATION_SERVER")
             .env("ENROLL_STATION_AUDIT_FILE", &self.journal.1)
-            // No developer's own station.toml may change the results.
-            .env("XDG_CONFIG_HOME", self.journal.0.path())
-            .env_remove("ENROLL_STATION_CONFIG")
             // No desktop Secret Service: the kernel keyring is the store.
             .env_remove("DBUS_SESSION_BUS_ADDRESS")
             .env("KRB5_CONFIG", self.realm.krb5_config())
@@ -458,12 +453,11 @@ fn an_answer_that_does_not_prove_the_server_is_refused() {
     let Some(rig) = rig(1) else { return };
     let ccache = rig.alice();
     let addr = impostor(4);
-    let output = Command::new(env!("CARGO_BIN_EXE_enroll-station"))
+    let output = rig
+        .home
+        .command()
         .args(["--server", &format!("http://localhost:{}", addr.port())])
         .args(["--auth", "negotiate", "requests", "--json"])
-        .env_remove("ENROLL_STATION_SERVER")
-        .env_remove("ENROLL_STATION_CONFIG")
-        .env("XDG_CONFIG_HOME", rig.journal.0.path())
         .env("KRB5_CONFIG", rig.realm.krb5_config())
         .env("KRB5CCNAME", ccache_name(&ccache))
         .output()

@@ -6,7 +6,7 @@ mod common;
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::Arc;
 
 use common::tls::{Leaf, TestPki};
@@ -285,21 +285,15 @@ fn thread_emulator(tls: EmulatorTls, bearer_token: Option<&str>) -> Emulator {
 }
 
 /// Runs the binary with none of the station's settings from this environment
-/// (variables, or a configuration file in the user's directories: those point
-/// into `sandbox`), plus `env`.
-fn station(args: &[&str], env: &[(&str, &str)], sandbox: &Path) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_enroll-station"));
-    command.args(args);
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("ENROLL_STATION_") {
-            command.env_remove(key);
-        }
-    }
+/// (variables, or a configuration file in the user's directories: those are
+/// the helper's own), plus `env`.
+fn station(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let (_home, mut command) = common::binary::station();
     command
-        .env("XDG_CONFIG_HOME", sandbox.join("config"))
-        .env("XDG_DATA_HOME", sandbox.join("data"))
-        .envs(env.iter().copied());
-    command.output().expect("the binary runs")
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("the binary runs")
 }
 
 fn stderr(output: &Output) -> String {
@@ -335,7 +329,6 @@ fn bearer_right_token_works() {
     let output = station(
         &requests_args(&url, &pki.ca, &["--auth", "bearer"]),
         &[("ENROLL_STATION_BEARER_TOKEN", TOKEN)],
-        pki.dir.path(),
     );
     let list = stdout_json(&output);
     assert_eq!(list.as_array().map(Vec::len), Some(3), "{list}");
@@ -349,7 +342,6 @@ fn bearer_wrong_token_is_explained() {
     let output = station(
         &requests_args(&url, &pki.ca, &["--auth", "bearer"]),
         &[("ENROLL_STATION_BEARER_TOKEN", "an-old-token")],
-        pki.dir.path(),
     );
     assert!(!output.status.success(), "a wrong token was accepted");
     assert_contains(&stderr(&output), &["bearer token", "expired or rejected"]);
@@ -369,11 +361,7 @@ fn client_certificate_required_and_given_works() {
         "--client-key",
         path(&pki.client.key),
     ];
-    let list = stdout_json(&station(
-        &requests_args(&url, &pki.ca, &auth),
-        &[],
-        pki.dir.path(),
-    ));
+    let list = stdout_json(&station(&requests_args(&url, &pki.ca, &auth), &[]));
     assert_eq!(list.as_array().map(Vec::len), Some(3), "{list}");
 }
 
@@ -382,11 +370,7 @@ fn client_certificate_missing_is_explained() {
     let pki = TestPki::new();
     let emulator = thread_emulator(pki.good.emulator_tls(Some(&pki.client_ca)), None);
     let url = emulator.base_url();
-    let output = station(
-        &requests_args(&url, &pki.ca, &["--auth", "none"]),
-        &[],
-        pki.dir.path(),
-    );
+    let output = station(&requests_args(&url, &pki.ca, &["--auth", "none"]), &[]);
     assert!(
         !output.status.success(),
         "served without a client certificate"

@@ -3,6 +3,7 @@
 // Each test binary that declares `mod common` uses only part of the rig.
 #![allow(dead_code)]
 
+pub mod binary;
 pub mod kerberos;
 pub mod negotiate_proxy;
 pub mod tls;
