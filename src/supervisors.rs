@@ -53,6 +53,22 @@ pub enum SupervisorError {
         /// Seconds until the next check is accepted.
         retry_after_secs: u64,
     },
+    /// The witness of a bind is the operator themself.
+    #[error(
+        "{supervisor} is signed in at this station as the operator: a bind must be confirmed by \
+         another supervisor."
+    )]
+    IsOperator {
+        /// The supervisor's name as configured.
+        supervisor: String,
+    },
+    /// The check never finished: the thread running it stopped (a panic,
+    /// or the station shutting down).
+    #[error("the work stopped unexpectedly ({why})")]
+    Unfinished {
+        /// Why, in the runtime's words.
+        why: String,
+    },
 }
 
 /// What a supervisor credential is asked for.
@@ -75,10 +91,8 @@ pub fn check(
     name: &str,
     password: &Secret,
     purpose: &SupervisorPurpose,
-) -> Result<String, String> {
-    let supervisor = store
-        .verify(name, password)
-        .map_err(|error| error.to_string())?;
+) -> Result<String, SupervisorError> {
+    let supervisor = store.verify(name, password)?;
     // A kiosk runs under a kiosk account, not a person: only a bind has an
     // operator the supervisor must differ from.
     if let SupervisorPurpose::ConfirmBind(_) = purpose {
@@ -282,13 +296,12 @@ pub fn is_operator(operator: &Operator, supervisor: &str) -> bool {
         .any(|name| account(name) == supervisor)
 }
 
-/// Refuses a witness who is the operator, in words.
-pub fn check_witness(operator: &Operator, supervisor: &str) -> Result<(), String> {
+/// Refuses a witness who is the operator.
+pub fn check_witness(operator: &Operator, supervisor: &str) -> Result<(), SupervisorError> {
     if is_operator(operator, supervisor) {
-        return Err(format!(
-            "{supervisor} is signed in at this station as the operator: a bind must be \
-             confirmed by another supervisor."
-        ));
+        return Err(SupervisorError::IsOperator {
+            supervisor: supervisor.to_owned(),
+        });
     }
     Ok(())
 }
@@ -536,7 +549,9 @@ pub(crate) mod tests {
             "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ",
             "$argon2id$v=19$m=4194304,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
         ] {
-            let error = PasswordHashPhc::try_from(bad.to_owned()).expect_err(bad);
+            let error = PasswordHashPhc::try_from(bad.to_owned())
+                .expect_err(bad)
+                .to_string();
             assert!(error.contains("supervisor hash"), "{error}");
         }
     }
@@ -578,7 +593,9 @@ pub(crate) mod tests {
         };
         assert!(is_operator(&by_principal, "Alice"));
         assert!(!is_operator(&Operator::default(), "alice"));
-        let error = check_witness(&operator, "Alice").expect_err("same person");
+        let error = check_witness(&operator, "Alice")
+            .expect_err("same person")
+            .to_string();
         assert!(error.contains("another supervisor"), "{error}");
         assert!(check_witness(&operator, "Bob").is_ok());
     }
@@ -604,7 +621,9 @@ pub(crate) mod tests {
             },
             supervisor: None,
         });
-        let error = check(&store, &operator, "Bob", &password, &bind).expect_err("own bind");
+        let error = check(&store, &operator, "Bob", &password, &bind)
+            .expect_err("own bind")
+            .to_string();
         assert!(error.contains("another supervisor"), "{error}");
         assert_eq!(
             check(

@@ -2,7 +2,7 @@
 //! bind), egui-free so their rules are testable, and the supervised bind's
 //! rules on the window state.
 
-use super::station::StationState;
+use super::station::{BindBlocked, StationState};
 use crate::platform::secrets::SecretInput;
 pub use crate::supervisors::Witness;
 use crate::supervisors::{SupervisorError, SupervisorPurpose};
@@ -54,7 +54,7 @@ impl CredentialForm {
     /// Takes the worker's answer to the check this form sent: the
     /// supervisor's name when accepted; a refusal stays in the form. `None`
     /// also when no check was out (a late answer after the form closed).
-    pub fn answered(&mut self, result: &Result<String, String>) -> Option<String> {
+    pub fn answered(&mut self, result: &Result<String, SupervisorError>) -> Option<String> {
         if !self.pending {
             return None;
         }
@@ -62,7 +62,7 @@ impl CredentialForm {
         match result {
             Ok(name) => Some(name.clone()),
             Err(why) => {
-                self.error = Some(why.clone());
+                self.error = Some(why.to_string());
                 None
             }
         }
@@ -103,7 +103,11 @@ impl SupervisorPrompt {
     /// Takes the worker's answer; true when it accepted this prompt's
     /// credential (the caller closes the prompt). Answers for another purpose
     /// are ignored.
-    pub fn answer(&mut self, purpose: &SupervisorPurpose, result: &Result<String, String>) -> bool {
+    pub fn answer(
+        &mut self,
+        purpose: &SupervisorPurpose,
+        result: &Result<String, SupervisorError>,
+    ) -> bool {
         *purpose == self.purpose && self.form.answered(result).is_some()
     }
 }
@@ -113,11 +117,13 @@ impl SupervisorPrompt {
 impl StationState {
     /// What the Bind button (or its shortcut) leads to: the bind itself, or at
     /// a supervised station the supervisor confirmation; `Err` says why nothing.
-    pub fn press_bind(&mut self) -> Result<Option<Command>, String> {
+    pub fn press_bind(&mut self) -> Result<Option<Command>, BindBlocked> {
         let target = self.bind_target()?;
         match self.witness {
             Witness::NotNeeded => Ok(Some(Command::Bind(target))),
-            Witness::NoneConfigured => Err(SupervisorError::NoneConfigured.to_string()),
+            Witness::NoneConfigured => {
+                Err(BindBlocked::Supervisor(SupervisorError::NoneConfigured))
+            }
             Witness::Needed => {
                 if self.supervisor_prompt.is_none() {
                     self.supervisor_prompt = Some(SupervisorPrompt::new(
@@ -134,7 +140,7 @@ impl StationState {
     pub(crate) fn supervisor_answered(
         &mut self,
         purpose: &SupervisorPurpose,
-        result: &Result<String, String>,
+        result: &Result<String, SupervisorError>,
     ) {
         if let Some(prompt) = &mut self.supervisor_prompt
             && prompt.answer(purpose, result)
@@ -192,7 +198,10 @@ mod tests {
         assert!(desk.supervisor_prompt.is_none());
 
         let mut none = bindable_state(Witness::NoneConfigured);
-        let error = none.press_bind().expect_err("nobody can confirm");
+        let error = none
+            .press_bind()
+            .expect_err("nobody can confirm")
+            .to_string();
         assert!(error.contains("[[supervisors]]"), "{error}");
 
         let mut state = bindable_state(Witness::Needed);
@@ -207,7 +216,7 @@ mod tests {
         // A refusal stays in the dialog, in words.
         state.apply(Report::SupervisorVerified {
             purpose: purpose.clone(),
-            result: Err(SupervisorError::Refused.to_string()),
+            result: Err(SupervisorError::Refused),
         });
         let prompt = state.supervisor_prompt.as_mut().expect("still open");
         assert!(!prompt.form.pending);

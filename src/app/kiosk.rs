@@ -24,7 +24,7 @@ use crate::domain::card::CardIdentity;
 use crate::domain::card_choice::{CardRule, NoCard, choose_card};
 use crate::domain::readers::{ReaderBoard, SlotState, Tick};
 use crate::domain::request::Request;
-use crate::supervisors::SupervisorPurpose;
+use crate::supervisors::{SupervisorError, SupervisorPurpose};
 use crate::worker::Command;
 
 /// How long a result stays on screen before the flow starts over by itself.
@@ -38,26 +38,40 @@ pub const CARD_LEFT_ALARM: Duration = Duration::from_secs(30);
 /// page of text, and the screen must stay readable.
 const ECHO_MAX: usize = 48;
 
+/// A request code the kiosk cannot read, in the words the person sees.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BadRequestCode {
+    /// Nothing was scanned or typed.
+    #[error("Scan or type your request code first.")]
+    Empty,
+    /// Not a GUID; `echo` is its start, cut at a readable length.
+    #[error(
+        "\"{echo}\" is not a request code. A request code has 32 letters and digits, like \
+         0c7b4d1e-5a2f-4e8b-9f10-2d3c4b5a6978: scan it again or type it carefully."
+    )]
+    NotACode {
+        /// What was given, cut to a readable length with an ellipsis.
+        echo: String,
+    },
+}
+
 /// Reads a request code as a keyboard-wedge scanner or a person gives it:
 /// any case, with or without braces or hyphens, surrounding spaces ignored.
-pub fn parse_request_code(text: &str) -> Result<Uuid, String> {
+pub fn parse_request_code(text: &str) -> Result<Uuid, BadRequestCode> {
     let cleaned = text
         .trim()
         .trim_start_matches('{')
         .trim_end_matches('}')
         .trim();
     if cleaned.is_empty() {
-        return Err("Scan or type your request code first.".into());
+        return Err(BadRequestCode::Empty);
     }
     crate::domain::guid::parse(cleaned).ok_or_else(|| {
         let mut echo: String = cleaned.chars().take(ECHO_MAX).collect();
         if cleaned.chars().count() > ECHO_MAX {
             echo.push('…');
         }
-        format!(
-            "\"{echo}\" is not a request code. A request code has 32 letters and digits, like \
-             0c7b4d1e-5a2f-4e8b-9f10-2d3c4b5a6978: scan it again or type it carefully."
-        )
+        BadRequestCode::NotACode { echo }
     })
 }
 
@@ -291,7 +305,7 @@ impl KioskFlow {
                 Some(Command::LookUpRequest(id))
             }
             Err(why) => {
-                self.refuse(why);
+                self.refuse(why.to_string());
                 None
             }
         }
@@ -339,7 +353,11 @@ impl KioskFlow {
     /// The person confirmed. `target` is what the station would bind now
     /// under [`KioskFlow::card_rule`]
     /// ([`crate::app::station::StationState::bind_target_for`]) or why it cannot.
-    pub fn confirm(&mut self, target: Result<BindTarget, String>, now: f64) -> Option<Command> {
+    pub fn confirm(
+        &mut self,
+        target: Result<BindTarget, crate::app::station::BindBlocked>,
+        now: f64,
+    ) -> Option<Command> {
         self.touch(now);
         if !matches!(self.step, Step::Card(_)) {
             return None;
@@ -351,7 +369,7 @@ impl KioskFlow {
                 Some(Command::Bind(target))
             }
             Err(why) => {
-                self.problem = Some(why);
+                self.problem = Some(why.to_string());
                 None
             }
         }
@@ -451,7 +469,11 @@ impl StaffDialog {
     }
 
     /// The worker's answer for a kiosk purpose; other purposes are not the kiosk's.
-    pub fn verified(&mut self, purpose: &SupervisorPurpose, result: Result<String, String>) {
+    pub fn verified(
+        &mut self,
+        purpose: &SupervisorPurpose,
+        result: Result<String, SupervisorError>,
+    ) {
         let grant = match purpose {
             SupervisorPurpose::LeaveKiosk => StaffGrant::LeaveKiosk,
             SupervisorPurpose::OpenSettings => StaffGrant::OpenSettings,
@@ -748,7 +770,9 @@ mod tests {
             assert!(parse_request_code(text).is_err(), "{text:?}");
         }
         let long = "x".repeat(500);
-        let refusal = parse_request_code(&long).expect_err("not a code");
+        let refusal = parse_request_code(&long)
+            .expect_err("not a code")
+            .to_string();
         assert!(refusal.len() < 300, "a long scan is not echoed whole");
         assert!(refusal.contains("scan it again"), "{refusal}");
     }
@@ -917,7 +941,8 @@ mod tests {
     fn confirm_binds_once_and_the_result_shows_when_the_bind_ends() {
         let mut flow = KioskFlow::default();
         at_card_step(&mut flow);
-        assert!(flow.confirm(Err("Reading the card…".into()), 2.0).is_none());
+        let reading = crate::app::station::BindBlocked::NoCard(NoCard::Reading("R1".into()));
+        assert!(flow.confirm(Err(reading), 2.0).is_none());
         assert_eq!(flow.problem.as_deref(), Some("Reading the card…"));
         let command = flow.confirm(Ok(target()), 3.0);
         assert!(matches!(command, Some(Command::Bind(t)) if t == target()));
@@ -1020,8 +1045,11 @@ mod tests {
             staff.request(SupervisorPurpose::LeaveKiosk).is_none(),
             "one check at a time"
         );
-        staff.verified(&SupervisorPurpose::LeaveKiosk, Err("wrong".into()));
-        assert_eq!(staff.form.error.as_deref(), Some("wrong"));
+        staff.verified(
+            &SupervisorPurpose::LeaveKiosk,
+            Err(SupervisorError::Refused),
+        );
+        assert_eq!(staff.form.error, Some(SupervisorError::Refused.to_string()));
         assert_eq!(staff.take_grant(), None);
 
         staff.form.password.text_mut().push_str("right");

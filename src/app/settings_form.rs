@@ -190,6 +190,26 @@ fn missing_file(path: &Path) -> Option<String> {
     }
 }
 
+/// Why the chosen sign-in method has no keyring entry to store a secret in.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NoSecretEntry {
+    /// Bearer: the token is filed under the server's host, and none is given.
+    #[error("Give the server's address first: the token is filed under its host.")]
+    NoServer,
+    /// Bearer: the server's address gives no host.
+    #[error("The server's address is not usable: {0}")]
+    UnusableServer(crate::cm::CmError),
+    /// Negotiate: the password is filed under `auth.user`, and none is given.
+    #[error(
+        "Give the account (auth.user) first: its password is filed under it. Without an \
+         account the station uses the Kerberos ticket of the session."
+    )]
+    NoUser,
+    /// The method keeps no secret.
+    #[error("The method \"{}\" keeps no secret in the keyring.", .0.name())]
+    MethodKeepsNone(AuthMethod),
+}
+
 fn seconds<const D: u64>(
     text: &str,
     field: &'static str,
@@ -205,7 +225,7 @@ fn seconds<const D: u64>(
             Seconds::<D>::MAX
         )
     });
-    match parsed.and_then(Seconds::<D>::try_from) {
+    match parsed.and_then(|value| Seconds::<D>::try_from(value).map_err(|p| p.to_string())) {
         Ok(value) => value,
         Err(message) => {
             errors.push(FieldError { field, message });
@@ -264,12 +284,12 @@ impl SettingsForm {
 
         let server = optional(&self.server).and_then(|text| {
             ServerAddress::try_from(text)
-                .map_err(|message| fail(keys::SERVER, message))
+                .map_err(|problem| fail(keys::SERVER, problem.to_string()))
                 .ok()
         });
         let station_name = optional(&self.station_name).and_then(|text| {
             StationName::try_from(text)
-                .map_err(|message| fail(keys::STATION_NAME, message))
+                .map_err(|problem| fail(keys::STATION_NAME, problem.to_string()))
                 .ok()
         });
 
@@ -371,28 +391,23 @@ impl SettingsForm {
 
     /// The keyring entry the chosen method reads its secret from, or why
     /// there is none (the method keeps no secret, or a key it needs is not set).
-    pub fn secret_name(&self) -> Result<SecretName, String> {
+    pub fn secret_name(&self) -> Result<SecretName, NoSecretEntry> {
         match self.auth_method {
             AuthMethod::Bearer => {
-                let server = optional(&self.server)
-                    .ok_or("Give the server's address first: the token is filed under its host.")?;
+                let server = optional(&self.server).ok_or(NoSecretEntry::NoServer)?;
                 let base = crate::cm::client::api_base_url(&server)
-                    .map_err(|error| format!("The server's address is not usable: {error}"))?;
+                    .map_err(NoSecretEntry::UnusableServer)?;
                 Ok(SecretName::BearerToken {
                     host: base.host_str().unwrap_or_default().to_owned(),
                 })
             }
             AuthMethod::Negotiate => {
-                let user = optional(&self.user).ok_or(
-                    "Give the account (auth.user) first: its password is filed under it. \
-                     Without an account the station uses the Kerberos ticket of the session.",
-                )?;
+                let user = optional(&self.user).ok_or(NoSecretEntry::NoUser)?;
                 Ok(SecretName::Password { user })
             }
-            AuthMethod::ClientCertificate | AuthMethod::None => Err(format!(
-                "The method \"{}\" keeps no secret in the keyring.",
-                self.auth_method.name()
-            )),
+            AuthMethod::ClientCertificate | AuthMethod::None => {
+                Err(NoSecretEntry::MethodKeepsNone(self.auth_method))
+            }
         }
     }
 
@@ -595,7 +610,7 @@ impl SettingsState {
         let name = match self.form.secret_name() {
             Ok(name) => name,
             Err(why) => {
-                self.secret_status = Status::problem(why);
+                self.secret_status = Status::problem(why.to_string());
                 return None;
             }
         };

@@ -10,9 +10,55 @@ use crate::domain::bind::{BindState, BindTarget, Failure};
 use crate::domain::card_choice::{CardRule, NoCard, choose_card};
 use crate::domain::card_record::early_refusal;
 use crate::domain::readers::{Arrival, ReaderBoard, ReaderEvent};
-use crate::domain::request::{Request, RequestQuery};
-use crate::domain::reuse::{NO_TEMPLATE, TemplateReuse};
+use crate::domain::request::{NotBindable, Request, RequestQuery};
+use crate::domain::reuse::{CardRefusal, NO_TEMPLATE, TemplateReuse};
+use crate::supervisors::SupervisorError;
 use crate::worker::{Command, Report};
+
+/// Why Bind cannot be pressed now, in the words the button, the desk's
+/// toast and the kiosk's screen show.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BindBlocked {
+    /// A bind is under way.
+    #[error("A bind is in progress.")]
+    InFlight,
+    /// No request is selected.
+    #[error("Select a request in the list.")]
+    NoRequest,
+    /// The last bind of this request ended without a known result.
+    #[error(
+        "The result of the last bind of this request is not known yet: press \"Check again\" \
+         first."
+    )]
+    ResultUnknown,
+    /// The request cannot take a card.
+    #[error("This request cannot take a card: {0}.")]
+    Request(NotBindable),
+    /// No card a bind could use, in the desk's words.
+    #[error("{}", no_card_words(.0))]
+    NoCard(NoCard),
+    /// What CM already knows of the card refuses it.
+    #[error(transparent)]
+    CardRefused(CardRefusal),
+    /// A supervised station where nobody can confirm.
+    #[error(transparent)]
+    Supervisor(SupervisorError),
+}
+
+fn no_card_words(no: &NoCard) -> String {
+    match no {
+        NoCard::NoneInserted => "Insert the card into a reader.".to_owned(),
+        NoCard::Several(_) => "Several readers hold a card: select the reader to use.".to_owned(),
+        NoCard::ReaderGone(reader) => format!("Reader \"{reader}\" is gone."),
+        NoCard::Reading(_) => "Reading the card…".to_owned(),
+        NoCard::Unreadable { why, .. } => format!("This card cannot be bound: {why}"),
+        NoCard::InsertedBefore(reader) => format!(
+            "The card in \"{reader}\" was in the reader before: take it out and insert the \
+             card for this request."
+        ),
+        NoCard::Empty(_) => no.to_string(),
+    }
+}
 
 /// Everything the window shows.
 #[derive(Debug, Default)]
@@ -40,8 +86,7 @@ pub struct StationState {
     /// A bind ended since the audit records were loaded.
     audit_stale: bool,
     /// The card name list once loaded, or why there is none.
-    pub card_names:
-        Option<Result<std::sync::Arc<crate::card::smartcard_list::SmartcardList>, String>>,
+    pub card_names: Option<crate::worker::protocol::CardNames>,
     /// Each reader's last events, oldest first: when the station learned of
     /// them (UTC) and what they were.
     pub reader_history: std::collections::HashMap<
@@ -299,11 +344,11 @@ impl StationState {
     }
 
     /// What a click on **Bind** would bind, or why the button is disabled.
-    pub fn bind_target(&self) -> Result<BindTarget, String> {
+    pub fn bind_target(&self) -> Result<BindTarget, BindBlocked> {
         if self.bind.is_in_flight() {
-            return Err("A bind is in progress.".into());
+            return Err(BindBlocked::InFlight);
         }
-        let request = self.request().ok_or("Select a request in the list.")?;
+        let request = self.request().ok_or(BindBlocked::NoRequest)?;
         self.bind_target_for(request, &self.desk_card_rule())
     }
 
@@ -314,30 +359,17 @@ impl StationState {
         &self,
         request: &Request,
         cards: &CardRule,
-    ) -> Result<BindTarget, String> {
+    ) -> Result<BindTarget, BindBlocked> {
         if self.bind.is_in_flight() {
-            return Err("A bind is in progress.".into());
+            return Err(BindBlocked::InFlight);
         }
         if let BindState::Unknown { target, .. } = &self.bind
             && target.request_id == request.uuid
         {
-            return Err("The result of the last bind of this request is not known yet: press \"Check again\" first.".into());
+            return Err(BindBlocked::ResultUnknown);
         }
-        request
-            .bindability()
-            .map_err(|why| format!("This request cannot take a card: {why}."))?;
-        let (reader, expected) = choose_card(&self.board, cards).map_err(|no| match no {
-            NoCard::NoneInserted => "Insert the card into a reader.".to_string(),
-            NoCard::Several(_) => "Several readers hold a card: select the reader to use.".into(),
-            NoCard::ReaderGone(reader) => format!("Reader \"{reader}\" is gone."),
-            NoCard::Reading(_) => "Reading the card…".into(),
-            NoCard::Unreadable { why, .. } => format!("This card cannot be bound: {why}"),
-            NoCard::InsertedBefore(reader) => format!(
-                "The card in \"{reader}\" was in the reader before: take it out and insert the \
-                 card for this request."
-            ),
-            NoCard::Empty(_) => no.to_string(),
-        })?;
+        request.bindability().map_err(BindBlocked::Request)?;
+        let (reader, expected) = choose_card(&self.board, cards).map_err(BindBlocked::NoCard)?;
         if let Some(standing) = self.cm_cards.standing(&reader, &expected.card_id) {
             // Without a template nothing can allow reuse: the bind would refuse the same way.
             let no_template = TemplateReuse::Unreadable(NO_TEMPLATE.to_owned());
@@ -346,7 +378,7 @@ impl StationState {
                 None => Some(&no_template),
             };
             if let Some(why) = early_refusal(&expected.card_id, standing, request, reuse) {
-                return Err(why);
+                return Err(BindBlocked::CardRefused(why));
             }
         }
         Ok(BindTarget {
@@ -481,7 +513,7 @@ mod tests {
             request(2, RequestStatus::PENDING),
         ]);
         assert_eq!(
-            state.bind_target().err().as_deref(),
+            state.bind_target().err().map(|e| e.to_string()).as_deref(),
             Some("Select a request in the list.")
         );
         state.selected_request = Some(Uuid::from_u128(2));
@@ -489,11 +521,11 @@ mod tests {
             state
                 .bind_target()
                 .err()
-                .is_some_and(|e| e.contains("waiting for approval"))
+                .is_some_and(|e| e.to_string().contains("waiting for approval"))
         );
         state.selected_request = Some(Uuid::from_u128(1));
         assert_eq!(
-            state.bind_target().err().as_deref(),
+            state.bind_target().err().map(|e| e.to_string()).as_deref(),
             Some("Insert the card into a reader.")
         );
         with_card(&mut state, "R1", 7);
@@ -524,7 +556,7 @@ mod tests {
         with_card(&mut state, "R1", 7);
         state.selected_request = Some(Uuid::from_u128(1));
         assert_eq!(
-            state.bind_target().err().as_deref(),
+            state.bind_target().err().map(|e| e.to_string()).as_deref(),
             Some(
                 "This request cannot take a card: this is a software-profile request \
                  (IsSmartcard false): it never takes a card."
@@ -532,7 +564,7 @@ mod tests {
         );
         state.selected_request = Some(Uuid::from_u128(2));
         assert_eq!(
-            state.bind_target().err().as_deref(),
+            state.bind_target().err().map(|e| e.to_string()).as_deref(),
             Some(
                 "This request cannot take a card: a Retire request acts on an existing card; \
                  it does not take a new one."
@@ -552,7 +584,7 @@ mod tests {
             state
                 .bind_target()
                 .err()
-                .is_some_and(|e| e.contains("select the reader"))
+                .is_some_and(|e| e.to_string().contains("select the reader"))
         );
         state.selected_reader = Some("R2".into());
         assert_eq!(state.bind_target().map(|t| t.expected), Ok(identity(2)));
@@ -577,7 +609,7 @@ mod tests {
             attempt: AttemptId::from_uuid(uuid::Uuid::from_u128(0xa)),
         })));
         assert_eq!(
-            state.bind_target().err().as_deref(),
+            state.bind_target().err().map(|e| e.to_string()).as_deref(),
             Some("A bind is in progress.")
         );
         let bound = BindState::Bound {
@@ -604,7 +636,10 @@ mod tests {
             confirmed_after_loss: false,
         }));
         state.selected_request = Some(Uuid::from_u128(2));
-        let refused = state.bind_target().expect_err("the bound card is still in");
+        let refused = state
+            .bind_target()
+            .expect_err("the bound card is still in")
+            .to_string();
         assert!(refused.contains("take it out"), "{refused}");
         state.apply(Report::Reader(ReaderEvent::CardRemoved {
             reader: "R1".into(),
@@ -633,7 +668,7 @@ mod tests {
         assert!(state.apply_search(), "the selection went");
         assert_eq!(state.selected_request, None);
         assert_eq!(
-            state.bind_target().err().as_deref(),
+            state.bind_target().err().map(|e| e.to_string()).as_deref(),
             Some("Select a request in the list.")
         );
         assert!(state.select_first_shown());

@@ -47,7 +47,7 @@ pub enum BreakReason {
     },
     /// The record contradicts the records before it (a second outcome, an
     /// outcome with no attempt, an attempt ID used twice, ...).
-    Inconsistent(String),
+    Inconsistent(Inconsistency),
     /// The last line has no line break: a write was cut short.
     TornLastLine,
 }
@@ -86,6 +86,27 @@ impl fmt::Display for ChainBreak {
             ),
         }
     }
+}
+
+/// How a record contradicts the attempt/outcome rules the writer keeps;
+/// shown after "line N".
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Inconsistency {
+    /// An attempt record reuses an attempt ID an earlier record started.
+    #[error("reuses attempt ID {0}, which an earlier record already started")]
+    ReusedAttempt(AttemptId),
+    /// An outcome for an attempt that already has one.
+    #[error("is a second outcome for attempt {0}")]
+    SecondOutcome(AttemptId),
+    /// An outcome for an attempt no earlier record started.
+    #[error("is an outcome for attempt {0}, which has no attempt record before it")]
+    NoAttempt(AttemptId),
+    /// An attempt record with an outcome field.
+    #[error("is an attempt that carries an outcome")]
+    AttemptWithOutcome,
+    /// An outcome record without one.
+    #[error("is an outcome record without an outcome")]
+    OutcomeMissing,
 }
 
 /// What [`verify`] found in an intact journal.
@@ -171,12 +192,12 @@ impl Chain {
     }
 
     /// The attempt/outcome rules the writer keeps: one outcome per attempt, after it.
-    fn check_event(&self, record: &Record) -> Result<(), String> {
+    fn check_event(&self, record: &Record) -> Result<(), Inconsistency> {
         let id = record.attempt_id;
         match (record.event, record.outcome) {
-            (EventKind::Attempt, None) if self.seen_attempts.contains(&id) => Err(format!(
-                "reuses attempt ID {id}, which an earlier record already started"
-            )),
+            (EventKind::Attempt, None) if self.seen_attempts.contains(&id) => {
+                Err(Inconsistency::ReusedAttempt(id))
+            }
             (EventKind::Attempt, None) => Ok(()),
             (EventKind::Outcome, Some(_))
                 if self.open_attempts.iter().any(|a| a.attempt_id == id) =>
@@ -184,13 +205,11 @@ impl Chain {
                 Ok(())
             }
             (EventKind::Outcome, Some(_)) if self.seen_attempts.contains(&id) => {
-                Err(format!("is a second outcome for attempt {id}"))
+                Err(Inconsistency::SecondOutcome(id))
             }
-            (EventKind::Outcome, Some(_)) => Err(format!(
-                "is an outcome for attempt {id}, which has no attempt record before it"
-            )),
-            (EventKind::Attempt, Some(_)) => Err("is an attempt that carries an outcome".into()),
-            (EventKind::Outcome, None) => Err("is an outcome record without an outcome".into()),
+            (EventKind::Outcome, Some(_)) => Err(Inconsistency::NoAttempt(id)),
+            (EventKind::Attempt, Some(_)) => Err(Inconsistency::AttemptWithOutcome),
+            (EventKind::Outcome, None) => Err(Inconsistency::OutcomeMissing),
         }
     }
 

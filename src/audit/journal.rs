@@ -4,9 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use anyhow::Context as _;
-
-use crate::audit::{AttemptInfo, AuditJournal, OutcomeInfo, default_journal_path};
+use crate::audit::{AttemptInfo, AuditError, AuditJournal, OutcomeInfo, default_journal_path};
 use uuid::Uuid;
 
 use crate::domain::bind::{AttemptId, BindTarget, Outcome};
@@ -15,20 +13,32 @@ use crate::domain::card::CardId;
 /// Where attempts and outcomes are recorded before and after the POST.
 pub trait Journal: Send {
     /// Appends the attempt and flushes it to disk; the bind stops when this fails.
-    fn record_attempt(&mut self, target: &BindTarget) -> Result<AttemptId, String>;
+    fn record_attempt(&mut self, target: &BindTarget) -> Result<AttemptId, JournalError>;
     /// Appends the outcome of an attempt and flushes it to disk.
     fn record_outcome(
         &mut self,
         attempt: &AttemptId,
         outcome: Outcome,
         info: OutcomeInfo,
-    ) -> Result<(), String>;
+    ) -> Result<(), JournalError>;
     /// Attempts without an outcome: a crash or a lost answer left them open.
     fn open_attempts(&self) -> Vec<OpenAttempt>;
     /// The last `n` records, oldest first, for the window's audit view.
     fn recent(&self, n: usize) -> Vec<crate::audit::Record>;
     /// The journal's file, for exports; None when there is no usable journal.
     fn path(&self) -> Option<std::path::PathBuf>;
+}
+
+/// Why the journal did not record an attempt or an outcome.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    /// The journal could not be opened when the window started, in the
+    /// words shown then; every bind is refused with them.
+    #[error("{0}")]
+    Unusable(String),
+    /// The journal file refused the write.
+    #[error(transparent)]
+    Audit(#[from] AuditError),
 }
 
 /// An attempt the journal holds without an outcome.
@@ -46,9 +56,11 @@ pub struct OpenAttempt {
 pub type SharedJournal = Arc<Mutex<dyn Journal>>;
 
 impl Journal for AuditJournal {
-    fn record_attempt(&mut self, target: &BindTarget) -> Result<AttemptId, String> {
-        AuditJournal::record_attempt(self, AttemptInfo::for_target(target))
-            .map_err(|e| e.to_string())
+    fn record_attempt(&mut self, target: &BindTarget) -> Result<AttemptId, JournalError> {
+        Ok(AuditJournal::record_attempt(
+            self,
+            AttemptInfo::for_target(target),
+        )?)
     }
 
     fn record_outcome(
@@ -56,8 +68,8 @@ impl Journal for AuditJournal {
         attempt: &AttemptId,
         outcome: Outcome,
         info: OutcomeInfo,
-    ) -> Result<(), String> {
-        AuditJournal::record_outcome(self, *attempt, outcome, info).map_err(|e| e.to_string())
+    ) -> Result<(), JournalError> {
+        Ok(AuditJournal::record_outcome(self, *attempt, outcome, info)?)
     }
 
     fn open_attempts(&self) -> Vec<OpenAttempt> {
@@ -86,16 +98,47 @@ impl Journal for AuditJournal {
     }
 }
 
+/// Why the station has no journal to bind with.
+#[derive(Debug, thiserror::Error)]
+pub enum NoJournal {
+    /// No path was given, and the platform has no data directory for the default.
+    #[error(
+        "The station found no data directory for its audit journal (is HOME set?). Give one \
+         with --audit-file FILE."
+    )]
+    NoDataDirectory,
+    /// The journal at `path` could not be opened; `source` says why.
+    #[error("The audit journal {} cannot be used, so the station will not bind", path.display())]
+    CannotOpen {
+        /// The journal.
+        path: PathBuf,
+        /// Why.
+        source: AuditError,
+    },
+}
+
+impl NoJournal {
+    /// The whole reason for the operator: this error, then each cause after
+    /// a colon (what `{:#}` prints for it wrapped in `anyhow`).
+    pub fn with_causes(&self) -> String {
+        let mut reason = self.to_string();
+        let mut cause = std::error::Error::source(self);
+        while let Some(error) = cause {
+            reason.push_str(": ");
+            reason.push_str(&error.to_string());
+            cause = error.source();
+        }
+        reason
+    }
+}
+
 /// The journal's path: the one given, else the platform's default; demo mode
 /// uses a file of its own beside it, so demo binds never mix with real ones.
-pub fn journal_path(path: Option<&Path>, demo: bool) -> anyhow::Result<PathBuf> {
+pub fn journal_path(path: Option<&Path>, demo: bool) -> Result<PathBuf, NoJournal> {
     if let Some(path) = path {
         return Ok(path.to_owned());
     }
-    let default = default_journal_path().context(
-        "The station found no data directory for its audit journal (is HOME set?). \
-         Give one with --audit-file FILE.",
-    )?;
+    let default = default_journal_path().ok_or(NoJournal::NoDataDirectory)?;
     Ok(if demo {
         default.with_file_name("audit-demo.jsonl")
     } else {
@@ -104,14 +147,12 @@ pub fn journal_path(path: Option<&Path>, demo: bool) -> anyhow::Result<PathBuf> 
 }
 
 /// Opens the journal for the bind.
-pub fn open_shared(path: Option<&Path>, demo: bool) -> anyhow::Result<SharedJournal> {
+pub fn open_shared(path: Option<&Path>, demo: bool) -> Result<SharedJournal, NoJournal> {
     let path = journal_path(path, demo)?;
-    let journal = AuditJournal::open(&path).with_context(|| {
-        format!(
-            "The audit journal {} cannot be used, so the station will not bind",
-            path.display()
-        )
-    })?;
+    let journal = match AuditJournal::open(&path) {
+        Ok(journal) => journal,
+        Err(source) => return Err(NoJournal::CannotOpen { path, source }),
+    };
     Ok(Arc::new(Mutex::new(journal)))
 }
 
@@ -120,8 +161,8 @@ pub fn open_shared(path: Option<&Path>, demo: bool) -> anyhow::Result<SharedJour
 struct Unusable(String);
 
 impl Journal for Unusable {
-    fn record_attempt(&mut self, _target: &BindTarget) -> Result<AttemptId, String> {
-        Err(self.0.clone())
+    fn record_attempt(&mut self, _target: &BindTarget) -> Result<AttemptId, JournalError> {
+        Err(JournalError::Unusable(self.0.clone()))
     }
 
     fn record_outcome(
@@ -129,8 +170,8 @@ impl Journal for Unusable {
         _attempt: &AttemptId,
         _outcome: Outcome,
         _info: OutcomeInfo,
-    ) -> Result<(), String> {
-        Err(self.0.clone())
+    ) -> Result<(), JournalError> {
+        Err(JournalError::Unusable(self.0.clone()))
     }
 
     fn open_attempts(&self) -> Vec<OpenAttempt> {
@@ -152,7 +193,7 @@ pub fn open_for_window(path: Option<&Path>, demo: bool) -> (SharedJournal, Optio
     match open_shared(path, demo) {
         Ok(journal) => (journal, None),
         Err(error) => {
-            let reason = format!("{error:#}");
+            let reason = error.with_causes();
             (Arc::new(Mutex::new(Unusable(reason.clone()))), Some(reason))
         }
     }

@@ -22,7 +22,7 @@ mod export;
 mod file;
 mod identity;
 
-pub use chain::{BreakReason, ChainBreak, VerifyReport, verify};
+pub use chain::{BreakReason, ChainBreak, Inconsistency, VerifyReport, verify};
 pub use error::AuditError;
 pub use export::{CSV_HEADER, ExportFormat, export};
 pub use file::AuditJournal;

@@ -59,7 +59,10 @@ impl From<FormatArg> for ExportFormat {
 
 /// The journal to read: the one named, else `--audit-file`, else the default.
 fn journal_path(file: Option<PathBuf>, audit_file: Option<&Path>) -> anyhow::Result<PathBuf> {
-    crate::audit::journal::journal_path(file.as_deref().or(audit_file), false)
+    Ok(crate::audit::journal::journal_path(
+        file.as_deref().or(audit_file),
+        false,
+    )?)
 }
 
 fn count(n: u64, noun: &str) -> String {

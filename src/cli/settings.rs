@@ -3,7 +3,7 @@
 
 use super::GlobalArgs;
 use crate::config::effective::Settings;
-use crate::config::{Seconds, StationConfig, default_config_path};
+use crate::config::{Seconds, StationConfig, ValueProblem, default_config_path};
 
 /// Reads the configuration file (`--config`, else the default one when it
 /// exists) and applies the command line over it.
@@ -45,7 +45,7 @@ impl GlobalArgs {
                 server
                     .clone()
                     .try_into()
-                    .map_err(|reason: String| anyhow::anyhow!(reason))?,
+                    .map_err(|problem: ValueProblem| anyhow::anyhow!("{problem}"))?,
             );
         }
         if !self.ca_files.is_empty() {

@@ -302,10 +302,15 @@ fn signed_in_lines(client: &CmClient) -> Vec<String> {
     lines
 }
 
+/// No address of the server took the connection: each address, and how it failed.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", .0.join("; "))]
+struct NoConnection(Vec<String>);
+
 async fn connect_any(
     addresses: &[SocketAddr],
     timeout: Duration,
-) -> Result<(tokio::net::TcpStream, SocketAddr), String> {
+) -> Result<(tokio::net::TcpStream, SocketAddr), NoConnection> {
     let mut failures = Vec::new();
     for addr in addresses {
         match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr)).await {
@@ -314,7 +319,7 @@ async fn connect_any(
             Err(_) => failures.push(format!("{addr}: no answer within {} s", timeout.as_secs())),
         }
     }
-    Err(failures.join("; "))
+    Err(NoConnection(failures))
 }
 
 /// A handshake with the client's own trust, to show the chain the server sends.

@@ -7,7 +7,6 @@
 //! Secrets never live here: passwords and tokens go to the OS keyring
 //! ([`crate::platform::secrets`]).
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -15,8 +14,10 @@ use serde::{Deserialize, Serialize};
 use crate::card::family::{Family, FamilyRow, FamilyTable};
 use crate::cm::auth::AuthMethod;
 pub mod effective;
+mod error;
 pub mod supervisors;
 
+pub use error::{ConfigError, KeyProblem, ValueProblem};
 pub use supervisors::SupervisorEntry;
 
 /// The file's name inside the config directory.
@@ -121,8 +122,9 @@ pub enum FamilyName {
 
 impl CardSettings {
     /// The rows as the card reader uses them, after the built-in ones' place
-    /// is taken by the site's. `Err` names the row and what is wrong.
-    pub fn family_table(&self) -> Result<FamilyTable, String> {
+    /// is taken by the site's. `Err` names the row and what is wrong, under
+    /// the key `cards.families`.
+    pub fn family_table(&self) -> Result<FamilyTable, KeyProblem> {
         let mut rows = Vec::with_capacity(self.families.len());
         for (at, entry) in self.families.iter().enumerate() {
             let family = match entry.family {
@@ -145,7 +147,12 @@ impl CardSettings {
                 name,
                 "site configuration",
             )
-            .map_err(|error| format!("cards.families row {} ({}): {error}", at + 1, entry.atr))?;
+            .map_err(|error| {
+                KeyProblem::new(
+                    "cards.families",
+                    format!("cards.families row {} ({}): {error}", at + 1, entry.atr),
+                )
+            })?;
             rows.push(row);
         }
         Ok(FamilyTable::with_site_rows(rows))
@@ -238,10 +245,10 @@ impl ServerAddress {
 }
 
 impl TryFrom<String> for ServerAddress {
-    type Error = String;
+    type Error = ValueProblem;
 
-    fn try_from(value: String) -> Result<Self, String> {
-        crate::cm::client::api_base_url(&value).map_err(|error| error.to_string())?;
+    fn try_from(value: String) -> Result<Self, ValueProblem> {
+        crate::cm::client::api_base_url(&value).map_err(ValueProblem::ServerAddress)?;
         Ok(ServerAddress(value.trim().to_owned()))
     }
 }
@@ -265,14 +272,12 @@ impl StationName {
 }
 
 impl TryFrom<String> for StationName {
-    type Error = String;
+    type Error = ValueProblem;
 
-    fn try_from(value: String) -> Result<Self, String> {
+    fn try_from(value: String) -> Result<Self, ValueProblem> {
         let trimmed = value.trim();
         if trimmed.is_empty() || trimmed.len() > 64 || trimmed.chars().any(char::is_control) {
-            return Err(format!(
-                "\"{value}\" is not a usable station name: give 1 to 64 printable characters"
-            ));
+            return Err(ValueProblem::StationName(value));
         }
         Ok(StationName(trimmed.to_owned()))
     }
@@ -304,7 +309,7 @@ impl<const DEFAULT: u64> Seconds<DEFAULT> {
     }
 
     /// Checks a value given elsewhere (the command line, the Settings view).
-    pub fn new(value: u64) -> Result<Self, String> {
+    pub fn new(value: u64) -> Result<Self, ValueProblem> {
         Self::try_from(i64::try_from(value).unwrap_or(i64::MAX))
     }
 }
@@ -316,15 +321,15 @@ impl<const DEFAULT: u64> Default for Seconds<DEFAULT> {
 }
 
 impl<const DEFAULT: u64> TryFrom<i64> for Seconds<DEFAULT> {
-    type Error = String;
+    type Error = ValueProblem;
 
-    fn try_from(value: i64) -> Result<Self, String> {
+    fn try_from(value: i64) -> Result<Self, ValueProblem> {
         match u64::try_from(value) {
             Ok(secs) if (1..=Self::MAX).contains(&secs) => Ok(Seconds(secs)),
-            _ => Err(format!(
-                "{value} is out of range: give a whole number of seconds from 1 to {}",
-                Self::MAX
-            )),
+            _ => Err(ValueProblem::Seconds {
+                value,
+                max: Self::MAX,
+            }),
         }
     }
 }
@@ -332,78 +337,6 @@ impl<const DEFAULT: u64> TryFrom<i64> for Seconds<DEFAULT> {
 impl<const DEFAULT: u64> From<Seconds<DEFAULT>> for u64 {
     fn from(value: Seconds<DEFAULT>) -> u64 {
         value.0
-    }
-}
-
-/// A configuration file that cannot be used, in words.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// The file could not be read.
-    #[error("Cannot read the configuration file {}: {source}. Check the path and its permissions.", path.display())]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// The file is not valid TOML or has a wrong key or value.
-    #[error("The configuration file {} has a mistake: {}Fix the file (or open Settings in the window) and start again.", path.display(), Indented(detail))]
-    Invalid {
-        /// The file.
-        path: PathBuf,
-        /// The parser's report: the line, the key and what is wrong.
-        detail: String,
-    },
-    /// The file could not be written.
-    #[error("Cannot save the configuration file {}: {source}. Check that its folder is writable.", path.display())]
-    Write {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// A value is wrong in a way only the combination of keys shows.
-    #[error("The configuration {}: {detail}.", path.as_ref().map_or_else(|| "is not usable".to_owned(), |p| format!("file {} is not usable", p.display())))]
-    Inconsistent {
-        /// The file, when the configuration came from one.
-        path: Option<PathBuf>,
-        /// The key to change.
-        key: &'static str,
-        /// What is wrong and what to set.
-        detail: String,
-    },
-}
-
-/// A value that is wrong in a way only the combination of keys shows: the
-/// key to change, and what to set.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct KeyProblem {
-    /// The key to change, as the file writes it (`auth.user`, `tls.client_key`).
-    pub key: &'static str,
-    /// What is wrong and what to set, naming the key.
-    pub message: String,
-}
-
-impl KeyProblem {
-    fn new(key: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            key,
-            message: message.into(),
-        }
-    }
-}
-
-/// The parser's multi-line report, kept readable inside one sentence.
-struct Indented<'a>(&'a str);
-
-impl fmt::Display for Indented<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f)?;
-        for line in self.0.trim_end().lines() {
-            writeln!(f, "    {line}")?;
-        }
-        Ok(())
     }
 }
 
@@ -535,11 +468,8 @@ impl StationConfig {
                  then its arguments",
             ));
         }
-        supervisors::check_unique_names(&self.supervisors)
-            .map_err(|why| KeyProblem::new("supervisors", why))?;
-        self.cards
-            .family_table()
-            .map_err(|why| KeyProblem::new("cards.families", why))?;
+        supervisors::check_unique_names(&self.supervisors)?;
+        self.cards.family_table()?;
         Ok(())
     }
 

@@ -9,6 +9,7 @@ use argon2::password_hash::phc::PasswordHash;
 use argon2::{Algorithm, Argon2, Params, Version};
 use serde::{Deserialize, Serialize};
 
+use super::{KeyProblem, ValueProblem};
 use crate::platform::secrets::Secret;
 
 /// A hash asking for more memory than this (KiB) would stall the station at
@@ -38,17 +39,15 @@ impl SupervisorName {
 }
 
 impl TryFrom<String> for SupervisorName {
-    type Error = String;
+    type Error = ValueProblem;
 
-    fn try_from(value: String) -> Result<Self, String> {
+    fn try_from(value: String) -> Result<Self, ValueProblem> {
         let trimmed = value.trim();
         if trimmed.is_empty()
             || trimmed.chars().count() > 64
             || trimmed.chars().any(char::is_control)
         {
-            return Err(format!(
-                "\"{value}\" is not a usable supervisor name: give 1 to 64 printable characters"
-            ));
+            return Err(ValueProblem::SupervisorName(value));
         }
         Ok(SupervisorName(trimmed.to_owned()))
     }
@@ -85,16 +84,11 @@ impl fmt::Debug for PasswordHashPhc {
 }
 
 impl TryFrom<String> for PasswordHashPhc {
-    type Error = String;
+    type Error = ValueProblem;
 
-    fn try_from(value: String) -> Result<Self, String> {
+    fn try_from(value: String) -> Result<Self, ValueProblem> {
         let value = value.trim().to_owned();
-        let explain = |why: &str| {
-            format!(
-                "this is not a usable argon2 password hash ({why}): paste the whole \
-                 password_hash line that `enroll-station supervisor hash --name NAME` prints"
-            )
-        };
+        let explain = |why: &str| ValueProblem::PasswordHash(why.to_owned());
         let hash = PasswordHash::new(&value).map_err(|error| explain(&error.to_string()))?;
         Algorithm::try_from(hash.algorithm.as_str())
             .map_err(|_| explain(&format!("the algorithm is {}", hash.algorithm.as_str())))?;
@@ -125,16 +119,19 @@ pub(crate) fn same_name(a: &str, b: &str) -> bool {
 
 /// Refuses two `[[supervisors]]` with the same name (in any case): a name
 /// must say who confirmed.
-pub fn check_unique_names(entries: &[SupervisorEntry]) -> Result<(), String> {
+pub fn check_unique_names(entries: &[SupervisorEntry]) -> Result<(), KeyProblem> {
     for (index, entry) in entries.iter().enumerate() {
         let name = entry.name.as_str();
         if entries[..index]
             .iter()
             .any(|earlier| same_name(earlier.name.as_str(), name))
         {
-            return Err(format!(
-                "supervisors: the name \"{name}\" is given to two [[supervisors]] tables: \
-                 give each supervisor a name of their own"
+            return Err(KeyProblem::new(
+                "supervisors",
+                format!(
+                    "supervisors: the name \"{name}\" is given to two [[supervisors]] tables: \
+                     give each supervisor a name of their own"
+                ),
             ));
         }
     }
@@ -161,17 +158,31 @@ impl HashCost {
     }
 }
 
+/// A password that could not be hashed.
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    /// No salt: the operating system's random numbers failed.
+    #[error("The system's random number generator failed: try again.")]
+    Random,
+    /// argon2 refused the password or the parameters.
+    #[error("The password could not be hashed: {0}.")]
+    Argon2(argon2::password_hash::Error),
+    /// The hash came out in a form the configuration would refuse.
+    #[error(transparent)]
+    Unusable(#[from] ValueProblem),
+}
+
 /// Hashes a password for a `[[supervisors]]` table, with a fresh random salt.
-pub fn hash_password(password: &Secret, cost: HashCost) -> Result<PasswordHashPhc, String> {
+pub fn hash_password(password: &Secret, cost: HashCost) -> Result<PasswordHashPhc, HashError> {
     use ring::rand::SecureRandom as _;
     let mut salt = [0u8; 16];
     ring::rand::SystemRandom::new()
         .fill(&mut salt)
-        .map_err(|_| "The system's random number generator failed: try again.".to_owned())?;
+        .map_err(|_| HashError::Random)?;
     let hash = Argon2::new(Algorithm::Argon2id, Version::V0x13, cost.params())
         .hash_password_with_salt(password.expose().as_bytes(), &salt)
-        .map_err(|error| format!("The password could not be hashed: {error}."))?;
-    PasswordHashPhc::try_from(hash.to_string())
+        .map_err(HashError::Argon2)?;
+    Ok(PasswordHashPhc::try_from(hash.to_string())?)
 }
 
 /// The `[[supervisors]]` snippet for a configuration file.

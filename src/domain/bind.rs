@@ -548,7 +548,8 @@ fn pre_check(
         ),
         correlation_id: f.correlation_id,
     })?;
-    may_bind(&target.expected.card_id, &known, reuse).map_err(Failure::new)
+    may_bind(&target.expected.card_id, &known, reuse)
+        .map_err(|refusal| Failure::new(refusal.to_string()))
 }
 
 /// The card read right before the POST must be the card the operator saw.

@@ -6,7 +6,7 @@ use std::fmt;
 
 use super::card::CardId;
 use super::request::{Request, RequestType};
-use super::reuse::{TemplateReuse, may_bind, needs_template};
+use super::reuse::{CardRefusal, TemplateReuse, may_bind, needs_template};
 use super::smartcard::Smartcard;
 
 /// The longest operation name kept from the server; CM's are under 20
@@ -157,7 +157,7 @@ pub fn early_refusal(
     standing: &CmStanding,
     request: &Request,
     reuse: Option<&TemplateReuse>,
-) -> Option<String> {
+) -> Option<CardRefusal> {
     let objects = standing.objects()?;
     let reuse = match reuse {
         Some(reuse) => reuse.clone(),
@@ -301,8 +301,9 @@ mod tests {
     fn a_card_in_use_is_refused_before_the_click_whatever_the_template() {
         let card = CardId::from_raw([3; 16]);
         let standing = known(vec![object(1, SmartcardStatus::ACTIVE)]);
-        let why =
-            early_refusal(&card, &standing, &request_with_template(60), None).expect("refused");
+        let why = early_refusal(&card, &standing, &request_with_template(60), None)
+            .expect("refused")
+            .to_string();
         assert!(why.contains("A card in use cannot be bound"), "{why}");
         assert!(why.contains(&Uuid::from_u128(1).to_string()), "{why}");
     }
@@ -325,7 +326,9 @@ mod tests {
             template: Uuid::from_u128(70),
             allowed: false,
         };
-        let why = early_refusal(&card, &standing, &request, Some(&refused)).expect("refused");
+        let why = early_refusal(&card, &standing, &request, Some(&refused))
+            .expect("refused")
+            .to_string();
         assert!(why.contains("does not allow smart card reuse"), "{why}");
         // Another template's answer says nothing about this request.
         let other = TemplateReuse::Read {

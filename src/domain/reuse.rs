@@ -69,7 +69,68 @@ pub fn needs_template(known: &[Smartcard]) -> bool {
     !known.is_empty() && known.iter().all(|c| !c.status.is_in_use())
 }
 
-/// The rule: `Ok` when the card may be bound, else why not, in words.
+/// Why a card CM already knows may not be bound, in the operator's words.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CardRefusal {
+    /// One of the card's objects is in use (an unknown status counts as in use).
+    #[error(
+        "CM already knows card {card_id}: {}{}. A card in use cannot be bound to another \
+         request: retire or disable that smart card object in CM first, or use another card.",
+        describe(object),
+        unclear_status(object)
+    )]
+    InUse {
+        /// The card.
+        card_id: CardId,
+        /// The object in use.
+        object: Smartcard,
+    },
+    /// Every object is discontinued, and the template does not allow reuse.
+    #[error(
+        "CM already knows card {card_id} ({}), and profile template {template} does not allow \
+         smart card reuse (AllowSmartcardReuse is off): use another card, or ask the CM \
+         administrator to allow reuse on that template.",
+        describe_all(objects)
+    )]
+    ReuseOff {
+        /// The card.
+        card_id: CardId,
+        /// Its objects, all discontinued.
+        objects: Vec<Smartcard>,
+        /// The request's profile template.
+        template: Uuid,
+    },
+    /// Whether the template allows reuse could not be read.
+    #[error(
+        "CM already knows card {card_id} ({}), and the station could not read whether the \
+         template allows reuse ({why}): a card CM knows is refused. Use another card, or ask \
+         the CM administrator to let this account read the template's smart card \
+         configuration.",
+        describe_all(objects)
+    )]
+    ReuseUnreadable {
+        /// The card.
+        card_id: CardId,
+        /// Its objects, all discontinued.
+        objects: Vec<Smartcard>,
+        /// Why, in a few words.
+        why: String,
+    },
+    /// Whether the template allows reuse was not asked.
+    #[error(
+        "CM already knows card {card_id} ({}), and whether the template allows reuse was not \
+         read: a card CM knows is refused.",
+        describe_all(objects)
+    )]
+    ReuseNotAsked {
+        /// The card.
+        card_id: CardId,
+        /// Its objects, all discontinued.
+        objects: Vec<Smartcard>,
+    },
+}
+
+/// The rule: `Ok` when the card may be bound, else why not.
 ///
 /// A card is refused while one of its objects is in use (an unknown status
 /// counts as in use), or when it is known and the template does not allow
@@ -78,54 +139,34 @@ pub fn may_bind(
     card_id: &CardId,
     known: &[Smartcard],
     reuse: &TemplateReuse,
-) -> Result<(), String> {
+) -> Result<(), CardRefusal> {
     if let Some(card) = known.iter().find(|c| c.status.is_in_use()) {
-        let why = match card.status.usage() {
-            Use::Unclear => format!(
-                "; the station does not know status {}, so it counts the card as in use",
-                card.status
-            ),
-            _ => String::new(),
-        };
-        return Err(format!(
-            "CM already knows card {card_id}: {}{why}. A card in use cannot be bound to \
-             another request: retire or disable that smart card object in CM first, or use \
-             another card.",
-            describe(card)
-        ));
+        return Err(CardRefusal::InUse {
+            card_id: *card_id,
+            object: card.clone(),
+        });
     }
-    let Some(card) = known.first() else {
+    if known.is_empty() {
         return Ok(());
-    };
-    let objects = if known.len() == 1 {
-        describe(card)
-    } else {
-        format!(
-            "{} and {} more discontinued object(s)",
-            describe(card),
-            known.len() - 1
-        )
-    };
+    }
+    let card_id = *card_id;
+    let objects = known.to_vec();
     match reuse {
         TemplateReuse::Read { allowed: true, .. } => Ok(()),
         TemplateReuse::Read {
             template,
             allowed: false,
-        } => Err(format!(
-            "CM already knows card {card_id} ({objects}), and profile template {template} does \
-             not allow smart card reuse (AllowSmartcardReuse is off): use another card, or ask \
-             the CM administrator to allow reuse on that template."
-        )),
-        TemplateReuse::Unreadable(why) => Err(format!(
-            "CM already knows card {card_id} ({objects}), and the station could not read \
-             whether the template allows reuse ({why}): a card CM knows is refused. Use \
-             another card, or ask the CM administrator to let this account read the \
-             template's smart card configuration."
-        )),
-        TemplateReuse::NotAsked => Err(format!(
-            "CM already knows card {card_id} ({objects}), and whether the template allows \
-             reuse was not read: a card CM knows is refused."
-        )),
+        } => Err(CardRefusal::ReuseOff {
+            card_id,
+            objects,
+            template: *template,
+        }),
+        TemplateReuse::Unreadable(why) => Err(CardRefusal::ReuseUnreadable {
+            card_id,
+            objects,
+            why: why.clone(),
+        }),
+        TemplateReuse::NotAsked => Err(CardRefusal::ReuseNotAsked { card_id, objects }),
     }
 }
 
@@ -138,6 +179,30 @@ fn describe(card: &Smartcard) -> String {
         "smart card object {}, status {}, assigned to {user}",
         card.uuid, card.status
     )
+}
+
+/// The first object in words, and how many more there are.
+fn describe_all(objects: &[Smartcard]) -> String {
+    match objects {
+        [] => String::new(),
+        [only] => describe(only),
+        [first, more @ ..] => format!(
+            "{} and {} more discontinued object(s)",
+            describe(first),
+            more.len()
+        ),
+    }
+}
+
+/// For an object in use by a status the station does not know, that it counts as in use.
+fn unclear_status(card: &Smartcard) -> String {
+    match card.status.usage() {
+        Use::Unclear => format!(
+            "; the station does not know status {}, so it counts the card as in use",
+            card.status
+        ),
+        Use::InUse | Use::Discontinued => String::new(),
+    }
 }
 
 #[cfg(test)]
@@ -184,7 +249,9 @@ mod tests {
                 may_bind(&CardId::from_raw([7; 16]), &known, &read(true)),
                 Ok(())
             );
-            let no = may_bind(&CardId::from_raw([7; 16]), &known, &read(false)).unwrap_err();
+            let no = may_bind(&CardId::from_raw([7; 16]), &known, &read(false))
+                .unwrap_err()
+                .to_string();
             assert!(no.contains("does not allow smart card reuse"), "{no}");
             assert!(no.contains(&Uuid::from_u128(901).to_string()), "{no}");
             assert!(no.contains(&format!("status {status}")), "{no}");
@@ -211,7 +278,9 @@ mod tests {
             // Decided from all objects: one in use among retired ones refuses.
             let known = [object(1, SmartcardStatus::RETIRED), object(2, status)];
             assert!(!needs_template(&known));
-            let no = may_bind(&CardId::from_raw([7; 16]), &known, &read(true)).unwrap_err();
+            let no = may_bind(&CardId::from_raw([7; 16]), &known, &read(true))
+                .unwrap_err()
+                .to_string();
             assert!(no.contains("A card in use cannot be bound"), "{no}");
             assert!(no.contains(&Uuid::from_u128(902).to_string()), "{no}");
             assert!(no.contains(&format!("status {status}")), "{no}");
@@ -231,7 +300,8 @@ mod tests {
                 &[object(1, status)],
                 &read(true),
             )
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
             assert!(no.contains("counts the card as in use"), "{no}");
             assert!(no.contains(&status.to_string()), "{no}");
         }
@@ -245,14 +315,16 @@ mod tests {
             &known,
             &TemplateReuse::Unreadable("403".into()),
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(
             no.contains("could not read whether the template allows reuse (403)"),
             "{no}"
         );
         assert!(no.contains("a card CM knows is refused"), "{no}");
-        let no =
-            may_bind(&CardId::from_raw([7; 16]), &known, &TemplateReuse::NotAsked).unwrap_err();
+        let no = may_bind(&CardId::from_raw([7; 16]), &known, &TemplateReuse::NotAsked)
+            .unwrap_err()
+            .to_string();
         assert!(no.contains("a card CM knows is refused"), "{no}");
     }
 }

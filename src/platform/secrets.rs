@@ -81,13 +81,32 @@ pub struct KeyringError {
     detail: String,
 }
 
-fn store() -> Result<&'static (Arc<CredentialStore>, &'static str), String> {
-    static STORE: OnceLock<Result<(Arc<CredentialStore>, &'static str), String>> = OnceLock::new();
-    STORE.get_or_init(open_store).as_ref().map_err(Clone::clone)
+/// No keyring could be opened on this machine, with the keyring crate's words
+/// for why. Opened once per process; every later use sees the same answer.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("{detail}")]
+pub struct NoKeyring {
+    detail: String,
+}
+
+impl NoKeyring {
+    fn new(detail: impl ToString) -> Self {
+        NoKeyring {
+            detail: detail.to_string(),
+        }
+    }
+}
+
+/// The keyring this process uses, with its label for the operator.
+type OpenStore = (Arc<CredentialStore>, &'static str);
+
+fn store() -> Result<&'static OpenStore, &'static NoKeyring> {
+    static STORE: OnceLock<Result<OpenStore, NoKeyring>> = OnceLock::new();
+    STORE.get_or_init(open_store).as_ref()
 }
 
 #[cfg(all(unix, not(target_os = "macos")))]
-fn open_store() -> Result<(Arc<CredentialStore>, &'static str), String> {
+fn open_store() -> Result<OpenStore, NoKeyring> {
     // The desktop's Secret Service persists across reboots; a session without
     // one (kiosk autologin, SSH) still has the kernel keyring.
     let has_session_bus = std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some();
@@ -99,26 +118,26 @@ fn open_store() -> Result<(Arc<CredentialStore>, &'static str), String> {
     }
     linux_keyutils_keyring_store::Store::new()
         .map(|store| (store as Arc<CredentialStore>, "kernel keyring"))
-        .map_err(|error| error.to_string())
+        .map_err(NoKeyring::new)
 }
 
 #[cfg(windows)]
-fn open_store() -> Result<(Arc<CredentialStore>, &'static str), String> {
+fn open_store() -> Result<OpenStore, NoKeyring> {
     windows_native_keyring_store::Store::new()
         .map(|store| (store as Arc<CredentialStore>, "Windows Credential Manager"))
-        .map_err(|error| error.to_string())
+        .map_err(NoKeyring::new)
 }
 
 #[cfg(target_os = "macos")]
-fn open_store() -> Result<(Arc<CredentialStore>, &'static str), String> {
+fn open_store() -> Result<OpenStore, NoKeyring> {
     apple_native_keyring_store::keychain::Store::new()
         .map(|store| (store as Arc<CredentialStore>, "Keychain"))
-        .map_err(|error| error.to_string())
+        .map_err(NoKeyring::new)
 }
 
 #[cfg(not(any(unix, windows)))]
-fn open_store() -> Result<(Arc<CredentialStore>, &'static str), String> {
-    Err("this platform has no supported keyring".to_owned())
+fn open_store() -> Result<OpenStore, NoKeyring> {
+    Err(NoKeyring::new("this platform has no supported keyring"))
 }
 
 fn entry(name: &SecretName, action: &'static str) -> Result<(Entry, &'static str), KeyringError> {
@@ -128,7 +147,7 @@ fn entry(name: &SecretName, action: &'static str) -> Result<(Entry, &'static str
         name: name.to_string(),
         detail,
     };
-    let (store, label) = store().map_err(|detail| fail("none", detail))?;
+    let (store, label) = store().map_err(|no_keyring| fail("none", no_keyring.to_string()))?;
     Entry::new_in_store(store, SERVICE, &name.account())
         .map(|entry| (entry, *label))
         .map_err(|error| fail(label, error.to_string()))
@@ -178,7 +197,7 @@ pub fn delete(name: &SecretName) -> Result<bool, KeyringError> {
 }
 
 /// The keyring in use, for the connection check and the Settings view.
-pub fn store_name() -> Result<&'static str, String> {
+pub fn store_name() -> Result<&'static str, &'static NoKeyring> {
     store().map(|(_, label)| *label)
 }
 

@@ -1,7 +1,7 @@
 //! The bind bar: what would be bound, the one **Bind** button, and the result.
 
 use crate::app::credentials::Witness;
-use crate::app::station::StationState;
+use crate::app::station::{BindBlocked, StationState};
 use crate::domain::bind::{BindState, BindTarget, Failure, wrong_card_alarm};
 use crate::supervisors::SupervisorError;
 use crate::worker::Command;
@@ -36,9 +36,9 @@ pub(super) const BIND_ACCELERATOR: &str = "Ctrl+Enter";
 
 /// What the Bind button would bind, or why it is disabled. The button and
 /// its accelerator (`desk`) both ask here, so they can never disagree.
-pub(super) fn bind_ready(state: &StationState) -> Result<BindTarget, String> {
+pub(super) fn bind_ready(state: &StationState) -> Result<BindTarget, BindBlocked> {
     state.bind_target().and_then(|target| match state.witness {
-        Witness::NoneConfigured => Err(SupervisorError::NoneConfigured.to_string()),
+        Witness::NoneConfigured => Err(BindBlocked::Supervisor(SupervisorError::NoneConfigured)),
         Witness::NotNeeded | Witness::Needed => Ok(target),
     })
 }
@@ -49,7 +49,7 @@ pub(super) fn bind_intent(state: &mut StationState) -> Option<Command> {
     match state.press_bind() {
         Ok(next) => next,
         Err(why) => {
-            state.notices.push(why);
+            state.notices.push(why.to_string());
             None
         }
     }
@@ -94,14 +94,14 @@ pub(super) fn bind_bar_ui(ui: &mut egui::Ui, state: &mut StationState) -> Option
             Err(why) if witness == Witness::NoneConfigured => {
                 ui.add(
                     egui::Label::new(
-                        egui::RichText::new(why.as_str()).color(ui.visuals().warn_fg_color),
+                        egui::RichText::new(why.to_string()).color(ui.visuals().warn_fg_color),
                     )
                     .selectable(true)
                     .wrap(),
                 );
             }
             Err(why) => {
-                ui.weak(why.as_str());
+                ui.weak(why.to_string());
             }
         }
     });

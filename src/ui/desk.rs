@@ -97,7 +97,7 @@ impl StationApp {
             Err(why) => {
                 self.state
                     .toasts
-                    .push(ToastKind::Warning, why, Instant::now());
+                    .push(ToastKind::Warning, why.to_string(), Instant::now());
             }
         }
     }

@@ -116,11 +116,10 @@ pub fn run_window(settings: &Settings, options: WindowOptions) -> anyhow::Result
 /// The station's own icon for the title bar and task switcher, the same art
 /// as the desktop entry's. Without one eframe shows egui's logo, decoded at
 /// 512×512 and kept for the window's life (1 MB; issue 6, P5).
-fn window_icon() -> Result<egui::IconData, String> {
+fn window_icon() -> Result<egui::IconData, impl std::error::Error> {
     eframe::icon_data::from_png_bytes(include_bytes!(
         "../../assets/icons/hicolor/128x128/apps/enroll-station.png"
     ))
-    .map_err(|error| error.to_string())
 }
 
 /// In the demo, CM has already issued the PIV card to someone: inserting it

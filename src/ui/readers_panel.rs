@@ -179,7 +179,7 @@ fn card_name_ui(ui: &mut egui::Ui, atr: &Atr, state: &StationState) {
             }
         },
         Some(Err(why)) => {
-            ui.weak("Card name unknown").on_hover_text(why.as_str());
+            ui.weak("Card name unknown").on_hover_text(why.to_string());
         }
     }
 }

@@ -16,7 +16,7 @@ use crate::domain::bind::{
 use crate::domain::reuse::{self, TemplateReuse};
 
 pub use crate::audit::OutcomeInfo;
-pub use crate::audit::journal::{Journal, OpenAttempt, SharedJournal};
+pub use crate::audit::journal::{Journal, JournalError, OpenAttempt, SharedJournal};
 
 /// Everything a bind needs to act.
 #[derive(Clone)]
@@ -77,11 +77,34 @@ pub async fn find_binding(
     Ok(reconcile(card_id, bound))
 }
 
+/// Work sent to a blocking thread that ended without an answer: the thread
+/// panicked, or the runtime is shutting down.
+#[derive(Debug, thiserror::Error)]
+#[error("the work stopped unexpectedly ({0})")]
+pub struct WorkStopped(tokio::task::JoinError);
+
+impl WorkStopped {
+    /// The runtime's words for why (a panic, a cancelled task).
+    pub fn why(&self) -> String {
+        self.0.to_string()
+    }
+}
+
+/// A journal write that did not happen: the journal refused it, or the
+/// thread writing it stopped.
+#[derive(Debug, thiserror::Error)]
+enum NotWritten {
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error(transparent)]
+    Stopped(#[from] WorkStopped),
+}
+
 /// Runs `act` on the journal on a blocking thread: its writes fsync.
 pub async fn on_journal<T: Send + 'static>(
     journal: &SharedJournal,
     act: impl FnOnce(&mut dyn Journal) -> T + Send + 'static,
-) -> Result<T, String> {
+) -> Result<T, WorkStopped> {
     let journal = Arc::clone(journal);
     blocking(move || {
         // A panic while writing leaves at most a torn line, which the journal detects on open.
@@ -91,12 +114,19 @@ pub async fn on_journal<T: Send + 'static>(
     .await
 }
 
-async fn blocking<T: Send + 'static>(
+/// [`on_journal`] for a write, with either failure in one error.
+async fn write_journal<T: Send + 'static>(
+    journal: &SharedJournal,
+    write: impl FnOnce(&mut dyn Journal) -> Result<T, JournalError> + Send + 'static,
+) -> Result<T, NotWritten> {
+    Ok(on_journal(journal, write).await??)
+}
+
+/// Runs blocking work (a file write, the keyring, a card) on a blocking thread.
+pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, String> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|join| format!("the work stopped unexpectedly ({join})"))
+) -> Result<T, WorkStopped> {
+    tokio::task::spawn_blocking(work).await.map_err(WorkStopped)
 }
 
 /// Performs one effect, logging how long it took (the P2 benchmark reads these lines).
@@ -144,9 +174,10 @@ fn effect_name(effect: &Effect) -> &'static str {
 async fn perform_untimed(ctx: &BindContext, effect: Effect) -> Performed {
     match effect {
         Effect::RecordAttempt { target } => {
-            let recorded = on_journal(&ctx.journal, move |j| j.record_attempt(&target))
+            // The machine takes the journal's words: the domain knows no audit types.
+            let recorded = write_journal(&ctx.journal, move |j| j.record_attempt(&target))
                 .await
-                .and_then(|r| r);
+                .map_err(|why| why.to_string());
             Performed::event(BindEvent::AttemptRecorded(recorded))
         }
         Effect::CheckServer {
@@ -178,13 +209,11 @@ async fn perform_untimed(ctx: &BindContext, effect: Effect) -> Performed {
         } => {
             let readers = Arc::clone(&ctx.readers);
             let options = ReadOptions::reread(expected_kind, location);
-            let read = blocking(move || {
-                readers
-                    .read_with(&reader, options)
-                    .map_err(|e| e.to_string())
-            })
-            .await
-            .and_then(|r| r);
+            // The machine takes the card's words: the domain knows no card errors.
+            let read = match blocking(move || readers.read_with(&reader, options)).await {
+                Ok(read) => read.map_err(|e| e.to_string()),
+                Err(stopped) => Err(stopped.to_string()),
+            };
             Performed::event(BindEvent::CardRead(read))
         }
         Effect::PostBind {
@@ -214,11 +243,10 @@ async fn perform_untimed(ctx: &BindContext, effect: Effect) -> Performed {
                 correlation_id,
                 message: Some(message),
             };
-            let written = on_journal(&ctx.journal, move |j| {
+            let written = write_journal(&ctx.journal, move |j| {
                 j.record_outcome(&attempt, outcome, info)
             })
-            .await
-            .and_then(|r| r);
+            .await;
             let warning = written.err().map(|why| {
                 tracing::error!(%why, "the outcome of a bind could not be journalled");
                 format!(
@@ -319,10 +347,7 @@ pub async fn reconcile_open_attempts(ctx: &BindContext) -> Vec<String> {
             message: Some(message.clone()),
         };
         let id = attempt.attempt;
-        match on_journal(&ctx.journal, move |j| j.record_outcome(&id, outcome, info))
-            .await
-            .and_then(|r| r)
-        {
+        match write_journal(&ctx.journal, move |j| j.record_outcome(&id, outcome, info)).await {
             Ok(()) => lines.push(format!("Reconciled: {message}.")),
             Err(why) => lines.push(format!(
                 "Reconciled ({message}) but the journal could not record it: {why}"

@@ -16,8 +16,8 @@ use tokio::sync::mpsc;
 
 use crate::domain::bind::{BindEvent, BindState, BindTarget, Failure, apply};
 use crate::domain::request::{Request, RequestQuery};
-use crate::supervisors::{Supervision, SupervisorPurpose};
-use effects::BindContext;
+use crate::supervisors::{Supervision, SupervisorError, SupervisorPurpose};
+use effects::{BindContext, WorkStopped};
 use protocol::{FileTarget, SettingsReport};
 
 enum Input {
@@ -25,7 +25,7 @@ enum Input {
     Bind(BindEvent),
     Supervisor {
         purpose: crate::supervisors::SupervisorPurpose,
-        result: Result<String, String>,
+        result: Result<String, SupervisorError>,
     },
 }
 
@@ -65,7 +65,7 @@ pub fn spawn_worker_with(
     runtime.spawn_blocking(move || {
         let names = crate::card::smartcard_list::SmartcardList::load_default()
             .map(Arc::new)
-            .map_err(|e| e.to_string());
+            .map_err(Arc::new);
         names_sink(Report::CardNames(names));
     });
     let startup = context.clone();
@@ -129,10 +129,8 @@ impl Worker {
                 Input::Command(Command::SaveLargerText { path, on }) => {
                     let sink = Arc::clone(&self.sink);
                     self.runtime.spawn(async move {
-                        let saved = off_thread(move || {
-                            crate::config::save_larger_text(&path, on).map_err(|e| e.to_string())
-                        })
-                        .await;
+                        let saved =
+                            off_thread(move || crate::config::save_larger_text(&path, on)).await;
                         if let Err(why) = saved {
                             sink(Report::Notice(format!(
                                 "The \"Larger text\" choice was not saved: {why}"
@@ -203,13 +201,21 @@ impl Worker {
                 let operator = crate::audit::Operator::from_os();
                 crate::supervisors::check(&store, &operator, &name, &password, &checked)
             })
-            .await;
+            .await
+            .map_err(|error| match error {
+                OffThread::Failed(refused) => refused,
+                OffThread::Stopped(stopped) => SupervisorError::Unfinished { why: stopped.why() },
+            });
             // A closed channel means the app is shutting down: nothing to report to.
             let _ = tx.send(Input::Supervisor { purpose, result });
         });
     }
 
-    fn supervisor_checked(&mut self, purpose: SupervisorPurpose, result: Result<String, String>) {
+    fn supervisor_checked(
+        &mut self,
+        purpose: SupervisorPurpose,
+        result: Result<String, SupervisorError>,
+    ) {
         (self.sink)(Report::SupervisorVerified {
             purpose: purpose.clone(),
             result: result.clone(),
@@ -271,11 +277,10 @@ impl Worker {
     fn save_settings(&self, config: crate::config::StationConfig, path: std::path::PathBuf) {
         let sink = Arc::clone(&self.sink);
         self.runtime.spawn(async move {
-            let saved = off_thread(move || match config.save(&path) {
-                Ok(()) => Ok(path),
-                Err(error) => Err(error.to_string()),
-            })
-            .await;
+            // The view shows the words; a report is cloned, a file error is not.
+            let saved = off_thread(move || config.save(&path).map(|()| path))
+                .await
+                .map_err(|error| error.to_string());
             sink(Report::Settings(SettingsReport::Saved(saved)));
         });
     }
@@ -300,11 +305,10 @@ impl Worker {
                 let stored = crate::platform::secrets::set(&name, &secret);
                 drop(secret);
                 let store = crate::platform::secrets::store_name().unwrap_or("the keyring");
-                stored
-                    .map(|()| format!("Stored {name} in the keyring ({store})."))
-                    .map_err(|error| error.to_string())
+                stored.map(|()| format!("Stored {name} in the keyring ({store})."))
             })
-            .await;
+            .await
+            .map_err(|error| error.to_string());
             sink(Report::Settings(SettingsReport::SecretStored(stored)));
         });
     }
@@ -412,14 +416,22 @@ impl Worker {
     }
 }
 
+/// Blocking work that failed, or never finished.
+#[derive(Debug, thiserror::Error)]
+enum OffThread<E: std::error::Error> {
+    /// The work's own error.
+    #[error(transparent)]
+    Failed(E),
+    /// The thread stopped before the work finished.
+    #[error(transparent)]
+    Stopped(#[from] WorkStopped),
+}
+
 /// Runs blocking work (a file write, the keyring) on a blocking thread.
-async fn off_thread<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, String> + Send + 'static,
-) -> Result<T, String> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|join| format!("the work stopped unexpectedly ({join})"))
-        .and_then(|r| r)
+async fn off_thread<T: Send + 'static, E: std::error::Error + Send + 'static>(
+    work: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> Result<T, OffThread<E>> {
+    effects::blocking(work).await?.map_err(OffThread::Failed)
 }
 
 /// How many records the window's audit view shows.
@@ -445,17 +457,17 @@ async fn export_to_chosen_file(
                 `enroll-station audit export` instead)."
             .into();
     };
-    let written =
-        tokio::task::spawn_blocking(move || -> Result<(u64, std::path::PathBuf), String> {
-            // Export into memory first: a broken journal must leave no partial file behind.
-            let mut exported = Vec::new();
-            let count =
-                crate::audit::export(&source, format, &mut exported).map_err(|e| e.to_string())?;
-            std::fs::write(&target, exported)
-                .map_err(|e| format!("{} could not be written: {e}", target.display()))?;
-            Ok((count, target))
-        })
-        .await;
+    let written = tokio::task::spawn_blocking(move || {
+        // Export into memory first: a broken journal must leave no partial file behind.
+        let mut exported = Vec::new();
+        let count = crate::audit::export(&source, format, &mut exported)?;
+        std::fs::write(&target, exported).map_err(|source| NotExported::Write {
+            path: target.clone(),
+            source,
+        })?;
+        Ok::<_, NotExported>((count, target))
+    })
+    .await;
     match written {
         Ok(Ok((count, target))) => {
             format!("Exported {count} audit records to {}.", target.display())
@@ -463,6 +475,20 @@ async fn export_to_chosen_file(
         Ok(Err(why)) => format!("The audit journal was not exported: {why}"),
         Err(join) => format!("The export stopped unexpectedly ({join})."),
     }
+}
+
+/// Why the window's export of the journal wrote no file.
+#[derive(Debug, thiserror::Error)]
+enum NotExported {
+    /// The journal could not be read or is broken.
+    #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
+    /// The chosen file could not be written.
+    #[error("{} could not be written: {source}", path.display())]
+    Write {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
 }
 
 async fn fetch(client: &crate::cm::CmClient, query: RequestQuery) -> Result<Vec<Request>, Failure> {

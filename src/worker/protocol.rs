@@ -134,7 +134,7 @@ pub enum Report {
     /// The journal's recent records, oldest first.
     Audit(Vec<crate::audit::Record>),
     /// The card name list (pcsc-tools' smartcard_list.txt), or why there is none.
-    CardNames(Result<Arc<crate::card::smartcard_list::SmartcardList>, String>),
+    CardNames(CardNames),
     /// An answer for the Settings view.
     Settings(SettingsReport),
     /// A supervisor's credential was checked: their name as configured, or
@@ -143,9 +143,15 @@ pub enum Report {
         /// What it was asked for.
         purpose: crate::supervisors::SupervisorPurpose,
         /// The supervisor's configured name, or why not.
-        result: Result<String, String>,
+        result: Result<String, crate::supervisors::SupervisorError>,
     },
 }
+
+/// The card name list, or why there is none; shared, as a report is cloned.
+pub type CardNames = Result<
+    Arc<crate::card::smartcard_list::SmartcardList>,
+    Arc<crate::card::smartcard_list::ListError>,
+>;
 
 /// Where reports go; it wakes the UI after each one.
 pub type ReportSink = Arc<dyn Fn(Report) + Send + Sync>;

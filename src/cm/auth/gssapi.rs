@@ -184,12 +184,28 @@ const LIBRARY_NAMES: &[&str] = if cfg!(target_os = "macos") {
     &["libgssapi_krb5.so.2", "libgssapi.so.3", "libgssapi_krb5.so"]
 };
 
-fn gss() -> Result<&'static Gss, String> {
-    static GSS: OnceLock<Result<Gss, String>> = OnceLock::new();
-    GSS.get_or_init(load).as_ref().map_err(Clone::clone)
+/// Why the system's GSSAPI cannot be used; the library's words go into the
+/// [`NegotiateFailure::NoLibrary`] error the operator sees.
+#[derive(Debug, thiserror::Error)]
+enum NoGss {
+    /// None of [`LIBRARY_NAMES`] loads: each name, and why.
+    #[error("no GSSAPI library found ({})", tried.join("; "))]
+    NotFound { tried: Vec<String> },
+    /// A library loaded but lacks a call the station needs.
+    #[error("{library} lacks {symbol}: {error}")]
+    MissingSymbol {
+        library: String,
+        symbol: &'static str,
+        error: libloading::Error,
+    },
 }
 
-fn load() -> Result<Gss, String> {
+fn gss() -> Result<&'static Gss, &'static NoGss> {
+    static GSS: OnceLock<Result<Gss, NoGss>> = OnceLock::new();
+    GSS.get_or_init(load).as_ref()
+}
+
+fn load() -> Result<Gss, NoGss> {
     let mut tried = Vec::new();
     for name in LIBRARY_NAMES {
         // SAFETY: loading the system's GSSAPI runs its initialisers, which are
@@ -199,19 +215,23 @@ fn load() -> Result<Gss, String> {
             Err(error) => tried.push(format!("{name}: {error}")),
         }
     }
-    Err(format!("no GSSAPI library found ({})", tried.join("; ")))
+    Err(NoGss::NotFound { tried })
 }
 
-fn bind(library: libloading::Library, name: &str) -> Result<Gss, String> {
+fn bind(library: libloading::Library, name: &str) -> Result<Gss, NoGss> {
     fn symbol<T: Copy>(
         library: &libloading::Library,
         name: &str,
-        symbol: &str,
-    ) -> Result<T, String> {
+        symbol: &'static str,
+    ) -> Result<T, NoGss> {
         // SAFETY: each symbol is declared above with its RFC 2744 signature.
         unsafe { library.get::<T>(symbol.as_bytes()) }
             .map(|s| *s)
-            .map_err(|error| format!("{name} lacks {symbol}: {error}"))
+            .map_err(|error| NoGss::MissingSymbol {
+                library: name.to_owned(),
+                symbol,
+                error,
+            })
     }
     Ok(Gss {
         import_name: symbol(&library, name, "gss_import_name")?,
@@ -348,8 +368,12 @@ impl GssContext {
         password: Option<&Password>,
     ) -> Result<GssContext, NegotiateError> {
         let target_text = target.display_name();
-        let gss = gss().map_err(|detail| {
-            NegotiateError::new(NegotiateFailure::NoLibrary, &target_text, detail)
+        let gss = gss().map_err(|no_gss| {
+            NegotiateError::new(
+                NegotiateFailure::NoLibrary,
+                &target_text,
+                no_gss.to_string(),
+            )
         })?;
         // `HTTP/host@REALM` is a Kerberos principal; without a configured one the
         // host-based form lets the library find the realm.

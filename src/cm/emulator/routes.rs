@@ -54,7 +54,7 @@ pub(super) async fn route(state: &Shared, method: &Method, uri: &Uri, body: &[u8
         (["requests", _, "smartcards", _], &Method::GET) if lock(state).card_status_get => {
             let status = match query_value(&query, "status") {
                 Some(text) => Ok(status_value(text)),
-                None => Err("The status parameter is required.".to_owned()),
+                None => Err(BadBody::NoStatusParameter),
             };
             update_card_status(state, &segments[1], &segments[3], status)
         }

@@ -10,30 +10,60 @@ pub(super) struct BindInput {
     pub(super) atr: Atr,
 }
 
-pub(super) fn parse_bind_body(body: &[u8]) -> Result<BindInput, String> {
-    let text = std::str::from_utf8(body).map_err(|_| "The body is not UTF-8 text.".to_owned())?;
-    let value = parse_lenient_json(text).map_err(|e| format!("The body is not JSON: {e}."))?;
-    let Value::Object(object) = value else {
-        return Err("The body must be a JSON object {\"requestid\",\"cardid\",\"atr\"}.".into());
+/// What the emulator refuses in a call's body (or, for the GET form of a status
+/// change, its query), in the `MessageDetail` of its 400.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum BadBody {
+    #[error("The body is not UTF-8 text.")]
+    NotUtf8,
+    #[error("The body is not JSON: {0}.")]
+    NotJson(serde_json::Error),
+    /// `shape` lists the keys the call takes.
+    #[error("The body must be a JSON object {shape}.")]
+    NotObject { shape: &'static str },
+    #[error("The body has no {0}.")]
+    Missing(&'static str),
+    #[error("{key} '{text}' is not a GUID.")]
+    NotGuid { key: &'static str, text: String },
+    #[error("atr '{0}' is not hex.")]
+    NotHex(String),
+    #[error("The status {0} is not a name or a number.")]
+    NotStatus(Value),
+    /// The GET form of a status change without its query parameter.
+    #[error("The status parameter is required.")]
+    NoStatusParameter,
+}
+
+/// The body's text as JSON, read the way the server reads it.
+pub(super) fn parse_body(body: &[u8]) -> Result<Value, BadBody> {
+    let text = std::str::from_utf8(body).map_err(|_| BadBody::NotUtf8)?;
+    parse_lenient_json(text).map_err(BadBody::NotJson)
+}
+
+pub(super) fn parse_bind_body(body: &[u8]) -> Result<BindInput, BadBody> {
+    let Value::Object(object) = parse_body(body)? else {
+        return Err(BadBody::NotObject {
+            shape: "{\"requestid\",\"cardid\",\"atr\"}",
+        });
     };
-    let field = |name: &str| -> Result<String, String> {
+    let field = |name: &'static str| {
         object
             .iter()
             .find(|(k, _)| k.trim().eq_ignore_ascii_case(name))
             .and_then(|(_, v)| v.as_str())
             .map(str::to_owned)
-            .ok_or_else(|| format!("The body has no {name}."))
+            .ok_or(BadBody::Missing(name))
     };
-    let request_text = field("requestid")?;
-    let request = parse_guid(&request_text)
-        .ok_or_else(|| format!("requestid '{request_text}' is not a GUID."))?;
-    let card_text = field("cardid")?;
-    let card_id =
-        parse_guid(&card_text).ok_or_else(|| format!("cardid '{card_text}' is not a GUID."))?;
+    let guid = |key: &'static str| {
+        let text = field(key)?;
+        parse_guid(&text).ok_or(BadBody::NotGuid { key, text })
+    };
+    let request = guid("requestid")?;
+    let card_id = guid("cardid")?;
     let atr_text = field("atr")?;
     let atr = Atr::parse_hex(&atr_text)
         .filter(|a| !a.is_empty())
-        .ok_or_else(|| format!("atr '{atr_text}' is not hex."))?;
+        .ok_or(BadBody::NotHex(atr_text))?;
     Ok(BindInput {
         request,
         card_id,
@@ -220,7 +250,7 @@ pub(super) fn commit_bind(state: &mut EmulatorState, body: &[u8]) -> Response {
     }
     let input = match parse_bind_body(body) {
         Ok(input) => input,
-        Err(detail) => return bad_request(detail),
+        Err(detail) => return bad_request(detail.to_string()),
     };
     if state.faults.fail_next_posts > 0 {
         state.faults.fail_next_posts -= 1;

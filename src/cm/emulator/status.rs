@@ -9,16 +9,16 @@ use super::*;
 
 /// The `status` of a PUT body, read as Json.NET reads it: the key in any
 /// case, a name or a number (also a number in a string).
-pub(super) fn parse_status_body(body: &[u8]) -> Result<Value, String> {
-    let text = std::str::from_utf8(body).map_err(|_| "The body is not UTF-8 text.".to_owned())?;
-    let value = parse_lenient_json(text).map_err(|e| format!("The body is not JSON: {e}."))?;
-    let Value::Object(object) = value else {
-        return Err("The body must be a JSON object {\"status\"}.".into());
+pub(super) fn parse_status_body(body: &[u8]) -> Result<Value, BadBody> {
+    let Value::Object(object) = parse_body(body)? else {
+        return Err(BadBody::NotObject {
+            shape: "{\"status\"}",
+        });
     };
     match get_key(&object, "status") {
         Some(status @ (Value::String(_) | Value::Number(_))) => Ok(status.clone()),
-        Some(other) => Err(format!("The status {other} is not a name or a number.")),
-        None => Err("The body has no status.".into()),
+        Some(other) => Err(BadBody::NotStatus(other.clone())),
+        None => Err(BadBody::Missing("status")),
     }
 }
 
@@ -94,7 +94,7 @@ pub(super) fn put_request(shared: &Shared, id: &str, body: &[u8]) -> Response {
     };
     let status = match parse_status_body(body) {
         Ok(status) => status,
-        Err(detail) => return bad_request(detail),
+        Err(detail) => return bad_request(detail.to_string()),
     };
     let Some(mark) = RequestMark::parse(&status) else {
         return bad_request(format!(
@@ -164,7 +164,7 @@ pub(super) fn update_card_status(
     shared: &Shared,
     request_id: &str,
     card_id: &str,
-    status: Result<Value, String>,
+    status: Result<Value, BadBody>,
 ) -> Response {
     let Some(request) = parse_guid(request_id) else {
         return bad_request(format!("'{request_id}' is not a valid request ID."));
@@ -174,7 +174,7 @@ pub(super) fn update_card_status(
     };
     let status = match status {
         Ok(status) => status,
-        Err(detail) => return bad_request(detail),
+        Err(detail) => return bad_request(detail.to_string()),
     };
     let Some(number) =
         status_number(&SMARTCARD_STATUSES, &status).filter(|n| i32::try_from(*n).is_ok())
