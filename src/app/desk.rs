@@ -50,11 +50,6 @@ impl AutoRefresh {
     pub fn remaining(&self, now: Instant) -> Duration {
         self.next.saturating_duration_since(now)
     }
-
-    /// The interval.
-    pub fn interval(&self) -> Duration {
-        self.interval
-    }
 }
 
 /// What a toast is about.
@@ -213,7 +208,7 @@ mod tests {
             Duration::ZERO
         );
         let never_zero = AutoRefresh::new(Duration::ZERO, start);
-        assert_eq!(never_zero.interval(), Duration::from_secs(1));
+        assert_eq!(never_zero.remaining(start), Duration::from_secs(1));
     }
 
     #[test]

@@ -3,10 +3,10 @@
 //! comforts, the kiosk flow, the settings form and the credential form.
 //! The views in `ui` draw it and send the intents it returns to the worker.
 
-pub mod card_lookups;
-pub mod credentials;
-pub mod desk;
-pub mod kiosk;
+pub(crate) mod card_lookups;
+pub(crate) mod credentials;
+pub(crate) mod desk;
+pub(crate) mod kiosk;
 pub mod request_filter;
-pub mod settings_form;
+pub(crate) mod settings_form;
 pub mod station;

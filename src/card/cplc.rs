@@ -147,56 +147,6 @@ impl Cplc {
             _ => None,
         }
     }
-
-    /// Label and value lines for the chip information panel.
-    pub fn explain(&self) -> Vec<(String, String)> {
-        let fabricator = match self.fabricator_name() {
-            Some(name) => format!("{:04X} ({name})", self.ic_fabricator),
-            None => format!("{:04X}", self.ic_fabricator),
-        };
-        let word = |v: u16| format!("{v:04X}");
-        vec![
-            ("IC fabricator".to_owned(), fabricator),
-            ("IC type".to_owned(), word(self.ic_type)),
-            (
-                "IC serial number".to_owned(),
-                format!("{:08X}", self.ic_serial_number),
-            ),
-            ("IC batch".to_owned(), word(self.ic_batch_identifier)),
-            (
-                "IC fabrication date".to_owned(),
-                date(self.ic_fabrication_date),
-            ),
-            ("OS identifier".to_owned(), word(self.os_id)),
-            ("OS release date".to_owned(), date(self.os_release_date)),
-            ("OS release level".to_owned(), word(self.os_release_level)),
-            (
-                "IC module fabricator".to_owned(),
-                word(self.ic_module_fabricator),
-            ),
-            ("ICC manufacturer".to_owned(), word(self.icc_manufacturer)),
-            ("IC embedding date".to_owned(), date(self.ic_embedding_date)),
-            ("IC personalizer".to_owned(), word(self.ic_personalizer)),
-            (
-                "IC personalization date".to_owned(),
-                date(self.ic_personalization_date),
-            ),
-        ]
-    }
-}
-
-/// `YDDD` as "3125 (year ending in 3, day 125)" when it reads as BCD; just the hex otherwise.
-fn date(value: u16) -> String {
-    let digits = format!("{value:04X}");
-    let mut chars = digits.chars();
-    let year = chars.next().and_then(|c| c.to_digit(10));
-    let day: Option<u32> = chars.as_str().parse().ok();
-    match (year, day) {
-        (Some(year), Some(day @ 1..=366)) => {
-            format!("{digits} (year ending in {year}, day {day})")
-        }
-        _ => digits,
-    }
 }
 
 impl fmt::Display for Cplc {
@@ -337,12 +287,6 @@ mod tests {
             cplc.to_string(),
             "IC fabricator 4790 (NXP), IC type 5075, serial number 01020304, batch 0506"
         );
-        let lines = cplc.explain();
-        assert!(lines.contains(&("IC serial number".to_owned(), "01020304".to_owned())));
-        assert!(lines.contains(&(
-            "IC fabrication date".to_owned(),
-            "5125 (year ending in 5, day 125)".to_owned()
-        )));
     }
 
     #[test]
@@ -467,7 +411,7 @@ mod tests {
     proptest! {
         #[test]
         fn parse_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
-            let _ = Cplc::parse(&bytes).map(|c| (c.to_string(), c.explain()));
+            let _ = Cplc::parse(&bytes).map(|c| c.to_string());
         }
 
         #[test]

@@ -1,17 +1,17 @@
 //! Everything about readers and cards: PC/SC, APDUs, card identity, the demo reader.
 
-pub mod apdu;
+pub(crate) mod apdu;
 pub mod atr;
-pub mod cplc;
+pub(crate) mod cplc;
 pub mod demo;
-pub mod error;
-pub mod family;
+pub(crate) mod error;
+pub(crate) mod family;
 pub mod identity;
 pub mod idprime;
 pub mod monitor;
 pub mod pcsc_reader;
-pub mod reader_filter;
-pub mod smartcard_list;
+pub(crate) mod reader_filter;
+pub(crate) mod smartcard_list;
 pub mod tlv;
 pub mod virtual_card;
 

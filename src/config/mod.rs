@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::card::family::{Family, FamilyRow, FamilyTable};
 use crate::cm::auth::AuthMethod;
-pub mod effective;
+pub(crate) mod effective;
 mod error;
-pub mod supervisors;
+pub(crate) mod supervisors;
 
 pub use error::{ConfigError, KeyProblem, ValueProblem};
 pub use supervisors::SupervisorEntry;

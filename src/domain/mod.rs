@@ -5,11 +5,11 @@
 
 pub mod bind;
 pub mod card;
-pub mod card_choice;
+pub(crate) mod card_choice;
 pub mod card_record;
-pub mod guid;
+pub(crate) mod guid;
 pub mod readers;
 pub mod request;
-pub mod reuse;
-pub mod search;
+pub(crate) mod reuse;
+pub(crate) mod search;
 pub mod smartcard;

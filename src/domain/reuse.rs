@@ -34,7 +34,7 @@ pub enum TemplateReuse {
 
 /// How CM counts an object's status when a card is to be issued again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Use {
+pub enum Usage {
     /// New, Assigned, Active, Suspended: the card belongs to someone.
     InUse,
     /// Retired, Disabled: the object is over; the card may be reused.
@@ -45,21 +45,21 @@ pub enum Use {
 
 impl SmartcardStatus {
     /// How CM counts this status when the card is to be issued again.
-    pub fn usage(self) -> Use {
+    pub fn usage(self) -> Usage {
         match self {
-            SmartcardStatus::RETIRED | SmartcardStatus::DISABLED => Use::Discontinued,
+            SmartcardStatus::RETIRED | SmartcardStatus::DISABLED => Usage::Discontinued,
             SmartcardStatus::NEW
             | SmartcardStatus::ASSIGNED
             | SmartcardStatus::ACTIVE
-            | SmartcardStatus::SUSPENDED => Use::InUse,
-            _ => Use::Unclear,
+            | SmartcardStatus::SUSPENDED => Usage::InUse,
+            _ => Usage::Unclear,
         }
     }
 
     /// True unless the object is discontinued (Retired, Disabled): an
     /// unknown status counts as in use.
     pub fn is_in_use(self) -> bool {
-        self.usage() != Use::Discontinued
+        self.usage() != Usage::Discontinued
     }
 }
 
@@ -197,11 +197,11 @@ fn describe_all(objects: &[Smartcard]) -> String {
 /// For an object in use by a status the station does not know, that it counts as in use.
 fn unclear_status(card: &Smartcard) -> String {
     match card.status.usage() {
-        Use::Unclear => format!(
+        Usage::Unclear => format!(
             "; the station does not know status {}, so it counts the card as in use",
             card.status
         ),
-        Use::InUse | Use::Discontinued => String::new(),
+        Usage::InUse | Usage::Discontinued => String::new(),
     }
 }
 
@@ -294,7 +294,7 @@ mod tests {
             SmartcardStatus::NONE,
             SmartcardStatus(name_only(999)),
         ] {
-            assert_eq!(status.usage(), Use::Unclear);
+            assert_eq!(status.usage(), Usage::Unclear);
             let no = may_bind(
                 &CardId::from_raw([7; 16]),
                 &[object(1, status)],

@@ -4,7 +4,7 @@ mod audit_view;
 mod bind_bar;
 mod desk;
 mod kiosk;
-pub mod launch;
+pub(crate) mod launch;
 mod readers_panel;
 mod requests_table;
 mod settings_view;

@@ -5,7 +5,7 @@
 //! only and never waits on the network or a card.
 
 pub mod effects;
-pub mod protocol;
+pub(crate) mod protocol;
 
 pub use protocol::{Command, Report, ReportSink};
 

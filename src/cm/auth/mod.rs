@@ -9,7 +9,7 @@
 mod bearer;
 #[cfg(unix)]
 mod gssapi;
-pub mod negotiate;
+pub(crate) mod negotiate;
 #[cfg(windows)]
 mod sspi;
 
@@ -259,7 +259,20 @@ impl Authenticator {
                 let server_token = negotiate::negotiate_token(challenges).flatten();
                 let checked = tokio::task::spawn_blocking(move || {
                     let result = match &server_token {
-                        Some(token) => context.step(Some(token)).map(|_| ()),
+                        // A final token that leaves the context open proves nothing
+                        // about the server: treat it as a failed check.
+                        Some(token) => context.step(Some(token)).and_then(|step| {
+                            if step.complete {
+                                Ok(())
+                            } else {
+                                Err(NegotiateError::new(
+                                    NegotiateFailure::ServerNotProven,
+                                    "",
+                                    "the server's final token left the Kerberos exchange \
+                                     unfinished, so it did not prove the server's identity",
+                                ))
+                            }
+                        }),
                         // Servers may skip the final token; then there is nothing to verify.
                         None => Ok(()),
                     };
@@ -413,5 +426,78 @@ fn with_offer(error: CmError, challenges: &[String]) -> CmError {
             offered: negotiate::offered_schemes(challenges),
         },
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A context whose every step gives `complete`, to stand for the
+    /// security library's answer to the server's final token.
+    struct Finished(bool);
+
+    impl SecurityContext for Finished {
+        fn step(
+            &mut self,
+            _server_token: Option<&[u8]>,
+        ) -> Result<negotiate::Step, NegotiateError> {
+            Ok(negotiate::Step {
+                token: None,
+                complete: self.0,
+            })
+        }
+
+        fn principal(&self) -> Option<String> {
+            Some("alice@CONTOSO.COM".into())
+        }
+
+        fn mechanism(&self) -> Option<String> {
+            Some("Kerberos".into())
+        }
+    }
+
+    fn negotiate() -> Authenticator {
+        Authenticator::new(
+            AuthConfig {
+                method: AuthMethod::Negotiate,
+                ..AuthConfig::default()
+            },
+            "cm.contoso.com",
+        )
+    }
+
+    async fn final_token(complete: bool) -> Result<(), CmError> {
+        let auth = negotiate();
+        let mut exchange = Exchange {
+            context: Some(Box::new(Finished(complete))),
+            ..Exchange::default()
+        };
+        auth.on_success(
+            &mut exchange,
+            &["Negotiate oRQwEqADCgEA".to_owned()],
+            "cm.contoso.com",
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn a_final_token_must_finish_the_exchange_to_prove_the_server() {
+        final_token(true)
+            .await
+            .expect("a finished exchange proves the server");
+        let error = final_token(false)
+            .await
+            .expect_err("an unfinished one does not");
+        assert!(
+            matches!(error, CmError::MutualAuthentication { .. }),
+            "{error:?}"
+        );
+        assert!(
+            error
+                .to_string()
+                .contains("did not prove the server's identity"),
+            "{error}"
+        );
     }
 }
