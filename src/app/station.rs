@@ -443,6 +443,22 @@ impl StationState {
         (commands, Some(auto.remaining(now)))
     }
 
+    /// The kiosk's timers at the window's time `now` (seconds), run from the
+    /// frame's logic step: the person's activity (`touched`), the card and
+    /// the bind as they are now, and the idle reset. `None` at a desk.
+    pub fn kiosk_tick(&mut self, now: f64, touched: bool) -> Option<f64> {
+        if !self.kiosk.active {
+            return None;
+        }
+        if touched {
+            self.kiosk.flow.touch(now);
+        }
+        self.kiosk.flow.observe_card(&self.board, now);
+        self.kiosk.flow.observe_bind(&self.bind, now);
+        self.kiosk.reset_if_due(now);
+        self.kiosk.wake_at()
+    }
+
     /// Goes back to the kiosk a supervisor left: the desk's list, selection
     /// and search go, so the next person at the kiosk cannot reach them.
     pub fn return_to_kiosk(&mut self) {

@@ -57,12 +57,9 @@ impl StationApp {
         }
         let now = ctx.input(|i| i.time);
         let mut commands = Vec::new();
-        if ctx.input(|i| !i.events.is_empty()) {
-            self.state.kiosk.flow.touch(now);
-        }
-        let status = self.state.kiosk.flow.observe_card(&self.state.board, now);
-        self.state.kiosk.flow.observe_bind(&self.state.bind, now);
-        self.state.kiosk.reset_if_due(now);
+        // The timers ran in the logic step (`StationState::kiosk_tick`); this
+        // only reads what they left.
+        let status = self.state.kiosk.flow.card_status(&self.state.board);
         // Steps change on reports and clicks; acting on the change here, at
         // the start of the next frame, covers every way it happened.
         let generation = self.state.kiosk.flow.generation;

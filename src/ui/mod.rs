@@ -272,6 +272,10 @@ impl eframe::App for StationApp {
         if let Some(wake) = wake {
             ctx.request_repaint_after(wake);
         }
+        let (now, touched) = ctx.input(|i| (i.time, !i.events.is_empty()));
+        if let Some(wake) = self.state.kiosk_tick(now, touched) {
+            ctx.request_repaint_after(std::time::Duration::from_secs_f64((wake - now).max(0.0)));
+        }
     }
 
     fn raw_input_hook(&mut self, _ctx: &egui::Context, raw_input: &mut egui::RawInput) {

@@ -511,11 +511,16 @@ async fn fetch(client: &crate::cm::CmClient, query: RequestQuery) -> Result<Vec<
 }
 
 /// The runtime the command line and the window share: small, named, built once.
-pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub fn runtime() -> Result<tokio::runtime::Runtime, NoRuntime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("enroll-worker")
         .enable_all()
         .build()
-        .map_err(|error| anyhow::anyhow!("Could not start the station's worker threads: {error}"))
+        .map_err(NoRuntime)
 }
+
+/// The worker threads could not be started (the system refused new threads).
+#[derive(Debug, thiserror::Error)]
+#[error("Could not start the station's worker threads: {0}")]
+pub struct NoRuntime(std::io::Error);
