@@ -52,18 +52,12 @@ impl CardLookups {
         }
     }
 
-    /// A template's answer about reuse. Only a read flag or a refusal
-    /// (403, 404) holds; any other failure is not kept as a refusal, since
-    /// the bind reads the flag again.
+    /// A template's answer about reuse. A passing failure is not kept as a
+    /// refusal, since the bind reads the flag again.
     pub fn reuse_read(&mut self, template: Uuid, reuse: TemplateReuse) {
-        let holds = match &reuse {
-            TemplateReuse::Unreadable(why) => why == "403" || why == "404",
-            TemplateReuse::Read { .. } | TemplateReuse::NotAsked => true,
-        };
-        let kept = if holds {
-            reuse
-        } else {
-            TemplateReuse::NotAsked
+        let kept = match reuse {
+            TemplateReuse::Unreadable(_) => TemplateReuse::NotAsked,
+            lasting => lasting,
         };
         self.template_reuse.insert(template, kept);
     }
@@ -76,7 +70,7 @@ impl CardLookups {
             .map(|(_, standing)| standing)
     }
 
-    /// A template's answer that holds (read, or refused with 403/404).
+    /// A template's answer that holds (read, or denied).
     pub fn reuse_for(&self, template: Uuid) -> Option<&TemplateReuse> {
         self.template_reuse
             .get(&template)
@@ -210,10 +204,10 @@ mod tests {
             None,
             "a passing failure refuses nothing"
         );
-        lookups.reuse_read(template, TemplateReuse::Unreadable("403".into()));
+        lookups.reuse_read(template, TemplateReuse::Denied("403".into()));
         assert_eq!(
             lookups.reuse_for(template),
-            Some(&TemplateReuse::Unreadable("403".into()))
+            Some(&TemplateReuse::Denied("403".into()))
         );
         lookups.reuse_read(template, read.clone());
         assert_eq!(lookups.reuse_for(template), Some(&read));

@@ -372,7 +372,7 @@ impl StationState {
         let (reader, expected) = choose_card(&self.board, cards).map_err(BindBlocked::NoCard)?;
         if let Some(standing) = self.cm_cards.standing(&reader, &expected.card_id) {
             // Without a template nothing can allow reuse: the bind would refuse the same way.
-            let no_template = TemplateReuse::Unreadable(NO_TEMPLATE.to_owned());
+            let no_template = TemplateReuse::Denied(NO_TEMPLATE.to_owned());
             let reuse = match request.profile_template {
                 Some(template) => self.cm_cards.reuse_for(template),
                 None => Some(&no_template),

@@ -960,7 +960,7 @@ mod tests {
         let unread = BindEvent::ServerChecked {
             request: Ok(Box::new(request(RequestStatus::APPROVED, None))),
             known_card: Ok(vec![retired.clone()]),
-            reuse: TemplateReuse::Unreadable("403".into()),
+            reuse: TemplateReuse::Denied("403".into()),
         };
         let why = refusal(&apply(checking(), unread).0);
         assert!(

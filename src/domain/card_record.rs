@@ -339,7 +339,7 @@ mod tests {
             early_refusal(&card, &standing, &request, Some(&other)),
             None
         );
-        let unreadable = TemplateReuse::Unreadable("403".into());
+        let unreadable = TemplateReuse::Denied("403".into());
         assert!(early_refusal(&card, &standing, &request, Some(&unreadable)).is_some());
     }
 

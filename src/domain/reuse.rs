@@ -27,8 +27,11 @@ pub enum TemplateReuse {
         /// Its `AllowSmartcardReuse`.
         allowed: bool,
     },
-    /// It could not be read: why, in a few words (`"403"`, `"404"`, `"the
-    /// request names no profile template"`, a network error).
+    /// It cannot be read, and asking again will not change that: the server
+    /// refused this account (`"403"`, `"404"`), or `"the request names no
+    /// profile template"`.
+    Denied(String),
+    /// It could not be read this time (a network error, an odd answer), in words.
     Unreadable(String),
 }
 
@@ -161,11 +164,13 @@ pub fn may_bind(
             objects,
             template: *template,
         }),
-        TemplateReuse::Unreadable(why) => Err(CardRefusal::ReuseUnreadable {
-            card_id,
-            objects,
-            why: why.clone(),
-        }),
+        TemplateReuse::Denied(why) | TemplateReuse::Unreadable(why) => {
+            Err(CardRefusal::ReuseUnreadable {
+                card_id,
+                objects,
+                why: why.clone(),
+            })
+        }
         TemplateReuse::NotAsked => Err(CardRefusal::ReuseNotAsked { card_id, objects }),
     }
 }
@@ -233,7 +238,7 @@ mod tests {
         for reuse in [
             TemplateReuse::NotAsked,
             read(false),
-            TemplateReuse::Unreadable("403".into()),
+            TemplateReuse::Denied("403".into()),
         ] {
             assert_eq!(may_bind(&CardId::from_raw([7; 16]), &[], &reuse), Ok(()));
         }
@@ -313,7 +318,7 @@ mod tests {
         let no = may_bind(
             &CardId::from_raw([7; 16]),
             &known,
-            &TemplateReuse::Unreadable("403".into()),
+            &TemplateReuse::Denied("403".into()),
         )
         .unwrap_err()
         .to_string();

@@ -145,17 +145,16 @@ pub async fn perform(ctx: &BindContext, effect: Effect) -> Performed {
 /// The template's `AllowSmartcardReuse`, or why it could not be read.
 pub(crate) async fn template_reuse(ctx: &BindContext, template: Option<Uuid>) -> TemplateReuse {
     let Some(template) = template else {
-        return TemplateReuse::Unreadable(crate::domain::reuse::NO_TEMPLATE.to_owned());
+        return TemplateReuse::Denied(crate::domain::reuse::NO_TEMPLATE.to_owned());
     };
     match ctx.client.template_allows_reuse(template).await {
         Ok(allowed) => TemplateReuse::Read { template, allowed },
         Err(error) => {
-            let why = match error.status() {
-                Some(status @ (403 | 404)) => status.to_string(),
-                _ => error.to_string(),
-            };
-            tracing::warn!(%template, why = %why, "the template's smart card configuration could not be read");
-            TemplateReuse::Unreadable(why)
+            tracing::warn!(%template, %error, "the template's smart card configuration could not be read");
+            match error.status() {
+                Some(status @ (403 | 404)) => TemplateReuse::Denied(status.to_string()),
+                _ => TemplateReuse::Unreadable(error.to_string()),
+            }
         }
     }
 }
