@@ -27,20 +27,9 @@ impl Answer {
     pub(super) fn json(&self) -> Result<Value, CmError> {
         let text = String::from_utf8_lossy(&self.body);
         let text = text.trim();
-        if text.starts_with('<')
-            || self
-                .content_type
-                .as_deref()
-                .is_some_and(|c| c.to_ascii_lowercase().contains("html"))
-        {
-            let title = crate::cm::error::ErrorBody::parse(
-                self.content_type.as_deref(),
-                &self.body,
-                &self.url,
-            )
-            .message
-            .unwrap_or_default();
-            return Err(self.unexpected(format!("an HTML page: \"{}\"", shorten(&title, 120))));
+        if self.is_html() || text.starts_with('<') {
+            let title = self.page_title();
+            return Err(self.unexpected(format!("an HTML page: \"{title}\"")));
         }
         parse_lenient_json(text)
             .map_err(|_| self.unexpected(format!("not JSON: \"{}\"", shorten(text, 120))))
@@ -168,17 +157,19 @@ impl Answer {
                 .is_some_and(|b| *b == b'<')
     }
 
+    /// A page's title (or its first words), shortened, for a message.
+    fn page_title(&self) -> String {
+        let title =
+            crate::cm::error::ErrorBody::parse(self.content_type.as_deref(), &self.body, &self.url)
+                .message
+                .unwrap_or_default();
+        shorten(&title, 120)
+    }
+
     /// What arrived, in a few words, for an answer that is not the expected one.
     pub(super) fn describe(&self) -> String {
         if self.is_html() {
-            let title = crate::cm::error::ErrorBody::parse(
-                self.content_type.as_deref(),
-                &self.body,
-                &self.url,
-            )
-            .message
-            .unwrap_or_default();
-            return format!("an HTML page (\"{}\")", shorten(&title, 120));
+            return format!("an HTML page (\"{}\")", self.page_title());
         }
         let text = String::from_utf8_lossy(&self.body);
         let text = text.trim();
