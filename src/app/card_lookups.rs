@@ -77,6 +77,14 @@ impl CardLookups {
             .filter(|reuse| **reuse != TemplateReuse::NotAsked)
     }
 
+    /// True when CM answered that it knows the card in `reader` and none of
+    /// its objects is in use: only then does a template's reuse matter.
+    pub fn is_discontinued(&self, reader: &str) -> bool {
+        self.by_reader
+            .get(reader)
+            .is_some_and(|(_, standing)| standing.objects().is_some_and(needs_template))
+    }
+
     /// The questions to send now, each once: every identified card not yet
     /// asked about, and `template`'s reuse when the card a bind would use
     /// (in `card_reader`) is known to CM with every object discontinued.
@@ -102,8 +110,7 @@ impl CardLookups {
         }
         if let Some((template, reader)) = template
             && !self.template_reuse.contains_key(&template)
-            && let Some((_, standing)) = self.by_reader.get(reader)
-            && standing.objects().is_some_and(needs_template)
+            && self.is_discontinued(reader)
         {
             self.template_reuse
                 .insert(template, TemplateReuse::NotAsked);

@@ -393,10 +393,16 @@ impl StationState {
     /// identified, and about the selected request's template when the card
     /// a bind would use is known to CM and discontinued.
     pub fn cm_questions(&mut self) -> Vec<Command> {
-        let template = self.request().and_then(|r| r.profile_template);
         let card_reader = choose_card(&self.board, &self.desk_card_rule())
             .ok()
-            .map(|(reader, _)| reader);
+            .map(|(reader, _)| reader)
+            .filter(|reader| self.cm_cards.is_discontinued(reader));
+        // Runs every frame: the selected request is looked up in the list
+        // (100,000 rows at most) only when its template's answer matters.
+        let template = card_reader
+            .as_ref()
+            .and_then(|_| self.request())
+            .and_then(|r| r.profile_template);
         let wanted = template.zip(card_reader.as_deref());
         self.cm_cards
             .questions(&self.board, wanted)

@@ -179,7 +179,6 @@ impl StationApp {
                 self.worker.send(Command::LoadAudit);
             }
         }
-        self.ask_cm();
     }
 
     /// Sends the questions about cards and templates the state has not asked yet.
@@ -265,6 +264,8 @@ const FONT_ATLAS_MAX_SIDE: usize = 2048;
 impl eframe::App for StationApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.drain_reports();
+        // Cards just identified (also at a kiosk, whose frame ends early).
+        self.ask_cm();
         let (commands, wake) = self.state.tick(std::time::Instant::now());
         for command in commands {
             self.worker.send(command);
