@@ -235,12 +235,8 @@ impl CmClient {
         &self,
         card_id: &CardId,
     ) -> Result<Option<Smartcard>, CmError> {
-        let mut all = self.smartcards_by_card_id(card_id).await?;
-        let in_use = all.iter().position(|c| c.status.is_in_use());
-        Ok(match in_use {
-            Some(index) => Some(all.swap_remove(index)),
-            None => all.into_iter().next(),
-        })
+        let all = self.smartcards_by_card_id(card_id).await?;
+        Ok(current_object(&all).cloned())
     }
 
     /// `GET smartcards?cardid=`: every smart card object CM holds for this card
