@@ -9,6 +9,7 @@ pub mod negotiate_proxy;
 pub mod tls;
 pub mod vectors;
 pub mod vpcd;
+pub mod window;
 pub mod xvfb;
 
 /// A journal path inside a fresh temporary directory; the directory (and the
