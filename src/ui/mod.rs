@@ -9,6 +9,7 @@ mod readers_panel;
 mod requests_table;
 mod settings_view;
 mod supervisor_dialog;
+pub mod theme;
 
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -119,6 +120,7 @@ impl StationApp {
         // egui's default already follows the desktop's dark or light theme
         // (eframe passes winit's theme and its changes on); set here so it stays so.
         ctx.options_mut(|o| o.theme_preference = egui::ThemePreference::System);
+        theme::apply(ctx);
         if larger_text {
             desk::apply_zoom(ctx, true);
         }
@@ -337,6 +339,7 @@ impl eframe::App for StationApp {
             self.worker.send(command);
         }
         self.desk_overlays(ui.ctx());
+        theme::paint_focus_ring(ui.ctx());
         // A selection made in this frame may need its template's answer.
         self.ask_cm();
     }
