@@ -247,6 +247,7 @@ fn window(client: CmClient, runtime: &tokio::runtime::Runtime) -> Harness<'stati
         card_reader: Default::default(),
         config_path: None,
         config: Default::default(),
+        overrides: Default::default(),
         mode: Default::default(),
         supervisors: Arc::new(enroll_station::supervisors::SupervisorStore::from_config(
             &[],

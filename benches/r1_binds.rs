@@ -130,6 +130,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let expected = demo.read_identity(DEMO_READER)?;
         let target = BindTarget {
             request_id: *request_id,
+            person: String::new(),
             reader: DEMO_READER.into(),
             expected,
             supervisor: None,

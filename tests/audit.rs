@@ -17,6 +17,9 @@ const CARD_IDS: [&str; 3] = [
     "767c1c46-2261-8bb3-2edf-05183c3d041a",
 ];
 
+/// The person of each bind, as the desk showed them.
+const PEOPLE: [&str; 3] = ["Elif Eriksson, Finance", "Jane Doe", "Zoë Ørsted"];
+
 fn station(args: &[&str]) -> Output {
     let (_home, mut command) = common::binary::station();
     command.args(args).output().expect("the binary runs")
@@ -65,6 +68,7 @@ fn journal(dir: &Path) -> PathBuf {
                 },
                 supervisor: None,
                 request_id: Uuid::from_u128(index as u128 + 1),
+                person: Some(PEOPLE[index].into()),
                 card_id: CardId::parse_cm_string(CARD_IDS[index]).expect("a card ID"),
                 atr: Atr::parse_hex("3b8d0180fba000000397425446590301c8").expect("an ATR"),
                 reader: "Virtual PCD 00 00".into(),
@@ -256,4 +260,96 @@ fn a_tampered_journal_is_not_exported() {
     assert!(!output.status.success());
     assert!(text(&output.stderr).contains("line 5"));
     assert!(!out.exists(), "no export file is left behind");
+}
+
+#[test]
+fn exports_name_the_person_before_the_guids() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = journal(dir.path());
+    let output = station(&[
+        "audit",
+        "export",
+        "--format",
+        "csv",
+        &path.display().to_string(),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let csv = text(&output.stdout);
+    let rows: Vec<Vec<&str>> = csv.lines().map(|row| row.split(',').collect()).collect();
+    let person = rows[0]
+        .iter()
+        .position(|h| *h == "person")
+        .expect("a person column");
+    let request = rows[0]
+        .iter()
+        .position(|h| *h == "request_id")
+        .expect("a request column");
+    assert!(person < request, "names first: {:?}", rows[0]);
+    // Attempt and outcome both name the person; "Elif Eriksson, Finance" is quoted.
+    assert!(csv.contains(",\"Elif Eriksson, Finance\","), "{csv}");
+    assert_eq!(rows[3][person], PEOPLE[1]);
+    assert_eq!(rows[4][person], PEOPLE[1]);
+    assert_eq!(rows[6][person], PEOPLE[2]);
+
+    let output = station(&[
+        "audit",
+        "export",
+        "--format",
+        "json",
+        &path.display().to_string(),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let records: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let records = records.as_array().expect("an array");
+    let people: Vec<&str> = records
+        .iter()
+        .map(|r| r["person"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        people,
+        [
+            PEOPLE[0], PEOPLE[0], PEOPLE[1], PEOPLE[1], PEOPLE[2], PEOPLE[2]
+        ]
+    );
+}
+
+#[test]
+fn a_journal_from_before_names_were_journalled_verifies_and_exports() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = journal(dir.path());
+    // The same journal as an older station wrote it: no person field,
+    // every line hashed again as it would have been then.
+    let mut prev = "0".repeat(64);
+    let old: Vec<String> = lines(&path)
+        .iter()
+        .map(|line| {
+            let mut record: serde_json::Map<String, Value> =
+                serde_json::from_str(line).expect("a record");
+            assert!(record.remove("person").is_some());
+            record.insert("prev_hash".into(), Value::String(prev.clone()));
+            let line = serde_json::to_string(&record).expect("encodes");
+            prev = sha256(&line);
+            line
+        })
+        .collect();
+    write_lines(&path, &old);
+    let output = station(&["audit", "verify", &path.display().to_string()]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("6 records"));
+    let output = station(&[
+        "audit",
+        "export",
+        "--format",
+        "csv",
+        &path.display().to_string(),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let csv = text(&output.stdout);
+    assert!(csv.lines().next().is_some_and(|h| h.contains(",person,")));
+    assert!(!csv.contains("Jane Doe"), "{csv}");
+}
+
+/// The SHA-256 of a line, in hex, as the journal chains it.
+fn sha256(line: &str) -> String {
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, line.as_bytes()))
 }

@@ -112,6 +112,7 @@ impl Rig {
             .expect("the demo card has an ID");
         BindTarget {
             request_id: bindable(&self.emulator).uuid,
+            person: String::new(),
             reader: DEMO_READER.into(),
             expected,
             supervisor: None,
@@ -433,6 +434,7 @@ fn a_swapped_card_in_a_real_reader_is_refused_and_nothing_is_sent() {
     let _card_b = insert(VirtualCard::gids([0xb2; 16]), FIRST_PORT);
     let target = BindTarget {
         request_id: bindable(&rig.emulator).uuid,
+        person: String::new(),
         reader,
         expected,
         supervisor: None,

@@ -6,7 +6,7 @@
 //!
 //! With keys only (xdotool), on the CM emulator and a vpcd card in the real
 //! pcscd: a card already in the reader when the request code is accepted
-//! is never linked, whatever is pressed, until it is taken out and inserted
+//! is never bound, whatever is pressed, until it is taken out and inserted
 //! again; after the result the kiosk takes no code while the card is in.
 //!
 //! Needs `Xvfb` (Debian: xvfb), `openbox` and `wmctrl`, for the keys test
@@ -254,7 +254,7 @@ fn the_same_close_request_closes_a_desk_window() {
     });
 }
 
-// --- Keys only: a card left in the reader is never linked --------------------
+// --- Keys only: a card left in the reader is never bound ---------------------
 //
 // The real window on a real CM API (the emulator over loopback HTTP) and a
 // real reader (vpcd inside pcscd), driven by key presses through the X
@@ -447,13 +447,13 @@ fn keyboard_tools_present() -> bool {
 
 /// Person 1 left their card in the reader. Person 2 types their code; the
 /// card in the reader was there before the code was accepted, so no key
-/// links it: Enter and Space with no focus, on "Staff" and its Back, and
-/// where Shift+Tab would reach "Link my card" were it enabled. Once it is
-/// taken out and inserted again, Tab and Enter link it: the same keys do
+/// binds it: Enter and Space with no focus, on "Staff" and its Back, and
+/// where Shift+Tab would reach "Bind my card" were it enabled. Once it is
+/// taken out and inserted again, Tab and Enter bind it: the same keys do
 /// reach the window. After the result, with the card still in, the kiosk
 /// takes no code until the reader is empty.
 #[test]
-fn a_card_left_in_the_reader_is_never_linked_by_keys_until_inserted_again() {
+fn a_card_left_in_the_reader_is_never_bound_by_keys_until_inserted_again() {
     if !keyboard_tools_present() {
         return;
     }
@@ -548,9 +548,9 @@ fn a_card_left_in_the_reader_is_never_linked_by_keys_until_inserted_again() {
     screenshot(display, &desktop.scratch, "2-take-out");
 
     // 5. A stranger hammers keys on "Please take the card out of the reader".
-    // Order of the stops: "Staff" (the footer is drawn first), "Link my card"
+    // Order of the stops: "Staff" (the footer is drawn first), "Bind my card"
     // (only when enabled), "Start over". Shift+Tab twice from no focus lands
-    // where "Link my card" would be; Tab twice would land on "Start over",
+    // where "Bind my card" would be; Tab twice would land on "Start over",
     // the one stop not pressed (it ends the session, on purpose).
     press(display, &["Return", "space", "KP_Enter"]);
     // Staff opens its sign-in, its Back button closes it again.
@@ -571,7 +571,7 @@ fn a_card_left_in_the_reader_is_never_linked_by_keys_until_inserted_again() {
     assert_eq!(
         emulator.bind_count(),
         0,
-        "a card in the reader before the code was accepted was linked"
+        "a card in the reader before the code was accepted was bound"
     );
     assert_eq!(calls.posts(), Vec::<String>::new(), "nothing may be posted");
 
@@ -590,11 +590,11 @@ fn a_card_left_in_the_reader_is_never_linked_by_keys_until_inserted_again() {
     wait_for_identity_read(&apdus, "the station to read the card inserted again");
     thread::sleep(Duration::from_secs(2));
     screenshot(display, &desktop.scratch, "4-card-ready");
-    // From no focus: Tab to "Staff", Tab to "Link my card", Enter. Still the
+    // From no focus: Tab to "Staff", Tab to "Bind my card", Enter. Still the
     // same card step: the code was not typed again.
     press(display, &["Escape", "Tab", "Tab", "Return"]);
     wait_until(
-        "the bind by Escape, Tab, Tab, Return on \"Link my card\" (see the screenshots)",
+        "the bind by Escape, Tab, Tab, Return on \"Bind my card\" (see the screenshots)",
         Duration::from_secs(30),
         || emulator.bind_count() == 1,
     );

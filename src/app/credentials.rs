@@ -2,6 +2,8 @@
 //! bind), egui-free so their rules are testable, and the supervised bind's
 //! rules on the window state.
 
+use std::time::{Duration, Instant};
+
 use super::station::{BindBlocked, StationState};
 use crate::platform::secrets::SecretInput;
 pub use crate::supervisors::Witness;
@@ -12,7 +14,9 @@ use crate::worker::Command;
 /// testable: the supervisor confirmation of a bind and the kiosk's staff
 /// sign-in both use it. The password is the self-wiping [`SecretInput`]
 /// (hidden from `Debug`), wiped whenever a check is tried; the form keeps
-/// the refusal in words until the next try.
+/// the refusal in words until the next try. While the station makes
+/// everyone wait after too many refusals, nothing is tried and what is
+/// typed stays for when the wait is over.
 #[derive(Debug, Default)]
 pub struct CredentialForm {
     /// The supervisor's name as typed.
@@ -23,13 +27,70 @@ pub struct CredentialForm {
     pub pending: bool,
     /// Why the last try was refused, or what is missing.
     pub error: Option<String>,
+    /// Until when the station refuses every credential, as its last answer
+    /// said (rounded up to whole seconds, so never before the station does).
+    pub locked_until: Option<Instant>,
+}
+
+/// What the form says while the station makes everyone wait `left`.
+fn wait_message(left: Duration) -> String {
+    SupervisorError::RateLimited {
+        retry_after_secs: whole_seconds_up(left),
+    }
+    .to_string()
+}
+
+fn whole_seconds_up(duration: Duration) -> u64 {
+    duration.as_secs() + u64::from(duration.subsec_nanos() > 0)
 }
 
 impl CredentialForm {
+    /// How long the station still refuses every credential, at `now`.
+    pub fn lockout_left(&self, now: Instant) -> Option<Duration> {
+        self.locked_until
+            .and_then(|until| until.checked_duration_since(now))
+            .filter(|left| !left.is_zero())
+    }
+
+    /// Whether Confirm may be pressed at `now`: no check is out and the
+    /// station is not making everyone wait.
+    pub fn can_submit(&self, now: Instant) -> bool {
+        !self.pending && self.lockout_left(now).is_none()
+    }
+
+    /// What the form says under the fields at `now`: the wait counting
+    /// down, that it is over, or the last refusal.
+    pub fn message(&self, now: Instant) -> Option<String> {
+        match (self.locked_until, self.lockout_left(now)) {
+            (_, Some(left)) => Some(wait_message(left)),
+            (Some(_), None) => Some(
+                "The wait is over: type the supervisor's name and password and confirm again."
+                    .to_owned(),
+            ),
+            (None, None) => self.error.clone(),
+        }
+    }
+
+    /// When the countdown shown at `now` next changes (the next whole
+    /// second of the wait, or its end); `None` when nothing counts down.
+    pub fn next_tick(&self, now: Instant) -> Option<Duration> {
+        let left = self.lockout_left(now)?;
+        let shown = whole_seconds_up(left);
+        Some(left.saturating_sub(Duration::from_secs(shown.saturating_sub(1))))
+    }
+
     /// The check to send for what was typed, for `purpose`, or why nothing
     /// can be sent yet (kept in [`CredentialForm::error`]). Wipes the
-    /// password either way; sends nothing while a check is out.
+    /// password either way, except during the station's wait: then nothing
+    /// is sent and the password stays for when the wait is over. Sends
+    /// nothing while a check is out.
     pub fn submit(&mut self, purpose: SupervisorPurpose) -> Option<Command> {
+        if !self.pending
+            && let Some(left) = self.lockout_left(Instant::now())
+        {
+            self.error = Some(wait_message(left));
+            return None;
+        }
         let password = self.password.take();
         if self.pending {
             return None;
@@ -44,6 +105,7 @@ impl CredentialForm {
         }
         self.pending = true;
         self.error = None;
+        self.locked_until = None;
         Some(Command::VerifySupervisor {
             name: self.name.trim().to_owned(),
             password,
@@ -55,10 +117,24 @@ impl CredentialForm {
     /// supervisor's name when accepted; a refusal stays in the form. `None`
     /// also when no check was out (a late answer after the form closed).
     pub fn answered(&mut self, result: &Result<String, SupervisorError>) -> Option<String> {
+        self.answered_at(result, Instant::now())
+    }
+
+    fn answered_at(
+        &mut self,
+        result: &Result<String, SupervisorError>,
+        now: Instant,
+    ) -> Option<String> {
         if !self.pending {
             return None;
         }
         self.pending = false;
+        self.locked_until = match result {
+            Err(SupervisorError::RateLimited { retry_after_secs }) => {
+                now.checked_add(Duration::from_secs(*retry_after_secs))
+            }
+            _ => None,
+        };
         match result {
             Ok(name) => Some(name.clone()),
             Err(why) => {
@@ -74,24 +150,33 @@ impl CredentialForm {
         self.password.clear();
         self.pending = false;
         self.error = None;
+        self.locked_until = None;
     }
 }
 
-/// The supervisor confirmation of a bind: what it confirms, and the form.
+/// The supervisor confirmation of a bind: what it confirms, who asks, and the form.
 #[derive(Debug)]
 pub struct SupervisorPrompt {
     /// What the credential is asked for.
     pub purpose: SupervisorPurpose,
     /// The name and password being typed.
     pub form: CredentialForm,
+    /// Who asks and where, as the journal will name them: "Operator:
+    /// alice at Desk 12". The supervisor sees whose bind they witness.
+    pub operator: String,
 }
 
 impl SupervisorPrompt {
-    /// An empty prompt for `purpose`.
+    /// An empty prompt for `purpose`, asked by the account running the
+    /// station, at this station.
     pub fn new(purpose: SupervisorPurpose) -> Self {
+        let account = crate::audit::Operator::from_os()
+            .os_user
+            .unwrap_or_else(|| "an account the system does not name".to_owned());
         Self {
             purpose,
             form: CredentialForm::default(),
+            operator: format!("Operator: {account} at {}", crate::audit::station_name()),
         }
     }
 
@@ -283,6 +368,82 @@ mod tests {
             !format!("{prompt:?}").contains("again"),
             "the password stays out of Debug"
         );
+    }
+
+    #[test]
+    fn a_lockout_counts_down_keeps_the_typed_password_and_then_lets_the_supervisor_try() {
+        let purpose = SupervisorPurpose::OpenSettings;
+        let mut form = CredentialForm {
+            name: "Bob".into(),
+            ..CredentialForm::default()
+        };
+        form.password.text_mut().push_str("wrong");
+        assert!(form.submit(purpose.clone()).is_some());
+        let now = Instant::now();
+        form.answered_at(
+            &Err(SupervisorError::RateLimited {
+                retry_after_secs: 30,
+            }),
+            now,
+        );
+        assert!(!form.can_submit(now), "Confirm waits");
+        let at = |secs: f64| now + Duration::from_secs_f64(secs);
+        let wait = |secs: f64| form.message(at(secs)).expect("a message");
+        assert!(wait(0.0).contains("wait 30 s"), "{}", wait(0.0));
+        assert!(wait(0.5).contains("wait 30 s"), "rounded up: {}", wait(0.5));
+        assert!(wait(1.2).contains("wait 29 s"), "{}", wait(1.2));
+        assert!(wait(29.5).contains("wait 1 s"), "{}", wait(29.5));
+        // The next repaint is when the shown number changes.
+        let tick = form.next_tick(at(1.2)).expect("counting");
+        assert!((tick.as_secs_f64() - 0.8).abs() < 1e-6, "{tick:?}");
+        assert_eq!(form.next_tick(at(30.0)), None);
+
+        // A password typed during the wait is neither sent nor wiped.
+        form.password.text_mut().push_str("right");
+        form.locked_until = Some(Instant::now() + Duration::from_secs(30));
+        assert!(form.submit(purpose.clone()).is_none());
+        assert_eq!(form.password.text_mut().as_str(), "right");
+        assert!(form.error.as_deref().is_some_and(|e| e.contains("wait")));
+
+        // Over: Confirm is back, and the message says so.
+        form.locked_until = Some(Instant::now() - Duration::from_millis(1));
+        let now = Instant::now();
+        assert!(form.can_submit(now));
+        assert!(
+            form.message(now)
+                .is_some_and(|m| m.contains("wait is over")),
+            "{:?}",
+            form.message(now)
+        );
+        assert!(form.submit(purpose).is_some(), "sent once the wait is over");
+        assert!(form.password.is_empty());
+        form.answered_at(&Err(SupervisorError::Refused), Instant::now());
+        assert_eq!(form.locked_until, None);
+        assert!(
+            form.message(Instant::now())
+                .is_some_and(|m| m.contains("wrong"))
+        );
+    }
+
+    #[test]
+    fn the_prompt_names_the_operator_and_the_station_as_the_journal_does() {
+        let prompt = SupervisorPrompt::new(SupervisorPurpose::OpenSettings);
+        let expected_station = crate::audit::station_name();
+        assert!(
+            prompt.operator.starts_with("Operator: "),
+            "{}",
+            prompt.operator
+        );
+        assert!(
+            prompt
+                .operator
+                .ends_with(&format!(" at {expected_station}")),
+            "{}",
+            prompt.operator
+        );
+        if let Some(account) = crate::audit::Operator::from_os().os_user {
+            assert!(prompt.operator.contains(&account), "{}", prompt.operator);
+        }
     }
 
     #[test]

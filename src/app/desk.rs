@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use crate::app::station::StationState;
-use crate::domain::bind::BindState;
+use crate::domain::readers::ReaderEvent;
 use crate::worker::Report;
 
 /// The zoom factor of "Larger text".
@@ -55,13 +55,19 @@ impl AutoRefresh {
 /// What a toast is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ToastKind {
-    /// A bind went through.
-    Success,
     /// Something the operator should look at.
     Warning,
 }
 
-/// One short message in the window's bottom-right corner.
+/// What a toast describes, so it goes when that does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ToastAbout {
+    /// The bind under way or just ended: dismissed with its result.
+    Bind,
+}
+
+/// One short message over the list's top-right corner, never over the
+/// action area (the bind bar and the readers' buttons).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Toast {
     /// What it is about.
@@ -70,6 +76,8 @@ pub struct Toast {
     pub text: String,
     /// When it goes away by itself.
     pub expires: Instant,
+    /// What it describes.
+    pub about: ToastAbout,
     /// Tells toasts apart (for egui IDs) even when their texts repeat.
     pub serial: u64,
 }
@@ -82,6 +90,9 @@ pub struct Toast {
 /// mouse, and it asks for a repaint on every frame while a toast is up. Here
 /// toasts are ordinary labels and buttons, and the window wakes only when the
 /// next one expires.
+///
+/// Toasts are only for what happens out of view (`docs/ui-guide.md`): what
+/// the bind bar already says is never repeated here.
 #[derive(Debug, Default)]
 pub struct Toasts {
     shown: VecDeque<Toast>,
@@ -95,12 +106,19 @@ impl Toasts {
     pub const MAX: usize = 4;
 
     /// Shows `text` from `now` on.
-    pub fn push(&mut self, kind: ToastKind, text: impl Into<String>, now: Instant) {
+    pub fn push(
+        &mut self,
+        kind: ToastKind,
+        about: ToastAbout,
+        text: impl Into<String>,
+        now: Instant,
+    ) {
         self.serial += 1;
         self.shown.push_back(Toast {
             kind,
             text: text.into(),
             expires: now + Self::SHOWN_FOR,
+            about,
             serial: self.serial,
         });
         while self.shown.len() > Self::MAX {
@@ -122,6 +140,11 @@ impl Toasts {
         self.shown.retain(|t| t.serial != serial);
     }
 
+    /// Drops the toasts about `about`: what they described is gone.
+    pub fn forget(&mut self, about: ToastAbout) {
+        self.shown.retain(|t| t.about != about);
+    }
+
     /// The toasts, oldest first.
     pub fn iter(&self) -> impl Iterator<Item = &Toast> {
         self.shown.iter()
@@ -133,53 +156,25 @@ impl Toasts {
     }
 }
 
-/// The toast `report` deserves, looked at before the state applies it: a
-/// bind that ended (bound, or not and why to look below) and warnings.
-pub fn toast_for(report: &Report, state: &StationState) -> Option<(ToastKind, String)> {
+/// The toast `report` deserves, looked at before the state applies it.
+/// Only news the operator may not be looking at: the card of a bind under
+/// way pulled out of its reader. A bind's result is in the bind bar and a
+/// notice stays in the notices until dismissed, so neither is toasted.
+pub fn toast_for(report: &Report, state: &StationState) -> Option<(ToastKind, ToastAbout, String)> {
     match report {
-        // Only a change of phase: a finished bind may be reported again with
-        // more detail (the journal's outcome written), and one toast is enough.
-        Report::Bind(next)
-            if std::mem::discriminant(next) != std::mem::discriminant(&state.bind) =>
-        {
-            match next {
-                BindState::Bound {
-                    target,
-                    confirmed_after_loss,
-                    ..
-                } => {
-                    let whom = state
-                        .requests
-                        .iter()
-                        .find(|r| r.uuid == target.request_id)
-                        .map(crate::app::request_filter::request_title)
-                        .unwrap_or_else(|| format!("request {}", target.request_id));
-                    let how = if *confirmed_after_loss {
-                        " (confirmed after the answer was lost)"
-                    } else {
-                        ""
-                    };
-                    Some((
-                        ToastKind::Success,
-                        format!("Bound{how}: card {} for {whom}.", target.expected.card_id),
-                    ))
-                }
-                BindState::Refused { .. } | BindState::Failed { .. } => Some((
+        Report::Reader(ReaderEvent::CardRemoved { reader }) => {
+            let target = state.bind.target().filter(|_| state.bind.is_in_flight())?;
+            (target.reader == *reader).then(|| {
+                (
                     ToastKind::Warning,
-                    "Not bound: the reason is under the Bind button.".to_owned(),
-                )),
-                BindState::WrongCard { .. } => Some((
-                    ToastKind::Warning,
-                    "Bound to a different card: see under the Bind button.".to_owned(),
-                )),
-                BindState::Unknown { .. } => Some((
-                    ToastKind::Warning,
-                    "The bind's result is not known yet: see under the Bind button.".to_owned(),
-                )),
-                _ => None,
-            }
+                    ToastAbout::Bind,
+                    format!(
+                        "The card was taken out of \"{reader}\" during the bind. Put it back; \
+                         the result appears under Bind."
+                    ),
+                )
+            })
         }
-        Report::Notice(text) => Some((ToastKind::Warning, text.clone())),
         _ => None,
     }
 }
@@ -187,7 +182,7 @@ pub fn toast_for(report: &Report, state: &StationState) -> Option<(ToastKind, St
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::bind::{AttemptId, BindReceipt, BindTarget, Failure};
+    use crate::domain::bind::{AttemptId, BindReceipt, BindState, BindTarget};
     use crate::domain::card::{Atr, CardId, CardIdentity, CardKind};
 
     #[test]
@@ -212,12 +207,17 @@ mod tests {
     }
 
     #[test]
-    fn toasts_expire_in_turn_and_the_oldest_make_room() {
+    fn toasts_expire_in_turn_the_oldest_make_room_and_go_with_what_they_describe() {
         let start = Instant::now();
         let mut toasts = Toasts::default();
         assert_eq!(toasts.expire(start), None);
-        toasts.push(ToastKind::Success, "one", start);
-        toasts.push(ToastKind::Warning, "two", start + Duration::from_secs(2));
+        toasts.push(ToastKind::Warning, ToastAbout::Bind, "one", start);
+        toasts.push(
+            ToastKind::Warning,
+            ToastAbout::Bind,
+            "two",
+            start + Duration::from_secs(2),
+        );
         assert_eq!(toasts.expire(start), Some(Toasts::SHOWN_FOR));
         let later = start + Toasts::SHOWN_FOR;
         assert_eq!(toasts.expire(later), Some(Duration::from_secs(2)));
@@ -226,20 +226,21 @@ mod tests {
             ["two"]
         );
         for n in 0..Toasts::MAX {
-            toasts.push(ToastKind::Warning, format!("n{n}"), later);
+            toasts.push(ToastKind::Warning, ToastAbout::Bind, format!("n{n}"), later);
         }
         assert_eq!(toasts.iter().count(), Toasts::MAX);
         assert!(toasts.iter().all(|t| t.text != "two"), "the oldest went");
         let serial = toasts.iter().next().map(|t| t.serial).expect("one");
         toasts.dismiss(serial);
         assert_eq!(toasts.iter().count(), Toasts::MAX - 1);
-        assert_eq!(toasts.expire(later + Toasts::SHOWN_FOR), None);
-        assert!(toasts.is_empty());
+        toasts.forget(ToastAbout::Bind);
+        assert!(toasts.is_empty(), "dismissed with the bind they describe");
     }
 
     fn target() -> BindTarget {
         BindTarget {
             request_id: uuid::Uuid::from_u128(1),
+            person: "Desk Person".into(),
             reader: "R".into(),
             expected: CardIdentity {
                 atr: Atr::from_bytes(vec![0x3b, 1]),
@@ -254,40 +255,37 @@ mod tests {
     }
 
     #[test]
-    fn a_finished_bind_and_a_notice_make_toasts_but_progress_does_not() {
+    fn only_a_card_pulled_during_its_bind_is_toasted() {
         let mut state = StationState::default();
-        let posting = BindState::Posting {
+        let removed = |reader: &str| {
+            Report::Reader(ReaderEvent::CardRemoved {
+                reader: reader.into(),
+            })
+        };
+        assert_eq!(toast_for(&removed("R"), &state), None, "no bind, no news");
+        state.bind = BindState::Posting {
             target: target(),
             attempt: AttemptId::from_uuid(uuid::Uuid::from_u128(0xa)),
         };
-        assert_eq!(toast_for(&Report::Bind(posting.clone()), &state), None);
-        state.bind = posting;
+        let (_, about, text) = toast_for(&removed("R"), &state).expect("a toast");
+        assert_eq!(about, ToastAbout::Bind);
+        assert!(
+            text.contains("taken out of \"R\" during the bind"),
+            "{text}"
+        );
+        assert_eq!(toast_for(&removed("Other"), &state), None, "another reader");
         let bound = BindState::Bound {
             target: target(),
             receipt: BindReceipt::default(),
             confirmed_after_loss: false,
         };
-        let (kind, text) = toast_for(&Report::Bind(bound.clone()), &state).expect("a toast");
-        assert_eq!(kind, ToastKind::Success);
-        assert!(text.starts_with("Bound: card"), "{text}");
-        state.bind = bound.clone();
         assert_eq!(
-            toast_for(&Report::Bind(bound), &state),
+            toast_for(&Report::Bind(bound.clone()), &state),
             None,
-            "the same state again is no news"
+            "the bind bar shows the result"
         );
-        let failed = BindState::Failed {
-            target: target(),
-            failure: Failure::new("500"),
-            confirmed_not_bound: false,
-        };
-        assert_eq!(
-            toast_for(&Report::Bind(failed), &state).map(|t| t.0),
-            Some(ToastKind::Warning)
-        );
-        assert_eq!(
-            toast_for(&Report::Notice("journal".into()), &state),
-            Some((ToastKind::Warning, "journal".into()))
-        );
+        state.bind = bound;
+        assert_eq!(toast_for(&removed("R"), &state), None, "a finished bind");
+        assert_eq!(toast_for(&Report::Notice("journal".into()), &state), None);
     }
 }

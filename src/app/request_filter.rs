@@ -14,6 +14,12 @@ use uuid::Uuid;
 use crate::domain::request::Request;
 pub use crate::domain::search::{Column, SearchIndex, Sort, card_text, request_title, sorted_rows};
 
+pub mod columns;
+pub mod status;
+
+pub use columns::ColumnPlan;
+pub use status::{ListChoice, ListProblem, ListStatus, RefreshFeedback};
+
 /// The list as the operator sees it: which rows, in which order.
 ///
 /// Built from the list once per load ([`RequestView::load`]); searching
@@ -33,6 +39,31 @@ pub struct RequestView {
     /// Which rows the search matches; `None` when it has no term.
     hits: Option<Vec<bool>>,
     bindable: usize,
+    /// Which rows can take a card, for the "Ready for a card" choice and
+    /// the summary's count of what is shown.
+    ready: Vec<bool>,
+    /// Only the rows that can take a card are shown ("Ready for a card").
+    ready_only: bool,
+    /// How many of the shown rows can take a card.
+    shown_ready: usize,
+    /// The request bound at this desk, kept where it was until the operator
+    /// (or the timer) asks for the list again.
+    held: Option<Held>,
+}
+
+/// A just-bound request: it keeps its place and a badge, so an agent working
+/// down the queue does not lose their place when the bound row would sort
+/// last.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Held {
+    id: Uuid,
+    /// Its index in the sort order when it was bound; `None` once the
+    /// operator sorted the list by a column.
+    at: Option<usize>,
+    /// Its row in the list as loaded now.
+    row: Option<u32>,
+    /// A refresh was asked for after the bind: its answer lets go.
+    release_on_load: bool,
 }
 
 impl RequestView {
@@ -45,10 +76,78 @@ impl RequestView {
     pub fn load_indexed(&mut self, requests: &[Request], index: Arc<SearchIndex>) {
         debug_assert_eq!(index.len(), requests.len());
         self.index = index;
-        self.bindable = requests.iter().filter(|r| r.is_bindable()).count();
+        self.ready = requests.iter().map(Request::is_bindable).collect();
+        self.bindable = self.ready.iter().filter(|&&ready| ready).count();
         self.order = sorted_rows(requests, &self.index, self.sort);
         self.hits = self.index.matching(&self.search);
+        if self.held.is_some_and(|held| held.release_on_load) {
+            self.held = None;
+        }
+        self.place_held(requests);
         self.select_rows();
+    }
+
+    /// Puts the held request back at its place in the fresh sort order.
+    fn place_held(&mut self, requests: &[Request]) {
+        let Some(held) = &mut self.held else {
+            return;
+        };
+        held.row = requests
+            .iter()
+            .position(|r| r.uuid == held.id)
+            .and_then(|row| u32::try_from(row).ok());
+        let (Some(row), Some(at)) = (held.row, held.at) else {
+            return;
+        };
+        if let Some(from) = self.order.iter().position(|&r| r == row) {
+            self.order.remove(from);
+            let at = at.min(self.order.len());
+            self.order.insert(at, row);
+        }
+    }
+
+    /// A bind of `id` ended bound: the row keeps its place and shows it was
+    /// bound until the next refresh asked for (not the one the bind itself
+    /// starts).
+    pub fn hold_bound(&mut self, requests: &[Request], id: Uuid) {
+        let row = requests
+            .iter()
+            .position(|r| r.uuid == id)
+            .and_then(|row| u32::try_from(row).ok());
+        let at = row.and_then(|row| self.order.iter().position(|&r| r == row));
+        self.held = Some(Held {
+            id,
+            at,
+            row,
+            release_on_load: false,
+        });
+        self.select_rows();
+    }
+
+    /// A refresh was asked for: when its list arrives, a held request
+    /// goes to its sorted place and loses its badge.
+    pub fn release_on_next_load(&mut self) {
+        if let Some(held) = &mut self.held {
+            held.release_on_load = true;
+        }
+    }
+
+    /// The request bound at this desk since the last refresh, for its badge.
+    pub fn just_bound(&self) -> Option<Uuid> {
+        self.held.map(|held| held.id)
+    }
+
+    /// Shows only the requests that can take a card (or all of them).
+    pub fn set_ready_only(&mut self, ready_only: bool) {
+        if self.ready_only != ready_only {
+            self.ready_only = ready_only;
+            self.select_rows();
+        }
+    }
+
+    /// True when only the requests that can take a card are shown.
+    pub fn ready_only(&self) -> bool {
+        self.ready_only
     }
 
     /// Forgets the list (the query changed; a new one is on its way).
@@ -58,6 +157,9 @@ impl RequestView {
         self.rows.clear();
         self.hits = None;
         self.bindable = 0;
+        self.ready.clear();
+        self.shown_ready = 0;
+        self.held = None;
     }
 
     /// Searches for `text`, as if typed into the search box.
@@ -83,19 +185,39 @@ impl RequestView {
         }
         self.sort = sort;
         self.order = sorted_rows(requests, &self.index, sort);
+        // The operator chose an order: the held row goes where it sorts.
+        if let Some(held) = &mut self.held {
+            held.at = None;
+        }
         self.select_rows();
     }
 
     fn select_rows(&mut self) {
-        self.rows = match &self.hits {
-            None => self.order.clone(),
-            Some(hits) => self
+        let held = self.held.and_then(|held| held.row);
+        let ready = &self.ready;
+        let ready_only = self.ready_only;
+        let passes = |row: u32| {
+            !ready_only || Some(row) == held || ready.get(row as usize).copied().unwrap_or(false)
+        };
+        self.rows = match (&self.hits, ready_only) {
+            (None, false) => self.order.clone(),
+            (hits, _) => self
                 .order
                 .iter()
                 .copied()
-                .filter(|&row| hits.get(row as usize).copied().unwrap_or(false))
+                .filter(|&row| {
+                    passes(row)
+                        && hits
+                            .as_ref()
+                            .is_none_or(|hits| hits.get(row as usize).copied().unwrap_or(false))
+                })
                 .collect(),
         };
+        self.shown_ready = self
+            .rows
+            .iter()
+            .filter(|&&row| self.ready.get(row as usize).copied().unwrap_or(false))
+            .count();
     }
 
     /// The search text applied.
@@ -118,18 +240,48 @@ impl RequestView {
         self.bindable
     }
 
-    /// True when the search lets row `row` (an index into the list) through.
+    /// True when the search (and "Ready for a card") lets row `row` (an
+    /// index into the list) through.
     pub fn shows(&self, row: usize) -> bool {
         row < self.index.len()
             && self
                 .hits
                 .as_ref()
                 .is_none_or(|hits| hits.get(row).copied().unwrap_or(false))
+            && (!self.ready_only
+                || self.ready.get(row).copied().unwrap_or(false)
+                || self.held.and_then(|held| held.row) == u32::try_from(row).ok())
     }
 
-    /// True when the search hides some rows.
+    /// True when the search or "Ready for a card" hides some rows.
     pub fn is_filtered(&self) -> bool {
-        self.hits.is_some()
+        self.hits.is_some() || self.ready_only
+    }
+
+    /// How many of the shown rows can take a card.
+    pub fn shown_ready(&self) -> usize {
+        self.shown_ready
+    }
+
+    /// The line above the list: what is shown, of how many, and how many
+    /// can take a card, following the search. The hint to select one is
+    /// only given when there is one to select and none is selected.
+    pub fn summary(&self, selected: bool) -> String {
+        let total = self.index.len();
+        let ready = match self.shown_ready {
+            0 => "none can take a card".to_owned(),
+            n => format!("{n} ready for a card"),
+        };
+        let mut line = if self.is_filtered() {
+            format!("{} of {total} shown · {ready}", self.rows.len())
+        } else {
+            let noun = if total == 1 { "request" } else { "requests" };
+            format!("{total} {noun} · {ready}")
+        };
+        if self.shown_ready > 0 && !selected {
+            line.push_str(". Select one, then insert the card.");
+        }
+        line
     }
 
     /// The shown row `steps` away from `current` (a request ID), clamped to the
@@ -463,6 +615,97 @@ mod tests {
         let shown = ShownTime::local(at("2026-11-01T10:00:00Z")).to_string();
         view.set_search(&shown.to_uppercase());
         assert_eq!(ids(&view, &requests), vec![2], "{shown}");
+    }
+
+    #[test]
+    fn a_just_bound_request_keeps_its_place_until_a_refresh_is_asked_for() {
+        let requests = list();
+        let mut view = view(&requests);
+        assert_eq!(ids(&view, &requests), vec![1, 3, 2, 4]);
+        view.hold_bound(&requests, Uuid::from_u128(1));
+        assert_eq!(view.just_bound(), Some(Uuid::from_u128(1)));
+        // The bind's own refresh: 1 now has a card and would sort last.
+        let mut bound = list();
+        bound
+            .iter_mut()
+            .filter(|r| r.uuid == Uuid::from_u128(1))
+            .for_each(|r| r.new_smartcard = Some(Uuid::from_u128(0xb)));
+        bound.sort_by(Request::list_order);
+        assert_eq!(
+            bound[0].uuid,
+            Uuid::from_u128(3),
+            "sorted, 1 is no longer first"
+        );
+        view.load(&bound);
+        assert_eq!(
+            ids(&view, &bound),
+            vec![1, 3, 2, 4],
+            "it stays where it was"
+        );
+        assert_eq!(view.just_bound(), Some(Uuid::from_u128(1)));
+        assert_eq!(view.bindable(), 1);
+        // F5 or the timer: the next list puts it in its place.
+        view.release_on_next_load();
+        assert_eq!(
+            view.just_bound(),
+            Some(Uuid::from_u128(1)),
+            "until it arrives"
+        );
+        view.load(&bound);
+        assert_eq!(view.just_bound(), None);
+        assert_eq!(ids(&view, &bound)[0], 3);
+        assert_ne!(ids(&view, &bound)[0], 1);
+    }
+
+    #[test]
+    fn ready_for_a_card_shows_the_bindable_rows_and_the_one_just_bound() {
+        let requests = list();
+        let mut view = view(&requests);
+        view.set_ready_only(true);
+        assert_eq!(ids(&view, &requests), vec![1, 3]);
+        assert!(view.is_filtered());
+        assert!(!view.shows(2) && view.shows(0));
+        view.hold_bound(&requests, Uuid::from_u128(1));
+        let mut bound = list();
+        bound
+            .iter_mut()
+            .filter(|r| r.uuid == Uuid::from_u128(1))
+            .for_each(|r| r.new_smartcard = Some(Uuid::from_u128(0xb)));
+        bound.sort_by(Request::list_order);
+        view.load(&bound);
+        assert_eq!(
+            ids(&view, &bound),
+            vec![1, 3],
+            "the bound one stays in view"
+        );
+        assert_eq!(view.shown_ready(), 1);
+        view.release_on_next_load();
+        view.load(&bound);
+        assert_eq!(ids(&view, &bound), vec![3]);
+        view.set_ready_only(false);
+        assert_eq!(ids(&view, &bound).len(), 4);
+    }
+
+    #[test]
+    fn the_summary_follows_the_search_and_never_asks_for_a_card_it_cannot_take() {
+        let requests = list();
+        let mut view = view(&requests);
+        assert_eq!(
+            view.summary(false),
+            "4 requests · 2 ready for a card. Select one, then insert the card."
+        );
+        assert_eq!(view.summary(true), "4 requests · 2 ready for a card");
+        view.set_search("finance");
+        assert_eq!(
+            view.summary(true),
+            "2 of 4 shown · 2 ready for a card",
+            "the count follows the search"
+        );
+        view.set_search("legal");
+        assert_eq!(view.summary(false), "1 of 4 shown · none can take a card");
+        let completed = vec![example_request(9, RequestStatus::COMPLETED)];
+        let view = super::tests::view(&completed);
+        assert_eq!(view.summary(false), "1 request · none can take a card");
     }
 
     #[test]

@@ -95,6 +95,28 @@ pub enum AuditError {
     /// The export could not be written out.
     #[error("Could not write the audit export: {0}. Check the output's disk and permissions.")]
     Output(#[source] io::Error),
+    /// The export file (or its folder) could not be written.
+    #[error(
+        "Could not write the audit export to {path}: {source}. Check that the folder exists, \
+         that you may write to it and that the disk has room, or export from a terminal with \
+         `enroll-station audit export --format csv --output FILE`."
+    )]
+    ExportFile {
+        /// The file or folder.
+        path: PathBuf,
+        /// The operating system's error.
+        source: io::Error,
+    },
+    /// Every export file name of the day is taken in the folder.
+    #[error(
+        "{dir} already holds {MAX} audit exports of today, so no new file name is free. Move \
+         the old exports elsewhere, then export again.",
+        MAX = super::export::MAX_EXPORTS_PER_DAY
+    )]
+    NoFreeExportName {
+        /// The folder.
+        dir: PathBuf,
+    },
 }
 
 impl AuditError {

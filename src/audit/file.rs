@@ -93,6 +93,11 @@ impl AuditJournal {
             operator: info.operator,
             supervisor: info.supervisor,
             request_id: info.request_id,
+            // Cleaned here, at the journal's door, whoever filled the info in.
+            person: info
+                .person
+                .map(|name| crate::domain::text::person_name(&name))
+                .filter(|name| !name.is_empty()),
             card_id: info.card_id.to_cm_string(),
             atr: info.atr.to_hex(),
             reader: info.reader,

@@ -27,6 +27,11 @@ pub trait Journal: Send {
     fn recent(&self, n: usize) -> Vec<crate::audit::Record>;
     /// The journal's file, for exports; None when there is no usable journal.
     fn path(&self) -> Option<std::path::PathBuf>;
+    /// Why there is no usable journal, in the words shown when the window
+    /// started; None while the journal can be written.
+    fn problem(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Why the journal did not record an attempt or an outcome.
@@ -184,6 +189,10 @@ impl Journal for Unusable {
 
     fn path(&self) -> Option<PathBuf> {
         None
+    }
+
+    fn problem(&self) -> Option<String> {
+        Some(self.0.clone())
     }
 }
 

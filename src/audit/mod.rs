@@ -24,7 +24,10 @@ mod identity;
 
 pub use chain::{BreakReason, ChainBreak, Inconsistency, VerifyReport, verify};
 pub use error::AuditError;
-pub use export::{CSV_HEADER, ExportFormat, export};
+pub use export::{
+    CSV_HEADER, ExportFormat, ExportPlace, default_export_place, export, export_file_name,
+    export_to_file, export_to_new_file,
+};
 pub use file::AuditJournal;
 pub use identity::{set_station_name, station_name};
 
@@ -118,6 +121,9 @@ pub struct AttemptInfo {
     pub supervisor: Option<String>,
     /// The request being bound.
     pub request_id: Uuid,
+    /// The person the request is for, as the desk showed them; cleaned again
+    /// when it is written (see [`Record::person`]).
+    pub person: Option<String>,
     /// The card ID about to be sent.
     pub card_id: CardId,
     /// The ATR about to be sent.
@@ -136,6 +142,7 @@ impl AttemptInfo {
             operator: Operator::from_os(),
             supervisor: target.supervisor.clone(),
             request_id: target.request_id,
+            person: Some(target.person.clone()),
             card_id: target.expected.card_id,
             atr: target.expected.atr.clone(),
             reader: target.reader.clone(),
@@ -188,6 +195,14 @@ pub struct Record {
     pub supervisor: Option<String>,
     /// The request.
     pub request_id: Uuid,
+    /// The person the request is for, as the desk showed them: text a
+    /// requester typed, so one line without control or bidi characters, at
+    /// most [`PERSON_MAX_CHARS`](crate::domain::text::PERSON_MAX_CHARS).
+    /// Absent from records written before the station journalled it, and
+    /// where it was not known (a bind from the command line). Like every
+    /// field, it is part of the line the next record's `prev_hash` covers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person: Option<String>,
     /// The card ID in CM's form.
     pub card_id: String,
     /// The ATR, lower-case hex.
@@ -235,6 +250,7 @@ mod tests {
     pub(super) fn target(n: u8) -> BindTarget {
         BindTarget {
             request_id: Uuid::from_u128(u128::from(n)),
+            person: format!("Person {n}"),
             reader: "Reader 0".into(),
             expected: CardIdentity {
                 atr: Atr::from_bytes(vec![0x3b, 0x8d, n]),
@@ -316,6 +332,140 @@ mod tests {
         assert_eq!(id.to_string().parse::<AttemptId>().ok(), Some(id));
         assert!("not-an-id".parse::<AttemptId>().is_err());
     }
+    /// One attempt as the station wrote it before it journalled the person:
+    /// a line from an older journal, which must keep verifying and opening.
+    const OLD_ATTEMPT: &str = concat!(
+        r#"{"seq":1,"time":"2026-11-20T09:14:33.123Z","event":"attempt","outcome":null,"#,
+        r#""attempt_id":"6f9619ff-8b86-4d01-b42d-00c04fc964ff","station":"desk-7","#,
+        r#""operator":{"os_user":"alice","principal":null},"supervisor":null,"#,
+        r#""request_id":"00000000-0000-0000-0000-000000000001","#,
+        r#""card_id":"bc88f13f-83ba-4037-8262-46eba1291c6e","atr":"3b8d01","#,
+        r#""reader":"Reader 0","smartcard_uuid":null,"correlation_id":null,"message":null,"#,
+        r#""prev_hash":"0000000000000000000000000000000000000000000000000000000000000000"}"#
+    );
+
+    #[test]
+    fn the_person_round_trips_and_is_left_out_when_unknown() {
+        let dir = dir();
+        let path = dir.path().join("audit.jsonl");
+        let mut journal = AuditJournal::open(&path).expect("opens");
+        let named = journal.record_attempt(attempt(1)).expect("attempt 1");
+        journal
+            .record_outcome(named, Outcome::Bound, OutcomeInfo::default())
+            .expect("outcome 1");
+        let unnamed = AttemptInfo {
+            person: None,
+            ..attempt(2)
+        };
+        let _open = journal.record_attempt(unnamed).expect("attempt 2");
+        drop(journal);
+
+        let lines = lines(&path);
+        let first: Record = serde_json::from_str(&lines[0]).expect("a record");
+        assert_eq!(first.person.as_deref(), Some("Person 1"));
+        assert_eq!(serde_json::to_string(&first).expect("encodes"), lines[0]);
+        let outcome: Record = serde_json::from_str(&lines[1]).expect("a record");
+        assert_eq!(
+            outcome.person.as_deref(),
+            Some("Person 1"),
+            "the outcome repeats its attempt's person"
+        );
+        assert!(
+            !lines[2].contains("\"person\""),
+            "an unknown person is left out, as in older journals: {}",
+            lines[2]
+        );
+        let third: Record = serde_json::from_str(&lines[2]).expect("a record");
+        assert_eq!(third.person, None);
+        assert_eq!(verify(&path).expect("intact").records, 3);
+    }
+
+    #[test]
+    fn an_old_journal_without_persons_verifies_and_takes_new_records() {
+        let dir = dir();
+        let path = dir.path().join("audit.jsonl");
+        write_lines(&path, &[OLD_ATTEMPT.to_owned()]);
+        assert_eq!(verify(&path).expect("an old journal is intact").records, 1);
+        let mut journal = AuditJournal::open(&path).expect("an old journal opens");
+        let old = journal.unfinished_attempts();
+        assert_eq!(old.len(), 1);
+        assert_eq!(old[0].record.person, None);
+        assert_eq!(old[0].record.station, "desk-7");
+        journal
+            .record_outcome(old[0].attempt_id, Outcome::Refused, OutcomeInfo::default())
+            .expect("the old attempt ends");
+        let _new = journal.record_attempt(attempt(2)).expect("a new attempt");
+        drop(journal);
+        let report = verify(&path).expect("old and new records chain");
+        assert_eq!(report.records, 3);
+        let lines = lines(&path);
+        assert_eq!(lines[0], OLD_ATTEMPT, "the old line is left as it was");
+        assert!(!lines[1].contains("\"person\""));
+        assert!(lines[2].contains("\"person\":\"Person 2\""), "{}", lines[2]);
+    }
+
+    #[test]
+    fn the_person_is_covered_by_the_chain() {
+        let dir = dir();
+        let path = dir.path().join("audit.jsonl");
+        journal_with_three_binds(&path);
+        let original = lines(&path);
+
+        let mut renamed = original.clone();
+        renamed[2] = renamed[2].replace("\"person\":\"Person 2\"", "\"person\":\"Mallory\"");
+        assert_ne!(renamed[2], original[2]);
+        write_lines(&path, &renamed);
+        let found = broken_at(&path);
+        assert_eq!(found.line, 3);
+        assert_eq!(found.reason, BreakReason::Edited { next_line: 4 });
+
+        // Removing it is an edit too, though the line is then well-formed
+        // like an older one.
+        let mut removed = original;
+        removed[2] = removed[2].replace(",\"person\":\"Person 2\"", "");
+        write_lines(&path, &removed);
+        assert_eq!(broken_at(&path).line, 3);
+    }
+
+    #[test]
+    fn hostile_names_are_cleaned_before_they_are_journalled() {
+        let dir = dir();
+        let path = dir.path().join("audit.jsonl");
+        let mut journal = AuditJournal::open(&path).expect("opens");
+        let hostile = |person: &str| AttemptInfo {
+            person: Some(person.to_owned()),
+            ..attempt(1)
+        };
+        let _a = journal
+            .record_attempt(hostile("Eve\u{202E}exe.txt\r\n{\"seq\":99}\u{1b}[2J"))
+            .expect("attempt");
+        let _b = journal
+            .record_attempt(hostile(&"Long ".repeat(1000)))
+            .expect("attempt");
+        let _c = journal
+            .record_attempt(hostile("\u{2066}\u{200B}\n\t"))
+            .expect("attempt");
+        let recent = journal.recent(3);
+        assert_eq!(
+            recent[0].person.as_deref(),
+            Some("Eveexe.txt {\"seq\":99}[2J")
+        );
+        let long = recent[1]
+            .person
+            .as_deref()
+            .expect("a long name is kept, cut");
+        assert_eq!(long.chars().count(), crate::domain::text::PERSON_MAX_CHARS);
+        assert!(long.ends_with('…'));
+        assert_eq!(recent[2].person, None, "nothing visible is no name");
+        drop(journal);
+        assert_eq!(
+            lines(&path).len(),
+            3,
+            "one line per record, whatever the name held"
+        );
+        assert_eq!(verify(&path).expect("intact").records, 3);
+    }
+
     #[test]
     fn the_default_path_is_in_the_data_directory() {
         let path = default_journal_path().expect("a home directory in tests");

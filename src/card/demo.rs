@@ -45,25 +45,46 @@ const DEMO_IDPRIME_CARDID: [u8; 16] = [
 /// The cards offered in demo mode: a GIDS card, a PIV card, a Thales IDPrime
 /// token, and one with no card ID, so an operator can see every outcome.
 pub fn demo_cards() -> Vec<DemoCard> {
+    demo_cards_of(0)
+}
+
+/// The demo cards of one generation: generation 0 has the documented IDs
+/// (the README's and the tests'); each later one gives every card a card ID
+/// no earlier generation had, so a trainer who bound a card gets a fresh
+/// one at the next insert instead of "CM already knows this card".
+fn demo_cards_of(generation: u32) -> Vec<DemoCard> {
+    let mut idprime = DEMO_IDPRIME_CARDID;
+    // The IDPrime's 8-byte value is written twice: keep the halves equal.
+    let mut half = [0u8; 8];
+    half.copy_from_slice(&idprime[..8]);
+    let half = fresh_id(half, generation);
+    idprime[..8].copy_from_slice(&half);
+    idprime[8..].copy_from_slice(&half);
     vec![
         DemoCard {
             label: "GIDS card (Windows virtual smart card)",
-            card: VirtualCard::gids([
-                0x3f, 0xf1, 0x88, 0xbc, 0xba, 0x83, 0x37, 0x40, 0x82, 0x62, 0x46, 0xeb, 0xa1, 0x29,
-                0x1c, 0x6e,
-            ])
+            card: VirtualCard::gids(fresh_id(
+                [
+                    0x3f, 0xf1, 0x88, 0xbc, 0xba, 0x83, 0x37, 0x40, 0x82, 0x62, 0x46, 0xeb, 0xa1,
+                    0x29, 0x1c, 0x6e,
+                ],
+                generation,
+            ))
             .with_cplc(DEMO_CPLC),
         },
         DemoCard {
             label: "PIV card (YubiKey-like)",
-            card: VirtualCard::piv([
-                0x58, 0xc6, 0x8a, 0x1d, 0x65, 0xe0, 0xa0, 0x92, 0x85, 0xaf, 0x09, 0x0b, 0x07, 0x0b,
-                0x5d, 0x79,
-            ]),
+            card: VirtualCard::piv(fresh_id(
+                [
+                    0x58, 0xc6, 0x8a, 0x1d, 0x65, 0xe0, 0xa0, 0x92, 0x85, 0xaf, 0x09, 0x0b, 0x07,
+                    0x0b, 0x5d, 0x79,
+                ],
+                generation,
+            )),
         },
         DemoCard {
             label: "Thales IDPrime 940 (SafeNet eToken 5110)",
-            card: VirtualCard::idprime(DEMO_IDPRIME_CARDID).with_cplc(DEMO_CPLC),
+            card: VirtualCard::idprime(idprime).with_cplc(DEMO_CPLC),
         },
         DemoCard {
             label: "Card without a known application",
@@ -72,9 +93,26 @@ pub fn demo_cards() -> Vec<DemoCard> {
     ]
 }
 
+/// `id` with its last four bytes changed for `generation` (none for 0).
+/// Multiplying by an odd constant is a bijection modulo 2^32, so every
+/// generation gets different bytes and none gets back the original.
+fn fresh_id<const N: usize>(mut id: [u8; N], generation: u32) -> [u8; N] {
+    if generation == 0 || N < 4 {
+        return id;
+    }
+    let tail = N - 4;
+    let mut last = [0u8; 4];
+    last.copy_from_slice(&id[tail..]);
+    let changed = u32::from_be_bytes(last) ^ generation.wrapping_mul(0x9E37_79B9);
+    id[tail..].copy_from_slice(&changed.to_be_bytes());
+    id
+}
+
 /// The demo reader. Cheap to share: clone the `Arc`.
 pub struct DemoReader {
     card: Mutex<Option<VirtualCard>>,
+    /// Card IDs the station bound in this reader: never offered again.
+    spent: Mutex<Vec<crate::domain::card::CardId>>,
     insertions: AtomicU64,
     sink: EventSink,
     families: FamilyTable,
@@ -94,6 +132,7 @@ impl DemoReader {
         });
         Arc::new(Self {
             card: Mutex::new(None),
+            spent: Mutex::new(Vec::new()),
             insertions: AtomicU64::new(0),
             sink,
             families,
@@ -123,6 +162,38 @@ impl DemoReader {
             insertion,
             result,
         });
+    }
+
+    /// Inserts demo card `index` (of [`demo_cards`]), with a fresh card ID
+    /// when the station already bound the one it had. False when there is
+    /// no such card.
+    pub fn insert_demo(&self, index: usize) -> bool {
+        let spent = self
+            .spent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        // Each generation changes every ID, so this ends after at most one
+        // more generation than there were binds.
+        for generation in 0..=u32::try_from(spent.len()).unwrap_or(u32::MAX) {
+            let Some(card) = demo_cards_of(generation).into_iter().nth(index) else {
+                return false;
+            };
+            if card.card.card_id().is_none_or(|id| !spent.contains(&id)) {
+                self.insert(card.card);
+                return true;
+            }
+        }
+        false
+    }
+
+    /// The station bound `card_id` in this reader: the next insert of that
+    /// card gets a fresh ID.
+    pub fn card_bound(&self, card_id: crate::domain::card::CardId) {
+        let mut spent = self.spent.lock().unwrap_or_else(PoisonError::into_inner);
+        if !spent.contains(&card_id) {
+            spent.push(card_id);
+        }
     }
 
     /// Removes the card, if any.
@@ -253,5 +324,45 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn a_bound_demo_card_comes_back_with_a_fresh_id_and_the_others_keep_theirs() {
+        let (sink, board) = recording();
+        let reader = DemoReader::new(sink);
+        let id_in_reader = || match board.lock().map(|b| b.get(DEMO_READER).cloned()) {
+            Ok(Some(SlotState::Present {
+                identity: crate::domain::readers::IdentityState::Known { card_id, .. },
+                ..
+            })) => Some(card_id),
+            _ => None,
+        };
+        assert!(reader.insert_demo(0));
+        let first = id_in_reader().expect("the GIDS card has an ID");
+        assert_eq!(
+            first,
+            demo_cards()[0].card.card_id().expect("documented ID")
+        );
+        assert!(reader.insert_demo(0));
+        assert_eq!(
+            id_in_reader(),
+            Some(first),
+            "not bound: the same card again"
+        );
+        reader.card_bound(first);
+        assert!(reader.insert_demo(0));
+        let second = id_in_reader().expect("an ID");
+        assert_ne!(second, first, "a bound card comes back as a new one");
+        reader.card_bound(second);
+        assert!(reader.insert_demo(0));
+        let third = id_in_reader().expect("an ID");
+        assert!(third != first && third != second);
+        assert!(reader.insert_demo(1));
+        assert_eq!(
+            id_in_reader(),
+            demo_cards()[1].card.card_id(),
+            "the PIV card keeps its documented ID"
+        );
+        assert!(!reader.insert_demo(99));
     }
 }

@@ -251,6 +251,8 @@ pub(super) fn run(server: &Settings, args: BindArgs<'_>) -> anyhow::Result<()> {
     }
     let mut target = BindTarget {
         request_id,
+        // Bound by GUID: the command line never fetched the request's name.
+        person: String::new(),
         reader,
         expected,
         supervisor: None,

@@ -13,11 +13,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::card::family::{Family, FamilyRow, FamilyTable};
 use crate::cm::auth::AuthMethod;
+mod edit;
 pub(crate) mod effective;
 mod error;
+mod kiosk_site;
+mod overrides;
 pub(crate) mod supervisors;
 
+pub use edit::write_top_level_key;
 pub use error::{ConfigError, KeyProblem, ValueProblem};
+pub use kiosk_site::KioskSite;
+pub use overrides::{Override, OverrideSource, Overrides};
 pub use supervisors::SupervisorEntry;
 
 /// The file's name inside the config directory.
@@ -62,6 +68,12 @@ pub struct StationConfig {
     /// Draw the window's text and widgets 1.25 times larger.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub larger_text: bool,
+    /// The readers panel's width in points, as the operator last dragged it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readers_panel_width: Option<u16>,
+    /// `[kiosk_site]`: the site's texts and logo at the kiosk.
+    #[serde(default, skip_serializing_if = "KioskSite::is_default")]
+    pub kiosk_site: KioskSite,
 }
 
 /// `[cards]`.
@@ -492,16 +504,23 @@ pub fn default_config_path() -> Option<PathBuf> {
         .map(|dirs| dirs.config_dir().join(CONFIG_FILE_NAME))
 }
 
-/// Writes the "Larger text" choice into the configuration file, keeping
-/// everything else the file says (read again now: the Settings view may have
-/// saved since the window opened).
+/// Writes the "Larger text" choice into the configuration file and nothing
+/// else: every other line, comments included, stays as written. Off is the
+/// default, so a file without the key is left alone; without a file, one
+/// holding only `larger_text = true` is made.
 pub fn save_larger_text(path: &Path, on: bool) -> Result<(), ConfigError> {
-    let mut config = StationConfig::load_if_present(path)?;
-    if config.larger_text == on {
-        return Ok(());
-    }
-    config.larger_text = on;
-    config.save(path)
+    edit::write_top_level_key(path, "larger_text", toml_edit::Value::from(on), on)
+}
+
+/// Writes the readers panel's width into the configuration file: that key
+/// only, every other line kept as written.
+pub fn save_readers_panel_width(path: &Path, width: u16) -> Result<(), ConfigError> {
+    edit::write_top_level_key(
+        path,
+        "readers_panel_width",
+        toml_edit::Value::from(i64::from(width)),
+        true,
+    )
 }
 
 #[cfg(test)]
@@ -689,22 +708,48 @@ name = "Our eTokens"
     }
 
     #[test]
-    fn larger_text_is_written_into_the_file_keeping_the_rest() {
-        let dir = tempfile::tempdir().expect("a temporary folder");
-        let path = dir.path().join("station.toml");
-        std::fs::write(&path, "station_name = \"Desk 12\"\n").expect("written");
-        save_larger_text(&path, true).expect("saved");
-        let config = StationConfig::load(&path).expect("reads back");
-        assert!(config.larger_text);
+    fn the_kiosk_site_table_is_read_written_back_and_left_out_when_empty() {
+        let config = parse(
+            "mode = \"kiosk\"\n[kiosk_site]\nservice_name = \"Contoso badges\"\n\
+             next_step = \"Go to desk 3 for your certificates.\"\n",
+        )
+        .expect("valid");
+        assert_eq!(config.kiosk_site.service_name(), "Contoso badges");
         assert_eq!(
-            config.station_name.as_ref().map(|n| n.as_str()),
-            Some("Desk 12")
+            config.kiosk_site.next_step(),
+            "Go to desk 3 for your certificates."
         );
-        save_larger_text(&path, false).expect("saved");
-        let text = std::fs::read_to_string(&path).expect("reads");
+        assert_eq!(config.kiosk_site.help(), kiosk_site::DEFAULT_HELP);
+        let text = config.to_toml();
+        assert!(text.contains("[kiosk_site]"), "{text}");
+        assert_eq!(
+            parse(&text).expect("reads back").kiosk_site,
+            config.kiosk_site
+        );
+        assert!(!StationConfig::default().to_toml().contains("kiosk_site"));
+        let error = parse(&format!("[kiosk_site]\nhelp = \"{}\"\n", "x".repeat(400)))
+            .expect_err("too long");
         assert!(
-            !text.contains("larger_text"),
-            "false is not written: {text}"
+            error.contains("line 2") && error.contains("kiosk_site.help"),
+            "{error}"
         );
+    }
+
+    #[test]
+    fn the_readers_width_is_written_alone_and_read_back() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("station.toml");
+        std::fs::write(&path, "# site file\nrefresh_interval_secs = 45\n").expect("written");
+        save_readers_panel_width(&path, 420).expect("saved");
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert_eq!(
+            text,
+            "# site file\nrefresh_interval_secs = 45\nreaders_panel_width = 420\n"
+        );
+        let config = StationConfig::load_if_present(&path).expect("loads");
+        assert_eq!(config.readers_panel_width, Some(420));
+        save_readers_panel_width(&path, 380).expect("saved");
+        let config = StationConfig::load_if_present(&path).expect("loads");
+        assert_eq!(config.readers_panel_width, Some(380));
     }
 }

@@ -25,6 +25,11 @@ use super::smartcard::Smartcard;
 pub struct BindTarget {
     /// The request to bind.
     pub request_id: Uuid,
+    /// The person the request is for, as the desk showed them (names
+    /// first: the journal and the audit view name them). Cleaned with
+    /// [`person_name`](super::text::person_name); empty where the station
+    /// binds by GUID alone (the command line).
+    pub person: String,
     /// The reader the operator chose.
     pub reader: String,
     /// The card the operator saw in that reader; the card read right before the
@@ -33,6 +38,14 @@ pub struct BindTarget {
     /// Who witnessed the bind at a supervised counter: the name as configured,
     /// after their credential was checked and found not to be the operator's.
     pub supervisor: Option<String>,
+}
+
+impl BindTarget {
+    /// The [`person`](Self::person) of a bind of `request`: its title as the
+    /// desk's list shows it, cleaned of what a requester could hide in it.
+    pub fn person_for(request: &Request) -> String {
+        super::text::person_name(&super::search::request_title(request))
+    }
 }
 
 /// A failure reported by the server or the network, already in operator words.
@@ -741,6 +754,7 @@ mod tests {
     fn target() -> BindTarget {
         BindTarget {
             request_id: Uuid::from_u128(42),
+            person: "Jane Doe".into(),
             reader: "Reader 0".into(),
             expected: card(1),
             supervisor: None,
@@ -755,6 +769,28 @@ mod tests {
         let mut request = crate::domain::request::example_request(42, status);
         request.new_smartcard = bound;
         request
+    }
+
+    #[test]
+    fn the_person_is_the_title_the_desk_shows_cleaned() {
+        let mut named = request(RequestStatus::APPROVED, None);
+        named.data_collection = smallvec::smallvec![
+            crate::domain::request::DataItem {
+                name: "DisplayName".into(),
+                value: Some("Eve\u{202E}gnp.exe\r\nDoe".into()),
+            },
+            crate::domain::request::DataItem {
+                name: "Department".into(),
+                value: Some("Finance".into()),
+            },
+        ];
+        assert_eq!(BindTarget::person_for(&named), "Evegnp.exe Doe, Finance");
+        let unnamed = request(RequestStatus::APPROVED, None);
+        assert_eq!(
+            BindTarget::person_for(&unnamed),
+            crate::domain::search::request_title(&unnamed),
+            "without collected data, the list's own title"
+        );
     }
 
     fn smartcard(byte: u8) -> Smartcard {

@@ -13,3 +13,4 @@ pub mod request;
 pub(crate) mod reuse;
 pub(crate) mod search;
 pub mod smartcard;
+pub mod text;

@@ -470,19 +470,27 @@ impl ShownTime {
     }
 }
 
-impl fmt::Display for ShownTime {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl ShownTime {
+    /// The time of day with seconds and the zone ("21:42:10 +01:00"), for
+    /// what happened in the last minutes (reader events, "Updated at").
+    pub fn clock(&self) -> String {
         let t = self.0;
-        write!(
-            f,
-            "{:04}-{:02}-{:02} {:02}:{:02} ",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
+        format!(
+            "{:02}:{:02}:{:02} {}",
             t.hour(),
-            t.minute()
-        )?;
-        let offset = t.offset();
+            t.minute(),
+            t.second(),
+            Zone(t.offset())
+        )
+    }
+}
+
+/// A UTC offset as shown beside a time: "UTC" or "+01:00".
+struct Zone(UtcOffset);
+
+impl fmt::Display for Zone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let offset = self.0;
         if offset.is_utc() {
             return f.write_str("UTC");
         }
@@ -493,6 +501,22 @@ impl fmt::Display for ShownTime {
             "{sign}{:02}:{:02}",
             hours.unsigned_abs(),
             minutes.unsigned_abs()
+        )
+    }
+}
+
+impl fmt::Display for ShownTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = self.0;
+        write!(
+            f,
+            "{:04}-{:02}-{:02} {:02}:{:02} {}",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            Zone(t.offset())
         )
     }
 }
@@ -817,6 +841,11 @@ mod tests {
             ShownTime::at_offset(t, Some(UtcOffset::UTC)).to_string(),
             "2026-11-20 09:14 UTC"
         );
+        assert_eq!(
+            ShownTime::at_offset(t, Some(cet)).clock(),
+            "10:14:33 +01:00"
+        );
+        assert_eq!(ShownTime::at_offset(t, None).clock(), "09:14:33 UTC");
         // Across midnight, and an offset that would leave the calendar.
         let late = at("2026-12-31T23:30:00Z");
         assert_eq!(

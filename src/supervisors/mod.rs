@@ -610,6 +610,7 @@ pub(crate) mod tests {
         let password = Secret::new("correct horse");
         let bind = SupervisorPurpose::ConfirmBind(crate::domain::bind::BindTarget {
             request_id: uuid::Uuid::nil(),
+            person: String::new(),
             reader: "R".into(),
             expected: crate::domain::card::CardIdentity {
                 atr: crate::domain::card::Atr::from_bytes(vec![0x3b]),

@@ -28,21 +28,27 @@ impl StationApp {
         if ctx.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::F)) {
             ctx.memory_mut(|m| m.request_focus(search_id()));
         }
-        if ctx.input(|i| i.key_pressed(Key::Escape)) && !ctx.any_popup_open() {
-            // The topmost first: a supervisor's confirmation sits over everything.
-            if self.state.supervisor_prompt.is_some() {
-                self.state.supervisor_prompt = None;
-            } else if self.show_settings {
-                self.show_settings = false;
-            } else if self.show_audit {
+        if ctx.input(|i| i.key_pressed(Key::Escape)) {
+            // Esc closes the innermost thing only, and each closes itself:
+            // an open combo while it is drawn later in this frame, the
+            // supervisor's dialog (it stays while its check runs), Settings
+            // (also at a kiosk). What is left here is the audit view.
+            // `escape_for_windows` must be asked first in the frame: see it.
+            if super::settings_view::escape_for_windows(ctx)
+                && self.state.supervisor_prompt.is_none()
+                && !self.show_settings
+            {
                 self.show_audit = false;
+                self.show_readers = false;
             }
             return;
         }
         let window_open = self.show_settings
             || self.show_audit
             || self.state.supervisor_prompt.is_some()
-            || ctx.any_popup_open();
+            // Popups drawn later in this frame are not known yet: egui's
+            // memory of the ones left open is (see `escape_for_windows`).
+            || egui::Popup::is_any_open(ctx);
         if window_open {
             return;
         }
@@ -85,8 +91,9 @@ impl StationApp {
     }
 
     /// Ctrl+Enter: what the Bind button does, or, where the button is
-    /// disabled, its reason as a toast (a keyboard user does not see the
-    /// greyed button).
+    /// disabled, its reason emphasised and announced (a keyboard user does
+    /// not see the greyed button; the reason is already in the bar, so no
+    /// toast repeats it).
     fn accelerator_binds(&mut self) {
         match super::bind_bar::bind_ready(&self.state) {
             Ok(_) => {
@@ -94,18 +101,15 @@ impl StationApp {
                     self.worker.send(command);
                 }
             }
-            Err(why) => {
-                self.state
-                    .toasts
-                    .push(ToastKind::Warning, why.to_string(), Instant::now());
+            Err(_) => {
+                self.state.bind_reason_flash = Some(Instant::now() + REASON_FLASH);
             }
         }
     }
 
-    /// Fetches the list when the interval is up, and asks egui to wake the
-    /// window for the next refresh and the next toast expiry, and for nothing else.
+    /// The notices and toasts over the list's top-right corner.
     pub(super) fn desk_overlays(&mut self, ctx: &egui::Context) {
-        toasts_ui(ctx, &mut self.state.toasts);
+        toasts_ui(ctx, &mut self.state.toasts, &mut self.state.notices);
     }
 
     /// The header's "Larger text" switch; the choice is written to the
@@ -133,56 +137,111 @@ pub(super) fn apply_zoom(ctx: &egui::Context, larger: bool) {
     ctx.set_zoom_factor(if larger { LARGER_TEXT_ZOOM } else { 1.0 });
 }
 
-/// The toasts, bottom-right over the window, newest at the bottom. Each is
-/// a selectable label (a screen reader reads it) with a Dismiss button.
-fn toasts_ui(ctx: &egui::Context, toasts: &mut Toasts) {
-    let Some(next_expiry) = toasts.expire(Instant::now()) else {
+/// How long the reason beside a disabled Bind stays emphasised after Ctrl+Enter.
+const REASON_FLASH: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// The notices (until dismissed) and the toasts (until they expire or what
+/// they describe goes), stacked at the top right of the list, below the
+/// header: never over the bind bar, the readers' buttons or the search.
+/// Each is a selectable label (a screen reader reads it) with buttons.
+fn toasts_ui(ctx: &egui::Context, toasts: &mut Toasts, notices: &mut Vec<String>) {
+    let next_expiry = toasts.expire(Instant::now());
+    if let Some(next_expiry) = next_expiry {
+        ctx.request_repaint_after(next_expiry);
+    }
+    if next_expiry.is_none() && notices.is_empty() {
         return;
-    };
-    ctx.request_repaint_after(next_expiry);
+    }
+    // The list's top-right corner, as the layout left it: over the list,
+    // never over the readers panel's buttons or the bind bar.
+    let corner = ctx
+        .data(|d| d.get_temp::<egui::Pos2>(super::desk_frame::list_corner_id()))
+        .unwrap_or(egui::pos2(
+            ctx.content_rect().right(),
+            super::layout::HEADER_GUESS,
+        ));
     let mut dismissed = None;
+    let mut dismissed_notice = None;
+    let mut clear_notices = false;
     egui::Area::new(egui::Id::unique("toasts"))
-        .anchor(egui::Align2::RIGHT_BOTTOM, [-12.0, -72.0])
+        .pivot(egui::Align2::RIGHT_TOP)
+        .fixed_pos(corner + egui::vec2(-16.0, 8.0))
         .order(egui::Order::Foreground)
         .show(ctx, |ui| {
-            ui.set_max_width(420.0);
+            ui.set_max_width(440.0);
+            for (index, notice) in notices.iter().enumerate().rev().take(3) {
+                let action = toast_frame_ui(ui, "Notice", notice, true);
+                match action {
+                    Some(ToastAction::Copy) => ui.ctx().copy_text(notice.clone()),
+                    Some(ToastAction::Dismiss) => dismissed_notice = Some(index),
+                    None => {}
+                }
+            }
+            if notices.len() > 1
+                && ui
+                    .button(format!("Clear all {} notices", notices.len()))
+                    .clicked()
+            {
+                clear_notices = true;
+            }
             for toast in toasts.iter() {
-                egui::Frame::popup(ui.style()).show(ui, |ui| {
-                    ui.horizontal(|ui| {
-                        // A coloured dot rather than ✔/⚠: egui's built-in fonts have neither.
-                        let colour = match toast.kind {
-                            ToastKind::Success => egui::Color32::from_rgb(0x2e, 0x9e, 0x44),
-                            ToastKind::Warning => ui.visuals().warn_fg_color,
-                        };
-                        let (dot, _) =
-                            ui.allocate_exact_size(egui::vec2(10.0, 16.0), egui::Sense::hover());
-                        ui.painter().circle_filled(dot.center(), 5.0, colour);
-                        // A fixed width for the text, so it wraps left-aligned beside the button.
-                        ui.allocate_ui(egui::vec2(360.0, 0.0), |ui| {
-                            ui.add(
-                                egui::Label::new(toast.text.as_str())
-                                    .selectable(true)
-                                    .wrap(),
-                            );
-                        });
-                        let close = ui
-                            .add(egui::Button::new("×").small())
-                            .on_hover_text("Dismiss");
-                        close.widget_info(|| {
-                            egui::WidgetInfo::labeled(
-                                egui::Role::Button,
-                                true,
-                                "Dismiss notification",
-                            )
-                        });
-                        if close.clicked() {
-                            dismissed = Some(toast.serial);
-                        }
-                    });
-                });
+                let title = match toast.kind {
+                    ToastKind::Warning => "Warning",
+                };
+                if let Some(ToastAction::Dismiss) = toast_frame_ui(ui, title, &toast.text, false) {
+                    dismissed = Some(toast.serial);
+                }
             }
         });
     if let Some(serial) = dismissed {
         toasts.dismiss(serial);
     }
+    if let Some(index) = dismissed_notice
+        && index < notices.len()
+    {
+        notices.remove(index);
+    }
+    if clear_notices {
+        notices.clear();
+    }
+}
+
+enum ToastAction {
+    Copy,
+    Dismiss,
+}
+
+/// One toast: a warning mark and its kind in words (never colour alone),
+/// the text, and its buttons.
+fn toast_frame_ui(ui: &mut egui::Ui, title: &str, text: &str, copy: bool) -> Option<ToastAction> {
+    let mut action = None;
+    egui::Frame::popup(ui.style()).show(ui, |ui| {
+        ui.set_width(420.0);
+        ui.horizontal(|ui| {
+            ui.label(
+                egui::RichText::new(title)
+                    .strong()
+                    .color(ui.visuals().warn_fg_color),
+            );
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let close = ui.button("Dismiss");
+                close.widget_info(|| {
+                    egui::WidgetInfo::labeled(egui::Role::Button, true, "Dismiss notification")
+                });
+                if close.clicked() {
+                    action = Some(ToastAction::Dismiss);
+                }
+                if copy
+                    && ui
+                        .button("Copy")
+                        .on_hover_text("Copy this notice")
+                        .clicked()
+                {
+                    action = Some(ToastAction::Copy);
+                }
+            });
+        });
+        ui.add(egui::Label::new(text).selectable(true).wrap());
+    });
+    action
 }

@@ -40,7 +40,8 @@ pub fn run_window(settings: &Settings, options: WindowOptions) -> anyhow::Result
     if let Some(problem) = &journal_problem {
         tracing::error!(%problem, "binding is disabled");
     }
-    // The Settings view edits the file as it is, without this run's command-line overrides.
+    // The file as it is: Settings shows the running values but saves the
+    // file's own where this run's options differ.
     let file_config = match &settings.config_path {
         Some(path) => crate::config::StationConfig::load_if_present(path)?,
         None => crate::config::StationConfig::default(),
@@ -51,6 +52,16 @@ pub fn run_window(settings: &Settings, options: WindowOptions) -> anyhow::Result
     } else {
         settings.config.mode
     };
+    // What Settings shows is what runs: the options over the file, the
+    // kiosk switch, and in demo mode the demo backend in place of the file's
+    // server (without any server, the form's blank one is the demo backend).
+    let mut running = settings.config.clone();
+    running.mode = mode;
+    let mut overrides =
+        crate::config::Overrides::between(&file_config, &running, |name| std::env::var(name).ok());
+    if let Some(emulator) = demo.as_ref().filter(|_| settings.server().is_some()) {
+        overrides.demo_backend(&emulator.base_url());
+    }
     let setup = StationSetup {
         client,
         runtime: runtime.handle().clone(),
@@ -60,6 +71,7 @@ pub fn run_window(settings: &Settings, options: WindowOptions) -> anyhow::Result
         reader_filter: settings.reader_filter(),
         card_reader: settings.card_reader(),
         config: file_config,
+        overrides,
         config_path: settings.config_path.clone(),
         mode,
         supervisors: std::sync::Arc::new(crate::supervisors::SupervisorStore::for_station(

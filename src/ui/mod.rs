@@ -3,8 +3,10 @@
 mod audit_view;
 mod bind_bar;
 mod desk;
+mod desk_frame;
 mod kiosk;
 pub(crate) mod launch;
+mod layout;
 mod readers_panel;
 mod requests_table;
 mod settings_view;
@@ -46,6 +48,9 @@ pub struct StationSetup {
     /// What the configuration file holds (without command-line overrides):
     /// the Settings view starts from it.
     pub config: crate::config::StationConfig,
+    /// What this run's command line put over the file (`--server`, `--kiosk`,
+    /// `--demo`, ...): the Settings view shows the running values.
+    pub overrides: crate::config::Overrides,
     /// How the station is used (desk, supervised counter, kiosk).
     pub mode: crate::config::Mode,
     /// The supervisors who may confirm a bind (supervised mode) or leave a kiosk.
@@ -67,6 +72,10 @@ pub struct StationApp {
     show_settings: bool,
     /// "Larger text" is on.
     larger_text: bool,
+    /// The readers panel's width, as the operator dragged it.
+    readers_width: f32,
+    /// In a narrow window, the readers panel shown over the list.
+    show_readers: bool,
     _monitor: Option<MonitorHandle>,
 }
 
@@ -117,6 +126,10 @@ impl StationApp {
             demo_reader.clone(),
         );
         let larger_text = setup.config.larger_text;
+        let readers_width = setup
+            .config
+            .readers_panel_width
+            .map_or(layout::READERS_DEFAULT, f32::from);
         // egui's default already follows the desktop's dark or light theme
         // (eframe passes winit's theme and its changes on); set here so it stays so.
         ctx.options_mut(|o| o.theme_preference = egui::ThemePreference::System);
@@ -130,6 +143,7 @@ impl StationApp {
         state.start_auto_refresh(setup.refresh_interval, std::time::Instant::now());
         state.settings = crate::app::settings_form::SettingsState::new(
             setup.config,
+            setup.overrides,
             setup.config_path,
             setup.demo.as_ref().map(Emulator::base_url),
         );
@@ -148,6 +162,8 @@ impl StationApp {
             show_audit: false,
             show_settings: false,
             larger_text,
+            readers_width,
+            show_readers: false,
             _monitor: monitor,
         }
     }
@@ -193,66 +209,6 @@ impl StationApp {
     fn refresh(&mut self) {
         let command = self.state.refresh_now(std::time::Instant::now());
         self.worker.send(command);
-    }
-
-    fn header_ui(&mut self, ui: &mut egui::Ui) {
-        ui.horizontal_wrapped(|ui| {
-            ui.heading("Enroll Station");
-            ui.separator();
-            if self.demo_emulator.is_some() {
-                ui.colored_label(
-                    ui.visuals().warn_fg_color,
-                    "DEMO MODE: embedded CM emulator and a demo reader with virtual cards. \
-                     Nothing here reaches a real CM server.",
-                );
-            } else {
-                ui.label(format!("CM server: {}", self.server_label));
-            }
-        });
-        ui.horizontal(|ui| {
-            let mut query = self.state.query;
-            egui::ComboBox::from_label("Show requests")
-                .selected_text(query.label())
-                .show_ui(ui, |ui| {
-                    for option in requests_table::QUERIES {
-                        ui.selectable_value(&mut query, option, option.label());
-                    }
-                });
-            if query != self.state.query {
-                self.state.set_query(query);
-                self.refresh();
-            }
-            let refresh = ui
-                .button("Refresh")
-                .on_hover_text("Fetch the requests again (F5)");
-            if refresh.clicked() || ui.input(|i| i.key_pressed(egui::Key::F5)) {
-                self.refresh();
-            }
-            if ui.button("Audit journal").clicked() {
-                self.show_audit = true;
-                self.worker.send(Command::LoadAudit);
-            }
-            if ui
-                .button("Settings")
-                .on_hover_text("The configuration file: server, trust, sign-in, readers")
-                .clicked()
-            {
-                self.show_settings = true;
-            }
-            self.larger_text_ui(ui);
-            if self.state.kiosk.station_is_kiosk
-                && ui
-                    .button("Back to kiosk")
-                    .on_hover_text("Show the kiosk screen again for the next person")
-                    .clicked()
-            {
-                self.return_to_kiosk(ui.ctx());
-            }
-            if self.state.loading {
-                ui.spinner();
-                ui.label("Loading requests…");
-            }
-        });
     }
 }
 
@@ -300,71 +256,10 @@ impl eframe::App for StationApp {
             return;
         }
         self.desk_keys(ui.ctx());
-        egui::Panel::top("header").show(ui, |ui| self.header_ui(ui));
-        egui::Panel::bottom("bind").show(ui, |ui| {
-            notices_ui(ui, &mut self.state.notices);
-            if let Some(command) = bind_bar::bind_bar_ui(ui, &mut self.state) {
-                self.worker.send(command);
-            }
-        });
-        egui::Panel::right("readers")
-            .default_size(360.0)
-            .show(ui, |ui| {
-                let demo = self.demo_reader.is_some();
-                if let Some(command) =
-                    readers_panel::readers_ui(ui, &mut self.state, demo, &mut self.demo_card_choice)
-                {
-                    self.worker.send(command);
-                }
-            });
-        egui::CentralPanel::default().show(ui, |ui| {
-            requests_table::requests_ui(ui, &mut self.state);
-        });
-        if let Some(command) = supervisor_dialog::supervisor_dialog_ui(ui.ctx(), &mut self.state) {
-            self.worker.send(command);
-        }
-        if self.show_audit
-            && let Some(command) =
-                audit_view::audit_window_ui(ui.ctx(), &mut self.show_audit, &self.state.audit)
-        {
-            self.worker.send(command);
-        }
-        if self.show_settings
-            && let Some(command) = settings_view::settings_window_ui(
-                ui.ctx(),
-                &mut self.show_settings,
-                &mut self.state.settings,
-            )
-        {
-            self.worker.send(command);
-        }
+        self.desk_ui(ui);
         self.desk_overlays(ui.ctx());
         theme::paint_focus_ring(ui.ctx());
         // A selection made in this frame may need its template's answer.
         self.ask_cm();
     }
-}
-
-/// Shows what the operator must know (reconciled earlier binds, journal problems) until dismissed.
-fn notices_ui(ui: &mut egui::Ui, notices: &mut Vec<String>) {
-    if notices.is_empty() {
-        return;
-    }
-    ui.add_space(4.0);
-    for notice in notices.iter().rev().take(3) {
-        ui.add(
-            egui::Label::new(egui::RichText::new(notice).color(ui.visuals().warn_fg_color))
-                .selectable(true)
-                .wrap(),
-        );
-    }
-    ui.horizontal(|ui| {
-        if ui.button("Copy notices").clicked() {
-            ui.ctx().copy_text(notices.join("\n"));
-        }
-        if ui.button("Clear notices").clicked() {
-            notices.clear();
-        }
-    });
-    ui.separator();
 }

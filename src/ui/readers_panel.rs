@@ -1,14 +1,21 @@
 //! The readers panel: every reader, live, with its card, its ATR explained and its recent events.
 
+use super::theme;
 use crate::app::station::StationState;
 use crate::card::atr;
 use crate::card::demo::{DEMO_READER, demo_cards};
 use crate::domain::card::Atr;
 use crate::domain::card_record::CmStanding;
 use crate::domain::readers::{IdentityState, SlotState};
+use crate::domain::request::ShownTime;
 use crate::worker::Command;
 
 /// The panel; returns what the demo reader's controls asked for.
+///
+/// There is no reader to pick by default: the station follows the reader a
+/// card was last inserted into. Only when two or more readers hold a card
+/// does each offer "Use this reader", and the one a bind would use is framed
+/// in the accent colour and says so in words.
 pub(super) fn readers_ui(
     ui: &mut egui::Ui,
     state: &mut StationState,
@@ -23,35 +30,98 @@ pub(super) fn readers_ui(
             format!("Smart card service unavailable. {reason}"),
         );
     }
+    // The demo reader's controls first, at a place no card detail can move.
+    if demo && state.board.get(DEMO_READER).is_some() {
+        egui::Frame::group(ui.style()).show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            let has_card = demo_has_card(state);
+            command = demo_controls_ui(ui, has_card, demo_choice);
+        });
+    }
     let mut chosen = None;
-    egui::ScrollArea::vertical().show(ui, |ui| {
-        let readers: Vec<(String, SlotState)> = state
-            .board
-            .readers()
-            .map(|(name, slot)| (name.to_owned(), slot.clone()))
-            .collect();
-        if readers.is_empty() {
-            ui.label("No card reader is connected. Plug one in; it appears here by itself.");
-        }
-        for (name, slot) in readers {
-            ui.group(|ui| {
-                let selected = state.selected_reader.as_deref() == Some(name.as_str());
-                if ui.radio(selected, &name).clicked() {
-                    chosen = Some(name.clone());
-                }
-                slot_ui(ui, &name, &slot, state);
-                if name == DEMO_READER && demo {
-                    let has_card = demo_has_card(state);
-                    command = demo_controls_ui(ui, has_card, demo_choice);
-                }
-                history_ui(ui, &name, state);
-            });
-        }
-    });
+    let in_use = state.desk_reader();
+    let with_cards = state.readers_with_cards();
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            let readers: Vec<(String, SlotState)> = state
+                .board
+                .readers()
+                .map(|(name, slot)| (name.to_owned(), slot.clone()))
+                .collect();
+            if readers.is_empty() {
+                ui.label("No card reader is connected. Plug one in; it appears here by itself.");
+            }
+            for (name, slot) in readers {
+                let used = in_use.as_deref() == Some(name.as_str());
+                let palette = theme::palette(ui.visuals());
+                let stroke = if used {
+                    egui::Stroke::new(2.0, palette.accent)
+                } else {
+                    ui.visuals().widgets.noninteractive.bg_stroke
+                };
+                egui::Frame::group(ui.style())
+                    .stroke(stroke)
+                    .show(ui, |ui| {
+                        ui.set_width(ui.available_width());
+                        ui.add(
+                            egui::Label::new(egui::RichText::new(name.as_str()).strong())
+                                .truncate(),
+                        )
+                        .on_hover_text(name.as_str());
+                        if used {
+                            ui.label("This reader's card is used for the bind.");
+                        }
+                        if with_cards.len() > 1
+                            && matches!(slot, SlotState::Present { .. })
+                            && ui
+                                .add(egui::Button::selectable(used, "Use this reader"))
+                                .on_hover_text("Bind the card in this reader")
+                                .clicked()
+                        {
+                            chosen = Some(name.clone());
+                        }
+                        slot_ui(ui, &name, &slot, state);
+                        history_ui(ui, &name, state);
+                    });
+            }
+        });
     if let Some(name) = chosen {
-        state.selected_reader = Some(name);
+        state.use_reader(name);
     }
     command
+}
+
+/// In a narrow window: one line about the card a bind would use, and a
+/// button that shows the whole panel. Returns true when it was pressed.
+pub(super) fn strip_ui(ui: &mut egui::Ui, state: &StationState) -> bool {
+    ui.horizontal(|ui| {
+        let pressed = ui
+            .button("Readers…")
+            .on_hover_text("Show every reader with its card, ATR and events")
+            .clicked();
+        let text = match state
+            .desk_reader()
+            .and_then(|r| state.board.get(&r).cloned().map(|s| (r, s)))
+        {
+            Some((reader, SlotState::Present { identity, .. })) => match identity {
+                IdentityState::Known { card_id, kind, .. } => {
+                    format!("Card: {kind} {card_id} in \"{reader}\"")
+                }
+                IdentityState::Reading => format!("Reading the card in \"{reader}\"…"),
+                IdentityState::Failed(why) => {
+                    format!("The card in \"{reader}\" cannot be bound: {why}")
+                }
+            },
+            _ => match state.readers_with_cards().len() {
+                0 => "No card: insert the card into a reader.".to_owned(),
+                n => format!("{n} readers hold a card: open Readers… to choose one."),
+            },
+        };
+        ui.add(egui::Label::new(text).truncate());
+        pressed
+    })
+    .inner
 }
 
 /// A monospace value the operator can select, with a copy button labelled for screen readers.
@@ -72,7 +142,7 @@ fn copyable_ui(ui: &mut egui::Ui, label: &str, value: &str) {
 fn slot_ui(ui: &mut egui::Ui, reader: &str, slot: &SlotState, state: &StationState) {
     match slot {
         SlotState::Empty => {
-            ui.weak("Empty: insert a card");
+            ui.label("Empty: insert a card");
         }
         SlotState::Unavailable { reason } => {
             ui.colored_label(ui.visuals().warn_fg_color, format!("Unavailable: {reason}"));
@@ -189,15 +259,12 @@ fn atr_details_ui(ui: &mut egui::Ui, atr: &Atr) {
         .id_salt(("atr", atr.to_hex()))
         .show(ui, |ui| match atr::parse(atr.bytes()) {
             Ok(parsed) => {
-                egui::Grid::new(("atr-grid", atr.to_hex()))
-                    .striped(true)
-                    .show(ui, |ui| {
-                        for (label, value) in parsed.explain() {
-                            ui.label(label);
-                            ui.add(egui::Label::new(value).wrap());
-                            ui.end_row();
-                        }
-                    });
+                // Each value under its label, with the panel's whole width:
+                // a grid squeezed values into a narrow column, cut mid-word.
+                for (label, value) in parsed.explain() {
+                    ui.label(egui::RichText::new(label).strong());
+                    ui.add(egui::Label::new(value).wrap());
+                }
             }
             Err(why) => {
                 ui.colored_label(
@@ -216,12 +283,7 @@ fn history_ui(ui: &mut egui::Ui, reader: &str, state: &StationState) {
         .id_salt(("history", reader))
         .show(ui, |ui| {
             for (when, what) in history.iter().rev() {
-                ui.label(format!(
-                    "{:02}:{:02}:{:02} UTC  {what}",
-                    when.hour(),
-                    when.minute(),
-                    when.second()
-                ));
+                ui.label(format!("{}  {what}", ShownTime::local(*when).clock()));
             }
         });
 }
@@ -235,14 +297,31 @@ pub(super) fn demo_controls_ui(
     let cards = demo_cards();
     let mut command = None;
     ui.horizontal(|ui| {
+        // The label before its control, the combo as wide as its widest
+        // choice: picking a card never moves the buttons below.
+        let label = ui.label("Demo card");
+        let font = egui::TextStyle::Button.resolve(ui.style());
+        let widest = cards
+            .iter()
+            .map(|c| {
+                ui.fonts_mut(|f| {
+                    f.layout_no_wrap(c.label.to_owned(), font.clone(), egui::Color32::WHITE)
+                        .size()
+                        .x
+                })
+            })
+            .fold(0.0_f32, f32::max);
         let current = cards.get(*choice).map_or("", |c| c.label);
-        egui::ComboBox::from_label("Demo card")
+        egui::ComboBox::from_id_salt("demo-card")
+            .width(widest + ui.spacing().icon_width + 8.0)
             .selected_text(current)
             .show_ui(ui, |ui| {
                 for (index, card) in cards.iter().enumerate() {
                     ui.selectable_value(choice, index, card.label);
                 }
-            });
+            })
+            .response
+            .labelled_by(label.id);
     });
     ui.horizontal(|ui| {
         if ui.button("Insert demo card").clicked() && *choice < cards.len() {
@@ -254,6 +333,12 @@ pub(super) fn demo_controls_ui(
         {
             command = Some(Command::RemoveDemoCard);
         }
+    });
+    ui.label(if has_card {
+        "Inserting replaces the card in the demo reader. A card bound here comes back with a new \
+         card ID."
+    } else {
+        "A card bound here comes back with a new card ID at its next insert."
     });
     command
 }

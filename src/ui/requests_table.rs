@@ -1,28 +1,53 @@
-//! The request list: the search box, sortable headers, and the rows, drawn
-//! only where they are visible (egui_extras), so 100,000 requests cost what
-//! thirty do.
+//! The request list: the search box, the line saying what is shown, the
+//! sortable headers and the rows, drawn only where they are visible
+//! (egui_extras), so 100,000 requests cost what thirty do.
+//!
+//! The list is one tab stop (the ARIA grid pattern): the rows are not
+//! focusable; a focusable area over the table takes the focus and its keys
+//! move the selection (arrows, PageUp/PageDown, Home/End) or, with ←/→,
+//! pick a column header that Enter or Space sorts by.
 
+mod cells;
+mod states;
+
+use std::time::Instant;
+
+use egui::{Key, Modifiers, Sense, Ui};
 use egui_extras::{Column as TableColumn, TableBuilder};
 
-use crate::app::request_filter::{Column, Sort, card_text};
+use crate::app::request_filter::{Column, ColumnPlan, ListChoice, Sort};
 use crate::app::station::StationState;
-use crate::domain::request::{Request, RequestQuery, RequestStatus, ShownTime};
+use crate::worker::Command;
 
 pub(super) use crate::app::request_filter::request_title;
 
-/// The filters offered above the list.
-pub(super) const QUERIES: [RequestQuery; 6] = [
-    RequestQuery::Open,
-    RequestQuery::Status(RequestStatus::APPROVED),
-    RequestQuery::Status(RequestStatus::PENDING),
-    RequestQuery::Status(RequestStatus::EXECUTING),
-    RequestQuery::Status(RequestStatus::COMPLETED),
-    RequestQuery::All,
-];
+/// What the list asks the window to do.
+#[derive(Clone, Debug)]
+pub(super) enum ListAction {
+    /// Send this to the worker (Retry's fetch, Cancel's stop).
+    Send(Box<Command>),
+    /// "Test connection" in the list's error: open Settings and run the
+    /// connection test there.
+    TestConnection,
+}
+
+/// How many rows PageUp/PageDown move.
+const PAGE: isize = 10;
 
 /// The search box's ID, so Ctrl+F can focus it and the list keys know when it has the focus.
 pub(super) fn search_id() -> egui::Id {
     egui::Id::unique("request-search")
+}
+
+/// The list's one focusable area: Tab stops here once, and its keys move
+/// the selection.
+pub(super) fn list_id() -> egui::Id {
+    egui::Id::unique("request-list")
+}
+
+/// The header the list's ←/→ keys are on, while the list has the focus.
+fn header_cursor_id() -> egui::Id {
+    egui::Id::unique("request-list-header-cursor")
 }
 
 /// Set for one frame when the keyboard moved the selection, so the list scrolls to it.
@@ -35,52 +60,51 @@ pub(super) fn scroll_to_selection(ctx: &egui::Context) {
     ctx.data_mut(|d| d.insert_temp(scroll_flag(), true));
 }
 
-/// The header of a sortable column: its title, with a triangle pointing up
-/// or down when the list is sorted by it (painted: egui's built-in fonts have
-/// no ▲/▼); the accessible name says what a click does or did.
-fn header_button(ui: &mut egui::Ui, column: Column, sort: Option<Sort>) -> egui::Response {
-    let title = column.title();
-    let direction = sort.filter(|s| s.column == column).map(|s| s.descending);
-    let name = match direction {
-        Some(false) => format!("Sorted by {title}, ascending"),
-        Some(true) => format!("Sorted by {title}, descending"),
-        None => format!("Sort by {title}"),
-    };
-    ui.horizontal(|ui| {
-        let response = ui
-            .add(egui::Button::new(egui::RichText::new(title).strong()).frame(false))
-            .on_hover_text("Click to sort by this column, again to reverse");
-        response.widget_info(|| {
-            egui::WidgetInfo::selected(egui::Role::Button, true, direction.is_some(), &name)
-        });
-        if let Some(descending) = direction {
-            let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
-            let (top, bottom) = (rect.top() + 2.0, rect.bottom() - 2.0);
-            let (tip, base) = if descending {
-                (bottom, top)
-            } else {
-                (top, bottom)
-            };
-            ui.painter().add(egui::Shape::convex_polygon(
-                vec![
-                    egui::pos2(rect.center().x, tip),
-                    egui::pos2(rect.left() + 1.0, base),
-                    egui::pos2(rect.right() - 1.0, base),
-                ],
-                ui.visuals().strong_text_color(),
-                egui::Stroke::NONE,
-            ));
-        }
-        response
-    })
-    .inner
+/// The filter's width: its widest choice, so nothing after it moves when
+/// the choice changes (review P1-3).
+// Until the header draws the filter with `filter_combo_ui`.
+pub(super) fn query_combo_width(ui: &Ui) -> f32 {
+    let font = egui::TextStyle::Button.resolve(ui.style());
+    let widest = ListChoice::ALL
+        .iter()
+        .map(|choice| {
+            ui.fonts_mut(|f| {
+                f.layout_no_wrap(choice.label(), font.clone(), egui::Color32::WHITE)
+                    .size()
+                    .x
+            })
+        })
+        .fold(0.0_f32, f32::max);
+    widest + ui.spacing().icon_width + ui.spacing().button_padding.x * 2.0 + 8.0
 }
 
-fn search_ui(ui: &mut egui::Ui, state: &mut StationState) {
+/// "Show [filter]": the label before its control, "Ready for a card" first.
+/// Returns the fetch to send when the server must be asked.
+// Until the header draws the filter with it instead of its own combo.
+pub(super) fn filter_combo_ui(ui: &mut Ui, state: &mut StationState) -> Option<Command> {
+    let label = ui.label("Show");
+    let mut choice = state.list_choice();
+    egui::ComboBox::from_id_salt("request-filter")
+        .width(query_combo_width(ui))
+        .selected_text(choice.label())
+        .show_ui(ui, |ui| {
+            for option in ListChoice::ALL {
+                ui.selectable_value(&mut choice, option, option.label());
+            }
+        })
+        .response
+        .labelled_by(label.id);
+    state.choose_list(choice, Instant::now())
+}
+
+fn search_ui(ui: &mut Ui, state: &mut StationState) {
+    // Nothing to search while there is no list (it failed or was cancelled).
+    let usable = state.loading || !state.requests.is_empty();
     ui.horizontal(|ui| {
         let label = ui.label("Search");
         let response = ui
-            .add(
+            .add_enabled(
+                usable,
                 egui::TextEdit::singleline(&mut state.view.input)
                     .id(search_id())
                     .hint_text("name, department, GUID, status… (Ctrl+F)")
@@ -88,9 +112,9 @@ fn search_ui(ui: &mut egui::Ui, state: &mut StationState) {
             )
             .labelled_by(label.id);
         // Enter takes the search's result, as in every desktop search box:
-        // the first match is selected and the keys go back to the list
-        // (arrows move the selection). It never binds.
-        let entered = response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        // the first match is selected and the keys go to the list (arrows
+        // move the selection). It never binds.
+        let entered = response.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
         if ui
             .add_enabled(!state.view.input.is_empty(), egui::Button::new("Clear"))
             .on_hover_text("Clear the search")
@@ -99,106 +123,301 @@ fn search_ui(ui: &mut egui::Ui, state: &mut StationState) {
             state.view.input.clear();
             response.request_focus();
         }
-        if state.apply_search() {
-            // The bind bar, drawn earlier in this pass, still names the
-            // request the search just hid: draw the pass again.
-            ui.ctx()
-                .request_discard("the search hid the selected request");
-        }
+        // The bind bar is drawn after the list (`desk_frame`), so in this
+        // same pass it no longer names a request the search just hid.
+        state.apply_search();
         if entered && state.select_first_shown() {
             scroll_to_selection(ui.ctx());
-        }
-        if state.view.is_filtered() {
-            ui.label(format!(
-                "{} of {} shown",
-                state.view.rows().len(),
-                state.requests.len()
-            ));
+            ui.memory_mut(|m| m.request_focus(list_id()));
         }
     });
 }
 
-pub(super) fn requests_ui(ui: &mut egui::Ui, state: &mut StationState) {
-    if let Some(failure) = &state.requests_error {
-        super::bind_bar::error_ui(ui, "The request list could not be loaded", failure);
-        ui.separator();
-    }
+/// Draws the list area; returns what a click in it asks the window to do.
+pub(super) fn requests_ui(ui: &mut Ui, state: &mut StationState) -> Option<ListAction> {
+    let now = Instant::now();
+    let mut action = None;
     search_ui(ui, state);
+    states::status_line(ui, state, now, &mut action);
     if state.requests.is_empty() {
-        if !state.loading && state.requests_error.is_none() {
-            ui.label(format!("No requests match \"{}\".", state.query.label()));
+        if state.loading && state.requests_error.is_none() {
+            let plan = plan(ui);
+            table_ui(ui, state, &plan, Body::Skeleton, None);
+        } else {
+            states::no_list_ui(ui, state, now, &mut action);
         }
-        return;
+        return action;
     }
-    ui.label(format!(
-        "{} requests, {} ready for a card. Select one, then insert the card.",
-        state.requests.len(),
-        state.view.bindable()
-    ));
     if state.view.rows().is_empty() {
-        ui.label(format!(
-            "No request matches \"{}\".",
-            state.view.search().trim()
-        ));
-        return;
+        let search = state.view.search().trim();
+        if search.is_empty() {
+            ui.label(format!(
+                "None of the {} open requests can take a card now.",
+                state.requests.len()
+            ));
+        } else {
+            ui.label(format!("No request matches \"{search}\"."));
+        }
+        return action;
     }
-    let scroll_to = ui
+    list_ui(ui, state);
+    action
+}
+
+fn plan(ui: &Ui) -> ColumnPlan {
+    ColumnPlan::new(
+        ui.available_width(),
+        &cells::natural_widths(ui),
+        ui.spacing().item_spacing.x,
+    )
+}
+
+/// What the table's body shows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Body {
+    Rows,
+    /// Grey bars while the first list loads.
+    Skeleton,
+}
+
+/// The rows with the list's one focusable area over them.
+fn list_ui(ui: &mut Ui, state: &mut StationState) {
+    let plan = plan(ui);
+    let focused = ui.memory(|m| m.has_focus(list_id()));
+    let mut cursor = if focused {
+        ui.data(|d| d.get_temp::<Option<Column>>(header_cursor_id()))
+            .flatten()
+    } else {
+        None
+    };
+    let mut scroll_to = ui
         .ctx()
         .data_mut(|d| d.remove_temp::<bool>(scroll_flag()))
-        .unwrap_or(false)
+        .unwrap_or(false);
+    if focused {
+        let keys = list_keys(ui, &plan, &mut cursor);
+        if keys.steps != 0 {
+            let next = state
+                .view
+                .step(&state.requests, state.selected_request, keys.steps);
+            if next.is_some() {
+                state.selected_request = next;
+                scroll_to = true;
+            }
+        }
+        if let (Some(column), true) = (cursor, keys.activate) {
+            let next = Sort::clicked(state.view.sort(), column);
+            state.view.set_sort(&state.requests, Some(next));
+        }
+    }
+    let area = ui.available_rect_before_wrap();
+    let response = ui.interact(area, list_id(), Sense::FOCUSABLE);
+    let name = match cursor {
+        Some(column) => format!(
+            "Requests, column {}: Enter sorts by it",
+            cells::header_title(column)
+        ),
+        None => "Requests".to_owned(),
+    };
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Grid, true, &name));
+    if response.has_focus() {
+        // The arrows are the list's while it has the focus, not egui's
+        // focus moves.
+        ui.memory_mut(|m| {
+            m.set_focus_lock_filter(
+                list_id(),
+                egui::EventFilter {
+                    horizontal_arrows: true,
+                    vertical_arrows: true,
+                    tab: false,
+                    escape: false,
+                },
+            );
+        });
+    } else {
+        cursor = None;
+    }
+    ui.data_mut(|d| d.insert_temp(header_cursor_id(), cursor));
+    let scroll_to = scroll_to
         .then(|| {
             state
                 .selected_request
                 .and_then(|id| state.view.position(&state.requests, id))
         })
         .flatten();
-    let mut clicked = None;
-    let mut sort_clicked = None;
+    table_ui(ui, state, &plan, Body::Rows, scroll_to);
+}
+
+/// What the keys pressed while the list has the focus ask for.
+struct ListKeys {
+    steps: isize,
+    activate: bool,
+}
+
+/// Reads (and takes) the list's keys: the window's own handler may have
+/// taken the row keys already, which is the same move.
+fn list_keys(ui: &Ui, plan: &ColumnPlan, cursor: &mut Option<Column>) -> ListKeys {
+    ui.input_mut(|i| {
+        let mut steps = 0isize;
+        for (key, by) in [
+            (Key::ArrowDown, 1),
+            (Key::ArrowUp, -1),
+            (Key::PageDown, PAGE),
+            (Key::PageUp, -PAGE),
+            (Key::End, isize::MAX / 2),
+            (Key::Home, isize::MIN / 2),
+        ] {
+            let pressed = i.count_and_consume_key(Modifiers::NONE, key) as isize;
+            steps = steps.saturating_add(by.saturating_mul(pressed));
+        }
+        if steps != 0 {
+            *cursor = None;
+        }
+        let shown: Vec<Column> = plan.columns.iter().map(|&(c, _)| c).collect();
+        let at = cursor.and_then(|c| shown.iter().position(|&s| s == c));
+        let right = i.count_and_consume_key(Modifiers::NONE, Key::ArrowRight) as isize;
+        let left = i.count_and_consume_key(Modifiers::NONE, Key::ArrowLeft) as isize;
+        if right + left > 0 && !shown.is_empty() {
+            let from = at.map_or(if right > 0 { -1 } else { shown.len() as isize }, |a| {
+                a as isize
+            });
+            let to = (from + right - left).clamp(0, shown.len() as isize - 1);
+            *cursor = shown.get(to as usize).copied();
+        }
+        // Enter and Space act on a picked header only: they never bind.
+        let activate = cursor.is_some()
+            && (i.consume_key(Modifiers::NONE, Key::Enter)
+                | i.consume_key(Modifiers::NONE, Key::Space));
+        ListKeys { steps, activate }
+    })
+}
+
+/// The header and the body in the plan's columns; scrolls sideways when
+/// even the narrow plan does not fit.
+fn table_ui(
+    ui: &mut Ui,
+    state: &mut StationState,
+    plan: &ColumnPlan,
+    body: Body,
+    scroll_to: Option<usize>,
+) {
+    let available = ui.available_width();
+    if plan.scrolls(available) {
+        egui::ScrollArea::horizontal()
+            .id_salt("request-list-sideways")
+            .auto_shrink(false)
+            .show(ui, |ui| {
+                let rect = egui::Rect::from_min_size(
+                    ui.cursor().min,
+                    egui::vec2(plan.width, ui.available_height()),
+                );
+                ui.scope_builder(egui::UiBuilder::new().max_rect(rect), |ui| {
+                    table(ui, state, plan, body, scroll_to);
+                });
+            });
+    } else {
+        table(ui, state, plan, body, scroll_to);
+    }
+}
+
+fn table(
+    ui: &mut Ui,
+    state: &mut StationState,
+    plan: &ColumnPlan,
+    body: Body,
+    scroll_to: Option<usize>,
+) {
+    let columns: Vec<Column> = plan.columns.iter().map(|&(c, _)| c).collect();
     let sort = state.view.sort();
-    let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
+    let cursor = ui
+        .data(|d| d.get_temp::<Option<Column>>(header_cursor_id()))
+        .flatten();
+    let row_height = ui.text_style_height(&egui::TextStyle::Body) + 8.0;
     let mut table = TableBuilder::new(ui)
+        .id_salt("requests")
         .striped(true)
-        .sense(egui::Sense::click())
-        .column(TableColumn::remainder().at_least(180.0).clip(true))
-        .column(TableColumn::auto().at_least(80.0))
-        .column(TableColumn::auto().at_least(160.0))
-        .column(TableColumn::auto().at_least(50.0))
-        .column(TableColumn::auto().at_least(90.0))
-        .column(TableColumn::auto().at_least(60.0));
+        // Clickable, never focusable: the list is one tab stop.
+        .sense(if body == Body::Rows {
+            Sense::CLICK
+        } else {
+            Sense::hover()
+        })
+        .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+        .auto_shrink(false);
+    for &(_, width) in &plan.columns {
+        table = table.column(TableColumn::exact(width));
+    }
     if let Some(row) = scroll_to {
         table = table.scroll_to_row(row, None);
     }
-    let requests = &state.requests;
-    let rows = state.view.rows();
-    let selected_id = state.selected_request;
-    table
-        .header(row_height, |mut header| {
-            for column in Column::ALL {
-                header.col(|ui| {
-                    if header_button(ui, column, sort).clicked() {
-                        sort_clicked = Some(column);
-                    }
-                });
-            }
-        })
-        .body(|body| {
-            body.rows(row_height, rows.len(), |mut row| {
-                let Some(request) = rows
-                    .get(row.index())
-                    .and_then(|&at| requests.get(at as usize))
-                else {
-                    return;
-                };
-                let selected = selected_id == Some(request.uuid);
-                row.set_selected(selected);
-                row_ui(&mut row, request, selected, &mut clicked);
-                if row.response().clicked() {
-                    clicked = Some(request.uuid);
+    let mut clicked = None;
+    let mut sort_clicked = None;
+    let mut focus_header = None;
+    let table = table.header(row_height, |mut header| {
+        for &column in &columns {
+            header.col(|ui| {
+                let response = cells::header_cell(ui, column, sort, cursor == Some(column));
+                if response.clicked() {
+                    sort_clicked = Some(column);
+                }
+                // An assistive technology focusing a header puts the list's
+                // keys on it (the header itself is no tab stop).
+                if ui.input(|i| {
+                    i.has_accesskit_action_request(response.id, egui::accesskit::Action::Focus)
+                }) {
+                    focus_header = Some(column);
                 }
             });
-        });
+        }
+    });
+    match body {
+        Body::Skeleton => {
+            table.body(|body| {
+                body.rows(row_height, 8, |mut row| {
+                    let index = row.index();
+                    for &column in &columns {
+                        row.col(|ui| cells::skeleton_cell(ui, index, column));
+                    }
+                });
+            });
+        }
+        Body::Rows => {
+            let requests = &state.requests;
+            let rows = state.view.rows();
+            let selected_id = state.selected_request;
+            let just_bound = state.view.just_bound();
+            table.body(|body| {
+                body.rows(row_height, rows.len(), |mut row| {
+                    let Some(request) = rows
+                        .get(row.index())
+                        .and_then(|&at| requests.get(at as usize))
+                    else {
+                        return;
+                    };
+                    row.set_selected(selected_id == Some(request.uuid));
+                    cells::row_cells(
+                        &mut row,
+                        &columns,
+                        request,
+                        just_bound == Some(request.uuid),
+                    );
+                    let response = row.response();
+                    if response.clicked() {
+                        clicked = Some(request.uuid);
+                    }
+                    response.context_menu(|ui| copy_menu(ui, request));
+                });
+            });
+        }
+    }
     if let Some(id) = clicked {
         state.selected_request = Some(id);
+        // A click in the list puts the keys there, as in any list.
+        ui.memory_mut(|m| m.request_focus(list_id()));
+    }
+    if let Some(column) = focus_header {
+        ui.memory_mut(|m| m.request_focus(list_id()));
+        ui.data_mut(|d| d.insert_temp(header_cursor_id(), Some(column)));
     }
     if let Some(column) = sort_clicked {
         let next = Sort::clicked(sort, column);
@@ -206,48 +425,18 @@ pub(super) fn requests_ui(ui: &mut egui::Ui, state: &mut StationState) {
     }
 }
 
-fn row_ui(
-    row: &mut egui_extras::TableRow<'_, '_>,
-    request: &Request,
-    selected: bool,
-    clicked: &mut Option<uuid::Uuid>,
-) {
-    row.col(|ui| {
-        let label = ui
-            .selectable_label(selected, request_title(request))
-            .on_hover_text(format!("Request {}", request.uuid));
-        if label.clicked() {
-            *clicked = Some(request.uuid);
-        }
-    });
-    row.col(|ui| {
-        ui.label(request.request_type.to_string());
-    });
-    row.col(|ui| {
-        // The minute is what an agent needs, in local time with its zone.
-        ui.label(
-            request
-                .submitted
-                .map(|t| ShownTime::local(t).to_string())
-                .unwrap_or_default(),
-        );
-    });
-    row.col(|ui| {
-        ui.label(request.priority.to_string());
-    });
-    row.col(|ui| {
-        let text = request.status.to_string();
-        match request.bindability() {
-            Ok(()) => {
-                ui.strong(text);
-            }
-            Err(why) => {
-                ui.weak(text)
-                    .on_hover_text(format!("Cannot take a card: {why}."));
-            }
-        }
-    });
-    row.col(|ui| {
-        ui.label(card_text(request));
-    });
+/// A row's context menu: the name first, the GUID second.
+fn copy_menu(ui: &mut Ui, request: &crate::domain::request::Request) {
+    if ui.button("Copy name").clicked() {
+        ui.ctx().copy_text(request_title(request));
+        ui.close();
+    }
+    if ui.button("Copy name and request ID").clicked() {
+        ui.ctx().copy_text(format!(
+            "{} (request {})",
+            request_title(request),
+            request.uuid
+        ));
+        ui.close();
+    }
 }

@@ -1,13 +1,25 @@
-//! The supervisor confirmation of a supervised bind: what is about to be
-//! bound, and the supervisor's name and password. The check and the bind run
-//! on the worker; this only draws [`SupervisorPrompt`] and sends its command.
+//! The supervisor confirmation of a supervised bind: whose bind it is, what
+//! is about to be bound, and the supervisor's name and password. The check
+//! and the bind run on the worker; this only draws [`SupervisorPrompt`] and
+//! sends its command.
+
+use std::time::Instant;
 
 use egui::{Key, RichText, TextEdit};
 
+use super::theme;
 use crate::app::credentials::SupervisorPrompt;
 use crate::app::station::StationState;
 use crate::supervisors::SupervisorPurpose;
 use crate::worker::Command;
+
+/// The dialog's width: the target's GUIDs and the fields fit on one line each.
+const WIDTH: f32 = 520.0;
+
+/// Lines kept free for the refusal under the fields, whether or not there
+/// is one, so the buttons never move when it appears (a supervisor aiming
+/// at Confirm must not hit the text instead).
+const MESSAGE_LINES: f32 = 3.0;
 
 /// Draws the dialog while it is open; returns the check to send.
 pub(super) fn supervisor_dialog_ui(
@@ -30,10 +42,15 @@ pub(super) fn supervisor_dialog_ui(
         return None;
     };
     let target = target.clone();
+    let now = Instant::now();
     let mut command = None;
     let mut cancel = false;
-    let modal = egui::Modal::new(egui::Id::unique("supervisor-confirmation")).show(ctx, |ui| {
-        ui.set_max_width(520.0);
+    let id = egui::Id::unique("supervisor-confirmation");
+    // Anchored at the top, not centred: its height may change (a long
+    // name, a spinner) and the buttons must stay where the pointer is.
+    let area = egui::Modal::default_area(id).anchor(egui::Align2::CENTER_TOP, [0.0, 72.0]);
+    let modal = egui::Modal::new(id).area(area).show(ctx, |ui| {
+        ui.set_width(WIDTH);
         ui.heading("Supervisor confirmation");
         ui.add(
             egui::Label::new(
@@ -44,6 +61,8 @@ pub(super) fn supervisor_dialog_ui(
             .wrap(),
         );
         ui.add_space(6.0);
+        ui.add(egui::Label::new(RichText::new(prompt.operator.as_str()).strong()).selectable(true));
+        ui.add_space(4.0);
         egui::Grid::new("supervisor-confirmation-target")
             .num_columns(2)
             .spacing([12.0, 4.0])
@@ -67,17 +86,26 @@ pub(super) fn supervisor_dialog_ui(
                 ui.end_row();
             });
         ui.separator();
-        let (submit, cancelled) = credential_ui(ui, prompt);
+        let (submit, cancelled) = credential_ui(ui, prompt, now);
         cancel = cancelled;
         if submit {
             command = prompt.submit();
+            if command.is_some() {
+                forget_typing(ui.ctx(), password_id());
+            }
         }
     });
+    // The wait counts down once a second, and no frame runs otherwise.
+    if let Some(tick) = prompt.form.next_tick(now) {
+        ctx.request_repaint_after(tick);
+    }
     // Esc cancels; a click beside the dialog does not, so a stray click never
     // throws away what the supervisor typed. A check under way cannot be
-    // called back, so the dialog stays until its answer.
-    let escape =
-        modal.is_top_modal && ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, Key::Escape));
+    // called back, so the dialog stays until its answer. A popup open in the
+    // dialog takes the Esc first.
+    let escape = modal.is_top_modal
+        && !egui::Popup::is_any_open(ctx)
+        && ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, Key::Escape));
     if (cancel || escape) && !prompt.form.pending {
         state.supervisor_prompt = None;
     }
@@ -88,74 +116,111 @@ fn selectable_mono(ui: &mut egui::Ui, text: &str) {
     ui.add(egui::Label::new(RichText::new(text).monospace()).selectable(true));
 }
 
-/// The name and password fields and the buttons: (confirm pressed, cancel pressed).
-fn credential_ui(ui: &mut egui::Ui, prompt: &mut SupervisorPrompt) -> (bool, bool) {
+/// The password field's id: known before it is drawn, so its undo history
+/// can be dropped whichever way the password was sent.
+fn password_id() -> egui::Id {
+    egui::Id::unique("supervisor-confirmation-password")
+}
+
+/// The name and password fields, the message slot and the buttons:
+/// (confirm pressed, cancel pressed).
+fn credential_ui(ui: &mut egui::Ui, prompt: &mut SupervisorPrompt, now: Instant) -> (bool, bool) {
     let mut submit = false;
     let mut cancel = false;
-    let mut password_id = None;
+    let form = &mut prompt.form;
+    let can_submit = form.can_submit(now);
     egui::Grid::new("supervisor-confirmation-credential")
         .num_columns(2)
         .spacing([12.0, 6.0])
         .show(ui, |ui| {
             let label = ui.label("Supervisor name");
+            // Typing stays open during the station's wait: what is typed
+            // then is kept for when Confirm comes back.
             let name = ui
                 .add_enabled(
-                    !prompt.form.pending,
-                    TextEdit::singleline(&mut prompt.form.name).desired_width(260.0),
+                    !form.pending,
+                    TextEdit::singleline(&mut form.name).desired_width(260.0),
                 )
                 .labelled_by(label.id);
             ui.end_row();
             let label = ui.label("Password");
             let password = ui
                 .add_enabled(
-                    !prompt.form.pending,
-                    TextEdit::singleline(prompt.form.password.text_mut())
+                    !form.pending,
+                    TextEdit::singleline(form.password.text_mut())
+                        .id(password_id())
                         .password(true)
                         .desired_width(260.0),
                 )
                 .labelled_by(label.id);
             ui.end_row();
-            password_id = Some(password.id);
             let enter = |response: &egui::Response| {
                 response.lost_focus() && response.ctx.input(|i| i.key_pressed(Key::Enter))
             };
-            submit |= enter(&password) || (enter(&name) && !prompt.form.password.is_empty());
-            if enter(&name) && prompt.form.password.is_empty() {
+            submit |=
+                can_submit && (enter(&password) || (enter(&name) && !form.password.is_empty()));
+            if enter(&name) && form.password.is_empty() {
                 password.request_focus();
             }
             let nothing_focused = ui.ctx().memory(|m| m.focused().is_none());
-            if nothing_focused && !prompt.form.pending {
-                if prompt.form.name.trim().is_empty() {
+            if nothing_focused && !form.pending {
+                if form.name.trim().is_empty() {
                     name.request_focus();
                 } else {
                     password.request_focus();
                 }
             }
         });
-    if let Some(error) = &prompt.form.error {
-        ui.add(
-            egui::Label::new(RichText::new(error).color(ui.visuals().error_fg_color))
-                .selectable(true)
-                .wrap(),
-        );
-    }
+    message_slot(ui, form.message(now).as_deref());
     ui.horizontal(|ui| {
-        submit |= ui
-            .add_enabled(!prompt.form.pending, egui::Button::new("Confirm and bind"))
-            .clicked();
+        let confirm = theme::primary_button(ui.visuals(), "Confirm and bind", can_submit);
+        let confirm = ui.add_enabled(can_submit, confirm);
+        let confirm = if form.lockout_left(now).is_some() {
+            confirm.on_disabled_hover_text("The station is making everyone wait: see the countdown")
+        } else {
+            confirm.on_hover_text("Check the supervisor's credential, then bind (Enter)")
+        };
+        submit |= confirm.clicked();
         cancel = ui
-            .add_enabled(!prompt.form.pending, egui::Button::new("Cancel"))
+            .add_enabled(!form.pending, egui::Button::new("Cancel"))
             .on_hover_text("Esc")
             .clicked();
-        if prompt.form.pending {
+        if form.pending {
             ui.spinner();
             ui.label("Checking the supervisor's credential…");
         }
     });
-    if submit && let Some(id) = password_id {
-        forget_typing(ui.ctx(), id);
-    }
     (submit, cancel)
+}
+
+/// The refusal (or the wait) under the fields, in a slot of fixed height:
+/// at least [`MESSAGE_LINES`] lines, whether there is a message or not.
+fn message_slot(ui: &mut egui::Ui, message: Option<&str>) {
+    let width = ui.available_width();
+    let line = ui.text_style_height(&egui::TextStyle::Body);
+    let galley = message.map(|message| {
+        egui::WidgetText::from(RichText::new(message).color(ui.visuals().error_fg_color))
+            .into_galley(
+                ui,
+                Some(egui::TextWrapMode::Wrap),
+                width,
+                egui::TextStyle::Body,
+            )
+    });
+    let height = galley
+        .as_ref()
+        .map_or(0.0, |galley| galley.size().y)
+        .max(line * MESSAGE_LINES);
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(width, height), egui::Sense::hover());
+    if let Some(galley) = galley {
+        // A child that leaves the parent's cursor alone: the slot was allocated above.
+        let mut slot = ui.new_child(
+            egui::UiBuilder::new()
+                .max_rect(rect)
+                .layout(egui::Layout::top_down(egui::Align::Min)),
+        );
+        slot.add(egui::Label::new(galley).selectable(true));
+    }
 }
 
 /// Drops what the password field's undo history remembers of the password.
@@ -167,7 +232,9 @@ fn forget_typing(ctx: &egui::Context, id: egui::Id) {
 }
 
 /// The Settings view's row about `[[supervisors]]`: shown, not edited, since
-/// a password hash is made on the command line.
+/// a password hash is made on the command line. The text wraps at the field
+/// column's `width` and the row grows with it (a label sized to `[width, 0]`
+/// was clipped by the next row and justified with wide gaps).
 pub(super) fn supervisors_row(
     ui: &mut egui::Ui,
     supervisors: &[crate::config::SupervisorEntry],
@@ -186,9 +253,6 @@ pub(super) fn supervisors_row(
             names.join(", ")
         )
     };
-    ui.add_sized(
-        [width, 0.0],
-        egui::Label::new(RichText::new(text).weak()).wrap(),
-    );
+    super::settings_view::wrapped_label(ui, RichText::new(text).weak(), width);
     ui.end_row();
 }

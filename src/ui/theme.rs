@@ -75,7 +75,13 @@ pub fn success(visuals: &Visuals) -> Color32 {
 /// `weak()`, `error_fg_color` and `warn_fg_color` in the window keeps AA.
 pub fn apply(ctx: &Context) {
     for (theme, palette) in [(Theme::Dark, &DARK), (Theme::Light, &LIGHT)] {
-        ctx.style_mut_of(theme, |style| restyle(&mut style.visuals, palette));
+        ctx.style_mut_of(theme, |style| {
+            restyle(&mut style.visuals, palette);
+            // egui's 18-point controls are small for a touch laptop at a
+            // counter; 24 points is GNOME's smallest button height.
+            style.spacing.interact_size.y = 24.0;
+            style.spacing.button_padding = egui::vec2(8.0, 4.0);
+        });
     }
 }
 
@@ -117,6 +123,13 @@ pub fn paint_focus_ring(ctx: &Context) {
     let Some(id) = ctx.memory(|m| m.focused()) else {
         return;
     };
+    // egui's read_response() surrenders a widget's focus when the pointer
+    // was pressed elsewhere in this pass, as if the widget had been drawn
+    // again: skip such a pass (the ring is for the keyboard; the next pass
+    // draws it).
+    if ctx.input(|i| i.pointer.any_pressed() || i.pointer.any_released()) {
+        return;
+    }
     let Some(response) = ctx.read_response(id) else {
         return;
     };
@@ -124,10 +137,9 @@ pub fn paint_focus_ring(ctx: &Context) {
         return;
     }
     let colour = palette(&ctx.global_style().visuals).focus;
-    let painter = ctx.layer_painter(egui::LayerId::new(
-        egui::Order::Tooltip,
-        egui::Id::unique("focus-ring"),
-    ));
+    // On the widget's own layer: a layer of its own would sit on top of
+    // every window and, in egui, take the focus away from the widget.
+    let painter = ctx.layer_painter(response.layer_id);
     painter
         .with_clip_rect(response.interact_rect.expand(4.0))
         .rect_stroke(

@@ -4,6 +4,7 @@
 //! that also wakes the UI (`request_repaint`), so the window repaints on events
 //! only and never waits on the network or a card.
 
+mod audit_export;
 pub mod effects;
 pub(crate) mod protocol;
 
@@ -83,6 +84,7 @@ pub fn spawn_worker_with(
         runtime: runtime.clone(),
         supervision,
         demo,
+        fetches: Vec::new(),
     };
     runtime.spawn(worker.run(rx));
     WorkerHandle { tx }
@@ -99,6 +101,8 @@ struct Worker {
     /// The demo reader, in demo mode: its card goes in and out by command,
     /// like everything else the window asks for.
     demo: Option<Arc<crate::card::demo::DemoReader>>,
+    /// The request-list fetches that may still run, for Cancel.
+    fetches: Vec<tokio::task::AbortHandle>,
 }
 
 impl Worker {
@@ -106,6 +110,7 @@ impl Worker {
         while let Some(input) = rx.recv().await {
             match input {
                 Input::Command(Command::RefreshRequests(query)) => self.refresh(query),
+                Input::Command(Command::CancelRequests) => self.cancel_fetches(),
                 Input::Command(Command::LookUpRequest(id)) => self.look_up(id),
                 Input::Command(Command::LookUpCard(card_id)) => self.look_up_card(card_id),
                 Input::Command(Command::InsertDemoCard(index)) => self.demo_card(Some(index)),
@@ -138,6 +143,22 @@ impl Worker {
                         }
                     });
                 }
+                Input::Command(Command::SaveReadersWidth { path, width }) => {
+                    let sink = Arc::clone(&self.sink);
+                    // Whole points: the file stays readable and the value in range.
+                    let width = width.clamp(0.0, f32::from(u16::MAX)) as u16;
+                    self.runtime.spawn(async move {
+                        let saved = off_thread(move || {
+                            crate::config::save_readers_panel_width(&path, width)
+                        })
+                        .await;
+                        if let Err(why) = saved {
+                            sink(Report::Notice(format!(
+                                "The readers panel's width was not saved: {why}"
+                            )));
+                        }
+                    });
+                }
                 Input::Command(Command::VerifySupervisor {
                     name,
                     password,
@@ -155,6 +176,12 @@ impl Worker {
         self.bind = state;
         if self.bind != before {
             (self.sink)(Report::Bind(self.bind.clone()));
+        }
+        if let (BindState::Bound { target, .. }, Some(demo)) = (&self.bind, &self.demo)
+            && !matches!(before, BindState::Bound { .. })
+            && target.reader == crate::card::demo::DEMO_READER
+        {
+            demo.card_bound(target.expected.card_id);
         }
         for effect in effects {
             let context = self.context.clone();
@@ -232,12 +259,9 @@ impl Worker {
         let journal = Arc::clone(&self.context.journal);
         let sink = Arc::clone(&self.sink);
         self.runtime.spawn(async move {
-            match effects::on_journal(&journal, |j| j.recent(AUDIT_VIEW_RECORDS)).await {
-                Ok(records) => sink(Report::Audit(records)),
-                Err(why) => sink(Report::Notice(format!(
-                    "The audit journal could not be read: {why}"
-                ))),
-            }
+            let (records, source) = audit_export::load(&journal).await;
+            sink(Report::AuditNews(protocol::AuditNews::Journal(source)));
+            sink(Report::Audit(records));
         });
     }
 
@@ -245,14 +269,8 @@ impl Worker {
         let journal = Arc::clone(&self.context.journal);
         let sink = Arc::clone(&self.sink);
         self.runtime.spawn(async move {
-            let Ok(Some(source)) = effects::on_journal(&journal, |j| j.path()).await else {
-                sink(Report::Notice(
-                    "There is no usable audit journal to export.".into(),
-                ));
-                return;
-            };
-            let notice = export_to_chosen_file(source, format).await;
-            sink(Report::Notice(notice));
+            let result = audit_export::export(&journal, format).await;
+            sink(Report::AuditNews(protocol::AuditNews::Exported(result)));
         });
     }
 
@@ -335,10 +353,11 @@ impl Worker {
         };
         // Reading the inserted card's identity runs APDUs: off the async threads.
         self.runtime.spawn_blocking(move || match index {
-            Some(index) => match crate::card::demo::demo_cards().into_iter().nth(index) {
-                Some(card) => demo.insert(card.card),
-                None => tracing::warn!(index, "no such demo card"),
-            },
+            Some(index) => {
+                if !demo.insert_demo(index) {
+                    tracing::warn!(index, "no such demo card");
+                }
+            }
             None => demo.remove(),
         });
     }
@@ -366,11 +385,20 @@ impl Worker {
         });
     }
 
-    fn refresh(&self, query: RequestQuery) {
+    /// Aborts the list fetches under way: a dropped fetch closes its
+    /// connection and reports nothing.
+    fn cancel_fetches(&mut self) {
+        for fetch in self.fetches.drain(..) {
+            fetch.abort();
+        }
+    }
+
+    fn refresh(&mut self, query: RequestQuery) {
         let client = self.context.client.clone();
         let sink = Arc::clone(&self.sink);
         sink(Report::RequestsLoading(query));
-        self.runtime.spawn(async move {
+        self.fetches.retain(|fetch| !fetch.is_finished());
+        let fetch = self.runtime.spawn(async move {
             let started = std::time::Instant::now();
             let result = fetch(&client, query).await;
             if let Ok(list) = &result {
@@ -413,6 +441,7 @@ impl Worker {
                 }),
             }
         });
+        self.fetches.push(fetch.abort_handle());
     }
 }
 
@@ -432,63 +461,6 @@ async fn off_thread<T: Send + 'static, E: std::error::Error + Send + 'static>(
     work: impl FnOnce() -> Result<T, E> + Send + 'static,
 ) -> Result<T, OffThread<E>> {
     effects::blocking(work).await?.map_err(OffThread::Failed)
-}
-
-/// How many records the window's audit view shows.
-const AUDIT_VIEW_RECORDS: usize = 200;
-
-/// Asks where to save (off the UI thread, through the desktop's file dialog) and exports there.
-async fn export_to_chosen_file(
-    source: std::path::PathBuf,
-    format: crate::audit::ExportFormat,
-) -> String {
-    let extension = match format {
-        crate::audit::ExportFormat::Csv => "csv",
-        crate::audit::ExportFormat::Json => "json",
-    };
-    let chosen = rfd::AsyncFileDialog::new()
-        .set_title("Export the audit journal")
-        .set_file_name(format!("enroll-station-audit.{extension}"))
-        .add_filter(extension.to_uppercase(), &[extension])
-        .save_file()
-        .await;
-    let Some(target) = chosen.map(|handle| handle.path().to_owned()) else {
-        return "Export cancelled (or no file dialog is available on this desktop; use \
-                `enroll-station audit export` instead)."
-            .into();
-    };
-    let written = tokio::task::spawn_blocking(move || {
-        // Export into memory first: a broken journal must leave no partial file behind.
-        let mut exported = Vec::new();
-        let count = crate::audit::export(&source, format, &mut exported)?;
-        std::fs::write(&target, exported).map_err(|source| NotExported::Write {
-            path: target.clone(),
-            source,
-        })?;
-        Ok::<_, NotExported>((count, target))
-    })
-    .await;
-    match written {
-        Ok(Ok((count, target))) => {
-            format!("Exported {count} audit records to {}.", target.display())
-        }
-        Ok(Err(why)) => format!("The audit journal was not exported: {why}"),
-        Err(join) => format!("The export stopped unexpectedly ({join})."),
-    }
-}
-
-/// Why the window's export of the journal wrote no file.
-#[derive(Debug, thiserror::Error)]
-enum NotExported {
-    /// The journal could not be read or is broken.
-    #[error(transparent)]
-    Audit(#[from] crate::audit::AuditError),
-    /// The chosen file could not be written.
-    #[error("{} could not be written: {source}", path.display())]
-    Write {
-        path: std::path::PathBuf,
-        source: std::io::Error,
-    },
 }
 
 async fn fetch(client: &crate::cm::CmClient, query: RequestQuery) -> Result<Vec<Request>, Failure> {

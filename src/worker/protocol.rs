@@ -15,6 +15,9 @@ use crate::domain::request::{Request, RequestQuery};
 pub enum Command {
     /// Fetch the request list for this query.
     RefreshRequests(RequestQuery),
+    /// Stop the request-list fetches under way (the operator pressed
+    /// Cancel): nothing more is reported for them.
+    CancelRequests,
     /// Fetch one request by its GUID (the kiosk's scanned code); answered
     /// with [`Report::RequestLookedUp`].
     LookUpRequest(uuid::Uuid),
@@ -69,6 +72,14 @@ pub enum Command {
         path: std::path::PathBuf,
         /// Larger text on or off.
         on: bool,
+    },
+    /// Write the readers panel's width into the configuration file, keeping
+    /// the rest of it; a failure is reported as a [`Report::Notice`].
+    SaveReadersWidth {
+        /// The configuration file.
+        path: std::path::PathBuf,
+        /// The width in points.
+        width: f32,
     },
     /// Check a supervisor's credential for `purpose`, off the UI thread;
     /// answered with [`Report::SupervisorVerified`]. A confirmed bind then
@@ -133,6 +144,9 @@ pub enum Report {
     Notice(String),
     /// The journal's recent records, oldest first.
     Audit(Vec<crate::audit::Record>),
+    /// What the audit window shows besides the records: the journal they
+    /// come from (or why there is none) and each export's result.
+    AuditNews(AuditNews),
     /// The card name list (pcsc-tools' smartcard_list.txt), or why there is none.
     CardNames(CardNames),
     /// An answer for the Settings view.
@@ -199,4 +213,79 @@ pub enum SettingsReport {
     Checked(CheckReport),
     /// The secret was stored (what, and where), or why not, in words.
     SecretStored(Result<String, String>),
+}
+
+/// News for the audit window, answering [`Command::LoadAudit`] and
+/// [`Command::ExportAudit`]; it is shown there and nowhere else.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuditNews {
+    /// Where the records come from, sent with each load.
+    Journal(JournalSource),
+    /// An export finished.
+    Exported(ExportResult),
+}
+
+/// The journal the audit window reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JournalSource {
+    /// This file.
+    File(PathBuf),
+    /// There is no journal to read: why, and what to do, in words.
+    Unusable(String),
+}
+
+/// One export's result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportResult {
+    /// When it finished (UTC).
+    pub at: time::OffsetDateTime,
+    /// What happened.
+    pub outcome: ExportOutcome,
+}
+
+/// How an export of the journal ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExportOutcome {
+    /// The file was written.
+    Saved {
+        /// The file.
+        path: PathBuf,
+        /// How many records it holds.
+        records: u64,
+        /// Why the station chose the place instead of asking: no file
+        /// dialog is available (what is missing), in words; None when the
+        /// operator chose it in the dialog.
+        no_dialog: Option<String>,
+    },
+    /// The operator closed the file dialog without choosing a file.
+    Cancelled,
+    /// Nothing (or nothing usable) was written: why, and what to do.
+    Failed(String),
+}
+
+/// What the audit window knows besides the records, as the window's model keeps it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuditStatus {
+    /// The journal of the last load; None until the first one answers.
+    pub journal: Option<JournalSource>,
+    /// The last export's result.
+    pub export: Option<ExportResult>,
+}
+
+impl AuditStatus {
+    /// The file the last export wrote, when it wrote one.
+    pub fn saved(&self) -> Option<&std::path::Path> {
+        match &self.export.as_ref()?.outcome {
+            ExportOutcome::Saved { path, .. } => Some(path),
+            ExportOutcome::Cancelled | ExportOutcome::Failed(_) => None,
+        }
+    }
+
+    /// Takes in one piece of news.
+    pub fn apply(&mut self, news: AuditNews) {
+        match news {
+            AuditNews::Journal(source) => self.journal = Some(source),
+            AuditNews::Exported(result) => self.export = Some(result),
+        }
+    }
 }

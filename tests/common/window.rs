@@ -94,6 +94,7 @@ pub fn station_customized(
         card_reader: Default::default(),
         config_path,
         config: Default::default(),
+        overrides: Default::default(),
         mode: enroll_station::config::Mode::Desk,
         supervisors: std::sync::Arc::new(
             enroll_station::supervisors::SupervisorStore::from_config(&[]),
@@ -338,24 +339,6 @@ pub fn request_close(harness: &mut Harness<'static, StationApp>) -> Vec<egui::Vi
         .clone()
 }
 
-pub fn link_button<'h>(harness: &'h Harness<'static, StationApp>) -> egui_kittest::Node<'h> {
-    harness.get_by_role_and_label(egui::accesskit::Role::Button, "Link my card")
-}
-
-/// Tab until "Link my card" has the focus, as a keyboard user would.
-pub fn tab_to_link(harness: &mut Harness<'static, StationApp>) {
-    for _ in 0..10 {
-        if link_button(harness).is_focused() {
-            return;
-        }
-        key(harness, egui::Key::Tab);
-    }
-    assert!(
-        link_button(harness).is_focused(),
-        "Tab reaches Link my card"
-    );
-}
-
 /// Types `text` into whatever has the keyboard focus.
 pub fn type_text(harness: &mut Harness<'static, StationApp>, text: &str) {
     harness.event(egui::Event::Text(text.to_owned()));
@@ -477,4 +460,238 @@ pub fn select_and_insert(station: &mut Station) {
     wait_for(h, "the card ID", |h| {
         shows(h, "bc88f13f-83ba-4037-8262-46eba1291c6e")
     });
+}
+
+/// The window in demo mode, started as if the command line had put
+/// `running` over the configuration `file`: `running` gets the demo
+/// backend's address (a server the window can reach). Settings saves to
+/// `config_path`; `supervisors` may confirm binds or open a kiosk's Settings.
+pub fn overridden_station(
+    file: enroll_station::config::StationConfig,
+    config_path: PathBuf,
+    running: impl FnOnce(&str) -> enroll_station::config::StationConfig,
+    supervisors: &[enroll_station::config::SupervisorEntry],
+) -> Station {
+    let (dir, path) = super::temp_journal();
+    let journal =
+        enroll_station::audit::journal::open_shared(Some(&path), true).expect("journal opens");
+    let mut station = station_customized(journal, Some(config_path), |setup| {
+        let server = setup
+            .demo
+            .as_ref()
+            .expect("the test station runs on the demo backend")
+            .base_url();
+        let running = running(&server);
+        setup.overrides = enroll_station::config::Overrides::between(&file, &running, |_| None);
+        setup.mode = running.mode;
+        setup.config = file;
+        setup.supervisors = std::sync::Arc::new(
+            enroll_station::supervisors::SupervisorStore::from_config(supervisors),
+        );
+    });
+    station.journal = path;
+    station._journal_dir = Some(dir);
+    station
+}
+
+/// A supervised station that keeps its count of wrong supervisor
+/// credentials in `refusals`, as a station does beside its journal (a test
+/// can write a short wait there).
+pub fn supervised_station_counting_in(
+    supervisors: &[enroll_station::config::SupervisorEntry],
+    refusals: PathBuf,
+) -> Station {
+    let (dir, path) = super::temp_journal();
+    let journal =
+        enroll_station::audit::journal::open_shared(Some(&path), true).expect("journal opens");
+    let store = std::sync::Arc::new(
+        enroll_station::supervisors::SupervisorStore::from_config(supervisors)
+            .sharing_refusals(refusals),
+    );
+    let mut station = station_customized(journal, None, |setup| {
+        setup.mode = enroll_station::config::Mode::Supervised;
+        setup.supervisors = store;
+    });
+    station.journal = path;
+    station._journal_dir = Some(dir);
+    station
+}
+
+/// Opens Settings from the desk's header.
+pub fn open_settings(harness: &mut Harness<'static, StationApp>) {
+    harness.run_steps(2);
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Settings")
+        .click();
+    wait_for(harness, "the Settings view", |h| shows(h, "Server address"));
+}
+
+/// The Settings window's rectangle, while it is open.
+pub fn settings_window_rect(harness: &Harness<'static, StationApp>) -> egui::Rect {
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Window, "Settings")
+        .rect()
+}
+
+/// The button labelled `label`.
+pub fn button<'h>(
+    harness: &'h Harness<'static, StationApp>,
+    label: &'h str,
+) -> egui_kittest::Node<'h> {
+    harness.get_by_role_and_label(egui::accesskit::Role::Button, label)
+}
+
+/// A kiosk whose configuration file also says `toml` (a `[kiosk_site]`
+/// table, say), read the way the station reads its file.
+pub fn kiosk_station_configured(
+    idle_secs: u64,
+    supervisors: &[enroll_station::config::SupervisorEntry],
+    toml: &str,
+) -> Station {
+    let text = format!("mode = \"kiosk\"\nkiosk_idle_secs = {idle_secs}\n{toml}");
+    let config =
+        enroll_station::config::StationConfig::parse(&text, std::path::Path::new("station.toml"))
+            .expect("the test configuration is valid");
+    let (dir, path) = super::temp_journal();
+    let journal =
+        enroll_station::audit::journal::open_shared(Some(&path), true).expect("journal opens");
+    let store = std::sync::Arc::new(enroll_station::supervisors::SupervisorStore::from_config(
+        supervisors,
+    ));
+    let mut station = station_customized(journal, None, |setup| {
+        setup.mode = enroll_station::config::Mode::Kiosk;
+        setup.supervisors = store;
+        setup.config = config;
+    });
+    station.journal = path;
+    station._journal_dir = Some(dir);
+    station.harness.run_steps(2);
+    station
+}
+
+/// The kiosk's confirm button.
+pub fn bind_my_card_button<'h>(
+    harness: &'h Harness<'static, StationApp>,
+) -> egui_kittest::Node<'h> {
+    harness.get_by_role_and_label(egui::accesskit::Role::Button, "Bind my card")
+}
+
+/// Tab until "Bind my card" has the focus, as a keyboard user would.
+pub fn tab_to_bind_my_card(harness: &mut Harness<'static, StationApp>) {
+    for _ in 0..10 {
+        if bind_my_card_button(harness).is_focused() {
+            return;
+        }
+        key(harness, egui::Key::Tab);
+    }
+    assert!(
+        bind_my_card_button(harness).is_focused(),
+        "Tab reaches Bind my card"
+    );
+}
+
+/// A TCP relay between the station and the emulator that holds each chunk
+/// of a request for `delay` milliseconds (0: none), as a slow server or
+/// network does, and counts the answers it passed back.
+pub struct SlowLink {
+    pub delay: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    pub answers: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl SlowLink {
+    pub fn set_delay(&self, delay: Duration) {
+        let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.delay.store(ms, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn answers(&self) -> usize {
+        self.answers.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+fn relay(
+    listener: std::net::TcpListener,
+    upstream: std::net::SocketAddr,
+    delay: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    answers: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use std::io::{Read as _, Write as _};
+    use std::sync::atomic::Ordering;
+    for inbound in listener.incoming() {
+        let Ok(mut inbound) = inbound else { return };
+        let Ok(mut outbound) = std::net::TcpStream::connect(upstream) else {
+            continue;
+        };
+        let (Ok(mut inbound_back), Ok(mut outbound_back)) =
+            (inbound.try_clone(), outbound.try_clone())
+        else {
+            continue;
+        };
+        let delay = std::sync::Arc::clone(&delay);
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 16 * 1024];
+            while let Ok(read) = inbound.read(&mut buffer) {
+                if read == 0 {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(delay.load(Ordering::SeqCst)));
+                if outbound.write_all(&buffer[..read]).is_err() {
+                    break;
+                }
+            }
+            let _ = outbound.shutdown(std::net::Shutdown::Write);
+        });
+        let answers = std::sync::Arc::clone(&answers);
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 16 * 1024];
+            while let Ok(read) = outbound_back.read(&mut buffer) {
+                if read == 0 || inbound_back.write_all(&buffer[..read]).is_err() {
+                    break;
+                }
+                answers.fetch_add(1, Ordering::SeqCst);
+            }
+            let _ = inbound_back.shutdown(std::net::Shutdown::Write);
+        });
+    }
+}
+
+/// A kiosk whose CM calls go through a [`SlowLink`], giving up on a call
+/// after `request_timeout`.
+pub fn slow_kiosk_station(idle_secs: u64, request_timeout: Duration) -> (Station, SlowLink) {
+    let (dir, path) = super::temp_journal();
+    let journal =
+        enroll_station::audit::journal::open_shared(Some(&path), true).expect("journal opens");
+    let config = enroll_station::config::StationConfig {
+        mode: enroll_station::config::Mode::Kiosk,
+        kiosk_idle_secs: enroll_station::config::Seconds::new(idle_secs).expect("in range"),
+        ..Default::default()
+    };
+    let link = SlowLink {
+        delay: Default::default(),
+        answers: Default::default(),
+    };
+    let (delay, answers) = (
+        std::sync::Arc::clone(&link.delay),
+        std::sync::Arc::clone(&link.answers),
+    );
+    let mut station = station_customized(journal, None, |setup| {
+        let emulator = setup.demo.as_ref().expect("the emulator");
+        let upstream: std::net::SocketAddr = emulator
+            .base_url()
+            .trim_start_matches("http://")
+            .parse()
+            .expect("the emulator listens on an address");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        let address = listener.local_addr().expect("its address");
+        std::thread::spawn(move || relay(listener, upstream, delay, answers));
+        let mut client = ClientConfig::new(format!("http://{address}"));
+        client.request_timeout = request_timeout;
+        setup.client = CmClient::new(&client).expect("client");
+        setup.mode = enroll_station::config::Mode::Kiosk;
+        setup.config = config;
+    });
+    station.journal = path;
+    station._journal_dir = Some(dir);
+    station.harness.run_steps(2);
+    (station, link)
 }

@@ -1,23 +1,57 @@
 //! The settings form as the operator edits it (text and checkboxes), and
-//! its validation into a configuration, with the key each mistake is about.
+//! its validation into a configuration, with the key each mistake is about
+//! and words that name the field as the form labels it, never the key.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::*;
 
-/// A value the form cannot take, named by its key in the configuration file.
+/// A value the form cannot take: the field it belongs to, by its key in
+/// the configuration file, and what is wrong in the form's words.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldError {
-    /// The TOML key, e.g. `timeouts.connect_secs`.
+    /// The TOML key, e.g. `timeouts.connect_secs`: which field to outline.
     pub field: &'static str,
-    /// What is wrong and what to give instead.
+    /// What is wrong and what to give instead, naming the field by its label.
     pub message: String,
+}
+
+impl FieldError {
+    /// The field's name as the form labels it.
+    pub fn label(&self) -> &'static str {
+        label(self.field)
+    }
 }
 
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.message)
+        f.write_str(&self.message)
+    }
+}
+
+/// The name the form gives the field of `key` (its label without the unit),
+/// for messages: an operator looks for "Connect timeout", not for
+/// `timeouts.connect_secs`.
+pub fn label(key: &str) -> &'static str {
+    match key {
+        keys::SERVER => "Server address",
+        keys::STATION_NAME => "Station name",
+        keys::MODE => "Mode",
+        keys::REFRESH_INTERVAL => "Refresh interval",
+        keys::KIOSK_IDLE => "Kiosk idle reset",
+        keys::IGNORE_READERS => "Ignore readers",
+        keys::CA_FILES => "CA files",
+        keys::ALLOW_INSECURE_HTTP => "Allow plain http://",
+        keys::CLIENT_CERTIFICATE => "Client certificate file",
+        keys::CLIENT_KEY => "Client key file",
+        keys::CONNECT_TIMEOUT => "Connect timeout",
+        keys::REQUEST_TIMEOUT => "Request timeout",
+        keys::AUTH_METHOD => "Authentication method",
+        keys::SERVICE_PRINCIPAL => "Service principal",
+        keys::USER => "Sign-in account",
+        keys::TOKEN_COMMAND => "Token command",
+        _ => "Configuration file",
     }
 }
 
@@ -136,6 +170,8 @@ pub struct SettingsForm {
     pub supervisors: Vec<SupervisorEntry>,
     /// `larger_text`.
     pub larger_text: bool,
+    /// `[kiosk_site]`: not edited by the view, kept as loaded.
+    pub kiosk_site: crate::config::KioskSite,
 }
 
 impl Default for SettingsForm {
@@ -158,19 +194,22 @@ pub(super) fn optional(text: &str) -> Option<String> {
     Some(text.trim().to_owned()).filter(|t| !t.is_empty())
 }
 
-/// Why a file named in the form cannot be used, if it cannot.
-pub(super) fn missing_file(path: &Path) -> Option<String> {
+/// Why a file named in the field labelled `label` cannot be used, if it cannot.
+pub(super) fn missing_file(label: &str, path: &Path) -> Option<String> {
     match std::fs::metadata(path) {
         Ok(meta) if meta.is_dir() => Some(format!(
-            "{} is a folder, not a file: choose the PEM file inside it",
+            "{label}: {} is a folder, not a file. Choose the PEM file inside it.",
             path.display()
         )),
         Ok(_) => None,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Some(format!(
-            "{} does not exist: check the path or choose the file",
+            "{label}: {} does not exist. Check the path or choose the file.",
             path.display()
         )),
-        Err(error) => Some(format!("{} cannot be read: {error}", path.display())),
+        Err(error) => Some(format!(
+            "{label}: {} cannot be read ({error}).",
+            path.display()
+        )),
     }
 }
 
@@ -185,8 +224,8 @@ pub enum NoSecretEntry {
     UnusableServer(crate::cm::CmError),
     /// Negotiate: the password is filed under `auth.user`, and none is given.
     #[error(
-        "Give the account (auth.user) first: its password is filed under it. Without an \
-         account the station uses the Kerberos ticket of the session."
+        "Give the Sign-in account first: its password is filed under it. Without an account \
+         the station uses the Kerberos ticket of the session."
     )]
     NoUser,
     /// The method keeps no secret.
@@ -203,19 +242,47 @@ pub(super) fn seconds<const D: u64>(
     if text.is_empty() {
         return Seconds::default();
     }
-    let parsed = text.parse::<i64>().map_err(|_| {
-        format!(
-            "\"{text}\" is not a whole number: give a whole number of seconds from 1 to {}",
-            Seconds::<D>::MAX
-        )
-    });
-    match parsed.and_then(|value| Seconds::<D>::try_from(value).map_err(|p| p.to_string())) {
-        Ok(value) => value,
-        Err(message) => {
-            errors.push(FieldError { field, message });
+    match text.parse::<i64>().ok().map(Seconds::<D>::try_from) {
+        Some(Ok(value)) => value,
+        _ => {
+            errors.push(FieldError {
+                field,
+                message: format!(
+                    "{} must be a whole number from 1 to {} (seconds), not \"{text}\".",
+                    label(field),
+                    Seconds::<D>::MAX
+                ),
+            });
             Seconds::default()
         }
     }
+}
+
+/// A rule across keys that the form broke, under the field to change and
+/// in the form's words. Keys the form has no field for (supervisors, card
+/// families) come from the file as it is, are fixed there, and keep the
+/// file's words; they are shown under the sign-in method, the last field.
+pub(super) fn across_keys(problem: crate::config::KeyProblem) -> FieldError {
+    let message = match problem.key {
+        keys::CLIENT_KEY => "Client key file is set but Client certificate file is not: choose \
+                             the certificate file too."
+            .to_owned(),
+        keys::AUTH_METHOD => "Authentication method \u{201c}Client certificate only\u{201d} \
+                              needs a Client certificate file: choose the station's PEM \
+                              certificate under Trust & TLS."
+            .to_owned(),
+        keys::SERVICE_PRINCIPAL | keys::USER | keys::TOKEN_COMMAND => format!(
+            "{} does not apply to the chosen Authentication method: clear it or choose \
+             another method.",
+            label(problem.key)
+        ),
+        _ => problem.message,
+    };
+    let field = keys::ALL
+        .into_iter()
+        .find(|key| *key == problem.key)
+        .unwrap_or(keys::AUTH_METHOD);
+    FieldError { field, message }
 }
 
 impl SettingsForm {
@@ -256,6 +323,7 @@ impl SettingsForm {
             audit_file: config.audit_file.clone(),
             supervisors: config.supervisors.clone(),
             larger_text: config.larger_text,
+            kiosk_site: config.kiosk_site.clone(),
         }
     }
 
@@ -273,19 +341,24 @@ impl SettingsForm {
         });
         let station_name = optional(&self.station_name).and_then(|text| {
             StationName::try_from(text)
-                .map_err(|problem| fail(keys::STATION_NAME, problem.to_string()))
+                .map_err(|_| {
+                    fail(
+                        keys::STATION_NAME,
+                        "Station name must be 1 to 64 printable characters on one line.".to_owned(),
+                    )
+                })
                 .ok()
         });
 
         let ca_files: Vec<PathBuf> = lines(&self.ca_files).map(PathBuf::from).collect();
         for path in &ca_files {
-            if let Some(message) = missing_file(path) {
+            if let Some(message) = missing_file(label(keys::CA_FILES), path) {
                 fail(keys::CA_FILES, message);
             }
         }
         let mut file = |text: &str, field: &'static str| {
             let path = optional(text).map(PathBuf::from)?;
-            if let Some(message) = missing_file(&path) {
+            if let Some(message) = missing_file(label(field), &path) {
                 fail(field, message);
             }
             Some(path)
@@ -301,7 +374,8 @@ impl SettingsForm {
             fail(
                 keys::USER,
                 format!(
-                    "\"{user}\" is not an account name: give it as alice@CONTOSO.COM or CONTOSO\\alice"
+                    "Sign-in account: \"{user}\" is not an account name. Give it as \
+                     alice@CONTOSO.COM or CONTOSO\\alice."
                 ),
             );
         }
@@ -357,19 +431,13 @@ impl SettingsForm {
             },
             supervisors: self.supervisors.clone(),
             larger_text: self.larger_text,
+            // Not in the form: kept from the file by the caller that saves.
+            readers_panel_width: None,
+            kiosk_site: self.kiosk_site.clone(),
         };
-        config.check().map_err(|problem| {
-            // Keys the form has no field for (supervisors, card families) are
-            // shown under the sign-in method, the form's last field.
-            let field = keys::ALL
-                .into_iter()
-                .find(|key| *key == problem.key)
-                .unwrap_or(keys::AUTH_METHOD);
-            vec![FieldError {
-                field,
-                message: problem.message,
-            }]
-        })?;
+        config
+            .check()
+            .map_err(|problem| vec![across_keys(problem)])?;
         Ok(config)
     }
 
@@ -555,6 +623,53 @@ mod tests {
             .expect("listed")
             .message;
         assert!(message.contains("from 1 to 86400"), "{message}");
+    }
+
+    #[test]
+    fn every_message_names_the_field_by_its_label_and_never_by_its_key() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let key_file = pem(dir.path(), "k.pem").display().to_string();
+        let bad: [fn(&mut SettingsForm, &str); 11] = [
+            |f, _| f.server = "ftp://cm".into(),
+            |f, _| f.station_name = "x".repeat(65),
+            |f, _| f.refresh_interval_secs = "0".into(),
+            |f, _| f.kiosk_idle_secs = "soon".into(),
+            |f, _| f.connect_secs = "ten".into(),
+            |f, _| f.request_secs = "86401".into(),
+            |f, _| f.ca_files = "/nonexistent/ca.pem".into(),
+            |f, _| f.client_certificate = "/nonexistent/s.pem".into(),
+            |f, key| f.client_key = key.to_owned(),
+            |f, _| f.auth_method = AuthMethod::ClientCertificate,
+            |f, _| {
+                f.auth_method = AuthMethod::Negotiate;
+                f.user = "alice smith".into();
+            },
+        ];
+        for edit in bad {
+            let mut form = SettingsForm::default();
+            edit(&mut form, &key_file);
+            for error in field_errors(&form) {
+                let message = error.to_string();
+                assert!(
+                    !keys::ALL
+                        .iter()
+                        .any(|key| key.contains(['.', '_']) && message.contains(key)),
+                    "no key of the file: {message}"
+                );
+                let label = error.label();
+                let named = message.contains(label)
+                    || (error.field == keys::SERVER && message.contains("CM server address"));
+                assert!(named, "{message} names {label}");
+            }
+        }
+        let form = SettingsForm {
+            connect_secs: "0".into(),
+            ..SettingsForm::default()
+        };
+        assert_eq!(
+            field_errors(&form)[0].to_string(),
+            "Connect timeout must be a whole number from 1 to 86400 (seconds), not \"0\"."
+        );
     }
 
     #[test]

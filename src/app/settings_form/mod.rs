@@ -4,6 +4,11 @@
 //! state, which turns button presses into worker commands and worker reports
 //! into what the view shows.
 //!
+//! The form shows what this run uses: the file with the command line's
+//! overrides over it ([`Overrides`]). An overridden field is shown, not
+//! edited, and Save writes the file's own value for it back: one run's
+//! `--server` never ends up in the file.
+//!
 //! Secrets typed into the view never reach the form, the configuration file,
 //! the logs or a report: they go straight from the password field to the
 //! keyring (through the worker) and the field is wiped.
@@ -13,8 +18,8 @@ use std::path::PathBuf;
 use crate::cm::auth::AuthMethod;
 use crate::cm::check::CheckReport;
 use crate::config::{
-    AuthSettings, CardSettings, Mode, Seconds, ServerAddress, StationConfig, StationName,
-    SupervisorEntry, Timeouts, TlsSettings,
+    AuthSettings, CardSettings, Mode, OverrideSource, Overrides, Seconds, ServerAddress,
+    StationConfig, StationName, SupervisorEntry, Timeouts, TlsSettings,
 };
 use crate::platform::secrets::{SecretInput, SecretName};
 use crate::worker::Command;
@@ -72,7 +77,7 @@ impl Status {
 /// Everything the Settings view shows and remembers between frames.
 #[derive(Debug, Default)]
 pub struct SettingsState {
-    /// The form being edited.
+    /// The form being edited: the running values, as text.
     pub form: SettingsForm,
     /// The mistakes the last Save or Test connection found, by key.
     pub errors: Vec<FieldError>,
@@ -92,24 +97,35 @@ pub struct SettingsState {
     pub secret_status: Option<Status>,
     /// The configuration file Save writes; `None` when there is no place for one.
     pub config_path: Option<PathBuf>,
-    /// The configuration as the file holds it (loaded, or last saved).
+    /// The configuration as the file holds it (loaded, or last saved),
+    /// without this run's overrides.
     pub saved: StationConfig,
+    /// What this run's command line put over the file.
+    pub overrides: Overrides,
     /// The embedded demo backend's address, in demo mode.
     pub demo_server: Option<String>,
-    /// What is being saved, until the worker answers.
-    pending_save: Option<StationConfig>,
+    /// What is being saved, and the form it was made from, until the worker answers.
+    pending_save: Option<(StationConfig, SettingsForm)>,
+    /// The form the connection test runs on, until the worker answers.
+    pending_check: Option<SettingsForm>,
+    /// The form the status, the errors and the test report describe: once
+    /// the form differs from it they describe nothing on screen, and go.
+    results_for: Option<SettingsForm>,
 }
 
 impl SettingsState {
-    /// The view of `config`, which is saved to `config_path`.
+    /// The view of the `file`'s configuration with this run's `overrides`
+    /// over it; Save writes `config_path`.
     pub fn new(
-        config: StationConfig,
+        file: StationConfig,
+        overrides: Overrides,
         config_path: Option<PathBuf>,
         demo_server: Option<String>,
     ) -> SettingsState {
         SettingsState {
-            form: SettingsForm::from_config(&config),
-            saved: config,
+            form: SettingsForm::from_config(&overrides.over(&file)),
+            saved: file,
+            overrides,
             config_path,
             demo_server,
             ..SettingsState::default()
@@ -121,16 +137,85 @@ impl SettingsState {
         self.errors.iter().filter(move |e| e.field == field)
     }
 
-    /// Whether the form differs from the file.
+    /// The form as it stands with nothing edited: the file's values with
+    /// this run's overrides over them.
+    pub fn baseline(&self) -> SettingsForm {
+        SettingsForm::from_config(&self.overrides.over(&self.saved))
+    }
+
+    /// Whether the form differs from the file (the "Unsaved changes" cue).
     pub fn edited(&self) -> bool {
-        self.form != SettingsForm::from_config(&self.saved)
+        self.form != self.baseline()
+    }
+
+    /// Why the field of `key` shows a value the file does not hold, when the
+    /// command line overrode it: the field is shown, not edited.
+    pub fn override_note(&self, key: &str) -> Option<String> {
+        self.overrides.get(key).map(crate::config::Override::note)
+    }
+
+    /// In demo mode with no server in the form, the sign-in this run (and
+    /// Test connection) uses is not the method in the form: the demo backend
+    /// asks for none. `None` when the form's method is what runs.
+    pub fn demo_sign_in_note(&self) -> Option<&'static str> {
+        let blank_server = self.form.server.trim().is_empty();
+        (self.demo_server.is_some()
+            && blank_server
+            && self.overrides.get(keys::AUTH_METHOD).is_none())
+        .then_some(
+            "This run signs in with: none. The demo backend asks for no sign-in; the method \
+                 above applies once a server is configured.",
+        )
+    }
+
+    /// Forgets the status, the errors and the test report once the form no
+    /// longer is the one they describe: a "passed" beside an edited server
+    /// would vouch for a server nobody tested. The view calls it each frame.
+    pub fn forget_stale_results(&mut self) {
+        if self
+            .results_for
+            .as_ref()
+            .is_some_and(|shown| *shown != self.form)
+        {
+            self.results_for = None;
+            self.status = None;
+            self.errors.clear();
+            self.check = None;
+        }
     }
 
     /// Puts the form back to what the file holds.
     pub fn revert(&mut self) {
-        self.form = SettingsForm::from_config(&self.saved);
+        self.form = self.baseline();
         self.errors.clear();
         self.status = None;
+        self.check = None;
+        self.results_for = None;
+    }
+
+    fn show(&mut self, status: Option<Status>, form: SettingsForm) {
+        self.status = status;
+        self.results_for = Some(form);
+    }
+
+    /// Shows `errors` under their fields and a summary naming them by label.
+    fn refuse(&mut self, errors: Vec<FieldError>, action: &str) {
+        let mut names: Vec<&str> = Vec::new();
+        for error in &errors {
+            if !names.contains(&error.label()) {
+                names.push(error.label());
+            }
+        }
+        let summary = match names.as_slice() {
+            [one] => format!("One setting needs attention: {one}. {action}."),
+            many => format!(
+                "{} settings need attention: {}. {action}.",
+                many.len(),
+                many.join(", ")
+            ),
+        };
+        self.errors = errors;
+        self.show(Status::problem(summary), self.form.clone());
     }
 
     fn validated(&mut self, action: &str) -> Option<StationConfig> {
@@ -140,67 +225,94 @@ impl SettingsState {
                 Some(config)
             }
             Err(errors) => {
-                self.status = Status::problem(match errors.len() {
-                    1 => format!(
-                        "One setting needs attention ({}); {action}.",
-                        errors[0].field
-                    ),
-                    n => format!("{n} settings need attention; {action}."),
-                });
-                self.errors = errors;
+                self.refuse(errors, action);
                 None
             }
         }
     }
 
     /// Save pressed: the command that writes the file, or nothing when the
-    /// form has mistakes (they are shown under their fields) or there is no file.
+    /// form has mistakes (they are shown under their fields) or there is no
+    /// file. Overridden fields are saved with the file's own values.
     pub fn save(&mut self) -> Option<Command> {
         if self.saving {
             return None;
         }
-        let config = self.validated("nothing was saved")?;
+        const NOT_SAVED: &str = "Nothing was saved";
+        let mut config = self.validated(NOT_SAVED)?;
+        self.overrides.keep_file_values(&mut config, &self.saved);
+        // Keys the form does not show are the file's.
+        config.readers_panel_width = self.saved.readers_panel_width;
+        // The form's values passed; with the file's values back in, the
+        // rules across keys are asked again.
+        if let Err(problem) = config.check() {
+            self.refuse(vec![across_keys(problem)], NOT_SAVED);
+            return None;
+        }
         let Some(path) = self.config_path.clone() else {
-            self.status = Status::problem(
-                "There is no place for the configuration file (no home directory): start the \
-                 station with --config PATH to choose one.",
+            self.show(
+                Status::problem(
+                    "There is no place for the configuration file (no home directory): start the \
+                     station with --config PATH to choose one.",
+                ),
+                self.form.clone(),
             );
             return None;
         };
         self.saving = true;
-        self.status = Status::ok(format!("Saving to {}…", path.display()));
-        self.pending_save = Some(config.clone());
+        self.show(
+            Status::ok(format!("Saving to {}…", path.display())),
+            self.form.clone(),
+        );
+        self.pending_save = Some((config.clone(), self.form.clone()));
         Some(Command::SaveSettings {
             config: Box::new(config),
             path,
         })
     }
 
-    /// Test connection pressed: the command that runs the check on the form's
-    /// settings (on the demo backend when no server is given in demo mode).
+    /// Test connection pressed: the command that runs the check on the
+    /// values in the form, which are the running ones where the command line
+    /// set them (on the demo backend when the form names no server in demo
+    /// mode, or when `--demo` replaced it).
     pub fn test_connection(&mut self) -> Option<Command> {
         if self.checking {
             return None;
         }
-        let config = self.validated("the connection was not tested")?;
-        let client = match (&config.server, &self.demo_server) {
-            (Some(server), _) => config.client_config(server.as_str()),
+        let config = self.validated("The connection was not tested")?;
+        let demo_replaces_server = self
+            .overrides
+            .get(keys::SERVER)
+            .is_some_and(|o| o.source == OverrideSource::Demo);
+        let demo = self
+            .demo_server
+            .as_deref()
+            .filter(|_| demo_replaces_server || config.server.is_none());
+        let client = match (demo, &config.server) {
             // The demo backend asks for no credentials (as the window's own client).
-            (None, Some(demo)) => config.demo_client_config(demo),
+            (Some(demo), _) => config.demo_client_config(demo),
+            (None, Some(server)) => config.client_config(server.as_str()),
             (None, None) => {
                 self.errors = vec![FieldError {
                     field: keys::SERVER,
-                    message: "give the CM server's address (e.g. https://cm.contoso.com) to test \
-                              the connection"
+                    message: "Give the Server address (e.g. https://cm.contoso.com) to test the \
+                              connection."
                         .to_owned(),
                 }];
-                self.status = Status::problem("No server to test.");
+                self.show(
+                    Status::problem("No server to test: give the Server address."),
+                    self.form.clone(),
+                );
                 return None;
             }
         };
         self.checking = true;
         self.check = None;
-        self.status = Status::ok(format!("Testing the connection to {}…", client.server));
+        self.show(
+            Status::ok(format!("Testing the connection to {}…", client.server)),
+            self.form.clone(),
+        );
+        self.pending_check = Some(self.form.clone());
         Some(Command::TestConnection(Box::new(client)))
     }
 
@@ -232,9 +344,12 @@ impl SettingsState {
         match report {
             SettingsReport::FilesPicked { target, paths } => {
                 if paths.is_empty() {
-                    self.status = Status::ok(
-                        "No file chosen (or no file dialog is available on this desktop: type \
-                         the path instead).",
+                    self.show(
+                        Status::ok(
+                            "No file chosen (or no file dialog is available on this desktop: \
+                             type the path instead).",
+                        ),
+                        self.form.clone(),
                     );
                     return;
                 }
@@ -259,10 +374,15 @@ impl SettingsState {
             }
             SettingsReport::Saved(result) => {
                 self.saving = false;
-                let pending = self.pending_save.take();
-                self.status = match result {
+                let (config, form) = self
+                    .pending_save
+                    .take()
+                    .map_or((None, self.form.clone()), |(config, form)| {
+                        (Some(config), form)
+                    });
+                let status = match result {
                     Ok(path) => {
-                        if let Some(config) = pending {
+                        if let Some(config) = config {
                             self.saved = config;
                         }
                         Status::ok(format!(
@@ -272,15 +392,21 @@ impl SettingsState {
                     }
                     Err(why) => Status::problem(format!("Not saved: {why}")),
                 };
+                self.show(status, form);
             }
             SettingsReport::Checked(report) => {
                 self.checking = false;
-                self.status = if report.passed() {
+                let status = if report.passed() {
                     Status::ok("Connection test passed.")
                 } else {
                     Status::problem("Connection test failed: fix the first failing step.")
                 };
                 self.check = Some(report);
+                let tested = self
+                    .pending_check
+                    .take()
+                    .unwrap_or_else(|| self.form.clone());
+                self.show(status, tested);
             }
             SettingsReport::SecretStored(result) => {
                 self.storing_secret = false;
@@ -327,10 +453,19 @@ mod tests {
     fn save_refuses_a_bad_form_and_remembers_a_good_one() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("station.toml");
-        let mut state = SettingsState::new(StationConfig::default(), Some(path.clone()), None);
+        let mut state = SettingsState::new(
+            StationConfig::default(),
+            Overrides::default(),
+            Some(path.clone()),
+            None,
+        );
         state.form.connect_secs = "0".into();
         assert!(state.save().is_none());
         assert_eq!(state.errors_for("timeouts.connect_secs").count(), 1);
+        assert_eq!(
+            state.status.as_ref().map(|s| s.text.as_str()),
+            Some("One setting needs attention: Connect timeout. Nothing was saved.")
+        );
         state.form.connect_secs = "7".into();
         assert!(state.edited());
         let Some(Command::SaveSettings { config, path: to }) = state.save() else {
@@ -351,20 +486,151 @@ mod tests {
 
     #[test]
     fn a_test_without_a_server_uses_the_demo_backend_or_asks_for_one() {
-        let mut state = SettingsState::new(StationConfig::default(), None, None);
+        let mut state =
+            SettingsState::new(StationConfig::default(), Overrides::default(), None, None);
         assert!(state.test_connection().is_none());
         assert_eq!(state.errors_for("server").count(), 1);
         let mut state = SettingsState::new(
             StationConfig::default(),
+            Overrides::default(),
             None,
             Some("http://127.0.0.1:9".into()),
         );
         state.form.auth_method = AuthMethod::Bearer;
+        assert!(
+            state
+                .demo_sign_in_note()
+                .is_some_and(|n| n.contains("none")),
+            "the form says what the test will use"
+        );
         let Some(Command::TestConnection(client)) = state.test_connection() else {
             panic!("expected a test");
         };
         assert_eq!(client.server, "http://127.0.0.1:9");
         assert_eq!(client.auth.method, AuthMethod::None);
         assert!(state.checking);
+        state.form.server = "https://cm.contoso.com".into();
+        assert_eq!(
+            state.demo_sign_in_note(),
+            None,
+            "a named server uses the form's method"
+        );
+    }
+
+    fn server(text: &str) -> Option<ServerAddress> {
+        Some(ServerAddress::try_from(text.to_owned()).expect("a usable address"))
+    }
+
+    /// A file naming one server, and a run started with `--server` and
+    /// `--request-timeout-secs` over it.
+    fn overridden() -> SettingsState {
+        let file = StationConfig {
+            server: server("https://cm.contoso.com"),
+            readers_panel_width: Some(420),
+            ..StationConfig::default()
+        };
+        let mut running = file.clone();
+        running.server = server("https://cm2.contoso.com");
+        running.timeouts.request_secs = Seconds::new(20).expect("in range");
+        let overrides = Overrides::between(&file, &running, |_| None);
+        SettingsState::new(file, overrides, Some(PathBuf::from("station.toml")), None)
+    }
+
+    #[test]
+    fn the_form_shows_the_running_values_and_says_which_are_overridden() {
+        let state = overridden();
+        assert_eq!(state.form.server, "https://cm2.contoso.com");
+        assert_eq!(state.form.request_secs, "20");
+        assert!(!state.edited(), "nothing edited yet");
+        let note = state.override_note(keys::SERVER).expect("overridden");
+        assert!(
+            note.contains("Overridden by --server on the command line"),
+            "{note}"
+        );
+        assert!(state.override_note(keys::CONNECT_TIMEOUT).is_none());
+    }
+
+    #[test]
+    fn a_test_uses_the_running_values_and_a_save_writes_only_the_files_own() {
+        let mut state = overridden();
+        let Some(Command::TestConnection(client)) = state.test_connection() else {
+            panic!("expected a test");
+        };
+        assert!(
+            client.server.starts_with("https://cm2.contoso.com"),
+            "{}",
+            client.server
+        );
+        assert_eq!(client.request_timeout, std::time::Duration::from_secs(20));
+        state.form.refresh_interval_secs = "90".into();
+        let Some(Command::SaveSettings { config, .. }) = state.save() else {
+            panic!("expected a save");
+        };
+        assert_eq!(
+            config.server.as_ref().map(ServerAddress::as_str),
+            Some("https://cm.contoso.com"),
+            "the file's server, not the run's"
+        );
+        assert_eq!(
+            config.timeouts.request_secs.get(),
+            30,
+            "the file's (default) timeout"
+        );
+        assert_eq!(
+            config.refresh_interval_secs.get(),
+            90,
+            "the operator's edit"
+        );
+        assert_eq!(
+            config.readers_panel_width,
+            Some(420),
+            "a key the form does not show"
+        );
+        state.apply(SettingsReport::Saved(Ok(PathBuf::from("station.toml"))));
+        assert!(!state.edited(), "saved: no unsaved changes");
+        assert_eq!(
+            state.form.server, "https://cm2.contoso.com",
+            "still the running value"
+        );
+    }
+
+    #[test]
+    fn an_edit_clears_the_test_report_and_the_errors_it_no_longer_describes() {
+        let mut state = SettingsState::new(
+            StationConfig::default(),
+            Overrides::default(),
+            None,
+            Some("http://127.0.0.1:9".into()),
+        );
+        assert!(state.test_connection().is_some());
+        state.apply(SettingsReport::Checked(crate::cm::check::CheckReport {
+            server: "http://127.0.0.1:9".into(),
+            steps: Vec::new(),
+        }));
+        state.forget_stale_results();
+        assert!(
+            state.check.is_some() && state.status.is_some(),
+            "the report stays"
+        );
+        state.form.connect_secs = "abc".into();
+        state.forget_stale_results();
+        assert!(
+            state.check.is_none() && state.status.is_none(),
+            "edited: gone"
+        );
+        assert!(state.save().is_none());
+        let message = state.errors[0].to_string();
+        assert_eq!(
+            message,
+            "Connect timeout must be a whole number from 1 to 86400 (seconds), not \"abc\"."
+        );
+        state.form.connect_secs = "12".into();
+        state.forget_stale_results();
+        assert!(
+            state.errors.is_empty(),
+            "the error went with the value it was about"
+        );
+        state.revert();
+        assert!(!state.edited());
     }
 }

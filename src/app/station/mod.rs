@@ -9,7 +9,7 @@ use crate::app::card_lookups::Question;
 use crate::domain::bind::{BindState, BindTarget, Failure};
 use crate::domain::card_choice::{CardRule, NoCard, choose_card};
 use crate::domain::card_record::early_refusal;
-use crate::domain::readers::{Arrival, ReaderBoard, ReaderEvent};
+use crate::domain::readers::{Arrival, ReaderBoard, ReaderEvent, SlotState};
 use crate::domain::request::{NotBindable, Request, RequestQuery};
 use crate::domain::reuse::{CardRefusal, NO_TEMPLATE, TemplateReuse};
 use crate::supervisors::SupervisorError;
@@ -25,6 +25,11 @@ pub enum BindBlocked {
     /// No request is selected.
     #[error("Select a request in the list.")]
     NoRequest,
+    /// There is no list to select from: the server cannot be reached.
+    #[error(
+        "No requests: the CM server can't be reached. Press Retry in the list, or check Settings."
+    )]
+    NoList,
     /// The last bind of this request ended without a known result.
     #[error(
         "The result of the last bind of this request is not known yet: press \"Check again\" \
@@ -83,6 +88,8 @@ pub struct StationState {
     pub notices: Vec<String>,
     /// The journal's recent records, oldest first, as last loaded.
     pub audit: Vec<crate::audit::Record>,
+    /// The audit window's journal (or why there is none) and last export.
+    pub audit_status: crate::worker::protocol::AuditStatus,
     /// A bind ended since the audit records were loaded.
     audit_stale: bool,
     /// The card name list once loaded, or why there is none.
@@ -99,6 +106,9 @@ pub struct StationState {
     pub view: crate::app::request_filter::RequestView,
     /// Short messages in the window's corner: finished binds, warnings.
     pub toasts: crate::app::desk::Toasts,
+    /// Until when the reason beside a disabled Bind is emphasised and
+    /// announced: Ctrl+Enter was pressed while Bind could not bind.
+    pub bind_reason_flash: Option<std::time::Instant>,
     /// Kiosk mode's guided flow and staff sign-in (inactive at a desk).
     pub kiosk: crate::app::kiosk::KioskState,
     /// Whether a bind needs a supervisor's confirmation (supervised mode).
@@ -114,6 +124,9 @@ pub struct StationState {
     /// When the desk's request list fetches itself again; none until the
     /// window starts it.
     auto_refresh: Option<crate::app::desk::AutoRefresh>,
+    /// The list's loads: since when one runs, when the last arrived, a
+    /// cancelled one whose answer is dropped.
+    pub list_status: crate::app::request_filter::ListStatus,
 }
 
 /// How many events the readers panel keeps per reader.
@@ -153,8 +166,18 @@ impl StationState {
     /// Returns true when the request list should be fetched again (after a
     /// finished bind, so the bound request shows its card).
     pub fn apply(&mut self, report: Report) -> bool {
-        if let Some((kind, text)) = crate::app::desk::toast_for(&report, self) {
-            self.toasts.push(kind, text, std::time::Instant::now());
+        if !self
+            .list_status
+            .observe(&report, self.query, std::time::Instant::now())
+        {
+            return false;
+        }
+        if let Some((kind, about, text)) = crate::app::desk::toast_for(&report, self) {
+            self.toasts
+                .push(kind, about, text, std::time::Instant::now());
+        }
+        if let Report::Bind(BindState::Idle) = &report {
+            self.toasts.forget(crate::app::desk::ToastAbout::Bind);
         }
         match report {
             Report::RequestsLoading(query) => {
@@ -193,6 +216,9 @@ impl StationState {
                 }
                 let finished = matches!(state, BindState::Bound { .. })
                     && !matches!(self.bind, BindState::Bound { .. });
+                if let (true, Some(target)) = (finished, state.target()) {
+                    self.view.hold_bound(&self.requests, target.request_id);
+                }
                 self.bind = state;
                 if finished {
                     self.desk_cards_after = Some(self.board.now());
@@ -206,6 +232,10 @@ impl StationState {
             }
             Report::Audit(records) => {
                 self.audit = records;
+                false
+            }
+            Report::AuditNews(news) => {
+                self.audit_status.apply(news);
                 false
             }
             Report::Notice(text) => {
@@ -263,6 +293,16 @@ impl StationState {
                     && self.board.get(selected).is_none()
                 {
                     self.selected_reader = None;
+                }
+                // The station follows the card just put in: the operator's
+                // hand says which reader they mean (no choice to trap them).
+                if let ReaderEvent::CardInserted {
+                    reader,
+                    arrival: crate::domain::readers::Arrival::Inserted,
+                    ..
+                } = &event
+                {
+                    self.selected_reader = Some(reader.clone());
                 }
                 false
             }
@@ -338,8 +378,41 @@ impl StationState {
     /// inserted since.
     pub fn desk_card_rule(&self) -> CardRule {
         CardRule {
-            reader: self.selected_reader.clone(),
+            reader: self.chosen_reader_with_card(),
             inserted_after: self.desk_cards_after,
+        }
+    }
+
+    /// The reader chosen (by a "Use this reader" click or the last
+    /// insertion) while it holds a card; an emptied one no longer counts,
+    /// so a good card in another reader is never refused for it.
+    fn chosen_reader_with_card(&self) -> Option<String> {
+        self.selected_reader
+            .clone()
+            .filter(|r| matches!(self.board.get(r), Some(SlotState::Present { .. })))
+    }
+
+    /// The readers that hold a card, by name.
+    pub fn readers_with_cards(&self) -> Vec<String> {
+        self.board
+            .readers()
+            .filter(|(_, slot)| matches!(slot, SlotState::Present { .. }))
+            .map(|(name, _)| name.to_owned())
+            .collect()
+    }
+
+    /// The reader whose card a bind at the desk would use, if one is clear.
+    pub fn desk_reader(&self) -> Option<String> {
+        self.chosen_reader_with_card().or_else(|| {
+            let mut with_cards = self.readers_with_cards();
+            (with_cards.len() == 1).then(|| with_cards.remove(0))
+        })
+    }
+
+    /// "Use this reader": the operator names the reader when several hold a card.
+    pub fn use_reader(&mut self, reader: String) {
+        if self.board.get(&reader).is_some() {
+            self.selected_reader = Some(reader);
         }
     }
 
@@ -347,6 +420,9 @@ impl StationState {
     pub fn bind_target(&self) -> Result<BindTarget, BindBlocked> {
         if self.bind.is_in_flight() {
             return Err(BindBlocked::InFlight);
+        }
+        if self.requests.is_empty() && self.requests_error.is_some() {
+            return Err(BindBlocked::NoList);
         }
         let request = self.request().ok_or(BindBlocked::NoRequest)?;
         self.bind_target_for(request, &self.desk_card_rule())
@@ -383,6 +459,7 @@ impl StationState {
         }
         Ok(BindTarget {
             request_id: request.uuid,
+            person: BindTarget::person_for(request),
             reader,
             expected,
             supervisor: None,
@@ -417,6 +494,7 @@ impl StationState {
     /// Starts the desk's automatic refresh: every `interval` from `now`.
     pub fn start_auto_refresh(&mut self, interval: std::time::Duration, now: std::time::Instant) {
         self.auto_refresh = Some(crate::app::desk::AutoRefresh::new(interval, now));
+        self.list_status.set_retry_every(interval);
     }
 
     /// A refresh asked for by hand: the fetch to send; the next automatic
@@ -425,6 +503,7 @@ impl StationState {
         if let Some(auto) = &mut self.auto_refresh {
             auto.restart(now);
         }
+        self.view.release_on_next_load();
         Command::RefreshRequests(self.query)
     }
 
@@ -444,6 +523,7 @@ impl StationState {
             // A fetch still running counts as the refresh.
             if !self.loading {
                 commands.push(Command::RefreshRequests(self.query));
+                self.view.release_on_next_load();
             }
         }
         (commands, Some(auto.remaining(now)))
@@ -462,7 +542,7 @@ impl StationState {
         self.kiosk.flow.observe_card(&self.board, now);
         self.kiosk.flow.observe_bind(&self.bind, now);
         self.kiosk.reset_if_due(now);
-        self.kiosk.wake_at()
+        self.kiosk.wake_at(now)
     }
 
     /// Goes back to the kiosk a supervisor left: the desk's list, selection
@@ -490,282 +570,4 @@ impl StationState {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::bind::{AttemptId, BindReceipt};
-    use crate::domain::card::{CardIdentity, CardKind};
-    use crate::domain::request::RequestStatus;
-
-    fn request(id: u128, status: RequestStatus) -> Request {
-        crate::domain::request::example_request(id, status)
-    }
-
-    fn identity(byte: u8) -> CardIdentity {
-        crate::domain::card::example_identity(byte, CardKind::Piv)
-    }
-
-    fn with_card(state: &mut StationState, reader: &str, byte: u8) {
-        let card = identity(byte);
-        state.apply(Report::Reader(ReaderEvent::CardInserted {
-            reader: reader.into(),
-            atr: card.atr.clone(),
-            insertion: 1,
-            arrival: crate::domain::readers::Arrival::Inserted,
-        }));
-        state.apply(Report::Reader(ReaderEvent::CardIdentified {
-            reader: reader.into(),
-            insertion: 1,
-            result: Ok(card),
-        }));
-    }
-
-    fn loaded(requests: Vec<Request>) -> StationState {
-        let mut state = StationState::default();
-        state.apply(Report::Requests {
-            query: RequestQuery::Open,
-            result: Ok(requests),
-        });
-        state
-    }
-
-    #[test]
-    fn bind_needs_a_bindable_request_and_an_identified_card() {
-        let mut state = loaded(vec![
-            request(1, RequestStatus::APPROVED),
-            request(2, RequestStatus::PENDING),
-        ]);
-        assert_eq!(
-            state.bind_target().err().map(|e| e.to_string()).as_deref(),
-            Some("Select a request in the list.")
-        );
-        state.selected_request = Some(Uuid::from_u128(2));
-        assert!(
-            state
-                .bind_target()
-                .err()
-                .is_some_and(|e| e.to_string().contains("waiting for approval"))
-        );
-        state.selected_request = Some(Uuid::from_u128(1));
-        assert_eq!(
-            state.bind_target().err().map(|e| e.to_string()).as_deref(),
-            Some("Insert the card into a reader.")
-        );
-        with_card(&mut state, "R1", 7);
-        let target = state.bind_target().expect("ready to bind");
-        assert_eq!(target.reader, "R1");
-        assert_eq!(target.expected, identity(7));
-        assert_eq!(target.request_id, Uuid::from_u128(1));
-    }
-
-    #[test]
-    fn a_software_profile_or_retire_request_is_never_offered_and_says_why() {
-        let mut software = request(1, RequestStatus::APPROVED);
-        software.is_smartcard = false;
-        software.priority = 9;
-        let mut retire = request(2, RequestStatus::APPROVED);
-        retire.request_type = crate::domain::request::RequestType::RETIRE;
-        retire.priority = 9;
-        let enroll = request(3, RequestStatus::APPROVED);
-        let mut list = vec![software, retire, enroll];
-        list.sort_by(Request::list_order);
-        assert_eq!(
-            list.iter().map(|r| r.uuid.as_u128()).collect::<Vec<_>>(),
-            vec![3, 1, 2],
-            "only the enroll is first, though the others have a higher priority"
-        );
-        let mut state = loaded(list);
-        assert_eq!(state.view.bindable(), 1, "one ready for a card");
-        with_card(&mut state, "R1", 7);
-        state.selected_request = Some(Uuid::from_u128(1));
-        assert_eq!(
-            state.bind_target().err().map(|e| e.to_string()).as_deref(),
-            Some(
-                "This request cannot take a card: this is a software-profile request \
-                 (IsSmartcard false): it never takes a card."
-            )
-        );
-        state.selected_request = Some(Uuid::from_u128(2));
-        assert_eq!(
-            state.bind_target().err().map(|e| e.to_string()).as_deref(),
-            Some(
-                "This request cannot take a card: a Retire request acts on an existing card; \
-                 it does not take a new one."
-            )
-        );
-        state.selected_request = Some(Uuid::from_u128(3));
-        assert!(state.bind_target().is_ok());
-    }
-
-    #[test]
-    fn two_cards_need_a_reader_choice() {
-        let mut state = loaded(vec![request(1, RequestStatus::APPROVED)]);
-        state.selected_request = Some(Uuid::from_u128(1));
-        with_card(&mut state, "R1", 1);
-        with_card(&mut state, "R2", 2);
-        assert!(
-            state
-                .bind_target()
-                .err()
-                .is_some_and(|e| e.to_string().contains("select the reader"))
-        );
-        state.selected_reader = Some("R2".into());
-        assert_eq!(state.bind_target().map(|t| t.expected), Ok(identity(2)));
-        state.apply(Report::Reader(ReaderEvent::ReaderRemoved {
-            reader: "R2".into(),
-        }));
-        assert_eq!(
-            state.selected_reader, None,
-            "a vanished reader is no longer selected"
-        );
-        assert_eq!(state.bind_target().map(|t| t.reader), Ok("R1".into()));
-    }
-
-    #[test]
-    fn a_finished_bind_asks_for_a_refresh_once_and_blocks_a_second_bind_while_in_flight() {
-        let mut state = loaded(vec![request(1, RequestStatus::APPROVED)]);
-        state.selected_request = Some(Uuid::from_u128(1));
-        with_card(&mut state, "R1", 1);
-        let target = state.bind_target().expect("ready");
-        assert!(!state.apply(Report::Bind(BindState::Posting {
-            target: target.clone(),
-            attempt: AttemptId::from_uuid(uuid::Uuid::from_u128(0xa)),
-        })));
-        assert_eq!(
-            state.bind_target().err().map(|e| e.to_string()).as_deref(),
-            Some("A bind is in progress.")
-        );
-        let bound = BindState::Bound {
-            target,
-            receipt: BindReceipt::default(),
-            confirmed_after_loss: false,
-        };
-        assert!(state.apply(Report::Bind(bound.clone())));
-        assert!(!state.apply(Report::Bind(bound)));
-    }
-
-    #[test]
-    fn the_card_just_bound_must_leave_before_the_desk_binds_again() {
-        let mut state = loaded(vec![
-            request(1, RequestStatus::APPROVED),
-            request(2, RequestStatus::APPROVED),
-        ]);
-        state.selected_request = Some(Uuid::from_u128(1));
-        with_card(&mut state, "R1", 1);
-        let target = state.bind_target().expect("ready");
-        state.apply(Report::Bind(BindState::Bound {
-            target,
-            receipt: BindReceipt::default(),
-            confirmed_after_loss: false,
-        }));
-        state.selected_request = Some(Uuid::from_u128(2));
-        let refused = state
-            .bind_target()
-            .expect_err("the bound card is still in")
-            .to_string();
-        assert!(refused.contains("take it out"), "{refused}");
-        state.apply(Report::Reader(ReaderEvent::CardRemoved {
-            reader: "R1".into(),
-        }));
-        with_card(&mut state, "R1", 2);
-        assert_eq!(state.bind_target().map(|t| t.expected), Ok(identity(2)));
-    }
-
-    #[test]
-    fn a_search_that_hides_the_selection_clears_it_and_enter_takes_the_first_match() {
-        let mut anna = request(1, RequestStatus::APPROVED);
-        anna.data_collection = smallvec::smallvec![crate::domain::request::DataItem {
-            name: "DisplayName".into(),
-            value: Some("Anna Bauer".into()),
-        }];
-        let mut rosa = request(2, RequestStatus::APPROVED);
-        rosa.data_collection = smallvec::smallvec![crate::domain::request::DataItem {
-            name: "DisplayName".into(),
-            value: Some("Rosa Andersen".into()),
-        }];
-        let mut state = loaded(vec![anna, rosa]);
-        with_card(&mut state, "R1", 1);
-        state.selected_request = Some(Uuid::from_u128(2));
-        assert!(state.bind_target().is_ok());
-        state.view.input = "anna".into();
-        assert!(state.apply_search(), "the selection went");
-        assert_eq!(state.selected_request, None);
-        assert_eq!(
-            state.bind_target().err().map(|e| e.to_string()).as_deref(),
-            Some("Select a request in the list.")
-        );
-        assert!(state.select_first_shown());
-        assert_eq!(state.selected_request, Some(Uuid::from_u128(1)));
-        state.view.input = "nobody".into();
-        state.apply_search();
-        assert!(
-            !state.select_first_shown(),
-            "nothing shown, nothing selected"
-        );
-        assert_eq!(state.request(), None);
-    }
-
-    #[test]
-    fn stale_lists_are_ignored_and_a_vanished_selection_is_cleared() {
-        let mut state = loaded(vec![request(1, RequestStatus::APPROVED)]);
-        state.selected_request = Some(Uuid::from_u128(1));
-        state.set_query(RequestQuery::All);
-        state.apply(Report::Requests {
-            query: RequestQuery::Open,
-            result: Ok(vec![]),
-        });
-        assert!(
-            state.loading,
-            "an answer for the old filter does not end the load"
-        );
-        state.apply(Report::Requests {
-            query: RequestQuery::All,
-            result: Ok(vec![request(3, RequestStatus::APPROVED)]),
-        });
-        assert!(!state.loading);
-        assert_eq!(state.selected_request, None);
-        let failure = Failure {
-            message: "down".into(),
-            correlation_id: None,
-        };
-        state.apply(Report::Requests {
-            query: RequestQuery::All,
-            result: Err(failure.clone()),
-        });
-        assert_eq!(state.requests_error, Some(failure));
-        assert_eq!(
-            state.requests.len(),
-            1,
-            "a failed refresh keeps the last list"
-        );
-    }
-
-    #[test]
-    fn the_desk_refreshes_itself_from_the_logic_step_and_never_at_a_kiosk() {
-        use std::time::{Duration, Instant};
-        let start = Instant::now();
-        let mut state = StationState::default();
-        let (sent, wake) = state.tick(start);
-        assert!(sent.is_empty() && wake.is_none(), "no timer until started");
-        state.start_auto_refresh(Duration::from_secs(30), start);
-        let (sent, wake) = state.tick(start + Duration::from_secs(10));
-        assert!(sent.is_empty());
-        assert_eq!(wake, Some(Duration::from_secs(20)));
-        let (sent, wake) = state.tick(start + Duration::from_secs(30));
-        assert!(matches!(sent.as_slice(), [Command::RefreshRequests(_)]));
-        assert_eq!(wake, Some(Duration::from_secs(30)));
-        // A fetch still running counts as the refresh.
-        state.loading = true;
-        let (sent, _) = state.tick(start + Duration::from_secs(60));
-        assert!(sent.is_empty());
-        state.loading = false;
-        // A refresh by hand postpones the next automatic one.
-        assert!(matches!(
-            state.refresh_now(start + Duration::from_secs(80)),
-            Command::RefreshRequests(_)
-        ));
-        assert!(state.tick(start + Duration::from_secs(95)).0.is_empty());
-        state.kiosk.active = true;
-        let (sent, wake) = state.tick(start + Duration::from_secs(500));
-        assert!(sent.is_empty() && wake.is_none());
-    }
-}
+mod tests;
