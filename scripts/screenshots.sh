@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # Regenerates the README's screenshots from the real window: the debug binary on
-# its embedded demo backend (--demo), on its own Xvfb display, driven with xdotool.
+# its embedded demo backend (--demo), on its own Xvfb display, driven with xdotool
+# by keys only, as a keyboard user would.
 #   scripts/screenshots.sh [DIR]    writes the PNGs to DIR (default: assets/screenshots)
-# The four scenes: demo-window.png (the desk as it opens), desk-search.png (a search,
-# sorted by priority, a bind done with the keyboard), supervised-confirm.png (the
-# supervisor confirmation at a supervised station), kiosk.png (the kiosk's first screen).
+# The scenes, at 1280x800 unless named -800x600:
+#   demo-window.png      the desk with a request selected and a demo card ready to bind
+#   desk-search.png      a search, and a bind done with the keyboard (Ctrl+Enter)
+#   desk-800x600.png     the same desk in a small window: the readers fold into a strip
+#   supervised-confirm.png  the supervisor confirmation at a supervised station
+#   settings.png         Settings, opened from the header
+#   kiosk.png            the kiosk's first screen (step 1 of 3)
+#   kiosk-card.png       the kiosk's second step, after a request code was typed
 # Needs Xvfb, xdotool, ImageMagick's import and openbox (a kiosk goes fullscreen only
 # under a window manager). The user's configuration and journal are not touched: each
 # scene runs with scratch XDG folders. PC/SC readers are hidden (--ignore-reader '*'),
@@ -56,6 +62,11 @@ for n in $(seq 150 249); do
   for _ in $(seq 100); do
     [[ -S /tmp/.X11-unix/X$n ]] && break
     kill -0 "$xvfb_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  # The socket can appear before the server takes clients: ask it something.
+  for _ in $(seq 50); do
+    DISPLAY=":$n" xdotool getdisplaygeometry >/dev/null 2>&1 && break
     sleep 0.1
   done
   if [[ -S /tmp/.X11-unix/X$n ]] && kill -0 "$xvfb_pid" 2>/dev/null; then
@@ -137,41 +148,55 @@ finish() {
   station_pid="" log="" window=""
 }
 
-# Tab from nothing focused: Show requests, Refresh, Audit journal, Settings, Larger text,
-# the demo reader's radio button, its card menu, then "Insert demo card".
+# The desk's tab order (docs/ui-guide.md): search, the list, Bind (when enabled),
+# the readers panel (the demo card menu, then "Insert demo card"), the header.
 insert_demo_card() {
   keys Escape
-  keys Tab Tab Tab Tab Tab Tab Tab Tab
+  keys Tab Tab Tab Tab
   act "the demo card to be read" key space
   sleep 0.5
 }
+# Enter in the search box selects the first request shown and moves to the list.
+select_first() {
+  keys ctrl+f
+  act "a request selected" key Return
+}
 
-# 1. The desk as it opens.
+# 1. The desk, a request selected and a card ready: Bind says what it would bind.
 start demo
+insert_demo_card
+select_first
+keys Escape
 shoot demo-window
 finish
 
-# 2. Search "finance", sort by priority (descending), select the second row, insert a
-#    card and bind with Enter.
+# 2. Search "finance", take the second match, bind with Ctrl+Enter.
 start desk
 insert_demo_card
 keys ctrl+f
 act "the search" type --delay 40 finance
-# From the search box: Clear, then each header cell and its button: Priority's is the 9th.
-keys Tab Tab Tab Tab Tab Tab Tab Tab Tab
-act "the sort by priority" key space
-act "the sort reversed" key space
-keys ctrl+f
-keys Down Down
-xdotool key Return
+act "the first match" key Return
+keys Down
+xdotool key ctrl+Return
 wait_until "the bind" logged "CM emulator bound a card"
 wait_until "the list after the bind" logged "request list loaded" 2
 keys Escape # the search box gives up the focus: no caret in the picture
 shoot desk-search
 finish
 
-# 3. A supervised station: select the first row, Enter opens the confirmation, the
-#    supervisor types their name and password.
+# 3. The same desk in an 800x600 window.
+start small
+xdotool windowsize --sync "$window" 800 600
+sleep 0.5
+keys ctrl+f
+act "the search" type --delay 40 finance
+act "the first match" key Return
+keys Escape
+shoot desk-800x600
+finish
+
+# 4. A supervised station: select the first row, Ctrl+Enter opens the confirmation,
+#    the supervisor types their name and password.
 mkdir -p "$scratch/supervised/config/enroll-station"
 {
   echo 'mode = "supervised"'
@@ -180,15 +205,24 @@ mkdir -p "$scratch/supervised/config/enroll-station"
 } >"$scratch/supervised/config/enroll-station/station.toml"
 start supervised
 insert_demo_card
-keys ctrl+f Down
-act "the supervisor confirmation" key Return
+select_first
+act "the supervisor confirmation" key ctrl+Return
 xdotool type --delay 40 "$supervisor"
 keys Return
 xdotool type --delay 40 "$password"
 shoot supervised-confirm
 finish
 
-# 4. The kiosk's first screen, fullscreen under openbox.
+# 5. Settings: Shift+Tab from nothing reaches the header's end ("Larger text",
+#    then "Settings").
+start settings
+keys shift+Tab shift+Tab
+act "Settings" key Return
+shoot settings
+finish
+
+# 6. The kiosk, fullscreen under openbox: its first screen, then its second step
+#    for the embedded demo data's first approved request (Elif Eriksson's).
 mkdir -p "$scratch/openbox"
 XDG_CONFIG_HOME="$scratch/openbox" openbox --sm-disable >/dev/null 2>&1 &
 openbox_pid=$!
@@ -198,7 +232,11 @@ start kiosk --kiosk
 fullscreen() { [[ "$(xdotool getwindowgeometry "$window")" == *"Geometry: 1280x800"* ]]; }
 wait_until "the kiosk to cover the screen" fullscreen
 shoot kiosk root
+xdotool type --delay 20 020ae075-8864-4844-bd23-9c27bee4a289
+act "the card step" key Return
+shoot kiosk-card root
 finish
 
-cp "$scratch"/{demo-window,desk-search,supervised-confirm,kiosk}.png "$out/"
-echo "Wrote $out/demo-window.png, desk-search.png, supervised-confirm.png and kiosk.png" >&2
+scenes=(demo-window desk-search desk-800x600 supervised-confirm settings kiosk kiosk-card)
+for scene in "${scenes[@]}"; do cp "$scratch/$scene.png" "$out/"; done
+echo "Wrote ${scenes[*]/%/.png} to $out" >&2

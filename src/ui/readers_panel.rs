@@ -63,7 +63,8 @@ pub(super) fn readers_ui(
                 egui::Frame::group(ui.style())
                     .stroke(stroke)
                     .show(ui, |ui| {
-                        ui.set_width(ui.available_width());
+                        // Room for the 2-point accent stroke inside the panel.
+                        ui.set_width((ui.available_width() - 4.0).max(0.0));
                         ui.add(
                             egui::Label::new(egui::RichText::new(name.as_str()).strong())
                                 .truncate(),
@@ -125,10 +126,12 @@ pub(super) fn strip_ui(ui: &mut egui::Ui, state: &StationState) -> bool {
 }
 
 /// A monospace value the operator can select, with a copy button labelled for screen readers.
+///
+/// The label and the button share a line; the value has a line of its own
+/// and wraps, so a long ATR never widens the panel past its edge.
 fn copyable_ui(ui: &mut egui::Ui, label: &str, value: &str) {
     ui.horizontal(|ui| {
         ui.label(label);
-        ui.add(egui::Label::new(egui::RichText::new(value).monospace()).selectable(true));
         if ui
             .small_button("Copy")
             .on_hover_text(format!("Copy the {label}"))
@@ -137,6 +140,11 @@ fn copyable_ui(ui: &mut egui::Ui, label: &str, value: &str) {
             ui.ctx().copy_text(value.to_owned());
         }
     });
+    ui.add(
+        egui::Label::new(egui::RichText::new(value).monospace())
+            .selectable(true)
+            .wrap_mode(egui::TextWrapMode::Wrap),
+    );
 }
 
 fn slot_ui(ui: &mut egui::Ui, reader: &str, slot: &SlotState, state: &StationState) {
