@@ -240,9 +240,9 @@ pub struct DataItem {
 }
 
 /// Data-collection fields that hold a given name, as CM workflows commonly name them.
-const GIVEN_NAME_FIELDS: &[&str] = &["FirstName", "GivenName", "First Name"];
+pub const GIVEN_NAME_FIELDS: &[&str] = &["FirstName", "GivenName", "First Name"];
 /// Data-collection fields that hold a family name.
-const FAMILY_NAME_FIELDS: &[&str] = &["LastName", "Surname", "sn", "Last Name"];
+pub const FAMILY_NAME_FIELDS: &[&str] = &["LastName", "Surname", "sn", "Last Name"];
 
 /// A CM request, strictly typed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -392,23 +392,26 @@ impl Request {
         self.bindability().is_ok()
     }
 
+    /// The first non-blank value collected under one of `names` (any case,
+    /// spaces around the name ignored), trimmed.
+    pub fn collected(&self, names: &[&str]) -> Option<&str> {
+        self.data_collection
+            .iter()
+            .find(|item| {
+                names
+                    .iter()
+                    .any(|n| item.name.trim().eq_ignore_ascii_case(n))
+            })
+            .and_then(|item| item.value.as_deref())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    }
+
     /// A short human summary of the collected data, e.g. "Jane Doe, Finance, E1234":
     /// given and family name joined as one name, then the other values in order.
     pub fn data_summary(&self) -> String {
-        let value_of = |names: &[&str]| {
-            self.data_collection
-                .iter()
-                .find(|item| {
-                    names
-                        .iter()
-                        .any(|n| item.name.trim().eq_ignore_ascii_case(n))
-                })
-                .and_then(|item| item.value.as_deref())
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-        };
-        let given = value_of(GIVEN_NAME_FIELDS);
-        let family = value_of(FAMILY_NAME_FIELDS);
+        let given = self.collected(GIVEN_NAME_FIELDS);
+        let family = self.collected(FAMILY_NAME_FIELDS);
         let mut parts: Vec<String> = Vec::new();
         match (given, family) {
             (Some(g), Some(f)) => parts.push(format!("{g} {f}")),

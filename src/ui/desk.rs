@@ -5,12 +5,9 @@ use std::time::Instant;
 use egui::{Key, Modifiers};
 
 use super::StationApp;
-use super::requests_table::{scroll_to_selection, search_id};
+use super::requests_table::{scroll_to_selection, search_id, take_row_steps};
 use crate::app::desk::{LARGER_TEXT_ZOOM, ToastKind, Toasts};
 use crate::worker::Command;
-
-/// How many rows PageUp/PageDown move.
-const PAGE: isize = 10;
 
 impl StationApp {
     /// Keys that act on the whole window, read before anything is drawn (so
@@ -59,25 +56,8 @@ impl StationApp {
         if !(focus.is_none() || focus == Some(search_id())) {
             return;
         }
-        let steps = ctx.input_mut(|i| {
-            let mut steps = 0isize;
-            for (key, by) in [
-                (Key::ArrowDown, 1),
-                (Key::ArrowUp, -1),
-                (Key::PageDown, PAGE),
-                (Key::PageUp, -PAGE),
-                (Key::End, isize::MAX / 2),
-                (Key::Home, isize::MIN / 2),
-            ] {
-                // Home/End belong to the text while the search box has it.
-                if focus.is_some() && matches!(key, Key::Home | Key::End) {
-                    continue;
-                }
-                let pressed = i.count_and_consume_key(Modifiers::NONE, key) as isize;
-                steps = steps.saturating_add(by.saturating_mul(pressed));
-            }
-            steps
-        });
+        // Home/End belong to the text while the search box has it.
+        let steps = ctx.input_mut(|i| take_row_steps(i, focus.is_none()));
         if steps != 0 {
             let next =
                 self.state

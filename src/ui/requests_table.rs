@@ -248,6 +248,28 @@ fn list_ui(ui: &mut Ui, state: &mut StationState) {
     table_ui(ui, state, &plan, Body::Rows, scroll_to);
 }
 
+/// Takes the keys that move the selection (arrows, PageUp/PageDown and,
+/// with `home_end`, Home/End) and returns how many rows they move it:
+/// the list's own keys and the window's (from the search box) are one rule.
+pub(super) fn take_row_steps(input: &mut egui::InputState, home_end: bool) -> isize {
+    let mut steps = 0isize;
+    for (key, by) in [
+        (Key::ArrowDown, 1),
+        (Key::ArrowUp, -1),
+        (Key::PageDown, PAGE),
+        (Key::PageUp, -PAGE),
+        (Key::End, isize::MAX / 2),
+        (Key::Home, isize::MIN / 2),
+    ] {
+        if !home_end && matches!(key, Key::Home | Key::End) {
+            continue;
+        }
+        let pressed = input.count_and_consume_key(Modifiers::NONE, key) as isize;
+        steps = steps.saturating_add(by.saturating_mul(pressed));
+    }
+    steps
+}
+
 /// What the keys pressed while the list has the focus ask for.
 struct ListKeys {
     steps: isize,
@@ -258,18 +280,7 @@ struct ListKeys {
 /// taken the row keys already, which is the same move.
 fn list_keys(ui: &Ui, plan: &ColumnPlan, cursor: &mut Option<Column>) -> ListKeys {
     ui.input_mut(|i| {
-        let mut steps = 0isize;
-        for (key, by) in [
-            (Key::ArrowDown, 1),
-            (Key::ArrowUp, -1),
-            (Key::PageDown, PAGE),
-            (Key::PageUp, -PAGE),
-            (Key::End, isize::MAX / 2),
-            (Key::Home, isize::MIN / 2),
-        ] {
-            let pressed = i.count_and_consume_key(Modifiers::NONE, key) as isize;
-            steps = steps.saturating_add(by.saturating_mul(pressed));
-        }
+        let steps = take_row_steps(i, true);
         if steps != 0 {
             *cursor = None;
         }

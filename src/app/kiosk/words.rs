@@ -15,7 +15,9 @@ use crate::domain::bind::{BindState, Failure, wrong_card_alarm};
 use crate::domain::card::CardIdentity;
 use crate::domain::card_choice::{CardRule, NoCard, choose_card};
 use crate::domain::readers::{ReaderBoard, SlotState};
-use crate::domain::request::{NotBindable, Request, RequestStatus};
+use crate::domain::request::{
+    FAMILY_NAME_FIELDS, GIVEN_NAME_FIELDS, NotBindable, Request, RequestStatus,
+};
 use crate::domain::text::one_line;
 
 /// The most of a server's or card's text kept for staff: a page of HTML
@@ -296,10 +298,6 @@ pub fn outcome(bind: &BindState, next_step: &str) -> Option<Outcome> {
     }
 }
 
-/// Data-collection fields that hold a given name (as the domain's summary reads them).
-const GIVEN_NAME_FIELDS: &[&str] = &["FirstName", "GivenName", "First Name"];
-/// Data-collection fields that hold a family name.
-const FAMILY_NAME_FIELDS: &[&str] = &["LastName", "Surname", "sn", "Last Name"];
 /// Data-collection fields that hold a whole name.
 const WHOLE_NAME_FIELDS: &[&str] = &["DisplayName", "Display Name", "FullName", "Name", "cn"];
 
@@ -310,14 +308,7 @@ const WHOLE_NAME_FIELDS: &[&str] = &["DisplayName", "Display Name", "FullName", 
 pub fn recognisable_name(request: &Request) -> Option<String> {
     let value = |names: &[&str]| {
         request
-            .data_collection
-            .iter()
-            .find(|item| {
-                names
-                    .iter()
-                    .any(|n| item.name.trim().eq_ignore_ascii_case(n))
-            })
-            .and_then(|item| item.value.as_deref())
+            .collected(names)
             .map(|v| one_line(v, NAME_MAX))
             .filter(|v| !v.is_empty())
     };
