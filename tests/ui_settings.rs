@@ -475,3 +475,18 @@ fn the_supervisors_wait_counts_down_disables_confirm_and_keeps_what_is_typed() {
     wait_for(h, "the bind", |h| shows(h, "Bound"));
     assert_eq!(emulator(&station).bind_count(), 1);
 }
+
+#[test]
+fn larger_text_saved_in_settings_takes_effect_at_once() {
+    let (mut station, _dir, config_path) = settings_station();
+    let h = &mut station.harness;
+    assert_eq!(h.ctx.zoom_factor(), 1.0);
+    h.get_by_label("Larger text (125 %)").click_accesskit();
+    h.run_steps(2);
+    assert_eq!(h.ctx.zoom_factor(), 1.0, "not before Save");
+    press(h, "Save");
+    wait_for(h, "the file to be saved", |_| {
+        std::fs::read_to_string(&config_path).is_ok_and(|t| t.contains("larger_text = true"))
+    });
+    wait_for(h, "the zoom", |h| (h.ctx.zoom_factor() - 1.25).abs() < 0.01);
+}

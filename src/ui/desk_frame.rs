@@ -97,6 +97,13 @@ impl StationApp {
                 &mut self.state.settings,
             ));
         }
+        // "Larger text" saved from Settings takes effect at once, as the
+        // header's checkbox does (which also writes it there).
+        let saved_larger = self.state.settings.saved.larger_text;
+        if saved_larger != self.larger_text {
+            self.larger_text = saved_larger;
+            super::desk::apply_zoom(&ctx, saved_larger);
+        }
         for command in commands {
             self.worker.send(command);
         }
