@@ -12,7 +12,7 @@ use crate::supervisors::Witness;
 use crate::worker::Command;
 
 /// Where the header's measured height is kept between frames.
-pub(super) fn header_height_id() -> Id {
+fn header_height_id() -> Id {
     Id::unique("desk-header-height")
 }
 
