@@ -57,15 +57,15 @@ pub(super) fn bind_intent(state: &mut StationState) -> Option<Command> {
     }
 }
 
-/// The person a bind is for, as the list names them (names first; the
-/// GUID only when the request is no longer in the list).
-fn person(state: &StationState, request: uuid::Uuid) -> String {
-    state
-        .requests
-        .iter()
-        .find(|r| r.uuid == request)
-        .map(super::requests_table::request_title)
-        .unwrap_or_else(|| format!("request {request}"))
+/// The person a bind is for: the name its target carries (the list's
+/// title, cleaned, taken when the bind was asked for), or the request's
+/// GUID when it has none. No search of the list on every frame.
+fn person(target: &BindTarget) -> String {
+    if target.person.is_empty() {
+        format!("request {}", target.request_id)
+    } else {
+        target.person.clone()
+    }
 }
 
 /// Draws the bar and returns the command a click asked for. At a
@@ -130,7 +130,7 @@ fn summary_ui(
 ) {
     match target {
         Ok(target) => {
-            let name = person(state, target.request_id);
+            let name = person(target);
             let mut job = egui::text::LayoutJob::default();
             let style = ui.style();
             let body = egui::TextStyle::Body.resolve(style);
@@ -265,7 +265,7 @@ fn status_ui(ui: &mut egui::Ui, state: &StationState) {
             2,
             format!(
                 "Checking the request for {} and the card with the CM server…",
-                person(state, target.request_id)
+                person(target)
             ),
         )),
         BindState::ReadingCard { target, .. } => Some(steps(
@@ -279,7 +279,7 @@ fn status_ui(ui: &mut egui::Ui, state: &StationState) {
             4,
             format!(
                 "Binding the card to the request for {}: waiting for the CM server…",
-                person(state, target.request_id)
+                person(target)
             ),
         )),
         BindState::Reconciling { .. } => Some((
@@ -292,7 +292,7 @@ fn status_ui(ui: &mut egui::Ui, state: &StationState) {
             receipt,
             confirmed_after_loss,
         } => {
-            bound_ui(ui, state, target, receipt, *confirmed_after_loss);
+            bound_ui(ui, target, receipt, *confirmed_after_loss);
             None
         }
         BindState::Refused { reason, .. } => {
@@ -327,14 +327,13 @@ fn status_ui(ui: &mut egui::Ui, state: &StationState) {
 
 fn bound_ui(
     ui: &mut egui::Ui,
-    state: &StationState,
     target: &BindTarget,
     receipt: &crate::domain::bind::BindReceipt,
     confirmed_after_loss: bool,
 ) {
     let mut text = format!(
         "The request for {} is now bound to card {} ({}).",
-        person(state, target.request_id),
+        person(target),
         target.expected.card_id,
         target.expected.kind
     );

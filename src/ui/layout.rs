@@ -86,6 +86,26 @@ pub(super) fn clamp_readers_width(wanted: f32, window_width: f32) -> f32 {
     }
 }
 
+/// How wide `text` is in `style`, on one line.
+pub(super) fn text_width(ui: &Ui, text: &str, style: egui::TextStyle) -> f32 {
+    let font = style.resolve(ui.style());
+    ui.fonts_mut(|f| {
+        f.layout_no_wrap(text.to_owned(), font, egui::Color32::WHITE)
+            .size()
+            .x
+    })
+}
+
+/// A combo box's width that fits its widest choice, so nothing after it
+/// moves when the choice changes (review P1-3).
+pub(super) fn combo_width<S: AsRef<str>>(ui: &Ui, choices: impl IntoIterator<Item = S>) -> f32 {
+    let widest = choices
+        .into_iter()
+        .map(|choice| text_width(ui, choice.as_ref(), egui::TextStyle::Button))
+        .fold(0.0_f32, f32::max);
+    widest + ui.spacing().icon_width + ui.spacing().button_padding.x * 2.0 + 8.0
+}
+
 /// Draws one area: its background, a separator on `edge`, and `add` in a
 /// child clipped to the area, so overflowing content never draws over a
 /// neighbour. Returns what `add` returned and the height its content took.

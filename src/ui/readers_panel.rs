@@ -308,20 +308,10 @@ pub(super) fn demo_controls_ui(
         // The label before its control, the combo as wide as its widest
         // choice: picking a card never moves the buttons below.
         let label = ui.label("Demo card");
-        let font = egui::TextStyle::Button.resolve(ui.style());
-        let widest = cards
-            .iter()
-            .map(|c| {
-                ui.fonts_mut(|f| {
-                    f.layout_no_wrap(c.label.to_owned(), font.clone(), egui::Color32::WHITE)
-                        .size()
-                        .x
-                })
-            })
-            .fold(0.0_f32, f32::max);
+        let width = super::layout::combo_width(ui, cards.iter().map(|c| c.label));
         let current = cards.get(*choice).map_or("", |c| c.label);
         egui::ComboBox::from_id_salt("demo-card")
-            .width(widest + ui.spacing().icon_width + 8.0)
+            .width(width)
             .selected_text(current)
             .show_ui(ui, |ui| {
                 for (index, card) in cards.iter().enumerate() {

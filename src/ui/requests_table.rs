@@ -60,32 +60,16 @@ pub(super) fn scroll_to_selection(ctx: &egui::Context) {
     ctx.data_mut(|d| d.insert_temp(scroll_flag(), true));
 }
 
-/// The filter's width: its widest choice, so nothing after it moves when
-/// the choice changes (review P1-3).
-// Until the header draws the filter with `filter_combo_ui`.
-pub(super) fn query_combo_width(ui: &Ui) -> f32 {
-    let font = egui::TextStyle::Button.resolve(ui.style());
-    let widest = ListChoice::ALL
-        .iter()
-        .map(|choice| {
-            ui.fonts_mut(|f| {
-                f.layout_no_wrap(choice.label(), font.clone(), egui::Color32::WHITE)
-                    .size()
-                    .x
-            })
-        })
-        .fold(0.0_f32, f32::max);
-    widest + ui.spacing().icon_width + ui.spacing().button_padding.x * 2.0 + 8.0
-}
-
 /// "Show [filter]": the label before its control, "Ready for a card" first.
 /// Returns the fetch to send when the server must be asked.
-// Until the header draws the filter with it instead of its own combo.
 pub(super) fn filter_combo_ui(ui: &mut Ui, state: &mut StationState) -> Option<Command> {
     let label = ui.label("Show");
     let mut choice = state.list_choice();
     egui::ComboBox::from_id_salt("request-filter")
-        .width(query_combo_width(ui))
+        .width(super::layout::combo_width(
+            ui,
+            ListChoice::ALL.iter().map(|choice| choice.label()),
+        ))
         .selected_text(choice.label())
         .show_ui(ui, |ui| {
             for option in ListChoice::ALL {

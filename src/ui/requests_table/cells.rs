@@ -3,7 +3,7 @@
 //! name sits on the same line as the rest of the row and takes the row's
 //! selected colour (review P3-21).
 
-use egui::{Color32, Response, RichText, Sense, TextStyle, Ui};
+use egui::{Response, RichText, Sense, TextStyle, Ui};
 
 use crate::app::request_filter::{Column, Sort, card_text, request_title};
 use crate::domain::request::{Request, RequestStatus, RequestType, ShownTime};
@@ -26,12 +26,7 @@ pub(super) fn header_title(column: Column) -> &'static str {
 }
 
 fn text_width(ui: &Ui, text: &str) -> f32 {
-    let font = TextStyle::Body.resolve(ui.style());
-    ui.fonts_mut(|f| {
-        f.layout_no_wrap(text.to_owned(), font, Color32::WHITE)
-            .size()
-            .x
-    })
+    super::super::layout::text_width(ui, text, TextStyle::Body)
 }
 
 /// Each column's width in [`Column::ALL`] order, from what it can ever
