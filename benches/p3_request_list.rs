@@ -253,6 +253,7 @@ fn window(client: CmClient, runtime: &tokio::runtime::Runtime) -> Harness<'stati
             &[],
         )),
         refresh_interval: Duration::from_secs(3600),
+        people: None,
     };
     Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))

@@ -12,19 +12,20 @@
 //! # the bottom: pure rules, and OS glue without station rules
 //! domain       -
 //! platform     -
-//! # the outside world: the CM server, the readers and cards
+//! # the outside world: the CM server, the readers and cards, the directory
 //! cm           domain, platform
 //! card         domain
+//! directory    domain, platform
 //! # what the station is told, and what it writes down
-//! config       domain, platform, cm, card
+//! config       domain, platform, cm, card, directory
 //! audit        domain, platform
 //! supervisors  domain, platform, config, audit
 //! # the tokio side, then the window's model (no egui), then the views
-//! worker       domain, platform, cm, card, config, audit, supervisors
-//! app          domain, platform, cm, card, config, audit, supervisors, worker
-//! ui           domain, platform, cm, card, config, audit, supervisors, worker, app
+//! worker       domain, platform, cm, card, directory, config, audit, supervisors
+//! app          domain, platform, cm, card, directory, config, audit, supervisors, worker
+//! ui           domain, platform, cm, card, directory, config, audit, supervisors, worker, app
 //! # the command line, which also opens the window
-//! cli          domain, platform, cm, card, config, audit, supervisors, worker, app, ui
+//! cli          domain, platform, cm, card, directory, config, audit, supervisors, worker, app, ui
 //! ```
 
 pub mod app;
@@ -33,6 +34,7 @@ pub mod card;
 pub mod cli;
 pub mod cm;
 pub mod config;
+pub mod directory;
 pub mod domain;
 pub mod platform;
 pub mod supervisors;

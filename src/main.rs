@@ -37,7 +37,7 @@ fn main() -> ExitCode {
         None => match enroll_station::cli::open_window(&cli) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
-                eprintln!("enroll-station: {error:#}");
+                enroll_station::cli::print_error(&error);
                 ExitCode::FAILURE
             }
         },

@@ -1073,7 +1073,7 @@ fn desk_keyboard_alone_finds_selects_and_binds_a_request() {
     wait_for(h, "the result", |h| {
         shows(
             h,
-            "The request for Kittest Person, Finance is now bound to card",
+            "The request for Kittest Person, Finance (unchecked) is now bound to card",
         )
     });
     assert_eq!(emulator(&station).bind_count(), 1);

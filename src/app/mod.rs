@@ -7,6 +7,7 @@ pub(crate) mod card_lookups;
 pub(crate) mod credentials;
 pub(crate) mod desk;
 pub(crate) mod kiosk;
+pub mod people;
 pub mod request_filter;
 pub(crate) mod settings_form;
 pub mod station;

@@ -86,7 +86,7 @@ pub(super) fn run(server: &Settings, command: AuditCommand) -> anyhow::Result<()
                 println!("No unfinished attempts: nothing to reconcile.");
             }
             for line in lines {
-                println!("{line}");
+                println!("{}", super::escape::term(&line));
             }
             Ok(())
         }

@@ -7,6 +7,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::Settings;
+use super::escape::term;
 use super::output::print_json;
 use std::io::IsTerminal as _;
 
@@ -105,8 +106,9 @@ fn wait_for_new_card(
             Err(NoCard::InsertedBefore(reader)) => {
                 if told.insert(reader.clone()) {
                     eprintln!(
-                        "enroll-station: the card in \"{reader}\" was there before this command \
-                         started, so it is not used: take it out and insert the card to bind."
+                        "enroll-station: the card in \"{}\" was there before this command \
+                         started, so it is not used: take it out and insert the card to bind.",
+                        term(&reader)
                     );
                 }
             }
@@ -193,7 +195,10 @@ fn confirm(name: &str, store: &SupervisorStore, target: &BindTarget) -> anyhow::
         eprintln!(
             "Binding request {} to card {} ({}) in \"{}\": supervisor {name}, confirm with \
              your password.",
-            target.request_id, target.expected.card_id, target.expected.kind, target.reader
+            target.request_id,
+            target.expected.card_id,
+            target.expected.kind,
+            term(&target.reader)
         );
     }
     let password =
@@ -247,7 +252,7 @@ pub(super) fn run(server: &Settings, args: BindArgs<'_>) -> anyhow::Result<()> {
     };
     let runtime = super::runtime()?;
     for line in runtime.block_on(reconcile_open_attempts(&context)) {
-        eprintln!("enroll-station: {line}");
+        eprintln!("enroll-station: {}", term(&line));
     }
     let mut target = BindTarget {
         request_id,
@@ -266,7 +271,7 @@ pub(super) fn run(server: &Settings, args: BindArgs<'_>) -> anyhow::Result<()> {
             &context,
             target.clone(),
             |state| tracing::info!(?state, "bind"),
-            |warning| eprintln!("enroll-station: {warning}"),
+            |warning| eprintln!("enroll-station: {}", term(warning)),
         ));
         // Only a proof that the bind did not happen allows another POST.
         match state {
@@ -277,7 +282,8 @@ pub(super) fn run(server: &Settings, args: BindArgs<'_>) -> anyhow::Result<()> {
             } if tries_left > 0 => {
                 tries_left -= 1;
                 eprintln!(
-                    "enroll-station: {failure} Trying again ({tries_left} tries left after this one)."
+                    "enroll-station: {} Trying again ({tries_left} tries left after this one).",
+                    term(&failure.to_string())
                 );
             }
             state => break state,

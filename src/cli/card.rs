@@ -4,6 +4,7 @@
 use anyhow::Context as _;
 
 use super::Settings;
+use super::escape::{term, term_lines};
 use super::output::{CardShowJson, CmCardJson, print_json};
 
 /// What to do with a card.
@@ -46,7 +47,7 @@ pub(super) fn run(settings: &Settings, command: CardCommand) -> anyhow::Result<(
         .into_iter()
         .flatten()
         {
-            eprintln!("enroll-station: {why}");
+            eprintln!("enroll-station: {}", term_lines(&why.to_string()));
         }
     }
     if json {
@@ -58,14 +59,14 @@ pub(super) fn run(settings: &Settings, command: CardCommand) -> anyhow::Result<(
             cm: record.as_ref().and_then(CmCardJson::new),
         });
     }
-    println!("{reader}");
+    println!("{}", term(&reader));
     println!("  ATR      {}", identity.atr.to_hex());
     println!("  card ID  {} ({})", identity.card_id, identity.kind);
     match &record {
         None => println!("  CM       new to CM: no smart card object has this card ID"),
         Some(record) => {
             for line in record.lines() {
-                println!("  CM       {line}");
+                println!("  CM       {}", term(&line));
             }
         }
     }

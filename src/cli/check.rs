@@ -15,7 +15,7 @@ pub(super) fn run(settings: &Settings, json: bool) -> anyhow::Result<()> {
     if json {
         print_json(&report)?;
     } else {
-        print!("{}", report.to_text());
+        print!("{}", super::escape::term_lines(&report.to_text()));
     }
     anyhow::ensure!(
         report.passed(),

@@ -4,7 +4,9 @@ mod audit;
 mod bind;
 mod card;
 mod check;
+mod directory;
 mod docs;
+pub mod escape;
 mod output;
 mod readers;
 mod requests;
@@ -183,6 +185,12 @@ pub enum Commands {
         #[arg(long)]
         json: bool,
     },
+    /// Look up a request's target account in the directory, check the
+    /// directory connection, or store its bind account's password.
+    Directory {
+        #[command(subcommand)]
+        command: directory::DirectoryCommand,
+    },
     /// Store or remove a secret (bearer token, sign-in password) in the OS keyring.
     Secret {
         #[command(subcommand)]
@@ -250,10 +258,19 @@ pub fn run_command(args: &GlobalArgs, command: Commands) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("enroll-station: {error:#}");
+            print_error(&error);
             ExitCode::FAILURE
         }
     }
+}
+
+/// Prints a failure on standard error, safe for a terminal: whatever a
+/// server, a card or a reader put into it is escaped ([`escape::term_lines`]).
+pub fn print_error(error: &anyhow::Error) {
+    eprintln!(
+        "enroll-station: {}",
+        escape::term_lines(&format!("{error:#}"))
+    );
 }
 
 fn run_with(server: &Settings, command: Commands) -> anyhow::Result<()> {
@@ -290,6 +307,7 @@ fn run_with(server: &Settings, command: Commands) -> anyhow::Result<()> {
         Commands::Card { command } => card::run(server, command),
         Commands::Audit { command } => audit::run(server, command),
         Commands::Check { json } => check::run(server, json),
+        Commands::Directory { command } => directory::run(server, command),
         Commands::Secret { command } => secret::run(server, command),
         Commands::Supervisor { command } => supervisor::run(command),
         Commands::Completions { shell } => docs::completions(shell),

@@ -108,7 +108,9 @@ pub struct RequestJson {
     pub bindable: bool,
     /// Why not, in the operator's words (null when it is bindable).
     pub why_not_bindable: Option<String>,
-    /// The collected data, name to value.
+    /// The collected data, name to value, as the requester entered it
+    /// (cleaned, unchecked). A name that comes twice keeps its first value,
+    /// as the window shows it.
     pub data: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -124,24 +126,37 @@ impl From<&Request> for RequestJson {
             priority: r.priority,
             bindable: r.is_bindable(),
             why_not_bindable: r.bindability().err().map(|why| why.to_string()),
-            data: r
-                .data_collection
-                .iter()
-                .map(|item| {
-                    let value = item
-                        .value
-                        .as_deref()
-                        .map_or(serde_json::Value::Null, Into::into);
-                    (item.name.to_string(), value)
-                })
-                .collect(),
+            data: first_values(r),
         }
     }
 }
 
+/// The collected data as a map; the first value of a name wins, as in the
+/// window (`Request::collected`), not the last (review M2).
+fn first_values(r: &Request) -> serde_json::Map<String, serde_json::Value> {
+    let mut data = serde_json::Map::new();
+    for item in &r.data_collection {
+        data.entry(item.name.to_string()).or_insert_with(|| {
+            item.value
+                .as_deref()
+                .map_or(serde_json::Value::Null, Into::into)
+        });
+    }
+    data
+}
+
+/// A value as one line of JSON, safe for a terminal ([`json_for_terminal`]).
+///
+/// [`json_for_terminal`]: super::escape::json_for_terminal
+pub fn json_line(value: &impl Serialize) -> anyhow::Result<String> {
+    Ok(super::escape::json_for_terminal(serde_json::to_string(
+        value,
+    )?))
+}
+
 /// Prints a value as one line of JSON.
 pub fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string(value)?);
+    println!("{}", json_line(value)?);
     Ok(())
 }
 

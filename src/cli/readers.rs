@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::Settings;
-use super::output::{EventJson, ReaderJson, print_json};
+use super::escape::term;
+use super::output::{EventJson, ReaderJson, json_line, print_json};
 use crate::card::monitor::{EventSink, spawn_monitor_with};
 
 /// Follows the readers until interrupted, one line per event.
@@ -26,7 +27,7 @@ pub(super) fn watch(settings: &Settings, json: bool) -> anyhow::Result<()> {
     for (time_ms, event) in rx {
         let line = EventJson::new(&event, time_ms);
         if json {
-            writeln!(out, "{}", serde_json::to_string(&line)?)?;
+            writeln!(out, "{}", json_line(&line)?)?;
         } else {
             let detail = [
                 line.atr,
@@ -40,9 +41,10 @@ pub(super) fn watch(settings: &Settings, json: bool) -> anyhow::Result<()> {
             .join("  ");
             writeln!(
                 out,
-                "{time_ms}  {:<18} {}  {detail}",
+                "{time_ms}  {:<18} {}  {}",
                 line.event,
-                line.reader.unwrap_or_default()
+                term(&line.reader.unwrap_or_default()),
+                term(&detail)
             )?;
         }
         // Scripts read line by line: do not let a pipe buffer hold events back.
@@ -69,15 +71,15 @@ pub(super) fn run(settings: &Settings, json: bool) -> anyhow::Result<()> {
         println!("No card reader is connected.");
     }
     for reader in readers {
-        println!("{}: {}", reader.name, reader.state);
+        println!("{}: {}", term(&reader.name), reader.state);
         if let Some(atr) = reader.atr {
-            println!("  ATR      {atr}");
+            println!("  ATR      {}", term(&atr));
         }
         if let (Some(id), Some(kind)) = (reader.card_id, reader.card_kind) {
-            println!("  card ID  {id} ({kind})");
+            println!("  card ID  {} ({kind})", term(&id));
         }
         if let Some(problem) = reader.problem {
-            println!("  problem  {problem}");
+            println!("  problem  {}", term(&problem));
         }
     }
     Ok(())

@@ -24,7 +24,7 @@ pub fn from_args(args: &GlobalArgs) -> anyhow::Result<Settings> {
             detail: format!("{problem} (the configuration file and the command line together)"),
         })?;
     for warning in config.warnings() {
-        eprintln!("enroll-station: {warning}");
+        eprintln!("enroll-station: {}", super::escape::term_lines(warning));
     }
     let audit_file = config.audit_file.clone();
     if let Some(name) = &config.station_name {

@@ -74,6 +74,10 @@ pub struct StationConfig {
     /// `[kiosk_site]`: the site's texts and logo at the kiosk.
     #[serde(default, skip_serializing_if = "KioskSite::is_default")]
     pub kiosk_site: KioskSite,
+    /// `[directory]`: where request target accounts are looked up by GUID
+    /// (see `docs/directory.md`); checked as a whole when the file is read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub directory: Option<crate::directory::DirectorySettings>,
 }
 
 /// `[cards]`.
@@ -732,6 +736,37 @@ name = "Our eTokens"
         assert!(
             error.contains("line 2") && error.contains("kiosk_site.help"),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn the_directory_table_is_checked_when_read_and_written_back() {
+        let text = "[directory]\nurl = \"ldaps://dc1.corp.example\"\nbase_dn = \"DC=corp,DC=example\"\n\
+                    bind_dn = \"CN=svc-enroll,DC=corp,DC=example\"\nca_file = \"/etc/ssl/corp.pem\"\n";
+        let config = parse(text).expect("valid");
+        let directory = config.directory.as_ref().expect("the table");
+        assert_eq!(directory.tls(), crate::directory::TlsMode::Ldaps);
+        assert_eq!(directory.timeout().as_secs(), 5);
+        assert_eq!(parse(&config.to_toml()).expect("reads back"), config);
+        assert!(!StationConfig::default().to_toml().contains("directory"));
+
+        let error = parse(
+            "\n[directory]\nurl = \"ldap://dc1\"\nbase_dn = \"DC=corp\"\nsign_in = \"kerberos\"\n",
+        )
+        .expect_err("kerberos");
+        assert!(
+            error.contains("not supported yet") && error.contains("line 2"),
+            "{error}"
+        );
+        let error = parse("[directory]\nurl = \"ldap://dc1\"\nbase_dn = \"DC=corp\"\nbind_dn = \"CN=x\"\ntls = \"none\"\n")
+            .expect_err("plain password");
+        assert!(error.contains("unencrypted"), "{error}");
+        let error =
+            parse("[directory]\nurl = \"ldaps://dc1\"\nbase_dn = \"DC=corp\"\nbind = \"CN=x\"\n")
+                .expect_err("unknown key");
+        assert!(
+            error.contains("bind_dn"),
+            "the valid keys are listed: {error}"
         );
     }
 

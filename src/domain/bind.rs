@@ -16,6 +16,7 @@ use std::fmt;
 use uuid::Uuid;
 
 use super::card::{Atr, CardId, CardIdLocation, CardIdentity, CardKind};
+use super::person::Identity;
 use super::request::Request;
 use super::reuse::{TemplateReuse, may_bind};
 use super::smartcard::Smartcard;
@@ -41,10 +42,23 @@ pub struct BindTarget {
 }
 
 impl BindTarget {
-    /// The [`person`](Self::person) of a bind of `request`: its title as the
-    /// desk's list shows it, cleaned of what a requester could hide in it.
-    pub fn person_for(request: &Request) -> String {
-        super::text::person_name(&super::search::request_title(request))
+    /// The [`person`](Self::person) of a bind of `request`, as the desk
+    /// shows them: the directory's name and account when the directory
+    /// knows the target account; else the list's title (the values the
+    /// requester typed), cleaned, and marked unchecked when it is a name.
+    pub fn person_for(request: &Request, identity: &Identity) -> String {
+        match identity {
+            Identity::Found(person) => {
+                super::text::person_name(&format!("{} ({})", person.name(), person.account))
+            }
+            _ if request.data_summary().is_empty() => {
+                super::text::person_name(&super::search::request_title(request))
+            }
+            _ => format!(
+                "{} (unchecked)",
+                super::text::person_name(&super::search::request_title(request))
+            ),
+        }
     }
 }
 
@@ -772,7 +786,7 @@ mod tests {
     }
 
     #[test]
-    fn the_person_is_the_title_the_desk_shows_cleaned() {
+    fn the_person_is_the_directory_account_else_the_title_marked_unchecked() {
         let mut named = request(RequestStatus::APPROVED, None);
         named.data_collection = smallvec::smallvec![
             crate::domain::request::DataItem {
@@ -784,12 +798,30 @@ mod tests {
                 value: Some("Finance".into()),
             },
         ];
-        assert_eq!(BindTarget::person_for(&named), "Evegnp.exe Doe, Finance");
+        let typed = BindTarget::person_for(&named, &Identity::Unchecked);
+        assert!(typed.ends_with(" (unchecked)"), "{typed}");
+        assert!(
+            !typed.contains('\u{202E}') && !typed.contains('\n'),
+            "{typed:?}"
+        );
+        assert!(typed.contains("Finance"), "{typed}");
+        let found = crate::domain::person::DirectoryPerson {
+            user: Uuid::from_u128(7),
+            account: "ppriv".into(),
+            principal: None,
+            display_name: Some("Priya Privileged".into()),
+            photo: None,
+        };
+        assert_eq!(
+            BindTarget::person_for(&named, &Identity::Found(std::sync::Arc::new(found))),
+            "Priya Privileged (ppriv)",
+            "the directory's name, not the typed one"
+        );
         let unnamed = request(RequestStatus::APPROVED, None);
         assert_eq!(
-            BindTarget::person_for(&unnamed),
+            BindTarget::person_for(&unnamed, &Identity::Unchecked),
             crate::domain::search::request_title(&unnamed),
-            "without collected data, the list's own title"
+            "without collected data, the list's own title (the target account's GUID)"
         );
     }
 

@@ -8,6 +8,7 @@ pub mod card;
 pub(crate) mod card_choice;
 pub mod card_record;
 pub(crate) mod guid;
+pub mod person;
 pub mod readers;
 pub mod request;
 pub(crate) mod reuse;

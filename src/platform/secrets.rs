@@ -25,6 +25,11 @@ pub enum SecretName {
         /// The account, as configured in `auth.user`.
         user: String,
     },
+    /// The password of the directory's bind account (`[directory] bind_dn`).
+    DirectoryPassword {
+        /// The bind account's DN, as configured.
+        bind_dn: String,
+    },
 }
 
 impl SecretName {
@@ -33,6 +38,7 @@ impl SecretName {
         match self {
             SecretName::BearerToken { host } => format!("bearer-token@{host}"),
             SecretName::Password { user } => format!("password:{user}"),
+            SecretName::DirectoryPassword { bind_dn } => format!("directory-password:{bind_dn}"),
         }
     }
 }
@@ -42,6 +48,9 @@ impl fmt::Display for SecretName {
         match self {
             SecretName::BearerToken { host } => write!(f, "the bearer token for {host}"),
             SecretName::Password { user } => write!(f, "the password of {user}"),
+            SecretName::DirectoryPassword { bind_dn } => {
+                write!(f, "the directory password of {bind_dn}")
+            }
         }
     }
 }
@@ -222,6 +231,13 @@ mod tests {
         assert_eq!(token.account(), "bearer-token@cm.contoso.com");
         assert_eq!(password.account(), "password:alice@CONTOSO.COM");
         assert_eq!(token.to_string(), "the bearer token for cm.contoso.com");
+        let directory = SecretName::DirectoryPassword {
+            bind_dn: "CN=svc-enroll,OU=Service,DC=corp,DC=example".into(),
+        };
+        assert_eq!(
+            directory.account(),
+            "directory-password:CN=svc-enroll,OU=Service,DC=corp,DC=example"
+        );
     }
 }
 

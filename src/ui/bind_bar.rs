@@ -5,6 +5,7 @@ use crate::app::credentials::Witness;
 use crate::app::station::{BindBlocked, StationState};
 use crate::domain::bind::{BindState, BindTarget, Failure, wrong_card_alarm};
 use crate::domain::card_choice::NoCard;
+use crate::domain::person::Identity;
 use crate::supervisors::SupervisorError;
 use crate::worker::Command;
 
@@ -256,7 +257,16 @@ fn copy_error_button(ui: &mut egui::Ui, failure: &Failure) {
 fn status_ui(ui: &mut egui::Ui, state: &StationState) {
     let steps = |step: u8, text: String| (Some(step), text);
     let progress = match &state.bind {
-        BindState::Idle => None,
+        BindState::Idle => {
+            // Before a bind, who it is for: the face to compare.
+            if let Some(request) = state.request() {
+                let identity = request
+                    .target_user
+                    .map_or(Identity::Unchecked, |user| state.people.peek(user));
+                super::identity::person_block(ui, request, &identity);
+            }
+            None
+        }
         BindState::Recording { .. } => Some(steps(
             1,
             "Writing the attempt to the audit journal…".to_owned(),

@@ -184,6 +184,8 @@ impl StationApp {
                 ui.separator();
                 supervised_badge(ui, self.state.witness);
             }
+            ui.separator();
+            directory_chip(ui, &self.state.people);
         });
         ui.horizontal_wrapped(|ui| {
             self.query_combo(ui);
@@ -302,6 +304,25 @@ fn supervised_badge(ui: &mut Ui, witness: Witness) {
             );
         }
         Witness::NotNeeded => {}
+    }
+}
+
+/// Whether the names on screen are checked: a directory answers, is out,
+/// or there is none (then every name is as the requester typed it).
+fn directory_chip(ui: &mut Ui, people: &crate::app::people::People) {
+    let palette = theme::palette(ui.visuals());
+    if !people.has_directory() {
+        ui.label(RichText::new("Names unchecked").color(palette.warning))
+            .on_hover_text(
+                "No directory is configured: names are as the requester entered them. Compare \
+                 the target account's GUID, or configure [directory] (see docs/directory.md).",
+            );
+    } else if let Some(why) = people.trouble() {
+        ui.label(RichText::new("Directory unreachable: names unchecked").color(palette.error))
+            .on_hover_text(why);
+    } else {
+        ui.label("Names from the directory")
+            .on_hover_text("Target accounts are looked up in the directory: name, account, photo");
     }
 }
 

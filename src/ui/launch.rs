@@ -24,6 +24,7 @@ pub struct WindowOptions {
 pub fn run_window(settings: &Settings, options: WindowOptions) -> anyhow::Result<()> {
     let runtime = runtime()?;
     let demo_mode = options.demo || settings.server().is_none();
+    let mut people: Option<std::sync::Arc<dyn crate::worker::people::PeopleSource>> = None;
     let (client, demo) = if demo_mode {
         let emulator = runtime
             .block_on(Emulator::start(EmulatorConfig::default()))
@@ -31,8 +32,18 @@ pub fn run_window(settings: &Settings, options: WindowOptions) -> anyhow::Result
         // The demo backend asks for no credentials, whatever the file configures.
         let config = settings.config.demo_client_config(&emulator.base_url());
         seed_issued_demo_card(&emulator);
+        people = Some(std::sync::Arc::new(
+            crate::directory::demo::DemoDirectory::for_requests(&emulator.requests()),
+        ));
         (CmClient::new(&config)?, Some(emulator))
     } else {
+        if let Some(directory) = &settings.config.directory {
+            // A directory whose settings or password are wrong stops the
+            // window: names would be unchecked without anyone deciding so.
+            let directory = crate::directory::Directory::from_keyring(directory.clone())
+                .context("The directory configured in [directory] cannot be used")?;
+            people = Some(std::sync::Arc::new(directory));
+        }
         (settings.client()?, None)
     };
     let (journal, journal_problem) =
@@ -81,6 +92,7 @@ pub fn run_window(settings: &Settings, options: WindowOptions) -> anyhow::Result
                 .as_deref(),
         )),
         refresh_interval: settings.config.refresh_interval_secs.duration(),
+        people,
     };
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("Enroll Station")

@@ -4,6 +4,7 @@ mod audit_view;
 mod bind_bar;
 mod desk;
 mod desk_frame;
+mod identity;
 mod kiosk;
 pub(crate) mod launch;
 mod layout;
@@ -57,6 +58,8 @@ pub struct StationSetup {
     pub supervisors: Arc<crate::supervisors::SupervisorStore>,
     /// How often the request list fetches itself again (`refresh_interval_secs`).
     pub refresh_interval: std::time::Duration,
+    /// The directory target accounts are looked up in, when one is configured.
+    pub people: Option<Arc<dyn crate::worker::people::PeopleSource>>,
 }
 
 /// The station's window.
@@ -124,6 +127,7 @@ impl StationApp {
             sink,
             supervision,
             demo_reader.clone(),
+            setup.people.clone(),
         );
         let larger_text = setup.config.larger_text;
         let readers_width = setup
@@ -140,6 +144,7 @@ impl StationApp {
         let mut state = StationState::default();
         state.witness = witness;
         state.kiosk = kiosk;
+        state.people = crate::app::people::People::new(setup.people.is_some());
         state.start_auto_refresh(setup.refresh_interval, std::time::Instant::now());
         state.settings = crate::app::settings_form::SettingsState::new(
             setup.config,
@@ -203,6 +208,10 @@ impl StationApp {
     fn ask_cm(&mut self) {
         for command in self.state.cm_questions() {
             self.worker.send(command);
+        }
+        let users = self.state.people_questions();
+        if !users.is_empty() {
+            self.worker.send(Command::LookUpPeople(users));
         }
     }
 

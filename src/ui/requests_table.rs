@@ -17,6 +17,7 @@ use egui_extras::{Column as TableColumn, TableBuilder};
 
 use crate::app::request_filter::{Column, ColumnPlan, ListChoice, Sort};
 use crate::app::station::StationState;
+use crate::domain::person::Identity;
 use crate::worker::Command;
 
 pub(super) use crate::app::request_filter::request_title;
@@ -381,6 +382,7 @@ fn table(
             let rows = state.view.rows();
             let selected_id = state.selected_request;
             let just_bound = state.view.just_bound();
+            let people = &mut state.people;
             table.body(|body| {
                 body.rows(row_height, rows.len(), |mut row| {
                     let Some(request) = rows
@@ -390,10 +392,15 @@ fn table(
                         return;
                     };
                     row.set_selected(selected_id == Some(request.uuid));
+                    // Drawing the row is what asks the directory about it.
+                    let identity = request
+                        .target_user
+                        .map_or(Identity::Unchecked, |user| people.identity(user));
                     cells::row_cells(
                         &mut row,
                         &columns,
                         request,
+                        &identity,
                         just_bound == Some(request.uuid),
                     );
                     let response = row.response();

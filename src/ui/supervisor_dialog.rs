@@ -10,6 +10,7 @@ use egui::{Key, RichText, TextEdit};
 use super::theme;
 use crate::app::credentials::SupervisorPrompt;
 use crate::app::station::StationState;
+use crate::domain::person::Identity;
 use crate::supervisors::SupervisorPurpose;
 use crate::worker::Command;
 
@@ -26,16 +27,22 @@ pub(super) fn supervisor_dialog_ui(
     ctx: &egui::Context,
     state: &mut StationState,
 ) -> Option<Command> {
-    let title = state
+    // Who the bind is for, as the bind bar showed it: the supervisor
+    // compares the same face and directory name.
+    let person = state
         .supervisor_prompt
         .as_ref()
         .and_then(|prompt| match &prompt.purpose {
-            SupervisorPurpose::ConfirmBind(target) => state
-                .requests
-                .iter()
-                .find(|r| r.uuid == target.request_id)
-                .map(super::requests_table::request_title),
+            SupervisorPurpose::ConfirmBind(target) => {
+                state.requests.iter().find(|r| r.uuid == target.request_id)
+            }
             _ => None,
+        })
+        .map(|request| {
+            let identity = request
+                .target_user
+                .map_or(Identity::Unchecked, |user| state.people.peek(user));
+            (request.clone(), identity)
         });
     let prompt = state.supervisor_prompt.as_mut()?;
     let SupervisorPurpose::ConfirmBind(target) = &prompt.purpose else {
@@ -69,8 +76,8 @@ pub(super) fn supervisor_dialog_ui(
             .show(ui, |ui| {
                 ui.label("Request");
                 ui.vertical(|ui| {
-                    if let Some(title) = &title {
-                        ui.strong(title.as_str());
+                    if let Some((request, identity)) = &person {
+                        super::identity::person_block(ui, request, identity);
                     }
                     selectable_mono(ui, &target.request_id.to_string());
                 });

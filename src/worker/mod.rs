@@ -6,6 +6,7 @@
 
 mod audit_export;
 pub mod effects;
+pub mod people;
 pub(crate) mod protocol;
 
 pub use protocol::{Command, Report, ReportSink};
@@ -49,7 +50,7 @@ impl WorkerHandle {
 /// Starts the worker on `runtime`. It first reconciles the attempts an earlier
 /// run left open in the journal.
 pub fn spawn_worker(runtime: &Handle, context: BindContext, sink: ReportSink) -> WorkerHandle {
-    spawn_worker_with(runtime, context, sink, Supervision::none(), None)
+    spawn_worker_with(runtime, context, sink, Supervision::none(), None, None)
 }
 
 /// [`spawn_worker`] for a station whose binds (or kiosk exits) need a supervisor.
@@ -59,6 +60,7 @@ pub fn spawn_worker_with(
     sink: ReportSink,
     supervision: Supervision,
     demo: Option<Arc<crate::card::demo::DemoReader>>,
+    people: Option<Arc<dyn people::PeopleSource>>,
 ) -> WorkerHandle {
     let (tx, rx) = mpsc::unbounded_channel();
     let names_sink = Arc::clone(&sink);
@@ -85,6 +87,8 @@ pub fn spawn_worker_with(
         supervision,
         demo,
         fetches: Vec::new(),
+        people,
+        people_limit: people::limit(),
     };
     runtime.spawn(worker.run(rx));
     WorkerHandle { tx }
@@ -103,6 +107,10 @@ struct Worker {
     demo: Option<Arc<crate::card::demo::DemoReader>>,
     /// The request-list fetches that may still run, for Cancel.
     fetches: Vec<tokio::task::AbortHandle>,
+    /// The directory, when one is configured.
+    people: Option<Arc<dyn people::PeopleSource>>,
+    /// How many directory lookups may run at once.
+    people_limit: Arc<tokio::sync::Semaphore>,
 }
 
 impl Worker {
@@ -112,6 +120,17 @@ impl Worker {
                 Input::Command(Command::RefreshRequests(query)) => self.refresh(query),
                 Input::Command(Command::CancelRequests) => self.cancel_fetches(),
                 Input::Command(Command::LookUpRequest(id)) => self.look_up(id),
+                Input::Command(Command::LookUpPeople(users)) => {
+                    if let Some(source) = &self.people {
+                        people::look_up_people(
+                            &self.runtime,
+                            source,
+                            &self.people_limit,
+                            users,
+                            &self.sink,
+                        );
+                    }
+                }
                 Input::Command(Command::LookUpCard(card_id)) => self.look_up_card(card_id),
                 Input::Command(Command::InsertDemoCard(index)) => self.demo_card(Some(index)),
                 Input::Command(Command::RemoveDemoCard) => self.demo_card(None),

@@ -21,6 +21,9 @@ pub enum Command {
     /// Fetch one request by its GUID (the kiosk's scanned code); answered
     /// with [`Report::RequestLookedUp`].
     LookUpRequest(uuid::Uuid),
+    /// Ask the directory who these target accounts are; each is answered
+    /// with a [`Report::PersonLookedUp`] (none without a directory).
+    LookUpPeople(Vec<uuid::Uuid>),
     /// Ask CM what it knows of a card just identified; answered with
     /// [`Report::CardLookedUp`].
     LookUpCard(crate::domain::card::CardId),
@@ -97,6 +100,13 @@ pub enum Command {
 /// What the worker (and the reader monitors) tell the UI.
 #[derive(Clone, Debug)]
 pub enum Report {
+    /// The directory's answer about a target account.
+    PersonLookedUp {
+        /// The account's GUID.
+        user: uuid::Uuid,
+        /// The account, none, or why the directory could not be asked.
+        result: super::people::LookupResult,
+    },
     /// A request list is being fetched.
     RequestsLoading(RequestQuery),
     /// The request list for a query, or why it could not be fetched.

@@ -6,6 +6,7 @@
 pub mod binary;
 pub mod kerberos;
 pub mod negotiate_proxy;
+pub mod slapd;
 pub mod tls;
 pub mod vectors;
 pub mod vpcd;

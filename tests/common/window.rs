@@ -100,6 +100,7 @@ pub fn station_customized(
             enroll_station::supervisors::SupervisorStore::from_config(&[]),
         ),
         refresh_interval: Duration::from_secs(30),
+        people: None,
     };
     customize(&mut setup);
     let harness = Harness::builder()

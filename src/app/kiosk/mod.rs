@@ -21,7 +21,7 @@ mod flow;
 mod words;
 
 pub use flow::{KioskFlow, Step};
-pub use words::{CardStatus, StaffDetail, finished, outcome, recognisable_name};
+pub use words::{CardStatus, StaffDetail, finished, kiosk_name, outcome};
 
 /// How long a result stays on screen before the flow starts over by itself.
 pub const RESULT_HOLD: Duration = Duration::from_secs(10);

@@ -14,6 +14,7 @@ use crate::app::station::BindBlocked;
 use crate::domain::bind::{BindState, Failure, wrong_card_alarm};
 use crate::domain::card::CardIdentity;
 use crate::domain::card_choice::{CardRule, NoCard, choose_card};
+use crate::domain::person::Identity;
 use crate::domain::readers::{ReaderBoard, SlotState};
 use crate::domain::request::{
     FAMILY_NAME_FIELDS, GIVEN_NAME_FIELDS, NotBindable, Request, RequestStatus,
@@ -231,7 +232,11 @@ pub fn blocked(why: &BindBlocked) -> Notice {
             refusal.to_string(),
         ),
         BindBlocked::InFlight => Notice::plain("Your card is being bound. Please wait."),
+        BindBlocked::CheckingPerson => {
+            Notice::plain("Your request is being checked. Please wait a moment.")
+        }
         BindBlocked::NoRequest
+        | BindBlocked::NoAccount(_)
         | BindBlocked::NoList
         | BindBlocked::ResultUnknown
         | BindBlocked::Supervisor(_) => staff(
@@ -301,6 +306,17 @@ pub fn outcome(bind: &BindState, next_step: &str) -> Option<Outcome> {
 /// Data-collection fields that hold a whole name.
 const WHOLE_NAME_FIELDS: &[&str] = &["DisplayName", "Display Name", "FullName", "Name", "cn"];
 
+/// The name the kiosk shows for a request: the directory's display name
+/// when the directory knows the target account (what the requester typed
+/// could name anyone), else the typed one; shortened either way by
+/// [`recognisable_name`]'s rule.
+pub fn kiosk_name(request: &Request, identity: &Identity) -> Option<String> {
+    match identity {
+        Identity::Found(person) => short_name(person.name(), None),
+        _ => recognisable_name(request),
+    }
+}
+
 /// Just enough of the request's name for its owner to recognise it and a
 /// stranger behind them to learn little: the given name and the family
 /// name's initial ("Kittest P."). Nothing else the request collected
@@ -329,14 +345,21 @@ pub fn recognisable_name(request: &Request) -> Option<String> {
             }
         }
     };
-    let given = given
-        .split_whitespace()
-        .next()
-        .unwrap_or_default()
-        .to_owned();
+    short_name(&given, family.as_deref())
+}
+
+/// "Anna B." from a given name (its first word) and a family name (its
+/// initial); with no family name, the last word of `given` gives it.
+fn short_name(given: &str, family: Option<&str>) -> Option<String> {
+    let cleaned = one_line(given, NAME_MAX);
+    let mut words = cleaned.split_whitespace();
+    let first = words.next()?.to_owned();
+    let family = family
+        .map(str::to_owned)
+        .or_else(|| words.last().map(str::to_owned));
     match family.and_then(|f| f.chars().find(|c| c.is_alphanumeric())) {
-        Some(initial) => Some(format!("{given} {}.", initial.to_uppercase())),
-        None => Some(given),
+        Some(initial) => Some(format!("{first} {}.", initial.to_uppercase())),
+        None => Some(first),
     }
 }
 
@@ -389,6 +412,24 @@ mod tests {
                 "{items:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_kiosk_names_the_directory_account_not_the_typed_name() {
+        let typed = with_data(&[("FirstName", "Mallory"), ("LastName", "Smith")]);
+        let person = crate::domain::person::DirectoryPerson {
+            user: uuid::Uuid::from_u128(9),
+            account: "ppriv".into(),
+            principal: None,
+            display_name: Some("Priya van Privileged".into()),
+            photo: None,
+        };
+        let found = Identity::Found(std::sync::Arc::new(person));
+        assert_eq!(kiosk_name(&typed, &found).as_deref(), Some("Priya P."));
+        assert_eq!(
+            kiosk_name(&typed, &Identity::Unchecked).as_deref(),
+            Some("Mallory S.")
+        );
     }
 
     #[test]

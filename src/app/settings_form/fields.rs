@@ -434,6 +434,8 @@ impl SettingsForm {
             // Not in the form: kept from the file by the caller that saves.
             readers_panel_width: None,
             kiosk_site: self.kiosk_site.clone(),
+            // Not in the form: kept from the file by the caller that saves.
+            directory: None,
         };
         config
             .check()

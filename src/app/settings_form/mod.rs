@@ -243,6 +243,7 @@ impl SettingsState {
         self.overrides.keep_file_values(&mut config, &self.saved);
         // Keys the form does not show are the file's.
         config.readers_panel_width = self.saved.readers_panel_width;
+        config.directory = self.saved.directory.clone();
         // The form's values passed; with the file's values back in, the
         // rules across keys are asked again.
         if let Err(problem) = config.check() {

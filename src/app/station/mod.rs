@@ -9,6 +9,7 @@ use crate::app::card_lookups::Question;
 use crate::domain::bind::{BindState, BindTarget, Failure};
 use crate::domain::card_choice::{CardRule, NoCard, choose_card};
 use crate::domain::card_record::early_refusal;
+use crate::domain::person::Identity;
 use crate::domain::readers::{Arrival, ReaderBoard, ReaderEvent, SlotState};
 use crate::domain::request::{NotBindable, Request, RequestQuery};
 use crate::domain::reuse::{CardRefusal, NO_TEMPLATE, TemplateReuse};
@@ -45,6 +46,16 @@ pub enum BindBlocked {
     /// What CM already knows of the card refuses it.
     #[error(transparent)]
     CardRefused(CardRefusal),
+    /// The directory is being asked who the request is for.
+    #[error("Checking who this request is for in the directory…")]
+    CheckingPerson,
+    /// The directory has no account with the request's target GUID.
+    #[error(
+        "The directory has no account {0}, which this request is for: the account may be \
+         deleted or outside the directory's search base. Ask the CM administrator to check the \
+         request before binding."
+    )]
+    NoAccount(Uuid),
     /// A supervised station where nobody can confirm.
     #[error(transparent)]
     Supervisor(SupervisorError),
@@ -127,6 +138,8 @@ pub struct StationState {
     /// The list's loads: since when one runs, when the last arrived, a
     /// cancelled one whose answer is dropped.
     pub list_status: crate::app::request_filter::ListStatus,
+    /// Who the requests are for, as the directory says.
+    pub people: crate::app::people::People,
 }
 
 /// How many events the readers panel keeps per reader.
@@ -244,6 +257,10 @@ impl StationState {
             }
             Report::Settings(report) => {
                 self.settings.apply(report);
+                false
+            }
+            Report::PersonLookedUp { user, result } => {
+                self.people.answered(user, result);
                 false
             }
             Report::RequestLookedUp { id, result } => {
@@ -445,6 +462,14 @@ impl StationState {
             return Err(BindBlocked::ResultUnknown);
         }
         request.bindability().map_err(BindBlocked::Request)?;
+        let identity = request
+            .target_user
+            .map_or(Identity::Unchecked, |user| self.people.peek(user));
+        match (&identity, request.target_user) {
+            (Identity::Looking, _) => return Err(BindBlocked::CheckingPerson),
+            (Identity::NotFound, Some(user)) => return Err(BindBlocked::NoAccount(user)),
+            _ => {}
+        }
         let (reader, expected) = choose_card(&self.board, cards).map_err(BindBlocked::NoCard)?;
         if let Some(standing) = self.cm_cards.standing(&reader, &expected.card_id) {
             // Without a template nothing can allow reuse: the bind would refuse the same way.
@@ -459,7 +484,7 @@ impl StationState {
         }
         Ok(BindTarget {
             request_id: request.uuid,
-            person: BindTarget::person_for(request),
+            person: BindTarget::person_for(request, &identity),
             reader,
             expected,
             supervisor: None,
@@ -489,6 +514,24 @@ impl StationState {
                 Question::Template(template) => Command::ReadTemplateReuse(template),
             })
             .collect()
+    }
+
+    /// The target accounts to look up in the directory now: those drawn
+    /// this frame, and always the one a bind would bind (the kiosk's scanned
+    /// request or the desk's selected one), even when its row is not drawn.
+    pub fn people_questions(&mut self) -> Vec<Uuid> {
+        let bound_for = if self.kiosk.active {
+            match &self.kiosk.flow.step {
+                crate::app::kiosk::Step::Card(request) => request.target_user,
+                _ => None,
+            }
+        } else {
+            self.request().and_then(|r| r.target_user)
+        };
+        if let Some(user) = bound_for {
+            self.people.identity(user);
+        }
+        self.people.questions()
     }
 
     /// Starts the desk's automatic refresh: every `interval` from `now`.

@@ -291,3 +291,57 @@ fn without_a_list_bind_says_the_server_cannot_be_reached() {
             .is_some_and(|e| e.to_string().contains("can't be reached"))
     );
 }
+
+#[test]
+fn with_a_directory_bind_waits_for_the_account_and_refuses_one_it_does_not_know() {
+    let mut target = request(1, RequestStatus::APPROVED);
+    target.target_user = Some(Uuid::from_u128(0xA));
+    target.data_collection = smallvec::smallvec![crate::domain::request::DataItem {
+        name: "FirstName".into(),
+        value: Some("Mallory".into()),
+    }];
+    let mut state = StationState {
+        people: crate::app::people::People::new(true),
+        ..StationState::default()
+    };
+    state.apply(Report::Requests {
+        query: RequestQuery::Open,
+        result: Ok(vec![target]),
+    });
+    state.selected_request = Some(Uuid::from_u128(1));
+    with_card(&mut state, "R1", 7);
+    // The selected request's account is asked about even before its row is drawn.
+    assert_eq!(state.people_questions(), vec![Uuid::from_u128(0xA)]);
+    assert_eq!(state.bind_target(), Err(BindBlocked::CheckingPerson));
+    state.apply(Report::PersonLookedUp {
+        user: Uuid::from_u128(0xA),
+        result: Ok(None),
+    });
+    assert_eq!(
+        state.bind_target(),
+        Err(BindBlocked::NoAccount(Uuid::from_u128(0xA)))
+    );
+    state.apply(Report::PersonLookedUp {
+        user: Uuid::from_u128(0xA),
+        result: Ok(Some(crate::domain::person::DirectoryPerson {
+            user: Uuid::from_u128(0xA),
+            account: "jdoe".into(),
+            principal: None,
+            display_name: Some("Jane Doe".into()),
+            photo: None,
+        })),
+    });
+    assert_eq!(
+        state.bind_target().map(|t| t.person),
+        Ok("Jane Doe (jdoe)".to_owned())
+    );
+    // A directory that is out degrades to the typed name, marked unchecked.
+    state.apply(Report::PersonLookedUp {
+        user: Uuid::from_u128(0xA),
+        result: Err(crate::domain::person::DirectoryFailure(
+            "The directory did not answer.".into(),
+        )),
+    });
+    let person = state.bind_target().map(|t| t.person);
+    assert!(person.as_deref() == Ok("Mallory (unchecked)"), "{person:?}");
+}

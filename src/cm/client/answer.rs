@@ -283,12 +283,11 @@ pub(super) fn not_found(call: &Call) -> CmError {
     }
 }
 
+/// Server text quoted in a message: cleaned by the one rule for text from
+/// the wire (one line, hidden characters marked), at most `max` characters
+/// and the `…` of a cut.
 pub(super) fn shorten(text: &str, max: usize) -> String {
-    let mut out: String = text.chars().take(max).collect();
-    if text.chars().count() > max {
-        out.push('…');
-    }
-    out
+    crate::domain::text::from_wire(text, max + 1).into_owned()
 }
 
 /// Reads at most `limit` bytes of the body: the bytes, and whether that was all of it.

@@ -21,7 +21,7 @@ pub enum BodyKind {
 pub struct ErrorBody {
     /// The shape it had.
     pub kind: BodyKind,
-    /// The message, verbatim except for shortening.
+    /// The message: one clean line, shortened (see [`shorten`]).
     pub message: Option<String>,
     /// The GUID the server names as its correlation ID (see [`find_correlation_id`]).
     pub correlation_id: Option<String>,
@@ -151,14 +151,11 @@ pub(super) fn collapse(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// The server's message as the station shows it: cleaned by the one rule
+/// for text from the wire (one line, hidden characters as `<U+XXXX>`
+/// marks, NFC; review M2) and cut at [`MAX_MESSAGE_CHARS`] with `…`.
 pub(super) fn shorten(text: &str) -> String {
-    let text = text.trim();
-    if text.chars().count() <= MAX_MESSAGE_CHARS {
-        return text.to_owned();
-    }
-    let mut out: String = text.chars().take(MAX_MESSAGE_CHARS).collect();
-    out.push('…');
-    out
+    crate::domain::text::from_wire(text, MAX_MESSAGE_CHARS).into_owned()
 }
 
 /// Every GUID-shaped run of text, in order of appearance, as it was written.

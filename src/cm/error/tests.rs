@@ -348,3 +348,24 @@ fn a_redirect_or_an_oversized_answer_is_an_unknown_outcome_in_words() {
     assert!(big.to_string().contains("larger than 1 MiB"), "{big}");
     assert!(big.outcome_unknown());
 }
+
+#[test]
+fn a_servers_message_is_one_clean_line_whatever_it_holds() {
+    let body = "{\"Message\":\"Bad\\u001b[2K\\r\\nthing\\u009b31m\",\
+                \"ExceptionMessage\":\"\\u202eevil\\u200b\\u2028more\"}";
+    let parsed = ErrorBody::parse(Some("application/json"), body.as_bytes(), URL);
+    assert_eq!(
+        parsed.message.as_deref(),
+        Some("Bad<U+001B>[2K thing<U+009B>31m <U+202E>evil<U+200B> more")
+    );
+    let text = CmError::from_response(500, None, body.as_bytes(), URL, None).to_string();
+    assert!(
+        !text.contains(['\u{1b}', '\u{9b}', '\u{202e}', '\u{200b}', '\n', '\r']),
+        "{text:?}"
+    );
+    let plain = ErrorBody::parse(Some("text/plain"), "x\u{1b}]52;c;aGk=\u{7}".as_bytes(), URL);
+    assert_eq!(
+        plain.message.as_deref(),
+        Some("x<U+001B>]52;c;aGk=<U+0007>")
+    );
+}

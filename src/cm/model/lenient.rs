@@ -403,13 +403,10 @@ pub fn format_cm_time(at: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+/// A value the server sent, as an error message quotes it: cleaned as all
+/// text from the wire is ([`from_wire`]), and short.
 pub(super) fn short(text: &str) -> String {
-    const MAX: usize = 60;
-    let mut out: String = text.chars().take(MAX).collect();
-    if text.chars().count() > MAX {
-        out.push('…');
-    }
-    out
+    from_wire(text, 60).into_owned()
 }
 
 pub(super) fn required_guid(

@@ -21,6 +21,9 @@ use crate::domain::request::{
     DataItem, Request, RequestStatus, RequestType, SmartcardStatus, Text, is_name_only,
 };
 use crate::domain::smartcard::Smartcard;
+use crate::domain::text::{
+    COMMENT_MAX_CHARS, FIELD_NAME_MAX_CHARS, VALUE_MAX_CHARS, from_wire, from_wire_owned,
+};
 
 /// The date .NET writes for `DateTime.MinValue`: CM's way of saying "never".
 pub const DOTNET_MIN_DATE: &str = "0001-01-01T00:00:00";

@@ -139,6 +139,10 @@ impl WireRequest {
     }
 }
 
+/// The text a screen shows (collected names and values, the comment) is
+/// cleaned here, where it enters the station, by the one rule for text from
+/// the wire ([`from_wire_owned`]); GUIDs, dates and enums are parsed, not
+/// shown. The wire struct itself keeps what the server sent.
 impl TryFrom<WireRequest> for Request {
     type Error = ModelError;
 
@@ -156,8 +160,13 @@ impl TryFrom<WireRequest> for Request {
             .data_collection
             .into_iter()
             .map(|item| DataItem {
-                name: item.name.map(Text::from).unwrap_or_default(),
-                value: item.value.map(Text::from),
+                name: item
+                    .name
+                    .map(|n| Text::from(from_wire_owned(n, FIELD_NAME_MAX_CHARS)))
+                    .unwrap_or_default(),
+                value: item
+                    .value
+                    .map(|v| Text::from(from_wire_owned(v, VALUE_MAX_CHARS))),
             })
             .collect();
         Ok(Request {
@@ -175,7 +184,8 @@ impl TryFrom<WireRequest> for Request {
             data_collection,
             comment: wire
                 .comment
-                .filter(|c| !c.trim().is_empty())
+                .map(|c| from_wire_owned(c, COMMENT_MAX_CHARS))
+                .filter(|c| !c.is_empty())
                 .map(Text::from),
         })
     }

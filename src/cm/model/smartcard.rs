@@ -139,9 +139,13 @@ impl TryFrom<WireProfileTemplate> for ProfileTemplate {
             uuid,
             name: wire
                 .name
-                .filter(|n| !n.trim().is_empty())
+                .map(|n| from_wire_owned(n, FIELD_NAME_MAX_CHARS))
+                .filter(|n| !n.is_empty())
                 .unwrap_or_else(|| guid_to_wire(uuid)),
-            description: wire.description.filter(|d| !d.trim().is_empty()),
+            description: wire
+                .description
+                .map(|d| from_wire_owned(d, COMMENT_MAX_CHARS))
+                .filter(|d| !d.is_empty()),
             is_smartcard: wire.is_smartcard_profile_template,
             is_virtual_smartcard: wire.is_virtual_smartcard_profile_template,
         })

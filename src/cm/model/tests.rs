@@ -338,7 +338,14 @@ fn hostile_objects_are_read_or_refused_without_harm() {
     object.insert("RequestType".into(), json!(format!("Retire\u{0}{long}")));
     let r = request(Value::Object(object)).expect("converts");
     assert_eq!(r.request_type, RequestType(-1), "an unknown name");
-    assert!(r.comment.is_some_and(|c| c.len() > 1 << 20));
+    // One rule for text from the wire: the escape is marked, the megabyte cut.
+    let comment = r.comment.expect("a comment");
+    assert!(comment.starts_with("a<U+001B>[31mbxxx"), "{comment}");
+    assert_eq!(
+        comment.chars().count(),
+        crate::domain::text::COMMENT_MAX_CHARS
+    );
+    assert!(comment.ends_with('…'));
     assert!(serde_json::from_value::<WireRequest>(json!(null)).is_err());
     assert!(serde_json::from_value::<WireRequest>(json!("a string")).is_err());
     assert_eq!(
@@ -554,4 +561,47 @@ fn percent_decoding_keeps_bad_escapes() {
     assert_eq!(percent_decode("%7Babc%7d"), "{abc}");
     assert_eq!(percent_decode("100%"), "100%");
     assert_eq!(percent_decode("%zz%4"), "%zz%4");
+}
+
+#[test]
+fn text_a_screen_shows_is_cleaned_where_it_enters_and_nothing_else_changes() {
+    let long = "y".repeat(1 << 20);
+    let r = request(json!({
+        "Uuid": REQ,
+        "TargetUserUuid": "{11111111-2222-3333-4444-555555555555}",
+        "DataCollection": [
+            {"Name": "FirstName", "Value": "J\u{430}ne\u{202E}\u{200B}"},
+            {"Name": "Last\nName", "Value": "Doe\u{1b}[2K\r\u{9b}31m"},
+            {"Name": "EmployeeID", "Value": long},
+            {"Name": "Department", "Value": "Finance"},
+        ],
+        "Comment": "line one\r\nline\u{2028}two\u{2066}",
+    }))
+    .expect("converts");
+    let values: Vec<(&str, Option<&str>)> = r
+        .data_collection
+        .iter()
+        .map(|i| (i.name.as_str(), i.value.as_deref()))
+        .collect();
+    assert_eq!(values[0], ("FirstName", Some("J\u{430}ne<U+202E><U+200B>")));
+    assert_eq!(values[1], ("Last Name", Some("Doe<U+001B>[2K <U+009B>31m")));
+    let id = values[2].1.expect("a value");
+    assert_eq!(id.chars().count(), crate::domain::text::VALUE_MAX_CHARS);
+    assert!(id.ends_with('…'));
+    assert_eq!(values[3], ("Department", Some("Finance")));
+    assert_eq!(r.comment.as_deref(), Some("line one line two<U+2066>"));
+    assert_eq!(
+        r.target_user.map(|u| u.to_string()).as_deref(),
+        Some("11111111-2222-3333-4444-555555555555"),
+        "GUIDs are parsed, not cleaned"
+    );
+    let blank = request(json!({"Uuid": REQ, "Comment": " \r\n "})).expect("converts");
+    assert_eq!(blank.comment, None, "a blank comment is no comment");
+    let template = ProfileTemplate::try_from(WireProfileTemplate {
+        name: Some("Smart\u{202E}card\nUser".into()),
+        uuid: Some(REQ.into()),
+        ..WireProfileTemplate::default()
+    })
+    .expect("converts");
+    assert_eq!(template.name, "Smart<U+202E>card User");
 }

@@ -11,10 +11,11 @@ use super::{
     BIG_BUTTON, COLUMN_WIDTH, FAILURE_FILL, Focus, SMALL_BUTTON, SUCCESS_FILL, code_field_id,
 };
 use crate::app::kiosk::{
-    CardStatus, StaffDetail, Stage, Step, heading, outcome, recognisable_name, stage,
+    CardStatus, StaffDetail, Stage, Step, heading, kiosk_name, outcome, stage,
 };
 use crate::app::station::StationState;
 use crate::config::KioskSite;
+use crate::domain::person::Identity;
 use crate::ui::theme;
 use crate::worker::Command;
 
@@ -119,7 +120,13 @@ fn guided_ui(
             ui.label(RichText::new(heading(&step, status)).heading().strong())
                 .id
         });
-        band(ui, bands.lead, |ui| lead_ui(ui, &step));
+        let identity = match &step {
+            Step::Card(request) => request
+                .target_user
+                .map_or(Identity::Unchecked, |user| state.people.peek(user)),
+            _ => Identity::Unchecked,
+        };
+        band(ui, bands.lead, |ui| lead_ui(ui, &step, &identity));
         let field = band(ui, bands.main, |ui| match &step {
             Step::Code => Some(code_field_ui(ui, state, now, focus, heading_id)),
             Step::Card(_) => {
@@ -200,7 +207,7 @@ fn progress_ui(ui: &mut Ui, current: Stage) {
 }
 
 /// The line under the heading: what to do, or whose request this is.
-fn lead_ui(ui: &mut Ui, step: &Step) {
+fn lead_ui(ui: &mut Ui, step: &Step, identity: &Identity) {
     let text = match step {
         Step::Code => {
             "Hold the code from your letter under the scanner, or type it and press Enter."
@@ -208,7 +215,7 @@ fn lead_ui(ui: &mut Ui, step: &Step) {
         }
         Step::LookingUp(_) => "This takes a few seconds.".to_owned(),
         // Just enough for the person to know it is theirs.
-        Step::Card(request) => recognisable_name(request).map_or_else(
+        Step::Card(request) => kiosk_name(request, identity).map_or_else(
             || "We found your request.".to_owned(),
             |name| format!("Request for {name}"),
         ),

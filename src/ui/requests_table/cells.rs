@@ -5,8 +5,10 @@
 
 use egui::{Response, RichText, Sense, TextStyle, Ui};
 
-use crate::app::request_filter::{Column, Sort, card_text, request_title};
+use crate::app::request_filter::{Column, Sort, card_text};
+use crate::domain::person::Identity;
 use crate::domain::request::{Request, RequestStatus, RequestType, ShownTime};
+use crate::ui::identity;
 use crate::ui::theme;
 
 /// Room for the sort triangle after a header's title, kept whether or not
@@ -143,11 +145,12 @@ pub(super) fn row_cells(
     row: &mut egui_extras::TableRow<'_, '_>,
     columns: &[Column],
     request: &Request,
+    identity: &Identity,
     just_bound: bool,
 ) {
     for &column in columns {
         row.col(|ui| match column {
-            Column::Target => name_cell(ui, request),
+            Column::Target => name_cell(ui, request, identity),
             Column::Type => {
                 plain(ui, request.request_type.to_string());
             }
@@ -175,13 +178,45 @@ fn plain(ui: &mut Ui, text: impl Into<egui::WidgetText>) -> Response {
     ui.add(egui::Label::new(text).selectable(false).truncate())
 }
 
-/// The name, cut with "…" when the column is narrow; the tooltip has all
-/// of it (name, department, other values) and then the request's GUID.
-fn name_cell(ui: &mut Ui, request: &Request) {
-    plain(ui, request_title(request)).on_hover_ui(|ui| {
-        ui.label(request_title(request));
-        ui.weak(format!("Request {}", request.uuid));
-    });
+/// Who the request is for: the directory's name and account when it has
+/// them, else what the requester typed, in the weak colour with "entered"
+/// before it when a directory could have said and did not. Cut with "…"
+/// when the column is narrow; the tooltip has all of it and the GUIDs.
+fn name_cell(ui: &mut Ui, request: &Request, identity: &Identity) {
+    let (text, checked) = identity::list_text(request, identity);
+    let selected = ui.visuals().override_text_color.is_some();
+    let warning = identity::warning(request, identity);
+    let mut job = egui::text::LayoutJob::default();
+    let body = TextStyle::Body.resolve(ui.style());
+    let colour = |c: egui::Color32| {
+        if selected {
+            ui.visuals().strong_text_color()
+        } else {
+            c
+        }
+    };
+    if let Some(warning) = &warning {
+        job.append(
+            &format!("{} \u{00b7} ", warning.short),
+            0.0,
+            egui::TextFormat::simple(body.clone(), colour(ui.visuals().warn_fg_color)),
+        );
+    }
+    let prefix = match identity {
+        Identity::Looking | Identity::Failed(_) => "Entered: ",
+        _ => "",
+    };
+    let tone = if checked || matches!(identity, Identity::Unchecked) {
+        ui.visuals().text_color()
+    } else {
+        ui.visuals().weak_text_color()
+    };
+    job.append(
+        &format!("{prefix}{text}"),
+        0.0,
+        egui::TextFormat::simple(body, colour(tone)),
+    );
+    plain(ui, job).on_hover_ui(|ui| identity::row_tooltip(ui, request, identity));
 }
 
 fn status_cell(ui: &mut Ui, request: &Request) {
