@@ -11,6 +11,7 @@ pub mod idprime;
 pub mod monitor;
 pub mod pcsc_reader;
 pub(crate) mod reader_filter;
+pub mod reader_name;
 pub(crate) mod smartcard_list;
 pub mod tlv;
 pub mod virtual_card;

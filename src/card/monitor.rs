@@ -89,6 +89,7 @@ pub fn spawn_monitor_with(sink: EventSink, reader: PcscReader) -> MonitorHandle 
         reader: Arc::new(reader),
         slots: BTreeMap::new(),
         insertions: HashMap::new(),
+        refused: BTreeMap::new(),
         service_down: false,
     };
     let spawned = thread::Builder::new()
@@ -173,6 +174,9 @@ struct Monitor {
     /// Insertion counters per reader; never reset, so a late read of an
     /// earlier card can never match the card present now.
     insertions: HashMap<String, u64>,
+    /// Readers whose names are not used (see `reader_name`), with the name
+    /// they are shown under; never watched.
+    refused: BTreeMap<CString, String>,
     service_down: bool,
 }
 
@@ -214,6 +218,9 @@ impl Monitor {
             self.emit(ReaderEvent::ServiceDown { reason });
         }
         for reader in std::mem::take(&mut self.slots).into_keys() {
+            self.emit(ReaderEvent::ReaderRemoved { reader });
+        }
+        for reader in std::mem::take(&mut self.refused).into_values() {
             self.emit(ReaderEvent::ReaderRemoved { reader });
         }
     }
@@ -297,11 +304,38 @@ impl Monitor {
         for reader in gone {
             self.forget(reader);
         }
+        let refused_gone: Vec<CString> = self
+            .refused
+            .keys()
+            .filter(|name| !names.contains(name))
+            .cloned()
+            .collect();
+        for name in refused_gone {
+            if let Some(reader) = self.refused.remove(&name) {
+                self.emit(ReaderEvent::ReaderRemoved { reader });
+            }
+        }
         for name in names {
-            if states.iter().any(|s| s.name() == name.as_c_str()) {
+            if states.iter().any(|s| s.name() == name.as_c_str())
+                || self.refused.contains_key(&name)
+            {
                 continue;
             }
-            let reader = name.to_string_lossy().into_owned();
+            let reader = match super::reader_name::check(&name) {
+                Ok(reader) => reader,
+                Err(refused) => {
+                    tracing::warn!(reader = %refused.shown, "a reader's name is refused");
+                    self.emit(ReaderEvent::ReaderAdded {
+                        reader: refused.shown.clone(),
+                    });
+                    self.emit(ReaderEvent::ReaderUnavailable {
+                        reader: refused.shown.clone(),
+                        reason: refused.reason,
+                    });
+                    self.refused.insert(name, refused.shown);
+                    continue;
+                }
+            };
             states.push(ReaderState::new(name, State::UNAWARE));
             self.slots.insert(reader.clone(), Observed::Unseen);
             self.emit(ReaderEvent::ReaderAdded { reader });

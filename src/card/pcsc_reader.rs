@@ -92,7 +92,20 @@ impl PcscReader {
             // The reader left between listing and asking for its state.
             return Vec::new();
         }
-        let reader = state.name().to_string_lossy().into_owned();
+        let reader = match super::reader_name::check(state.name()) {
+            Ok(reader) => reader,
+            Err(refused) => {
+                return vec![
+                    ReaderEvent::ReaderAdded {
+                        reader: refused.shown.clone(),
+                    },
+                    ReaderEvent::ReaderUnavailable {
+                        reader: refused.shown,
+                        reason: refused.reason,
+                    },
+                ];
+            }
+        };
         let mut events = vec![ReaderEvent::ReaderAdded {
             reader: reader.clone(),
         }];
