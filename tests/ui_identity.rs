@@ -296,3 +296,85 @@ fn a_kiosk_shows_a_hostile_typed_name_neutralised() {
     wait_for(h, "the request's name", |h| shows(h, "Request for"));
     assert_every_label_is_neutral(h, "the kiosk");
 }
+
+fn jane_request(station: &Station) {
+    emulator(station)
+        .insert_request(serde_json::json!({
+            "Uuid": TYPED_REQUEST,
+            "RequestType": 1,
+            "Status": 3,
+            "Priority": 100,
+            "Submitted": "2026-11-27T08:00:00Z",
+            "TargetUserUuid": common::slapd::JANE.guid.to_string(),
+            "IsSmartcard": true,
+            "DataCollection": [
+                {"Name": "FirstName", "Value": "Jane"},
+                {"Name": "LastName", "Value": "Doe"}
+            ]
+        }))
+        .expect("the request is valid");
+}
+
+fn ldap_station(settings: enroll_station::directory::DirectorySettings) -> Station {
+    let directory = enroll_station::directory::Directory::new(
+        settings,
+        Some(enroll_station::platform::secrets::Secret::new(
+            common::slapd::BIND_PASSWORD,
+        )),
+    )
+    .expect("the directory is set up");
+    let (dir, path) = common::temp_journal();
+    let journal =
+        enroll_station::audit::journal::open_shared(Some(&path), true).expect("journal opens");
+    let mut station = station_customized(journal, None, |setup| {
+        setup.people = Some(Arc::new(directory));
+    });
+    station.journal = path;
+    station._journal_dir = Some(dir);
+    jane_request(&station);
+    press(&mut station.harness, "Refresh");
+    station
+}
+
+#[test]
+fn the_window_shows_the_account_and_photo_from_a_real_ldap_directory() {
+    let server = common::slapd::Slapd::start();
+    let mut station = ldap_station(server.settings(&server.ldaps_url(), None, 5));
+    let h = &mut station.harness;
+    wait_for(h, "the account from slapd in the list", |h| {
+        shows(h, "Jane Doe (jdoe)")
+    });
+    assert!(!shows(h, "Name differs"), "the typed name is the account's");
+    assert!(shows(h, "Names from the directory"));
+    click_containing(h, "Jane Doe (jdoe)");
+    wait_for(h, "the photo from slapd", |h| {
+        shows(h, "Photo from the directory")
+    });
+    assert!(shows(h, "Account jdoe \u{00b7} jdoe@enroll.test"));
+}
+
+#[test]
+fn a_directory_that_is_down_degrades_in_words_and_bind_still_works_marked_unchecked() {
+    let server = common::slapd::Slapd::start();
+    let down = format!("ldaps://127.0.0.1:{}", common::slapd::closed_port());
+    let mut station = ldap_station(server.settings(&down, None, 2));
+    let h = &mut station.harness;
+    wait_for(h, "the header to say the directory is out", |h| {
+        shows(h, "Directory unreachable: names unchecked")
+    });
+    assert!(shows(h, "Entered: Jane Doe"), "the row says the name is typed");
+    click_containing(h, "Entered: Jane Doe");
+    assert!(
+        shows(h, "The directory could not be asked"),
+        "the bind bar says why in words"
+    );
+    h.get_by_label("Insert demo card").click();
+    wait_for(h, "Bind", bind_enabled);
+    h.get_by_label("Bind").click();
+    wait_for(h, "the bind to end", |h| shows(h, "Done"));
+    let person = journal_lines(&station.journal)
+        .iter()
+        .find_map(|line| line["person"].as_str().map(str::to_owned))
+        .expect("the journal names the person");
+    assert_eq!(person, "Jane Doe (unchecked)");
+}
