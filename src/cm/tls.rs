@@ -3,40 +3,22 @@
 //! client certificate when one is configured.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use super::config::ClientConfig;
 use super::error::CmError;
+use crate::platform::tls_trust;
 
 /// The rustls configuration for `config`'s trust and client identity.
 pub fn rustls_config(config: &ClientConfig) -> Result<rustls::ClientConfig, CmError> {
-    let setup = |detail: String| CmError::ClientSetup { detail };
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut extra_roots = Vec::new();
     for path in &config.ca_files {
         extra_roots.extend(read_ca_file(path)?);
     }
-    // Without CA files, the plain verifier: on Windows the extra roots need a
-    // chain engine of their own, which Wine cannot create (the CLI under Wine
-    // could not even reach an http:// server).
-    let verifier = if extra_roots.is_empty() {
-        rustls_platform_verifier::Verifier::new(Arc::clone(&provider))
-    } else {
-        rustls_platform_verifier::Verifier::new_with_extra_roots(extra_roots, Arc::clone(&provider))
-    }
-    .map_err(|e| {
-        setup(format!(
-            "the system's certificate store cannot be used: {e}"
-        ))
-    })?;
-    let builder = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| setup(e.to_string()))?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier));
+    let builder = tls_trust::verifying_builder(extra_roots)
+        .map_err(|e| CmError::ClientSetup { detail: e.0 })?;
     match &config.client_certificate {
         Some(certificate) => {
             let (chain, key) = read_identity(certificate, config.client_key.as_deref())?;
@@ -53,21 +35,10 @@ pub fn rustls_config(config: &ClientConfig) -> Result<rustls::ClientConfig, CmEr
 
 /// The certificates of a PEM CA file.
 fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, CmError> {
-    let ca_error = |reason: String| CmError::CaFile {
+    tls_trust::read_ca_file(path).map_err(|e| CmError::CaFile {
         path: path.to_owned(),
-        reason,
-    };
-    let pem = std::fs::read(path).map_err(|e| ca_error(e.to_string()))?;
-    if !contains(&pem, b"-----BEGIN CERTIFICATE-----") {
-        return Err(ca_error("it holds no PEM certificate".to_owned()));
-    }
-    let certificates = CertificateDer::pem_slice_iter(&pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| ca_error(format!("it is not valid PEM ({e})")))?;
-    if certificates.is_empty() {
-        return Err(ca_error("it holds no PEM certificate".to_owned()));
-    }
-    Ok(certificates)
+        reason: e.0,
+    })
 }
 
 type Identity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);

@@ -4,52 +4,22 @@
 //! authorities for both.
 
 use std::path::Path;
-use std::sync::Arc;
-
-use rustls::pki_types::CertificateDer;
-use rustls::pki_types::pem::PemObject as _;
 
 use super::error::DirectoryError;
+use crate::platform::tls_trust;
 
 /// The rustls client configuration for the directory.
 pub fn client_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig, DirectoryError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
     let extra_roots = match ca_file {
-        Some(path) => read_ca_file(path)?,
+        Some(path) => tls_trust::read_ca_file(path).map_err(|e| DirectoryError::CaFile {
+            path: path.display().to_string(),
+            reason: e.0,
+        })?,
         None => Vec::new(),
     };
-    let setup = |detail: String| DirectoryError::TlsSetup { detail };
-    let verifier = if extra_roots.is_empty() {
-        rustls_platform_verifier::Verifier::new(Arc::clone(&provider))
-    } else {
-        rustls_platform_verifier::Verifier::new_with_extra_roots(extra_roots, Arc::clone(&provider))
-    }
-    .map_err(|e| {
-        setup(format!(
-            "the system's certificate store cannot be used: {e}"
-        ))
-    })?;
-    Ok(rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| setup(e.to_string()))?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
+    Ok(tls_trust::verifying_builder(extra_roots)
+        .map_err(|e| DirectoryError::TlsSetup { detail: e.0 })?
         .with_no_client_auth())
-}
-
-fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, DirectoryError> {
-    let fail = |reason: String| DirectoryError::CaFile {
-        path: path.display().to_string(),
-        reason,
-    };
-    let pem = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
-    let certificates = CertificateDer::pem_slice_iter(&pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| fail(format!("it is not valid PEM ({e})")))?;
-    if certificates.is_empty() {
-        return Err(fail("it holds no PEM certificate".to_owned()));
-    }
-    Ok(certificates)
 }
 
 #[cfg(test)]

@@ -4,3 +4,4 @@
 
 pub mod allocator;
 pub mod secrets;
+pub mod tls_trust;
