@@ -2,8 +2,6 @@
 //! for support: look an account up by GUID, check the connection step by
 //! step, store the bind account's password in the OS keyring.
 
-use std::io::{BufRead as _, IsTerminal as _};
-
 use anyhow::Context as _;
 
 use super::Settings;
@@ -109,20 +107,8 @@ fn term_report(report: &str) -> String {
 }
 
 fn read_secret(name: &str) -> anyhow::Result<Secret> {
-    let stdin = std::io::stdin();
-    let line = if stdin.is_terminal() {
-        rpassword::prompt_password(format!("Enter {name}: "))
-            .context("Could not read from the terminal")?
-    } else {
-        let mut line = String::new();
-        stdin
-            .lock()
-            .read_line(&mut line)
-            .context("Could not read the password from standard input")?;
-        line
-    };
     // Only the line end is removed: a password may begin or end with a space.
-    let value = line.trim_end_matches(['\r', '\n']);
+    let value = super::secret::read_line(name)?;
     anyhow::ensure!(
         !value.is_empty(),
         "Nothing was given: type {name} (or pipe it in) and press Enter."

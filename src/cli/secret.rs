@@ -81,8 +81,20 @@ fn name(settings: &Settings, kind: SecretKind) -> anyhow::Result<SecretName> {
 }
 
 fn read_secret(name: &SecretName) -> anyhow::Result<Secret> {
+    let line = read_line(&name.to_string())?;
+    let value = line.trim();
+    anyhow::ensure!(
+        !value.is_empty(),
+        "Nothing was given: type {name} (or pipe it in) and press Enter."
+    );
+    Ok(Secret::new(value))
+}
+
+/// One line typed without echo at a terminal, or piped in, without its
+/// line end.
+pub(super) fn read_line(name: &str) -> anyhow::Result<String> {
     let stdin = std::io::stdin();
-    let line = if stdin.is_terminal() {
+    let mut line = if stdin.is_terminal() {
         rpassword::prompt_password(format!("Enter {name}: "))
             .context("Could not read from the terminal")?
     } else {
@@ -90,13 +102,10 @@ fn read_secret(name: &SecretName) -> anyhow::Result<Secret> {
         stdin
             .lock()
             .read_line(&mut line)
-            .context("Could not read the secret from standard input")?;
+            .with_context(|| format!("Could not read {name} from standard input"))?;
         line
     };
-    let value = line.trim();
-    anyhow::ensure!(
-        !value.is_empty(),
-        "Nothing was given: type {name} (or pipe it in) and press Enter."
-    );
-    Ok(Secret::new(value))
+    let end = line.trim_end_matches(['\r', '\n']).len();
+    line.truncate(end);
+    Ok(line)
 }
