@@ -640,12 +640,14 @@ fn station_with_input(args: &[&str], input: &str) -> Output {
 const SUPERVISOR_PASSWORD: &str = " a passphrase with spaces ";
 
 /// A supervised station's configuration with the `[[supervisors]]` lines
-/// `supervisor hash` printed for each name.
+/// `supervisor hash` printed for each name; each signs in as their name in
+/// lower case, spaces as dots ("Sam Supervisor" is `sam.supervisor`).
 fn supervised_config(dir: &std::path::Path, names: &[&str]) -> String {
     let mut text = String::from("mode = \"supervised\"\n");
     for name in names {
+        let account = name.to_lowercase().replace(' ', ".");
         let hashed = station_with_input(
-            &["supervisor", "hash", "--name", name],
+            &["supervisor", "hash", "--name", name, "--account", &account],
             &format!("{SUPERVISOR_PASSWORD}\n"),
         );
         assert!(hashed.status.success(), "{}", stderr(&hashed));
@@ -668,13 +670,20 @@ fn supervisor_hash_prints_lines_the_configuration_accepts() {
     let config = supervised_config(dir.path(), &["Sam Supervisor"]);
     let text = std::fs::read_to_string(&config).expect("config");
     assert!(
-        text.contains("[[supervisors]]\nname = \"Sam Supervisor\"\npassword_hash = \"$argon2id$")
+        text.contains(
+            "[[supervisors]]\nname = \"Sam Supervisor\"\naccount = \"sam.supervisor\"\n\
+             password_hash = \"$argon2id$"
+        ),
+        "{text}"
     );
     let parsed = enroll_station::config::StationConfig::load(std::path::Path::new(&config))
         .expect("the printed lines are a valid configuration");
     assert_eq!(parsed.supervisors.len(), 1);
 
-    let empty = station_with_input(&["supervisor", "hash", "--name", "Sam"], "\n");
+    let empty = station_with_input(
+        &["supervisor", "hash", "--name", "Sam", "--account", "sam"],
+        "\n",
+    );
     assert!(!empty.status.success());
     assert!(
         stderr(&empty).contains("No password was given"),

@@ -154,7 +154,8 @@ impl CredentialForm {
     }
 }
 
-/// The supervisor confirmation of a bind: what it confirms, who asks, and the form.
+/// The supervisor confirmation of a bind (or of opening Settings at a
+/// supervised or kiosk station): what it confirms, who asks, and the form.
 #[derive(Debug)]
 pub struct SupervisorPrompt {
     /// What the credential is asked for.
@@ -164,7 +165,14 @@ pub struct SupervisorPrompt {
     /// Who asks and where, as the journal will name them: "Operator:
     /// alice at Desk 12". The supervisor sees whose bind they witness.
     pub operator: String,
+    /// This opening of the dialog, unique in the process: the password
+    /// field's id is salted with it, so no undo history of an earlier
+    /// opening can reach this one's field (review M6).
+    pub opening: u64,
 }
+
+/// Counts the openings of the supervisor dialog (see [`SupervisorPrompt::opening`]).
+static OPENINGS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl SupervisorPrompt {
     /// An empty prompt for `purpose`, asked by the account running the
@@ -177,6 +185,7 @@ impl SupervisorPrompt {
             purpose,
             form: CredentialForm::default(),
             operator: format!("Operator: {account} at {}", crate::audit::station_name()),
+            opening: OPENINGS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
 
@@ -221,7 +230,8 @@ impl StationState {
     }
 
     /// The worker's answer to the supervisor confirmation: an accepted one
-    /// closes the dialog (the worker starts the bind); a refusal stays in it.
+    /// closes the dialog (the worker starts the bind, or Settings opens);
+    /// a refusal stays in it.
     pub(crate) fn supervisor_answered(
         &mut self,
         purpose: &SupervisorPurpose,
@@ -231,7 +241,36 @@ impl StationState {
             && prompt.answer(purpose, result)
         {
             self.supervisor_prompt = None;
+            if let (SupervisorPurpose::OpenSettings, Ok(supervisor)) = (purpose, result) {
+                self.settings_grant = Some(supervisor.clone());
+            }
         }
+    }
+
+    /// Whether opening Settings at the desk needs a supervisor's credential:
+    /// at a supervised station (Settings can switch supervision off) and at
+    /// a kiosk station (its desk is staff's, and Settings can run commands).
+    pub fn settings_need_supervisor(&self) -> bool {
+        self.witness.is_required() || self.kiosk.station_is_kiosk
+    }
+
+    /// Settings asked for at the desk (its button, or a link to it): true
+    /// when it opens now. Where it needs a supervisor, the supervisor
+    /// confirmation opens instead, and Settings opens once it is accepted
+    /// (see [`StationState::take_settings_grant`]).
+    pub fn press_settings(&mut self) -> bool {
+        if !self.settings_need_supervisor() {
+            return true;
+        }
+        if self.supervisor_prompt.is_none() {
+            self.supervisor_prompt = Some(SupervisorPrompt::new(SupervisorPurpose::OpenSettings));
+        }
+        false
+    }
+
+    /// The supervisor whose credential opened Settings since the last call, once.
+    pub fn take_settings_grant(&mut self) -> Option<String> {
+        self.settings_grant.take()
     }
 }
 

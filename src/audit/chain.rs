@@ -107,6 +107,9 @@ pub enum Inconsistency {
     /// An outcome record without one.
     #[error("is an outcome record without an outcome")]
     OutcomeMissing,
+    /// A record of the station's controls (settings, supervisors) with an outcome.
+    #[error("is a record of the station's controls that carries an outcome")]
+    ControlWithOutcome,
 }
 
 /// What [`verify`] found in an intact journal.
@@ -120,6 +123,9 @@ pub struct VerifyReport {
     pub outcomes: u64,
     /// Attempts with no outcome yet.
     pub unfinished: u64,
+    /// `settings_saved` and `supervisor_refused` records: the station's
+    /// controls, part of no bind.
+    pub controls: u64,
     /// The SHA-256 of the last line ([`GENESIS_HASH`] when empty): note it
     /// elsewhere to detect later truncation of the journal's end.
     pub last_hash: String,
@@ -135,6 +141,7 @@ pub(super) struct Chain {
     pub(super) next_seq: u64,
     attempts: u64,
     outcomes: u64,
+    controls: u64,
     pub(super) open_attempts: Vec<Record>,
     seen_attempts: HashSet<AttemptId>,
     pub(super) recent: VecDeque<Record>,
@@ -147,6 +154,7 @@ impl Chain {
             next_seq: 1,
             attempts: 0,
             outcomes: 0,
+            controls: 0,
             open_attempts: Vec::new(),
             seen_attempts: HashSet::new(),
             recent: VecDeque::new(),
@@ -210,6 +218,10 @@ impl Chain {
             (EventKind::Outcome, Some(_)) => Err(Inconsistency::NoAttempt(id)),
             (EventKind::Attempt, Some(_)) => Err(Inconsistency::AttemptWithOutcome),
             (EventKind::Outcome, None) => Err(Inconsistency::OutcomeMissing),
+            (EventKind::SettingsSaved | EventKind::SupervisorRefused, None) => Ok(()),
+            (EventKind::SettingsSaved | EventKind::SupervisorRefused, Some(_)) => {
+                Err(Inconsistency::ControlWithOutcome)
+            }
         }
     }
 
@@ -228,6 +240,7 @@ impl Chain {
                 self.open_attempts
                     .retain(|open| open.attempt_id != record.attempt_id);
             }
+            EventKind::SettingsSaved | EventKind::SupervisorRefused => self.controls += 1,
         }
         if self.recent.len() == RECENT_CAPACITY {
             self.recent.pop_front();
@@ -241,6 +254,7 @@ impl Chain {
             attempts: self.attempts,
             outcomes: self.outcomes,
             unfinished: self.open_attempts.len() as u64,
+            controls: self.controls,
             last_hash: self.last_hash.clone(),
         }
     }
@@ -333,6 +347,7 @@ mod tests {
                 attempts: 3,
                 outcomes: 2,
                 unfinished: 1,
+                controls: 0,
                 last_hash: prev,
             }
         );

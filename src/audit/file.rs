@@ -11,6 +11,7 @@ use super::chain::{Chain, read_chain, sha256_hex};
 use super::error::io_error;
 use super::{
     AttemptId, AttemptInfo, AttemptRecord, AuditError, EventKind, Outcome, OutcomeInfo, Record,
+    StationEvent,
 };
 
 /// The journal, open for appending. Holds the journal's lock until dropped.
@@ -104,10 +105,37 @@ impl AuditJournal {
             smartcard_uuid: None,
             correlation_id: None,
             message: info.message,
+            changed: None,
             prev_hash: self.chain.last_hash.clone(),
         };
         self.append(record)?;
         Ok(attempt_id)
+    }
+
+    /// Appends a record of the station's controls (a saved configuration, a
+    /// refused supervisor) and flushes it to disk.
+    pub fn record_event(&mut self, event: StationEvent) -> Result<(), AuditError> {
+        let record = Record {
+            seq: self.chain.next_seq,
+            time: now(),
+            event: event.kind.into(),
+            outcome: None,
+            attempt_id: AttemptId::from_uuid(uuid::Uuid::nil()),
+            station: super::station_name(),
+            operator: event.operator,
+            supervisor: event.supervisor,
+            request_id: event.request_id.unwrap_or_else(uuid::Uuid::nil),
+            person: None,
+            card_id: String::new(),
+            atr: String::new(),
+            reader: String::new(),
+            smartcard_uuid: None,
+            correlation_id: None,
+            message: Some(event.message),
+            changed: event.changed,
+            prev_hash: self.chain.last_hash.clone(),
+        };
+        self.append(record)
     }
 
     /// Appends the one outcome of an open attempt and flushes it to disk.

@@ -4,7 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use crate::audit::{AttemptInfo, AuditError, AuditJournal, OutcomeInfo, default_journal_path};
+use crate::audit::{
+    AttemptInfo, AuditError, AuditJournal, Operator, OutcomeInfo, StationEvent,
+    default_journal_path,
+};
 use uuid::Uuid;
 
 use crate::domain::bind::{AttemptId, BindTarget, Outcome};
@@ -12,8 +15,17 @@ use crate::domain::card::CardId;
 
 /// Where attempts and outcomes are recorded before and after the POST.
 pub trait Journal: Send {
-    /// Appends the attempt and flushes it to disk; the bind stops when this fails.
-    fn record_attempt(&mut self, target: &BindTarget) -> Result<AttemptId, JournalError>;
+    /// Appends the attempt by `operator` (the OS account, and the principal
+    /// the server accepted) and flushes it to disk; the bind stops when
+    /// this fails.
+    fn record_attempt(
+        &mut self,
+        target: &BindTarget,
+        operator: Operator,
+    ) -> Result<AttemptId, JournalError>;
+    /// Appends a record of the station's controls (a saved configuration,
+    /// a refused supervisor) and flushes it to disk.
+    fn record_event(&mut self, event: StationEvent) -> Result<(), JournalError>;
     /// Appends the outcome of an attempt and flushes it to disk.
     fn record_outcome(
         &mut self,
@@ -61,11 +73,19 @@ pub struct OpenAttempt {
 pub type SharedJournal = Arc<Mutex<dyn Journal>>;
 
 impl Journal for AuditJournal {
-    fn record_attempt(&mut self, target: &BindTarget) -> Result<AttemptId, JournalError> {
+    fn record_attempt(
+        &mut self,
+        target: &BindTarget,
+        operator: Operator,
+    ) -> Result<AttemptId, JournalError> {
         Ok(AuditJournal::record_attempt(
             self,
-            AttemptInfo::for_target(target),
+            AttemptInfo::for_target_by(target, operator),
         )?)
+    }
+
+    fn record_event(&mut self, event: StationEvent) -> Result<(), JournalError> {
+        Ok(AuditJournal::record_event(self, event)?)
     }
 
     fn record_outcome(
@@ -166,7 +186,15 @@ pub fn open_shared(path: Option<&Path>, demo: bool) -> Result<SharedJournal, NoJ
 struct Unusable(String);
 
 impl Journal for Unusable {
-    fn record_attempt(&mut self, _target: &BindTarget) -> Result<AttemptId, JournalError> {
+    fn record_attempt(
+        &mut self,
+        _target: &BindTarget,
+        _operator: Operator,
+    ) -> Result<AttemptId, JournalError> {
+        Err(JournalError::Unusable(self.0.clone()))
+    }
+
+    fn record_event(&mut self, _event: StationEvent) -> Result<(), JournalError> {
         Err(JournalError::Unusable(self.0.clone()))
     }
 

@@ -87,7 +87,8 @@ impl Operator {
 }
 pub use crate::domain::bind::AttemptId;
 
-/// Whether a record starts or ends a bind.
+/// What a record says happened: the start or the end of a bind, or an event
+/// of the station's controls that is part of no bind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
@@ -95,6 +96,13 @@ pub enum EventKind {
     Attempt,
     /// How the attempt ended.
     Outcome,
+    /// The Settings view saved the configuration file: who saved (the
+    /// operator, and the supervisor who opened Settings) and which keys
+    /// changed, never their values.
+    SettingsSaved,
+    /// A supervisor credential was refused (wrong, throttled, or the
+    /// operator's own): the name tried and why, never the password.
+    SupervisorRefused,
 }
 
 impl EventKind {
@@ -103,8 +111,54 @@ impl EventKind {
         match self {
             EventKind::Attempt => "attempt",
             EventKind::Outcome => "outcome",
+            EventKind::SettingsSaved => "settings_saved",
+            EventKind::SupervisorRefused => "supervisor_refused",
         }
     }
+
+    /// Whether the record belongs to a bind (an attempt or its outcome);
+    /// the other kinds carry no request, card or reader.
+    pub fn is_bind(&self) -> bool {
+        matches!(self, EventKind::Attempt | EventKind::Outcome)
+    }
+}
+
+/// The kinds of [`StationEvent`]: the [`EventKind`]s that are part of no bind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ControlKind {
+    /// [`EventKind::SettingsSaved`].
+    SettingsSaved,
+    /// [`EventKind::SupervisorRefused`].
+    SupervisorRefused,
+}
+
+impl From<ControlKind> for EventKind {
+    fn from(kind: ControlKind) -> EventKind {
+        match kind {
+            ControlKind::SettingsSaved => EventKind::SettingsSaved,
+            ControlKind::SupervisorRefused => EventKind::SupervisorRefused,
+        }
+    }
+}
+
+/// A record of the station's controls, part of no bind: see
+/// [`AuditJournal::record_event`]. Its request and attempt IDs are the nil
+/// UUID and its card, ATR and reader are empty, unless a refused supervisor
+/// was asked to witness a bind (then the request is named).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StationEvent {
+    /// What happened.
+    pub kind: ControlKind,
+    /// Who acted at the station.
+    pub operator: Operator,
+    /// The supervisor: who opened Settings, or the name tried.
+    pub supervisor: Option<String>,
+    /// The request a refused witness was asked to confirm.
+    pub request_id: Option<Uuid>,
+    /// The keys that changed (settings_saved only).
+    pub changed: Option<Vec<String>>,
+    /// What happened, in words.
+    pub message: String,
 }
 
 /// How an attempt ended: the bind machine's outcome, stored by its snake_case name.
@@ -137,9 +191,15 @@ pub struct AttemptInfo {
 impl AttemptInfo {
     /// An attempt to bind `target`, by this machine's OS user on this station.
     pub fn for_target(target: &BindTarget) -> Self {
+        Self::for_target_by(target, Operator::from_os())
+    }
+
+    /// An attempt to bind `target` by `operator` (the OS account and the
+    /// principal the server accepted), on this station.
+    pub fn for_target_by(target: &BindTarget, operator: Operator) -> Self {
         Self {
             station: station_name(),
-            operator: Operator::from_os(),
+            operator,
             supervisor: target.supervisor.clone(),
             request_id: target.request_id,
             person: Some(target.person.clone()),
@@ -215,6 +275,10 @@ pub struct Record {
     pub correlation_id: Option<String>,
     /// A note, a refusal's reason or a failure's message.
     pub message: Option<String>,
+    /// The configuration keys a `settings_saved` record says changed (never
+    /// their values); absent from every other record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed: Option<Vec<String>>,
     /// SHA-256 (hex) of the previous line's bytes; [`GENESIS_HASH`] on the first.
     pub prev_hash: String,
 }

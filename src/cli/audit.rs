@@ -93,8 +93,13 @@ pub(super) fn run(server: &Settings, command: AuditCommand) -> anyhow::Result<()
         AuditCommand::Verify { file } => {
             let path = journal_path(file, audit_file)?;
             let report = audit::verify(&path)?;
+            // Saved settings and refused supervisors, named only when there are some.
+            let controls = match report.controls {
+                0 => String::new(),
+                n => format!(", {}", count(n, "settings or supervisor record")),
+            };
             println!(
-                "Audit journal intact: {} ({}, {}, {} unfinished), last hash {} ({}).",
+                "Audit journal intact: {} ({}, {}, {} unfinished{controls}), last hash {} ({}).",
                 count(report.records, "record"),
                 count(report.attempts, "attempt"),
                 count(report.outcomes, "outcome"),

@@ -20,7 +20,7 @@ use crate::domain::card::{CardId, CardIdentity};
 use crate::domain::card_choice::{CardRule, NoCard, choose_card};
 use crate::domain::readers::ReaderBoard;
 use crate::supervisors::{SupervisorError, SupervisorPurpose, SupervisorStore};
-use crate::worker::effects::{BindContext, reconcile_open_attempts, run_bind};
+use crate::worker::effects::{BindContext, SharedJournal, reconcile_open_attempts, run_bind};
 use std::time::{Duration, Instant};
 
 #[derive(Serialize)]
@@ -189,8 +189,61 @@ fn witness(
     Ok(Some((name.to_owned(), store)))
 }
 
+/// Refuses, before any card is read or any password asked, a witness whose
+/// configured account is the operator's (the OS account or the principal
+/// the server signed in); the refusal is journalled.
+fn refuse_own_witness(
+    operator: &Operator,
+    request_id: Uuid,
+    name: &str,
+    store: &SupervisorStore,
+    journal: &SharedJournal,
+) -> anyhow::Result<()> {
+    let Some(account) = store.account_of(name) else {
+        // An unknown name is refused with the password, in the words of a wrong one.
+        return Ok(());
+    };
+    let supervisor = name.trim();
+    let Err(why) = crate::supervisors::check_witness(operator, supervisor, Some(account)) else {
+        return Ok(());
+    };
+    let what = format!("to witness the bind of request {request_id}");
+    let event = crate::supervisors::refusal_event(
+        operator,
+        name,
+        &what,
+        Some(request_id),
+        &Err(why.clone()),
+    );
+    journal_refusal(event, journal);
+    bail!("Not bound: {why} Nothing was read or sent.")
+}
+
+/// Writes a refused supervisor credential to the journal (the name tried,
+/// never the password); a journal that cannot take it is named on stderr.
+fn journal_refusal(event: Option<crate::audit::StationEvent>, journal: &SharedJournal) {
+    let Some(event) = event else {
+        return;
+    };
+    let mut journal = journal
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Err(why) = journal.record_event(event) {
+        eprintln!(
+            "enroll-station: the refusal could not be written to the audit journal: {}",
+            term(&why.to_string())
+        );
+    }
+}
+
 /// Reads the supervisor's password and checks it, with the rules the window uses.
-fn confirm(name: &str, store: &SupervisorStore, target: &BindTarget) -> anyhow::Result<String> {
+fn confirm(
+    name: &str,
+    store: &SupervisorStore,
+    target: &BindTarget,
+    operator: &Operator,
+    journal: &SharedJournal,
+) -> anyhow::Result<String> {
     if std::io::stdin().is_terminal() {
         eprintln!(
             "Binding request {} to card {} ({}) in \"{}\": supervisor {name}, confirm with \
@@ -203,14 +256,14 @@ fn confirm(name: &str, store: &SupervisorStore, target: &BindTarget) -> anyhow::
     }
     let password =
         super::supervisor::read_password(&format!("Password of supervisor {name}: "), false)?;
-    crate::supervisors::check(
-        store,
-        &Operator::from_os(),
-        name,
-        &password,
-        &SupervisorPurpose::ConfirmBind(target.clone()),
-    )
-    .map_err(|why| anyhow::anyhow!("Not bound: {why}"))
+    let purpose = SupervisorPurpose::ConfirmBind(target.clone());
+    let result = crate::supervisors::check(store, operator, name, &password, &purpose);
+    drop(password);
+    journal_refusal(
+        crate::supervisors::refusal_record(operator, name, &purpose, &result),
+        journal,
+    );
+    result.map_err(|why| anyhow::anyhow!("Not bound: {why}"))
 }
 
 pub(super) fn run(server: &Settings, args: BindArgs<'_>) -> anyhow::Result<()> {
@@ -226,6 +279,17 @@ pub(super) fn run(server: &Settings, args: BindArgs<'_>) -> anyhow::Result<()> {
         .transpose()?;
     let client = server.client()?;
     let journal = crate::audit::journal::open_shared(server.audit_file(), false)?;
+    let runtime = super::runtime()?;
+    // Signs in first: the principal the server accepts is journalled with
+    // the attempt and compared with the witness's account. A failure is
+    // the bind's to report, after its attempt is on record.
+    if let Err(error) = runtime.block_on(client.get_request(request_id)) {
+        tracing::debug!(%error, "the sign-in before the bind failed");
+    }
+    let operator = crate::worker::effects::operator_of(&client);
+    if let Some((name, store)) = &witness {
+        refuse_own_witness(&operator, request_id, name, store, &journal)?;
+    }
     let pcsc = server.card_reader();
     let (reader, expected) = if args.reader.is_none() && expect_card_id.is_none() {
         wait_for_new_card(server, args.card_timeout)?
@@ -250,7 +314,6 @@ pub(super) fn run(server: &Settings, args: BindArgs<'_>) -> anyhow::Result<()> {
         readers: Arc::new(pcsc),
         journal,
     };
-    let runtime = super::runtime()?;
     for line in runtime.block_on(reconcile_open_attempts(&context)) {
         eprintln!("enroll-station: {}", term(&line));
     }
@@ -263,7 +326,7 @@ pub(super) fn run(server: &Settings, args: BindArgs<'_>) -> anyhow::Result<()> {
         supervisor: None,
     };
     if let Some((name, store)) = &witness {
-        target.supervisor = Some(confirm(name, store, &target)?);
+        target.supervisor = Some(confirm(name, store, &target, &operator, &context.journal)?);
     }
     let mut tries_left = args.retries;
     let state = loop {

@@ -225,16 +225,25 @@ pub enum Commands {
     },
 }
 
-/// Opens the window (no subcommand) and returns when it is closed.
+/// Opens the window (no subcommand) and returns when it is closed. The
+/// first-run screen may ask for the window again, on the server just saved
+/// or on the demo backend: the settings are then read anew, as at a start.
 pub fn open_window(cli: &Cli) -> anyhow::Result<()> {
-    let settings = settings::from_args(&cli.server)?;
-    crate::ui::launch::run_window(
-        &settings,
-        crate::ui::launch::WindowOptions {
-            demo: cli.demo,
+    use crate::ui::launch::WindowExit;
+    let mut demo = cli.demo;
+    loop {
+        let settings = settings::from_args(&cli.server)?;
+        settings::check_window_switches(&settings, demo, cli.kiosk)?;
+        let options = crate::ui::launch::WindowOptions {
+            demo,
             kiosk: cli.kiosk,
-        },
-    )
+        };
+        match crate::ui::launch::run_window(&settings, options)? {
+            WindowExit::Closed => return Ok(()),
+            WindowExit::Reload => {}
+            WindowExit::Demo => demo = true,
+        }
+    }
 }
 
 /// Runs a subcommand and turns its error into words on stderr and a failing exit code.

@@ -3,25 +3,52 @@
 
 use super::GlobalArgs;
 use crate::config::effective::Settings;
-use crate::config::{Seconds, StationConfig, ValueProblem, default_config_path};
+use crate::config::{Policy, Seconds, StationConfig, ValueProblem, default_config_path};
 
-/// Reads the configuration file (`--config`, else the default one when it
-/// exists) and applies the command line over it.
+/// Reads the machine policy and the configuration file (`--config`, else
+/// the default one when it exists), applies the command line over them, and
+/// refuses any layer that sets a key the policy pins to another value.
 pub fn from_args(args: &GlobalArgs) -> anyhow::Result<Settings> {
-    let (mut config, config_path) = match &args.config {
+    let policy = Policy::load()?;
+    let (file, config_path) = match &args.config {
         Some(path) => (StationConfig::load(path)?, Some(path.clone())),
         None => match default_config_path() {
             Some(path) => (StationConfig::load_if_present(&path)?, Some(path)),
             None => (StationConfig::default(), None),
         },
     };
+    if let Some(path) = &config_path
+        && !policy.is_empty()
+    {
+        // Read again for which keys it names: a key the file leaves out
+        // takes the policy's value, one it sets must agree with it.
+        match std::fs::read_to_string(path) {
+            Ok(text) => policy.check_file(&text, &file, path)?,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => {
+                return Err(crate::config::ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                }
+                .into());
+            }
+        }
+    }
+    let mut config = file;
+    policy.apply(&mut config);
     args.apply_to(&mut config)?;
+    if let Some(key) = policy.differing(&config).first() {
+        return Err(policy.conflict(key, args.remedy(key)).into());
+    }
     config
         .check()
         .map_err(|problem| crate::config::ConfigError::Inconsistent {
             path: None,
             key: problem.key,
-            detail: format!("{problem} (the configuration file and the command line together)"),
+            detail: format!(
+                "{problem} (the configuration file, the machine policy and the command line \
+                 together)"
+            ),
         })?;
     for warning in config.warnings() {
         eprintln!("enroll-station: {}", super::escape::term_lines(warning));
@@ -30,11 +57,38 @@ pub fn from_args(args: &GlobalArgs) -> anyhow::Result<Settings> {
     if let Some(name) = &config.station_name {
         crate::audit::set_station_name(name.as_str());
     }
+    crate::config::policy::remember(&policy);
     Ok(Settings {
         config,
         config_path,
         audit_file,
+        policy,
     })
+}
+
+/// Refuses window switches that contradict the machine policy: `--kiosk`
+/// where it pins another mode, `--demo` where it pins the server.
+pub fn check_window_switches(settings: &Settings, demo: bool, kiosk: bool) -> anyhow::Result<()> {
+    let policy = &settings.policy;
+    if kiosk
+        && policy.pinned("mode").is_some()
+        && policy.values().mode != crate::config::Mode::Kiosk
+    {
+        return Err(policy
+            .conflict("mode", "remove --kiosk from the command line".to_owned())
+            .into());
+    }
+    if demo && policy.pinned("server").is_some() {
+        return Err(policy
+            .conflict(
+                "server",
+                "--demo would replace it with the demo backend: remove --demo from the command \
+                 line"
+                    .to_owned(),
+            )
+            .into());
+    }
+    Ok(())
 }
 
 impl GlobalArgs {
@@ -83,6 +137,46 @@ impl GlobalArgs {
             config.tls.client_key = Some(path.clone());
         }
         Ok(())
+    }
+}
+
+impl GlobalArgs {
+    /// What to remove so that the command line and the environment leave
+    /// the pinned `key` alone: the option, or the variable it came from.
+    fn remedy(&self, key: &str) -> String {
+        let from_variable = |variable: &str, value: Option<String>| {
+            value.is_some() && std::env::var(variable).ok().map(|v| v.trim().to_owned()) == value
+        };
+        let option = match key {
+            "server" => {
+                if from_variable(
+                    "ENROLL_STATION_SERVER",
+                    self.server.as_ref().map(|s| s.trim().to_owned()),
+                ) {
+                    return "unset ENROLL_STATION_SERVER in the environment".to_owned();
+                }
+                "--server"
+            }
+            "audit_file" => {
+                if from_variable(
+                    "ENROLL_STATION_AUDIT_FILE",
+                    self.audit_file.as_ref().map(|p| p.display().to_string()),
+                ) {
+                    return "unset ENROLL_STATION_AUDIT_FILE in the environment".to_owned();
+                }
+                "--audit-file"
+            }
+            "ignore_readers" => "--ignore-reader",
+            "tls.ca_files" => "--ca-file",
+            "tls.allow_insecure_http" => "--allow-insecure-http",
+            "tls.client_certificate" => "--client-cert",
+            "tls.client_key" => "--client-key",
+            "timeouts.connect_secs" => "--connect-timeout-secs",
+            "timeouts.request_secs" => "--request-timeout-secs",
+            "auth.service_principal" if self.service_principal.is_some() => "--service-principal",
+            _ => "--auth",
+        };
+        format!("remove {option} from the command line")
     }
 }
 

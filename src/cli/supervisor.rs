@@ -9,29 +9,52 @@ use std::io::{BufRead as _, IsTerminal as _};
 use anyhow::Context as _;
 
 use crate::platform::secrets::Secret;
-use crate::supervisors::{HashCost, SupervisorName, config_snippet, hash_password};
+use crate::supervisors::{
+    HashCost, SupervisorAccount, SupervisorName, config_snippet, hash_password,
+};
+
+/// The fewest characters a supervisor's password may have.
+pub const MIN_PASSWORD_CHARS: usize = 12;
 
 /// The `supervisor` subcommands.
 #[derive(Debug, clap::Subcommand)]
 pub enum SupervisorCommand {
-    /// Print a `[[supervisors]]` table for the configuration file: the name and
-    /// an argon2 hash of a password read from standard input (typed twice
-    /// without echo on a terminal, or one piped line).
+    /// Print a `[[supervisors]]` table for the configuration file: the name,
+    /// the account and an argon2id hash of a password of at least 12
+    /// characters read from standard input (typed twice without echo on a
+    /// terminal, or one piped line).
     Hash {
         /// The supervisor's name, as they will type it to confirm.
         #[arg(long, value_name = "NAME")]
         name: String,
+        /// The supervisor's own sign-in account (`CONTOSO\sam`,
+        /// `sam@CONTOSO.COM` or `sam`): the station refuses them as witness
+        /// when it is the operator's account.
+        #[arg(long, value_name = "ACCOUNT")]
+        account: String,
     },
 }
 
 pub(super) fn run(command: SupervisorCommand) -> anyhow::Result<()> {
     match command {
-        SupervisorCommand::Hash { name } => {
+        SupervisorCommand::Hash { name, account } => {
             let name = SupervisorName::try_from(name).map_err(|why| anyhow::anyhow!("{why}."))?;
+            let account =
+                SupervisorAccount::try_from(account).map_err(|why| anyhow::anyhow!("{why}."))?;
             let password = read_password(
-                &format!("New password for supervisor {}: ", name.as_str()),
+                &format!(
+                    "New password for supervisor {} (at least {MIN_PASSWORD_CHARS} characters): ",
+                    name.as_str()
+                ),
                 true,
             )?;
+            let length = password.expose().chars().count();
+            anyhow::ensure!(
+                length >= MIN_PASSWORD_CHARS,
+                "The password has {length} characters; a supervisor's password needs at least \
+                 {MIN_PASSWORD_CHARS} (a few words make a long one easy to remember). Nothing \
+                 was printed: run the command again."
+            );
             let hash = hash_password(&password, HashCost::Recommended)
                 .map_err(|why| anyhow::anyhow!("{why}"))?;
             drop(password);
@@ -39,7 +62,7 @@ pub(super) fn run(command: SupervisorCommand) -> anyhow::Result<()> {
                 "Add these lines to the station's configuration file (station.toml), \
                  then start the station again:"
             );
-            print!("{}", config_snippet(&name, &hash));
+            print!("{}", config_snippet(&name, &account, &hash));
             Ok(())
         }
     }

@@ -56,16 +56,7 @@ pub fn write_top_level_key(
     }
     let text = document.to_string();
     StationConfig::parse(&text, path)?;
-    let write = |source| ConfigError::Write {
-        path: path.to_owned(),
-        source,
-    };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(write)?;
-    }
-    let temporary = path.with_extension("toml.new");
-    std::fs::write(&temporary, text).map_err(write)?;
-    std::fs::rename(&temporary, path).map_err(write)
+    super::write::replace_file(path, &text)
 }
 
 #[cfg(test)]

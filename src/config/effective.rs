@@ -19,6 +19,9 @@ pub struct Settings {
     pub config_path: Option<PathBuf>,
     /// The audit journal, when not the default.
     pub audit_file: Option<PathBuf>,
+    /// The machine policy's pins, already in `config`: the keys no other
+    /// layer may change (see [`super::policy`]).
+    pub policy: super::Policy,
 }
 
 impl Settings {

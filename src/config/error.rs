@@ -87,10 +87,16 @@ pub enum ValueProblem {
     /// `supervisors.name`: blank, too long or not printable.
     #[error("\"{0}\" is not a usable supervisor name: give 1 to 64 printable characters")]
     SupervisorName(String),
+    /// `supervisors.account`: blank, too long or not printable.
+    #[error(
+        "\"{0}\" is not a usable supervisor account: give their sign-in account, e.g. \
+         CONTOSO\\sam, sam@CONTOSO.COM or sam"
+    )]
+    SupervisorAccount(String),
     /// `supervisors.password_hash`: not an argon2 PHC hash the station can check.
     #[error(
         "this is not a usable argon2 password hash ({0}): paste the whole password_hash line \
-         that `enroll-station supervisor hash --name NAME` prints"
+         that `enroll-station supervisor hash --name NAME --account ACCOUNT` prints"
     )]
     PasswordHash(String),
 }
@@ -104,6 +110,7 @@ impl ValueProblem {
             ValueProblem::StationName(_) => Some("station_name"),
             ValueProblem::Seconds { .. } => None,
             ValueProblem::SupervisorName(_) => Some("supervisors.name"),
+            ValueProblem::SupervisorAccount(_) => Some("supervisors.account"),
             ValueProblem::PasswordHash(_) => Some("supervisors.password_hash"),
         }
     }

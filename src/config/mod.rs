@@ -18,12 +18,15 @@ pub(crate) mod effective;
 mod error;
 mod kiosk_site;
 mod overrides;
+pub mod policy;
 pub(crate) mod supervisors;
+mod write;
 
 pub use edit::write_top_level_key;
 pub use error::{ConfigError, KeyProblem, ValueProblem};
 pub use kiosk_site::KioskSite;
 pub use overrides::{Override, OverrideSource, Overrides};
+pub use policy::{Policy, PolicyError, PolicySource};
 pub use supervisors::SupervisorEntry;
 
 /// The file's name inside the config directory.
@@ -392,36 +395,6 @@ impl StationConfig {
         }
     }
 
-    /// The file's text, as [`StationConfig::save`] writes it.
-    pub fn to_toml(&self) -> String {
-        // Serializing plain structs of strings, numbers and paths cannot fail;
-        // a path that is not UTF-8 is the one exception, and is written lossily.
-        toml::to_string_pretty(self).unwrap_or_else(|error| {
-            tracing::error!(%error, "configuration not serializable");
-            String::new()
-        })
-    }
-
-    /// Checks, then writes the file atomically (a temporary file renamed over
-    /// it), so a crash never leaves half a configuration.
-    pub fn save(&self, path: &Path) -> Result<(), ConfigError> {
-        self.check().map_err(|problem| ConfigError::Inconsistent {
-            path: Some(path.to_owned()),
-            key: problem.key,
-            detail: problem.message,
-        })?;
-        let write = |source| ConfigError::Write {
-            path: path.to_owned(),
-            source,
-        };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(write)?;
-        }
-        let temporary = path.with_extension("toml.new");
-        std::fs::write(&temporary, self.to_toml()).map_err(write)?;
-        std::fs::rename(&temporary, path).map_err(write)
-    }
-
     /// The checks that span several keys. `Err` names the key to change and
     /// says what to set.
     pub fn check(&self) -> Result<(), KeyProblem> {
@@ -485,6 +458,7 @@ impl StationConfig {
             ));
         }
         supervisors::check_unique_names(&self.supervisors)?;
+        supervisors::check_accounts(&self.supervisors)?;
         self.cards.family_table()?;
         Ok(())
     }
@@ -604,7 +578,7 @@ name = "Our eTokens"
         assert_eq!(warnings, [CARD_ID_FALLBACK_REMOVED]);
         assert!(warnings[0].contains("never the one Windows reports"));
         assert!(warnings[0].contains("Delete the line"));
-        assert!(!config.to_toml().contains("card_id_fallback"));
+        assert!(!config.to_toml().expect("toml").contains("card_id_fallback"));
     }
 
     #[test]
@@ -724,13 +698,18 @@ name = "Our eTokens"
             "Go to desk 3 for your certificates."
         );
         assert_eq!(config.kiosk_site.help(), kiosk_site::DEFAULT_HELP);
-        let text = config.to_toml();
+        let text = config.to_toml().expect("toml");
         assert!(text.contains("[kiosk_site]"), "{text}");
         assert_eq!(
             parse(&text).expect("reads back").kiosk_site,
             config.kiosk_site
         );
-        assert!(!StationConfig::default().to_toml().contains("kiosk_site"));
+        assert!(
+            !StationConfig::default()
+                .to_toml()
+                .expect("toml")
+                .contains("kiosk_site")
+        );
         let error = parse(&format!("[kiosk_site]\nhelp = \"{}\"\n", "x".repeat(400)))
             .expect_err("too long");
         assert!(
@@ -747,8 +726,16 @@ name = "Our eTokens"
         let directory = config.directory.as_ref().expect("the table");
         assert_eq!(directory.tls(), crate::directory::TlsMode::Ldaps);
         assert_eq!(directory.timeout().as_secs(), 5);
-        assert_eq!(parse(&config.to_toml()).expect("reads back"), config);
-        assert!(!StationConfig::default().to_toml().contains("directory"));
+        assert_eq!(
+            parse(&config.to_toml().expect("toml")).expect("reads back"),
+            config
+        );
+        assert!(
+            !StationConfig::default()
+                .to_toml()
+                .expect("toml")
+                .contains("directory")
+        );
 
         let error = parse(
             "\n[directory]\nurl = \"ldap://dc1\"\nbase_dn = \"DC=corp\"\nsign_in = \"kerberos\"\n",

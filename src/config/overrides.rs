@@ -19,6 +19,9 @@ pub enum OverrideSource {
     Environment(&'static str),
     /// `--demo`: the embedded demo backend, whatever the file names.
     Demo,
+    /// The machine policy pins the key (see [`super::policy`]); the text
+    /// names the policy (`/etc/enroll-station/policy.toml`).
+    Policy(String),
 }
 
 /// One key whose running value is not the file's.
@@ -48,6 +51,17 @@ impl Override {
             OverrideSource::Demo => "Overridden by --demo on the command line: the demo backend \
                  asks for no sign-in. Save keeps the file's own value."
                 .to_owned(),
+            OverrideSource::Policy(_) => "Set by policy: the machine's administrator pins this \
+                 value. Save never writes it into the file."
+                .to_owned(),
+        }
+    }
+
+    /// For a pinned key, the policy that pins it (for a tooltip).
+    pub fn policy(&self) -> Option<&str> {
+        match &self.source {
+            OverrideSource::Policy(source) => Some(source),
+            _ => None,
         }
     }
 }
@@ -148,6 +162,23 @@ impl Overrides {
             }));
     }
 
+    /// The machine policy pins `key` (its value is the running one): the
+    /// Settings view shows it locked, and Save never writes it. A pin
+    /// replaces whatever else named the key.
+    pub fn pin(&mut self, key: &'static str, source: String) {
+        self.entries.retain(|entry| entry.key != key);
+        self.entries.push(Override {
+            key,
+            source: OverrideSource::Policy(source),
+        });
+    }
+
+    /// Whether the machine policy pins `key`.
+    pub fn is_pinned(&self, key: &str) -> bool {
+        self.get(key)
+            .is_some_and(|entry| matches!(entry.source, OverrideSource::Policy(_)))
+    }
+
     /// What overrode `key`, when something did.
     pub fn get(&self, key: &str) -> Option<&Override> {
         self.entries.iter().find(|entry| entry.key == key)
@@ -214,7 +245,8 @@ fn copy_key(key: &str, from: &StationConfig, to: &mut StationConfig) {
         }
         "auth.user" => to.auth.user = from.auth.user.clone(),
         "auth.token_command" => to.auth.token_command = from.auth.token_command.clone(),
-        _ => {}
+        // The keys only a policy pins (`supervisors`, `kiosk_site`, ...).
+        other => super::policy::copy_key(other, from, to),
     }
 }
 

@@ -1,6 +1,13 @@
-//! The `[[supervisors]]` tables of the configuration file: names and argon2
-//! PHC hashes, checked when the file is read (checking a password against
-//! them is `crate::supervisors`' job).
+//! The `[[supervisors]]` tables of the configuration file: names, OS or
+//! domain accounts and argon2id PHC hashes, checked when the file is read
+//! (checking a password against them is `crate::supervisors`' job).
+//!
+//! Every table needs an `account`: the four-eyes check compares it with the
+//! operator's OS account and CM principal, and a name alone ("Sam
+//! Supervisor") never matches an account. A table without one is refused
+//! when the file is read, in words that say what to add. Hashes weaker than
+//! argon2's recommended minimum (argon2id, 19 MiB, 2 passes, 1 lane; OWASP's
+//! too) are refused the same way.
 
 use std::fmt;
 
@@ -16,14 +23,61 @@ use crate::platform::secrets::Secret;
 /// every check; it is refused when the file is read.
 const MAX_MEMORY_KIB: u32 = 1024 * 1024;
 
+/// The least memory (KiB), passes and lanes a hash may use: argon2's
+/// `Params::DEFAULT`, which is OWASP's minimum for argon2id.
+const MIN_MEMORY_KIB: u32 = Params::DEFAULT_M_COST;
+const MIN_PASSES: u32 = Params::DEFAULT_T_COST;
+const MIN_LANES: u32 = Params::DEFAULT_P_COST;
+
 /// One `[[supervisors]]` table of the configuration file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SupervisorEntry {
     /// The name the supervisor types, recorded in the audit journal.
     pub name: SupervisorName,
+    /// The supervisor's own OS or domain account (`CONTOSO\sam`,
+    /// `sam@CONTOSO.COM` or `sam`): a witness whose account is the
+    /// operator's is refused. Required: a table without it is refused when
+    /// the file is read (the `Option` lets that refusal be in words).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<SupervisorAccount>,
     /// The argon2 PHC hash of their password (`$argon2id$v=19$m=...`).
     pub password_hash: PasswordHashPhc,
+}
+
+/// A supervisor's account: printable, one word, not blank.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct SupervisorAccount(String);
+
+impl SupervisorAccount {
+    /// The account as configured.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for SupervisorAccount {
+    type Error = ValueProblem;
+
+    fn try_from(value: String) -> Result<Self, ValueProblem> {
+        let trimmed = value.trim();
+        if trimmed.is_empty()
+            || trimmed.chars().count() > 256
+            || trimmed
+                .chars()
+                .any(|c| c.is_control() || c.is_whitespace() && c != ' ')
+        {
+            return Err(ValueProblem::SupervisorAccount(value));
+        }
+        Ok(SupervisorAccount(trimmed.to_owned()))
+    }
+}
+
+impl From<SupervisorAccount> for String {
+    fn from(value: SupervisorAccount) -> String {
+        value.0
+    }
 }
 
 /// A supervisor's name: printable, one line, not blank.
@@ -90,14 +144,33 @@ impl TryFrom<String> for PasswordHashPhc {
         let value = value.trim().to_owned();
         let explain = |why: &str| ValueProblem::PasswordHash(why.to_owned());
         let hash = PasswordHash::new(&value).map_err(|error| explain(&error.to_string()))?;
-        Algorithm::try_from(hash.algorithm.as_str())
+        let algorithm = Algorithm::try_from(hash.algorithm.as_str())
             .map_err(|_| explain(&format!("the algorithm is {}", hash.algorithm.as_str())))?;
+        if algorithm != Algorithm::Argon2id {
+            return Err(explain(&format!(
+                "it is {}, and only argon2id resists both GPU guessing and side channels",
+                hash.algorithm.as_str()
+            )));
+        }
         if let Some(version) = hash.version {
             Version::try_from(version).map_err(|_| explain(&format!("version {version}")))?;
         }
         let params = Params::try_from(&hash).map_err(|error| explain(&error.to_string()))?;
         if params.m_cost() > MAX_MEMORY_KIB {
             return Err(explain("it asks for more than 1 GiB of memory per check"));
+        }
+        if params.m_cost() < MIN_MEMORY_KIB
+            || params.t_cost() < MIN_PASSES
+            || params.p_cost() < MIN_LANES
+        {
+            return Err(explain(&format!(
+                "its cost (m={}, t={}, p={}) is below the minimum of m={MIN_MEMORY_KIB}, \
+                 t={MIN_PASSES}, p={MIN_LANES}, so a stolen configuration would be cheap to \
+                 guess from; hash the password again",
+                params.m_cost(),
+                params.t_cost(),
+                params.p_cost()
+            )));
         }
         if hash.salt.is_none() || hash.hash.is_none() {
             return Err(explain("the salt or the hash itself is missing"));
@@ -115,6 +188,25 @@ impl From<PasswordHashPhc> for String {
 /// Names are compared without case, in any script.
 pub(crate) fn same_name(a: &str, b: &str) -> bool {
     a.to_lowercase() == b.to_lowercase()
+}
+
+/// Refuses a `[[supervisors]]` table without an `account`: the four-eyes
+/// check needs it to tell the supervisor from the operator.
+pub fn check_accounts(entries: &[SupervisorEntry]) -> Result<(), KeyProblem> {
+    match entries.iter().find(|entry| entry.account.is_none()) {
+        Some(entry) => Err(KeyProblem::new(
+            "supervisors.account",
+            format!(
+                "supervisors: the supervisor \"{}\" has no account: add `account = \"DOMAIN\\\\user\"` \
+                 (or `user@REALM`, or the local account name) with their own sign-in account to \
+                 their [[supervisors]] table, so the station can refuse them as witness of \
+                 their own binds (`enroll-station supervisor hash --name NAME --account \
+                 ACCOUNT` prints a whole table)",
+                entry.name.as_str()
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Refuses two `[[supervisors]]` with the same name (in any case): a name
@@ -144,7 +236,8 @@ pub enum HashCost {
     /// For a station: argon2id, 64 MiB, 3 passes (RFC 9106's second recommendation,
     /// with one lane).
     Recommended,
-    /// The cheapest argon2id allows: for tests only, never for a real station.
+    /// The cheapest the station accepts (argon2's default: 19 MiB, 2
+    /// passes): for tests, which hash many passwords.
     Minimal,
 }
 
@@ -152,7 +245,7 @@ impl HashCost {
     fn params(self) -> Params {
         let (m_cost, t_cost) = match self {
             HashCost::Recommended => (64 * 1024, 3),
-            HashCost::Minimal => (Params::MIN_M_COST, Params::MIN_T_COST),
+            HashCost::Minimal => (MIN_MEMORY_KIB, MIN_PASSES),
         };
         Params::new(m_cost, t_cost, 1, None).unwrap_or(Params::DEFAULT)
     }
@@ -186,11 +279,18 @@ pub fn hash_password(password: &Secret, cost: HashCost) -> Result<PasswordHashPh
 }
 
 /// The `[[supervisors]]` snippet for a configuration file.
-pub fn config_snippet(name: &SupervisorName, hash: &PasswordHashPhc) -> String {
-    // TOML basic strings: the name is printable, but may hold a quote or a backslash.
-    let quoted = toml::Value::String(name.as_str().to_owned()).to_string();
+pub fn config_snippet(
+    name: &SupervisorName,
+    account: &SupervisorAccount,
+    hash: &PasswordHashPhc,
+) -> String {
+    // TOML basic strings: the name is printable, but may hold a quote or a
+    // backslash (an account of a domain always does).
+    let quoted = |text: &str| toml::Value::String(text.to_owned()).to_string();
     format!(
-        "[[supervisors]]\nname = {quoted}\npassword_hash = \"{}\"\n",
+        "[[supervisors]]\nname = {}\naccount = {}\npassword_hash = \"{}\"\n",
+        quoted(name.as_str()),
+        quoted(account.as_str()),
         hash.as_str()
     )
 }

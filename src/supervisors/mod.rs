@@ -23,8 +23,8 @@ use argon2::password_hash::PasswordVerifier as _;
 use crate::audit::Operator;
 use crate::config::supervisors::same_name;
 pub use crate::config::supervisors::{
-    HashCost, PasswordHashPhc, SupervisorEntry, SupervisorName, check_unique_names, config_snippet,
-    hash_password,
+    HashCost, PasswordHashPhc, SupervisorAccount, SupervisorEntry, SupervisorName, check_accounts,
+    check_unique_names, config_snippet, hash_password,
 };
 use crate::domain::bind::BindTarget;
 use crate::platform::secrets::Secret;
@@ -38,7 +38,7 @@ pub enum SupervisorError {
     #[error(
         "No supervisor is configured, so nothing can be confirmed. Ask the administrator to add \
          a [[supervisors]] table to the configuration file (`enroll-station supervisor hash \
-         --name NAME` prints it) and start the station again."
+         --name NAME --account ACCOUNT` prints it) and start the station again."
     )]
     NoneConfigured,
     /// The name or the password is wrong (the same words for both, so a
@@ -53,12 +53,28 @@ pub enum SupervisorError {
         /// Seconds until the next check is accepted.
         retry_after_secs: u64,
     },
-    /// The witness of a bind is the operator themself.
+    /// The witness of a bind is the operator themself: the supervisor's
+    /// account is the OS account running the station, or the account the
+    /// CM server signed in.
     #[error(
-        "{supervisor} is signed in at this station as the operator: a bind must be confirmed by \
-         another supervisor."
+        "{supervisor} (account {account}) is the operator signed in at this station ({operator}): \
+         a bind must be confirmed by another supervisor."
     )]
     IsOperator {
+        /// The supervisor's name as configured.
+        supervisor: String,
+        /// Their account as configured.
+        account: String,
+        /// The operator's account it matched.
+        operator: String,
+    },
+    /// The supervisor has no `account`, so nothing shows they are not the operator.
+    #[error(
+        "{supervisor} has no account in the configuration, so the station cannot tell them from \
+         the operator: ask the administrator to add `account = ...` to their [[supervisors]] \
+         table, or have another supervisor confirm."
+    )]
+    NoAccount {
         /// The supervisor's name as configured.
         supervisor: String,
     },
@@ -96,9 +112,76 @@ pub fn check(
     // A kiosk runs under a kiosk account, not a person: only a bind has an
     // operator the supervisor must differ from.
     if let SupervisorPurpose::ConfirmBind(_) = purpose {
-        check_witness(operator, &supervisor)?;
+        check_witness(operator, &supervisor, store.account_of(&supervisor))?;
     }
     Ok(supervisor)
+}
+
+impl SupervisorPurpose {
+    /// What the credential was asked for, in a few words for the journal.
+    pub fn describe(&self) -> String {
+        match self {
+            SupervisorPurpose::ConfirmBind(target) => {
+                format!("to witness the bind of request {}", target.request_id)
+            }
+            SupervisorPurpose::LeaveKiosk => "to leave kiosk mode".to_owned(),
+            SupervisorPurpose::OpenSettings => "to open Settings".to_owned(),
+        }
+    }
+}
+
+/// The journal record of a refused credential, and a warning in the log:
+/// the name tried, what for and why, never the password. `None` for what is
+/// not a refusal of a credential (accepted, nobody configured, the check
+/// never finished).
+pub fn refusal_record(
+    operator: &Operator,
+    name_tried: &str,
+    purpose: &SupervisorPurpose,
+    result: &Result<String, SupervisorError>,
+) -> Option<crate::audit::StationEvent> {
+    let request_id = match purpose {
+        SupervisorPurpose::ConfirmBind(target) => Some(target.request_id),
+        _ => None,
+    };
+    refusal_event(
+        operator,
+        name_tried,
+        &purpose.describe(),
+        request_id,
+        result,
+    )
+}
+
+/// [`refusal_record`] for a purpose in words (`what`, "to witness the bind
+/// of request …") and the request it concerns, if any.
+pub fn refusal_event(
+    operator: &Operator,
+    name_tried: &str,
+    what: &str,
+    request_id: Option<uuid::Uuid>,
+    result: &Result<String, SupervisorError>,
+) -> Option<crate::audit::StationEvent> {
+    let why = match result {
+        Err(
+            why @ (SupervisorError::Refused
+            | SupervisorError::RateLimited { .. }
+            | SupervisorError::IsOperator { .. }
+            | SupervisorError::NoAccount { .. }),
+        ) => why,
+        _ => return None,
+    };
+    // The name as typed: one short line, whatever was typed.
+    let name = crate::domain::text::one_line(name_tried.trim(), 64);
+    tracing::warn!(supervisor = %name, purpose = %what, reason = %why, "supervisor credential refused");
+    Some(crate::audit::StationEvent {
+        kind: crate::audit::ControlKind::SupervisorRefused,
+        operator: operator.clone(),
+        supervisor: Some(name),
+        request_id,
+        changed: None,
+        message: format!("Supervisor credential refused {what}: {why}"),
+    })
 }
 
 /// Whether a bind needs a supervisor: the one encoding of "this station is
@@ -139,6 +222,9 @@ impl Witness {
 pub struct Supervision {
     /// Whether a bind starts only after a supervisor's credential was checked.
     pub witness: Witness,
+    /// Whether Settings is saved only after a supervisor's credential opened
+    /// it (a supervised or kiosk station).
+    pub settings_need_supervisor: bool,
     /// The configured supervisors.
     pub store: std::sync::Arc<SupervisorStore>,
 }
@@ -148,6 +234,7 @@ impl Supervision {
     pub fn none() -> Self {
         Self {
             witness: Witness::NotNeeded,
+            settings_need_supervisor: false,
             store: std::sync::Arc::new(SupervisorStore::from_config(&[])),
         }
     }
@@ -156,6 +243,10 @@ impl Supervision {
     pub fn new(mode: crate::config::Mode, store: std::sync::Arc<SupervisorStore>) -> Self {
         Self {
             witness: Witness::for_station(mode, &store),
+            settings_need_supervisor: matches!(
+                mode,
+                crate::config::Mode::Supervised | crate::config::Mode::Kiosk
+            ),
             store,
         }
     }
@@ -210,6 +301,17 @@ impl SupervisorStore {
         self.entries.is_empty()
     }
 
+    /// The account of the supervisor called `name` (in any case), when
+    /// there is such a supervisor and their table names one.
+    pub fn account_of(&self, name: &str) -> Option<&str> {
+        let name = name.trim();
+        self.entries
+            .iter()
+            .find(|entry| same_name(entry.name.as_str(), name))
+            .and_then(|entry| entry.account.as_ref())
+            .map(SupervisorAccount::as_str)
+    }
+
     /// Checks a name and password (argon2 PHC hashes); slow on purpose: call
     /// off the UI thread. `Ok` holds the name as configured.
     pub fn verify(&self, name: &str, password: &Secret) -> Result<String, SupervisorError> {
@@ -240,8 +342,8 @@ impl SupervisorStore {
                 })
                 .ok()
         });
-        if let Some(shared) = &mut shared {
-            *throttle = shared.load();
+        if let Some(loaded) = shared.as_mut().and_then(SharedCount::load) {
+            *throttle = loaded;
         }
         throttle.check(now())?;
         let wanted = name.trim();
@@ -277,430 +379,60 @@ fn matches(entry: &SupervisorEntry, password: &Secret) -> bool {
         .is_ok()
 }
 
-/// The account part of a name: without a `DOMAIN\` prefix or an `@REALM`
-/// suffix, lower-case, so `CONTOSO\Alice`, `alice@CONTOSO.COM` and `alice` agree.
-fn account(name: &str) -> String {
+/// The user part of an account: without a `DOMAIN\` prefix or an `@REALM`
+/// suffix, lower-case, so `CONTOSO\Alice`, `alice@CONTOSO.COM` and `alice`
+/// agree. Domains are left out on purpose: a NetBIOS domain (`CONTOSO`) and
+/// a Kerberos realm (`CONTOSO.COM`) cannot be matched reliably, and a
+/// false match only asks for another witness, while a missed one lets the
+/// operator witness their own bind.
+fn user_part(name: &str) -> String {
     let name = name.trim();
     let name = name.rsplit_once('\\').map_or(name, |(_, account)| account);
     let name = name.split_once('@').map_or(name, |(account, _)| account);
-    name.to_lowercase()
+    name.trim().to_lowercase()
 }
 
-/// Whether `supervisor` names the operator themself (their OS account or the
-/// principal the server knows them by); a witness must be another person.
-pub fn is_operator(operator: &Operator, supervisor: &str) -> bool {
-    let supervisor = account(supervisor);
+/// The operator's account that `account` (a supervisor's) names, if any:
+/// their OS account or the principal the server signed in.
+pub fn operator_match<'a>(operator: &'a Operator, account: &str) -> Option<&'a str> {
+    let wanted = user_part(account);
+    if wanted.is_empty() {
+        return None;
+    }
     [&operator.os_user, &operator.principal]
         .into_iter()
         .flatten()
-        .any(|name| account(name) == supervisor)
+        .map(String::as_str)
+        .find(|name| user_part(name) == wanted)
 }
 
-/// Refuses a witness who is the operator.
-pub fn check_witness(operator: &Operator, supervisor: &str) -> Result<(), SupervisorError> {
-    if is_operator(operator, supervisor) {
+/// Whether the supervisor `account` is the operator themself (their OS
+/// account or the principal the server knows them by); a witness must be
+/// another person.
+pub fn is_operator(operator: &Operator, account: &str) -> bool {
+    operator_match(operator, account).is_some()
+}
+
+/// Refuses a witness who is the operator, or whose account is not known.
+pub fn check_witness(
+    operator: &Operator,
+    supervisor: &str,
+    account: Option<&str>,
+) -> Result<(), SupervisorError> {
+    let Some(account) = account else {
+        return Err(SupervisorError::NoAccount {
+            supervisor: supervisor.to_owned(),
+        });
+    };
+    if let Some(matched) = operator_match(operator, account) {
         return Err(SupervisorError::IsOperator {
             supervisor: supervisor.to_owned(),
+            account: account.to_owned(),
+            operator: matched.to_owned(),
         });
     }
     Ok(())
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-    use std::time::Duration;
-
-    pub(crate) fn entry(name: &str, password: &str) -> SupervisorEntry {
-        SupervisorEntry {
-            name: SupervisorName::try_from(name.to_owned()).expect("name"),
-            password_hash: hash_password(&Secret::new(password), HashCost::Minimal).expect("hash"),
-        }
-    }
-
-    fn store() -> SupervisorStore {
-        SupervisorStore::from_config(&[entry("Bob", "correct horse"), entry("Carol", "battery")])
-    }
-
-    #[test]
-    fn supervisor_right_password_gives_the_configured_name() {
-        let store = store();
-        assert_eq!(
-            store.verify("bob", &Secret::new("correct horse")),
-            Ok("Bob".to_owned())
-        );
-        assert_eq!(
-            store.verify(" Carol ", &Secret::new("battery")),
-            Ok("Carol".to_owned())
-        );
-    }
-
-    #[test]
-    fn supervisor_wrong_password_and_unknown_name_read_the_same() {
-        let store = store();
-        let wrong = store.verify("Bob", &Secret::new("battery"));
-        let unknown = store.verify("Mallory", &Secret::new("correct horse"));
-        assert_eq!(wrong, Err(SupervisorError::Refused));
-        assert_eq!(unknown, Err(SupervisorError::Refused));
-        assert_eq!(
-            store.verify("", &Secret::new("correct horse")),
-            Err(SupervisorError::RateLimited {
-                retry_after_secs: 30
-            })
-        );
-    }
-
-    #[test]
-    fn supervisor_store_without_entries_says_none_configured() {
-        let store = SupervisorStore::from_config(&[]);
-        assert!(store.is_empty());
-        let error = store.verify("Bob", &Secret::new("x")).expect_err("none");
-        assert_eq!(error, SupervisorError::NoneConfigured);
-        assert!(error.to_string().contains("[[supervisors]]"), "{error}");
-        assert!(error.to_string().contains("supervisor hash"), "{error}");
-    }
-
-    #[test]
-    fn supervisor_refusals_are_rate_limited_doubling_up_to_fifteen_minutes() {
-        let store = store();
-        let start = Instant::now();
-        let at = |secs: u64| move || start + Duration::from_secs(secs);
-        let wrong = Secret::new("wrong");
-        let right = Secret::new("correct horse");
-        assert_eq!(
-            store.verify_at("Bob", &wrong, at(0)),
-            Err(SupervisorError::Refused)
-        );
-        assert_eq!(
-            store.verify_at("Bob", &wrong, at(1)),
-            Err(SupervisorError::Refused)
-        );
-        assert_eq!(
-            store.verify_at("Bob", &wrong, at(2)),
-            Err(SupervisorError::RateLimited {
-                retry_after_secs: 30
-            })
-        );
-        // Even the right password waits, and the wait counts down.
-        assert_eq!(
-            store.verify_at("Bob", &right, at(12)),
-            Err(SupervisorError::RateLimited {
-                retry_after_secs: 20
-            })
-        );
-        assert_eq!(
-            store.verify_at("Carol", &wrong, at(32)),
-            Err(SupervisorError::RateLimited {
-                retry_after_secs: 60
-            })
-        );
-        let mut now = 92;
-        let mut last = 0;
-        for _ in 0..8 {
-            match store.verify_at("Bob", &wrong, at(now)) {
-                Err(SupervisorError::RateLimited { retry_after_secs }) => {
-                    last = retry_after_secs;
-                    now += retry_after_secs;
-                }
-                other => panic!("expected a wait, got {other:?}"),
-            }
-        }
-        assert_eq!(last, 900, "the wait stops growing at 15 minutes");
-        assert_eq!(
-            store.verify_at("Bob", &right, at(now)),
-            Ok("Bob".to_owned())
-        );
-        // A success starts the count afresh.
-        assert_eq!(
-            store.verify_at("Bob", &wrong, at(now + 1)),
-            Err(SupervisorError::Refused)
-        );
-    }
-
-    #[test]
-    fn supervisor_refusals_far_apart_are_forgotten() {
-        let store = store();
-        let start = Instant::now();
-        let wrong = Secret::new("wrong");
-        for minutes in [0, 6, 12, 18] {
-            assert_eq!(
-                store.verify_at("Bob", &wrong, || start + Duration::from_secs(minutes * 60)),
-                Err(SupervisorError::Refused)
-            );
-        }
-    }
-
-    /// Two stores on one file stand for two processes of one station (the
-    /// window and a `bind` command, or a command started again).
-    fn sharing(file: &std::path::Path) -> SupervisorStore {
-        store().sharing_refusals(file.to_owned())
-    }
-
-    #[test]
-    fn supervisor_refusals_count_across_the_stations_processes() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let journal = dir.path().join("audit.jsonl");
-        let file = refusals_path(&journal);
-        assert_eq!(file, dir.path().join("audit.supervisor-refusals.json"));
-        let wrong = Secret::new("wrong");
-        let first = sharing(&file);
-        assert_eq!(first.verify("Bob", &wrong), Err(SupervisorError::Refused));
-        assert_eq!(first.verify("Bob", &wrong), Err(SupervisorError::Refused));
-        drop(first);
-        // A new process (a script starting the command again) goes on counting.
-        let again = sharing(&file);
-        assert_eq!(
-            again.verify("Carol", &wrong),
-            Err(SupervisorError::RateLimited {
-                retry_after_secs: 30
-            })
-        );
-        // And even the right password waits, in any process of the station.
-        match sharing(&file).verify("Bob", &Secret::new("correct horse")) {
-            Err(SupervisorError::RateLimited { retry_after_secs }) => {
-                assert!((29..=30).contains(&retry_after_secs), "{retry_after_secs}");
-            }
-            other => panic!("expected a wait, got {other:?}"),
-        }
-        // Another station (another journal) has a count of its own.
-        let elsewhere = dir.path().join("other").join("audit.jsonl");
-        std::fs::create_dir_all(elsewhere.parent().expect("a parent")).expect("dir");
-        assert_eq!(
-            store()
-                .sharing_refusals(refusals_path(&elsewhere))
-                .verify("Bob", &Secret::new("correct horse")),
-            Ok("Bob".to_owned())
-        );
-    }
-
-    #[test]
-    fn supervisor_shared_count_is_reset_by_a_success_and_survives_a_damaged_file() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let file = dir.path().join("audit.supervisor-refusals.json");
-        // Five refusals whose wait ended a second ago, two minutes after the last one.
-        let now_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("after 1970")
-            .as_millis() as u64;
-        let five_refusals_waited_out = || {
-            std::fs::write(
-                &file,
-                format!(
-                    r#"{{"refusals":5,"last_refusal_unix_ms":{},"wait_until_unix_ms":{}}}"#,
-                    now_ms - 121_000,
-                    now_ms - 1_000
-                ),
-            )
-            .expect("write");
-        };
-        five_refusals_waited_out();
-        // One more refusal continues from five: the wait is doubled thrice.
-        assert_eq!(
-            sharing(&file).verify("Bob", &Secret::new("wrong")),
-            Err(SupervisorError::RateLimited {
-                retry_after_secs: 240
-            })
-        );
-        five_refusals_waited_out();
-        assert_eq!(
-            sharing(&file).verify("Bob", &Secret::new("correct horse")),
-            Ok("Bob".to_owned())
-        );
-        let stored = std::fs::read_to_string(&file).expect("read");
-        assert!(stored.contains(r#""refusals":0"#), "{stored}");
-        // A damaged file neither locks supervisors out nor stops the count.
-        std::fs::write(&file, "{ not json").expect("write");
-        assert_eq!(
-            sharing(&file).verify("Bob", &Secret::new("wrong")),
-            Err(SupervisorError::Refused)
-        );
-        let stored = std::fs::read_to_string(&file).expect("read");
-        assert!(stored.contains(r#""refusals":1"#), "{stored}");
-    }
-
-    #[test]
-    fn supervisor_count_in_an_unwritable_place_is_kept_in_the_process() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        // A directory where the file should be: it cannot be opened as one.
-        let file = dir.path().join("audit.supervisor-refusals.json");
-        std::fs::create_dir(&file).expect("dir");
-        let store = sharing(&file);
-        let wrong = Secret::new("wrong");
-        assert_eq!(store.verify("Bob", &wrong), Err(SupervisorError::Refused));
-        assert_eq!(store.verify("Bob", &wrong), Err(SupervisorError::Refused));
-        assert_eq!(
-            store.verify("Bob", &wrong),
-            Err(SupervisorError::RateLimited {
-                retry_after_secs: 30
-            })
-        );
-    }
-
-    #[test]
-    fn supervisor_password_hashes_are_checked_when_read() {
-        let good = hash_password(&Secret::new("pw"), HashCost::Minimal).expect("hash");
-        assert!(good.as_str().starts_with("$argon2id$v=19$m=8,t=1,p=1$"));
-        assert!(PasswordHashPhc::try_from(good.as_str().to_owned()).is_ok());
-        for bad in [
-            "",
-            "hunter2",
-            "$argon2id$v=19$m=19456,t=2,p=1$",
-            "$pbkdf2-sha256$i=1000$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo",
-            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ",
-            "$argon2id$v=19$m=4194304,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
-        ] {
-            let error = PasswordHashPhc::try_from(bad.to_owned())
-                .expect_err(bad)
-                .to_string();
-            assert!(error.contains("supervisor hash"), "{error}");
-        }
-    }
-
-    #[test]
-    fn supervisor_hash_stays_out_of_debug_output() {
-        let entry = entry("Bob", "pw");
-        assert!(!format!("{entry:?}").contains("argon2"));
-    }
-
-    #[test]
-    fn supervisor_snippet_reads_back() {
-        let entry = entry("O'Brien \"Ops\"", "pw");
-        let text = config_snippet(&entry.name, &entry.password_hash);
-        #[derive(serde::Deserialize)]
-        struct File {
-            supervisors: Vec<SupervisorEntry>,
-        }
-        let file: File = toml::from_str(&text).expect(&text);
-        assert_eq!(file.supervisors, [entry]);
-    }
-
-    #[test]
-    fn supervisor_operator_is_matched_without_domain_or_case() {
-        let operator = Operator {
-            os_user: Some("CONTOSO\\Alice".to_owned()),
-            principal: None,
-        };
-        assert!(is_operator(&operator, "alice"));
-        assert!(is_operator(&operator, "ALICE"));
-        assert!(is_operator(&operator, "contoso\\alice"));
-        assert!(is_operator(&operator, "FABRIKAM\\alice"));
-        assert!(is_operator(&operator, "alice@CONTOSO.COM"));
-        assert!(!is_operator(&operator, "bob"));
-        assert!(!is_operator(&operator, "alice2"));
-        let by_principal = Operator {
-            os_user: Some("kiosk".to_owned()),
-            principal: Some("alice@CONTOSO.COM".to_owned()),
-        };
-        assert!(is_operator(&by_principal, "Alice"));
-        assert!(!is_operator(&Operator::default(), "alice"));
-        let error = check_witness(&operator, "Alice")
-            .expect_err("same person")
-            .to_string();
-        assert!(error.contains("another supervisor"), "{error}");
-        assert!(check_witness(&operator, "Bob").is_ok());
-    }
-
-    #[test]
-    fn supervisor_check_refuses_the_operator_only_for_a_bind() {
-        let store = store();
-        let operator = Operator {
-            os_user: Some("CONTOSO\\bob".to_owned()),
-            principal: None,
-        };
-        let password = Secret::new("correct horse");
-        let bind = SupervisorPurpose::ConfirmBind(crate::domain::bind::BindTarget {
-            request_id: uuid::Uuid::nil(),
-            person: String::new(),
-            reader: "R".into(),
-            expected: crate::domain::card::CardIdentity {
-                atr: crate::domain::card::Atr::from_bytes(vec![0x3b]),
-                card_id: crate::domain::card::CardId::from_raw([1; 16]),
-                kind: crate::domain::card::CardKind::Piv,
-                chip: None,
-                location: None,
-                yubikey_serial: None,
-            },
-            supervisor: None,
-        });
-        let error = check(&store, &operator, "Bob", &password, &bind)
-            .expect_err("own bind")
-            .to_string();
-        assert!(error.contains("another supervisor"), "{error}");
-        assert_eq!(
-            check(
-                &store,
-                &operator,
-                "Bob",
-                &password,
-                &SupervisorPurpose::LeaveKiosk
-            ),
-            Ok("Bob".to_owned())
-        );
-        assert_eq!(
-            check(&store, &operator, "carol", &Secret::new("battery"), &bind),
-            Ok("Carol".to_owned())
-        );
-    }
-
-    #[test]
-    fn supervisor_witness_follows_the_mode() {
-        use crate::config::Mode;
-        let empty = SupervisorStore::from_config(&[]);
-        let some = store();
-        assert_eq!(Witness::for_station(Mode::Desk, &some), Witness::NotNeeded);
-        assert_eq!(
-            Witness::for_station(Mode::Kiosk, &empty),
-            Witness::NotNeeded
-        );
-        assert_eq!(
-            Witness::for_station(Mode::Supervised, &some),
-            Witness::Needed
-        );
-        assert_eq!(
-            Witness::for_station(Mode::Supervised, &empty),
-            Witness::NoneConfigured
-        );
-    }
-
-    fn parse(text: &str) -> Result<crate::config::StationConfig, String> {
-        crate::config::StationConfig::parse(text, std::path::Path::new("station.toml"))
-            .map_err(|e| e.to_string())
-    }
-
-    #[test]
-    fn supervisor_tables_are_read_from_the_configuration_and_written_back() {
-        let bob = entry("Bob", "pw");
-        let text = format!(
-            "mode = \"supervised\"\n\n{}",
-            config_snippet(&bob.name, &bob.password_hash)
-        );
-        let config = parse(&text).expect(&text);
-        assert_eq!(config.supervisors, [bob]);
-        assert_eq!(parse(&config.to_toml()).expect("round trip"), config);
-        assert!(!parse("").expect("empty").to_toml().contains("supervisors"));
-    }
-
-    #[test]
-    fn a_bad_supervisor_hash_is_named_with_its_key_and_line() {
-        let error = parse(
-            "mode = \"supervised\"\n\n[[supervisors]]\nname = \"Bob\"\npassword_hash = \"hunter2\"\n",
-        )
-        .expect_err("not a hash");
-        assert!(error.contains("line 5"), "{error}");
-        assert!(error.contains("password_hash"), "{error}");
-        assert!(error.contains("supervisor hash --name"), "{error}");
-        let error = parse("[[supervisors]]\nname = \"Bob\"\n").expect_err("no hash");
-        assert!(error.contains("password_hash"), "{error}");
-    }
-
-    #[test]
-    fn two_supervisors_of_one_name_are_refused() {
-        let text = [entry("Bob", "a"), entry("BOB", "b")]
-            .iter()
-            .map(|e| config_snippet(&e.name, &e.password_hash))
-            .collect::<Vec<_>>()
-            .join("\n");
-        let error = parse(&text).expect_err("two Bobs");
-        assert!(error.contains("\"BOB\" is given to two"), "{error}");
-    }
-}
+pub(crate) mod tests;

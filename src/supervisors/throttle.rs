@@ -1,17 +1,25 @@
 //! The station's count of wrong supervisor credentials, and the waits it imposes.
 //!
+//! Three refusals are free; each further one makes every credential wait,
+//! twice as long as the last time, from 30 s up to 8 hours. The count is
+//! forgotten only after a success, or after 24 hours without a refusal
+//! (counted from the end of the last wait): a guesser gets a handful of
+//! tries a day, not hundreds.
+//!
 //! The count belongs to the station, not to one process: the window and
 //! every `bind --supervisor` command at a station keep it in one file beside
-//! the station's audit journal. Without that, a script could restart the
-//! command for each guess and never wait. The file is locked for the whole
-//! check (the argon2 hash included), so processes check one at a time, as
-//! the window's threads do.
+//! the station's audit journal, so it survives restarts. Without that, a
+//! script could restart the command for each guess and never wait. A
+//! sidecar lock file is held for the whole check (the argon2 hash
+//! included), so processes check one at a time, as the window's threads do.
+//! The count itself is written to a temporary file renamed over the old
+//! one: a crash or a full disk never leaves an empty count behind.
 //!
 //! A user who can delete the file can also delete the journal: the file
 //! stops scripted guessing through the station, not its own account.
 
 use std::fs::{File, OpenOptions};
-use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -22,11 +30,11 @@ use super::SupervisorError;
 /// Refused attempts allowed before the station makes the next one wait.
 const FREE_ATTEMPTS: u32 = 3;
 /// Refused attempts further apart than this (after any wait) start the count afresh.
-const FORGET_AFTER: Duration = Duration::from_secs(5 * 60);
+pub(super) const FORGET_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
 /// The first wait; it doubles with each further refusal.
 const FIRST_WAIT: Duration = Duration::from_secs(30);
 /// The longest wait.
-const LONGEST_WAIT: Duration = Duration::from_secs(15 * 60);
+pub(super) const LONGEST_WAIT: Duration = Duration::from_secs(8 * 60 * 60);
 
 #[derive(Debug, Default)]
 pub(super) struct Throttle {
@@ -55,7 +63,7 @@ impl Throttle {
         if self.refusals < FREE_ATTEMPTS {
             return SupervisorError::Refused;
         }
-        let doublings = (self.refusals - FREE_ATTEMPTS).min(10);
+        let doublings = (self.refusals - FREE_ATTEMPTS).min(20);
         let wait = FIRST_WAIT.saturating_mul(1 << doublings).min(LONGEST_WAIT);
         self.wait_until = Some(now + wait);
         SupervisorError::RateLimited {
@@ -85,68 +93,82 @@ struct Stored {
 
 /// The shared count, locked until dropped.
 pub(super) struct SharedCount {
-    file: File,
+    /// Held only for its lock.
+    _lock: File,
     path: PathBuf,
     /// The same moment on both clocks, to convert between them.
     instant: Instant,
     wall: SystemTime,
 }
 
+/// The lock beside the count: `….supervisor-refusals.json.lock`. The count
+/// itself is replaced on every write, so it cannot carry the lock.
+fn lock_path(path: &Path) -> PathBuf {
+    let mut lock = path.as_os_str().to_owned();
+    lock.push(".lock");
+    PathBuf::from(lock)
+}
+
 impl SharedCount {
-    /// Opens (or creates) the file and waits for the lock.
+    /// Opens (or creates) the lock file and waits for the lock.
     pub(super) fn lock(path: &Path, now: Instant) -> std::io::Result<Self> {
-        let file = OpenOptions::new()
+        let lock = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
-            .open(path)?;
-        file.lock()?;
+            .open(lock_path(path))?;
+        lock.lock()?;
         Ok(Self {
-            file,
+            _lock: lock,
             path: path.to_owned(),
             instant: now,
             wall: SystemTime::now(),
         })
     }
 
-    /// The count in the file. An empty file is a fresh count; one that does
-    /// not parse is named in the log and counted afresh (it is rewritten on
-    /// the next store).
-    pub(super) fn load(&mut self) -> Throttle {
-        let mut text = String::new();
-        if let Err(error) = self.file.read_to_string(&mut text) {
-            tracing::warn!(path = %self.path.display(), %error, "the supervisor refusal count could not be read");
-            return Throttle::default();
-        }
-        if text.trim().is_empty() {
-            return Throttle::default();
-        }
+    /// The count in the file: `Some` fresh when there is none yet, `None`
+    /// when it cannot be read or understood (named in the log; the caller
+    /// keeps the count it has, and the next store rewrites the file).
+    pub(super) fn load(&mut self) -> Option<Throttle> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return Some(Throttle::default());
+            }
+            Err(error) => {
+                tracing::warn!(path = %self.path.display(), %error, "the supervisor refusal count could not be read; counting in this process");
+                return None;
+            }
+        };
         let stored = match serde_json::from_str::<Stored>(&text) {
             Ok(stored) => stored,
             Err(error) => {
-                tracing::warn!(path = %self.path.display(), %error, "the supervisor refusal count is unreadable; counting afresh");
-                return Throttle::default();
+                tracing::warn!(path = %self.path.display(), %error, "the supervisor refusal count is unreadable; counting in this process");
+                return None;
             }
         };
         let time = |ms: Option<u64>| ms.map(|ms| self.to_instant(ms));
-        match (
-            time(stored.last_refusal_unix_ms),
-            time(stored.wait_until_unix_ms),
-        ) {
-            (Some(None), _) | (_, Some(None)) => {
-                // Before this machine's clock can count back to: long forgotten.
-                Throttle::default()
-            }
-            (last_refusal, wait_until) => Throttle {
-                refusals: stored.refusals,
-                last_refusal: last_refusal.flatten(),
-                wait_until: wait_until.flatten(),
+        Some(
+            match (
+                time(stored.last_refusal_unix_ms),
+                time(stored.wait_until_unix_ms),
+            ) {
+                (Some(None), _) | (_, Some(None)) => {
+                    // Before this machine's clock can count back to: long forgotten.
+                    Throttle::default()
+                }
+                (last_refusal, wait_until) => Throttle {
+                    refusals: stored.refusals,
+                    last_refusal: last_refusal.flatten(),
+                    wait_until: wait_until.flatten(),
+                },
             },
-        }
+        )
     }
 
-    /// Writes the count back, in place.
+    /// Writes the count to a temporary file beside it, flushes it and
+    /// renames it over the old count: the file always holds a whole count.
     pub(super) fn store(&mut self, throttle: &Throttle) -> std::io::Result<()> {
         let stored = Stored {
             refusals: throttle.refusals,
@@ -154,12 +176,21 @@ impl SharedCount {
             wait_until_unix_ms: throttle.wait_until.map(|at| self.to_unix_ms(at)),
         };
         let text = serde_json::to_string(&stored).map_err(std::io::Error::other)?;
-        self.file.set_len(0)?;
-        self.file.seek(SeekFrom::Start(0))?;
-        self.file.write_all(text.as_bytes())?;
-        self.file.sync_data()
+        let mut temporary = self.path.as_os_str().to_owned();
+        temporary.push(".new");
+        let temporary = PathBuf::from(temporary);
+        let written = (|| {
+            let mut file = File::create(&temporary)?;
+            file.write_all(text.as_bytes())?;
+            file.sync_all()?;
+            drop(file);
+            std::fs::rename(&temporary, &self.path)
+        })();
+        if written.is_err() {
+            let _ = std::fs::remove_file(&temporary);
+        }
+        written
     }
-
     fn to_instant(&self, unix_ms: u64) -> Option<Instant> {
         let at = SystemTime::UNIX_EPOCH.checked_add(Duration::from_millis(unix_ms))?;
         match at.duration_since(self.wall) {

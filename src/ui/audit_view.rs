@@ -54,6 +54,17 @@ fn event_word(record: &Record, ui: &Ui) -> (&'static str, Color32, &'static str)
              this card.",
         ),
         (EventKind::Outcome, None) => ("Outcome", palette.text, "How the attempt ended."),
+        (EventKind::SettingsSaved, _) => (
+            "Settings saved",
+            palette.warning,
+            "The Settings view saved the configuration file: the details name the keys that \
+             changed (never their values).",
+        ),
+        (EventKind::SupervisorRefused, _) => (
+            "Supervisor refused",
+            palette.error,
+            "A supervisor credential was refused: the name tried and why (never the password).",
+        ),
     }
 }
 
@@ -428,8 +439,20 @@ fn table_ui(ui: &mut Ui, records: &[Record]) {
                     let station = one_line(&record.station, 120);
                     text_cell(ui, Some(&station), "");
                 });
-                row.col(|ui| guid_cell(ui, "request GUID", &record.request_id.to_string()));
-                row.col(|ui| guid_cell(ui, "card ID", &record.card_id));
+                row.col(|ui| {
+                    if record.request_id.is_nil() {
+                        text_cell(ui, None, "Part of no bind.");
+                    } else {
+                        guid_cell(ui, "request GUID", &record.request_id.to_string());
+                    }
+                });
+                row.col(|ui| {
+                    if record.card_id.is_empty() {
+                        text_cell(ui, None, "Part of no bind.");
+                    } else {
+                        guid_cell(ui, "card ID", &record.card_id);
+                    }
+                });
                 row.col(|ui| details_ui(ui, record));
             });
         });
@@ -542,7 +565,12 @@ fn details_ui(ui: &mut Ui, record: &Record) {
     if let Some(card) = record.smartcard_uuid {
         parts.push(format!("smart card object {card}"));
     }
-    parts.push(format!("reader {}", record.reader));
+    if let Some(changed) = record.changed.as_deref().filter(|keys| !keys.is_empty()) {
+        parts.push(format!("changed: {}", changed.join(", ")));
+    }
+    if record.event.is_bind() {
+        parts.push(format!("reader {}", record.reader));
+    }
     let full = parts.join(" · ");
     ui.add(
         Label::new(one_line(&full, DETAILS_MAX_CHARS))

@@ -39,9 +39,7 @@ impl StationApp {
         match action {
             Some(requests_table::ListAction::Send(command)) => commands.push(*command),
             Some(requests_table::ListAction::TestConnection) => {
-                // Settings, with the report of a test of what is running.
-                self.show_settings = true;
-                commands.extend(self.state.settings.test_connection());
+                commands.extend(self.settings_testing_connection());
             }
             None => {}
         }
@@ -82,6 +80,10 @@ impl StationApp {
             &ctx,
             &mut self.state,
         ));
+        if let Some(supervisor) = self.state.take_settings_grant() {
+            tracing::info!(%supervisor, "settings opened by a supervisor");
+            self.show_settings = true;
+        }
         if self.show_audit {
             commands.extend(audit_view::audit_window_ui(
                 &ctx,
@@ -107,6 +109,17 @@ impl StationApp {
         for command in commands {
             self.worker.send(command);
         }
+    }
+
+    /// Settings, with the report of a test of what is running; at a
+    /// supervised or kiosk station only once a supervisor opened it (then
+    /// without the test: it is one press away).
+    fn settings_testing_connection(&mut self) -> Option<Command> {
+        if !self.state.press_settings() {
+            return None;
+        }
+        self.show_settings = true;
+        self.state.settings.test_connection()
     }
 
     /// The handle between the list and the readers panel: drag to resize,
@@ -199,6 +212,7 @@ impl StationApp {
                 .button("Settings")
                 .on_hover_text("The configuration file: server, trust, sign-in, readers")
                 .clicked()
+                && self.state.press_settings()
             {
                 self.show_settings = true;
             }
@@ -228,6 +242,7 @@ impl StationApp {
                 .link("Connect to your CM server…")
                 .on_hover_text("Open Settings to enter your CM server's address")
                 .clicked()
+                && self.state.press_settings()
             {
                 self.show_settings = true;
             }

@@ -1,4 +1,7 @@
-//! Opens the window, on a real CM server or on the embedded demo backend.
+//! Opens the window, on a real CM server, on the embedded demo backend
+//! (only with `--demo`), or on the first-run screen when no server is
+//! configured. A kiosk or supervised station without a server does not
+//! open at all: it must never run on a backend nobody chose (review L4).
 
 use anyhow::{Context as _, anyhow};
 
@@ -17,13 +20,67 @@ pub struct WindowOptions {
     pub kiosk: bool,
 }
 
+/// How the window ended: for good, or to be opened again from the top
+/// (the settings read anew) after a choice on the first-run screen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WindowExit {
+    /// The window was closed.
+    Closed,
+    /// Open again: a server was saved on the first-run screen.
+    Reload,
+    /// Open again on the demo backend ("Try the demo").
+    Demo,
+}
+
+/// What a start with these settings opens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Start {
+    /// The station on the configured server.
+    Server,
+    /// The station on the embedded demo backend (`--demo`).
+    Demo,
+    /// The first-run screen: a desk with no server.
+    FirstRun,
+    /// Nothing: a kiosk or supervised station with no server. The words say why.
+    Refused(String),
+}
+
+/// What to open: the demo backend only when asked for, never in place of
+/// a missing server.
+pub fn start_for(server: bool, demo: bool, mode: crate::config::Mode) -> Start {
+    use crate::config::Mode;
+    match (demo, server, mode) {
+        (true, _, _) => Start::Demo,
+        (false, true, _) => Start::Server,
+        (false, false, Mode::Desk) => Start::FirstRun,
+        (false, false, mode @ (Mode::Kiosk | Mode::Supervised)) => Start::Refused(format!(
+            "No CM server is configured, and a {} station does not start without one: it \
+             never runs on the demo backend by itself. Give the server as `server` in the \
+             configuration file (or the machine policy), ENROLL_STATION_SERVER or --server. \
+             To show the demo on purpose, start with --demo.",
+            mode.name()
+        )),
+    }
+}
+
 /// Opens the window and returns when it is closed.
 ///
-/// Without `--server` (and without `ENROLL_STATION_SERVER`) the station starts in
-/// demo mode rather than failing: a first run should show what it does.
-pub fn run_window(settings: &Settings, options: WindowOptions) -> anyhow::Result<()> {
+/// Without a server it opens the first-run screen (a desk) or refuses to
+/// start (a kiosk or a supervised station); the demo backend runs only with
+/// `--demo`.
+pub fn run_window(settings: &Settings, options: WindowOptions) -> anyhow::Result<WindowExit> {
+    let mode = if options.kiosk {
+        crate::config::Mode::Kiosk
+    } else {
+        settings.config.mode
+    };
+    match start_for(settings.server().is_some(), options.demo, mode) {
+        Start::Refused(why) => return Err(anyhow!(why)),
+        Start::FirstRun => return run_first_run(settings),
+        Start::Server | Start::Demo => {}
+    }
     let runtime = runtime()?;
-    let demo_mode = options.demo || settings.server().is_none();
+    let demo_mode = options.demo;
     let mut people: Option<std::sync::Arc<dyn crate::worker::people::PeopleSource>> = None;
     let (client, demo) = if demo_mode {
         let emulator = runtime
@@ -58,11 +115,6 @@ pub fn run_window(settings: &Settings, options: WindowOptions) -> anyhow::Result
         None => crate::config::StationConfig::default(),
     };
     let config_warnings = settings.config.warnings();
-    let mode = if options.kiosk {
-        crate::config::Mode::Kiosk
-    } else {
-        settings.config.mode
-    };
     // What Settings shows is what runs: the options over the file, the
     // kiosk switch, and in demo mode the demo backend in place of the file's
     // server (without any server, the form's blank one is the demo backend).
@@ -73,6 +125,11 @@ pub fn run_window(settings: &Settings, options: WindowOptions) -> anyhow::Result
     if let Some(emulator) = demo.as_ref().filter(|_| settings.server().is_some()) {
         overrides.demo_backend(&emulator.base_url());
     }
+    pin_policy(&mut overrides, settings);
+    // What the window reads from the file (the kiosk's idle time and texts)
+    // is the policy's where it pins a key; Save never writes those keys.
+    let mut file_config = file_config;
+    settings.policy.apply(&mut file_config);
     let setup = StationSetup {
         client,
         runtime: runtime.handle().clone(),
@@ -129,11 +186,74 @@ pub fn run_window(settings: &Settings, options: WindowOptions) -> anyhow::Result
             Ok(Box::new(app))
         }),
     )
-    .map_err(|error| {
-        anyhow!(
-            "The window could not be opened: {error}. A graphical session (X11 or Wayland) \
-             with OpenGL is needed; the command-line subcommands work without one."
-        )
+    .map_err(window_error)?;
+    Ok(WindowExit::Closed)
+}
+
+fn window_error(error: eframe::Error) -> anyhow::Error {
+    anyhow!(
+        "The window could not be opened: {error}. A graphical session (X11 or Wayland) with \
+         OpenGL is needed; the command-line subcommands work without one."
+    )
+}
+
+/// Marks every key the machine policy pins as locked in Settings.
+fn pin_policy(overrides: &mut crate::config::Overrides, settings: &Settings) {
+    for (key, source) in settings.policy.pins() {
+        overrides.pin(key, source.to_string());
+    }
+}
+
+/// The first-run screen, until the person closes it or chooses a way on.
+fn run_first_run(settings: &Settings) -> anyhow::Result<WindowExit> {
+    let runtime = runtime()?;
+    let file_config = match &settings.config_path {
+        Some(path) => crate::config::StationConfig::load_if_present(path)?,
+        None => crate::config::StationConfig::default(),
+    };
+    let mut overrides = crate::config::Overrides::between(&file_config, &settings.config, |name| {
+        std::env::var(name).ok()
+    });
+    pin_policy(&mut overrides, settings);
+    // What the window reads from the file (the kiosk's idle time and texts)
+    // is the policy's where it pins a key; Save never writes those keys.
+    let mut file_config = file_config;
+    settings.policy.apply(&mut file_config);
+    let setup = super::first_run::FirstRunSetup {
+        config: file_config,
+        overrides,
+        config_path: settings.config_path.clone(),
+        runtime: runtime.handle().clone(),
+    };
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("Enroll Station")
+        .with_app_id("enroll-station")
+        .with_inner_size([1000.0, 700.0])
+        .with_min_inner_size([640.0, 420.0]);
+    if let Ok(icon) = window_icon() {
+        viewport = viewport.with_icon(icon);
+    }
+    let options = eframe::NativeOptions {
+        viewport,
+        ..Default::default()
+    };
+    let choice = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let slot = std::sync::Arc::clone(&choice);
+    eframe::run_native(
+        "Enroll Station",
+        options,
+        Box::new(move |cc| {
+            Ok(Box::new(
+                super::first_run::FirstRunApp::new(&cc.egui_ctx, setup).choice_into(slot),
+            ))
+        }),
+    )
+    .map_err(window_error)?;
+    let picked = choice.lock().ok().and_then(|c| *c);
+    Ok(match picked {
+        Some(super::first_run::FirstRunChoice::Connect) => WindowExit::Reload,
+        Some(super::first_run::FirstRunChoice::Demo) => WindowExit::Demo,
+        None => WindowExit::Closed,
     })
 }
 
@@ -169,6 +289,24 @@ fn seed_issued_demo_card(emulator: &Emulator) {
 
 #[cfg(test)]
 mod tests {
+    use super::{Start, start_for};
+    use crate::config::Mode;
+
+    #[test]
+    fn the_demo_backend_starts_only_when_asked_for() {
+        assert_eq!(start_for(false, false, Mode::Desk), Start::FirstRun);
+        assert_eq!(start_for(false, true, Mode::Desk), Start::Demo);
+        assert_eq!(start_for(true, true, Mode::Kiosk), Start::Demo);
+        assert_eq!(start_for(true, false, Mode::Kiosk), Start::Server);
+        for mode in [Mode::Kiosk, Mode::Supervised] {
+            let Start::Refused(why) = start_for(false, false, mode) else {
+                panic!("{mode:?} without a server must not start");
+            };
+            assert!(why.contains("No CM server is configured"), "{why}");
+            assert!(why.contains(mode.name()), "{why}");
+        }
+    }
+
     #[test]
     fn the_window_icon_is_the_stations_own_at_128_pixels() {
         let icon = super::window_icon().expect("the embedded PNG decodes");

@@ -4,9 +4,10 @@ mod audit_view;
 mod bind_bar;
 mod desk;
 mod desk_frame;
+pub mod first_run;
 mod identity;
 mod kiosk;
-pub(crate) mod launch;
+pub mod launch;
 mod layout;
 mod readers_panel;
 mod requests_table;
@@ -79,6 +80,9 @@ pub struct StationApp {
     readers_width: f32,
     /// In a narrow window, the readers panel shown over the list.
     show_readers: bool,
+    /// Settings was shown at the end of the last frame: when it closes, the
+    /// worker forgets the supervisor who opened it.
+    settings_was_shown: bool,
     _monitor: Option<MonitorHandle>,
 }
 
@@ -169,6 +173,7 @@ impl StationApp {
             larger_text,
             readers_width,
             show_readers: false,
+            settings_was_shown: false,
             _monitor: monitor,
         }
     }
@@ -240,10 +245,8 @@ impl eframe::App for StationApp {
         if let Some(wake) = wake {
             ctx.request_repaint_after(wake);
         }
-        let (now, touched) = ctx.input(|i| (i.time, !i.events.is_empty()));
-        if let Some(wake) = self.state.kiosk_tick(now, touched) {
-            ctx.request_repaint_after(std::time::Duration::from_secs_f64((wake - now).max(0.0)));
-        }
+        // The kiosk's timers, and the desk a supervisor opened from it.
+        self.kiosk_logic(ctx);
     }
 
     fn raw_input_hook(&mut self, _ctx: &egui::Context, raw_input: &mut egui::RawInput) {
@@ -260,6 +263,11 @@ impl eframe::App for StationApp {
         // P5 measures start-up to this line.
         static FIRST_FRAME: std::sync::Once = std::sync::Once::new();
         FIRST_FRAME.call_once(|| tracing::info!("first frame"));
+        if std::mem::replace(&mut self.settings_was_shown, self.show_settings)
+            && !self.show_settings
+        {
+            self.worker.send(Command::SettingsClosed);
+        }
         if self.state.kiosk.active {
             self.kiosk_frame(ui);
             return;

@@ -193,6 +193,13 @@ impl Rows<'_> {
         } else {
             response
         };
+        // Locked by the machine policy: the tooltip names the policy.
+        let response = match overridden.and_then(|entry| entry.policy()) {
+            Some(source) => {
+                response.on_hover_text(format!("Set by policy: the machine policy ({source})"))
+            }
+            None => response,
+        };
         if self.has_error(key) {
             outline(ui, &response);
         }
@@ -200,9 +207,9 @@ impl Rows<'_> {
         if let Some(entry) = overridden {
             let colour = match entry.source {
                 OverrideSource::Demo => ui.visuals().warn_fg_color,
-                OverrideSource::Option(_) | OverrideSource::Environment(_) => {
-                    ui.visuals().weak_text_color()
-                }
+                OverrideSource::Option(_)
+                | OverrideSource::Environment(_)
+                | OverrideSource::Policy(_) => ui.visuals().weak_text_color(),
             };
             note_row(ui, &entry.note(), colour);
         }
@@ -369,10 +376,10 @@ fn demo_banner(ui: &mut Ui, state: &SettingsState) {
         )
     } else {
         format!(
-            "Demo mode: this window uses the embedded demo backend until a server is \
-             configured (it runs at {demo}). Save still writes the file; restart the station to \
-             connect to the server it names. Test connection without a server checks the demo \
-             backend."
+            "Demo mode (--demo): this run uses the embedded demo backend at {demo}; no \
+             server is configured. Save still writes the file; start the station without --demo \
+             to connect to the server it names. Test connection without a server checks the \
+             demo backend."
         )
     };
     ui.add(
@@ -394,7 +401,28 @@ fn form_ui(ui: &mut Ui, state: &mut SettingsState) -> Option<Command> {
         ),
         None => ui.label("There is no configuration file: start with --config PATH to save."),
     };
-    if !state.overrides.is_empty() {
+    if state
+        .overrides
+        .iter()
+        .any(|entry| matches!(entry.source, OverrideSource::Policy(_)))
+    {
+        ui.add(
+            egui::Label::new(
+                RichText::new(
+                    "Fields marked \u{201c}Set by policy\u{201d} are pinned by this machine's \
+                     policy: they are shown, not edited, and Save never writes them. Only the \
+                     administrator of the policy can change them.",
+                )
+                .weak(),
+            )
+            .wrap(),
+        );
+    }
+    if state
+        .overrides
+        .iter()
+        .any(|entry| !matches!(entry.source, OverrideSource::Policy(_)))
+    {
         ui.add(
             egui::Label::new(
                 RichText::new(
@@ -587,6 +615,10 @@ fn form_ui(ui: &mut Ui, state: &mut SettingsState) -> Option<Command> {
             );
             rows.choice(ui, "Mode", keys::MODE, &mut form.mode, &MODES, mode_label);
             super::supervisor_dialog::supervisors_row(ui, &form.supervisors, FIELD_WIDTH);
+            if let Some(entry) = overrides.get("supervisors") {
+                let colour = ui.visuals().weak_text_color();
+                note_row(ui, &entry.note(), colour);
+            }
             rows.text(
                 ui,
                 "Kiosk idle reset (seconds)",

@@ -44,11 +44,19 @@ pub(super) fn supervisor_dialog_ui(
                 .map_or(Identity::Unchecked, |user| state.people.peek(user));
             (request.clone(), identity)
         });
-    let prompt = state.supervisor_prompt.as_mut()?;
-    let SupervisorPurpose::ConfirmBind(target) = &prompt.purpose else {
+    let Some(prompt) = state.supervisor_prompt.as_mut() else {
+        forget_closed_opening(ctx);
         return None;
     };
-    let target = target.clone();
+    let target = match &prompt.purpose {
+        SupervisorPurpose::ConfirmBind(target) => Some(target.clone()),
+        SupervisorPurpose::OpenSettings => None,
+        // The kiosk's staff sign-in asks for this one.
+        SupervisorPurpose::LeaveKiosk => return None,
+    };
+    let password_id = password_id(prompt.opening);
+    // Remembered for the frame the dialog is gone in, whichever way it went.
+    ctx.data_mut(|d| d.insert_temp(last_opening_id(), password_id));
     let now = Instant::now();
     let mut command = None;
     let mut cancel = false;
@@ -58,6 +66,32 @@ pub(super) fn supervisor_dialog_ui(
     let area = egui::Modal::default_area(id).anchor(egui::Align2::CENTER_TOP, [0.0, 72.0]);
     let modal = egui::Modal::new(id).area(area).show(ctx, |ui| {
         ui.set_width(WIDTH);
+        let Some(target) = &target else {
+            ui.heading("Supervisor confirmation: Settings");
+            ui.add(
+                egui::Label::new(
+                    "At this station a supervisor opens Settings: it holds the server, the \
+                     sign-in and the station's mode. The supervisor confirms with their own \
+                     name and password; every saved change is written to the audit journal.",
+                )
+                .wrap(),
+            );
+            ui.add_space(6.0);
+            ui.add(
+                egui::Label::new(RichText::new(prompt.operator.as_str()).strong()).selectable(true),
+            );
+            ui.separator();
+            let (submit, cancelled) =
+                credential_ui(ui, prompt, now, password_id, "Confirm and open Settings");
+            cancel = cancelled;
+            if submit {
+                command = prompt.submit();
+                if command.is_some() {
+                    forget_typing(ui.ctx(), password_id);
+                }
+            }
+            return;
+        };
         ui.heading("Supervisor confirmation");
         ui.add(
             egui::Label::new(
@@ -93,12 +127,12 @@ pub(super) fn supervisor_dialog_ui(
                 ui.end_row();
             });
         ui.separator();
-        let (submit, cancelled) = credential_ui(ui, prompt, now);
+        let (submit, cancelled) = credential_ui(ui, prompt, now, password_id, "Confirm and bind");
         cancel = cancelled;
         if submit {
             command = prompt.submit();
             if command.is_some() {
-                forget_typing(ui.ctx(), password_id());
+                forget_typing(ui.ctx(), password_id);
             }
         }
     });
@@ -115,23 +149,57 @@ pub(super) fn supervisor_dialog_ui(
         && ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, Key::Escape));
     if (cancel || escape) && !prompt.form.pending {
         state.supervisor_prompt = None;
+        forget_closed_opening(ctx);
     }
     command
+}
+
+/// Where the password field's id of the last opening is kept, so what
+/// egui remembers of it goes however the dialog closed (Confirm, Cancel,
+/// Esc, the window going back to the kiosk).
+fn last_opening_id() -> egui::Id {
+    egui::Id::unique("supervisor-confirmation-last-opening")
+}
+
+/// Drops everything egui remembers of the closed dialog's password field:
+/// its text state and undo history (review M6). With the id salted by the
+/// opening, a later dialog could not reach it anyway; this also keeps it
+/// out of memory.
+fn forget_closed_opening(ctx: &egui::Context) {
+    let last = ctx.data_mut(|d| {
+        let last = d.get_temp::<egui::Id>(last_opening_id());
+        d.remove::<egui::Id>(last_opening_id());
+        last
+    });
+    if let Some(password) = last {
+        ctx.data_mut(|d| d.remove::<egui::text_edit::TextEditState>(password));
+        if ctx.memory(|m| m.has_focus(password)) {
+            ctx.memory_mut(|m| m.surrender_focus(password));
+        }
+    }
 }
 
 fn selectable_mono(ui: &mut egui::Ui, text: &str) {
     ui.add(egui::Label::new(RichText::new(text).monospace()).selectable(true));
 }
 
-/// The password field's id: known before it is drawn, so its undo history
-/// can be dropped whichever way the password was sent.
-fn password_id() -> egui::Id {
-    egui::Id::unique("supervisor-confirmation-password")
+/// The password field's id for one opening of the dialog: known before it
+/// is drawn, so its undo history can be dropped whichever way the password
+/// was sent, and new at every opening, so nothing typed in an earlier one
+/// can come back.
+fn password_id(opening: u64) -> egui::Id {
+    egui::Id::unique(("supervisor-confirmation-password", opening))
 }
 
 /// The name and password fields, the message slot and the buttons:
 /// (confirm pressed, cancel pressed).
-fn credential_ui(ui: &mut egui::Ui, prompt: &mut SupervisorPrompt, now: Instant) -> (bool, bool) {
+fn credential_ui(
+    ui: &mut egui::Ui,
+    prompt: &mut SupervisorPrompt,
+    now: Instant,
+    password_id: egui::Id,
+    confirm_words: &str,
+) -> (bool, bool) {
     let mut submit = false;
     let mut cancel = false;
     let form = &mut prompt.form;
@@ -155,7 +223,7 @@ fn credential_ui(ui: &mut egui::Ui, prompt: &mut SupervisorPrompt, now: Instant)
                 .add_enabled(
                     !form.pending,
                     TextEdit::singleline(form.password.text_mut())
-                        .id(password_id())
+                        .id(password_id)
                         .password(true)
                         .desired_width(260.0),
                 )
@@ -180,12 +248,12 @@ fn credential_ui(ui: &mut egui::Ui, prompt: &mut SupervisorPrompt, now: Instant)
         });
     message_slot(ui, form.message(now).as_deref());
     ui.horizontal(|ui| {
-        let confirm = theme::primary_button(ui.visuals(), "Confirm and bind", can_submit);
+        let confirm = theme::primary_button(ui.visuals(), confirm_words, can_submit);
         let confirm = ui.add_enabled(can_submit, confirm);
         let confirm = if form.lockout_left(now).is_some() {
             confirm.on_disabled_hover_text("The station is making everyone wait: see the countdown")
         } else {
-            confirm.on_hover_text("Check the supervisor's credential, then bind (Enter)")
+            confirm.on_hover_text("Check the supervisor's credential, then go on (Enter)")
         };
         submit |= confirm.clicked();
         cancel = ui
@@ -251,12 +319,12 @@ pub(super) fn supervisors_row(
     let names: Vec<&str> = supervisors.iter().map(|s| s.name.as_str()).collect();
     let text = if names.is_empty() {
         "None. Supervised mode and leaving a kiosk need one: add a [[supervisors]] table to \
-         the configuration file (`enroll-station supervisor hash --name NAME` prints it)."
+         the configuration file (`enroll-station supervisor hash --name NAME --account ACCOUNT` prints it)."
             .to_owned()
     } else {
         format!(
             "{}. Kept as they are in the configuration file; this view does not edit them \
-             (`enroll-station supervisor hash --name NAME` prints a new one).",
+             (`enroll-station supervisor hash --name NAME --account ACCOUNT` prints a new one).",
             names.join(", ")
         )
     };

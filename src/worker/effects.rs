@@ -29,6 +29,25 @@ pub struct BindContext {
     pub journal: SharedJournal,
 }
 
+impl BindContext {
+    /// Who acts: see [`operator_of`].
+    pub fn operator(&self) -> crate::audit::Operator {
+        operator_of(&self.client)
+    }
+}
+
+/// Who acts at this station: the OS account running the process and, once
+/// the server accepted a call, the principal it authenticated (the
+/// Kerberos name, or the client certificate's subject). Journalled with
+/// every attempt and compared with the supervisor's account.
+pub fn operator_of(client: &CmClient) -> crate::audit::Operator {
+    let operator = crate::audit::Operator::from_os();
+    match client.signed_in().principal {
+        Some(principal) => operator.with_principal(principal),
+        None => operator,
+    }
+}
+
 /// What performing an effect produced: the event for the machine, if any, and
 /// a warning for the operator, if any.
 #[derive(Debug, Default)]
@@ -174,9 +193,11 @@ async fn perform_untimed(ctx: &BindContext, effect: Effect) -> Performed {
     match effect {
         Effect::RecordAttempt { target } => {
             // The machine takes the journal's words: the domain knows no audit types.
-            let recorded = write_journal(&ctx.journal, move |j| j.record_attempt(&target))
-                .await
-                .map_err(|why| why.to_string());
+            let operator = ctx.operator();
+            let recorded =
+                write_journal(&ctx.journal, move |j| j.record_attempt(&target, operator))
+                    .await
+                    .map_err(|why| why.to_string());
             Performed::event(BindEvent::AttemptRecorded(recorded))
         }
         Effect::CheckServer {

@@ -8,6 +8,7 @@ mod audit_export;
 pub mod effects;
 pub mod people;
 pub(crate) mod protocol;
+mod settings_journal;
 
 pub use protocol::{Command, Report, ReportSink};
 
@@ -89,6 +90,7 @@ pub fn spawn_worker_with(
         fetches: Vec::new(),
         people,
         people_limit: people::limit(),
+        settings_supervisor: None,
     };
     runtime.spawn(worker.run(rx));
     WorkerHandle { tx }
@@ -111,6 +113,9 @@ struct Worker {
     people: Option<Arc<dyn people::PeopleSource>>,
     /// How many directory lookups may run at once.
     people_limit: Arc<tokio::sync::Semaphore>,
+    /// The supervisor whose credential opened the Settings view now open
+    /// (see [`Supervision::settings_need_supervisor`]).
+    settings_supervisor: Option<String>,
 }
 
 impl Worker {
@@ -146,6 +151,7 @@ impl Worker {
                 Input::Command(Command::SaveSettings { config, path }) => {
                     self.save_settings(*config, path)
                 }
+                Input::Command(Command::SettingsClosed) => self.settings_supervisor = None,
                 Input::Command(Command::TestConnection(config)) => self.test_connection(*config),
                 Input::Command(Command::StoreSecret { name, secret }) => {
                     self.store_secret(name, secret)
@@ -241,17 +247,37 @@ impl Worker {
     ) {
         let store = Arc::clone(&self.supervision.store);
         let tx = self.tx.clone();
+        let sink = Arc::clone(&self.sink);
+        // The OS account, and the principal the server signed in: the
+        // witness of a bind must be neither.
+        let operator = self.context.operator();
+        let journal = Arc::clone(&self.context.journal);
         self.runtime.spawn(async move {
             let checked = purpose.clone();
+            let tried = name.clone();
+            let by = operator.clone();
             let result = off_thread(move || {
-                let operator = crate::audit::Operator::from_os();
-                crate::supervisors::check(&store, &operator, &name, &password, &checked)
+                crate::supervisors::check(&store, &by, &name, &password, &checked)
             })
             .await
             .map_err(|error| match error {
                 OffThread::Failed(refused) => refused,
                 OffThread::Stopped(stopped) => SupervisorError::Unfinished { why: stopped.why() },
             });
+            // Every refusal is journalled: the name tried, never the password.
+            if let Some(event) =
+                crate::supervisors::refusal_record(&operator, &tried, &purpose, &result)
+            {
+                let written = effects::on_journal(&journal, move |j| j.record_event(event)).await;
+                match written {
+                    Ok(Ok(())) => {}
+                    Ok(Err(why)) => sink(Report::Notice(format!(
+                        "The refused supervisor credential could not be written to the audit \
+                         journal: {why}"
+                    ))),
+                    Err(stopped) => tracing::warn!(%stopped, "the refusal was not journalled"),
+                }
+            }
             // A closed channel means the app is shutting down: nothing to report to.
             let _ = tx.send(Input::Supervisor { purpose, result });
         });
@@ -266,6 +292,9 @@ impl Worker {
             purpose: purpose.clone(),
             result: result.clone(),
         });
+        if let (SupervisorPurpose::OpenSettings, Ok(supervisor)) = (&purpose, &result) {
+            self.settings_supervisor = Some(supervisor.clone());
+        }
         if let (SupervisorPurpose::ConfirmBind(target), Ok(supervisor)) = (purpose, result) {
             self.step(BindEvent::Requested(BindTarget {
                 supervisor: Some(supervisor),
@@ -311,14 +340,38 @@ impl Worker {
         });
     }
 
+    /// Writes the configuration and journals which keys changed, who
+    /// saved and the supervisor who opened Settings. At a supervised or
+    /// kiosk station nothing is written unless a supervisor opened
+    /// Settings and the journal can take the record, whatever the view sends.
     fn save_settings(&self, config: crate::config::StationConfig, path: std::path::PathBuf) {
         let sink = Arc::clone(&self.sink);
+        let guarded = self.supervision.settings_need_supervisor;
+        let supervisor = self.settings_supervisor.clone();
+        if guarded && supervisor.is_none() {
+            sink(Report::Settings(SettingsReport::Saved(Err(
+                "Nothing was saved: at this station a supervisor opens Settings first. Close \
+                 Settings and open it again with a supervisor's name and password."
+                    .to_owned(),
+            ))));
+            return;
+        }
+        let journal = Arc::clone(&self.context.journal);
+        let operator = self.context.operator();
         self.runtime.spawn(async move {
+            let saved = settings_journal::save_and_journal(
+                config, path, journal, operator, supervisor, guarded,
+            )
+            .await;
+            if let Ok((_, Some(warning))) = &saved {
+                sink(Report::Notice(warning.clone()));
+            }
             // The view shows the words; a report is cloned, a file error is not.
-            let saved = off_thread(move || config.save(&path).map(|()| path))
-                .await
-                .map_err(|error| error.to_string());
-            sink(Report::Settings(SettingsReport::Saved(saved)));
+            sink(Report::Settings(SettingsReport::Saved(
+                saved
+                    .map(|(path, _)| path)
+                    .map_err(|error| error.to_string()),
+            )));
         });
     }
 

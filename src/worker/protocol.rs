@@ -84,6 +84,10 @@ pub enum Command {
         /// The width in points.
         width: f32,
     },
+    /// The Settings view closed: a supervisor's opening of it no longer
+    /// covers a save (at a supervised or kiosk station, the next one needs
+    /// a new credential).
+    SettingsClosed,
     /// Check a supervisor's credential for `purpose`, off the UI thread;
     /// answered with [`Report::SupervisorVerified`]. A confirmed bind then
     /// starts here, with the supervisor's name, and nowhere else.

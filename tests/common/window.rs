@@ -213,11 +213,18 @@ pub const SUPERVISOR: &str = "Sam Supervisor";
 
 pub const SUPERVISOR_PASSWORD: &str = "witness of 42 binds";
 
-/// A `[[supervisors]]` entry, hashed at argon2's lowest cost to keep tests fast.
+/// A `[[supervisors]]` entry, hashed at the lowest cost the station accepts
+/// to keep tests fast. Its account is the name in lower case, spaces as dots
+/// ("Sam Supervisor" signs in as `sam.supervisor`; a supervisor named after
+/// the operator's account is the operator).
 pub fn supervisor_entry(name: &str, password: &str) -> enroll_station::config::SupervisorEntry {
-    use enroll_station::supervisors::{HashCost, SupervisorName, hash_password};
+    use enroll_station::supervisors::{HashCost, SupervisorAccount, SupervisorName, hash_password};
     enroll_station::config::SupervisorEntry {
         name: SupervisorName::try_from(name.to_owned()).expect("a usable name"),
+        account: Some(
+            SupervisorAccount::try_from(name.to_lowercase().replace(' ', "."))
+                .expect("a usable account"),
+        ),
         password_hash: hash_password(
             &enroll_station::platform::secrets::Secret::new(password),
             HashCost::Minimal,
@@ -695,4 +702,78 @@ pub fn slow_kiosk_station(idle_secs: u64, request_timeout: Duration) -> (Station
     station._journal_dir = Some(dir);
     station.harness.run_steps(2);
     (station, link)
+}
+
+/// The first-run screen (no server configured, no `--demo`), its Settings
+/// view saving to `config_path`, with `overrides` (the machine policy's pins).
+pub fn first_run(
+    config_path: Option<PathBuf>,
+    overrides: enroll_station::config::Overrides,
+) -> (
+    Harness<'static, enroll_station::ui::first_run::FirstRunApp>,
+    tokio::runtime::Runtime,
+) {
+    use enroll_station::ui::first_run::{FirstRunApp, FirstRunSetup};
+    let runtime = runtime();
+    let setup = FirstRunSetup {
+        config: Default::default(),
+        overrides,
+        config_path,
+        runtime: runtime.handle().clone(),
+    };
+    let harness = Harness::builder()
+        .with_size(egui::vec2(1000.0, 700.0))
+        .build_eframe(move |cc| FirstRunApp::new(&cc.egui_ctx, setup));
+    (harness, runtime)
+}
+
+/// A supervised station with these supervisors, its Settings view saving to
+/// `config_path`, its journal in a fresh directory.
+pub fn supervised_station_saving_to(
+    supervisors: &[enroll_station::config::SupervisorEntry],
+    config_path: PathBuf,
+) -> Station {
+    let (dir, path) = super::temp_journal();
+    let journal =
+        enroll_station::audit::journal::open_shared(Some(&path), true).expect("journal opens");
+    let store = std::sync::Arc::new(enroll_station::supervisors::SupervisorStore::for_station(
+        supervisors,
+        Some(&path),
+    ));
+    let mut station = station_customized(journal, Some(config_path), |setup| {
+        setup.mode = enroll_station::config::Mode::Supervised;
+        setup.config.mode = enroll_station::config::Mode::Supervised;
+        setup.config.supervisors = supervisors.to_vec();
+        setup.supervisors = store;
+    });
+    station.journal = path;
+    station._journal_dir = Some(dir);
+    station
+}
+
+/// A `[[supervisors]]` entry with this `account`, hashed at the lowest cost
+/// the station accepts.
+pub fn supervisor_with_account(
+    name: &str,
+    account: &str,
+    password: &str,
+) -> enroll_station::config::SupervisorEntry {
+    enroll_station::config::SupervisorEntry {
+        account: Some(
+            enroll_station::supervisors::SupervisorAccount::try_from(account.to_owned())
+                .expect("a usable account"),
+        ),
+        ..supervisor_entry(name, password)
+    }
+}
+
+/// Whether the open supervisor dialog's password field is empty, as the
+/// window's state has it; `None` when no dialog is open.
+pub fn prompt_password_empty(harness: &Harness<'static, StationApp>) -> Option<bool> {
+    harness
+        .state()
+        .state()
+        .supervisor_prompt
+        .as_ref()
+        .map(|prompt| prompt.form.password.is_empty())
 }

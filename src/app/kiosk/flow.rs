@@ -10,7 +10,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::words::{self, CardStatus, Notice, StaffDetail};
-use super::{CARD_LEFT_ALARM, RESULT_HOLD};
+use super::{CARD_LEFT_ALARM, CARD_WAIT, RESULT_HOLD};
 use crate::domain::bind::{BindState, BindTarget, Failure};
 use crate::domain::card_choice::CardRule;
 use crate::domain::readers::{ReaderBoard, Tick};
@@ -126,6 +126,13 @@ pub struct KioskFlow {
     cards_after: Tick,
     /// Whether any reader held a card at the last [`KioskFlow::observe_card`].
     card_in: bool,
+    /// At the card step, since when it has waited for this person's card
+    /// (the step's start, or the last card taken out): [`CARD_WAIT`] later
+    /// the flow starts over. `None` while their card is in.
+    card_wait: Option<f64>,
+    /// When the card was taken out while the result showed: the flow
+    /// starts over then.
+    taken_out: Option<f64>,
     /// The view's time at the last observation, for a start-over that
     /// comes from a click.
     now: f64,
@@ -163,12 +170,26 @@ impl KioskFlow {
 
     /// The frame's look at the readers: inserting or removing a card is
     /// activity, though no key was pressed, and once a card left behind is
-    /// taken out the kiosk is ready for the next person. Returns what the
+    /// taken out the kiosk is ready for the next person. At the card step
+    /// the wait for this person's card starts (again when a card is taken
+    /// out); a card taken out after the result ends it. Returns what the
     /// readers show for this person, for the frame to draw.
     pub fn observe_card(&mut self, board: &ReaderBoard, now: f64) -> CardStatus {
         self.now = now;
+        let was_in = self.card_in;
         self.card_in = !board.readers_with_card().is_empty();
+        let taken_out = was_in && !self.card_in;
         let status = self.card_status(board);
+        let own_card = matches!(status, CardStatus::Ready { .. } | CardStatus::Reading);
+        self.card_wait = match self.card_wait {
+            _ if !matches!(self.step, Step::Card(_)) || own_card => None,
+            Some(_) if taken_out => Some(now),
+            Some(since) => Some(since),
+            None => Some(now),
+        };
+        if matches!(self.step, Step::Result { .. }) && taken_out {
+            self.taken_out.get_or_insert(now);
+        }
         if self.last_card.as_ref() != Some(&status) {
             self.card_staff = match &status {
                 CardStatus::Problem(problem) => problem.detail.as_deref().map(|detail| {
@@ -368,10 +389,25 @@ impl KioskFlow {
         }
     }
 
-    /// When the result screen clears itself, while it shows.
+    /// When the result screen clears itself, while it shows: after
+    /// [`RESULT_HOLD`], or as soon as the card is taken out.
     pub fn result_deadline(&self) -> Option<f64> {
         match &self.step {
-            Step::Result { shown_at, .. } => Some(shown_at + RESULT_HOLD.as_secs_f64()),
+            Step::Result { shown_at, .. } => {
+                let held = shown_at + RESULT_HOLD.as_secs_f64();
+                Some(self.taken_out.map_or(held, |out| out.min(held)))
+            }
+            _ => None,
+        }
+    }
+
+    /// At the card step without this person's card in: when the flow
+    /// starts over, [`CARD_WAIT`] after the step began or a card was taken
+    /// out. Input does not postpone it (review M5): a stranger who finds
+    /// the screen cannot keep it for their own card.
+    pub fn card_deadline(&self) -> Option<f64> {
+        match self.step {
+            Step::Card(_) => self.card_wait.map(|since| since + CARD_WAIT.as_secs_f64()),
             _ => None,
         }
     }
@@ -390,7 +426,11 @@ impl KioskFlow {
 
     /// When the flow starts over by itself, in the view's seconds.
     pub fn deadline(&self, idle: Duration) -> Option<f64> {
-        self.result_deadline().or_else(|| self.idle_deadline(idle))
+        self.result_deadline()
+            .or_else(|| match (self.idle_deadline(idle), self.card_deadline()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (one, other) => one.or(other),
+            })
     }
 
     /// When the screen must change though nobody acts: the start-over, or
@@ -421,6 +461,8 @@ impl KioskFlow {
         self.problem = None;
         self.entry = None;
         self.select_code = false;
+        self.card_wait = None;
+        self.taken_out = None;
         self.generation += 1;
         self.step = match self.step {
             _ if !self.card_in => Step::Code,

@@ -8,8 +8,12 @@
 //! tested by passing numbers.
 //!
 //! Nothing here lists requests: the person at the kiosk only ever learns
-//! about the one request whose code they hold, and of it only a first name
-//! and an initial.
+//! about the one request whose code they hold, and of it only initials.
+//!
+//! Only deliberate input counts as activity (a key, a press or a touch, a
+//! card in or out; the view decides which events are that), so a nudged
+//! mouse or a touch screen's stray events never keep one person's request
+//! on screen for the next (review M5).
 
 use std::time::Duration;
 
@@ -29,6 +33,14 @@ pub const RESULT_HOLD: Duration = Duration::from_secs(10);
 /// How long the kiosk asks for a card to be taken out before it also asks
 /// staff to come.
 pub const CARD_LEFT_ALARM: Duration = Duration::from_secs(30);
+
+/// How long the card step waits for the person's card before it starts
+/// over, whatever `kiosk_idle_secs` says and whatever is pressed: from the
+/// step's start, and again from each card taken out. Review M5: a person
+/// who scanned their code and walked away leaves their request (and its
+/// initials) to whoever comes next only this long, and nobody can keep it
+/// open for their own card by touching the screen.
+pub const CARD_WAIT: Duration = Duration::from_secs(30);
 
 /// The longest "Are you still there?" countdown before an idle reset. It
 /// takes the end of the idle time (a quarter of it when that is short), so
@@ -219,6 +231,10 @@ pub struct KioskState {
     /// The site's texts and logo (`[kiosk_site]`), as the configuration
     /// file held them when the kiosk first showed.
     pub site: Option<crate::config::KioskSite>,
+    /// While a supervisor has the desk (the kiosk left): the view's time
+    /// of the last deliberate input there. After the idle time without
+    /// any, the desk goes back to the kiosk by itself (review M4).
+    desk_activity: f64,
 }
 
 impl Default for KioskState {
@@ -252,6 +268,7 @@ impl KioskState {
             staff: StaffDialog::default(),
             settings_open: false,
             site: None,
+            desk_activity: 0.0,
         }
     }
 
@@ -269,9 +286,17 @@ impl KioskState {
         earliest(flow, staff)
     }
 
-    /// When the screen starts over by itself, if it will.
+    /// When the screen starts over by itself, if it will: for want of
+    /// activity, at the end of the card step's wait, or after the result.
     pub fn deadline(&self) -> Option<f64> {
-        earliest(self.idle_deadline(), self.flow.result_deadline())
+        // The staff sign-in hides the person's screen and has its own idle
+        // time: a supervisor typing is not cut off. Closed after the card
+        // step's deadline, it starts over at once.
+        let card = self.flow.card_deadline().filter(|_| !self.staff.open);
+        earliest(
+            earliest(self.idle_deadline(), card),
+            self.flow.result_deadline(),
+        )
     }
 
     /// While "Are you still there?" shows: the seconds left before the
@@ -297,7 +322,11 @@ impl KioskState {
             };
             wake = earliest(wake, Some(next));
         }
-        if let Some(deadline) = self.flow.result_deadline() {
+        // The result's and the card step's countdowns are on screen.
+        for deadline in [self.flow.result_deadline(), self.flow.card_deadline()]
+            .into_iter()
+            .flatten()
+        {
             wake = earliest(wake, Some(next_second(deadline, now)));
         }
         wake
@@ -313,6 +342,36 @@ impl KioskState {
             }
             _ => false,
         }
+    }
+
+    /// A supervisor left the kiosk for the desk at `now`: the person's
+    /// flow is forgotten, and the desk's idle time starts.
+    pub fn leave(&mut self, now: f64) {
+        self.active = false;
+        self.reset();
+        self.desk_activity = now;
+    }
+
+    /// While the desk a supervisor opened from the kiosk shows: when it
+    /// goes back to the kiosk by itself, `kiosk_idle_secs` after the last
+    /// deliberate input there. `None` at the kiosk, and at a desk station.
+    pub fn desk_deadline(&self) -> Option<f64> {
+        (self.station_is_kiosk && !self.active)
+            .then_some(self.desk_activity + self.idle.as_secs_f64())
+    }
+
+    /// The desk's idle time at `now`: `touched` (deliberate input) or
+    /// `busy` (a bind under way, whose result the supervisor must see)
+    /// starts it again. True when it has run out: the caller goes back to
+    /// the kiosk ([`crate::app::station::StationState::return_to_kiosk`]).
+    pub fn desk_tick(&mut self, now: f64, touched: bool, busy: bool) -> bool {
+        if self.desk_deadline().is_none() {
+            return false;
+        }
+        if touched || busy {
+            self.desk_activity = now;
+        }
+        self.desk_deadline().is_some_and(|deadline| now >= deadline)
     }
 
     /// Shows the kiosk again, starting over, after a supervisor left it.
@@ -331,5 +390,7 @@ impl KioskState {
     }
 }
 
+#[cfg(test)]
+mod forget_tests;
 #[cfg(test)]
 mod tests;

@@ -306,15 +306,28 @@ pub fn outcome(bind: &BindState, next_step: &str) -> Option<Outcome> {
 /// Data-collection fields that hold a whole name.
 const WHOLE_NAME_FIELDS: &[&str] = &["DisplayName", "Display Name", "FullName", "Name", "cn"];
 
-/// The name the kiosk shows for a request: the directory's display name
-/// when the directory knows the target account (what the requester typed
-/// could name anyone), else the typed one; shortened either way by
-/// [`recognisable_name`]'s rule.
+/// The name the kiosk shows for a request, as initials ("A. B."): the
+/// directory's display name when the directory knows the target account
+/// (what the requester typed could name anyone), else the typed one;
+/// shortened either way by [`recognisable_name`]'s rule, then to its
+/// initials. The card step may be left on screen for the next person
+/// (review M5): initials tell the owner it is theirs and a stranger little.
 pub fn kiosk_name(request: &Request, identity: &Identity) -> Option<String> {
-    match identity {
+    let name = match identity {
         Identity::Found(person) => short_name(person.name(), None),
         _ => recognisable_name(request),
-    }
+    }?;
+    initials(&name)
+}
+
+/// "A. B." from "Anna B.": each word's first letter or digit, capitalised.
+fn initials(name: &str) -> Option<String> {
+    let letters: Vec<String> = name
+        .split_whitespace()
+        .filter_map(|word| word.chars().find(|c| c.is_alphanumeric()))
+        .map(|initial| format!("{}.", initial.to_uppercase()))
+        .collect();
+    (!letters.is_empty()).then(|| letters.join(" "))
 }
 
 /// Just enough of the request's name for its owner to recognise it and a
@@ -425,11 +438,37 @@ mod tests {
             photo: None,
         };
         let found = Identity::Found(std::sync::Arc::new(person));
-        assert_eq!(kiosk_name(&typed, &found).as_deref(), Some("Priya P."));
+        assert_eq!(kiosk_name(&typed, &found).as_deref(), Some("P. P."));
         assert_eq!(
             kiosk_name(&typed, &Identity::Unchecked).as_deref(),
-            Some("Mallory S.")
+            Some("M. S.")
         );
+    }
+
+    #[test]
+    fn the_kiosk_shows_only_initials() {
+        for (items, shown) in [
+            (&[("DisplayName", "Bauer, Anna")][..], Some("A. B.")),
+            (
+                &[("FirstName", "rosa maria"), ("LastName", "Andersen")][..],
+                Some("R. A."),
+            ),
+            (&[("GivenName", "Cher")][..], Some("C.")),
+            (
+                &[("DisplayName", "\u{202E}Eve \u{200B}Mallory")][..],
+                Some("E. M."),
+            ),
+            (
+                &[("DisplayName", "\u{00e9}lodie \u{00c5}str\u{00f6}m")][..],
+                Some("\u{c9}. \u{c5}."),
+            ),
+            (&[("DisplayName", "-- ..")][..], None),
+            (&[("Department", "Finance")][..], None),
+        ] {
+            let request = with_data(items);
+            let name = kiosk_name(&request, &Identity::Unchecked);
+            assert_eq!(name.as_deref(), shown, "{items:?}");
+        }
     }
 
     #[test]

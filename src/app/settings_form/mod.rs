@@ -49,6 +49,9 @@ pub fn mode_label(mode: Mode) -> &'static str {
     }
 }
 
+/// Why Test connection does not run a token command typed into the form.
+pub const UNSAVED_TOKEN_COMMAND: &str = "Save first: a token command runs only once it is saved.";
+
 /// A line the view shows above its buttons: what happened last.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Status {
@@ -292,6 +295,17 @@ impl SettingsState {
         let client = match (demo, &config.server) {
             // The demo backend asks for no credentials (as the window's own client).
             (Some(demo), _) => config.demo_client_config(demo),
+            // A token command typed into the form is a program to run: it
+            // runs only once saved (review M4: the form must not be a way to
+            // run commands at a station where the operator cannot).
+            (None, Some(_)) if self.unsaved_token_command(&config) => {
+                self.errors = vec![FieldError {
+                    field: keys::TOKEN_COMMAND,
+                    message: UNSAVED_TOKEN_COMMAND.to_owned(),
+                }];
+                self.show(Status::problem(UNSAVED_TOKEN_COMMAND), self.form.clone());
+                return None;
+            }
             (None, Some(server)) => config.client_config(server.as_str()),
             (None, None) => {
                 self.errors = vec![FieldError {
@@ -315,6 +329,16 @@ impl SettingsState {
         );
         self.pending_check = Some(self.form.clone());
         Some(Command::TestConnection(Box::new(client)))
+    }
+
+    /// Whether the form's token command, which a test would run, is not
+    /// the one saved in the file (nor the one this run uses).
+    fn unsaved_token_command(&self, config: &StationConfig) -> bool {
+        let command = &config.auth.token_command;
+        config.auth.method == AuthMethod::Bearer
+            && !command.is_empty()
+            && *command != self.saved.auth.token_command
+            && *command != self.overrides.over(&self.saved).auth.token_command
     }
 
     /// Store pressed: the command that puts the typed secret in the keyring.
@@ -592,6 +616,60 @@ mod tests {
         assert_eq!(
             state.form.server, "https://cm2.contoso.com",
             "still the running value"
+        );
+    }
+
+    #[test]
+    fn an_unsaved_token_command_is_never_run_by_a_test() {
+        let mut file = StationConfig {
+            server: server("https://cm.contoso.com"),
+            ..StationConfig::default()
+        };
+        file.auth.method = AuthMethod::Bearer;
+        file.auth.token_command = vec!["get-cm-token".into()];
+        let mut state = SettingsState::new(file, Overrides::default(), None, None);
+        let Some(Command::TestConnection(client)) = state.test_connection() else {
+            panic!("the saved command may run");
+        };
+        assert_eq!(client.auth.token_command, ["get-cm-token"]);
+        state.apply(SettingsReport::Checked(crate::cm::check::CheckReport {
+            server: "https://cm.contoso.com".into(),
+            steps: Vec::new(),
+        }));
+        state.form.token_command = "sh -c whoami".into();
+        assert!(state.test_connection().is_none(), "not run");
+        assert_eq!(
+            state.status.as_ref().map(|s| s.text.as_str()),
+            Some(UNSAVED_TOKEN_COMMAND)
+        );
+        assert_eq!(state.errors_for(keys::TOKEN_COMMAND).count(), 1);
+    }
+
+    #[test]
+    fn a_pinned_key_is_locked_and_never_saved_from_the_form() {
+        let file = StationConfig::default();
+        let mut running = file.clone();
+        running.mode = Mode::Supervised;
+        let mut overrides = Overrides::between(&file, &running, |_| None);
+        overrides.pin(keys::MODE, "/etc/enroll-station/policy.toml".into());
+        let mut state =
+            SettingsState::new(file, overrides, Some(PathBuf::from("station.toml")), None);
+        assert_eq!(
+            state.form.mode,
+            Mode::Supervised,
+            "the policy's value is shown"
+        );
+        let note = state.override_note(keys::MODE).expect("locked");
+        assert!(note.contains("Set by policy"), "{note}");
+        assert!(state.overrides.is_pinned(keys::MODE));
+        state.form.refresh_interval_secs = "90".into();
+        let Some(Command::SaveSettings { config, .. }) = state.save() else {
+            panic!("expected a save");
+        };
+        assert_eq!(
+            config.mode,
+            Mode::Desk,
+            "the file's own value, not the policy's"
         );
     }
 

@@ -126,6 +126,9 @@ pub struct StationState {
     pub witness: crate::app::credentials::Witness,
     /// The supervisor confirmation dialog of a supervised bind, while open.
     pub supervisor_prompt: Option<crate::app::credentials::SupervisorPrompt>,
+    /// The supervisor whose credential just opened Settings at the desk of a
+    /// supervised or kiosk station, until the window opens it.
+    pub(crate) settings_grant: Option<String>,
     /// Set when a desk bind ended bound: the card it used must leave the
     /// reader before the desk binds again, so the next person's request is
     /// never bound to the card just handed out.
@@ -280,6 +283,10 @@ impl StationState {
                     | crate::supervisors::SupervisorPurpose::OpenSettings),
                 result,
             } => {
+                // The desk's confirmation (Settings at a supervised station)
+                // or the kiosk's staff sign-in: each takes only an answer to
+                // a check it sent.
+                self.supervisor_answered(&purpose, &result);
                 self.kiosk.staff.verified(&purpose, result);
                 false
             }
@@ -588,8 +595,26 @@ impl StationState {
         self.kiosk.wake_at(now)
     }
 
+    /// The desk a supervisor opened from the kiosk, at the window's time
+    /// `now`: true when it has had no deliberate input (`touched`) for the
+    /// kiosk's idle time, and the caller goes back to the kiosk. A bind
+    /// under way holds it. False at the kiosk and at a desk station.
+    pub fn kiosk_desk_tick(&mut self, now: f64, touched: bool) -> bool {
+        let busy = self.bind.is_in_flight();
+        self.kiosk.desk_tick(now, touched, busy)
+    }
+
+    /// The kiosk started over (any reset: idle, the card step's wait, a
+    /// result, Start over, back from the desk): the reader a card last went
+    /// into is no one's choice for the next person (review L8).
+    pub fn kiosk_person_forgotten(&mut self) {
+        self.selected_reader = None;
+    }
+
     /// Goes back to the kiosk a supervisor left: the desk's list, selection
-    /// and search go, so the next person at the kiosk cannot reach them.
+    /// and search go, so the next person at the kiosk cannot reach them,
+    /// and so do the reader choice, the readers' history and the notices
+    /// (review L8).
     pub fn return_to_kiosk(&mut self) {
         self.kiosk.resume();
         self.requests = Vec::new();
@@ -598,6 +623,10 @@ impl StationState {
         self.requests_error = None;
         self.loading = false;
         self.supervisor_prompt = None;
+        self.selected_reader = None;
+        self.reader_history.clear();
+        self.notices.clear();
+        self.toasts = crate::app::desk::Toasts::default();
     }
 
     /// Switches the list to another query; the caller fetches it.

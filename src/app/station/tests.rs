@@ -345,3 +345,36 @@ fn with_a_directory_bind_waits_for_the_account_and_refuses_one_it_does_not_know(
     let person = state.bind_target().map(|t| t.person);
     assert!(person.as_deref() == Ok("Mallory (unchecked)"), "{person:?}");
 }
+
+/// Review L8 and M4: the desk a supervisor opened from the kiosk goes back
+/// by itself, and nothing of it, nor the reader choice, stays.
+#[test]
+fn back_at_the_kiosk_the_desks_list_reader_choice_history_and_notices_are_gone() {
+    let mut state = loaded(vec![request(1, RequestStatus::APPROVED)]);
+    state.kiosk =
+        crate::app::kiosk::KioskState::new(true, std::time::Duration::from_secs(60), true);
+    state.kiosk.leave(10.0);
+    state.selected_request = Some(state.requests[0].uuid);
+    with_card(&mut state, "R1", 1);
+    state.use_reader("R1".into());
+    state
+        .notices
+        .push("Kiosk mode was left by supervisor Sam.".into());
+    assert_eq!(state.selected_reader.as_deref(), Some("R1"));
+    assert!(!state.reader_history.is_empty());
+    assert!(!state.kiosk_desk_tick(40.0, true), "input at the desk");
+    assert!(!state.kiosk_desk_tick(99.0, false));
+    assert!(state.kiosk_desk_tick(100.0, false), "left alone for 60 s");
+    state.return_to_kiosk();
+    assert!(state.kiosk.active);
+    assert!(state.requests.is_empty() && state.selected_request.is_none());
+    assert_eq!(state.selected_reader, None);
+    assert!(state.reader_history.is_empty());
+    assert!(state.notices.is_empty());
+
+    // At the kiosk, a card put in names its reader; every reset forgets it.
+    with_card(&mut state, "R2", 2);
+    assert_eq!(state.selected_reader.as_deref(), Some("R2"));
+    state.kiosk_person_forgotten();
+    assert_eq!(state.selected_reader, None);
+}

@@ -102,6 +102,9 @@ pub(crate) struct Authenticator {
     config: AuthConfig,
     target: Target,
     state: Mutex<State>,
+    /// The configured client certificate's subject: who the server
+    /// authenticates with the client-certificate method.
+    certificate_subject: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -125,7 +128,15 @@ impl Authenticator {
             config,
             target,
             state: Mutex::new(State::default()),
+            certificate_subject: None,
         }
+    }
+
+    /// The same, naming the client certificate's subject as the principal
+    /// once the server accepts a call made with the client-certificate method.
+    pub(crate) fn with_certificate_subject(mut self, subject: Option<String>) -> Authenticator {
+        self.certificate_subject = subject;
+        self
     }
 
     pub(crate) fn method(&self) -> AuthMethod {
@@ -298,6 +309,13 @@ impl Authenticator {
                 self.state().signed_in = SignedIn {
                     method: Some(AuthMethod::Bearer),
                     token_source: source,
+                    ..SignedIn::default()
+                };
+            }
+            AuthMethod::ClientCertificate => {
+                self.state().signed_in = SignedIn {
+                    method: Some(AuthMethod::ClientCertificate),
+                    principal: self.certificate_subject.clone(),
                     ..SignedIn::default()
                 };
             }

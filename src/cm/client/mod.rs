@@ -126,7 +126,13 @@ impl CmClient {
         let http = builder.build().map_err(|e| CmError::ClientSetup {
             detail: error_chain(&e),
         })?;
-        let auth = Authenticator::new(config.auth.clone(), base.host_str().unwrap_or_default());
+        let auth = Authenticator::new(config.auth.clone(), base.host_str().unwrap_or_default())
+            .with_certificate_subject(
+                config
+                    .client_certificate
+                    .as_deref()
+                    .and_then(certificate_subject),
+            );
         Ok(CmClient {
             host: host_and_port(&base),
             http,
@@ -552,4 +558,16 @@ impl CmClient {
             detail: root_cause(error),
         }
     }
+}
+
+/// The subject of the first certificate in a PEM file (the client
+/// certificate's leaf), as the journal names the principal it authenticates.
+fn certificate_subject(path: &std::path::Path) -> Option<String> {
+    use rustls::pki_types::pem::PemObject as _;
+    let pem = std::fs::read(path).ok()?;
+    let leaf = rustls::pki_types::CertificateDer::pem_slice_iter(&pem)
+        .next()?
+        .ok()?;
+    let (_, certificate) = x509_parser::parse_x509_certificate(&leaf).ok()?;
+    Some(certificate.subject().to_string())
 }

@@ -126,7 +126,14 @@ fn guided_ui(
                 .map_or(Identity::Unchecked, |user| state.people.peek(user)),
             _ => Identity::Unchecked,
         };
-        band(ui, bands.lead, |ui| lead_ui(ui, &step, &identity));
+        let card_left = state
+            .kiosk
+            .flow
+            .card_deadline()
+            .map(|deadline| (deadline - now).max(0.0));
+        band(ui, bands.lead, |ui| {
+            lead_ui(ui, &step, &identity, card_left)
+        });
         let field = band(ui, bands.main, |ui| match &step {
             Step::Code => Some(code_field_ui(ui, state, now, focus, heading_id)),
             Step::Card(_) => {
@@ -144,7 +151,7 @@ fn guided_ui(
                     egui::Label::new(
                         RichText::new(&problem.say).color(ui.visuals().error_fg_color),
                     )
-                    .selectable(true)
+                    .selectable(false)
                     .wrap(),
                 );
             }
@@ -206,8 +213,9 @@ fn progress_ui(ui: &mut Ui, current: Stage) {
     ui.label(job);
 }
 
-/// The line under the heading: what to do, or whose request this is.
-fn lead_ui(ui: &mut Ui, step: &Step, identity: &Identity) {
+/// The line under the heading: what to do, or whose request this is (by
+/// its initials), and at the card step how long it waits for the card.
+fn lead_ui(ui: &mut Ui, step: &Step, identity: &Identity, card_left: Option<f64>) {
     let text = match step {
         Step::Code => {
             "Hold the code from your letter under the scanner, or type it and press Enter."
@@ -215,10 +223,19 @@ fn lead_ui(ui: &mut Ui, step: &Step, identity: &Identity) {
         }
         Step::LookingUp(_) => "This takes a few seconds.".to_owned(),
         // Just enough for the person to know it is theirs.
-        Step::Card(request) => kiosk_name(request, identity).map_or_else(
-            || "We found your request.".to_owned(),
-            |name| format!("Request for {name}"),
-        ),
+        Step::Card(request) => {
+            let whose = kiosk_name(request, identity).map_or_else(
+                || "We found your request.".to_owned(),
+                |name| format!("Request for {name}"),
+            );
+            match card_left {
+                Some(left) => format!(
+                    "{whose}\nPlease insert your card within {} s, or this screen starts over.",
+                    left.ceil()
+                ),
+                None => whose,
+            }
+        }
         Step::Binding(_) => "Please leave your card in the reader.".to_owned(),
         Step::Result { .. } | Step::TakeCard { .. } => String::new(),
     };
@@ -396,17 +413,17 @@ fn staff_details_ui(ui: &mut Ui, staff: &StaffDetail) {
                 let small = |text: String| RichText::new(text).size(18.0);
                 ui.add(
                     egui::Label::new(small(format!("Reference: {}", staff.reference)))
-                        .selectable(true),
+                        .selectable(false),
                 );
                 if let Some(id) = &staff.correlation_id {
                     ui.add(
                         egui::Label::new(small(format!("Correlation ID: {id}")).monospace())
-                            .selectable(true),
+                            .selectable(false),
                     );
                 }
                 ui.add(
                     egui::Label::new(small(staff.text.clone()))
-                        .selectable(true)
+                        .selectable(false)
                         .wrap(),
                 );
             });

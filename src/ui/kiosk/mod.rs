@@ -2,6 +2,11 @@
 //! touch-friendly targets. It shows one person's request and card and
 //! nothing about any other request.
 //!
+//! Nothing carries over from one person to the next (reviews M5, L8): only
+//! deliberate input ([`deliberate_input`]) keeps a person's screen, every
+//! start-over clears the clipboard and the reader choice, keyboard zoom is
+//! off and no label can be selected (so nothing on screen can be copied).
+//!
 //! The guided screens are laid out in bands of fixed height (progress,
 //! heading, instructions, the field or the card, a three-line room for an
 //! error, the buttons), so nothing a person aims at moves when an error
@@ -62,6 +67,40 @@ fn step_name(step: &Step) -> &'static str {
     }
 }
 
+/// Whether `events` hold deliberate input: a key pressed (or typed text, a
+/// paste), a pointer button pressed, a touch begun, or an action asked by
+/// assistive technology (a screen reader's "press"). A pointer moving or
+/// hovering, the wheel, a pinch, focus and IME composition are not: a
+/// nudged mouse or a touch screen's stray events must not keep one
+/// person's request on screen for the next (review M5). A card in or out
+/// counts too, in [`crate::app::kiosk::KioskFlow::observe_card`].
+pub(super) fn deliberate_input(events: &[egui::Event]) -> bool {
+    use egui::accesskit::Action;
+    events.iter().any(|event| match event {
+        egui::Event::Key { pressed, .. } | egui::Event::PointerButton { pressed, .. } => *pressed,
+        egui::Event::Text(_)
+        | egui::Event::Copy
+        | egui::Event::Cut
+        | egui::Event::Paste(_)
+        | egui::Event::PasteImage(_)
+        | egui::Event::MiddleClickPaste { .. } => true,
+        egui::Event::Touch { phase, .. } => *phase == egui::TouchPhase::Start,
+        egui::Event::AccessKitActionRequest(request) => matches!(
+            request.action,
+            Action::Click
+                | Action::SetValue
+                | Action::ReplaceSelectedText
+                | Action::Increment
+                | Action::Decrement
+                | Action::Expand
+                | Action::Collapse
+                | Action::CustomAction
+                | Action::ShowContextMenu
+        ),
+        _ => false,
+    })
+}
+
 /// Where the keyboard focus should go this frame.
 #[derive(Clone, Copy)]
 struct Focus {
@@ -72,10 +111,34 @@ struct Focus {
 }
 
 impl StationApp {
+    /// The kiosk's timers, from the frame's logic step: the person's flow
+    /// at the kiosk, or the desk a supervisor opened from it, which goes
+    /// back to the kiosk after `kiosk_idle_secs` without deliberate input.
+    pub(super) fn kiosk_logic(&mut self, ctx: &egui::Context) {
+        let (now, touched) = ctx.input(|i| (i.time, deliberate_input(&i.events)));
+        let wake_in = |wake: f64| Duration::from_secs_f64((wake - now).max(0.0));
+        if let Some(wake) = self.state.kiosk_tick(now, touched) {
+            ctx.request_repaint_after(wake_in(wake));
+        }
+        if self.state.kiosk_desk_tick(now, touched) {
+            tracing::info!("the desk opened from the kiosk was left alone: back to the kiosk");
+            self.return_to_kiosk(ctx);
+        } else if let Some(deadline) = self.state.kiosk.desk_deadline() {
+            ctx.request_repaint_after(wake_in(deadline));
+        }
+    }
+
     /// One frame of the kiosk: the close request refused, the flow, the
     /// staff sign-in, and the Settings view once a supervisor opened it.
     pub(super) fn kiosk_frame(&mut self, ui: &mut Ui) {
         let ctx = ui.ctx().clone();
+        // Ctrl +/- would zoom the kiosk for every person after this one
+        // (review L8); the desk turns it on again.
+        if ctx.options(|o| o.zoom_with_keyboard) {
+            ctx.options_mut(|o| o.zoom_with_keyboard = false);
+        }
+        // Nothing on screen can be selected, so nothing can be copied.
+        ui.style_mut().interaction.selectable_labels = false;
         // Window-manager close and Alt+F4 arrive as a close request; only a
         // supervisor (through "Staff") or stopping the session ends a kiosk.
         if ctx.input(|i| i.viewport().close_requested()) {
@@ -213,12 +276,21 @@ impl StationApp {
     }
 
     /// Clears everything the last person entered, on screen and in egui's
-    /// memory (a text field's undo history would give their code back).
+    /// memory (a text field's undo history would give their code back),
+    /// the clipboard (a code copied with Ctrl+C, for the next Ctrl+V) and
+    /// the reader choice.
     fn forget_the_last_person(&mut self, ctx: &egui::Context, commands: &mut Vec<Command>) {
         let previous = code_field_id(self.state.kiosk.flow.generation.wrapping_sub(1));
         ctx.data_mut(|data| {
             data.remove::<egui::text_edit::TextEditState>(previous);
         });
+        ctx.copy_text(String::new());
+        // X11's and Wayland's primary selection (middle-click paste) too.
+        ctx.output_mut(|o| {
+            o.commands
+                .push(egui::OutputCommand::TextSelectionSettled(String::new()));
+        });
+        self.state.kiosk_person_forgotten();
         if finished(&self.state.bind) {
             commands.push(Command::DismissBind);
         }
@@ -231,8 +303,8 @@ impl StationApp {
     /// Back to the desk window, for the supervisor who signed in.
     fn leave_kiosk(&mut self, ctx: &egui::Context, supervisor: &str) {
         tracing::info!(%supervisor, "kiosk mode left by a supervisor");
-        self.state.kiosk.active = false;
-        self.state.kiosk.reset();
+        self.state.kiosk.leave(ctx.input(|i| i.time));
+        ctx.options_mut(|o| o.zoom_with_keyboard = true);
         ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(false));
         ctx.send_viewport_cmd(egui::ViewportCommand::Decorations(true));
         ctx.send_viewport_cmd(egui::ViewportCommand::WindowLevel(
@@ -295,6 +367,7 @@ fn kiosk_style(ui: &mut Ui) {
         (TextStyle::Small, FontId::proportional(20.0)),
     ]
     .into();
+    style.interaction.selectable_labels = false;
     style.spacing.button_padding = vec2(28.0, 16.0);
     style.spacing.interact_size = vec2(64.0, 56.0);
     style.spacing.item_spacing = vec2(16.0, 18.0);

@@ -118,7 +118,7 @@ pub(super) fn staff_ui(ui: &mut Ui, kiosk: &mut KioskState, commands: &mut Vec<C
             if let Some(error) = &staff.form.error {
                 ui.add(
                     egui::Label::new(RichText::new(error).color(ui.visuals().error_fg_color))
-                        .selectable(true)
+                        .selectable(false)
                         .wrap(),
                 );
             } else if staff.form.pending {
