@@ -57,7 +57,6 @@ pub fn from_args(args: &GlobalArgs) -> anyhow::Result<Settings> {
     if let Some(name) = &config.station_name {
         crate::audit::set_station_name(name.as_str());
     }
-    crate::config::policy::remember(&policy);
     Ok(Settings {
         config,
         config_path,

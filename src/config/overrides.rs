@@ -173,6 +173,15 @@ impl Overrides {
         });
     }
 
+    /// Every key the machine policy pins, for a save to leave out.
+    pub fn pinned_keys(&self) -> Vec<&'static str> {
+        self.entries
+            .iter()
+            .filter(|entry| matches!(entry.source, OverrideSource::Policy(_)))
+            .map(|entry| entry.key)
+            .collect()
+    }
+
     /// Whether the machine policy pins `key`.
     pub fn is_pinned(&self, key: &str) -> bool {
         self.get(key)

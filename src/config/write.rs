@@ -34,10 +34,11 @@ impl StationConfig {
         Ok(document.to_string())
     }
 
-    /// Checks, then writes the file atomically ([`replace_file`]) without
-    /// the keys this process's machine policy pins.
+    /// Checks, then writes the file atomically ([`replace_file`]), every
+    /// key in it: where a machine policy pins keys, use
+    /// [`StationConfig::save_without`].
     pub fn save(&self, path: &Path) -> Result<(), ConfigError> {
-        self.save_without(path, &super::policy::remembered_keys())
+        self.save_without(path, &[])
     }
 
     /// [`StationConfig::save`], leaving out the pinned `keys`.

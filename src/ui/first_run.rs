@@ -108,9 +108,16 @@ impl FirstRunApp {
             }
         };
         match command {
-            Command::SaveSettings { config, path } => {
+            Command::SaveSettings {
+                config,
+                path,
+                pinned,
+            } => {
                 self.runtime.spawn_blocking(move || {
-                    let saved = config.save(&path).map(|()| path).map_err(|e| e.to_string());
+                    let saved = config
+                        .save_without(&path, &pinned)
+                        .map(|()| path)
+                        .map_err(|e| e.to_string());
                     send(SettingsReport::Saved(saved));
                 });
             }

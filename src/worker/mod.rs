@@ -148,9 +148,11 @@ impl Worker {
                 Input::Command(Command::LoadAudit) => self.load_audit(),
                 Input::Command(Command::ExportAudit(format)) => self.export_audit(format),
                 Input::Command(Command::PickFiles(target)) => self.pick_files(target),
-                Input::Command(Command::SaveSettings { config, path }) => {
-                    self.save_settings(*config, path)
-                }
+                Input::Command(Command::SaveSettings {
+                    config,
+                    path,
+                    pinned,
+                }) => self.save_settings(*config, path, pinned),
                 Input::Command(Command::SettingsClosed) => self.settings_supervisor = None,
                 Input::Command(Command::TestConnection(config)) => self.test_connection(*config),
                 Input::Command(Command::StoreSecret { name, secret }) => {
@@ -344,7 +346,12 @@ impl Worker {
     /// saved and the supervisor who opened Settings. At a supervised or
     /// kiosk station nothing is written unless a supervisor opened
     /// Settings and the journal can take the record, whatever the view sends.
-    fn save_settings(&self, config: crate::config::StationConfig, path: std::path::PathBuf) {
+    fn save_settings(
+        &self,
+        config: crate::config::StationConfig,
+        path: std::path::PathBuf,
+        pinned: Vec<&'static str>,
+    ) {
         let sink = Arc::clone(&self.sink);
         let guarded = self.supervision.settings_need_supervisor;
         let supervisor = self.settings_supervisor.clone();
@@ -360,7 +367,7 @@ impl Worker {
         let operator = self.context.operator();
         self.runtime.spawn(async move {
             let saved = settings_journal::save_and_journal(
-                config, path, journal, operator, supervisor, guarded,
+                config, path, pinned, journal, operator, supervisor, guarded,
             )
             .await;
             if let Ok((_, Some(warning))) = &saved {

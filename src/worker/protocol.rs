@@ -55,6 +55,8 @@ pub enum Command {
         config: Box<crate::config::StationConfig>,
         /// The file.
         path: std::path::PathBuf,
+        /// The keys the machine policy pins: never written into the file.
+        pinned: Vec<&'static str>,
     },
     /// Run the connection check with these settings; answered with
     /// [`SettingsReport::Checked`].

@@ -24,7 +24,7 @@ pub(super) enum NotSaved {
     Stopped(#[from] super::effects::WorkStopped),
 }
 
-/// Writes `config` to `path`, then a `settings_saved` record. At a station
+/// Writes `config` to `path` without the `pinned` keys, then a `settings_saved` record. At a station
 /// where Settings is `guarded` (supervised or kiosk) nothing is written
 /// when the journal cannot take the record. `Ok` holds the file, and a
 /// warning for the operator when the record could not be written after
@@ -32,6 +32,7 @@ pub(super) enum NotSaved {
 pub(super) async fn save_and_journal(
     config: StationConfig,
     path: PathBuf,
+    pinned: Vec<&'static str>,
     journal: SharedJournal,
     operator: Operator,
     supervisor: Option<String>,
@@ -45,7 +46,7 @@ pub(super) async fn save_and_journal(
         // What the file held before, to name the keys that change.
         let before = StationConfig::load_if_present(&path).ok();
         config
-            .save(&path)
+            .save_without(&path, &pinned)
             .map(|()| (changed_keys(before.as_ref(), &config), path))
     })
     .await??;

@@ -272,6 +272,7 @@ impl SettingsState {
         Some(Command::SaveSettings {
             config: Box::new(config),
             path,
+            pinned: self.overrides.pinned_keys(),
         })
     }
 
@@ -493,7 +494,10 @@ mod tests {
         );
         state.form.connect_secs = "7".into();
         assert!(state.edited());
-        let Some(Command::SaveSettings { config, path: to }) = state.save() else {
+        let Some(Command::SaveSettings {
+            config, path: to, ..
+        }) = state.save()
+        else {
             panic!("expected a save");
         };
         assert!(state.errors.is_empty());
@@ -663,13 +667,18 @@ mod tests {
         assert!(note.contains("Set by policy"), "{note}");
         assert!(state.overrides.is_pinned(keys::MODE));
         state.form.refresh_interval_secs = "90".into();
-        let Some(Command::SaveSettings { config, .. }) = state.save() else {
+        let Some(Command::SaveSettings { config, pinned, .. }) = state.save() else {
             panic!("expected a save");
         };
         assert_eq!(
             config.mode,
             Mode::Desk,
             "the file's own value, not the policy's"
+        );
+        assert_eq!(
+            pinned,
+            vec![keys::MODE],
+            "the worker leaves it out of the file"
         );
     }
 

@@ -26,7 +26,6 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use super::StationConfig;
 
@@ -333,22 +332,6 @@ impl Policy {
             _ => "its own value".to_owned(),
         }
     }
-}
-
-/// The pinned keys the process started with, for [`StationConfig::save`]:
-/// a save never writes a pinned key into the operator's file.
-static REMEMBERED: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
-
-/// Remembers the keys `policy` pins for the saves of this process.
-pub fn remember(policy: &Policy) {
-    if let Ok(mut keys) = REMEMBERED.lock() {
-        *keys = policy.keys();
-    }
-}
-
-/// The keys [`remember`] was last given.
-pub fn remembered_keys() -> Vec<&'static str> {
-    REMEMBERED.lock().map(|k| k.clone()).unwrap_or_default()
 }
 
 /// The keys of the policy from `source`, each checked against
