@@ -7,6 +7,7 @@ set -euo pipefail
 
 build_packages=(pkgconf libpcsclite-dev libgl1 libegl1 libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6)
 test_packages=(pcscd vsmartcard-vpcd xvfb openbox wmctrl xdotool imagemagick libgl1-mesa-dri gcc-mingw-w64-x86-64 krb5-kdc krb5-admin-server krb5-user apache2-bin libapache2-mod-auth-gssapi openssl curl keyutils
+  rsyslog rsyslog-openssl  # tests/audit_forwarding.rs (its own rsyslogd with imtcp+TLS; journald comes with systemd)
   slapd ldap-utils  # tests/directory.rs (tests/common/slapd.rs runs its own slapd; the package's service is not used)
   lintian rpm dpkg-dev desktop-file-utils appstream systemd jq  # packaging/check-linux.sh
   wine wine64 msitools wixl x11-utils  # packaging/msi/build.sh and packaging/check-windows.sh

@@ -12,7 +12,9 @@ use clap::Parser as _;
 use enroll_station::cli::{Cli, run_command};
 
 fn main() -> ExitCode {
-    // First, while this is the only thread.
+    // First, while this is the only thread and before any secret is read:
+    // no core dump or crash report may carry a token or a password.
+    let hardened = enroll_station::platform::hardening::disable_core_dumps();
     enroll_station::platform::allocator::keep_large_blocks_mapped();
     // Before anything prints: clap answers --version and --help while parsing.
     #[cfg(windows)]
@@ -31,6 +33,16 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    match hardened {
+        enroll_station::platform::hardening::Hardened::Done => {}
+        enroll_station::platform::hardening::Hardened::LeftOn => tracing::warn!(
+            "core dumps are left on ({}=1): a crash file may hold tokens and passwords",
+            enroll_station::platform::hardening::ALLOW_CORE_DUMPS_VARIABLE
+        ),
+        enroll_station::platform::hardening::Hardened::Failed(error) => {
+            tracing::warn!(%error, "core dumps could not be turned off");
+        }
+    }
     let cli = Cli::parse();
     match cli.command {
         Some(command) => run_command(&cli.server, command),

@@ -41,13 +41,22 @@ struct Rig {
 
 /// The whole rig with `requests` demo requests; `None` when it is skipped.
 fn rig(requests: usize) -> Option<Rig> {
+    rig_with(requests, false)
+}
+
+/// The same, optionally with a proxy that drops the final Negotiate token.
+fn rig_with(requests: usize, drop_final_token: bool) -> Option<Rig> {
     let realm = Realm::start()?;
     let emulator = Emulator::start_on_thread(EmulatorConfig {
         requests,
         ..EmulatorConfig::default()
     })
     .expect("the emulator starts on loopback");
-    let proxy = NegotiateProxy::start(&realm, &emulator.base_url());
+    let proxy = if drop_final_token {
+        NegotiateProxy::start_without_final_token(&realm, &emulator.base_url())
+    } else {
+        NegotiateProxy::start(&realm, &emulator.base_url())
+    };
     Some(Rig {
         proxy,
         realm,
@@ -456,7 +465,10 @@ fn an_answer_that_does_not_prove_the_server_is_refused() {
     let output = rig
         .home
         .command()
+        // The service principal is HTTP/localhost; plain http to a name
+        // needs the lab switch.
         .args(["--server", &format!("http://localhost:{}", addr.port())])
+        .arg("--allow-insecure-http")
         .args(["--auth", "negotiate", "requests", "--json"])
         .env("KRB5_CONFIG", rig.realm.krb5_config())
         .env("KRB5CCNAME", ccache_name(&ccache))
@@ -464,4 +476,28 @@ fn an_answer_that_does_not_prove_the_server_is_refused() {
         .expect("the binary runs");
     rig.assert_fails_saying(&output, &["could not prove it is the server"]);
     assert!(output.stdout.is_empty(), "nothing from that answer is used");
+}
+
+#[test]
+fn an_exchange_without_mutual_authentication_is_refused_unless_allowed() {
+    let Some(rig) = rig_with(2, true) else { return };
+    let ccache = rig.alice();
+    let output = rig.station(&ccache, &["--auth", "negotiate", "requests", "--json"]);
+    rig.assert_fails_saying(
+        &output,
+        &["no final Negotiate token", "auth.allow_missing_mutual_auth"],
+    );
+    assert!(output.stdout.is_empty(), "nothing from that answer is used");
+
+    // The documented opt-out, for servers known to omit the final token.
+    let config = rig.home.root().join("opt-out.toml");
+    std::fs::write(
+        &config,
+        "[auth]\nmethod = \"negotiate\"\nallow_missing_mutual_auth = true\n",
+    )
+    .expect("the configuration is written");
+    let config = config.to_str().expect("a UTF-8 path");
+    let output = rig.station(&ccache, &["--config", config, "requests", "--json"]);
+    let requests = rig.stdout_json(&output);
+    assert!(requests.is_array(), "{}", rig.explain(&output));
 }

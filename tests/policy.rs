@@ -345,3 +345,61 @@ fn without_a_server_the_window_opens_on_the_first_run_screen() {
         "the pinned Mode is locked and says why"
     );
 }
+
+/// Any GIDS card ID: the bind below only needs a card the policy's
+/// supervisor can witness.
+const GIDS_RAW: [u8; 16] = [
+    0x3f, 0xf1, 0xc8, 0xbc, 0xba, 0x83, 0x37, 0x40, 0x82, 0x62, 0x46, 0xeb, 0xa1, 0x29, 0x1c, 0x6e,
+];
+
+/// The other half of the test: with the policy's own supervisor,
+/// `--config /dev/null` still binds, witnessed, through pcscd and vpcd.
+#[test]
+fn with_the_policys_supervisor_the_bind_goes_through_and_names_them() {
+    use common::vpcd::{FIRST_PORT, insert, reader_name, take_slots};
+    use enroll_station::card::virtual_card::VirtualCard;
+    let Some(_slots) = take_slots() else { return };
+    let emulator = emulator();
+    let url = emulator.base_url();
+    let request = first_bindable(&emulator).uuid.to_string();
+    let dir = tempfile::tempdir().expect("a directory");
+    let policy = policy_file(
+        dir.path(),
+        &format!(
+            "mode = \"supervised\"\n\n{}",
+            supervisor_lines("Sam Supervisor", "sam-supervisor")
+        ),
+    );
+    let journal = dir.path().join("audit.jsonl");
+    let reader = reader_name(FIRST_PORT);
+    let _card = insert(VirtualCard::gids(GIDS_RAW), FIRST_PORT);
+    let bound = station(
+        &[
+            "--config",
+            "/dev/null",
+            "--server",
+            &url,
+            "--audit-file",
+            &journal.display().to_string(),
+            "bind",
+            "--request",
+            &request,
+            "--reader",
+            &reader,
+            "--supervisor",
+            "Sam Supervisor",
+            "--json",
+        ],
+        &[(EXTRA_POLICY_VARIABLE, policy.as_path())],
+        &format!("{SUPERVISOR_PASSWORD}\n"),
+    );
+    assert!(bound.status.success(), "{}", stderr(&bound));
+    assert_eq!(emulator.bind_count(), 1);
+    let attempt: serde_json::Value = std::fs::read_to_string(&journal)
+        .expect("the journal")
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).expect("JSON"))
+        .find(|record| record["event"] == "attempt")
+        .expect("an attempt record");
+    assert_eq!(attempt["supervisor"], "Sam Supervisor");
+}

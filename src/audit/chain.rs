@@ -6,6 +6,7 @@ use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead as _, BufReader};
 use std::path::Path;
+use std::time::Duration;
 
 use super::error::io_error;
 use super::{AttemptId, AuditError, EventKind, GENESIS_HASH, RECENT_CAPACITY, Record};
@@ -145,6 +146,11 @@ pub(super) struct Chain {
     pub(super) open_attempts: Vec<Record>,
     seen_attempts: HashSet<AttemptId>,
     pub(super) recent: VecDeque<Record>,
+    /// Where the last complete line ends: the file's length as the chain
+    /// read it, without a torn tail.
+    pub(super) end: u64,
+    /// The length of the last complete line, its `\n` included (0 when empty).
+    pub(super) last_line_len: u64,
 }
 
 impl Chain {
@@ -158,6 +164,8 @@ impl Chain {
             open_attempts: Vec::new(),
             seen_attempts: HashSet::new(),
             recent: VecDeque::new(),
+            end: 0,
+            last_line_len: 0,
         }
     }
 
@@ -168,6 +176,13 @@ impl Chain {
     /// Checks one complete line (without its `\n`) against the chain and adds it.
     fn push(&mut self, line: u64, bytes: &[u8]) -> Result<Record, ChainBreak> {
         let broken = |reason| ChainBreak { line, reason };
+        // serde reads a struct from a JSON array too: the station writes
+        // objects only, so anything else was written by someone else.
+        if bytes.first() != Some(&b'{') {
+            return Err(broken(BreakReason::Unparseable(
+                "it is not a JSON object".to_owned(),
+            )));
+        }
         let record: Record = serde_json::from_slice(bytes)
             .map_err(|error| broken(BreakReason::Unparseable(error.to_string())))?;
         // The sequence is checked before the hash so that a removed or moved
@@ -218,10 +233,9 @@ impl Chain {
             (EventKind::Outcome, Some(_)) => Err(Inconsistency::NoAttempt(id)),
             (EventKind::Attempt, Some(_)) => Err(Inconsistency::AttemptWithOutcome),
             (EventKind::Outcome, None) => Err(Inconsistency::OutcomeMissing),
-            (EventKind::SettingsSaved | EventKind::SupervisorRefused, None) => Ok(()),
-            (EventKind::SettingsSaved | EventKind::SupervisorRefused, Some(_)) => {
-                Err(Inconsistency::ControlWithOutcome)
-            }
+            // The station's controls (settings, supervisors, kiosk, start-up).
+            (_, None) => Ok(()),
+            (_, Some(_)) => Err(Inconsistency::ControlWithOutcome),
         }
     }
 
@@ -240,7 +254,7 @@ impl Chain {
                 self.open_attempts
                     .retain(|open| open.attempt_id != record.attempt_id);
             }
-            EventKind::SettingsSaved | EventKind::SupervisorRefused => self.controls += 1,
+            _ => self.controls += 1,
         }
         if self.recent.len() == RECENT_CAPACITY {
             self.recent.pop_front();
@@ -264,8 +278,25 @@ impl Chain {
 pub(super) fn read_chain(
     path: &Path,
     file: &File,
-    mut each: impl FnMut(&[u8], &Record),
+    each: impl FnMut(&[u8], &Record),
 ) -> Result<Chain, AuditError> {
+    let (chain, torn) = read_chain_to_tear(path, file, each)?;
+    match torn {
+        None => Ok(chain),
+        Some(chain_break) => Err(AuditError::Torn {
+            path: path.to_owned(),
+            chain_break,
+        }),
+    }
+}
+
+/// [`read_chain`], but a torn last line is handed back beside the chain
+/// of every line before it (which all verified), so the writer can repair it.
+pub(super) fn read_chain_to_tear(
+    path: &Path,
+    file: &File,
+    mut each: impl FnMut(&[u8], &Record),
+) -> Result<(Chain, Option<ChainBreak>), AuditError> {
     let mut reader = BufReader::new(file);
     let mut chain = Chain::new();
     let mut buffer = Vec::new();
@@ -276,17 +307,15 @@ pub(super) fn read_chain(
             .read_until(b'\n', &mut buffer)
             .map_err(io_error("read", path))?;
         if read == 0 {
-            return Ok(chain);
+            return Ok((chain, None));
         }
         line += 1;
         let Some(bytes) = buffer.strip_suffix(b"\n") else {
-            return Err(AuditError::Torn {
-                path: path.to_owned(),
-                chain_break: ChainBreak {
-                    line,
-                    reason: BreakReason::TornLastLine,
-                },
-            });
+            let torn = ChainBreak {
+                line,
+                reason: BreakReason::TornLastLine,
+            };
+            return Ok((chain, Some(torn)));
         };
         let record = chain
             .push(line, bytes)
@@ -294,7 +323,35 @@ pub(super) fn read_chain(
                 path: path.to_owned(),
                 chain_break,
             })?;
+        chain.end += read as u64;
+        chain.last_line_len = read as u64;
         each(bytes, &record);
+    }
+}
+
+/// How often a reader reads again when the journal's last line is torn.
+pub(super) const TORN_RETRIES: u32 = 10;
+/// How long a reader waits before it reads a torn journal again.
+pub(super) const TORN_WAIT: Duration = Duration::from_millis(50);
+
+/// Opens and reads the journal at `path` with `read`, and again (up to
+/// [`TORN_RETRIES`] times, [`TORN_WAIT`] apart) while its last line is torn:
+/// a writer may be in the middle of it. A tail still torn after that is
+/// reported as torn.
+pub(super) fn read_settled<T>(
+    path: &Path,
+    mut read: impl FnMut(&File) -> Result<T, AuditError>,
+) -> Result<T, AuditError> {
+    let mut tries = 0;
+    loop {
+        let file = open_for_reading(path)?;
+        match read(&file) {
+            Err(AuditError::Torn { .. }) if tries < TORN_RETRIES => {
+                tries += 1;
+                std::thread::sleep(TORN_WAIT);
+            }
+            other => return other,
+        }
     }
 }
 
@@ -308,13 +365,16 @@ pub(super) fn open_for_reading(path: &Path) -> Result<File, AuditError> {
 }
 /// Checks the whole journal at `path` without locking it (the window may hold it).
 ///
+/// A torn last line is read again a few times first: a writer may be in
+/// the middle of it.
+///
 /// An intact journal gives its counts; a broken one gives
 /// [`AuditError::Broken`] or [`AuditError::Torn`] naming the first broken
 /// record's line and why.
 pub fn verify(path: impl AsRef<Path>) -> Result<VerifyReport, AuditError> {
     let path = path.as_ref();
-    let file = open_for_reading(path)?;
-    Ok(read_chain(path, &file, |_, _| {})?.report())
+    let chain = read_settled(path, |file| read_chain(path, file, |_, _| {}))?;
+    Ok(chain.report())
 }
 
 #[cfg(test)]
@@ -431,26 +491,63 @@ mod tests {
     }
 
     #[test]
-    fn a_torn_last_line_is_reported_and_not_appended_to() {
+    fn a_torn_last_line_is_reported_then_repaired_by_the_writer() {
         let dir = dir();
         let path = dir.path().join("audit.jsonl");
         journal_with_three_binds(&path);
         let mut text = std::fs::read_to_string(&path).expect("readable");
+        let intact = text.clone();
         text.push_str("{\"seq\":6,\"time\":\"2025-");
         std::fs::write(&path, &text).expect("writable");
-        let error = AuditJournal::open(&path).expect_err("a torn journal is not opened");
+        let error = verify(&path).expect_err("a reader reports it");
         let message = error.to_string();
         assert!(matches!(error, AuditError::Torn { .. }), "{message}");
         assert!(message.contains("last line (6)"), "{message}");
-        assert!(
-            message.contains("delete the incomplete last line"),
-            "{message}"
-        );
+        assert!(message.contains("repairs it"), "{message}");
         assert_eq!(broken_at(&path).reason, BreakReason::TornLastLine);
-        // Repaired as the message says, the journal opens again.
-        let repaired = &text[..=text.rfind('\n').expect("a line break")];
-        std::fs::write(&path, repaired).expect("writable");
-        assert!(AuditJournal::open(&path).is_ok());
+        // The writer cuts the tail, keeping a copy, and continues the chain.
+        let journal = AuditJournal::open(&path).expect("repaired");
+        let repair = journal.repair().expect("a repair").clone();
+        assert_eq!(repair.line, 6);
+        assert_eq!(
+            std::fs::read_to_string(&repair.copy).expect("a copy"),
+            "{\"seq\":6,\"time\":\"2025-"
+        );
+        drop(journal);
+        assert_eq!(std::fs::read_to_string(&path).expect("readable"), intact);
+        assert_eq!(verify(&path).expect("intact").records, 5);
+    }
+
+    #[test]
+    fn a_line_that_is_not_an_object_or_has_extra_fields_is_no_record() {
+        let dir = dir();
+        let path = dir.path().join("audit.jsonl");
+        journal_with_three_binds(&path);
+        let original = lines(&path);
+        let mut extra = original.clone();
+        extra[4] = extra[4].replacen('{', "{\"junk\":\"=cmd()\",", 1);
+        write_lines(&path, &extra);
+        let found = broken_at(&path);
+        assert_eq!(found.line, 5);
+        assert!(matches!(found.reason, BreakReason::Unparseable(_)));
+
+        let mut array = original;
+        let record: Record = serde_json::from_str(&array[0]).expect("a record");
+        let value = serde_json::to_value(&record).expect("a value");
+        let fields: Vec<_> = value
+            .as_object()
+            .expect("an object")
+            .values()
+            .cloned()
+            .collect();
+        array[0] = serde_json::to_string(&fields).expect("an array");
+        write_lines(&path, &array);
+        let found = broken_at(&path);
+        assert_eq!(found.line, 1);
+        assert_eq!(
+            found.reason,
+            BreakReason::Unparseable("it is not a JSON object".into())
+        );
     }
     #[test]
     fn an_empty_journal_is_intact_and_a_missing_one_is_named() {

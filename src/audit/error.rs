@@ -43,13 +43,14 @@ pub enum AuditError {
         /// The journal.
         path: PathBuf,
     },
-    /// The last line was cut short by a crash or a full disk.
+    /// The last line was cut short by a crash or a full disk (still torn
+    /// after a reader waited for a writer to finish it).
     #[error(
-        "The audit journal {path} cannot be appended to: {chain_break}. That event was never \
-         completed: if it was an attempt, nothing was sent; if it was an outcome, its attempt \
-         is reconciled with the server. Keep a copy of the file, delete the incomplete last \
-         line (everything after the last line break), check it with `enroll-station audit \
-         verify`, and start again."
+        "The audit journal {path} ends in an incomplete line: {chain_break}. That event was \
+         never completed: if it was an attempt, nothing was sent; if it was an outcome, its \
+         attempt is reconciled with the server. The station repairs it when it next opens the \
+         journal (everything before it must verify): it cuts the incomplete line, keeps it in \
+         a copy beside the journal (`….torn-<time>`) and says so."
     )]
     Torn {
         /// The journal.
@@ -68,6 +69,33 @@ pub enum AuditError {
         path: PathBuf,
         /// The first broken record.
         chain_break: ChainBreak,
+    },
+    /// The file no longer ends where this station left it: another program
+    /// cut, appended to, replaced or rewrote it while the station held it.
+    #[error(
+        "The audit journal {path} was changed by another program since this station last \
+         wrote to it ({why}). Nothing more is written to it, because appending would hide the \
+         change, and binding stays off. Keep the file as evidence, check it with \
+         `enroll-station audit verify`, find out who changed it, then restart the station."
+    )]
+    Changed {
+        /// The journal.
+        path: PathBuf,
+        /// What differs, in words.
+        why: String,
+    },
+    /// The journal's path names a symbolic link or something that is not a
+    /// regular file: the station writes only to a file it opens itself.
+    #[error(
+        "The audit journal {path} is {what}, so the station does not write to it and does not \
+         bind: a link could send the records to a file someone else chose. Give the real \
+         file's path (--audit-file, or audit_file in the configuration)."
+    )]
+    NotAFile {
+        /// The journal's path.
+        path: PathBuf,
+        /// What is there instead ("a symbolic link", "not a regular file").
+        what: &'static str,
     },
     /// An earlier write failed part-way, so the end of the file is unknown.
     #[error(

@@ -1,14 +1,13 @@
 //! Exports for people and tools outside the station: CSV and JSON, written
 //! only from a journal whose chain checks out.
 
-use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use time::Date;
 use uuid::Uuid;
 
-use super::chain::{open_for_reading, read_chain};
+use super::chain::{read_chain, read_settled};
 use super::{AuditError, Record};
 
 /// The export formats.
@@ -16,47 +15,56 @@ use super::{AuditError, Record};
 pub enum ExportFormat {
     /// A header row and one row per record (RFC 4180 quoting).
     Csv,
-    /// One JSON array of the records, each exactly as stored.
+    /// One JSON array of the records, each written again from its parsed
+    /// fields (so nothing but a record's fields passes through).
     Json,
 }
 /// Writes every record of the journal at `path` to `out`, and returns how many.
 ///
 /// The journal is verified first and nothing is written when it is broken, so
-/// an export never passes off a tampered journal as a clean one.
+/// an export never passes off a tampered journal as a clean one. A torn last
+/// line is read again a few times first: a writer may be in the middle of it.
 pub fn export(
     path: impl AsRef<Path>,
     format: ExportFormat,
     out: &mut dyn Write,
 ) -> Result<u64, AuditError> {
     let path = path.as_ref();
-    let file = open_for_reading(path)?;
-    let mut buffer = Vec::new();
-    match format {
-        ExportFormat::Csv => {
-            write_csv_row(&mut buffer, CSV_HEADER.iter().map(|h| (*h).to_owned()));
+    let (buffer, records) = read_settled(path, |file| {
+        let mut buffer = Vec::new();
+        match format {
+            ExportFormat::Csv => {
+                write_csv_row(&mut buffer, CSV_HEADER.iter().map(|h| (*h).to_owned()));
+            }
+            ExportFormat::Json => buffer.push(b'['),
         }
-        ExportFormat::Json => buffer.push(b'['),
-    }
-    let mut first = true;
-    let chain = read_chain(path, &file, |bytes, record| match format {
-        ExportFormat::Csv => write_csv_row(&mut buffer, csv_fields(record)),
-        ExportFormat::Json => {
-            buffer.extend_from_slice(if first { b"\n" } else { b",\n" });
-            buffer.extend_from_slice(bytes);
-            first = false;
+        let mut first = true;
+        let mut encoded = Ok(());
+        let chain = read_chain(path, file, |_, record| match format {
+            ExportFormat::Csv => write_csv_row(&mut buffer, csv_fields(record)),
+            ExportFormat::Json => {
+                buffer.extend_from_slice(if first { b"\n" } else { b",\n" });
+                // The parsed record, not the line: nothing else passes.
+                if let Err(error) = serde_json::to_writer(&mut buffer, record) {
+                    encoded = Err(error);
+                }
+                first = false;
+            }
+        })?;
+        encoded?;
+        if format == ExportFormat::Json {
+            buffer.extend_from_slice(if first { b"]\n" } else { b"\n]\n" });
         }
+        Ok((buffer, chain.records()))
     })?;
-    if format == ExportFormat::Json {
-        buffer.extend_from_slice(if first { b"]\n" } else { b"\n]\n" });
-    }
     out.write_all(&buffer)
         .and_then(|()| out.flush())
         .map_err(AuditError::Output)?;
-    Ok(chain.records())
+    Ok(records)
 }
 
 /// The CSV columns, in order.
-pub const CSV_HEADER: [&str; 18] = [
+pub const CSV_HEADER: [&str; 19] = [
     "seq",
     "time",
     "event",
@@ -71,13 +79,14 @@ pub const CSV_HEADER: [&str; 18] = [
     "card_id",
     "atr",
     "reader",
+    "api_base",
     "smartcard_uuid",
     "correlation_id",
     "message",
     "prev_hash",
 ];
 
-fn csv_fields(record: &Record) -> [String; 18] {
+fn csv_fields(record: &Record) -> [String; 19] {
     let text = |value: &Option<String>| value.clone().unwrap_or_default();
     let uuid = |value: &Option<Uuid>| value.map(|u| u.to_string()).unwrap_or_default();
     let time = record
@@ -102,6 +111,7 @@ fn csv_fields(record: &Record) -> [String; 18] {
         record.card_id.clone(),
         record.atr.clone(),
         record.reader.clone(),
+        text(&record.api_base),
         uuid(&record.smartcard_uuid),
         text(&record.correlation_id),
         text(&record.message),
@@ -136,9 +146,12 @@ fn write_csv_row(buffer: &mut Vec<u8>, fields: impl IntoIterator<Item = String>)
 }
 
 /// Writes the export of the journal at `journal` to `target`, replacing it
-/// (a file dialog asked before), and returns how many records it holds.
+/// (a file dialog asked before, or `--output` named it), and returns how
+/// many records it holds.
 ///
 /// The journal is exported to memory first: a broken journal leaves no file.
+/// The file is a new one (`0600` on Unix) renamed over `target`: a symbolic
+/// link planted at `target` is replaced, never written through.
 pub fn export_to_file(
     journal: &Path,
     format: ExportFormat,
@@ -146,10 +159,11 @@ pub fn export_to_file(
 ) -> Result<u64, AuditError> {
     let mut exported = Vec::new();
     let count = export(journal, format, &mut exported)?;
-    std::fs::write(target, exported).map_err(|source| AuditError::ExportFile {
-        path: target.to_owned(),
-        source,
-    })?;
+    crate::platform::files::replace_file(target, &exported, crate::platform::files::OWNER_ONLY)
+        .map_err(|source| AuditError::ExportFile {
+            path: target.to_owned(),
+            source,
+        })?;
     Ok(count)
 }
 
@@ -188,11 +202,13 @@ pub fn export_to_new_file(
         let path = dir.join(export_file_name(date, format, n));
         // `create_new` is the check and the creation in one step: a file
         // another process made in between is skipped, not overwritten.
-        let mut file = match OpenOptions::new().write(true).create_new(true).open(&path) {
-            Ok(file) => file,
-            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(error) => return Err(failed(&path)(error)),
-        };
+        // A symbolic link at the name counts as taken: it is never followed.
+        let mut file =
+            match crate::platform::files::create_new(&path, crate::platform::files::OWNER_ONLY) {
+                Ok(file) => file,
+                Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(error) => return Err(failed(&path)(error)),
+            };
         if let Err(error) = file.write_all(&exported).and_then(|()| file.sync_all()) {
             drop(file);
             // Only this call's file, and only half written: nothing worth keeping.

@@ -1,13 +1,21 @@
 //! The writer: one process at a time appends to the journal, and each record
 //! is on disk before the call returns, because the bind is sent only after.
+//!
+//! The lock is on the opened file itself, not on its path's text, so two
+//! paths to one journal (a hard link, a linked directory, `..`) give one
+//! writer; a symbolic link at the journal's own name is refused. Before
+//! each append the writer checks that the file still ends where it left
+//! it. A torn last line (a crash or a full disk mid-write) is cut when the
+//! journal is opened, once everything before it verifies, and kept in a
+//! copy beside it.
 
-use std::fs::{File, OpenOptions, TryLockError};
-use std::io::{Seek as _, SeekFrom, Write as _};
+use std::fs::{File, OpenOptions};
+use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 
 use time::OffsetDateTime;
 
-use super::chain::{Chain, read_chain, sha256_hex};
+use super::chain::{Chain, ChainBreak, read_chain_to_tear, sha256_hex};
 use super::error::io_error;
 use super::{
     AttemptId, AttemptInfo, AttemptRecord, AuditError, EventKind, Outcome, OutcomeInfo, Record,
@@ -18,21 +26,51 @@ use super::{
 #[derive(Debug)]
 pub struct AuditJournal {
     path: PathBuf,
+    // Locked (Unix) or shared for reading only (Windows) until dropped.
     file: File,
-    // Held only for its lock, released when the journal is dropped.
-    _lock: File,
     chain: Chain,
     unusable: Option<String>,
+    repair: Option<Repair>,
+}
+
+/// A torn last line the journal cut when it was opened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Repair {
+    /// The line that was torn (1-based).
+    pub line: u64,
+    /// How many bytes were cut.
+    pub bytes: u64,
+    /// The copy of what was cut, beside the journal.
+    pub copy: PathBuf,
+}
+
+impl Repair {
+    /// What happened, for the operator and the log.
+    pub fn notice(&self, journal: &Path) -> String {
+        format!(
+            "The audit journal {} ended in an incomplete line (line {}, {} bytes: a crash or a \
+             full disk cut a write short). Everything before it verified, so the station cut it \
+             and kept a copy in {}. If it was an attempt, nothing was sent; if it was an \
+             outcome, its attempt is reconciled with the server.",
+            journal.display(),
+            self.line,
+            self.bytes,
+            self.copy.display()
+        )
+    }
 }
 
 impl AuditJournal {
     /// Opens (or creates) the journal at `path` for appending.
     ///
-    /// Creates the parent directories, locks the journal against other
+    /// Creates the parent directories, opens the file without following a
+    /// symbolic link at its name (refused with [`AuditError::NotAFile`], as
+    /// is anything but a regular file), locks the file itself against other
     /// enroll-station processes (failing at once with [`AuditError::InUse`]
     /// rather than waiting: the window holds the journal for as long as it is
-    /// open), and reads it to the end. A broken chain or a torn last line is
-    /// refused: appending to it would launder it.
+    /// open), and reads it to the end. A broken chain is refused: appending
+    /// to it would launder it. A torn last line after an intact chain is
+    /// cut, and kept in a copy: see [`AuditJournal::repair`].
     pub fn open(path: impl AsRef<Path>) -> Result<AuditJournal, AuditError> {
         let path = path.as_ref();
         let created_dir = match path.parent() {
@@ -43,29 +81,36 @@ impl AuditJournal {
             }
             _ => false,
         };
-        let lock = lock_journal(path)?;
-        let existed = path.exists();
-        let file = OpenOptions::new()
-            .read(true)
-            // Not `append`: on Windows an append-only handle cannot be flushed
-            // (FlushFileBuffers needs write access). The lock makes seeking to
-            // the end before each write safe.
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(io_error("open", path))?;
+        let existed = std::fs::symlink_metadata(path).is_ok();
+        let file = open_journal_file(path)?;
+        lock_journal(path, &file)?;
         if !existed || created_dir {
             sync_parent_dir(path)?;
         }
-        let chain = read_chain(path, &file, |_, _| {})?;
-        Ok(AuditJournal {
+        let (chain, torn) = read_chain_to_tear(path, &file, |_, _| {})?;
+        let repair = match torn {
+            Some(torn) => Some(cut_torn_tail(path, &file, chain.end, &torn)?),
+            None => None,
+        };
+        // A journal missing or cut against its head marker is continued
+        // only with a record saying so (see `head`).
+        let gap = super::head::compare(path, existed, chain.records());
+        let mut journal = AuditJournal {
             path: path.to_owned(),
             file,
-            _lock: lock,
             chain,
             unusable: None,
-        })
+            repair,
+        };
+        if let Some(gap) = gap {
+            journal.record_event(super::head::gap_event(path, &gap))?;
+        }
+        Ok(journal)
+    }
+
+    /// The torn last line [`AuditJournal::open`] cut, if it cut one.
+    pub fn repair(&self) -> Option<&Repair> {
+        self.repair.as_ref()
     }
 
     /// The journal's path.
@@ -102,6 +147,7 @@ impl AuditJournal {
             card_id: info.card_id.to_cm_string(),
             atr: info.atr.to_hex(),
             reader: info.reader,
+            api_base: info.api_base,
             smartcard_uuid: None,
             correlation_id: None,
             message: info.message,
@@ -129,6 +175,7 @@ impl AuditJournal {
             card_id: String::new(),
             atr: String::new(),
             reader: String::new(),
+            api_base: None,
             smartcard_uuid: None,
             correlation_id: None,
             message: Some(event.message),
@@ -205,9 +252,16 @@ impl AuditJournal {
         let mut bytes = Vec::with_capacity(line.len() + 1);
         bytes.extend_from_slice(&line);
         bytes.push(b'\n');
+        if let Err(why) = self.check_end() {
+            self.unusable = Some(format!("it was changed by another program: {why}"));
+            return Err(AuditError::Changed {
+                path: self.path.clone(),
+                why,
+            });
+        }
         let written = self
             .file
-            .seek(SeekFrom::End(0))
+            .seek(SeekFrom::Start(self.chain.end))
             .and_then(|_| self.file.write_all(&bytes))
             .map_err(io_error("write to", &self.path))
             .and_then(|()| self.file.sync_all().map_err(io_error("flush", &self.path)));
@@ -217,9 +271,93 @@ impl AuditJournal {
             self.unusable = Some(error.to_string());
             return Err(error);
         }
-        self.chain.add(sha256_hex(&line), record);
+        let hash = sha256_hex(&line);
+        // The head marker and the system log follow; neither can stop a bind.
+        super::head::written(&self.path, record.seq, &hash);
+        super::forward::submit(&record, &line, &hash);
+        self.chain.add(hash, record);
+        self.chain.end += bytes.len() as u64;
+        self.chain.last_line_len = bytes.len() as u64;
         Ok(())
     }
+
+    /// Whether the file still ends where this station left it: the same
+    /// file at the path, the same length, and the last line it wrote (or
+    /// read) still hashing to the chain's last hash. The words say what
+    /// differs.
+    fn check_end(&mut self) -> Result<(), String> {
+        let unreadable = |error: std::io::Error| format!("it could not be checked: {error}");
+        let meta = self.file.metadata().map_err(unreadable)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt as _;
+            match std::fs::symlink_metadata(&self.path) {
+                Ok(now) if (now.dev(), now.ino()) == (meta.dev(), meta.ino()) => {}
+                Ok(_) => {
+                    return Err(format!(
+                        "another file was put at {} in place of the one the station holds",
+                        self.path.display()
+                    ));
+                }
+                Err(_) => {
+                    return Err(format!(
+                        "the file the station holds was removed from {}",
+                        self.path.display()
+                    ));
+                }
+            }
+        }
+        let (len, end) = (meta.len(), self.chain.end);
+        if len < end {
+            return Err(format!(
+                "it is {len} bytes long where the station left it at {end} bytes: its end was cut"
+            ));
+        }
+        if len > end {
+            return Err(format!(
+                "it is {len} bytes long where the station left it at {end} bytes: something \
+                 else was appended"
+            ));
+        }
+        let last = self.chain.last_line_len;
+        if last == 0 {
+            return Ok(());
+        }
+        let mut line = vec![0; usize::try_from(last).map_err(|_| "its last line is too long")?];
+        self.file
+            .seek(SeekFrom::Start(end - last))
+            .and_then(|_| self.file.read_exact(&mut line))
+            .map_err(unreadable)?;
+        match line.split_last() {
+            Some((b'\n', bytes)) if sha256_hex(bytes) == self.chain.last_hash => Ok(()),
+            _ => Err("its last line is no longer the one the station wrote".to_owned()),
+        }
+    }
+}
+
+/// Cuts the torn tail after the last complete line (which ends at `end`),
+/// keeping it in a copy beside the journal: `audit.jsonl.torn-20261204T091433Z`.
+fn cut_torn_tail(
+    path: &Path,
+    mut file: &File,
+    end: u64,
+    torn: &ChainBreak,
+) -> Result<Repair, AuditError> {
+    let mut tail = Vec::new();
+    file.seek(SeekFrom::Start(end))
+        .and_then(|_| file.read_to_end(&mut tail))
+        .map_err(io_error("read the incomplete last line of", path))?;
+    let copy = keep_torn_copy(path, &tail)?;
+    file.set_len(end)
+        .and_then(|()| file.sync_all())
+        .map_err(io_error("cut the incomplete last line of", path))?;
+    let repair = Repair {
+        line: torn.line,
+        bytes: tail.len() as u64,
+        copy,
+    };
+    tracing::warn!("{}", repair.notice(path));
+    Ok(repair)
 }
 
 fn now() -> OffsetDateTime {
@@ -228,27 +366,130 @@ fn now() -> OffsetDateTime {
     now.replace_millisecond(now.millisecond()).unwrap_or(now)
 }
 
-/// Locks `<journal>.lock` exclusively, without waiting.
-fn lock_journal(path: &Path) -> Result<File, AuditError> {
-    let mut lock_path = path.as_os_str().to_owned();
-    lock_path.push(".lock");
-    let lock_path = PathBuf::from(lock_path);
-    // The lock file is never deleted: removing it while held would let a
-    // second process lock a new file of the same name.
-    let lock = OpenOptions::new()
+/// Opens (or creates, `0600` on Unix) the journal for reading and writing,
+/// without following a symbolic link at its name, and checks that what was
+/// opened is a regular file.
+fn open_journal_file(path: &Path) -> Result<File, AuditError> {
+    let mut options = OpenOptions::new();
+    options
         .read(true)
+        // Not `append`: on Windows an append-only handle cannot be flushed
+        // (FlushFileBuffers needs write access). The lock makes seeking to
+        // the end before each write safe.
         .write(true)
         .create(true)
-        .truncate(false)
-        .open(&lock_path)
-        .map_err(io_error("create the lock file of", path))?;
-    match lock.try_lock() {
-        Ok(()) => Ok(lock),
-        Err(TryLockError::WouldBlock) => Err(AuditError::InUse {
+        .truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options
+            .mode(crate::platform::files::OWNER_ONLY)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC);
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::fs::OpenOptionsExt as _;
+        // FILE_FLAG_OPEN_REPARSE_POINT: the link itself, never its target.
+        options.custom_flags(0x0020_0000);
+        // FILE_SHARE_READ only: readers (`audit verify`) may open it, no
+        // other writer may, whatever path it uses. Windows' byte-range
+        // locks are mandatory and would keep the readers out too.
+        options.share_mode(0x0000_0001);
+    }
+    let not_a_file = |what| AuditError::NotAFile {
+        path: path.to_owned(),
+        what,
+    };
+    let file = match options.open(path) {
+        Ok(file) => file,
+        #[cfg(unix)]
+        Err(error) if error.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(not_a_file("a symbolic link"));
+        }
+        // ERROR_SHARING_VIOLATION: another process holds it for writing.
+        #[cfg(windows)]
+        Err(error) if error.raw_os_error() == Some(32) => {
+            return Err(AuditError::InUse {
+                path: path.to_owned(),
+            });
+        }
+        Err(error) => return Err(io_error("open", path)(error)),
+    };
+    let meta = file.metadata().map_err(io_error("open", path))?;
+    if meta.file_type().is_symlink() {
+        return Err(not_a_file("a symbolic link"));
+    }
+    if !meta.is_file() {
+        return Err(not_a_file("not a regular file"));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        // Nobody but its owner writes it, and others do not read it; a
+        // group that may read it (0640) is the site's choice and stays.
+        let mode = meta.permissions().mode() & 0o7777;
+        if mode & 0o027 != 0
+            && let Err(error) = file.set_permissions(std::fs::Permissions::from_mode(mode & !0o027))
+        {
+            tracing::warn!(path = %path.display(), %error, "the audit journal's permissions could not be narrowed");
+        }
+    }
+    Ok(file)
+}
+
+/// Locks the opened journal file itself exclusively, without waiting: two
+/// paths to one file meet at one lock. On Windows the share mode of
+/// [`open_journal_file`] already keeps a second writer out.
+#[cfg(unix)]
+fn lock_journal(path: &Path, file: &File) -> Result<(), AuditError> {
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(std::fs::TryLockError::WouldBlock) => Err(AuditError::InUse {
             path: path.to_owned(),
         }),
-        Err(TryLockError::Error(source)) => Err(io_error("lock", path)(source)),
+        Err(std::fs::TryLockError::Error(source)) => Err(io_error("lock", path)(source)),
     }
+}
+
+#[cfg(not(unix))]
+fn lock_journal(_path: &Path, _file: &File) -> Result<(), AuditError> {
+    Ok(())
+}
+
+/// Writes the torn tail to a new file beside the journal, `0600`, flushed:
+/// `<journal>.torn-<UTC time>`, numbered when that name is taken.
+fn keep_torn_copy(path: &Path, tail: &[u8]) -> Result<PathBuf, AuditError> {
+    let now = OffsetDateTime::now_utc();
+    let stamp = format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
+    );
+    let failed = io_error("keep a copy of the incomplete last line of", path);
+    for n in 1..=100u32 {
+        let mut name = path.as_os_str().to_owned();
+        name.push(format!(".torn-{stamp}"));
+        if n > 1 {
+            name.push(format!("-{n}"));
+        }
+        let copy = PathBuf::from(name);
+        let mut file =
+            match crate::platform::files::create_new(&copy, crate::platform::files::OWNER_ONLY) {
+                Ok(file) => file,
+                Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(error) => return Err(failed(error)),
+            };
+        file.write_all(tail)
+            .and_then(|()| file.sync_all())
+            .map_err(failed)?;
+        sync_parent_dir(path)?;
+        return Ok(copy);
+    }
+    Err(failed(std::io::Error::other("no free name for the copy")))
 }
 
 /// Makes a newly created journal's directory entry durable.

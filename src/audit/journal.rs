@@ -16,12 +16,13 @@ use crate::domain::card::CardId;
 /// Where attempts and outcomes are recorded before and after the POST.
 pub trait Journal: Send {
     /// Appends the attempt by `operator` (the OS account, and the principal
-    /// the server accepted) and flushes it to disk; the bind stops when
-    /// this fails.
+    /// the server accepted), sent to the CM API at `api_base`, and flushes
+    /// it to disk; the bind stops when this fails.
     fn record_attempt(
         &mut self,
         target: &BindTarget,
         operator: Operator,
+        api_base: &str,
     ) -> Result<AttemptId, JournalError>;
     /// Appends a record of the station's controls (a saved configuration,
     /// a refused supervisor) and flushes it to disk.
@@ -42,6 +43,11 @@ pub trait Journal: Send {
     /// Why there is no usable journal, in the words shown when the window
     /// started; None while the journal can be written.
     fn problem(&self) -> Option<String> {
+        None
+    }
+    /// What the journal repaired when it was opened (a torn last line cut,
+    /// with a copy kept), in the operator's words; None when nothing was.
+    fn repair_notice(&self) -> Option<String> {
         None
     }
 }
@@ -67,6 +73,9 @@ pub struct OpenAttempt {
     pub request_id: Uuid,
     /// The card it tried to bind.
     pub card_id: CardId,
+    /// The CM API it was sent to; None in journals written before the
+    /// station recorded it.
+    pub api_base: Option<String>,
 }
 
 /// A journal shared between the worker's tasks.
@@ -77,10 +86,11 @@ impl Journal for AuditJournal {
         &mut self,
         target: &BindTarget,
         operator: Operator,
+        api_base: &str,
     ) -> Result<AttemptId, JournalError> {
         Ok(AuditJournal::record_attempt(
             self,
-            AttemptInfo::for_target_by(target, operator),
+            AttemptInfo::for_target_by(target, operator).to_server(api_base),
         )?)
     }
 
@@ -109,6 +119,7 @@ impl Journal for AuditJournal {
                     attempt: open.attempt_id,
                     request_id: open.record.request_id,
                     card_id,
+                    api_base: open.record.api_base.clone(),
                 })
             })
             .collect()
@@ -120,6 +131,11 @@ impl Journal for AuditJournal {
 
     fn path(&self) -> Option<PathBuf> {
         Some(AuditJournal::path(self).to_owned())
+    }
+
+    fn repair_notice(&self) -> Option<String> {
+        self.repair()
+            .map(|repair| repair.notice(AuditJournal::path(self)))
     }
 }
 
@@ -190,6 +206,7 @@ impl Journal for Unusable {
         &mut self,
         _target: &BindTarget,
         _operator: Operator,
+        _api_base: &str,
     ) -> Result<AttemptId, JournalError> {
         Err(JournalError::Unusable(self.0.clone()))
     }

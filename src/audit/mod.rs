@@ -14,6 +14,8 @@
 //! lock on a sidecar file (`audit.jsonl.lock`), not on the journal itself:
 //! Windows locks are mandatory and would stop `audit verify` from reading the
 //! journal while the window is open.
+pub mod forward;
+pub mod head;
 pub mod journal;
 
 mod chain;
@@ -28,7 +30,7 @@ pub use export::{
     CSV_HEADER, ExportFormat, ExportPlace, default_export_place, export, export_file_name,
     export_to_file, export_to_new_file,
 };
-pub use file::AuditJournal;
+pub use file::{AuditJournal, Repair};
 pub use identity::{set_station_name, station_name};
 
 use std::path::PathBuf;
@@ -63,6 +65,7 @@ pub fn default_journal_path() -> Option<PathBuf> {
 }
 /// Who acted: the OS account and, when the server authenticated them, their principal.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Operator {
     /// The operating-system account running the station (`DOMAIN\user` on Windows).
     pub os_user: Option<String>,
@@ -103,6 +106,25 @@ pub enum EventKind {
     /// A supervisor credential was refused (wrong, throttled, or the
     /// operator's own): the name tried and why, never the password.
     SupervisorRefused,
+    /// The throttle made the station wait before checking supervisor
+    /// credentials again (too many wrong ones): the name tried and how long.
+    SupervisorLockedOut,
+    /// The station started: in which mode, on which server, by whom.
+    StationStarted,
+    /// A supervisor left kiosk mode for the staff desk.
+    KioskLeft,
+    /// The station went back to kiosk mode (a button, or the staff desk left idle).
+    KioskResumed,
+    /// The Settings view was opened (by the operator at a desk, or a
+    /// supervisor at a supervised station or kiosk).
+    SettingsOpened,
+    /// Start-up reconciliation found a request bound to another card than
+    /// the one its unfinished attempt tried: someone else bound it.
+    ReconcileAlarm,
+    /// The journal was found missing, shortened or rewritten against the
+    /// head marker the station keeps beside it ([`head`]): what the marker
+    /// said and what the file held.
+    JournalGap,
 }
 
 impl EventKind {
@@ -113,8 +135,30 @@ impl EventKind {
             EventKind::Outcome => "outcome",
             EventKind::SettingsSaved => "settings_saved",
             EventKind::SupervisorRefused => "supervisor_refused",
+            EventKind::SupervisorLockedOut => "supervisor_locked_out",
+            EventKind::StationStarted => "station_started",
+            EventKind::KioskLeft => "kiosk_left",
+            EventKind::KioskResumed => "kiosk_resumed",
+            EventKind::SettingsOpened => "settings_opened",
+            EventKind::ReconcileAlarm => "reconcile_alarm",
+            EventKind::JournalGap => "journal_gap",
         }
     }
+
+    /// Every kind, in the order of the enum.
+    pub const ALL: [EventKind; 11] = [
+        EventKind::Attempt,
+        EventKind::Outcome,
+        EventKind::SettingsSaved,
+        EventKind::SupervisorRefused,
+        EventKind::SupervisorLockedOut,
+        EventKind::StationStarted,
+        EventKind::KioskLeft,
+        EventKind::KioskResumed,
+        EventKind::SettingsOpened,
+        EventKind::ReconcileAlarm,
+        EventKind::JournalGap,
+    ];
 
     /// Whether the record belongs to a bind (an attempt or its outcome);
     /// the other kinds carry no request, card or reader.
@@ -130,6 +174,20 @@ pub enum ControlKind {
     SettingsSaved,
     /// [`EventKind::SupervisorRefused`].
     SupervisorRefused,
+    /// [`EventKind::SupervisorLockedOut`].
+    SupervisorLockedOut,
+    /// [`EventKind::StationStarted`].
+    StationStarted,
+    /// [`EventKind::KioskLeft`].
+    KioskLeft,
+    /// [`EventKind::KioskResumed`].
+    KioskResumed,
+    /// [`EventKind::SettingsOpened`].
+    SettingsOpened,
+    /// [`EventKind::ReconcileAlarm`].
+    ReconcileAlarm,
+    /// [`EventKind::JournalGap`].
+    JournalGap,
 }
 
 impl From<ControlKind> for EventKind {
@@ -137,6 +195,33 @@ impl From<ControlKind> for EventKind {
         match kind {
             ControlKind::SettingsSaved => EventKind::SettingsSaved,
             ControlKind::SupervisorRefused => EventKind::SupervisorRefused,
+            ControlKind::SupervisorLockedOut => EventKind::SupervisorLockedOut,
+            ControlKind::StationStarted => EventKind::StationStarted,
+            ControlKind::KioskLeft => EventKind::KioskLeft,
+            ControlKind::KioskResumed => EventKind::KioskResumed,
+            ControlKind::SettingsOpened => EventKind::SettingsOpened,
+            ControlKind::ReconcileAlarm => EventKind::ReconcileAlarm,
+            ControlKind::JournalGap => EventKind::JournalGap,
+        }
+    }
+}
+
+impl StationEvent {
+    /// A record of `kind` by `operator`, with `supervisor` when one acted,
+    /// saying `message`.
+    pub fn new(
+        kind: ControlKind,
+        operator: Operator,
+        supervisor: Option<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            kind,
+            operator,
+            supervisor,
+            request_id: None,
+            changed: None,
+            message: message.into(),
         }
     }
 }
@@ -186,6 +271,8 @@ pub struct AttemptInfo {
     pub reader: String,
     /// A note for the record, if any.
     pub message: Option<String>,
+    /// The CM API's base URL the bind is sent to (see [`Record::api_base`]).
+    pub api_base: Option<String>,
 }
 
 impl AttemptInfo {
@@ -215,7 +302,14 @@ impl AttemptInfo {
                      change before the request is executed"
                 )
             }),
+            api_base: None,
         }
+    }
+
+    /// The same attempt, sent to the CM API at `api_base`.
+    pub fn to_server(mut self, api_base: impl Into<String>) -> Self {
+        self.api_base = Some(api_base.into());
+        self
     }
 }
 
@@ -232,9 +326,11 @@ pub struct OutcomeInfo {
 
 /// One line of the journal.
 ///
-/// Outcome records repeat their attempt's station, operator, request, card and
-/// reader so that every line (and every exported row) stands on its own.
+/// Outcome records repeat their attempt's station, operator, request, card,
+/// reader and server so that every line (and every exported row) stands on
+/// its own. A line with a field the station does not write is not a record.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Record {
     /// 1 for the first record, one more for each next one.
     pub seq: u64,
@@ -269,6 +365,12 @@ pub struct Record {
     pub atr: String,
     /// The reader.
     pub reader: String,
+    /// The CM API's base URL the attempt was sent to
+    /// (`https://cm.contoso.com/CertificateManagement/api/v1.0/`), so that
+    /// reconciliation asks the same server. Absent from records written
+    /// before the station journalled it, and from records of no bind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_base: Option<String>,
     /// The smart card object the server created.
     pub smartcard_uuid: Option<Uuid>,
     /// The server's correlation ID.

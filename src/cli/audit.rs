@@ -65,6 +65,82 @@ fn journal_path(file: Option<PathBuf>, audit_file: Option<&Path>) -> anyhow::Res
     )?)
 }
 
+/// What `[audit_forwarding]` asks for, as the forwarder takes it.
+pub(crate) fn forward_settings(
+    table: &crate::config::AuditForwarding,
+) -> anyhow::Result<audit::forward::ForwardSettings> {
+    use audit::forward::{ForwardSettings, JOURNALD_SOCKET, syslog::SyslogTarget};
+    let socket = table
+        .journald_socket
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(JOURNALD_SOCKET));
+    // Default: on where journald listens (Linux with systemd).
+    let journald = table
+        .journald
+        .unwrap_or_else(|| cfg!(target_os = "linux") && socket.exists());
+    let syslog = table
+        .syslog_target()
+        .map_err(anyhow::Error::msg)?
+        .map(|(host, port)| SyslogTarget {
+            host,
+            port,
+            ca_files: table.syslog_ca_files.clone(),
+        });
+    Ok(ForwardSettings {
+        journald: journald.then_some(socket),
+        syslog,
+        event_log: table.event_log.unwrap_or(cfg!(windows)),
+        queue: table.queue.map_or(0, |n| n as usize),
+    })
+}
+
+/// Starts forwarding the journal's records as `[audit_forwarding]` says
+/// (nothing when it names no destination).
+pub(crate) fn start_forwarding(settings: &Settings) -> anyhow::Result<()> {
+    let forward = forward_settings(&settings.config.audit_forwarding)?;
+    if forward.any() {
+        audit::forward::install(&forward);
+    }
+    Ok(())
+}
+
+/// Waits a little for the records a command wrote to be forwarded, and
+/// says on stderr what could not be.
+pub(crate) fn finish_forwarding() {
+    if let Some(status) = audit::forward::flush(std::time::Duration::from_secs(5))
+        && status.troubled()
+    {
+        eprintln!(
+            "enroll-station: {} The journal file keeps every record.",
+            super::escape::term_lines(&status.line())
+        );
+    }
+}
+
+/// The head marker's part of `audit verify`: `Err` when the journal is
+/// missing or shorter than the station wrote, or records a gap.
+fn verify_head(path: &Path, records: Option<u64>) -> anyhow::Result<()> {
+    let check = audit::head::check(path, records);
+    let mut problems = Vec::new();
+    if let Some(gap) = &check.gap {
+        problems.push(format!(
+            "{gap} (head marker {})",
+            audit::head::head_path(path).display()
+        ));
+    }
+    for (seq, message) in &check.recorded_gaps {
+        problems.push(format!("record {seq} records a gap: {message}"));
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "the audit journal {} is not complete:\n  {}",
+        path.display(),
+        problems.join("\n  ")
+    )
+}
+
 fn count(n: u64, noun: &str) -> String {
     match n {
         1 => format!("1 {noun}"),
@@ -92,7 +168,16 @@ pub(super) fn run(server: &Settings, command: AuditCommand) -> anyhow::Result<()
         }
         AuditCommand::Verify { file } => {
             let path = journal_path(file, audit_file)?;
-            let report = audit::verify(&path)?;
+            let report = match audit::verify(&path) {
+                Ok(report) => report,
+                Err(error @ audit::AuditError::NotFound { .. }) => {
+                    // A journal the head marker says existed is reported as missing.
+                    verify_head(&path, None)?;
+                    return Err(error.into());
+                }
+                Err(error) => return Err(error.into()),
+            };
+            verify_head(&path, Some(report.records))?;
             // Saved settings and refused supervisors, named only when there are some.
             let controls = match report.controls {
                 0 => String::new(),
@@ -115,17 +200,17 @@ pub(super) fn run(server: &Settings, command: AuditCommand) -> anyhow::Result<()
             file,
         } => {
             let path = journal_path(file, audit_file)?;
-            // Exported to memory first, so a broken journal leaves no half-written file behind.
-            let mut exported = Vec::new();
-            audit::export(&path, format.into(), &mut exported)?;
             match output {
-                Some(out) => std::fs::write(&out, &exported).with_context(|| {
-                    format!(
-                        "Could not write the export to {}. Check the folder and its permissions.",
-                        out.display()
-                    )
-                }),
+                // A new file renamed into place (never through a link
+                // planted at the name), written only from an intact journal.
+                Some(out) => {
+                    audit::export_to_file(&path, format.into(), &out)?;
+                    Ok(())
+                }
                 None => {
+                    // Exported to memory first, so a broken journal writes nothing.
+                    let mut exported = Vec::new();
+                    audit::export(&path, format.into(), &mut exported)?;
                     let mut stdout = std::io::stdout().lock();
                     stdout
                         .write_all(&exported)

@@ -17,9 +17,40 @@ pub(super) fn run(settings: &Settings, json: bool) -> anyhow::Result<()> {
     } else {
         print!("{}", super::escape::term_lines(&report.to_text()));
     }
+    forwarding(settings, json)?;
     anyhow::ensure!(
         report.passed(),
         "the connection check failed; the first failing step above says why and what to fix"
+    );
+    Ok(())
+}
+
+/// Tries each `[audit_forwarding]` destination (without sending a record)
+/// and says how each went; fails when one cannot be reached.
+fn forwarding(settings: &Settings, json: bool) -> anyhow::Result<()> {
+    let forward = super::audit::forward_settings(&settings.config.audit_forwarding)?;
+    let found = crate::audit::forward::probe(&forward);
+    let failing: Vec<String> = found
+        .iter()
+        .filter_map(|(name, result)| result.as_ref().err().map(|why| format!("{name}: {why}")))
+        .collect();
+    if !json {
+        if found.is_empty() {
+            println!("Audit forwarding: no destination configured ([audit_forwarding]).");
+        }
+        for (name, result) in &found {
+            let line = match result {
+                Ok(()) => format!("Audit forwarding to {name}: reachable."),
+                Err(why) => format!("Audit forwarding to {name}: FAILED: {why}"),
+            };
+            println!("{}", super::escape::term(&line));
+        }
+    }
+    anyhow::ensure!(
+        failing.is_empty(),
+        "audit records cannot be forwarded ({}); binding still works and the journal keeps \
+         every record, but fix [audit_forwarding] so they leave the station",
+        failing.join("; ")
     );
     Ok(())
 }

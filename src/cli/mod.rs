@@ -166,7 +166,7 @@ pub enum Commands {
     },
     /// Run the CM emulator: a CM REST API server on loopback, for demos, tests and training.
     Emulator {
-        /// The address to listen on.
+        /// The address to listen on: a loopback address unless --allow-remote.
         #[arg(long, default_value = "127.0.0.1:8443", value_name = "ADDR")]
         listen: SocketAddr,
         /// How many demo requests to seed.
@@ -234,6 +234,10 @@ pub fn open_window(cli: &Cli) -> anyhow::Result<()> {
     loop {
         let settings = settings::from_args(&cli.server)?;
         settings::check_window_switches(&settings, demo, cli.kiosk)?;
+        // Demo binds stay in the demo journal, out of the system log.
+        if !demo {
+            audit::start_forwarding(&settings)?;
+        }
         let options = crate::ui::launch::WindowOptions {
             demo,
             kiosk: cli.kiosk,
@@ -262,7 +266,12 @@ pub fn run_command(args: &GlobalArgs, command: Commands) -> ExitCode {
         // Packaging runs these in a build environment without any configuration.
         Commands::Completions { shell } => docs::completions(shell),
         Commands::Manpage { dir } => docs::manpage(dir.as_deref()),
-        command => settings::from_args(args).and_then(|settings| run_with(&settings, command)),
+        command => settings::from_args(args).and_then(|settings| {
+            audit::start_forwarding(&settings)?;
+            let result = run_with(&settings, command);
+            audit::finish_forwarding();
+            result
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -356,6 +365,10 @@ pub struct EmulatorSwitches {
     /// Also update a smart card's status by GET requests/{r}/smartcards/{s}?status=.
     #[arg(long)]
     pub card_status_get: bool,
+    /// Let --listen be an address other machines can reach (not loopback).
+    /// The emulator has no authentication and serves plain http.
+    #[arg(long)]
+    pub allow_remote: bool,
 }
 
 /// The emulator's configuration from the command line.
@@ -375,6 +388,7 @@ fn emulator_config(
         known_card_answer: switches.known_card_answer,
         put_answer: switches.put_answer,
         card_status_get: switches.card_status_get,
+        allow_remote: switches.allow_remote,
         ..Default::default()
     }
 }

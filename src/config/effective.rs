@@ -22,6 +22,10 @@ pub struct Settings {
     /// The machine policy's pins, already in `config`: the keys no other
     /// layer may change (see [`super::policy`]).
     pub policy: super::Policy,
+    /// The host of the server the file (or the policy) names, before the
+    /// command line and the environment: a bearer token from
+    /// `ENROLL_STATION_BEARER_TOKEN` or `auth.token_command` is sent only there.
+    pub token_host: Option<String>,
 }
 
 impl Settings {
@@ -42,7 +46,9 @@ impl Settings {
 
     /// The client configuration for `server`.
     pub fn client_config(&self, server: &str) -> ClientConfig {
-        self.config.client_config(server)
+        let mut client = self.config.client_config(server);
+        client.auth.token_host = self.token_host.clone();
+        client
     }
 
     /// A client for the configured server; an error in words when there is none.
@@ -88,6 +94,9 @@ impl StationConfig {
             service_principal: self.auth.service_principal.clone(),
             user: self.auth.user.clone(),
             token_command: self.auth.token_command.clone(),
+            token_host: None,
+            allow_ntlm: self.auth.allow_ntlm,
+            allow_missing_mutual_auth: self.auth.allow_missing_mutual_auth,
         };
         client
     }

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::card::family::{Family, FamilyRow, FamilyTable};
 use crate::cm::auth::AuthMethod;
+mod audit_forwarding;
 mod edit;
 pub(crate) mod effective;
 mod error;
@@ -22,6 +23,7 @@ pub mod policy;
 pub(crate) mod supervisors;
 mod write;
 
+pub use audit_forwarding::AuditForwarding;
 pub use edit::write_top_level_key;
 pub use error::{ConfigError, KeyProblem, ValueProblem};
 pub use kiosk_site::KioskSite;
@@ -81,6 +83,10 @@ pub struct StationConfig {
     /// (see `docs/directory.md`); checked as a whole when the file is read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub directory: Option<crate::directory::DirectorySettings>,
+    /// `[audit_forwarding]`: where a copy of every audit record goes as it
+    /// is written (journald, syslog over TLS, the Windows Event Log).
+    #[serde(default, skip_serializing_if = "AuditForwarding::is_default")]
+    pub audit_forwarding: AuditForwarding,
 }
 
 /// `[cards]`.
@@ -225,6 +231,14 @@ pub struct AuthSettings {
     /// e.g. `["/usr/local/bin/get-cm-token", "--resource", "https://cm.contoso.com/certificatemanagement"]`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub token_command: Vec<String>,
+    /// Negotiate: let SPNEGO fall back to NTLM (off: Kerberos only; NTLM
+    /// does not prove the server and its answer can be relayed).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub allow_ntlm: bool,
+    /// Negotiate: accept a success answer without the server's final token
+    /// (mutual authentication), for servers known to omit it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub allow_missing_mutual_auth: bool,
 }
 
 /// How the station is used.
@@ -457,6 +471,18 @@ impl StationConfig {
                  then its arguments",
             ));
         }
+        if let Some(program) = self.auth.token_command.first()
+            && !Path::new(program.trim()).is_absolute()
+        {
+            return Err(KeyProblem::new(
+                "auth.token_command",
+                format!(
+                    "auth.token_command must name its program by an absolute path (e.g. \
+                     /usr/local/bin/get-cm-token), not \"{program}\": a bare name would be looked \
+                     up on PATH, which whoever starts the station decides"
+                ),
+            ));
+        }
         supervisors::check_unique_names(&self.supervisors)?;
         supervisors::check_accounts(&self.supervisors)?;
         self.cards.family_table()?;
@@ -660,7 +686,7 @@ name = "Our eTokens"
             ..StationConfig::default()
         };
         config.auth.method = AuthMethod::Bearer;
-        config.auth.token_command = vec!["get-token".into(), "--fresh".into()];
+        config.auth.token_command = vec!["/usr/local/bin/get-token".into(), "--fresh".into()];
         config.tls.ca_files = vec![PathBuf::from("/etc/ssl/a.pem")];
         config.save(&path).expect("saved");
         assert_eq!(StationConfig::load(&path).expect("loaded"), config);

@@ -6,7 +6,6 @@
 //! never half of one, and a configuration that cannot be serialised is
 //! never written: the old file stays as it was.
 
-use std::io::Write as _;
 use std::path::Path;
 
 use super::{ConfigError, StationConfig};
@@ -63,10 +62,11 @@ impl StationConfig {
     }
 }
 
-/// Replaces the file at `path` with `text`: a temporary file in the same
-/// directory, `0600` on Unix, synced, renamed over the old one, then the
-/// directory synced. An empty `text` is refused: a configuration file is
-/// never replaced by nothing.
+/// Replaces the file at `path` with `text` through
+/// [`crate::platform::files::replace_file`]: a new temporary file in the
+/// same directory, `0600` on Unix, synced, renamed over the old one (or a
+/// link planted in its place), then the directory synced. An empty `text`
+/// is refused: a configuration file is never replaced by nothing.
 pub(crate) fn replace_file(path: &Path, text: &str) -> Result<(), ConfigError> {
     let write = |source| ConfigError::Write {
         path: path.to_owned(),
@@ -78,42 +78,13 @@ pub(crate) fn replace_file(path: &Path, text: &str) -> Result<(), ConfigError> {
             "the new text is empty; the file was left as it was",
         )));
     }
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-    if let Some(dir) = dir {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(write)?;
     }
-    let temporary = path.with_extension("toml.new");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        // Not through a link someone left in the temporary file's place.
-        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
-    }
-    let written = (|| {
-        let mut file = options.open(&temporary)?;
-        // An existing temporary file keeps its mode through open: set it.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt as _;
-            file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        }
-        file.write_all(text.as_bytes())?;
-        file.sync_all()
-    })();
-    if let Err(error) = written {
-        let _ = std::fs::remove_file(&temporary);
-        return Err(write(error));
-    }
-    std::fs::rename(&temporary, path).map_err(write)?;
-    #[cfg(unix)]
-    if let Some(dir) = dir
-        && let Ok(dir) = std::fs::File::open(dir)
-    {
-        // The rename itself reaches the disk.
-        let _ = dir.sync_all();
-    }
+    // A new temporary file (never one someone left at its name), renamed
+    // over the old file or a link planted in its place.
+    crate::platform::files::replace_file(path, text.as_bytes(), crate::platform::files::OWNER_ONLY)
+        .map_err(write)?;
     Ok(())
 }
 
@@ -143,7 +114,11 @@ mod tests {
         let error = bad.save_without(&path, &[]).expect_err("not written");
         assert!(error.to_string().contains("left as it was"), "{error}");
         assert_eq!(std::fs::read_to_string(&path).expect("read"), before);
-        assert!(!path.with_extension("toml.new").exists());
+        assert_eq!(
+            std::fs::read_dir(dir.path()).expect("listed").count(),
+            1,
+            "no temporary file is left"
+        );
 
         let error = replace_file(&path, "  \n").expect_err("empty");
         assert!(error.to_string().contains("empty"), "{error}");

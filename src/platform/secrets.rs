@@ -3,11 +3,22 @@
 //! the Secret Service (GNOME Keyring, KWallet) on a Linux desktop, the
 //! kernel keyring where no Secret Service runs (a kiosk session, a server),
 //! the Credential Manager on Windows and the Keychain on macOS.
+//!
+//! In memory a secret is a [`Secret`] (or, while typed, a [`SecretInput`]):
+//! both overwrite their bytes when dropped (`zeroize`). Copies this module
+//! cannot wipe, and that exist for as long as the library holding them keeps
+//! them: the keyring crate's own buffers, the process environment's copy of
+//! `ENROLL_STATION_BEARER_TOKEN`, a `HeaderValue` (reqwest/hyper copy the
+//! `Authorization` header into their write buffers; it is marked sensitive so
+//! that it is never logged), and the security library's (GSSAPI, SSPI) copy of
+//! a password. Core dumps are off (`platform::hardening`), so none of these
+//! reaches a crash file.
 
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 use keyring_core::{CredentialStore, Entry};
+use zeroize::{Zeroize, Zeroizing};
 
 /// The keyring "service" all the station's entries are filed under.
 pub const SERVICE: &str = "enroll-station";
@@ -55,14 +66,16 @@ impl fmt::Display for SecretName {
     }
 }
 
-/// A secret, shown nowhere: its `Debug` and `Display` hide the value.
+/// A secret, shown nowhere: its `Debug` and `Display` hide the value, and
+/// its bytes are overwritten when it is dropped (each clone wipes its own).
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+pub struct Secret(Zeroizing<String>);
 
 impl Secret {
-    /// Wraps a value.
+    /// Wraps a value. A `String` is moved in, not copied; a `&str` is copied,
+    /// and wiping the original is then the caller's job.
     pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
+        Secret(Zeroizing::new(value.into()))
     }
 
     /// The value, for the one place that sends it.
@@ -166,7 +179,7 @@ fn entry(name: &SecretName, action: &'static str) -> Result<(Entry, &'static str
 pub fn get(name: &SecretName) -> Result<Option<Secret>, KeyringError> {
     let (entry, label) = entry(name, "read")?;
     match entry.get_password() {
-        Ok(value) => Ok(Some(Secret(value))),
+        Ok(value) => Ok(Some(Secret::new(value))),
         Err(keyring_core::Error::NoEntry) => Ok(None),
         Err(error) => Err(KeyringError {
             store: label.to_owned(),
@@ -221,6 +234,17 @@ mod tests {
     }
 
     #[test]
+    fn typed_secrets_are_moved_out_and_the_field_emptied() {
+        let mut input = SecretInput::default();
+        input.text_mut().push_str("  correct horse  ");
+        let secret = input.take();
+        assert_eq!(secret.expose(), "correct horse");
+        assert!(input.is_empty());
+        assert!(input.0.capacity() >= SecretInput::RESERVED);
+        assert_eq!(format!("{input:?}"), "SecretInput(<hidden>)");
+    }
+
+    #[test]
     fn names_are_filed_per_host_and_per_user() {
         let token = SecretName::BearerToken {
             host: "cm.contoso.com".into(),
@@ -242,11 +266,21 @@ mod tests {
 }
 
 /// What the password field holds. Its `Debug` hides the text, and it is
-/// overwritten before it is let go.
-#[derive(Default)]
+/// overwritten before it is let go. Its buffer is reserved up front: a field
+/// that grows past its capacity moves to a new buffer, and the old one is
+/// freed unwiped (the editor owns the `String` while typing).
 pub struct SecretInput(String);
 
+impl Default for SecretInput {
+    fn default() -> Self {
+        SecretInput(String::with_capacity(SecretInput::RESERVED))
+    }
+}
+
 impl SecretInput {
+    /// Bytes reserved for typing: longer than any password a person types.
+    const RESERVED: usize = 256;
+
     /// The text, for the password field to edit.
     pub fn text_mut(&mut self) -> &mut String {
         &mut self.0
@@ -272,10 +306,9 @@ impl SecretInput {
 
     /// Empties the field, overwriting its buffer first.
     pub fn clear(&mut self) {
-        let mut bytes = std::mem::take(&mut self.0).into_bytes();
-        bytes.fill(0);
-        // Keep the overwrite from being optimised away before the buffer is freed.
-        std::hint::black_box(&bytes);
+        // Overwrites the whole buffer, spare capacity included, and keeps it
+        // for the next typing.
+        self.0.zeroize();
     }
 }
 

@@ -174,8 +174,13 @@ pub fn refusal_event(
     // The name as typed: one short line, whatever was typed.
     let name = crate::domain::text::one_line(name_tried.trim(), 64);
     tracing::warn!(supervisor = %name, purpose = %what, reason = %why, "supervisor credential refused");
+    // The throttle's wait is a lock-out of every supervisor, its own kind.
+    let kind = match why {
+        SupervisorError::RateLimited { .. } => crate::audit::ControlKind::SupervisorLockedOut,
+        _ => crate::audit::ControlKind::SupervisorRefused,
+    };
     Some(crate::audit::StationEvent {
-        kind: crate::audit::ControlKind::SupervisorRefused,
+        kind,
         operator: operator.clone(),
         supervisor: Some(name),
         request_id,

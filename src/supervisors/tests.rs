@@ -351,7 +351,7 @@ fn supervisor_refusals_become_journal_records_without_the_password() {
     ] {
         assert!(refusal_record(&operator, "Bob", &purpose, &not_a_refusal).is_none());
     }
-    assert!(
+    assert_eq!(
         refusal_record(
             &operator,
             "Bob",
@@ -360,7 +360,9 @@ fn supervisor_refusals_become_journal_records_without_the_password() {
                 retry_after_secs: 30
             })
         )
-        .is_some()
+        .map(|record| record.kind),
+        Some(crate::audit::ControlKind::SupervisorLockedOut),
+        "the throttle's wait is a lock-out"
     );
 }
 

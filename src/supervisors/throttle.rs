@@ -19,7 +19,6 @@
 //! stops scripted guessing through the station, not its own account.
 
 use std::fs::{File, OpenOptions};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -176,20 +175,13 @@ impl SharedCount {
             wait_until_unix_ms: throttle.wait_until.map(|at| self.to_unix_ms(at)),
         };
         let text = serde_json::to_string(&stored).map_err(std::io::Error::other)?;
-        let mut temporary = self.path.as_os_str().to_owned();
-        temporary.push(".new");
-        let temporary = PathBuf::from(temporary);
-        let written = (|| {
-            let mut file = File::create(&temporary)?;
-            file.write_all(text.as_bytes())?;
-            file.sync_all()?;
-            drop(file);
-            std::fs::rename(&temporary, &self.path)
-        })();
-        if written.is_err() {
-            let _ = std::fs::remove_file(&temporary);
-        }
-        written
+        // A new temporary file for its owner only, renamed over the count
+        // (or over a link planted in its place, never through it).
+        crate::platform::files::replace_file(
+            &self.path,
+            text.as_bytes(),
+            crate::platform::files::OWNER_ONLY,
+        )
     }
     fn to_instant(&self, unix_ms: u64) -> Option<Instant> {
         let at = SystemTime::UNIX_EPOCH.checked_add(Duration::from_millis(unix_ms))?;

@@ -65,6 +65,77 @@ fn event_word(record: &Record, ui: &Ui) -> (&'static str, Color32, &'static str)
             palette.error,
             "A supervisor credential was refused: the name tried and why (never the password).",
         ),
+        (EventKind::SupervisorLockedOut, _) => (
+            "Supervisors locked out",
+            palette.error,
+            "Too many wrong supervisor credentials: the station makes every credential wait.",
+        ),
+        (EventKind::StationStarted, _) => (
+            "Station started",
+            palette.weak_text,
+            "The station started: the details say in which mode and on which server.",
+        ),
+        (EventKind::KioskLeft, _) => (
+            "Kiosk left",
+            palette.warning,
+            "A supervisor left kiosk mode for the staff desk.",
+        ),
+        (EventKind::KioskResumed, _) => (
+            "Kiosk resumed",
+            palette.weak_text,
+            "The station went back to kiosk mode.",
+        ),
+        (EventKind::SettingsOpened, _) => (
+            "Settings opened",
+            palette.warning,
+            "The Settings view was opened: who opened it, and the supervisor who allowed it.",
+        ),
+        (EventKind::ReconcileAlarm, _) => (
+            "ALARM (reconcile)",
+            palette.error,
+            "A request this station tried to bind is bound to another card: someone else              bound it.",
+        ),
+        (EventKind::JournalGap, _) => (
+            "Journal gap",
+            palette.error,
+            "The journal was found missing, shortened or rewritten against the head marker              the station keeps beside it: records are missing here (the system log has them,              if forwarding was on).",
+        ),
+    }
+}
+
+/// The status line under the journal's path: the gaps the journal records,
+/// and how forwarding to the system log goes.
+fn trust_status_ui(ui: &mut Ui, records: &[Record]) {
+    let palette = theme::palette(ui.visuals());
+    let gaps = records
+        .iter()
+        .filter(|record| record.event == EventKind::JournalGap)
+        .count();
+    if gaps > 0 {
+        ui.label(
+            RichText::new(format!(
+                "This journal records {gaps} gap{}: records the station wrote are missing                  from the file. `enroll-station audit verify` names them.",
+                if gaps == 1 { "" } else { "s" }
+            ))
+            .color(palette.error),
+        );
+    }
+    match crate::audit::forward::status() {
+        None => {
+            ui.weak(
+                "Records are not forwarded to a system log: configure [audit_forwarding] so a                  copy leaves the station.",
+            );
+        }
+        Some(status) if status.troubled() => {
+            ui.add(
+                Label::new(RichText::new(status.line()).color(palette.warning))
+                    .selectable(true)
+                    .wrap(),
+            );
+        }
+        Some(status) => {
+            ui.add(Label::new(RichText::new(status.line()).weak()).wrap());
+        }
     }
 }
 
@@ -133,6 +204,7 @@ pub(super) fn audit_window_ui(
         .show(ctx, |ui| {
             command = toolbar_ui(ui, records.len(), status);
             journal_ui(ui, status);
+            trust_status_ui(ui, records);
             if let Some(result) = &status.export {
                 ui.separator();
                 export_result_ui(ui, result);

@@ -8,6 +8,7 @@ use super::{
     StationApp, audit_view, bind_bar, readers_panel, requests_table, settings_view,
     supervisor_dialog, theme,
 };
+use crate::audit::ControlKind;
 use crate::supervisors::Witness;
 use crate::worker::Command;
 
@@ -82,6 +83,11 @@ impl StationApp {
         ));
         if let Some(supervisor) = self.state.take_settings_grant() {
             tracing::info!(%supervisor, "settings opened by a supervisor");
+            self.journal_control(
+                ControlKind::SettingsOpened,
+                Some(&supervisor),
+                format!("Settings opened by supervisor {supervisor}"),
+            );
             self.show_settings = true;
         }
         if self.show_audit {
@@ -118,6 +124,7 @@ impl StationApp {
         if !self.state.press_settings() {
             return None;
         }
+        self.settings_opened_at_desk();
         self.show_settings = true;
         self.state.settings.test_connection()
     }
@@ -214,6 +221,7 @@ impl StationApp {
                 .clicked()
                 && self.state.press_settings()
             {
+                self.settings_opened_at_desk();
                 self.show_settings = true;
             }
             self.larger_text_ui(ui);
@@ -223,7 +231,7 @@ impl StationApp {
                     .on_hover_text("Show the kiosk screen again for the next person")
                     .clicked()
             {
-                self.return_to_kiosk(ui.ctx());
+                self.return_to_kiosk(ui.ctx(), true);
             }
         });
     }
@@ -244,6 +252,7 @@ impl StationApp {
                 .clicked()
                 && self.state.press_settings()
             {
+                self.settings_opened_at_desk();
                 self.show_settings = true;
             }
             return;
@@ -361,5 +370,31 @@ mod tests {
         );
         assert_eq!(server_host("http://127.0.0.1:9/x"), "127.0.0.1:9");
         assert_eq!(server_host("cm"), "cm");
+    }
+}
+
+impl StationApp {
+    /// Journals something the station did to its own trust; the worker
+    /// adds the operator.
+    pub(super) fn journal_control(
+        &self,
+        kind: ControlKind,
+        supervisor: Option<&str>,
+        message: String,
+    ) {
+        self.worker.send(Command::RecordControl {
+            kind,
+            supervisor: supervisor.map(str::to_owned),
+            message,
+        });
+    }
+
+    /// Settings opened at a desk without a supervisor (none is needed there).
+    fn settings_opened_at_desk(&self) {
+        self.journal_control(
+            ControlKind::SettingsOpened,
+            None,
+            "Settings opened at the desk".to_owned(),
+        );
     }
 }

@@ -108,6 +108,12 @@ pub fn run_window(settings: &Settings, options: WindowOptions) -> anyhow::Result
     if let Some(problem) = &journal_problem {
         tracing::error!(%problem, "binding is disabled");
     }
+    // A journal found cut or missing against its head marker (recorded
+    // in it, and forwarded), shown as a notice.
+    let journal_findings = crate::audit::head::take_findings();
+    if journal_problem.is_none() {
+        record_start(&journal, mode, settings.server(), demo_mode);
+    }
     // The file as it is: Settings shows the running values but saves the
     // file's own where this run's options differ.
     let file_config = match &settings.config_path {
@@ -183,11 +189,45 @@ pub fn run_window(settings: &Settings, options: WindowOptions) -> anyhow::Result
             for warning in config_warnings {
                 app.notify(warning.to_owned());
             }
+            for finding in journal_findings {
+                app.notify(finding);
+            }
             Ok(Box::new(app))
         }),
     )
     .map_err(window_error)?;
     Ok(WindowExit::Closed)
+}
+
+/// The `station_started` record: the mode, the server, who started it.
+fn record_start(
+    journal: &crate::audit::journal::SharedJournal,
+    mode: crate::config::Mode,
+    server: Option<&str>,
+    demo: bool,
+) {
+    let server = match (demo, server) {
+        (true, _) => "the embedded demo backend".to_owned(),
+        (false, Some(server)) => server.to_owned(),
+        (false, None) => "no server".to_owned(),
+    };
+    let event = crate::audit::StationEvent::new(
+        crate::audit::ControlKind::StationStarted,
+        crate::audit::Operator::from_os(),
+        None,
+        format!(
+            "Started as a {} station on {server} (enroll-station {})",
+            mode.name(),
+            env!("CARGO_PKG_VERSION")
+        ),
+    );
+    let written = journal
+        .lock()
+        .map_err(|_| "the journal's lock is poisoned".to_owned())
+        .and_then(|mut journal| journal.record_event(event).map_err(|e| e.to_string()));
+    if let Err(why) = written {
+        tracing::warn!(%why, "the start was not journalled");
+    }
 }
 
 fn window_error(error: eframe::Error) -> anyhow::Error {

@@ -175,6 +175,7 @@ mod tests {
                 atr: Atr::from_bytes(vec![0x3b, 1]),
                 reader: "R".into(),
                 message: None,
+                api_base: None,
             })
             .expect("attempt");
         journal

@@ -194,10 +194,13 @@ async fn perform_untimed(ctx: &BindContext, effect: Effect) -> Performed {
         Effect::RecordAttempt { target } => {
             // The machine takes the journal's words: the domain knows no audit types.
             let operator = ctx.operator();
-            let recorded =
-                write_journal(&ctx.journal, move |j| j.record_attempt(&target, operator))
-                    .await
-                    .map_err(|why| why.to_string());
+            // Where the POST goes, so reconciliation later asks the same server.
+            let api_base = ctx.client.api_base().to_owned();
+            let recorded = write_journal(&ctx.journal, move |j| {
+                j.record_attempt(&target, operator, &api_base)
+            })
+            .await
+            .map_err(|why| why.to_string());
             Performed::event(BindEvent::AttemptRecorded(recorded))
         }
         Effect::CheckServer {
@@ -314,17 +317,32 @@ pub async fn run_bind(
 /// server, so a crash mid-bind loses nothing. Returns one line per attempt for
 /// the operator; an attempt the server cannot be asked about stays open.
 pub async fn reconcile_open_attempts(ctx: &BindContext) -> Vec<String> {
-    let open = match on_journal(&ctx.journal, |j| j.open_attempts()).await {
-        Ok(open) => open,
+    let read = on_journal(&ctx.journal, |j| (j.open_attempts(), j.repair_notice())).await;
+    let (open, repaired) = match read {
+        Ok(read) => read,
         Err(why) => {
             return vec![format!(
                 "The audit journal could not be read for open attempts: {why}"
             )];
         }
     };
-    let mut lines = Vec::new();
+    // A torn last line cut when the journal was opened is said first.
+    let mut lines: Vec<String> = repaired.into_iter().collect();
+    let server = ctx.client.api_base();
     for attempt in open {
+        // Judged only against the server it went to: another server knows
+        // nothing of it and would call a real bind "not bound".
+        if let Some(went_to) = other_server(attempt.api_base.as_deref(), server) {
+            lines.push(format!(
+                "An earlier bind of request {} to card {} is still unresolved. This attempt went \
+                 to {went_to}; the station now talks to {server}: reconcile it with \
+                 `enroll-station audit reconcile --server {went_to}`.",
+                attempt.request_id, attempt.card_id
+            ));
+            continue;
+        }
         let found = find_binding(&ctx.client, attempt.request_id, &attempt.card_id).await;
+        let alarm = matches!(found, Ok(Finding::BoundToOtherCard(_)));
         let (outcome, smartcard_uuid, message) = match found {
             Ok(Finding::BoundToOurCard(card)) => (
                 Outcome::ReconciledBound,
@@ -367,14 +385,42 @@ pub async fn reconcile_open_attempts(ctx: &BindContext) -> Vec<String> {
             message: Some(message.clone()),
         };
         let id = attempt.attempt;
+        let request = attempt.request_id;
         match write_journal(&ctx.journal, move |j| j.record_outcome(&id, outcome, info)).await {
             Ok(()) => lines.push(format!("Reconciled: {message}.")),
             Err(why) => lines.push(format!(
                 "Reconciled ({message}) but the journal could not record it: {why}"
             )),
         }
+        if alarm {
+            // An alarm of its own, for whoever watches the system log.
+            let event = crate::audit::StationEvent {
+                request_id: Some(request),
+                ..crate::audit::StationEvent::new(
+                    crate::audit::ControlKind::ReconcileAlarm,
+                    operator_of(&ctx.client),
+                    None,
+                    message.clone(),
+                )
+            };
+            if let Err(why) = write_journal(&ctx.journal, move |j| j.record_event(event)).await {
+                lines.push(format!("The alarm could not be journalled: {why}"));
+            }
+        }
     }
     lines
+}
+
+/// The server an attempt went to, when it is not `server` (the API base
+/// the station talks to now); None for the same server, and for attempts
+/// from journals that did not record one.
+pub fn other_server<'a>(went_to: Option<&'a str>, server: &str) -> Option<&'a str> {
+    let went_to = went_to?;
+    let same = match (url::Url::parse(went_to), url::Url::parse(server)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => went_to.eq_ignore_ascii_case(server),
+    };
+    (!same).then_some(went_to)
 }
 
 #[cfg(test)]
@@ -385,6 +431,23 @@ mod tests {
     use crate::domain::bind::BindReceipt;
 
     const URL: &str = "https://cm.contoso.com/CertificateManagement/api/v1.0/smartcards";
+
+    #[test]
+    fn an_attempt_is_judged_only_by_the_server_it_went_to() {
+        let cm1 = "https://cm1.contoso.com/CertificateManagement/api/v1.0/";
+        let cm2 = "https://cm2.contoso.com/CertificateManagement/api/v1.0/";
+        assert_eq!(other_server(Some(cm1), cm1), None);
+        assert_eq!(
+            other_server(
+                Some("https://CM1.contoso.com:443/CertificateManagement/api/v1.0/"),
+                cm1
+            ),
+            None,
+            "the same URL written another way"
+        );
+        assert_eq!(other_server(Some(cm1), cm2), Some(cm1));
+        assert_eq!(other_server(None, cm2), None, "an older journal's attempt");
+    }
 
     #[test]
     fn only_a_bind_is_bound_and_an_unclear_answer_is_reconciled() {

@@ -154,6 +154,11 @@ impl Worker {
                     pinned,
                 }) => self.save_settings(*config, path, pinned),
                 Input::Command(Command::SettingsClosed) => self.settings_supervisor = None,
+                Input::Command(Command::RecordControl {
+                    kind,
+                    supervisor,
+                    message,
+                }) => self.record_control(kind, supervisor, message),
                 Input::Command(Command::TestConnection(config)) => self.test_connection(*config),
                 Input::Command(Command::StoreSecret { name, secret }) => {
                     self.store_secret(name, secret)
@@ -282,6 +287,27 @@ impl Worker {
             }
             // A closed channel means the app is shutting down: nothing to report to.
             let _ = tx.send(Input::Supervisor { purpose, result });
+        });
+    }
+
+    fn record_control(
+        &self,
+        kind: crate::audit::ControlKind,
+        supervisor: Option<String>,
+        message: String,
+    ) {
+        let event =
+            crate::audit::StationEvent::new(kind, self.context.operator(), supervisor, message);
+        let journal = Arc::clone(&self.context.journal);
+        let sink = Arc::clone(&self.sink);
+        self.runtime.spawn(async move {
+            match effects::on_journal(&journal, move |j| j.record_event(event)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(why)) => sink(Report::Notice(format!(
+                    "The audit journal could not record what the station just did: {why}"
+                ))),
+                Err(stopped) => tracing::warn!(%stopped, "a control record was not journalled"),
+            }
         });
     }
 

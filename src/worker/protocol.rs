@@ -90,6 +90,17 @@ pub enum Command {
     /// covers a save (at a supervised or kiosk station, the next one needs
     /// a new credential).
     SettingsClosed,
+    /// Journal something the station did to its own trust (kiosk left or
+    /// resumed, Settings opened): the worker adds who operates the station;
+    /// a record that cannot be written is reported as a [`Report::Notice`].
+    RecordControl {
+        /// What happened.
+        kind: crate::audit::ControlKind,
+        /// The supervisor who allowed it, if one did.
+        supervisor: Option<String>,
+        /// What happened, in words.
+        message: String,
+    },
     /// Check a supervisor's credential for `purpose`, off the UI thread;
     /// answered with [`Report::SupervisorVerified`]. A confirmed bind then
     /// starts here, with the supervisor's name, and nowhere else.

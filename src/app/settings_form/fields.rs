@@ -172,6 +172,10 @@ pub struct SettingsForm {
     pub larger_text: bool,
     /// `[kiosk_site]`: not edited by the view, kept as loaded.
     pub kiosk_site: crate::config::KioskSite,
+    /// `auth.allow_ntlm`: not edited by the view, kept as loaded.
+    pub allow_ntlm: bool,
+    /// `auth.allow_missing_mutual_auth`: not edited by the view, kept as loaded.
+    pub allow_missing_mutual_auth: bool,
 }
 
 impl Default for SettingsForm {
@@ -324,6 +328,8 @@ impl SettingsForm {
             supervisors: config.supervisors.clone(),
             larger_text: config.larger_text,
             kiosk_site: config.kiosk_site.clone(),
+            allow_ntlm: config.auth.allow_ntlm,
+            allow_missing_mutual_auth: config.auth.allow_missing_mutual_auth,
         }
     }
 
@@ -428,6 +434,8 @@ impl SettingsForm {
                 service_principal,
                 user,
                 token_command,
+                allow_ntlm: self.allow_ntlm,
+                allow_missing_mutual_auth: self.allow_missing_mutual_auth,
             },
             supervisors: self.supervisors.clone(),
             larger_text: self.larger_text,
@@ -436,6 +444,8 @@ impl SettingsForm {
             kiosk_site: self.kiosk_site.clone(),
             // Not in the form: kept from the file by the caller that saves.
             directory: None,
+            // Not in the form: kept from the file by the caller that saves.
+            audit_forwarding: Default::default(),
         };
         config
             .check()
@@ -543,7 +553,7 @@ mod tests {
             connect_secs: "  ".into(),
             refresh_interval_secs: String::new(),
             ignore_readers: "\n  Yubico* \n\n".into(),
-            token_command: "  get-token   --fresh ".into(),
+            token_command: "  /usr/local/bin/get-token   --fresh ".into(),
             auth_method: AuthMethod::Bearer,
             ..SettingsForm::default()
         };
@@ -551,7 +561,10 @@ mod tests {
         assert_eq!(config.timeouts.connect_secs.get(), 10);
         assert_eq!(config.refresh_interval_secs.get(), 30);
         assert_eq!(config.ignore_readers, ["Yubico*"]);
-        assert_eq!(config.auth.token_command, ["get-token", "--fresh"]);
+        assert_eq!(
+            config.auth.token_command,
+            ["/usr/local/bin/get-token", "--fresh"]
+        );
         assert_eq!(config.server, None);
     }
 

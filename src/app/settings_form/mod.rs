@@ -247,6 +247,7 @@ impl SettingsState {
         // Keys the form does not show are the file's.
         config.readers_panel_width = self.saved.readers_panel_width;
         config.directory = self.saved.directory.clone();
+        config.audit_forwarding = self.saved.audit_forwarding.clone();
         // The form's values passed; with the file's values back in, the
         // rules across keys are asked again.
         if let Err(problem) = config.check() {
@@ -630,17 +631,17 @@ mod tests {
             ..StationConfig::default()
         };
         file.auth.method = AuthMethod::Bearer;
-        file.auth.token_command = vec!["get-cm-token".into()];
+        file.auth.token_command = vec!["/usr/local/bin/get-cm-token".into()];
         let mut state = SettingsState::new(file, Overrides::default(), None, None);
         let Some(Command::TestConnection(client)) = state.test_connection() else {
             panic!("the saved command may run");
         };
-        assert_eq!(client.auth.token_command, ["get-cm-token"]);
+        assert_eq!(client.auth.token_command, ["/usr/local/bin/get-cm-token"]);
         state.apply(SettingsReport::Checked(crate::cm::check::CheckReport {
             server: "https://cm.contoso.com".into(),
             steps: Vec::new(),
         }));
-        state.form.token_command = "sh -c whoami".into();
+        state.form.token_command = "/bin/sh -c whoami".into();
         assert!(state.test_connection().is_none(), "not run");
         assert_eq!(
             state.status.as_ref().map(|s| s.text.as_str()),

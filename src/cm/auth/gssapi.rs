@@ -149,6 +149,18 @@ type InquireContext = unsafe extern "C" fn(
     *mut c_int,
     *mut c_int,
 ) -> OmUint32;
+type AcquireCred = unsafe extern "C" fn(
+    *mut OmUint32,
+    GssName,
+    OmUint32,
+    *mut c_void,
+    c_int,
+    *mut GssCred,
+    *mut *mut c_void,
+    *mut OmUint32,
+) -> OmUint32;
+type SetNegMechs =
+    unsafe extern "C" fn(*mut OmUint32, GssCred, *const GssOidSetDesc) -> OmUint32;
 type AcquireCredWithPassword = unsafe extern "C" fn(
     *mut OmUint32,
     GssName,
@@ -172,8 +184,12 @@ struct Gss {
     display_status: DisplayStatus,
     display_name: DisplayName,
     inquire_context: InquireContext,
+    acquire_cred: AcquireCred,
     // An MIT and Heimdal extension; absent from Apple's framework.
     acquire_cred_with_password: Option<AcquireCredWithPassword>,
+    // An MIT and Heimdal extension (RFC 4178 leaves it to the library): which
+    // mechanisms SPNEGO may offer with a credential.
+    set_neg_mechs: Option<SetNegMechs>,
     // Kept loaded for the life of the process: the pointers above point into it.
     _library: libloading::Library,
 }
@@ -243,7 +259,9 @@ fn bind(library: libloading::Library, name: &str) -> Result<Gss, NoGss> {
         display_status: symbol(&library, name, "gss_display_status")?,
         display_name: symbol(&library, name, "gss_display_name")?,
         inquire_context: symbol(&library, name, "gss_inquire_context")?,
+        acquire_cred: symbol(&library, name, "gss_acquire_cred")?,
         acquire_cred_with_password: symbol(&library, name, "gss_acquire_cred_with_password").ok(),
+        set_neg_mechs: symbol(&library, name, "gss_set_neg_mechs").ok(),
         _library: library,
     })
 }
@@ -354,6 +372,7 @@ pub struct GssContext {
     credential: GssCred,
     target_text: String,
     mechanism: Option<String>,
+    allow_ntlm: bool,
 }
 
 // SAFETY: a GSSAPI context may move between threads as long as one thread
@@ -398,6 +417,7 @@ impl GssContext {
             credential: ptr::null_mut(),
             target_text,
             mechanism: None,
+            allow_ntlm: target.allow_ntlm,
         };
         if let Some(password) = password {
             context.credential = context.acquire_with_password(password)?;
@@ -428,7 +448,7 @@ impl GssContext {
                     gss.describe(major, minor),
                 )
             })?;
-        let mut secret = GssBufferDesc::borrowing(password.password.as_bytes());
+        let mut secret = GssBufferDesc::borrowing(password.password.expose().as_bytes());
         let mut minor = 0;
         let mut credential: GssCred = ptr::null_mut();
         // For SPNEGO, which then uses the Kerberos credential beneath it; the
@@ -458,6 +478,63 @@ impl GssContext {
             return Err(self.failure(major, minor));
         }
         Ok(credential)
+    }
+
+    /// Without `auth.allow_ntlm`, tells SPNEGO to offer Kerberos only (MIT
+    /// and Heimdal's `gss_set_neg_mechs` on the credential), so that a
+    /// library with an NTLM mechanism (gss-ntlmssp) never falls back to it.
+    /// Where the call is missing, the mechanism check after each step
+    /// ([`super::Authenticator`]) still refuses NTLM.
+    fn restrict_to_kerberos(&mut self) -> Result<(), NegotiateError> {
+        let gss = self.gss;
+        let Some(set_neg_mechs) = gss.set_neg_mechs else {
+            return Ok(());
+        };
+        let mut minor = 0;
+        if self.credential.is_null() {
+            // The ticket cache's credential, for SPNEGO: the same the library
+            // would pick by default, now with a handle to restrict.
+            let mut spnego = oid(&MECH_SPNEGO);
+            let mut mechs = GssOidSetDesc {
+                count: 1,
+                elements: &mut spnego,
+            };
+            // SAFETY: the mechanism set points to a local that outlives the
+            // call; the credential is released in Drop.
+            let major = unsafe {
+                (gss.acquire_cred)(
+                    &mut minor,
+                    ptr::null_mut(),
+                    GSS_C_INDEFINITE,
+                    ptr::from_mut(&mut mechs).cast(),
+                    GSS_C_INITIATE,
+                    &mut self.credential,
+                    ptr::null_mut(),
+                    ptr::null_mut(),
+                )
+            };
+            if is_error(major) {
+                return Err(self.failure(major, minor));
+            }
+        }
+        let mut krb5 = oid(&MECH_KRB5);
+        let only_kerberos = GssOidSetDesc {
+            count: 1,
+            elements: &mut krb5,
+        };
+        // SAFETY: the credential is live; the set points to a local.
+        let major = unsafe { set_neg_mechs(&mut minor, self.credential, &only_kerberos) };
+        if is_error(major) {
+            return Err(NegotiateError::new(
+                NegotiateFailure::NtlmRefused,
+                &self.target_text,
+                format!(
+                    "the security library could not limit SPNEGO to Kerberos: {}",
+                    gss.describe(major, minor)
+                ),
+            ));
+        }
+        Ok(())
     }
 
     fn failure(&self, major: OmUint32, minor: OmUint32) -> NegotiateError {
@@ -493,6 +570,9 @@ impl GssContext {
 impl SecurityContext for GssContext {
     fn step(&mut self, server_token: Option<&[u8]>) -> Result<Step, NegotiateError> {
         let gss = self.gss;
+        if self.context.is_null() && !self.allow_ntlm {
+            self.restrict_to_kerberos()?;
+        }
         let mut minor = 0;
         let mech = oid(&MECH_SPNEGO);
         let mut input = server_token.map_or_else(GssBufferDesc::empty, GssBufferDesc::borrowing);
@@ -533,6 +613,7 @@ impl SecurityContext for GssContext {
         Ok(Step {
             token: (!token.is_empty()).then_some(token),
             complete: major & 0xffff == GSS_S_COMPLETE && major & GSS_S_CONTINUE_NEEDED == 0,
+            mutual: flags & GSS_C_MUTUAL_FLAG != 0,
         })
     }
 

@@ -27,8 +27,8 @@ use crate::platform::secrets::{self, Secret, SecretName};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum AuthMethod {
-    /// HTTP Negotiate: Kerberos from the ticket cache or Windows logon (NTLM
-    /// where the platform falls back to it), answering the server's 401.
+    /// HTTP Negotiate: Kerberos from the ticket cache or Windows logon,
+    /// answering the server's 401 (NTLM only with `auth.allow_ntlm`).
     #[default]
     Negotiate,
     /// `Authorization: Bearer` with an ADFS token.
@@ -63,6 +63,16 @@ pub struct AuthConfig {
     pub user: Option<String>,
     /// Bearer: the command that prints a fresh token.
     pub token_command: Vec<String>,
+    /// Bearer: the host a token from the environment or the command belongs
+    /// to (the configuration's own server); a run pointed at another host
+    /// (`--server`) refuses to send it. `None`: the server's own host.
+    pub token_host: Option<String>,
+    /// Negotiate: let SPNEGO settle on NTLM (`auth.allow_ntlm`). Off: NTLM
+    /// is never offered, and a context that ends on it is refused.
+    pub allow_ntlm: bool,
+    /// Negotiate: accept a success answer without the server's final token
+    /// (`auth.allow_missing_mutual_auth`), for servers known to omit it.
+    pub allow_missing_mutual_auth: bool,
 }
 
 /// Who the server accepted, for the connection check and the journal.
@@ -123,6 +133,7 @@ impl Authenticator {
         let target = Target {
             host: host.to_owned(),
             service_principal: config.service_principal.clone(),
+            allow_ntlm: config.allow_ntlm,
         };
         Authenticator {
             config,
@@ -164,8 +175,12 @@ impl Authenticator {
             AuthMethod::None | AuthMethod::ClientCertificate => Ok(None),
             AuthMethod::Bearer => {
                 let token = self.bearer_token().await?;
+                // The header's text is wiped once copied into the header value;
+                // that copy (and hyper's write buffer) cannot be, and is
+                // marked sensitive so that it is never logged.
+                let text = zeroize::Zeroizing::new(format!("Bearer {}", token.expose()));
                 let value =
-                    HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
+                    HeaderValue::from_str(&text).map_err(|_| {
                         CmError::AuthSetup {
                             detail:
                                 "The bearer token contains characters that cannot be sent in an \
@@ -268,34 +283,27 @@ impl Authenticator {
                     return Ok(());
                 };
                 let server_token = negotiate::negotiate_token(challenges).flatten();
+                let allow_missing = self.config.allow_missing_mutual_auth;
+                let allow_ntlm = self.config.allow_ntlm;
                 let checked = tokio::task::spawn_blocking(move || {
-                    let result = match &server_token {
-                        // A final token that leaves the context open proves nothing
-                        // about the server: treat it as a failed check.
-                        Some(token) => context.step(Some(token)).and_then(|step| {
-                            if step.complete {
-                                Ok(())
-                            } else {
-                                Err(NegotiateError::new(
-                                    NegotiateFailure::ServerNotProven,
-                                    "",
-                                    "the server's final token left the Kerberos exchange \
-                                     unfinished, so it did not prove the server's identity",
-                                ))
-                            }
-                        }),
-                        // Servers may skip the final token; then there is nothing to verify.
-                        None => Ok(()),
-                    };
+                    let result = check_final_token(
+                        context.as_mut(),
+                        server_token.as_deref(),
+                        allow_missing,
+                        allow_ntlm,
+                    );
                     (context, result)
                 })
                 .await;
                 let (context, result) = checked.map_err(|error| CmError::AuthSetup {
                     detail: format!("The Kerberos check of the server's answer stopped: {error}."),
                 })?;
-                result.map_err(|error| CmError::MutualAuthentication {
-                    host: host.to_owned(),
-                    detail: error.detail,
+                result.map_err(|error| match error.failure {
+                    NegotiateFailure::NtlmRefused => auth_setup(error),
+                    _ => CmError::MutualAuthentication {
+                        host: host.to_owned(),
+                        detail: error.detail,
+                    },
                 })?;
                 self.state().signed_in = SignedIn {
                     method: Some(AuthMethod::Negotiate),
@@ -333,7 +341,12 @@ impl Authenticator {
         if let Some((token, _)) = &self.state().bearer {
             return Ok(token.clone());
         }
-        let (token, source) = bearer::fetch(&self.config.token_command, &self.target.host).await?;
+        let (token, source) = bearer::fetch(
+            &self.config.token_command,
+            &self.target.host,
+            self.config.token_host.as_deref(),
+        )
+        .await?;
         self.state().bearer = Some((token.clone(), source));
         Ok(token)
     }
@@ -365,8 +378,98 @@ impl Authenticator {
 
 type Stepped = (Box<dyn SecurityContext>, Option<Vec<u8>>);
 
-/// One blocking step: the security library may talk to the KDC.
+/// What the server's success answer proves. With its final token, the
+/// context must end complete and mutually authenticated. Without one,
+/// nothing proves the server: refused unless `auth.allow_missing_mutual_auth`
+/// (or NTLM, which never proves the server, was allowed with `auth.allow_ntlm`).
+fn check_final_token(
+    context: &mut dyn SecurityContext,
+    server_token: Option<&[u8]>,
+    allow_missing: bool,
+    allow_ntlm: bool,
+) -> Result<(), NegotiateError> {
+    let not_proven = |detail: &str| {
+        Err(NegotiateError::new(
+            NegotiateFailure::ServerNotProven,
+            "",
+            detail.to_owned(),
+        ))
+    };
+    match server_token {
+        Some(token) => {
+            let step = context.step(Some(token))?;
+            refuse_ntlm(context, allow_ntlm)?;
+            if !step.complete {
+                return not_proven(
+                    "the server's final token left the Kerberos exchange unfinished, so it did \
+                     not prove the server's identity",
+                );
+            }
+            if !step.mutual && !allow_missing {
+                return not_proven(
+                    "the finished Kerberos exchange is not mutually authenticated, so it did not \
+                     prove the server's identity",
+                );
+            }
+            Ok(())
+        }
+        None => {
+            refuse_ntlm(context, allow_ntlm)?;
+            let ntlm = context.mechanism().as_deref() == Some("NTLM");
+            if allow_missing || (ntlm && allow_ntlm) {
+                tracing::warn!(
+                    ntlm,
+                    "the CM server sent no final Negotiate token: its identity rests on TLS alone \
+                     (auth.allow_missing_mutual_auth or auth.allow_ntlm)"
+                );
+                return Ok(());
+            }
+            not_proven(
+                "the server accepted the sign-in but sent no final Negotiate token, so it did not \
+                 prove its identity (mutual authentication). If this server is known to omit that \
+                 token, set auth.allow_missing_mutual_auth = true in the configuration",
+            )
+        }
+    }
+}
+
+/// Refuses a context that settled on NTLM unless `auth.allow_ntlm`; says so
+/// in the log when it is allowed.
+fn refuse_ntlm(context: &dyn SecurityContext, allow_ntlm: bool) -> Result<(), NegotiateError> {
+    if context.mechanism().as_deref() != Some("NTLM") {
+        return Ok(());
+    }
+    if allow_ntlm {
+        tracing::warn!(
+            "Negotiate fell back to NTLM (auth.allow_ntlm = true): the server's identity is not \
+             proven and the exchange can be relayed"
+        );
+        return Ok(());
+    }
+    Err(NegotiateError::new(
+        NegotiateFailure::NtlmRefused,
+        "the CM server",
+        "the security library chose NTLM over Kerberos",
+    ))
+}
+
+/// One blocking step: the security library may talk to the KDC. A context
+/// that has settled on NTLM is refused before its token leaves.
 fn step_blocking(
+    context: Option<Box<dyn SecurityContext>>,
+    server_token: Option<&[u8]>,
+    target: &Target,
+    user: Option<&str>,
+) -> Result<Stepped, NegotiateError> {
+    let (context, token) = first_or_next_step(context, server_token, target, user)?;
+    refuse_ntlm(context.as_ref(), target.allow_ntlm).map_err(|mut error| {
+        error.target = target.display_name();
+        error
+    })?;
+    Ok((context, token))
+}
+
+fn first_or_next_step(
     context: Option<Box<dyn SecurityContext>>,
     server_token: Option<&[u8]>,
     target: &Target,
@@ -398,7 +501,7 @@ fn password_for(user: &str, target: &str) -> Result<Password, NegotiateError> {
     match secrets::get(&name) {
         Ok(Some(secret)) => Ok(Password {
             user: user.to_owned(),
-            password: secret.expose().to_owned(),
+            password: secret,
         }),
         Ok(None) => Err(NegotiateError::new(
             NegotiateFailure::NoTicket,
@@ -451,9 +554,10 @@ fn with_offer(error: CmError, challenges: &[String]) -> CmError {
 mod tests {
     use super::*;
 
-    /// A context whose every step gives `complete`, to stand for the
-    /// security library's answer to the server's final token.
-    struct Finished(bool);
+    /// A context whose every step gives `complete` (and mutual
+    /// authentication with it), to stand for the security library's answer
+    /// to the server's final token; `mechanism` is what SPNEGO settled on.
+    struct Finished(bool, &'static str);
 
     impl SecurityContext for Finished {
         fn step(
@@ -463,6 +567,7 @@ mod tests {
             Ok(negotiate::Step {
                 token: None,
                 complete: self.0,
+                mutual: self.0,
             })
         }
 
@@ -471,32 +576,97 @@ mod tests {
         }
 
         fn mechanism(&self) -> Option<String> {
-            Some("Kerberos".into())
+            Some(self.1.into())
         }
     }
 
-    fn negotiate() -> Authenticator {
+    fn negotiate(config: AuthConfig) -> Authenticator {
         Authenticator::new(
             AuthConfig {
                 method: AuthMethod::Negotiate,
-                ..AuthConfig::default()
+                ..config
             },
             "cm.contoso.com",
         )
     }
 
-    async fn final_token(complete: bool) -> Result<(), CmError> {
-        let auth = negotiate();
+    async fn answer(
+        config: AuthConfig,
+        context: Finished,
+        challenge: Option<&str>,
+    ) -> Result<(), CmError> {
+        let auth = negotiate(config);
         let mut exchange = Exchange {
-            context: Some(Box::new(Finished(complete))),
+            context: Some(Box::new(context)),
             ..Exchange::default()
         };
-        auth.on_success(
-            &mut exchange,
-            &["Negotiate oRQwEqADCgEA".to_owned()],
-            "cm.contoso.com",
+        let challenges: Vec<String> = challenge.into_iter().map(str::to_owned).collect();
+        auth.on_success(&mut exchange, &challenges, "cm.contoso.com")
+            .await
+    }
+
+    async fn final_token(complete: bool) -> Result<(), CmError> {
+        answer(
+            AuthConfig::default(),
+            Finished(complete, "Kerberos"),
+            Some("Negotiate oRQwEqADCgEA"),
         )
         .await
+    }
+
+    #[tokio::test]
+    async fn a_success_without_the_final_token_is_refused_unless_allowed() {
+        let error = answer(AuthConfig::default(), Finished(true, "Kerberos"), None)
+            .await
+            .expect_err("nothing proves the server");
+        assert!(
+            matches!(error, CmError::MutualAuthentication { .. }),
+            "{error:?}"
+        );
+        assert!(
+            error.to_string().contains("auth.allow_missing_mutual_auth"),
+            "{error}"
+        );
+        let allowed = AuthConfig {
+            allow_missing_mutual_auth: true,
+            ..AuthConfig::default()
+        };
+        answer(allowed, Finished(true, "Kerberos"), None)
+            .await
+            .expect("opted out");
+    }
+
+    #[tokio::test]
+    async fn ntlm_is_refused_unless_allowed() {
+        let error = answer(
+            AuthConfig::default(),
+            Finished(true, "NTLM"),
+            Some("Negotiate oRQwEqADCgEA"),
+        )
+        .await
+        .expect_err("NTLM");
+        assert!(error.to_string().contains("auth.allow_ntlm"), "{error}");
+        let allowed = AuthConfig {
+            allow_ntlm: true,
+            ..AuthConfig::default()
+        };
+        answer(allowed, Finished(true, "NTLM"), None)
+            .await
+            .expect("NTLM allowed, and it never proves the server");
+        let error = step_blocking(
+            Some(Box::new(Finished(false, "NTLM"))),
+            Some(b"t"),
+            &Target {
+                host: "cm.contoso.com".into(),
+                service_principal: None,
+                allow_ntlm: false,
+            },
+            None,
+        )
+        .err()
+        .expect("no NTLM token leaves");
+        assert_eq!(error.failure, NegotiateFailure::NtlmRefused);
+        assert!(error.to_string().contains("HTTP/cm.contoso.com"), "{error}");
     }
 
     #[tokio::test]

@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use crate::platform::secrets::Secret;
+
 /// One step of a context: a token for the server, and whether the context is done.
 #[derive(Debug)]
 pub struct Step {
@@ -12,6 +14,9 @@ pub struct Step {
     pub token: Option<Vec<u8>>,
     /// True once the context is established (nothing more is expected from the server).
     pub complete: bool,
+    /// True when the established context says the server proved its identity
+    /// (GSSAPI's `GSS_C_MUTUAL_FLAG`, SSPI's `ISC_RET_MUTUAL_AUTH`).
+    pub mutual: bool,
 }
 
 /// A client security context for one server.
@@ -33,6 +38,9 @@ pub struct Target {
     pub host: String,
     /// The configured service principal, when it is not `HTTP/<host>`.
     pub service_principal: Option<String>,
+    /// Whether SPNEGO may settle on NTLM (`auth.allow_ntlm`); when not, the
+    /// security library is told to offer Kerberos only.
+    pub allow_ntlm: bool,
 }
 
 impl Target {
@@ -49,8 +57,8 @@ impl Target {
 pub struct Password {
     /// The account, `alice@CONTOSO.COM` or `CONTOSO\alice`.
     pub user: String,
-    /// Its password, from the keyring; never displayed.
-    pub password: String,
+    /// Its password, from the keyring; never displayed, wiped when dropped.
+    pub password: Secret,
 }
 
 impl fmt::Debug for Password {
@@ -83,6 +91,8 @@ pub enum NegotiateFailure {
     BadPassword,
     /// The server's token did not verify (mutual authentication).
     ServerNotProven,
+    /// SPNEGO would settle on NTLM, and `auth.allow_ntlm` is not set.
+    NtlmRefused,
     /// Anything else.
     Other,
 }
@@ -196,6 +206,14 @@ impl fmt::Display for NegotiateError {
             NegotiateFailure::ServerNotProven => write!(
                 f,
                 "The CM server's Kerberos answer for {target} did not verify ({detail})."
+            ),
+            NegotiateFailure::NtlmRefused => write!(
+                f,
+                "The sign-in to {target} would fall back to NTLM ({detail}). NTLM does not prove \
+                 the server's identity and its answer can be relayed to other servers, so the \
+                 station refused it and sent nothing. Kerberos needs a ticket (klist) and the \
+                 server addressed by the name its service principal is registered for; only if \
+                 the site accepts NTLM, set auth.allow_ntlm = true in the configuration."
             ),
             NegotiateFailure::Other => write!(
                 f,
@@ -360,7 +378,7 @@ mod tests {
         assert!(error.to_string().contains("service principal HTTP/wrong"));
         let password = Password {
             user: "alice".into(),
-            password: "s3cret".into(),
+            password: Secret::new("s3cret"),
         };
         assert!(!format!("{password:?}").contains("s3cret"));
     }

@@ -1,5 +1,6 @@
 //! SPNEGO through Windows SSPI (the `Negotiate` package): the logged-on
-//! user's Kerberos ticket or NTLM, exactly as a browser on the same desk.
+//! user's Kerberos ticket, exactly as a browser on the same desk. NTLM is
+//! excluded (package list `!ntlm`) unless `auth.allow_ntlm` is set.
 //! Compiled here with `cargo check --target x86_64-pc-windows-gnu`; it runs
 //! only on Windows.
 
@@ -13,8 +14,9 @@ use windows_sys::Win32::Foundation::{
 };
 use windows_sys::Win32::Security::Authentication::Identity::{
     AcquireCredentialsHandleW, DeleteSecurityContext, FreeContextBuffer, FreeCredentialsHandle,
-    ISC_REQ_ALLOCATE_MEMORY, ISC_REQ_MUTUAL_AUTH, InitializeSecurityContextW,
-    QueryContextAttributesW, SECBUFFER_TOKEN, SECBUFFER_VERSION, SECPKG_ATTR_NAMES,
+    ISC_REQ_ALLOCATE_MEMORY, ISC_REQ_MUTUAL_AUTH, ISC_RET_MUTUAL_AUTH,
+    InitializeSecurityContextW, QueryContextAttributesW, SEC_WINNT_AUTH_IDENTITY_EXW,
+    SEC_WINNT_AUTH_IDENTITY_VERSION, SECBUFFER_TOKEN, SECBUFFER_VERSION, SECPKG_ATTR_NAMES,
     SECPKG_ATTR_NEGOTIATION_INFO, SECPKG_CRED_OUTBOUND, SECURITY_NATIVE_DREP, SecBuffer,
     SecBufferDesc, SecPkgContext_NamesW, SecPkgContext_NegotiationInfoW,
 };
@@ -71,29 +73,57 @@ impl SspiContext {
         };
         let mut expiry = 0i64;
         // The identity's strings must outlive the call; they are these vectors.
-        let (mut user, mut domain, mut secret);
-        let mut identity = None;
+        // The password's UTF-16 copy is overwritten when dropped.
+        let (mut user, mut domain) = (Vec::<u16>::new(), Vec::<u16>::new());
+        let mut secret = zeroize::Zeroizing::new(Vec::<u16>::new());
         if let Some(password) = password {
             let (d, u) = match password.user.split_once('\\') {
                 Some((d, u)) => (d.to_owned(), u.to_owned()),
                 None => (String::new(), password.user.clone()),
             };
-            user = u.encode_utf16().collect::<Vec<u16>>();
-            domain = d.encode_utf16().collect::<Vec<u16>>();
-            secret = password.password.encode_utf16().collect::<Vec<u16>>();
-            identity = Some(SEC_WINNT_AUTH_IDENTITY_W {
-                User: user.as_mut_ptr(),
-                UserLength: user.len() as u32,
-                Domain: domain.as_mut_ptr(),
-                DomainLength: domain.len() as u32,
-                Password: secret.as_mut_ptr(),
-                PasswordLength: secret.len() as u32,
-                Flags: SEC_WINNT_AUTH_IDENTITY_UNICODE,
-            });
+            user = u.encode_utf16().collect();
+            domain = d.encode_utf16().collect();
+            secret.extend(password.password.expose().encode_utf16());
         }
-        let auth_data = identity
-            .as_ref()
-            .map_or(ptr::null(), |i| ptr::from_ref(i).cast::<c_void>());
+        let nullable = |v: &mut Vec<u16>| {
+            if v.is_empty() {
+                ptr::null_mut()
+            } else {
+                v.as_mut_ptr()
+            }
+        };
+        // Without auth.allow_ntlm the package list keeps Negotiate from
+        // falling back to NTLM (whose answer can be relayed); with no
+        // password, null user, domain and password mean the logged-on user.
+        let mut packages = wide("!ntlm");
+        let identity_ex = (!target.allow_ntlm).then(|| SEC_WINNT_AUTH_IDENTITY_EXW {
+            Version: SEC_WINNT_AUTH_IDENTITY_VERSION,
+            Length: size_of::<SEC_WINNT_AUTH_IDENTITY_EXW>() as u32,
+            User: nullable(&mut user),
+            UserLength: user.len() as u32,
+            Domain: nullable(&mut domain),
+            DomainLength: domain.len() as u32,
+            Password: nullable(&mut secret),
+            PasswordLength: secret.len() as u32,
+            Flags: SEC_WINNT_AUTH_IDENTITY_UNICODE,
+            PackageList: packages.as_mut_ptr(),
+            // Without the terminating NUL.
+            PackageListLength: (packages.len() - 1) as u32,
+        });
+        let identity = (target.allow_ntlm && password.is_some()).then(|| SEC_WINNT_AUTH_IDENTITY_W {
+            User: user.as_mut_ptr(),
+            UserLength: user.len() as u32,
+            Domain: domain.as_mut_ptr(),
+            DomainLength: domain.len() as u32,
+            Password: secret.as_mut_ptr(),
+            PasswordLength: secret.len() as u32,
+            Flags: SEC_WINNT_AUTH_IDENTITY_UNICODE,
+        });
+        let auth_data = match (&identity_ex, &identity) {
+            (Some(ex), _) => ptr::from_ref(ex).cast::<c_void>(),
+            (None, Some(plain)) => ptr::from_ref(plain).cast::<c_void>(),
+            (None, None) => ptr::null(),
+        };
         // SAFETY: all pointers are to live locals for the duration of the call.
         let status = unsafe {
             AcquireCredentialsHandleW(
@@ -215,6 +245,7 @@ impl SecurityContext for SspiContext {
         Ok(Step {
             token: (!token.is_empty()).then_some(token),
             complete: status == SEC_E_OK,
+            mutual: attributes & ISC_RET_MUTUAL_AUTH != 0,
         })
     }
 

@@ -116,16 +116,25 @@ pub fn api_base_url(server: &str) -> Result<Url, CmError> {
     Ok(url)
 }
 
-/// True for 127.0.0.0/8, ::1 and `localhost`: the only hosts plain http may reach by default.
+/// True for the literal addresses 127.0.0.0/8 and ::1: the only hosts plain
+/// http may reach by default. A name is never loopback here, `localhost`
+/// included: whether it resolves to this machine is up to the resolver
+/// (`cm.localhost` goes to DNS on Windows and on many Linux setups).
 pub fn is_loopback(url: &Url) -> bool {
-    let Some(host) = url.host_str() else {
-        return false;
-    };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    if host.eq_ignore_ascii_case("localhost") || host.to_ascii_lowercase().ends_with(".localhost") {
-        return true;
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        _ => false,
     }
-    host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// True for a loopback address or the name `localhost` exactly: a proxy
+/// from the environment cannot reach either.
+pub(super) fn bypasses_proxy(url: &Url) -> bool {
+    is_loopback(url)
+        || url
+            .host_str()
+            .is_some_and(|host| host.eq_ignore_ascii_case("localhost"))
 }
 
 pub(super) fn host_and_port(url: &Url) -> String {

@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::error::Error as StdError;
-use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -109,7 +108,7 @@ impl CmClient {
             .redirect(reqwest::redirect::Policy::none())
             // Nothing may quietly downgrade an https session to http.
             .https_only(base.scheme() == "https");
-        if loopback {
+        if bypasses_proxy(&base) {
             // A proxy from the environment cannot reach this machine's loopback.
             builder = builder.no_proxy();
         }

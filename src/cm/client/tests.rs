@@ -64,8 +64,11 @@ fn loopback_hosts_are_recognized() {
         ("http://127.0.0.1:1/", true),
         ("http://127.9.8.7/", true),
         ("http://[::1]:8080/", true),
-        ("http://localhost/", true),
-        ("http://LOCALHOST:9/", true),
+        // Names are never loopback: only literal addresses are.
+        ("http://localhost/", false),
+        ("http://LOCALHOST:9/", false),
+        ("http://cm.localhost/", false),
+        ("http://127.0.0.1.nip.io/", false),
         ("http://10.0.0.1/", false),
         ("http://cm.contoso.com/", false),
         ("http://localhost.contoso.com/", false),
@@ -83,7 +86,12 @@ fn plain_http_is_refused_off_loopback() {
     let mut config = ClientConfig::new("http://cm.contoso.com");
     config.allow_insecure_http = true;
     assert!(CmClient::new(&config).is_ok());
-    assert!(CmClient::new(&ClientConfig::new("http://localhost:1")).is_ok());
+    assert!(CmClient::new(&ClientConfig::new("http://127.0.0.1:1")).is_ok());
+    assert!(CmClient::new(&ClientConfig::new("http://[::1]:1")).is_ok());
+    for name in ["http://localhost:1", "http://cm.localhost"] {
+        let err = CmClient::new(&ClientConfig::new(name)).expect_err("a name is not loopback");
+        assert!(matches!(err, CmError::InsecureHttp { .. }), "{name}: {err}");
+    }
 }
 
 #[test]

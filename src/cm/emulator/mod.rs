@@ -71,8 +71,13 @@ use status::*;
 /// Where the emulator listens and what it starts with.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EmulatorConfig {
-    /// The address to listen on; port 0 picks a free port.
+    /// The address to listen on; port 0 picks a free port. Only a loopback
+    /// address unless `allow_remote`.
     pub listen: SocketAddr,
+    /// Let `listen` be an address other machines can reach. The emulator has
+    /// no authentication of its own and serves plain http unless `tls` is
+    /// set; a station pointed at it may send it real credentials.
+    pub allow_remote: bool,
     /// How many demo requests to generate.
     pub requests: usize,
     /// The seed of the demo data: the same seed gives the same requests.
@@ -186,6 +191,7 @@ impl Default for EmulatorConfig {
     fn default() -> Self {
         EmulatorConfig {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            allow_remote: false,
             requests: 40,
             seed: 1,
             tls: None,
@@ -364,6 +370,7 @@ impl std::fmt::Debug for Emulator {
 impl Emulator {
     /// Starts the server on the current tokio runtime.
     pub async fn start(config: EmulatorConfig) -> io::Result<Emulator> {
+        check_listen(&config)?;
         // Checked before binding, so a bad certificate is the caller's error.
         let tls = config.tls.as_ref().map(EmulatorTls::acceptor).transpose()?;
         let listener = tokio::net::TcpListener::bind(config.listen).await?;
@@ -408,6 +415,7 @@ impl Emulator {
     /// Starts the server on its own thread and runtime, for callers without one
     /// (the window's demo mode, UI tests).
     pub fn start_on_thread(config: EmulatorConfig) -> io::Result<Emulator> {
+        check_listen(&config)?;
         // Checked here so a bad certificate is reported to the caller.
         let tls = config.tls.as_ref().map(EmulatorTls::acceptor).transpose()?;
         let https = tls.is_some();
@@ -735,13 +743,116 @@ fn router(state: Shared) -> Router {
     Router::new().fallback(dispatch).with_state(state)
 }
 
-/// Adds the configured authentication in front of `router`.
+/// Refuses an address other machines can reach unless `allow_remote`.
+fn check_listen(config: &EmulatorConfig) -> io::Result<()> {
+    let ip = config.listen.ip();
+    if ip.is_loopback() {
+        return Ok(());
+    }
+    if !config.allow_remote {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "{} is not a loopback address: the emulator has no authentication and serves \
+                 demo data to anyone who reaches it, and a station pointed at it may send it real \
+                 credentials. Listen on 127.0.0.1 (the default), or add --allow-remote if other \
+                 machines must reach it",
+                config.listen
+            ),
+        ));
+    }
+    tracing::warn!(
+        listen = %config.listen,
+        https = config.tls.is_some(),
+        "the CM emulator listens on an address other machines can reach (--allow-remote), \
+         with no authentication of its own"
+    );
+    Ok(())
+}
+
+/// Adds the configured authentication in front of `router`, behind the
+/// `Host` check (DNS rebinding).
 fn secure(router: Router, config: &EmulatorConfig) -> Router {
-    match &config.bearer_token {
+    let router = match &config.bearer_token {
         None => router,
         Some(token) => router.layer(axum::middleware::from_fn_with_state(
             Arc::<str>::from(token.as_str()),
             require_bearer,
         )),
+    };
+    let this_machine: Arc<[String]> = if config.allow_remote {
+        this_machine_names().into()
+    } else {
+        Arc::from([])
+    };
+    router.layer(axum::middleware::from_fn_with_state(
+        this_machine,
+        require_own_host,
+    ))
+}
+
+/// This machine's host name, short and as given, for `Host` under
+/// `--allow-remote`.
+fn this_machine_names() -> Vec<String> {
+    let name = gethostname::gethostname().to_string_lossy().to_ascii_lowercase();
+    let short = name.split('.').next().unwrap_or_default().to_owned();
+    [name, short]
+        .into_iter()
+        .filter(|n| !n.is_empty())
+        .collect()
+}
+
+/// Whether a `Host` header names this server: an IP address, `localhost`, or
+/// (under `--allow-remote`) one of `names`. A page from another site that
+/// rebinds its DNS name to 127.0.0.1 still sends its own name, and is refused.
+pub(super) fn host_is_ours(host: &str, names: &[String]) -> bool {
+    let host = host.trim();
+    // `[::1]:8443`, `127.0.0.1:8443`, `localhost:8443`, `name`.
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        match rest.split_once(']') {
+            Some((ip, _)) => return ip.parse::<std::net::Ipv6Addr>().is_ok(),
+            None => return false,
+        }
+    } else {
+        host.rsplit_once(':').map_or(host, |(name, _)| name)
+    };
+    if name.parse::<Ipv4Addr>().is_ok() || name.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    names.iter().any(|n| *n == name || name.starts_with(&format!("{n}.")))
+}
+
+/// Answers 421 for a `Host` that names another server (DNS rebinding from a
+/// browser on this machine), 400 for none.
+async fn require_own_host(
+    axum::extract::State(names): axum::extract::State<Arc<[String]>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let host = request
+        .headers()
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned)
+        // HTTP/2 names the host in the URI instead.
+        .or_else(|| request.uri().authority().map(|a| a.as_str().to_owned()));
+    match host {
+        Some(host) if host_is_ours(&host, &names) => next.run(request).await,
+        Some(host) => {
+            tracing::warn!(host = %host, "CM emulator refuses a request for another host");
+            (
+                axum::http::StatusCode::MISDIRECTED_REQUEST,
+                "This CM emulator answers only for localhost and IP addresses: the Host header \
+                 names another server.\n",
+            )
+                .into_response()
+        }
+        None => (
+            axum::http::StatusCode::BAD_REQUEST,
+            "A Host header is required.\n",
+        )
+            .into_response(),
     }
 }

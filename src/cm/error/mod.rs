@@ -44,8 +44,9 @@ pub enum CmError {
     /// Plain `http://` to a host that is not this machine.
     #[error(
         "Refusing plain http:// for {url}: requests and credentials would cross the network \
-         unencrypted. Use https://, or start the station with --allow-insecure-http \
-         if this is a test lab."
+         unencrypted. Plain http is allowed only to a literal loopback address \
+         (http://127.0.0.1:PORT or http://[::1]:PORT), never to a name, localhost included. \
+         Use https://, or start the station with --allow-insecure-http if this is a test lab."
     )]
     InsecureHttp {
         /// What was configured.

@@ -46,7 +46,7 @@ pub const EXTRA_POLICY_VARIABLE: &str = "ENROLL_STATION_EXTRA_POLICY";
 /// Every key a policy can pin, as `station.toml` writes it. A table or a
 /// list of tables (`supervisors`, `kiosk_site`, `cards.families`,
 /// `directory`) is pinned as a whole.
-pub const PINNABLE_KEYS: [&str; 20] = [
+pub const PINNABLE_KEYS: [&str; 23] = [
     "mode",
     "supervisors",
     "server",
@@ -57,6 +57,7 @@ pub const PINNABLE_KEYS: [&str; 20] = [
     "ignore_readers",
     "cards.families",
     "directory",
+    "audit_forwarding",
     "tls.ca_files",
     "tls.allow_insecure_http",
     "tls.client_certificate",
@@ -67,6 +68,8 @@ pub const PINNABLE_KEYS: [&str; 20] = [
     "auth.service_principal",
     "auth.user",
     "auth.token_command",
+    "auth.allow_ntlm",
+    "auth.allow_missing_mutual_auth",
 ];
 
 /// The tables whose keys are pinned one by one.
@@ -387,6 +390,7 @@ pub(crate) fn copy_key(key: &str, from: &StationConfig, to: &mut StationConfig) 
         "ignore_readers" => to.ignore_readers = from.ignore_readers.clone(),
         "cards.families" => to.cards.families = from.cards.families.clone(),
         "directory" => to.directory = from.directory.clone(),
+        "audit_forwarding" => to.audit_forwarding = from.audit_forwarding.clone(),
         "tls.ca_files" => to.tls.ca_files = from.tls.ca_files.clone(),
         "tls.allow_insecure_http" => to.tls.allow_insecure_http = from.tls.allow_insecure_http,
         "tls.client_certificate" => to.tls.client_certificate = from.tls.client_certificate.clone(),
@@ -397,6 +401,10 @@ pub(crate) fn copy_key(key: &str, from: &StationConfig, to: &mut StationConfig) 
         "auth.service_principal" => to.auth.service_principal = from.auth.service_principal.clone(),
         "auth.user" => to.auth.user = from.auth.user.clone(),
         "auth.token_command" => to.auth.token_command = from.auth.token_command.clone(),
+        "auth.allow_ntlm" => to.auth.allow_ntlm = from.auth.allow_ntlm,
+        "auth.allow_missing_mutual_auth" => {
+            to.auth.allow_missing_mutual_auth = from.auth.allow_missing_mutual_auth;
+        }
         _ => {}
     }
 }

@@ -43,9 +43,13 @@ enum Kind {
 fn kind(key: &str) -> Kind {
     match key {
         "kiosk_idle_secs" | "timeouts.connect_secs" | "timeouts.request_secs" => Kind::Number,
-        "tls.allow_insecure_http" => Kind::Switch,
+        "tls.allow_insecure_http" | "auth.allow_ntlm" | "auth.allow_missing_mutual_auth" => {
+            Kind::Switch
+        }
         "ignore_readers" | "tls.ca_files" | "auth.token_command" => Kind::List,
-        "supervisors" | "kiosk_site" | "cards.families" | "directory" => Kind::Table,
+        "supervisors" | "kiosk_site" | "cards.families" | "directory" | "audit_forwarding" => {
+            Kind::Table
+        }
         _ => Kind::Text,
     }
 }

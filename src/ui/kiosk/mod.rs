@@ -20,6 +20,7 @@ use egui::{Align, Color32, FontId, Id, Layout, Pos2, RichText, TextStyle, Ui, Ve
 use super::{StationApp, readers_panel, settings_view, theme};
 use crate::app::kiosk::{StaffGrant, Step, finished};
 use crate::app::station::StationState;
+use crate::audit::ControlKind;
 use crate::config::KioskSite;
 use crate::worker::Command;
 
@@ -122,7 +123,7 @@ impl StationApp {
         }
         if self.state.kiosk_desk_tick(now, touched) {
             tracing::info!("the desk opened from the kiosk was left alone: back to the kiosk");
-            self.return_to_kiosk(ctx);
+            self.return_to_kiosk(ctx, false);
         } else if let Some(deadline) = self.state.kiosk.desk_deadline() {
             ctx.request_repaint_after(wake_in(deadline));
         }
@@ -244,6 +245,11 @@ impl StationApp {
             Some(StaffGrant::LeaveKiosk(supervisor)) => self.leave_kiosk(&ctx, &supervisor),
             Some(StaffGrant::OpenSettings(supervisor)) => {
                 tracing::info!(%supervisor, "kiosk settings opened by a supervisor");
+                self.journal_control(
+                    ControlKind::SettingsOpened,
+                    Some(&supervisor),
+                    format!("Settings opened over the kiosk by supervisor {supervisor}"),
+                );
                 self.state.kiosk.settings_open = true;
             }
             None => {}
@@ -303,6 +309,11 @@ impl StationApp {
     /// Back to the desk window, for the supervisor who signed in.
     fn leave_kiosk(&mut self, ctx: &egui::Context, supervisor: &str) {
         tracing::info!(%supervisor, "kiosk mode left by a supervisor");
+        self.journal_control(
+            ControlKind::KioskLeft,
+            Some(supervisor),
+            format!("Kiosk mode left for the staff desk by supervisor {supervisor}"),
+        );
         self.state.kiosk.leave(ctx.input(|i| i.time));
         ctx.options_mut(|o| o.zoom_with_keyboard = true);
         ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(false));
@@ -322,9 +333,20 @@ impl StationApp {
         self.worker.send(Command::RefreshRequests(self.state.query));
     }
 
-    /// Back to the kiosk for the next person, from the desk a supervisor opened.
-    pub(super) fn return_to_kiosk(&mut self, ctx: &egui::Context) {
+    /// Back to the kiosk for the next person, from the desk a supervisor
+    /// opened: `pressed` by staff, or the desk was left idle.
+    pub(super) fn return_to_kiosk(&mut self, ctx: &egui::Context, pressed: bool) {
         tracing::info!("kiosk mode resumed");
+        self.journal_control(
+            ControlKind::KioskResumed,
+            None,
+            if pressed {
+                "Back to kiosk mode: \u{201c}Back to kiosk\u{201d} pressed at the staff desk"
+                    .to_owned()
+            } else {
+                "Back to kiosk mode: the staff desk was left idle".to_owned()
+            },
+        );
         self.state.return_to_kiosk();
         self.show_audit = false;
         self.show_settings = false;

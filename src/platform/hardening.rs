@@ -1,0 +1,106 @@
+//! Process hardening done once at start, before any secret is read: no core
+//! dump of this process may carry a bearer token, a Kerberos password or a
+//! supervisor's password to disk (systemd-coredump, apport, `core` files,
+//! Windows Error Reporting).
+//!
+//! - Linux and other Unixes: `setrlimit(RLIMIT_CORE, 0)` (no core file, and
+//!   systemd-coredump honours the limit), then on Linux
+//!   `prctl(PR_SET_DUMPABLE, 0)`: no dump even where a core pattern pipes to
+//!   a helper, and other processes of the same user can no longer attach
+//!   (ptrace) or read this process's memory through `/proc/<pid>/mem`.
+//! - Windows: `SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX)`
+//!   (no crash dialog for the operator to answer "send"), and
+//!   `WerSetFlags(WER_FAULT_REPORTING_FLAG_NOHEAP)`: a report Windows Error
+//!   Reporting still makes holds no heap, where secrets live. A site that
+//!   configured WER `LocalDumps` with full dumps should exclude
+//!   `enroll-station.exe` (`WerAddExcludedApplication`, or the
+//!   `Windows Error Reporting\ExcludedApplications` policy); the station does
+//!   not change that machine-wide setting itself.
+//!
+//! `ENROLL_STATION_ALLOW_CORE_DUMPS=1` leaves all of this off for a debugging
+//! session (or a benchmark that reads `/proc/<pid>/smaps` as another user).
+
+/// The variable that leaves core dumps on, for debugging.
+pub const ALLOW_CORE_DUMPS_VARIABLE: &str = "ENROLL_STATION_ALLOW_CORE_DUMPS";
+
+/// What [`disable_core_dumps`] did, for a log line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Hardened {
+    /// Dumps are off.
+    Done,
+    /// Left on: [`ALLOW_CORE_DUMPS_VARIABLE`] is set.
+    LeftOn,
+    /// A call failed; the words say which. The station still runs.
+    Failed(String),
+}
+
+/// Turns core dumps (and crash reports with heap) off for this process.
+/// Call first in `main`, while it is the only thread.
+pub fn disable_core_dumps() -> Hardened {
+    if std::env::var_os(ALLOW_CORE_DUMPS_VARIABLE).is_some_and(|v| v == "1") {
+        return Hardened::LeftOn;
+    }
+    match disable() {
+        Ok(()) => Hardened::Done,
+        Err(words) => Hardened::Failed(words),
+    }
+}
+
+#[cfg(unix)]
+fn disable() -> Result<(), String> {
+    let none = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: a plain system call on this process with a valid struct.
+    if unsafe { libc::setrlimit(libc::RLIMIT_CORE, &none) } != 0 {
+        return Err(format!(
+            "setrlimit(RLIMIT_CORE, 0) failed: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        // SAFETY: PR_SET_DUMPABLE takes one integer argument; the rest are ignored.
+        if unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) } != 0 {
+            return Err(format!(
+                "prctl(PR_SET_DUMPABLE, 0) failed: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(windows)]
+fn disable() -> Result<(), String> {
+    use windows_sys::Win32::System::Diagnostics::Debug::{
+        SEM_FAILCRITICALERRORS, SEM_NOGPFAULTERRORBOX, SetErrorMode,
+    };
+    use windows_sys::Win32::System::ErrorReporting::{
+        WER_FAULT_REPORTING_FLAG_NOHEAP, WerSetFlags,
+    };
+    // SAFETY: plain Win32 calls on this process's own settings.
+    unsafe {
+        let previous = SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX);
+        SetErrorMode(previous | SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX);
+        let result = WerSetFlags(WER_FAULT_REPORTING_FLAG_NOHEAP);
+        if result < 0 {
+            return Err(format!("WerSetFlags failed: HRESULT {:#010x}", result as u32));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(any(unix, windows)))]
+fn disable() -> Result<(), String> {
+    Err("this platform has no way to turn core dumps off".to_owned())
+}
+
+/// Whether this process may leave a core dump: `false` after
+/// [`disable_core_dumps`] on Linux.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub fn is_dumpable() -> bool {
+    // SAFETY: PR_GET_DUMPABLE takes no argument and returns the flag.
+    unsafe { libc::prctl(libc::PR_GET_DUMPABLE, 0, 0, 0, 0) != 0 }
+}
