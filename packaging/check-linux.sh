@@ -47,6 +47,8 @@ cd "$(dirname "$0")/.."
   control=$(dpkg-deb --field "$deb")
   grep -Eq '^Depends:.*\blibpcsclite1\b' <<<"$control" || fail "Depends lacks libpcsclite1: $(grep '^Depends' <<<"$control")"
   grep -Eq '^Recommends:.*\bpcscd\b' <<<"$control" || fail "Recommends lacks pcscd"
+  # The kiosk's cage session draws through Wayland, which the window dlopens.
+  grep -Eq '^Depends:.*\blibwayland-egl1\b' <<<"$control" || fail "Depends lacks libwayland-egl1 (the kiosk's cage session)"
   grep -q "^Version: ${version}-" <<<"$control" || fail "the .deb's version is not $version"
 
   step "lintian"
@@ -92,7 +94,11 @@ cd "$(dirname "$0")/.."
     /usr/share/fish/vendor_completions.d/enroll-station.fish \
     /usr/share/doc/enroll-station/copyright \
     /usr/share/doc/enroll-station/examples/enroll-station-kiosk.desktop \
-    /usr/share/doc/enroll-station/examples/enroll-station-kiosk.service; do
+    /usr/share/doc/enroll-station/examples/enroll-station-kiosk.service \
+    /usr/share/doc/enroll-station/examples/enroll-station-cage.service \
+    /usr/share/doc/enroll-station/examples/enroll-station-cage.pam \
+    /usr/share/doc/enroll-station/examples/enroll-station-cage.desktop \
+    /usr/share/doc/enroll-station/examples/enroll-station-kiosk.sysusers; do
     [[ -f "$file" ]] || fail "the installed package lacks $file"
   done
 
@@ -107,6 +113,8 @@ cd "$(dirname "$0")/.."
   # --man=no: man-db may be absent; the unit's syntax and ExecStart are what count.
   systemd-analyze verify --man=no /usr/share/doc/enroll-station/examples/enroll-station-kiosk.service ||
     fail "the kiosk's systemd unit does not verify"
+  desktop-file-validate /usr/share/doc/enroll-station/examples/enroll-station-cage.desktop ||
+    fail "the cage session's desktop entry is invalid"
   bash -c 'source /usr/share/bash-completion/completions/enroll-station && complete -p enroll-station' >/dev/null ||
     fail "the bash completion does not register for enroll-station"
 
@@ -137,6 +145,7 @@ cd "$(dirname "$0")/.."
   grep -Eq '^License +: MIT OR Apache-2.0$' <<<"$info" || fail "the rpm's License is not 'MIT OR Apache-2.0'"
   requires=$(rpm -qp --requires "$rpm_file" 2>/dev/null)
   grep -qx 'pcsc-lite-libs' <<<"$requires" || fail "the rpm does not require pcsc-lite-libs: $requires"
+  grep -qxF 'libwayland-egl.so.1()(64bit)' <<<"$requires" || fail "the rpm does not require libwayland-egl.so.1: $requires"
   rpm -qp --recommends "$rpm_file" 2>/dev/null | grep -qx 'pcsc-lite' || fail "the rpm does not recommend pcsc-lite"
 
   files=$(rpm -qlp "$rpm_file" 2>/dev/null)
@@ -154,7 +163,8 @@ cd "$(dirname "$0")/.."
     /usr/share/fish/vendor_completions.d/enroll-station.fish \
     /usr/share/licenses/enroll-station/copyright \
     /usr/share/doc/enroll-station/examples/enroll-station-kiosk.desktop \
-    /usr/share/doc/enroll-station/examples/enroll-station-kiosk.service; do
+    /usr/share/doc/enroll-station/examples/enroll-station-kiosk.service \
+    /usr/share/doc/enroll-station/examples/enroll-station-cage.service; do
     grep -qx "$file" <<<"$files" || fail "the rpm lacks $file"
   done
 

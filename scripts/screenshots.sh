@@ -201,7 +201,7 @@ mkdir -p "$scratch/supervised/config/enroll-station"
 {
   echo 'mode = "supervised"'
   echo
-  printf '%s\n' "$password" | "$bin" supervisor hash --name "$supervisor" 2>/dev/null
+  printf '%s\n' "$password" | "$bin" supervisor hash --name "$supervisor" --account sam 2>/dev/null
 } >"$scratch/supervised/config/enroll-station/station.toml"
 start supervised
 insert_demo_card

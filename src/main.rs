@@ -33,16 +33,7 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    match hardened {
-        enroll_station::platform::hardening::Hardened::Done => {}
-        enroll_station::platform::hardening::Hardened::LeftOn => tracing::warn!(
-            "core dumps are left on ({}=1): a crash file may hold tokens and passwords",
-            enroll_station::platform::hardening::ALLOW_CORE_DUMPS_VARIABLE
-        ),
-        enroll_station::platform::hardening::Hardened::Failed(error) => {
-            tracing::warn!(%error, "core dumps could not be turned off");
-        }
-    }
+    hardened.log();
     let cli = Cli::parse();
     match cli.command {
         Some(command) => run_command(&cli.server, command),

@@ -336,9 +336,17 @@ fn a_journal_from_before_names_were_journalled_verifies_and_exports() {
         })
         .collect();
     write_lines(&path, &old);
+    // Nor the head marker beside it: the older station kept none. (Left
+    // in place, it would rightly call record 6 rewritten.)
+    std::fs::remove_file(enroll_station::audit::head::head_path(&path)).expect("the marker");
     let output = station(&["audit", "verify", &path.display().to_string()]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert!(text(&output.stdout).contains("6 records"));
+    assert!(
+        text(&output.stderr).contains("no head marker"),
+        "verify says what it cannot check: {}",
+        text(&output.stderr)
+    );
     let output = station(&[
         "audit",
         "export",

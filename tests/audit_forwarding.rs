@@ -134,12 +134,15 @@ fn records_arrive_in_a_real_journald_with_their_hashes_and_a_cut_journal_is_said
         socket.exists()
     });
 
-    forward::install(&ForwardSettings {
-        journald: Some(socket.clone()),
-        ..ForwardSettings::default()
-    });
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("audit.jsonl");
+    forward::install(
+        &path,
+        &ForwardSettings {
+            journald: Some(socket.clone()),
+            ..ForwardSettings::default()
+        },
+    );
     write_records(&path);
     // The tail is cut: the next writer says so, in the journal and in journald.
     let written = lines_and_hashes(&path);
@@ -286,8 +289,8 @@ action(type="omfile" file="{received}" template="fields")
     };
     let probed = forward::probe(&settings);
     assert!(probed.iter().all(|(_, r)| r.is_ok()), "{probed:?}");
-    forward::install(&settings);
     let path = dir.path().join("audit.jsonl");
+    forward::install(&path, &settings);
     write_records(&path);
     let status = forward::flush(Duration::from_secs(10)).expect("forwarding runs");
     forward::uninstall();
@@ -328,7 +331,7 @@ action(type="omfile" file="{received}" template="fields")
     // A receiver that is gone: the record waits and is counted, never lost
     // from the journal, and binding is not held up.
     drop(_rsyslog);
-    forward::install(&settings);
+    forward::install(&path, &settings);
     let started = Instant::now();
     let mut journal = AuditJournal::open(&path).expect("reopens");
     let _ = journal.record_attempt(attempt(2)).expect("written at once");
@@ -378,6 +381,59 @@ fn a_deleted_journal_and_a_cut_tail_are_reported_by_verify() {
     assert!(said.contains("record 1 records a gap"), "{said}");
 }
 
+#[test]
+fn every_kind_of_record_verifies_and_exports() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("audit.jsonl");
+    write_records(&path);
+    let mut journal = AuditJournal::open(&path).expect("reopens");
+    let controls = [
+        ControlKind::SettingsSaved,
+        ControlKind::SupervisorRefused,
+        ControlKind::SupervisorLockedOut,
+        ControlKind::StationStarted,
+        ControlKind::KioskLeft,
+        ControlKind::KioskResumed,
+        ControlKind::SettingsOpened,
+        ControlKind::ReconcileAlarm,
+        ControlKind::HeadMarkerCreated,
+    ];
+    for kind in controls {
+        journal
+            .record_event(StationEvent::new(
+                kind,
+                Operator::from_os(),
+                Some(SUPERVISOR.into()),
+                format!("a {:?} record", EventKind::from(kind)),
+            ))
+            .expect("written");
+    }
+    drop(journal);
+    let file = path.to_str().expect("UTF-8");
+    let verified = station_binary(&["audit", "verify", file]);
+    assert!(
+        verified.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verified.stderr)
+    );
+    let json = station_binary(&["audit", "export", "--format", "json", file]);
+    assert!(json.status.success(), "{json:?}");
+    let exported: Vec<serde_json::Value> =
+        serde_json::from_slice(&json.stdout).expect("a JSON array");
+    let csv = station_binary(&["audit", "export", "--format", "csv", file]);
+    assert!(csv.status.success(), "{csv:?}");
+    let csv = String::from_utf8_lossy(&csv.stdout).into_owned();
+    for kind in controls.map(EventKind::from) {
+        let record = exported
+            .iter()
+            .find(|r| r["event"] == kind.as_str())
+            .unwrap_or_else(|| panic!("{kind:?} is exported"));
+        assert_eq!(record["supervisor"], SUPERVISOR, "who did it: {record}");
+        assert!(record["operator"]["os_user"].is_string(), "{record}");
+        assert!(csv.contains(&format!(",{},", kind.as_str())), "{csv}");
+    }
+}
+
 fn events(path: &Path) -> Vec<String> {
     if !path.exists() {
         return Vec::new();
@@ -408,6 +464,11 @@ fn leaving_the_kiosk_going_back_and_opening_settings_are_records() {
     assert_eq!(left["supervisor"], SUPERVISOR);
     assert!(left["operator"]["os_user"].is_string(), "{left}");
 
+    // The record is written by the worker, which may be quicker than the
+    // frame that draws the staff desk: wait for the desk itself.
+    wait_for(h, "the staff desk", |h| {
+        h.query_by_label("Settings").is_some()
+    });
     // At the staff desk of a kiosk, Settings asks a supervisor again.
     press(h, "Settings");
     wait_for(h, "the supervisor dialog", |h| {
@@ -424,6 +485,7 @@ fn leaving_the_kiosk_going_back_and_opening_settings_are_records() {
         .find(|r| r["event"] == "settings_opened")
         .expect("the record");
     assert_eq!(opened["supervisor"], SUPERVISOR);
+    wait_for(h, "the Settings view", |h| shows(h, "Server address"));
     press(h, "Back to kiosk");
     wait_for(h, "kiosk_resumed in the journal", |_| {
         events(&journal).contains(&"kiosk_resumed".to_owned())

@@ -343,6 +343,7 @@ fn a_csv_export_of_a_formula_like_reader_name_is_inert() {
         "-2+3",
         "@SUM(A1:A2)",
         "\tTabbed",
+        "\r=1+1",
     ];
     let mut journal = AuditJournal::open(&path).expect("opens");
     for (i, reader) in hostile.iter().enumerate() {
@@ -571,16 +572,18 @@ fn a_reader_sees_a_complete_file_while_a_writer_appends() {
             }
         })
     };
-    let mut reads = 0;
-    while !writer.is_finished() {
+    // At least one read, however fast the writer is.
+    loop {
+        let running = !writer.is_finished();
         verify(&path).expect("a complete journal");
         let mut out = Vec::new();
         enroll_station::audit::export(&path, enroll_station::audit::ExportFormat::Json, &mut out)
             .expect("a complete export");
-        reads += 1;
+        if !running {
+            break;
+        }
     }
     writer.join().expect("the writer finished");
-    assert!(reads > 0);
     assert_eq!(verify(&path).expect("intact").records, 3 + 120);
 }
 
@@ -590,7 +593,9 @@ fn a_reader_sees_a_complete_file_while_a_writer_appends() {
 #[test]
 fn a_journal_changed_behind_the_writer_is_not_appended_to() {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let cases: [(&str, fn(&Path)); 3] = [
+    // What another program does to the file.
+    type Change = fn(&Path);
+    let cases: [(&str, Change); 3] = [
         ("something else was appended", |path| {
             std::fs::OpenOptions::new()
                 .append(true)
@@ -638,4 +643,331 @@ fn a_journal_changed_behind_the_writer_is_not_appended_to() {
             .expect_err("still refused");
         assert!(matches!(again, AuditError::Unusable { .. }), "{again}");
     }
+}
+
+/// A torn tail is cut only when everything before it verifies: after an
+/// edited record the journal is refused as broken, left exactly as it is
+/// (the evidence), and no copy is made.
+#[test]
+fn a_torn_tail_after_a_broken_chain_is_not_repaired() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("audit.jsonl");
+    journal_of_binds(&path, 2);
+    let text = std::fs::read_to_string(&path).expect("readable");
+    let mut edited = text.replacen("Person 1", "Person 9", 1);
+    assert_ne!(edited, text, "the edit took");
+    edited.push_str(r#"{"seq":5,"time":"2026-"#);
+    std::fs::write(&path, &edited).expect("written");
+
+    let refused = AuditJournal::open(&path).expect_err("a broken journal is not opened");
+    assert!(matches!(refused, AuditError::Broken { .. }), "{refused}");
+    assert!(refused.to_string().contains("line 1"), "{refused}");
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("readable"),
+        edited,
+        "nothing was cut"
+    );
+    assert!(torn_copies(&path).is_empty(), "no copy was made");
+}
+
+/// The files the station writes are its owner's: a new journal `0600`, an
+/// existing one narrowed so that others can neither read nor write it (a
+/// group that may read it, `0640`, is the site's choice and stays), the
+/// configuration `0600`, the supervisor refusal count and its lock `0600`.
+#[cfg(unix)]
+#[test]
+fn files_the_station_writes_are_its_owners() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mode = |path: &Path| {
+        let meta = std::fs::symlink_metadata(path).expect("meta");
+        assert!(meta.is_file(), "{} is a file", path.display());
+        meta.permissions().mode() & 0o777
+    };
+    let chmod = |path: &Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    };
+
+    let journal = dir.path().join("audit.jsonl");
+    journal_of_binds(&journal, 1);
+    assert_eq!(mode(&journal), 0o600, "a new journal");
+    chmod(&journal, 0o666);
+    drop(AuditJournal::open(&journal).expect("opens"));
+    assert_eq!(mode(&journal), 0o640, "others lose read and write");
+    chmod(&journal, 0o640);
+    drop(AuditJournal::open(&journal).expect("opens"));
+    assert_eq!(mode(&journal), 0o640, "the site's group read stays");
+    verify(&journal).expect("still intact");
+
+    let config = dir.path().join("station.toml");
+    std::fs::write(&config, "mode = \"desk\"\n").expect("written");
+    chmod(&config, 0o644);
+    enroll_station::config::StationConfig::default()
+        .save(&config)
+        .expect("saved");
+    assert_eq!(mode(&config), 0o600, "the configuration");
+
+    let counts = enroll_station::supervisors::refusals_path(&journal);
+    let store = supervisors().sharing_refusals(counts.clone());
+    let wrong = enroll_station::platform::secrets::Secret::new("wrong");
+    assert!(store.verify("Bob", &wrong).is_err());
+    assert!(
+        std::fs::read_to_string(&counts)
+            .expect("the count")
+            .contains(r#""refusals":1"#)
+    );
+    assert_eq!(mode(&counts), 0o600, "the refusal count");
+    let mut lock = counts.as_os_str().to_owned();
+    lock.push(".lock");
+    assert_eq!(mode(Path::new(&lock)), 0o600, "its lock");
+}
+
+/// One supervisor, Bob, for the refusal count.
+fn supervisors() -> enroll_station::supervisors::SupervisorStore {
+    use enroll_station::config::SupervisorEntry;
+    use enroll_station::supervisors::{
+        HashCost, SupervisorAccount, SupervisorName, SupervisorStore, hash_password,
+    };
+    let secret = enroll_station::platform::secrets::Secret::new("correct horse battery");
+    SupervisorStore::from_config(&[SupervisorEntry {
+        name: SupervisorName::try_from("Bob".to_owned()).expect("a name"),
+        account: Some(SupervisorAccount::try_from("CONTOSO\\bob".to_owned()).expect("an account")),
+        password_hash: hash_password(&secret, HashCost::Minimal).expect("a hash"),
+    }])
+}
+
+/// Links planted at the supervisor refusal count and its lock: the lock is
+/// refused (the count is then kept in the process), the count is replaced,
+/// and the file a link points to is never written.
+#[cfg(unix)]
+#[test]
+fn a_planted_symlink_at_the_refusal_count_is_not_followed() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "the victim's own file\n").expect("written");
+    let counts = enroll_station::supervisors::refusals_path(&dir.path().join("audit.jsonl"));
+    let mut lock = counts.as_os_str().to_owned();
+    lock.push(".lock");
+    let lock = PathBuf::from(lock);
+    let wrong = enroll_station::platform::secrets::Secret::new("wrong");
+
+    std::os::unix::fs::symlink(&victim, &lock).expect("planted");
+    assert!(
+        supervisors()
+            .sharing_refusals(counts.clone())
+            .verify("Bob", &wrong)
+            .is_err()
+    );
+    assert!(
+        std::fs::symlink_metadata(&counts).is_err(),
+        "no count is written without its lock"
+    );
+    std::fs::remove_file(&lock).expect("removed");
+
+    std::os::unix::fs::symlink(&victim, &counts).expect("planted");
+    assert!(
+        supervisors()
+            .sharing_refusals(counts.clone())
+            .verify("Bob", &wrong)
+            .is_err()
+    );
+    assert!(std::fs::symlink_metadata(&counts).expect("meta").is_file());
+    assert!(
+        std::fs::read_to_string(&counts)
+            .expect("the count")
+            .contains(r#""refusals":1"#)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("read"),
+        "the victim's own file\n",
+        "no write went through a link"
+    );
+}
+
+/// The JSON export writes each record again from its parsed fields: a
+/// journal whose lines are spelled differently (keys in another order,
+/// `\u` escapes, a trailing space) but chain correctly exports in the
+/// station's own spelling, and none of its lines passes through as it is.
+#[test]
+fn the_json_export_is_written_again_from_the_records() {
+    let home = common::binary::StationHome::new();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("audit.jsonl");
+    journal_of_binds(&path, 2);
+    let originals: Vec<enroll_station::audit::Record> = std::fs::read_to_string(&path)
+        .expect("readable")
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a record"))
+        .collect();
+
+    // Spelled otherwise, chained again: keys sorted (serde_json's map),
+    // the person's digits as `\u` escapes, a space before the line break.
+    let mut prev = enroll_station::audit::GENESIS_HASH.to_owned();
+    let mut respelled = Vec::new();
+    for record in &originals {
+        let mut value = serde_json::to_value(record).expect("a value");
+        value["prev_hash"] = serde_json::Value::String(prev.clone());
+        let mut line = serde_json::to_string(&value).expect("encoded");
+        for digit in ['1', '2'] {
+            line = line.replace(
+                &format!("\"Person {digit}\""),
+                &format!("\"Person \\u003{digit}\""),
+            );
+        }
+        line.push(' ');
+        prev = hex::encode(ring::digest::digest(&ring::digest::SHA256, line.as_bytes()));
+        respelled.push(line);
+    }
+    assert!(respelled[0].contains(r"Person \u0031"), "{}", respelled[0]);
+    std::fs::write(&path, respelled.join("\n") + "\n").expect("written");
+    assert_eq!(verify(&path).expect("a valid chain").records, 4);
+
+    let output = station(&home, &["audit", "export", "--format", "json", &arg(&path)]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let exported = text(&output.stdout);
+    for line in &respelled {
+        assert!(!exported.contains(line.trim_end()), "copied: {line}");
+    }
+    assert!(!exported.contains(r"\u00"), "{exported}");
+    let records: Vec<enroll_station::audit::Record> =
+        serde_json::from_str(&exported).expect("a JSON array of records");
+    assert_eq!(records.len(), 4);
+    for (record, original) in records.iter().zip(&originals) {
+        assert_eq!(record.person, original.person);
+        assert!(
+            exported.contains(&serde_json::to_string(record).expect("encoded")),
+            "record {} in the station's spelling: {exported}",
+            record.seq
+        );
+    }
+    assert_eq!(records[0].person.as_deref(), Some("Person 1"));
+}
+
+/// A bind asked for while start-up reconciliation is still asking the server
+/// about an earlier attempt waits for it: otherwise the server's answer
+/// about the old attempt could be the new bind's (a false "bound", or a
+/// false alarm). The server here never answers, so reconciliation takes
+/// its full timeout.
+#[test]
+fn a_bind_waits_for_start_up_reconciliation() {
+    use enroll_station::cm::{ClientConfig, CmClient};
+    use enroll_station::worker::{Command, Report};
+    use std::sync::{Arc, Mutex};
+
+    // A server that takes connections and never answers, until told to stop.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let address = listener.local_addr().expect("its address");
+    listener.set_nonblocking(true).expect("non-blocking");
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let held = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            let deadline = std::time::Instant::now() + Duration::from_secs(30);
+            while !stop.load(std::sync::atomic::Ordering::Relaxed)
+                && std::time::Instant::now() < deadline
+            {
+                match listener.accept() {
+                    Ok((stream, _)) => held.push(stream),
+                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
+                }
+            }
+        })
+    };
+    let mut config = ClientConfig::new(format!("http://{address}"));
+    config.request_timeout = Duration::from_millis(700);
+    let client = CmClient::new(&config).expect("a client");
+
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("audit.jsonl");
+    let mut journal = AuditJournal::open(&path).expect("opens");
+    let _open = journal
+        .record_attempt(AttemptInfo {
+            api_base: Some(client.api_base().to_owned()),
+            ..attempt(1)
+        })
+        .expect("an attempt a crash left open");
+    drop(journal);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let context = enroll_station::worker::effects::BindContext {
+        client,
+        readers: enroll_station::card::demo::DemoReader::new(Arc::new(|_| {})),
+        journal: enroll_station::audit::journal::open_shared(Some(&path), false)
+            .expect("the journal"),
+    };
+    #[derive(Debug, PartialEq)]
+    enum Heard {
+        Notice(String),
+        Bind,
+    }
+    let heard = Arc::new(Mutex::new(Vec::new()));
+    let sink: enroll_station::worker::ReportSink = {
+        let heard = Arc::clone(&heard);
+        Arc::new(move |report| {
+            let entry = match report {
+                Report::Notice(line) => Heard::Notice(line),
+                Report::Bind(_) => Heard::Bind,
+                _ => return,
+            };
+            if let Ok(mut heard) = heard.lock() {
+                heard.push(entry);
+            }
+        })
+    };
+    let worker = enroll_station::worker::spawn_worker(runtime.handle(), context, sink);
+    let target = enroll_station::domain::bind::BindTarget {
+        request_id: Uuid::from_u128(1),
+        person: "Person 1".into(),
+        reader: "Reader 0".into(),
+        expected: enroll_station::domain::card::CardIdentity {
+            atr: Atr::from_bytes(vec![0x3b, 0x8d, 1]),
+            card_id: CardId::from_raw([1; 16]),
+            kind: enroll_station::domain::card::CardKind::Gids,
+            chip: None,
+            location: None,
+            yubikey_serial: None,
+        },
+        supervisor: None,
+    };
+    worker.send(Command::Bind(target.clone()));
+    worker.send(Command::Bind(target));
+
+    let settled = || {
+        heard
+            .lock()
+            .map(|heard| heard.contains(&Heard::Bind))
+            .unwrap_or(false)
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !settled() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let heard = heard
+        .lock()
+        .expect("the reports")
+        .drain(..)
+        .collect::<Vec<_>>();
+    let waits = heard
+        .iter()
+        .filter(|h| matches!(h, Heard::Notice(line) if line.contains("has checked the earlier")))
+        .count();
+    assert_eq!(waits, 1, "one bind waits, said once: {heard:?}");
+    let unresolved = heard
+        .iter()
+        .position(|h| matches!(h, Heard::Notice(line) if line.contains("still unresolved")))
+        .expect("the old attempt was asked about");
+    let first_bind = heard
+        .iter()
+        .position(|h| *h == Heard::Bind)
+        .expect("the bind started");
+    assert!(unresolved < first_bind, "{heard:?}");
+    drop(worker);
+    runtime.shutdown_background();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    held.join().expect("the silent server");
 }

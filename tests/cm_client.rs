@@ -614,7 +614,7 @@ async fn a_302_to_a_sign_in_page_is_an_error_in_words_and_never_followed() {
     socket
         .write_all(
             format!(
-                "GET {SIGN_IN_PATH}?wa=wsignin1.0 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                "GET {SIGN_IN_PATH}?wa=wsignin1.0 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
             )
             .as_bytes(),
         )

@@ -8,6 +8,7 @@ pub(crate) mod credentials;
 pub(crate) mod desk;
 pub(crate) mod kiosk;
 pub mod people;
+pub mod request_detail;
 pub mod request_filter;
 pub(crate) mod settings_form;
 pub mod station;

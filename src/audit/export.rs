@@ -286,7 +286,7 @@ mod tests {
     use crate::audit::tests::{dir, journal_with_three_binds, lines, write_lines};
 
     #[test]
-    fn exports_quote_csv_and_keep_json_records_as_stored() {
+    fn exports_quote_csv_and_give_json_the_parsed_records() {
         let dir = dir();
         let path = dir.path().join("audit.jsonl");
         journal_with_three_binds(&path);

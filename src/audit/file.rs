@@ -104,6 +104,11 @@ impl AuditJournal {
         };
         if let Some(gap) = gap {
             journal.record_event(super::head::gap_event(path, &gap))?;
+        } else if let Some(event) =
+            super::head::unmarked_event(path, journal.chain.records(), &journal.chain.last_hash)
+        {
+            // Records but no marker: the marker is made, with a record saying so.
+            journal.record_event(event)?;
         }
         Ok(journal)
     }
@@ -274,7 +279,7 @@ impl AuditJournal {
         let hash = sha256_hex(&line);
         // The head marker and the system log follow; neither can stop a bind.
         super::head::written(&self.path, record.seq, &hash);
-        super::forward::submit(&record, &line, &hash);
+        super::forward::submit(&self.path, &record, &line, &hash);
         self.chain.add(hash, record);
         self.chain.end += bytes.len() as u64;
         self.chain.last_line_len = bytes.len() as u64;
@@ -288,6 +293,8 @@ impl AuditJournal {
     fn check_end(&mut self) -> Result<(), String> {
         let unreadable = |error: std::io::Error| format!("it could not be checked: {error}");
         let meta = self.file.metadata().map_err(unreadable)?;
+        // Windows needs no such check: the journal is opened without
+        // FILE_SHARE_DELETE, so nobody renames or removes it while it is held.
         #[cfg(unix)]
         {
             use std::os::unix::fs::MetadataExt as _;

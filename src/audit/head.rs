@@ -17,6 +17,13 @@
 //! stays the record, and the next open sees the journal ahead of the
 //! marker, which is what a crash between the two writes leaves too.
 //!
+//! A journal that holds records but has no marker (written by a version
+//! before markers, or the marker was deleted) is continued, but not
+//! silently: the writer appends a
+//! [`head_marker_created`](super::EventKind::HeadMarkerCreated) record
+//! naming how many records and which last hash the new marker vouches for
+//! ([`unmarked_event`]), and the window shows it.
+//!
 //! Whoever can delete both the journal and its marker still starts a new
 //! chain unnoticed *on this machine*; the forwarded records (the system log,
 //! a SIEM) show the sequence starting again at 1.
@@ -214,7 +221,7 @@ pub fn check(journal: &Path, records: Option<u64>) -> HeadCheck {
     {
         for line in BufReader::new(file).split(b'\n').map_while(Result::ok) {
             // Cheap before parsing: most lines are not gaps.
-            if !memchr::memmem::find(&line, b"\"journal_gap\"").is_some() {
+            if memchr::memmem::find(&line, b"\"journal_gap\"").is_none() {
                 continue;
             }
             if let Ok(record) = serde_json::from_slice::<Record>(&line)
@@ -233,7 +240,7 @@ pub fn check(journal: &Path, records: Option<u64>) -> HeadCheck {
 
 /// What the writer found at open, for the window to show
 /// ([`take_findings`]).
-static FINDINGS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+static FINDINGS: Mutex<Vec<(PathBuf, String)>> = Mutex::new(Vec::new());
 
 /// The record the writer appends when it opens a journal with a gap, and
 /// remembers the finding for [`take_findings`].
@@ -245,18 +252,55 @@ pub(super) fn gap_event(journal: &Path, gap: &Gap) -> StationEvent {
     );
     tracing::error!(journal = %journal.display(), %gap, "audit journal gap");
     if let Ok(mut findings) = FINDINGS.lock() {
-        findings.push(message.clone());
+        findings.push((journal.to_owned(), message.clone()));
     }
     StationEvent::new(ControlKind::JournalGap, Operator::from_os(), None, message)
 }
 
-/// The gaps found by journals opened in this process since the last call,
-/// in words (the window shows them as notices).
-pub fn take_findings() -> Vec<String> {
-    FINDINGS
-        .lock()
-        .map(|mut findings| std::mem::take(&mut *findings))
-        .unwrap_or_default()
+/// The record the writer appends when it opens a journal that holds
+/// `records` records ending in `last_hash` but has no marker: `None` when
+/// there is a marker, or nothing to vouch for yet. Appending it writes the
+/// marker.
+pub(super) fn unmarked_event(
+    journal: &Path,
+    records: u64,
+    last_hash: &str,
+) -> Option<StationEvent> {
+    if records == 0 || read(journal).is_some() {
+        return None;
+    }
+    let message = format!(
+        "The audit journal {} had no head marker beside it ({}): a journal from a version \
+         before markers, or the marker was removed. The station created one for the {records} \
+         records it found (last hash {last_hash}); records cut from its end before now cannot \
+         be seen here, only where they were forwarded (the system log).",
+        journal.display(),
+        head_path(journal).display()
+    );
+    tracing::warn!(journal = %journal.display(), records, "the audit journal had no head marker: one is created");
+    if let Ok(mut findings) = FINDINGS.lock() {
+        findings.push((journal.to_owned(), message.clone()));
+    }
+    Some(StationEvent::new(
+        ControlKind::HeadMarkerCreated,
+        Operator::from_os(),
+        None,
+        message,
+    ))
+}
+
+/// What writers of the journal at `journal` found when they opened it
+/// (a gap, a missing marker) since the last call, in words: the window
+/// shows them as notices.
+pub fn take_findings(journal: &Path) -> Vec<String> {
+    let Ok(mut findings) = FINDINGS.lock() else {
+        return Vec::new();
+    };
+    let (these, others): (Vec<_>, Vec<_>) = std::mem::take(&mut *findings)
+        .into_iter()
+        .partition(|(path, _)| path == journal);
+    *findings = others;
+    these.into_iter().map(|(_, message)| message).collect()
 }
 
 #[cfg(test)]
@@ -304,7 +348,7 @@ mod tests {
             matches!(found.gap, Some(Gap::Shortened { records: 1, .. })),
             "{found:?}"
         );
-        let _ = take_findings();
+        let _ = take_findings(&path);
         let journal = AuditJournal::open(&path).expect("opens, and says so");
         let last = journal.recent(1).pop().expect("a record");
         assert_eq!(last.event, EventKind::JournalGap);
@@ -315,7 +359,7 @@ mod tests {
                 .is_some_and(|m| m.contains("its last 2 records were cut off")),
             "{last:?}"
         );
-        assert_eq!(take_findings().len(), 1);
+        assert_eq!(take_findings(&path).len(), 1);
         drop(journal);
         let again = check(&path, Some(2));
         assert_eq!(again.gap, None, "the marker follows the gap record");
@@ -342,6 +386,37 @@ mod tests {
                 .is_some_and(|m| m.contains("missing")),
             "{first:?}"
         );
+    }
+
+    #[test]
+    fn a_journal_without_a_marker_is_continued_with_a_record_saying_so() {
+        let dir = dir();
+        let path = dir.path().join("audit.jsonl");
+        let mut journal = AuditJournal::open(&path).expect("opens");
+        let _a = journal.record_attempt(attempt(1)).expect("attempt");
+        let _b = journal.record_attempt(attempt(2)).expect("attempt");
+        let last_hash = journal.last_hash().to_owned();
+        drop(journal);
+        std::fs::remove_file(head_path(&path)).expect("the marker removed");
+        assert_eq!(check(&path, Some(2)).gap, None, "nothing to compare with");
+        let _ = take_findings(&path);
+        let journal = AuditJournal::open(&path).expect("opens");
+        let last = journal.recent(1).pop().expect("a record");
+        assert_eq!((last.seq, last.event), (3, EventKind::HeadMarkerCreated));
+        assert!(
+            last.message
+                .as_deref()
+                .is_some_and(|m| m.contains("2 records") && m.contains(&last_hash)),
+            "{last:?}"
+        );
+        assert_eq!(take_findings(&path).len(), 1, "the window is told");
+        assert_eq!(read(&path).map(|h| h.seq), Some(3), "the marker is there");
+        drop(journal);
+        // Once: the next open finds the marker.
+        let journal = AuditJournal::open(&path).expect("opens");
+        assert_eq!(journal.recent(1).pop().map(|r| r.seq), Some(3));
+        assert!(take_findings(&path).is_empty());
+        assert!(!check(&path, Some(3)).failed(), "not a gap");
     }
 
     #[test]

@@ -10,10 +10,12 @@
 //! line was changed: nothing after them vouches for them. [`VerifyReport::last_hash`]
 //! is printed by `audit verify` so it can be noted elsewhere as an anchor.
 //!
-//! Lines are hashed without their terminating `\n`. Writers hold an exclusive
-//! lock on a sidecar file (`audit.jsonl.lock`), not on the journal itself:
-//! Windows locks are mandatory and would stop `audit verify` from reading the
-//! journal while the window is open.
+//! Lines are hashed without their terminating `\n`. A writer locks the
+//! opened journal file itself, so two paths to one file meet at one lock
+//! (on Windows the file is opened sharing reads only: its byte-range locks
+//! are mandatory and would stop `audit verify` from reading the journal
+//! while the window is open). See [`AuditJournal::open`] for the checks
+//! before each append and the repair of a torn last line.
 pub mod forward;
 pub mod head;
 pub mod journal;
@@ -125,6 +127,11 @@ pub enum EventKind {
     /// head marker the station keeps beside it ([`head`]): what the marker
     /// said and what the file held.
     JournalGap,
+    /// A journal with records but no head marker beside it was opened for
+    /// writing (one from a version before markers, or the marker was
+    /// deleted): the station created the marker from the journal as it
+    /// found it, and says how many records and which last hash it vouched for.
+    HeadMarkerCreated,
 }
 
 impl EventKind {
@@ -142,11 +149,12 @@ impl EventKind {
             EventKind::SettingsOpened => "settings_opened",
             EventKind::ReconcileAlarm => "reconcile_alarm",
             EventKind::JournalGap => "journal_gap",
+            EventKind::HeadMarkerCreated => "head_marker_created",
         }
     }
 
     /// Every kind, in the order of the enum.
-    pub const ALL: [EventKind; 11] = [
+    pub const ALL: [EventKind; 12] = [
         EventKind::Attempt,
         EventKind::Outcome,
         EventKind::SettingsSaved,
@@ -158,6 +166,7 @@ impl EventKind {
         EventKind::SettingsOpened,
         EventKind::ReconcileAlarm,
         EventKind::JournalGap,
+        EventKind::HeadMarkerCreated,
     ];
 
     /// Whether the record belongs to a bind (an attempt or its outcome);
@@ -188,6 +197,8 @@ pub enum ControlKind {
     ReconcileAlarm,
     /// [`EventKind::JournalGap`].
     JournalGap,
+    /// [`EventKind::HeadMarkerCreated`].
+    HeadMarkerCreated,
 }
 
 impl From<ControlKind> for EventKind {
@@ -202,6 +213,7 @@ impl From<ControlKind> for EventKind {
             ControlKind::SettingsOpened => EventKind::SettingsOpened,
             ControlKind::ReconcileAlarm => EventKind::ReconcileAlarm,
             ControlKind::JournalGap => EventKind::JournalGap,
+            ControlKind::HeadMarkerCreated => EventKind::HeadMarkerCreated,
         }
     }
 }
@@ -563,11 +575,14 @@ mod tests {
         let _new = journal.record_attempt(attempt(2)).expect("a new attempt");
         drop(journal);
         let report = verify(&path).expect("old and new records chain");
-        assert_eq!(report.records, 3);
+        assert_eq!(report.records, 4);
         let lines = lines(&path);
         assert_eq!(lines[0], OLD_ATTEMPT, "the old line is left as it was");
-        assert!(!lines[1].contains("\"person\""));
-        assert!(lines[2].contains("\"person\":\"Person 2\""), "{}", lines[2]);
+        // An old journal has no head marker: the writer made one, and said so.
+        let marked: Record = serde_json::from_str(&lines[1]).expect("a record");
+        assert_eq!(marked.event, EventKind::HeadMarkerCreated);
+        assert!(!lines[2].contains("\"person\""));
+        assert!(lines[3].contains("\"person\":\"Person 2\""), "{}", lines[3]);
     }
 
     #[test]

@@ -94,12 +94,19 @@ pub(crate) fn forward_settings(
     })
 }
 
-/// Starts forwarding the journal's records as `[audit_forwarding]` says
-/// (nothing when it names no destination).
+/// Starts forwarding the records of the station's journal (`audit_file`,
+/// else the default; never the demo journal) as `[audit_forwarding]` says
+/// (nothing when it names no destination, or there is no journal path).
 pub(crate) fn start_forwarding(settings: &Settings) -> anyhow::Result<()> {
     let forward = forward_settings(&settings.config.audit_forwarding)?;
-    if forward.any() {
-        audit::forward::install(&forward);
+    if !forward.any() {
+        audit::forward::uninstall();
+        return Ok(());
+    }
+    match crate::audit::journal::journal_path(settings.audit_file(), false) {
+        Ok(journal) => audit::forward::install(&journal, &forward),
+        // The journal cannot be opened either: binding says why.
+        Err(why) => tracing::warn!(%why, "audit records cannot be forwarded"),
     }
     Ok(())
 }
@@ -132,6 +139,16 @@ fn verify_head(path: &Path, records: Option<u64>) -> anyhow::Result<()> {
         problems.push(format!("record {seq} records a gap: {message}"));
     }
     if problems.is_empty() {
+        if check.marker.is_none() && records.is_some_and(|n| n > 0) {
+            // Not a failure (a journal of a version before markers), but
+            // what verify cannot vouch for is said.
+            eprintln!(
+                "enroll-station: note: there is no head marker beside the journal ({}), so a \
+                 cut-off end cannot be seen here; the station makes one the next time it \
+                 writes to the journal.",
+                super::escape::term(&audit::head::head_path(path).display().to_string())
+            );
+        }
         return Ok(());
     }
     anyhow::bail!(

@@ -108,10 +108,11 @@ fn term_report(report: &str) -> String {
 
 fn read_secret(name: &str) -> anyhow::Result<Secret> {
     // Only the line end is removed: a password may begin or end with a space.
-    let value = super::secret::read_line(name)?;
+    let mut value = super::secret::read_line(name)?;
     anyhow::ensure!(
         !value.is_empty(),
         "Nothing was given: type {name} (or pipe it in) and press Enter."
     );
-    Ok(Secret::new(value))
+    // Moved, not copied, into the wiping type.
+    Ok(Secret::new(std::mem::take(&mut *value)))
 }

@@ -234,10 +234,9 @@ pub fn open_window(cli: &Cli) -> anyhow::Result<()> {
     loop {
         let settings = settings::from_args(&cli.server)?;
         settings::check_window_switches(&settings, demo, cli.kiosk)?;
-        // Demo binds stay in the demo journal, out of the system log.
-        if !demo {
-            audit::start_forwarding(&settings)?;
-        }
+        // The station's journal only: demo binds go to the demo journal,
+        // which is not forwarded (unless --audit-file makes it the same).
+        audit::start_forwarding(&settings)?;
         let options = crate::ui::launch::WindowOptions {
             demo,
             kiosk: cli.kiosk,
@@ -453,7 +452,9 @@ mod emulator_args_tests {
             "--put-answer",
             "no-content",
             "--card-status-get",
+            "--allow-remote",
         ]);
+        assert!(parsed.allow_remote);
         assert_eq!(parsed.wrong_request, WrongRequestAnswer::Conflict);
         assert!(parsed.allow_smartcard_reuse);
         assert_eq!(parsed.unknown_object, UnknownObjectAnswer::NotFound);

@@ -87,24 +87,30 @@ fn read_secret(name: &SecretName) -> anyhow::Result<Secret> {
         !value.is_empty(),
         "Nothing was given: type {name} (or pipe it in) and press Enter."
     );
+    // A copy into a wiping type; `line` is wiped as it goes.
     Ok(Secret::new(value))
 }
 
+/// Bytes reserved for a secret read from the terminal or a pipe: more than
+/// a password or a bearer token takes.
+pub(super) const SECRET_LINE_RESERVE: usize = 16 * 1024;
+
 /// One line typed without echo at a terminal, or piped in, without its
-/// line end.
-pub(super) fn read_line(name: &str) -> anyhow::Result<String> {
+/// line end; wiped when dropped (it is a secret).
+pub(super) fn read_line(name: &str) -> anyhow::Result<zeroize::Zeroizing<String>> {
     let stdin = std::io::stdin();
-    let mut line = if stdin.is_terminal() {
-        rpassword::prompt_password(format!("Enter {name}: "))
-            .context("Could not read from the terminal")?
+    // Reserved up front: a line that outgrew its buffer would leave the
+    // old one freed unwiped.
+    let mut line = zeroize::Zeroizing::new(String::with_capacity(SECRET_LINE_RESERVE));
+    if stdin.is_terminal() {
+        *line = rpassword::prompt_password(format!("Enter {name}: "))
+            .context("Could not read from the terminal")?;
     } else {
-        let mut line = String::new();
         stdin
             .lock()
             .read_line(&mut line)
             .with_context(|| format!("Could not read {name} from standard input"))?;
-        line
-    };
+    }
     let end = line.trim_end_matches(['\r', '\n']).len();
     line.truncate(end);
     Ok(line)

@@ -37,11 +37,7 @@ pub fn from_args(args: &GlobalArgs) -> anyhow::Result<Settings> {
     let mut config = file;
     policy.apply(&mut config);
     // The file's (or the policy's) server, before --server and the environment.
-    let token_host = config.server.as_ref().and_then(|server| {
-        crate::cm::client::api_base_url(server.as_str())
-            .ok()
-            .and_then(|url| url.host_str().map(str::to_owned))
-    });
+    let token_host = config.server_host();
     args.apply_to(&mut config)?;
     if let Some(key) = policy.differing(&config).first() {
         return Err(policy.conflict(key, args.remedy(key)).into());

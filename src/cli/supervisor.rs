@@ -89,7 +89,8 @@ pub(super) fn read_password(prompt: &str, confirm: bool) -> anyhow::Result<Secre
         }
         first
     } else {
-        let mut line = String::new();
+        // Reserved up front, so that no unwiped shorter buffer is left behind.
+        let mut line = String::with_capacity(super::secret::SECRET_LINE_RESERVE);
         stdin
             .lock()
             .read_line(&mut line)

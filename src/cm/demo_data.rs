@@ -75,6 +75,58 @@ pub const TEMPLATES: [DemoTemplate; 5] = [
     },
 ];
 
+/// A workflow policy of the demo server: how many approvals a request of
+/// one type on one template needs, so a Pending request in the demo says
+/// what it waits for as it would with a real CM.
+#[derive(Clone, Copy, Debug)]
+pub struct DemoPolicy {
+    /// The template.
+    pub template: Uuid,
+    /// The policy type, as get-workflow-policy names it (`enroll`, ...).
+    pub policy_type: &'static str,
+    /// `ApprovalsNeeded`.
+    pub approvals_needed: u32,
+    /// `EnrollAgentRequired`.
+    pub enroll_agent_required: bool,
+}
+
+/// The demo's policies for the workflows its requests use; every other
+/// workflow has the emulator's default (no approval, an agent). Applied
+/// by [`crate::cm::emulator::Emulator::seed_demo_policies`] in demo mode
+/// only: tests keep the plain default.
+pub const DEMO_POLICIES: [DemoPolicy; 5] = [
+    DemoPolicy {
+        template: TEMPLATES[0].uuid,
+        policy_type: "enroll",
+        approvals_needed: 1,
+        enroll_agent_required: true,
+    },
+    DemoPolicy {
+        template: TEMPLATES[0].uuid,
+        policy_type: "duplicate",
+        approvals_needed: 2,
+        enroll_agent_required: true,
+    },
+    DemoPolicy {
+        template: TEMPLATES[0].uuid,
+        policy_type: "renew",
+        approvals_needed: 0,
+        enroll_agent_required: true,
+    },
+    DemoPolicy {
+        template: TEMPLATES[1].uuid,
+        policy_type: "enroll",
+        approvals_needed: 2,
+        enroll_agent_required: true,
+    },
+    DemoPolicy {
+        template: TEMPLATES[2].uuid,
+        policy_type: "temporaryenroll",
+        approvals_needed: 1,
+        enroll_agent_required: false,
+    },
+];
+
 /// What the emulator starts with.
 #[derive(Clone, Debug, Default)]
 pub struct DemoData {

@@ -101,6 +101,15 @@ impl StationConfig {
         client
     }
 
+    /// The host of the server this configuration names: a bearer token
+    /// from the environment or `auth.token_command` is sent there only
+    /// (`AuthConfig::token_host`).
+    pub fn server_host(&self) -> Option<String> {
+        let server = self.server.as_ref()?;
+        let url = crate::cm::client::api_base_url(server.as_str()).ok()?;
+        url.host_str().map(str::to_owned)
+    }
+
     /// The client configuration for the embedded demo backend at `server`:
     /// it asks for no credentials, whatever the file configures.
     pub fn demo_client_config(&self, server: &str) -> crate::cm::ClientConfig {

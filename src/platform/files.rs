@@ -52,6 +52,55 @@ pub fn create_new(path: &Path, mode: u32) -> io::Result<File> {
     options.open(path)
 }
 
+/// Opens (or creates, with `mode` on Unix) a file that is only ever
+/// locked, never written: a lock beside a file that is replaced on every
+/// write. A symbolic link at its name is neither followed nor created
+/// through (`InvalidInput`), and nothing but a regular file is taken.
+pub fn open_lock_file(path: &Path, mode: u32) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options
+            .mode(mode)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC);
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::fs::OpenOptionsExt as _;
+        // FILE_FLAG_OPEN_REPARSE_POINT: the link itself, never its target.
+        options.custom_flags(0x0020_0000);
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    let not_a_file = || {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{} is a symbolic link or not a regular file; it is not used",
+                path.display()
+            ),
+        )
+    };
+    let opened = options.open(path);
+    // O_NOFOLLOW's answer to a link at the name.
+    #[cfg(unix)]
+    let opened = opened.map_err(|error| {
+        if error.raw_os_error() == Some(libc::ELOOP) {
+            not_a_file()
+        } else {
+            error
+        }
+    });
+    let file = opened?;
+    let meta = file.metadata()?;
+    if meta.file_type().is_symlink() || !meta.is_file() {
+        return Err(not_a_file());
+    }
+    Ok(file)
+}
+
 /// A new temporary file beside `path`: `.<name>.<random>.tmp`.
 fn create_temporary(path: &Path, mode: u32) -> io::Result<(PathBuf, File)> {
     let name = path
@@ -125,5 +174,32 @@ mod tests {
         std::os::unix::fs::symlink(dir.path().join("nowhere"), &dangling).expect("planted");
         assert!(create_new(&dangling, OWNER_ONLY).is_err());
         assert!(!dir.path().join("nowhere").exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_lock_file_is_its_owners_and_never_a_link() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let lock = dir.path().join("counts.json.lock");
+        drop(open_lock_file(&lock, OWNER_ONLY).expect("created"));
+        let mode = std::fs::metadata(&lock).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert!(open_lock_file(&lock, OWNER_ONLY).is_ok(), "opened again");
+
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious").expect("written");
+        let planted = dir.path().join("planted.lock");
+        std::os::unix::fs::symlink(&victim, &planted).expect("planted");
+        let error = open_lock_file(&planted, OWNER_ONLY).expect_err("a link");
+        assert_eq!(error.kind(), io::ErrorKind::InvalidInput, "{error}");
+        let dangling = dir.path().join("dangling.lock");
+        std::os::unix::fs::symlink(dir.path().join("nowhere"), &dangling).expect("planted");
+        assert!(open_lock_file(&dangling, OWNER_ONLY).is_err());
+        assert!(!dir.path().join("nowhere").exists(), "nothing created");
+        assert_eq!(std::fs::read_to_string(&victim).expect("read"), "precious");
+        let folder = dir.path().join("folder.lock");
+        std::fs::create_dir(&folder).expect("a folder");
+        assert!(open_lock_file(&folder, OWNER_ONLY).is_err());
     }
 }

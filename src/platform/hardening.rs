@@ -86,7 +86,10 @@ fn disable() -> Result<(), String> {
         SetErrorMode(previous | SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX);
         let result = WerSetFlags(WER_FAULT_REPORTING_FLAG_NOHEAP);
         if result < 0 {
-            return Err(format!("WerSetFlags failed: HRESULT {:#010x}", result as u32));
+            return Err(format!(
+                "WerSetFlags failed: HRESULT {:#010x}",
+                result as u32
+            ));
         }
     }
     Ok(())
@@ -97,10 +100,50 @@ fn disable() -> Result<(), String> {
     Err("this platform has no way to turn core dumps off".to_owned())
 }
 
-/// Whether this process may leave a core dump: `false` after
-/// [`disable_core_dumps`] on Linux.
+impl Hardened {
+    /// Says what was done, once logging is set up: a warning when dumps are
+    /// on, and at debug level what the process reports of itself (the tests
+    /// read that line from the running station).
+    pub fn log(&self) {
+        match self {
+            Hardened::Done => {}
+            Hardened::LeftOn => tracing::warn!(
+                "core dumps are left on ({ALLOW_CORE_DUMPS_VARIABLE}=1): a crash file may hold \
+                 tokens and passwords"
+            ),
+            Hardened::Failed(error) => {
+                tracing::warn!(%error, "core dumps could not be turned off");
+            }
+        }
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        tracing::debug!(
+            dumpable = is_dumpable(),
+            core_limit = ?core_limit(),
+            "process hardening"
+        );
+    }
+}
+
+/// Whether this process may leave a core dump (and be traced by others of
+/// its user): `false` after [`disable_core_dumps`] on Linux.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub fn is_dumpable() -> bool {
     // SAFETY: PR_GET_DUMPABLE takes no argument and returns the flag.
     unsafe { libc::prctl(libc::PR_GET_DUMPABLE, 0, 0, 0, 0) != 0 }
+}
+
+/// The soft and hard `RLIMIT_CORE` of this process; `(0, 0)` after
+/// [`disable_core_dumps`]. `None` if the call fails.
+#[cfg(unix)]
+pub fn core_limit() -> Option<(u64, u64)> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: a plain system call that fills a valid struct.
+    if unsafe { libc::getrlimit(libc::RLIMIT_CORE, &mut limit) } != 0 {
+        return None;
+    }
+    #[allow(clippy::useless_conversion)] // rlim_t is u64 on most targets, not all.
+    Some((u64::from(limit.rlim_cur), u64::from(limit.rlim_max)))
 }

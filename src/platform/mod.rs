@@ -3,7 +3,7 @@
 //! self-wiping secret types.
 
 pub mod allocator;
-pub mod hardening;
 pub mod files;
+pub mod hardening;
 pub mod secrets;
 pub mod tls_trust;

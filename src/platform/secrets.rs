@@ -223,48 +223,6 @@ pub fn store_name() -> Result<&'static str, &'static NoKeyring> {
     store().map(|(_, label)| *label)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn secrets_never_show_their_value() {
-        let secret = Secret::new("eyJhbGciOi.secret");
-        assert_eq!(format!("{secret:?}"), "Secret(<hidden>)");
-    }
-
-    #[test]
-    fn typed_secrets_are_moved_out_and_the_field_emptied() {
-        let mut input = SecretInput::default();
-        input.text_mut().push_str("  correct horse  ");
-        let secret = input.take();
-        assert_eq!(secret.expose(), "correct horse");
-        assert!(input.is_empty());
-        assert!(input.0.capacity() >= SecretInput::RESERVED);
-        assert_eq!(format!("{input:?}"), "SecretInput(<hidden>)");
-    }
-
-    #[test]
-    fn names_are_filed_per_host_and_per_user() {
-        let token = SecretName::BearerToken {
-            host: "cm.contoso.com".into(),
-        };
-        let password = SecretName::Password {
-            user: "alice@CONTOSO.COM".into(),
-        };
-        assert_eq!(token.account(), "bearer-token@cm.contoso.com");
-        assert_eq!(password.account(), "password:alice@CONTOSO.COM");
-        assert_eq!(token.to_string(), "the bearer token for cm.contoso.com");
-        let directory = SecretName::DirectoryPassword {
-            bind_dn: "CN=svc-enroll,OU=Service,DC=corp,DC=example".into(),
-        };
-        assert_eq!(
-            directory.account(),
-            "directory-password:CN=svc-enroll,OU=Service,DC=corp,DC=example"
-        );
-    }
-}
-
 /// What the password field holds. Its `Debug` hides the text, and it is
 /// overwritten before it is let go. Its buffer is reserved up front: a field
 /// that grows past its capacity moves to a new buffer, and the old one is
@@ -321,5 +279,47 @@ impl Drop for SecretInput {
 impl fmt::Debug for SecretInput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SecretInput(<hidden>)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_show_their_value() {
+        let secret = Secret::new("eyJhbGciOi.secret");
+        assert_eq!(format!("{secret:?}"), "Secret(<hidden>)");
+    }
+
+    #[test]
+    fn typed_secrets_are_moved_out_and_the_field_emptied() {
+        let mut input = SecretInput::default();
+        input.text_mut().push_str("  correct horse  ");
+        let secret = input.take();
+        assert_eq!(secret.expose(), "correct horse");
+        assert!(input.is_empty());
+        assert!(input.0.capacity() >= SecretInput::RESERVED);
+        assert_eq!(format!("{input:?}"), "SecretInput(<hidden>)");
+    }
+
+    #[test]
+    fn names_are_filed_per_host_and_per_user() {
+        let token = SecretName::BearerToken {
+            host: "cm.contoso.com".into(),
+        };
+        let password = SecretName::Password {
+            user: "alice@CONTOSO.COM".into(),
+        };
+        assert_eq!(token.account(), "bearer-token@cm.contoso.com");
+        assert_eq!(password.account(), "password:alice@CONTOSO.COM");
+        assert_eq!(token.to_string(), "the bearer token for cm.contoso.com");
+        let directory = SecretName::DirectoryPassword {
+            bind_dn: "CN=svc-enroll,OU=Service,DC=corp,DC=example".into(),
+        };
+        assert_eq!(
+            directory.account(),
+            "directory-password:CN=svc-enroll,OU=Service,DC=corp,DC=example"
+        );
     }
 }

@@ -13,12 +13,14 @@
 //! sidecar lock file is held for the whole check (the argon2 hash
 //! included), so processes check one at a time, as the window's threads do.
 //! The count itself is written to a temporary file renamed over the old
-//! one: a crash or a full disk never leaves an empty count behind.
+//! one: a crash or a full disk never leaves an empty count behind. Both
+//! files are their owner's only (`0600`), and a symbolic link planted at
+//! either name is never written through (see [`crate::platform::files`]).
 //!
 //! A user who can delete the file can also delete the journal: the file
 //! stops scripted guessing through the station, not its own account.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -111,12 +113,11 @@ fn lock_path(path: &Path) -> PathBuf {
 impl SharedCount {
     /// Opens (or creates) the lock file and waits for the lock.
     pub(super) fn lock(path: &Path, now: Instant) -> std::io::Result<Self> {
-        let lock = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(lock_path(path))?;
+        // Never through a link planted at its name, and its owner's only.
+        let lock = crate::platform::files::open_lock_file(
+            &lock_path(path),
+            crate::platform::files::OWNER_ONLY,
+        )?;
         lock.lock()?;
         Ok(Self {
             _lock: lock,
@@ -201,5 +202,48 @@ impl SharedCount {
             .map_or(0, |since| {
                 u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn the_count_and_its_lock_are_the_owners_and_never_written_through_a_link() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = refusals_path(&dir.path().join("audit.jsonl"));
+        let mode = |path: &Path| {
+            let meta = std::fs::symlink_metadata(path).expect("meta");
+            assert!(meta.is_file(), "{} is a file", path.display());
+            meta.permissions().mode() & 0o777
+        };
+        let now = Instant::now();
+        let mut throttle = Throttle::default();
+        let _refused = throttle.refused(now);
+        let mut shared = SharedCount::lock(&path, now).expect("locked");
+        shared.store(&throttle).expect("stored");
+        assert_eq!(shared.load().expect("read back").refusals, 1);
+        drop(shared);
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&lock_path(&path)), 0o600);
+
+        // Links planted at both names: the lock is refused, the count is
+        // replaced rather than written through.
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious").expect("written");
+        std::fs::remove_file(&path).expect("removed");
+        std::os::unix::fs::symlink(&victim, &path).expect("planted");
+        let lock = lock_path(&path);
+        std::fs::remove_file(&lock).expect("removed");
+        std::os::unix::fs::symlink(&victim, &lock).expect("planted");
+        assert!(SharedCount::lock(&path, now).is_err(), "a linked lock");
+        std::fs::remove_file(&lock).expect("removed");
+        let mut shared = SharedCount::lock(&path, now).expect("locked");
+        shared.store(&throttle).expect("stored");
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(std::fs::read_to_string(&victim).expect("read"), "precious");
     }
 }

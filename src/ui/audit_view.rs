@@ -93,19 +93,28 @@ fn event_word(record: &Record, ui: &Ui) -> (&'static str, Color32, &'static str)
         (EventKind::ReconcileAlarm, _) => (
             "ALARM (reconcile)",
             palette.error,
-            "A request this station tried to bind is bound to another card: someone else              bound it.",
+            "A request this station tried to bind is bound to another card: someone else \
+             bound it.",
         ),
         (EventKind::JournalGap, _) => (
             "Journal gap",
             palette.error,
-            "The journal was found missing, shortened or rewritten against the head marker              the station keeps beside it: records are missing here (the system log has them,              if forwarding was on).",
+            "The journal was found missing, shortened or rewritten against the head marker \
+             the station keeps beside it: records are missing here (the system log has them, \
+             if forwarding was on).",
+        ),
+        (EventKind::HeadMarkerCreated, _) => (
+            "Head marker created",
+            palette.warning,
+            "The journal had no head marker beside it (an older version's journal, or the \
+             marker was removed): the station made one for the records it found.",
         ),
     }
 }
 
 /// The status line under the journal's path: the gaps the journal records,
 /// and how forwarding to the system log goes.
-fn trust_status_ui(ui: &mut Ui, records: &[Record]) {
+fn trust_status_ui(ui: &mut Ui, records: &[Record], journal: Option<&JournalSource>) {
     let palette = theme::palette(ui.visuals());
     let gaps = records
         .iter()
@@ -114,17 +123,30 @@ fn trust_status_ui(ui: &mut Ui, records: &[Record]) {
     if gaps > 0 {
         ui.label(
             RichText::new(format!(
-                "This journal records {gaps} gap{}: records the station wrote are missing                  from the file. `enroll-station audit verify` names them.",
+                "This journal records {gaps} gap{}: records the station wrote are missing \
+                 from the file. `enroll-station audit verify` names them.",
                 if gaps == 1 { "" } else { "s" }
             ))
             .color(palette.error),
         );
     }
+    let shown = match journal {
+        Some(JournalSource::File(path)) => Some(path.as_path()),
+        _ => None,
+    };
     match crate::audit::forward::status() {
         None => {
             ui.weak(
-                "Records are not forwarded to a system log: configure [audit_forwarding] so a                  copy leaves the station.",
+                "Records are not forwarded to a system log: configure [audit_forwarding] so a \
+                 copy leaves the station.",
             );
+        }
+        // The demo journal, or one named for this run only.
+        Some(status) if shown.is_some_and(|path| !crate::audit::forward::forwards(path)) => {
+            ui.weak(format!(
+                "The records of this journal are not forwarded: forwarding is for {}.",
+                status.journal.display()
+            ));
         }
         Some(status) if status.troubled() => {
             ui.add(
@@ -204,7 +226,7 @@ pub(super) fn audit_window_ui(
         .show(ctx, |ui| {
             command = toolbar_ui(ui, records.len(), status);
             journal_ui(ui, status);
-            trust_status_ui(ui, records);
+            trust_status_ui(ui, records, status.journal.as_ref());
             if let Some(result) = &status.export {
                 ui.separator();
                 export_result_ui(ui, result);

@@ -5,7 +5,7 @@ use egui::{Id, RichText, Ui};
 
 use super::layout::{self, DeskLayout};
 use super::{
-    StationApp, audit_view, bind_bar, readers_panel, requests_table, settings_view,
+    StationApp, audit_view, bind_bar, readers_panel, request_detail, requests_table, settings_view,
     supervisor_dialog, theme,
 };
 use crate::audit::ControlKind;
@@ -34,7 +34,10 @@ impl StationApp {
         let mut commands = Vec::new();
         ctx.data_mut(|d| d.insert_temp(list_corner_id(), plan.list.right_top()));
 
-        let (action, _) = layout::area(ui, plan.list, "Request list", |ui| {
+        // The detail pane takes its room from the list's foot, never from
+        // the bind bar: the action area stays where it is.
+        let (list_rect, detail_rect) = request_detail::split(plan.list, self.state.detail.open);
+        let (action, _) = layout::area(ui, list_rect, "Request list", |ui| {
             requests_table::requests_ui(ui, &mut self.state)
         });
         match action {
@@ -44,6 +47,10 @@ impl StationApp {
             }
             None => {}
         }
+        // After the list and before Bind: Tab reaches the pane between them.
+        layout::area(ui, detail_rect, "Request detail pane", |ui| {
+            request_detail::detail_ui(ui, &mut self.state)
+        });
         let (command, _) = layout::area(ui, plan.bind, "Bind bar", |ui| {
             bind_bar::bind_bar_ui(ui, &mut self.state)
         });
@@ -206,6 +213,7 @@ impl StationApp {
             }
             ui.separator();
             directory_chip(ui, &self.state.people);
+            forwarding_chip(ui);
         });
         ui.horizontal_wrapped(|ui| {
             self.query_combo(ui);
@@ -331,6 +339,22 @@ fn supervised_badge(ui: &mut Ui, witness: Witness) {
     }
 }
 
+/// Shown only while audit records cannot be forwarded to the system log
+/// (at the end of the row, so nothing before it moves): binding goes on,
+/// but someone should know. The Audit journal window has the whole line.
+fn forwarding_chip(ui: &mut Ui) {
+    let Some(status) = crate::audit::forward::status().filter(|s| s.troubled()) else {
+        return;
+    };
+    let palette = theme::palette(ui.visuals());
+    ui.separator();
+    ui.label(RichText::new("Audit copy not delivered").color(palette.warning))
+        .on_hover_text(format!(
+            "{} The journal on this station keeps every record; binding goes on.",
+            status.line()
+        ));
+}
+
 /// Whether the names on screen are checked: a directory answers, is out,
 /// or there is none (then every name is as the requester typed it).
 fn directory_chip(ui: &mut Ui, people: &crate::app::people::People) {
@@ -358,21 +382,6 @@ fn server_host(api_base: &str) -> &str {
     rest.split(['/', '?', '#']).next().unwrap_or(rest)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::server_host;
-
-    #[test]
-    fn the_header_names_the_host_only() {
-        assert_eq!(
-            server_host("https://cm.contoso.com/CertificateManagement/api/v1.0/"),
-            "cm.contoso.com"
-        );
-        assert_eq!(server_host("http://127.0.0.1:9/x"), "127.0.0.1:9");
-        assert_eq!(server_host("cm"), "cm");
-    }
-}
-
 impl StationApp {
     /// Journals something the station did to its own trust; the worker
     /// adds the operator.
@@ -396,5 +405,20 @@ impl StationApp {
             None,
             "Settings opened at the desk".to_owned(),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::server_host;
+
+    #[test]
+    fn the_header_names_the_host_only() {
+        assert_eq!(
+            server_host("https://cm.contoso.com/CertificateManagement/api/v1.0/"),
+            "cm.contoso.com"
+        );
+        assert_eq!(server_host("http://127.0.0.1:9/x"), "127.0.0.1:9");
+        assert_eq!(server_host("cm"), "cm");
     }
 }

@@ -89,6 +89,8 @@ pub fn run_window(settings: &Settings, options: WindowOptions) -> anyhow::Result
         // The demo backend asks for no credentials, whatever the file configures.
         let config = settings.config.demo_client_config(&emulator.base_url());
         seed_issued_demo_card(&emulator);
+        // A Pending request in the demo says what it waits for, as with a real CM.
+        emulator.seed_demo_policies();
         people = Some(std::sync::Arc::new(
             crate::directory::demo::DemoDirectory::for_requests(&emulator.requests()),
         ));
@@ -108,9 +110,11 @@ pub fn run_window(settings: &Settings, options: WindowOptions) -> anyhow::Result
     if let Some(problem) = &journal_problem {
         tracing::error!(%problem, "binding is disabled");
     }
-    // A journal found cut or missing against its head marker (recorded
-    // in it, and forwarded), shown as a notice.
-    let journal_findings = crate::audit::head::take_findings();
+    // A journal found cut or missing against its head marker, or without
+    // one (recorded in it, and forwarded), shown as a notice.
+    let journal_findings = crate::audit::journal::journal_path(settings.audit_file(), demo_mode)
+        .map(|path| crate::audit::head::take_findings(&path))
+        .unwrap_or_default();
     if journal_problem.is_none() {
         record_start(&journal, mode, settings.server(), demo_mode);
     }

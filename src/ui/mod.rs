@@ -10,6 +10,7 @@ mod kiosk;
 pub mod launch;
 mod layout;
 mod readers_panel;
+mod request_detail;
 mod requests_table;
 mod settings_view;
 mod supervisor_dialog;
@@ -212,6 +213,9 @@ impl StationApp {
     /// Sends the questions about cards and templates the state has not asked yet.
     fn ask_cm(&mut self) {
         for command in self.state.cm_questions() {
+            self.worker.send(command);
+        }
+        for command in self.state.detail_questions() {
             self.worker.send(command);
         }
         let users = self.state.people_questions();

@@ -260,7 +260,7 @@ mod tests {
             "a cancel never falls back to the default place"
         );
         let files = std::fs::read_dir(dir.path()).expect("listed").count();
-        assert_eq!(files, 2, "only the journal and its lock file");
+        assert_eq!(files, 2, "only the journal and its head marker");
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod audit_export;
 pub mod effects;
 pub mod people;
 pub(crate) mod protocol;
+mod request_detail;
 mod settings_journal;
 
 pub use protocol::{Command, Report, ReportSink};
@@ -30,6 +31,8 @@ enum Input {
         purpose: crate::supervisors::SupervisorPurpose,
         result: Result<String, SupervisorError>,
     },
+    /// Start-up reconciliation has settled every attempt it could.
+    StartupReconciled,
 }
 
 /// The UI's end of the worker: sending never blocks.
@@ -74,10 +77,13 @@ pub fn spawn_worker_with(
     });
     let startup = context.clone();
     let startup_sink = Arc::clone(&sink);
+    let startup_tx = tx.clone();
     runtime.spawn(async move {
         for line in effects::reconcile_open_attempts(&startup).await {
             startup_sink(Report::Notice(line));
         }
+        // A closed channel means the app is shutting down.
+        let _ = startup_tx.send(Input::StartupReconciled);
     });
     let worker = Worker {
         context,
@@ -91,6 +97,8 @@ pub fn spawn_worker_with(
         people,
         people_limit: people::limit(),
         settings_supervisor: None,
+        reconciling: true,
+        deferred_bind: None,
     };
     runtime.spawn(worker.run(rx));
     WorkerHandle { tx }
@@ -116,6 +124,12 @@ struct Worker {
     /// The supervisor whose credential opened the Settings view now open
     /// (see [`Supervision::settings_need_supervisor`]).
     settings_supervisor: Option<String>,
+    /// Start-up reconciliation is still asking the server about earlier
+    /// attempts: a new bind waits, or the server's answer about an old
+    /// attempt could be the new bind's (a false "bound", or a false alarm).
+    reconciling: bool,
+    /// The bind asked for while [`Worker::reconciling`]; started after it.
+    deferred_bind: Option<BindEvent>,
 }
 
 impl Worker {
@@ -141,6 +155,23 @@ impl Worker {
                 Input::Command(Command::RemoveDemoCard) => self.demo_card(None),
                 Input::Command(Command::ReadTemplateReuse(template)) => {
                     self.read_template_reuse(template)
+                }
+                Input::Command(Command::ReadWorkflowPolicy { template, kind }) => {
+                    request_detail::read_workflow_policy(
+                        &self.runtime,
+                        &self.context.client,
+                        &self.sink,
+                        template,
+                        kind,
+                    );
+                }
+                Input::Command(Command::ReadRequestCards(request)) => {
+                    request_detail::read_request_cards(
+                        &self.runtime,
+                        &self.context.client,
+                        &self.sink,
+                        request,
+                    );
                 }
                 Input::Command(Command::Bind(target)) => self.bind_unwitnessed(target),
                 Input::Command(Command::DismissBind) => self.step(BindEvent::Dismissed),
@@ -198,11 +229,29 @@ impl Worker {
                 }) => self.verify_supervisor(name, password, purpose),
                 Input::Supervisor { purpose, result } => self.supervisor_checked(purpose, result),
                 Input::Bind(event) => self.step(event),
+                Input::StartupReconciled => {
+                    self.reconciling = false;
+                    if let Some(event) = self.deferred_bind.take() {
+                        self.step(event);
+                    }
+                }
             }
         }
     }
 
     fn step(&mut self, event: BindEvent) {
+        if self.reconciling && matches!(event, BindEvent::Requested(_)) {
+            // One bind waits; further clicks do nothing, as during a bind.
+            if self.deferred_bind.is_none() {
+                self.deferred_bind = Some(event);
+                (self.sink)(Report::Notice(
+                    "The bind starts as soon as the station has checked the earlier \
+                     unfinished binds with the server."
+                        .into(),
+                ));
+            }
+            return;
+        }
         let before = self.bind.clone();
         let (state, effects) = apply(std::mem::take(&mut self.bind), event);
         self.bind = state;

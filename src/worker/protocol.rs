@@ -30,6 +30,17 @@ pub enum Command {
     /// Ask whether a template allows a discontinued card to be reused;
     /// answered with [`Report::TemplateReuse`].
     ReadTemplateReuse(uuid::Uuid),
+    /// Read a template's workflow policy for a request type (why a Pending
+    /// request waits); answered with [`Report::WorkflowPolicy`].
+    ReadWorkflowPolicy {
+        /// The profile template.
+        template: uuid::Uuid,
+        /// The request type whose workflow is asked about.
+        kind: crate::domain::request::RequestType,
+    },
+    /// Read the cards a request names (old and new, each looked up) for the
+    /// detail pane; answered with [`Report::RequestCards`].
+    ReadRequestCards(uuid::Uuid),
     /// Put the demo card at this index of [`crate::card::demo::demo_cards`]
     /// into the demo reader (demo mode only; ignored elsewhere).
     InsertDemoCard(usize),
@@ -162,6 +173,23 @@ pub enum Report {
         template: uuid::Uuid,
         /// The answer.
         reuse: crate::domain::reuse::TemplateReuse,
+    },
+    /// A template's workflow policy for a request type: `Ok(None)` when the
+    /// server has none (204), or why it could not be read.
+    WorkflowPolicy {
+        /// The template asked about.
+        template: uuid::Uuid,
+        /// The request type asked about.
+        kind: crate::domain::request::RequestType,
+        /// The policy, none, or the failure (with the correlation ID).
+        result: Result<Option<crate::domain::lifecycle::WorkflowPolicy>, Failure>,
+    },
+    /// The cards a request names, or why the request could not be read.
+    RequestCards {
+        /// The request asked about.
+        request: uuid::Uuid,
+        /// Its old and new card.
+        result: Result<crate::domain::request_cards::RequestCards, Failure>,
     },
     /// The bind moved to a new state.
     Bind(BindState),

@@ -308,7 +308,17 @@ impl SettingsState {
                 self.show(Status::problem(UNSAVED_TOKEN_COMMAND), self.form.clone());
                 return None;
             }
-            (None, Some(server)) => config.client_config(server.as_str()),
+            (None, Some(server)) => {
+                let mut client = config.client_config(server.as_str());
+                // A token from the environment or the command belongs to the
+                // file's server (or, with none there, this run's): a server
+                // typed into the form must not receive it (review L2).
+                client.auth.token_host = self
+                    .saved
+                    .server_host()
+                    .or_else(|| self.overrides.over(&self.saved).server_host());
+                client
+            }
             (None, None) => {
                 self.errors = vec![FieldError {
                     field: keys::SERVER,
@@ -648,6 +658,23 @@ mod tests {
             Some(UNSAVED_TOKEN_COMMAND)
         );
         assert_eq!(state.errors_for(keys::TOKEN_COMMAND).count(), 1);
+    }
+
+    #[test]
+    fn a_test_of_another_server_is_not_given_the_files_token() {
+        let mut file = StationConfig {
+            server: server("https://cm.contoso.com"),
+            ..StationConfig::default()
+        };
+        file.auth.method = AuthMethod::Bearer;
+        let mut state = SettingsState::new(file, Overrides::default(), None, None);
+        state.form.server = "https://elsewhere.example".into();
+        let Some(Command::TestConnection(client)) = state.test_connection() else {
+            panic!("the test runs");
+        };
+        assert_eq!(client.server, "https://elsewhere.example");
+        // An environment or command token is tied to the file's server.
+        assert_eq!(client.auth.token_host.as_deref(), Some("cm.contoso.com"));
     }
 
     #[test]

@@ -143,6 +143,9 @@ pub struct StationState {
     pub list_status: crate::app::request_filter::ListStatus,
     /// Who the requests are for, as the directory says.
     pub people: crate::app::people::People,
+    /// The request detail pane: open or not, and what CM said of the
+    /// selected request's cards and workflow policy.
+    pub detail: crate::app::request_detail::RequestDetail,
 }
 
 /// How many events the readers panel keeps per reader.
@@ -239,6 +242,7 @@ impl StationState {
                 if finished {
                     self.desk_cards_after = Some(self.board.now());
                     self.cm_cards.forget_cards();
+                    self.detail.forget_cards();
                 }
                 finished
             }
@@ -298,6 +302,18 @@ impl StationState {
                 self.cm_cards.reuse_read(template, reuse);
                 false
             }
+            Report::WorkflowPolicy {
+                template,
+                kind,
+                result,
+            } => {
+                self.detail.policy_read((template, kind), result);
+                false
+            }
+            Report::RequestCards { request, result } => {
+                self.detail.cards_read(request, result);
+                false
+            }
             Report::Reader(event) => {
                 self.board.apply(&event);
                 if let ReaderEvent::ReaderRemoved { reader }
@@ -352,6 +368,8 @@ impl StationState {
             None => self.view.load(&self.requests),
         }
         self.requests_error = None;
+        // The cards a request names may have changed with the list.
+        self.detail.forget_cards();
         self.forget_hidden_selection();
     }
 
@@ -521,6 +539,18 @@ impl StationState {
                 Question::Template(template) => Command::ReadTemplateReuse(template),
             })
             .collect()
+    }
+
+    /// What the request detail pane asks CM now about the selected request
+    /// (its cards, and the workflow policy of a Pending one), each once;
+    /// nothing while the pane is closed or at a kiosk.
+    pub fn detail_questions(&mut self) -> Vec<Command> {
+        if self.kiosk.active || !self.detail.open {
+            return Vec::new();
+        }
+        // Only a request the list shows: the pane never names a hidden one.
+        let selected = self.request().cloned();
+        self.detail.questions(selected.as_ref())
     }
 
     /// The target accounts to look up in the directory now: those drawn

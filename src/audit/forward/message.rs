@@ -19,6 +19,7 @@ pub fn message_id(kind: EventKind) -> &'static str {
         EventKind::SettingsOpened => "ebe92ea91497490abeea177aedf22307",
         EventKind::ReconcileAlarm => "2ac0af3743bb43b09169a755c7b61abd",
         EventKind::JournalGap => "59319a27c0e44b9fbd800a46a07c2030",
+        EventKind::HeadMarkerCreated => "a73c563cc2ba4ef2b3ef3989f7c593aa",
     }
 }
 
@@ -36,16 +37,23 @@ pub fn event_id(kind: EventKind) -> u32 {
         EventKind::SettingsOpened => 1008,
         EventKind::ReconcileAlarm => 1009,
         EventKind::JournalGap => 1010,
+        EventKind::HeadMarkerCreated => 1011,
     }
 }
 
 /// The syslog severity of a record (journald's `PRIORITY`): 2 critical for
-/// a journal gap or a reconcile alarm, 4 warning for a refusal, a lock-out
-/// or a failed bind, 5 notice for the station's controls, 6 for the rest.
+/// a journal gap or a reconcile alarm, 4 warning for a refusal, a lock-out,
+/// a head marker created for a journal without one, or a failed bind, 5
+/// notice for the station's controls, 6 for the rest.
 pub fn priority(record: &Record) -> u8 {
     match (record.event, record.outcome) {
         (EventKind::JournalGap | EventKind::ReconcileAlarm, _) => 2,
-        (EventKind::SupervisorRefused | EventKind::SupervisorLockedOut, _) => 4,
+        (
+            EventKind::SupervisorRefused
+            | EventKind::SupervisorLockedOut
+            | EventKind::HeadMarkerCreated,
+            _,
+        ) => 4,
         (EventKind::Outcome, Some(Outcome::Failed | Outcome::Refused)) => 4,
         (EventKind::Attempt | EventKind::Outcome, _) => 6,
         _ => 5,

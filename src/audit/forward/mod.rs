@@ -6,6 +6,10 @@
 //! - syslog (RFC 5424) over TCP with TLS, RFC 5425 framing ([`syslog`]);
 //! - the Windows Event Log, under the source the MSI registers ([`eventlog`]).
 //!
+//! Forwarding belongs to one journal, the station's own ([`install`] names
+//! it): every record of that journal is forwarded, and no other journal's
+//! (the demo journal, a test's, a file `audit verify` reads).
+//!
 //! Forwarding is never on the bind's path: [`submit`] hands the record to a
 //! bounded queue per destination and returns at once; a background thread
 //! per destination delivers it, and retries what fails (waiting longer each
@@ -24,7 +28,7 @@ pub mod journald;
 mod message;
 pub mod syslog;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex, RwLock};
@@ -131,6 +135,8 @@ impl SinkStatus {
 /// How forwarding goes, for every destination.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Status {
+    /// The journal whose records are forwarded.
+    pub journal: PathBuf,
     /// One per destination.
     pub sinks: Vec<SinkStatus>,
 }
@@ -165,12 +171,52 @@ struct Destination {
     waiting: Arc<AtomicU64>,
 }
 
-/// The process's forwarder: the journal's writer hands it every record.
-static FORWARDER: RwLock<Vec<Destination>> = RwLock::new(Vec::new());
+/// The journal whose records are forwarded, and where to.
+struct Forwarder {
+    journal: Journal,
+    destinations: Vec<Destination>,
+}
 
-/// Starts forwarding to the destinations `settings` names, in place of any
-/// started before. Returns at once; problems show in [`status`].
-pub fn install(settings: &ForwardSettings) {
+/// A journal's path as installed, and as the file system resolves it.
+struct Journal {
+    path: PathBuf,
+    resolved: Option<PathBuf>,
+}
+
+impl Journal {
+    fn new(path: &Path) -> Self {
+        Self {
+            path: path.to_owned(),
+            resolved: resolve(path),
+        }
+    }
+
+    /// Whether `path` names this journal: the same text, or the same file
+    /// reached another way (a relative path, a linked directory).
+    fn is(&self, path: &Path) -> bool {
+        path == self.path || (self.resolved.is_some() && resolve(path) == self.resolved)
+    }
+}
+
+/// The path with its directory resolved (the file itself may not exist yet).
+fn resolve(path: &Path) -> Option<PathBuf> {
+    let name = path.file_name()?;
+    let parent = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    std::fs::canonicalize(parent).ok().map(|dir| dir.join(name))
+}
+
+/// The process's forwarder: the journal's writer hands it every record.
+/// One per process, as the station has one journal; tests of other
+/// journals in the same process are not forwarded.
+static FORWARDER: RwLock<Option<Forwarder>> = RwLock::new(None);
+
+/// Starts forwarding the records of the journal at `journal` to the
+/// destinations `settings` names, in place of any forwarding started
+/// before. Returns at once; problems show in [`status`].
+pub fn install(journal: &Path, settings: &ForwardSettings) {
     let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
     #[cfg(target_os = "linux")]
     if let Some(socket) = &settings.journald {
@@ -187,12 +233,12 @@ pub fn install(settings: &ForwardSettings) {
     if settings.event_log {
         sinks.push(Box::new(eventlog::EventLog::new()));
     }
-    install_sinks(sinks, settings.queue);
+    install_sinks(journal, sinks, settings.queue);
 }
 
-/// Starts forwarding to `sinks` (tests give their own), in place of any
-/// started before.
-pub fn install_sinks(sinks: Vec<Box<dyn Sink>>, queue: usize) {
+/// Starts forwarding the records of `journal` to `sinks` (tests give their
+/// own), in place of any forwarding started before.
+pub fn install_sinks(journal: &Path, sinks: Vec<Box<dyn Sink>>, queue: usize) {
     let queue = if queue == 0 { DEFAULT_QUEUE } else { queue };
     let destinations = sinks
         .into_iter()
@@ -218,15 +264,23 @@ pub fn install_sinks(sinks: Vec<Box<dyn Sink>>, queue: usize) {
             }
         })
         .collect();
+    replace(Some(Forwarder {
+        journal: Journal::new(journal),
+        destinations,
+    }));
+}
+
+fn replace(forwarder: Option<Forwarder>) {
     // The old threads end when their senders are dropped here.
-    if let Ok(mut forwarder) = FORWARDER.write() {
-        *forwarder = destinations;
+    match FORWARDER.write() {
+        Ok(mut installed) => *installed = forwarder,
+        Err(poisoned) => *poisoned.into_inner() = forwarder,
     }
 }
 
 /// Stops forwarding (the queued records are still delivered by their threads).
 pub fn uninstall() {
-    install_sinks(Vec::new(), 0);
+    replace(None);
 }
 
 fn set(status: &Mutex<SinkStatus>, change: impl FnOnce(&mut SinkStatus)) {
@@ -274,20 +328,21 @@ fn deliver_all(
     }
 }
 
-/// Hands a record just written to every destination's queue; never waits.
-pub(crate) fn submit(record: &Record, line: &[u8], hash: &str) {
+/// Hands a record just written to the journal at `journal` to every
+/// destination's queue when that journal is the one forwarded; never waits.
+pub(crate) fn submit(journal: &Path, record: &Record, line: &[u8], hash: &str) {
     let Ok(forwarder) = FORWARDER.read() else {
         return;
     };
-    if forwarder.is_empty() {
+    let Some(forwarder) = forwarder.as_ref().filter(|f| f.journal.is(journal)) else {
         return;
-    }
+    };
     let entry = Arc::new(Entry {
         record: record.clone(),
         line: line.to_owned(),
         hash: hash.to_owned(),
     });
-    for destination in forwarder.iter() {
+    for destination in &forwarder.destinations {
         destination.waiting.fetch_add(1, Ordering::SeqCst);
         match destination.tx.try_send(Arc::clone(&entry)) {
             Ok(()) => set(&destination.status, |s| {
@@ -305,14 +360,21 @@ pub(crate) fn submit(record: &Record, line: &[u8], hash: &str) {
     }
 }
 
+/// Whether the records of the journal at `journal` are forwarded.
+pub fn forwards(journal: &Path) -> bool {
+    FORWARDER
+        .read()
+        .is_ok_and(|f| f.as_ref().is_some_and(|f| f.journal.is(journal)))
+}
+
 /// How forwarding goes; `None` when it was never started.
 pub fn status() -> Option<Status> {
     let forwarder = FORWARDER.read().ok()?;
-    if forwarder.is_empty() {
-        return None;
-    }
+    let forwarder = forwarder.as_ref()?;
     Some(Status {
+        journal: forwarder.journal.path.clone(),
         sinks: forwarder
+            .destinations
             .iter()
             .filter_map(|d| d.status.lock().ok().map(|s| s.clone()))
             .collect(),
@@ -326,7 +388,13 @@ pub fn flush(timeout: Duration) -> Option<Status> {
     loop {
         let pending = FORWARDER
             .read()
-            .map(|f| f.iter().any(|d| d.waiting.load(Ordering::SeqCst) > 0))
+            .map(|f| {
+                f.as_ref().is_some_and(|f| {
+                    f.destinations
+                        .iter()
+                        .any(|d| d.waiting.load(Ordering::SeqCst) > 0)
+                })
+            })
             .unwrap_or(false);
         if !pending || Instant::now() >= deadline {
             return status();
@@ -368,6 +436,46 @@ impl EventKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audit::AuditJournal;
+    use crate::audit::tests::{attempt, dir};
+
+    /// A destination that keeps what it is given.
+    struct Kept(Arc<Mutex<Vec<(u64, String)>>>);
+
+    impl Sink for Kept {
+        fn name(&self) -> String {
+            "kept".to_owned()
+        }
+
+        fn deliver(&mut self, entry: &Entry) -> Result<(), String> {
+            if let Ok(mut kept) = self.0.lock() {
+                kept.push((entry.record.seq, entry.hash.clone()));
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn only_the_stations_own_journal_is_forwarded() {
+        let dir = dir();
+        let own = dir.path().join("audit.jsonl");
+        let other = dir.path().join("audit-demo.jsonl");
+        let kept = Arc::new(Mutex::new(Vec::new()));
+        install_sinks(&own, vec![Box::new(Kept(Arc::clone(&kept)))], 0);
+        let mut journal = AuditJournal::open(&other).expect("opens");
+        let _ = journal.record_attempt(attempt(1)).expect("attempt");
+        // The same file named another way is the same journal.
+        let mut journal =
+            AuditJournal::open(dir.path().join(".").join("audit.jsonl")).expect("opens");
+        let _ = journal.record_attempt(attempt(2)).expect("attempt");
+        let hash = journal.last_hash().to_owned();
+        let status = flush(Duration::from_secs(5)).expect("forwarding runs");
+        assert!(forwards(&own) && !forwards(&other));
+        uninstall();
+        assert_eq!(*kept.lock().expect("kept"), vec![(1, hash)]);
+        assert_eq!(status.sinks[0].last_seq, Some(1));
+        assert_eq!(status.journal, own);
+    }
 
     #[test]
     fn every_kind_has_its_own_ids() {

@@ -236,7 +236,9 @@ async fn run_command(program: &str, args: &[String]) -> Result<Secret, CmError> 
         return Err(fail(format!("failed ({status}); {said}")));
     }
     let Ok(text) = std::str::from_utf8(&output) else {
-        return Err(fail("printed something that is not text (UTF-8)".to_owned()));
+        return Err(fail(
+            "printed something that is not text (UTF-8)".to_owned(),
+        ));
     };
     match text.lines().map(str::trim).find(|l| !l.is_empty()) {
         Some(token) => Ok(Secret::new(token)),
@@ -302,7 +304,9 @@ mod tests {
     #[test]
     fn tokens_stay_with_their_host() {
         assert!(only_for_its_host(TOKEN_VARIABLE, None, "cm2.contoso.com").is_ok());
-        assert!(only_for_its_host(TOKEN_VARIABLE, Some("CM.contoso.com"), "cm.contoso.com").is_ok());
+        assert!(
+            only_for_its_host(TOKEN_VARIABLE, Some("CM.contoso.com"), "cm.contoso.com").is_ok()
+        );
         let error = only_for_its_host(TOKEN_VARIABLE, Some("cm.contoso.com"), "evil.example")
             .expect_err("another host")
             .to_string();

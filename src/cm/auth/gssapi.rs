@@ -159,8 +159,7 @@ type AcquireCred = unsafe extern "C" fn(
     *mut *mut c_void,
     *mut OmUint32,
 ) -> OmUint32;
-type SetNegMechs =
-    unsafe extern "C" fn(*mut OmUint32, GssCred, *const GssOidSetDesc) -> OmUint32;
+type SetNegMechs = unsafe extern "C" fn(*mut OmUint32, GssCred, *const GssOidSetDesc) -> OmUint32;
 type AcquireCredWithPassword = unsafe extern "C" fn(
     *mut OmUint32,
     GssName,

@@ -179,16 +179,11 @@ impl Authenticator {
                 // that copy (and hyper's write buffer) cannot be, and is
                 // marked sensitive so that it is never logged.
                 let text = zeroize::Zeroizing::new(format!("Bearer {}", token.expose()));
-                let value =
-                    HeaderValue::from_str(&text).map_err(|_| {
-                        CmError::AuthSetup {
-                            detail:
-                                "The bearer token contains characters that cannot be sent in an \
-                                 HTTP header; get a fresh token (a JWT is plain ASCII)."
-                                    .to_owned(),
-                        }
-                    })?;
-                let mut value = value;
+                let mut value = HeaderValue::from_str(&text).map_err(|_| CmError::AuthSetup {
+                    detail: "The bearer token contains characters that cannot be sent in an \
+                             HTTP header; get a fresh token (a JWT is plain ASCII)."
+                        .to_owned(),
+                })?;
                 value.set_sensitive(true);
                 Ok(Some(value))
             }
@@ -667,6 +662,64 @@ mod tests {
         .expect("no NTLM token leaves");
         assert_eq!(error.failure, NegotiateFailure::NtlmRefused);
         assert!(error.to_string().contains("HTTP/cm.contoso.com"), "{error}");
+    }
+
+    /// A context that finishes without mutual authentication.
+    struct NotMutual;
+
+    impl SecurityContext for NotMutual {
+        fn step(
+            &mut self,
+            _server_token: Option<&[u8]>,
+        ) -> Result<negotiate::Step, NegotiateError> {
+            Ok(negotiate::Step {
+                token: None,
+                complete: true,
+                mutual: false,
+            })
+        }
+
+        fn principal(&self) -> Option<String> {
+            None
+        }
+
+        fn mechanism(&self) -> Option<String> {
+            Some("Kerberos".into())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_finished_exchange_must_be_mutual_unless_allowed() {
+        let on_success = |config: AuthConfig| async move {
+            let mut exchange = Exchange {
+                context: Some(Box::new(NotMutual)),
+                ..Exchange::default()
+            };
+            negotiate(config)
+                .on_success(
+                    &mut exchange,
+                    &["Negotiate oRQwEqADCgEA".to_owned()],
+                    "cm.contoso.com",
+                )
+                .await
+        };
+        let error = on_success(AuthConfig::default())
+            .await
+            .expect_err("not mutually authenticated");
+        assert!(
+            matches!(error, CmError::MutualAuthentication { .. }),
+            "{error:?}"
+        );
+        assert!(
+            error.to_string().contains("not mutually authenticated"),
+            "{error}"
+        );
+        on_success(AuthConfig {
+            allow_missing_mutual_auth: true,
+            ..AuthConfig::default()
+        })
+        .await
+        .expect("opted out");
     }
 
     #[tokio::test]

@@ -14,11 +14,11 @@ use windows_sys::Win32::Foundation::{
 };
 use windows_sys::Win32::Security::Authentication::Identity::{
     AcquireCredentialsHandleW, DeleteSecurityContext, FreeContextBuffer, FreeCredentialsHandle,
-    ISC_REQ_ALLOCATE_MEMORY, ISC_REQ_MUTUAL_AUTH, ISC_RET_MUTUAL_AUTH,
-    InitializeSecurityContextW, QueryContextAttributesW, SEC_WINNT_AUTH_IDENTITY_EXW,
-    SEC_WINNT_AUTH_IDENTITY_VERSION, SECBUFFER_TOKEN, SECBUFFER_VERSION, SECPKG_ATTR_NAMES,
-    SECPKG_ATTR_NEGOTIATION_INFO, SECPKG_CRED_OUTBOUND, SECURITY_NATIVE_DREP, SecBuffer,
-    SecBufferDesc, SecPkgContext_NamesW, SecPkgContext_NegotiationInfoW,
+    ISC_REQ_ALLOCATE_MEMORY, ISC_REQ_MUTUAL_AUTH, ISC_RET_MUTUAL_AUTH, InitializeSecurityContextW,
+    QueryContextAttributesW, SEC_WINNT_AUTH_IDENTITY_EXW, SEC_WINNT_AUTH_IDENTITY_VERSION,
+    SECBUFFER_TOKEN, SECBUFFER_VERSION, SECPKG_ATTR_NAMES, SECPKG_ATTR_NEGOTIATION_INFO,
+    SECPKG_CRED_OUTBOUND, SECURITY_NATIVE_DREP, SecBuffer, SecBufferDesc, SecPkgContext_NamesW,
+    SecPkgContext_NegotiationInfoW,
 };
 use windows_sys::Win32::Security::Credentials::SecHandle;
 use windows_sys::Win32::System::Rpc::{SEC_WINNT_AUTH_IDENTITY_UNICODE, SEC_WINNT_AUTH_IDENTITY_W};
@@ -110,15 +110,16 @@ impl SspiContext {
             // Without the terminating NUL.
             PackageListLength: (packages.len() - 1) as u32,
         });
-        let identity = (target.allow_ntlm && password.is_some()).then(|| SEC_WINNT_AUTH_IDENTITY_W {
-            User: user.as_mut_ptr(),
-            UserLength: user.len() as u32,
-            Domain: domain.as_mut_ptr(),
-            DomainLength: domain.len() as u32,
-            Password: secret.as_mut_ptr(),
-            PasswordLength: secret.len() as u32,
-            Flags: SEC_WINNT_AUTH_IDENTITY_UNICODE,
-        });
+        let identity =
+            (target.allow_ntlm && password.is_some()).then(|| SEC_WINNT_AUTH_IDENTITY_W {
+                User: user.as_mut_ptr(),
+                UserLength: user.len() as u32,
+                Domain: domain.as_mut_ptr(),
+                DomainLength: domain.len() as u32,
+                Password: secret.as_mut_ptr(),
+                PasswordLength: secret.len() as u32,
+                Flags: SEC_WINNT_AUTH_IDENTITY_UNICODE,
+            });
         let auth_data = match (&identity_ex, &identity) {
             (Some(ex), _) => ptr::from_ref(ex).cast::<c_void>(),
             (None, Some(plain)) => ptr::from_ref(plain).cast::<c_void>(),

@@ -31,6 +31,8 @@ pub use crate::domain::bind::BindReceipt;
 
 mod address;
 mod answer;
+mod detail;
+mod lifecycle;
 #[cfg(test)]
 mod tests;
 
@@ -66,7 +68,11 @@ fn body_limit(call: &Call) -> usize {
         | Call::FindCard { .. }
         | Call::GetSmartcard { .. }
         | Call::CardOperations { .. }
-        | Call::CardCertificates { .. } => OBJECT_BODY_LIMIT,
+        | Call::CardCertificates { .. }
+        | Call::ChangeRequestStatus { .. }
+        | Call::CreateRequest { .. }
+        | Call::WorkflowPolicy { .. }
+        | Call::AuthenticationResponse { .. } => OBJECT_BODY_LIMIT,
     }
 }
 

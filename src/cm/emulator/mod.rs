@@ -25,6 +25,10 @@
 //! certificate ([`EmulatorConfig::tls`]), client certificates from a given CA
 //! ([`EmulatorTls::client_ca_pem`]) and a bearer token
 //! ([`EmulatorConfig::bearer_token`]).
+//!
+//! Having no authentication of its own, it listens on loopback unless
+//! [`EmulatorConfig::allow_remote`] and answers only a `Host` that names it
+//! (`exposure`).
 
 use std::collections::HashMap;
 use std::io;
@@ -55,6 +59,8 @@ use crate::domain::smartcard::Smartcard;
 pub use tls::EmulatorTls;
 use tls::{TlsListener, TlsPeer};
 
+mod exposure;
+pub mod lifecycle;
 mod replies;
 mod routes;
 mod rules;
@@ -301,9 +307,13 @@ struct EmulatorState {
     card_certificates: HashMap<Uuid, usize>,
     /// The request each smart card object was made by a bind for.
     bound_for: HashMap<Uuid, Uuid>,
+    /// Created requests, workflow policies, admin keys and the lifecycle switches.
+    lifecycle: lifecycle::Lifecycle,
     binds: usize,
     /// Calls to [`SIGN_IN_PATH`]: a client that follows a redirect lands there.
     sign_in_visits: usize,
+    /// Calls that carried an `Authorization` header, whatever their fate.
+    credentialed_calls: usize,
     /// Smart card UUIDs and correlation IDs come from here, so a demo run is repeatable.
     rng: fastrand::Rng,
 }
@@ -370,14 +380,14 @@ impl std::fmt::Debug for Emulator {
 impl Emulator {
     /// Starts the server on the current tokio runtime.
     pub async fn start(config: EmulatorConfig) -> io::Result<Emulator> {
-        check_listen(&config)?;
+        exposure::check_listen(&config)?;
         // Checked before binding, so a bad certificate is the caller's error.
         let tls = config.tls.as_ref().map(EmulatorTls::acceptor).transpose()?;
         let listener = tokio::net::TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
         let state = new_state(&config);
         let (stop, stopped) = oneshot::channel::<()>();
-        let app = secure(router(Arc::clone(&state)), &config);
+        let app = secure(router(Arc::clone(&state)), &config, &state);
         let https = tls.is_some();
         tokio::spawn(async move {
             let stopped = async move {
@@ -415,7 +425,7 @@ impl Emulator {
     /// Starts the server on its own thread and runtime, for callers without one
     /// (the window's demo mode, UI tests).
     pub fn start_on_thread(config: EmulatorConfig) -> io::Result<Emulator> {
-        check_listen(&config)?;
+        exposure::check_listen(&config)?;
         // Checked here so a bad certificate is reported to the caller.
         let tls = config.tls.as_ref().map(EmulatorTls::acceptor).transpose()?;
         let https = tls.is_some();
@@ -428,7 +438,7 @@ impl Emulator {
             .build()?;
         let state = new_state(&config);
         let (stop, stopped) = oneshot::channel::<()>();
-        let app = secure(router(Arc::clone(&state)), &config);
+        let app = secure(router(Arc::clone(&state)), &config, &state);
         let thread = std::thread::Builder::new()
             .name("cm-emulator".into())
             .spawn(move || {
@@ -598,6 +608,13 @@ impl Emulator {
         lock(&self.state).sign_in_visits
     }
 
+    /// How many calls carried an `Authorization` header (a bearer token, a
+    /// Negotiate token), refused ones included: a server a client must not
+    /// send credentials to sees none.
+    pub fn credentialed_calls(&self) -> usize {
+        lock(&self.state).credentialed_calls
+    }
+
     /// The requests as the station would see them now.
     pub fn requests(&self) -> Vec<Request> {
         lock(&self.state)
@@ -675,8 +692,10 @@ fn new_state(config: &EmulatorConfig) -> Shared {
         card_operations: HashMap::new(),
         card_certificates: HashMap::new(),
         bound_for: HashMap::new(),
+        lifecycle: lifecycle::Lifecycle::default(),
         binds: 0,
         sign_in_visits: 0,
+        credentialed_calls: 0,
         rng: fastrand::Rng::with_seed(config.seed ^ 0x5eed_cafe_f00d_d00d),
     }))
 }
@@ -743,36 +762,10 @@ fn router(state: Shared) -> Router {
     Router::new().fallback(dispatch).with_state(state)
 }
 
-/// Refuses an address other machines can reach unless `allow_remote`.
-fn check_listen(config: &EmulatorConfig) -> io::Result<()> {
-    let ip = config.listen.ip();
-    if ip.is_loopback() {
-        return Ok(());
-    }
-    if !config.allow_remote {
-        return Err(io::Error::new(
-            io::ErrorKind::PermissionDenied,
-            format!(
-                "{} is not a loopback address: the emulator has no authentication and serves \
-                 demo data to anyone who reaches it, and a station pointed at it may send it real \
-                 credentials. Listen on 127.0.0.1 (the default), or add --allow-remote if other \
-                 machines must reach it",
-                config.listen
-            ),
-        ));
-    }
-    tracing::warn!(
-        listen = %config.listen,
-        https = config.tls.is_some(),
-        "the CM emulator listens on an address other machines can reach (--allow-remote), \
-         with no authentication of its own"
-    );
-    Ok(())
-}
-
 /// Adds the configured authentication in front of `router`, behind the
-/// `Host` check (DNS rebinding).
-fn secure(router: Router, config: &EmulatorConfig) -> Router {
+/// `Host` check (DNS rebinding), behind the count of calls that carried
+/// credentials (see [`exposure`]).
+fn secure(router: Router, config: &EmulatorConfig, state: &Shared) -> Router {
     let router = match &config.bearer_token {
         None => router,
         Some(token) => router.layer(axum::middleware::from_fn_with_state(
@@ -781,78 +774,17 @@ fn secure(router: Router, config: &EmulatorConfig) -> Router {
         )),
     };
     let this_machine: Arc<[String]> = if config.allow_remote {
-        this_machine_names().into()
+        exposure::this_machine_names().into()
     } else {
         Arc::from([])
     };
-    router.layer(axum::middleware::from_fn_with_state(
-        this_machine,
-        require_own_host,
-    ))
-}
-
-/// This machine's host name, short and as given, for `Host` under
-/// `--allow-remote`.
-fn this_machine_names() -> Vec<String> {
-    let name = gethostname::gethostname().to_string_lossy().to_ascii_lowercase();
-    let short = name.split('.').next().unwrap_or_default().to_owned();
-    [name, short]
-        .into_iter()
-        .filter(|n| !n.is_empty())
-        .collect()
-}
-
-/// Whether a `Host` header names this server: an IP address, `localhost`, or
-/// (under `--allow-remote`) one of `names`. A page from another site that
-/// rebinds its DNS name to 127.0.0.1 still sends its own name, and is refused.
-pub(super) fn host_is_ours(host: &str, names: &[String]) -> bool {
-    let host = host.trim();
-    // `[::1]:8443`, `127.0.0.1:8443`, `localhost:8443`, `name`.
-    let name = if let Some(rest) = host.strip_prefix('[') {
-        match rest.split_once(']') {
-            Some((ip, _)) => return ip.parse::<std::net::Ipv6Addr>().is_ok(),
-            None => return false,
-        }
-    } else {
-        host.rsplit_once(':').map_or(host, |(name, _)| name)
-    };
-    if name.parse::<Ipv4Addr>().is_ok() || name.eq_ignore_ascii_case("localhost") {
-        return true;
-    }
-    let name = name.trim_end_matches('.').to_ascii_lowercase();
-    names.iter().any(|n| *n == name || name.starts_with(&format!("{n}.")))
-}
-
-/// Answers 421 for a `Host` that names another server (DNS rebinding from a
-/// browser on this machine), 400 for none.
-async fn require_own_host(
-    axum::extract::State(names): axum::extract::State<Arc<[String]>>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    use axum::response::IntoResponse as _;
-    let host = request
-        .headers()
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(str::to_owned)
-        // HTTP/2 names the host in the URI instead.
-        .or_else(|| request.uri().authority().map(|a| a.as_str().to_owned()));
-    match host {
-        Some(host) if host_is_ours(&host, &names) => next.run(request).await,
-        Some(host) => {
-            tracing::warn!(host = %host, "CM emulator refuses a request for another host");
-            (
-                axum::http::StatusCode::MISDIRECTED_REQUEST,
-                "This CM emulator answers only for localhost and IP addresses: the Host header \
-                 names another server.\n",
-            )
-                .into_response()
-        }
-        None => (
-            axum::http::StatusCode::BAD_REQUEST,
-            "A Host header is required.\n",
-        )
-            .into_response(),
-    }
+    router
+        .layer(axum::middleware::from_fn_with_state(
+            this_machine,
+            exposure::require_own_host,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(state),
+            exposure::count_credentials,
+        ))
 }

@@ -46,6 +46,18 @@ pub(super) async fn route(state: &Shared, method: &Method, uri: &Uri, body: &[u8
     let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
     match (lower.as_slice(), method) {
         (["requests"], &Method::GET) => list_requests(state, &query).await,
+        (["requests"], &Method::POST) => lifecycle::create_request(state, body),
+        (["requests", _, "smartcards", _, "authenticationresponse"], &Method::GET) => {
+            lifecycle::authentication_response(state, &segments[1], &segments[3], &query)
+        }
+        (["profiletemplates", _, "policies", _], &Method::GET) => {
+            let url = lifecycle::PolicyUrl::Policies;
+            lifecycle::workflow_policy(state, uri, url, &segments[1], &segments[3])
+        }
+        (["profiletemplates", _, "policy", "workflow", _], &Method::GET) => {
+            let url = lifecycle::PolicyUrl::PolicyWorkflow;
+            lifecycle::workflow_policy(state, uri, url, &segments[1], &segments[4])
+        }
         (["requests", _], &Method::GET) => get_request(state, &segments[1]),
         (["requests", _], &Method::PUT) => put_request(state, &segments[1], body),
         (["requests", _, "smartcards", _], &Method::PUT) => {
@@ -78,7 +90,10 @@ pub(super) async fn route(state: &Shared, method: &Method, uri: &Uri, body: &[u8
             | ["smartcards", _]
             | ["smartcards", _, "operations" | "certificates"]
             | ["profiletemplates"]
-            | ["profiletemplates", _, "configuration", "smartcards"],
+            | ["profiletemplates", _, "configuration", "smartcards"]
+            | ["requests", _, "smartcards", _, "authenticationresponse"]
+            | ["profiletemplates", _, "policies", _]
+            | ["profiletemplates", _, "policy", "workflow", _],
             _,
         ) => method_not_allowed(method),
         _ => no_route(uri),

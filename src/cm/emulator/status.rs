@@ -75,15 +75,12 @@ impl RequestMark {
     }
 
     /// The statuses it may be set from. The reference does not say (review
-    /// `cm-api.md` section 6, item 3): Canceled before execution (Pending,
-    /// Approved), Abandoned once approved (Approved, Executing), Completed
-    /// from Executing.
-    fn allowed_from(self) -> &'static [(&'static str, i64)] {
-        match self {
-            RequestMark::Completed => &[("Executing", 18)],
-            RequestMark::Canceled => &[("Pending", 16), ("Approved", 3)],
-            RequestMark::Abandoned => &[("Approved", 3), ("Executing", 18)],
-        }
+    /// `cm-api.md` section 6, item 3), so it is a switch
+    /// ([`super::lifecycle::Transitions`]); by default Canceled before
+    /// execution (Pending, Approved), Abandoned once approved (Approved,
+    /// Executing), Completed from Executing.
+    fn allowed_from(self, rule: super::lifecycle::Transitions) -> &'static [(&'static str, i64)] {
+        rule.allowed_from(self.name())
     }
 }
 
@@ -107,7 +104,7 @@ pub(super) fn put_request(shared: &Shared, id: &str, body: &[u8]) -> Response {
     };
     let current = get_key(&state.requests[index].object, "Status")
         .and_then(|v| status_number(&REQUEST_STATUSES, v));
-    let allowed = mark.allowed_from();
+    let allowed = mark.allowed_from(state.lifecycle.rules.transitions);
     if !current.is_some_and(|c| allowed.iter().any(|&(_, n)| n == c)) {
         let from: Vec<&str> = allowed.iter().map(|&(name, _)| name).collect();
         let reason = format!(

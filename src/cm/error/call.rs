@@ -25,6 +25,12 @@ impl CallName {
     pub fn writes(&self) -> bool {
         self.writes
     }
+
+    /// True for the bind (`POST smartcards`): the one write whose lost
+    /// answer is about a card; other writes' messages say "the change".
+    pub fn is_bind(&self) -> bool {
+        self.text == "POST smartcards"
+    }
 }
 
 impl fmt::Display for CallName {
@@ -79,6 +85,40 @@ pub enum Call {
         /// The profile template.
         template: Uuid,
     },
+    /// `PUT requests/{id}`: abandon, cancel or complete a request.
+    ChangeRequestStatus {
+        /// The request.
+        request: Uuid,
+        /// What was asked.
+        change: StatusChange,
+    },
+    /// `POST requests`: a new request.
+    CreateRequest {
+        /// Its type.
+        kind: RequestType,
+        /// The smart card object it acts on, if any.
+        smartcard: Option<Uuid>,
+        /// The user it is for, if not the caller.
+        target: Option<Uuid>,
+        /// The profile template, if named.
+        template: Option<Uuid>,
+    },
+    /// `GET profiletemplates/{id}/policies/{type}`.
+    WorkflowPolicy {
+        /// The profile template.
+        template: Uuid,
+        /// The workflow.
+        kind: RequestType,
+    },
+    /// `GET requests/{r}/smartcards/{s}/authenticationresponse`.
+    AuthenticationResponse {
+        /// The (offline unblock) request.
+        request: Uuid,
+        /// The smart card object.
+        smartcard: Uuid,
+        /// The card.
+        card_id: CardId,
+    },
 }
 
 impl Call {
@@ -98,7 +138,19 @@ impl Call {
             Call::TemplateConfig { template } => Some(format!(
                 "The smart card configuration of profile template {template}"
             )),
-            Call::ListRequests | Call::Bind { .. } | Call::ProfileTemplates => None,
+            Call::ChangeRequestStatus { request, .. } => Some(format!("Request {request}")),
+            Call::WorkflowPolicy { template, kind } => Some(format!(
+                "The {kind} workflow policy of profile template {template}"
+            )),
+            Call::AuthenticationResponse {
+                request, smartcard, ..
+            } => Some(format!(
+                "Request {request} with smart card object {smartcard}"
+            )),
+            Call::ListRequests
+            | Call::Bind { .. }
+            | Call::ProfileTemplates
+            | Call::CreateRequest { .. } => None,
         }
     }
 
@@ -122,6 +174,26 @@ impl Call {
             | Call::CardOperations { smartcard }
             | Call::CardCertificates { smartcard } => vec![*smartcard],
             Call::TemplateConfig { template } => vec![*template],
+            Call::ChangeRequestStatus { request, .. } => vec![*request],
+            Call::CreateRequest {
+                smartcard,
+                target,
+                template,
+                ..
+            } => [*smartcard, *target, *template]
+                .into_iter()
+                .flatten()
+                .collect(),
+            Call::WorkflowPolicy { template, .. } => vec![*template],
+            Call::AuthenticationResponse {
+                request,
+                smartcard,
+                card_id,
+            } => {
+                let mut all = vec![*request, *smartcard];
+                all.extend(card(card_id));
+                all
+            }
             Call::ListRequests | Call::ProfileTemplates => Vec::new(),
         }
     }
@@ -188,6 +260,41 @@ pub(super) fn forbidden(
             "Ask the CM administrator to give this account permission to read the profile \
              template, or retire the card's old objects and use a card CM does not know.",
         ),
+        Some(Call::ChangeRequestStatus { request, change }) => (
+            format!("to {change} request {request}"),
+            format!(
+                "the signed-in account may not {change} this request (CM's {} permission on \
+                 its profile template)",
+                match change {
+                    StatusChange::Abandon => "Abandon",
+                    StatusChange::Cancel => "Cancel",
+                    StatusChange::Complete => "Execute",
+                }
+            ),
+            "Ask the CM administrator for that permission on the profile template, or have \
+             someone who holds it do this in the CM portal.",
+        ),
+        Some(Call::CreateRequest { kind, .. }) => (
+            format!("to create a {kind} request"),
+            "the signed-in account is not an authorized initiator of this workflow on the \
+             profile template (or of requests for another user)"
+                .to_owned(),
+            "Ask the CM administrator to make this account an initiator of that workflow, or \
+             create the request in the CM portal.",
+        ),
+        Some(Call::WorkflowPolicy { template, kind }) => (
+            format!("to show the {kind} workflow policy of profile template {template}"),
+            "the signed-in account is not permitted to read that profile template's policies"
+                .to_owned(),
+            "Ask the CM administrator for read permission on the profile template.",
+        ),
+        Some(Call::AuthenticationResponse { request, .. }) => (
+            format!("to compute the unblock response for request {request}"),
+            "the signed-in account may not execute this request, or the request is not \
+             approved for this card"
+                .to_owned(),
+            "Check that the unblock request is approved and that this account may execute it.",
+        ),
         Some(Call::ProfileTemplates) => (
             "to list the profile templates".to_owned(),
             "the signed-in account is not permitted to read them".to_owned(),
@@ -215,10 +322,15 @@ pub(super) fn redirected(what: &CallName, status: u16, location: Option<&str>) -
          expired, or a pre-authentication proxy (ADFS, Web Application Proxy) or a load \
          balancer's page is in the way. The station follows no redirect. "
     );
-    if what.writes() {
+    if what.is_bind() {
         out.push_str(
             "Whether the bind took effect behind the front end is not known from this answer: \
              the station asks the server before anything else is done. ",
+        );
+    } else if what.writes() {
+        out.push_str(
+            "Whether the change took effect behind the front end is not known from this \
+             answer: refresh before trying again. ",
         );
     }
     out.push_str(
@@ -235,10 +347,15 @@ pub(super) fn too_large(what: &CallName, limit: usize) -> String {
          between the station and the server.",
         size_text(limit)
     );
-    if what.writes() {
+    if what.is_bind() {
         out.push_str(
             " Whether the bind took effect is not known from this answer: the station asks \
              the server before anything else is done.",
+        );
+    } else if what.writes() {
+        out.push_str(
+            " Whether the change took effect is not known from this answer: refresh before \
+             trying again.",
         );
     }
     out

@@ -20,6 +20,8 @@ mod tests;
 
 use crate::domain::bind::Failure;
 use crate::domain::card::CardId;
+use crate::domain::lifecycle::StatusChange;
+use crate::domain::request::RequestType;
 pub use body::*;
 pub use call::*;
 
@@ -336,10 +338,15 @@ fn server_said(message: &Option<String>, correlation_id: &Option<String>) -> Str
 /// saying so is what keeps an operator from binding a second card blindly.
 fn lost_answer(what: &CallName, happened: &str, advice: &str) -> String {
     let mut out = format!("The CM server {happened} during {what}. ");
-    if what.writes() {
+    if what.is_bind() {
         out.push_str(
             "The bind may have happened anyway: refresh the request and check whether a card \
              is bound to it before trying again. ",
+        );
+    } else if what.writes() {
+        out.push_str(
+            "The change may have happened anyway: refresh the request list and check before \
+             trying again. ",
         );
     }
     out.push_str(advice);

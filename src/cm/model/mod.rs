@@ -54,6 +54,7 @@ pub enum ModelError {
 #[macro_use]
 mod lenient;
 mod bind;
+mod lifecycle;
 mod request;
 mod smartcard;
 #[cfg(test)]
@@ -61,5 +62,6 @@ mod tests;
 
 pub use bind::*;
 pub use lenient::*;
+pub use lifecycle::*;
 pub use request::*;
 pub use smartcard::*;
