@@ -3,6 +3,7 @@
 //! comforts, the kiosk flow, the settings form and the credential form.
 //! The views in `ui` draw it and send the intents it returns to the worker.
 
+pub mod actions;
 pub(crate) mod card_lookups;
 pub(crate) mod credentials;
 pub(crate) mod desk;

@@ -130,6 +130,30 @@ impl RequestDetail {
         }
     }
 
+    /// The policy read for `key`, whatever asked for it (the pane, or an
+    /// action's form).
+    pub fn policy(&self, key: PolicyKey) -> Option<&Answer<Option<WorkflowPolicy>>> {
+        self.policies.get(&key)
+    }
+
+    /// Asks for `key`'s policy once, for an action's form (also while the
+    /// pane is closed: the form needs its items).
+    pub fn ask_policy(&mut self, key: PolicyKey) -> Option<Command> {
+        if self.policies.contains_key(&key) {
+            return None;
+        }
+        self.policies.insert(key, Answer::Asking);
+        let (template, kind) = key;
+        Some(Command::ReadWorkflowPolicy { template, kind })
+    }
+
+    /// Forgets a failed read of `key`'s policy, so it is asked again.
+    pub fn retry_policy(&mut self, key: PolicyKey) {
+        if matches!(self.policies.get(&key), Some(Answer::Failed(_))) {
+            self.policies.remove(&key);
+        }
+    }
+
     /// The cards `request` names, as far as they are known.
     pub fn cards(&self, request: Uuid) -> Option<&Answer<RequestCards>> {
         self.cards.get(&request)

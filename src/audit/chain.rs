@@ -118,11 +118,11 @@ pub enum Inconsistency {
 pub struct VerifyReport {
     /// All records.
     pub records: u64,
-    /// Attempt records.
+    /// Attempt records: binds' attempts and lifecycle actions' intents.
     pub attempts: u64,
-    /// Outcome records.
+    /// Outcome records: binds' and lifecycle actions'.
     pub outcomes: u64,
-    /// Attempts with no outcome yet.
+    /// Attempts and intents with no outcome yet.
     pub unfinished: u64,
     /// `settings_saved` and `supervisor_refused` records: the station's
     /// controls, part of no bind.
@@ -217,22 +217,33 @@ impl Chain {
     /// The attempt/outcome rules the writer keeps: one outcome per attempt, after it.
     fn check_event(&self, record: &Record) -> Result<(), Inconsistency> {
         let id = record.attempt_id;
+        // A bind's attempt is closed by an outcome, an action's intent by
+        // an action outcome: the same rules, never across.
+        let opener = match record.event {
+            EventKind::Outcome => Some(EventKind::Attempt),
+            EventKind::ActionOutcome => Some(EventKind::ActionIntent),
+            _ => None,
+        };
         match (record.event, record.outcome) {
-            (EventKind::Attempt, None) if self.seen_attempts.contains(&id) => {
+            (kind, None) if kind.opens() && self.seen_attempts.contains(&id) => {
                 Err(Inconsistency::ReusedAttempt(id))
             }
-            (EventKind::Attempt, None) => Ok(()),
-            (EventKind::Outcome, Some(_))
-                if self.open_attempts.iter().any(|a| a.attempt_id == id) =>
+            (kind, None) if kind.opens() => Ok(()),
+            (kind, Some(_))
+                if kind.closes()
+                    && self
+                        .open_attempts
+                        .iter()
+                        .any(|a| a.attempt_id == id && Some(a.event) == opener) =>
             {
                 Ok(())
             }
-            (EventKind::Outcome, Some(_)) if self.seen_attempts.contains(&id) => {
+            (kind, Some(_)) if kind.closes() && self.seen_attempts.contains(&id) => {
                 Err(Inconsistency::SecondOutcome(id))
             }
-            (EventKind::Outcome, Some(_)) => Err(Inconsistency::NoAttempt(id)),
-            (EventKind::Attempt, Some(_)) => Err(Inconsistency::AttemptWithOutcome),
-            (EventKind::Outcome, None) => Err(Inconsistency::OutcomeMissing),
+            (kind, Some(_)) if kind.closes() => Err(Inconsistency::NoAttempt(id)),
+            (kind, Some(_)) if kind.opens() => Err(Inconsistency::AttemptWithOutcome),
+            (kind, None) if kind.closes() => Err(Inconsistency::OutcomeMissing),
             // The station's controls (settings, supervisors, kiosk, start-up).
             (_, None) => Ok(()),
             (_, Some(_)) => Err(Inconsistency::ControlWithOutcome),
@@ -244,12 +255,12 @@ impl Chain {
         self.last_hash = hash;
         self.next_seq += 1;
         match record.event {
-            EventKind::Attempt => {
+            EventKind::Attempt | EventKind::ActionIntent => {
                 self.attempts += 1;
                 self.seen_attempts.insert(record.attempt_id);
                 self.open_attempts.push(record.clone());
             }
-            EventKind::Outcome => {
+            EventKind::Outcome | EventKind::ActionOutcome => {
                 self.outcomes += 1;
                 self.open_attempts
                     .retain(|open| open.attempt_id != record.attempt_id);

@@ -18,8 +18,8 @@ use time::OffsetDateTime;
 use super::chain::{Chain, ChainBreak, read_chain_to_tear, sha256_hex};
 use super::error::io_error;
 use super::{
-    AttemptId, AttemptInfo, AttemptRecord, AuditError, EventKind, Outcome, OutcomeInfo, Record,
-    StationEvent,
+    ActionInfo, AttemptId, AttemptInfo, AttemptRecord, AuditError, EventKind, Outcome, OutcomeInfo,
+    Record, StationEvent,
 };
 
 /// The journal, open for appending. Holds the journal's lock until dropped.
@@ -200,18 +200,105 @@ impl AuditJournal {
         outcome: Outcome,
         info: OutcomeInfo,
     ) -> Result<(), AuditError> {
+        self.close(attempt_id, EventKind::Outcome, outcome, info)
+    }
+
+    /// Appends an action's intent (issue 21: a status change, a created
+    /// request, an offline unblock) and flushes it to disk. Call it right
+    /// before the call to CM, and send nothing when it fails.
+    pub fn record_action_intent(&mut self, info: ActionInfo) -> Result<AttemptId, AuditError> {
+        let attempt_id = AttemptId::new();
+        let record = Record {
+            seq: self.chain.next_seq,
+            time: now(),
+            event: EventKind::ActionIntent,
+            outcome: None,
+            attempt_id,
+            station: super::station_name(),
+            operator: info.operator,
+            supervisor: info.supervisor,
+            request_id: info.request_id.unwrap_or_else(uuid::Uuid::nil),
+            person: None,
+            card_id: info
+                .card_id
+                .map(|card| card.to_cm_string())
+                .unwrap_or_default(),
+            atr: String::new(),
+            reader: String::new(),
+            api_base: Some(info.api_base),
+            smartcard_uuid: info.smartcard_uuid,
+            correlation_id: None,
+            message: Some(crate::domain::text::one_line(&info.message, 2000)),
+            changed: None,
+            prev_hash: self.chain.last_hash.clone(),
+        };
+        self.append(record)?;
+        Ok(attempt_id)
+    }
+
+    /// Appends the one outcome of an open action intent and flushes it to
+    /// disk. `request_id` names the request the action created, when it
+    /// created one (the intent could not know it).
+    pub fn record_action_outcome(
+        &mut self,
+        attempt_id: AttemptId,
+        outcome: Outcome,
+        request_id: Option<uuid::Uuid>,
+        info: OutcomeInfo,
+    ) -> Result<(), AuditError> {
+        self.close_with(
+            attempt_id,
+            EventKind::ActionOutcome,
+            outcome,
+            request_id,
+            info,
+        )
+    }
+
+    /// Intents of actions with no outcome, oldest first.
+    pub fn unfinished_actions(&self) -> Vec<AttemptRecord> {
+        self.open_of(EventKind::ActionIntent)
+    }
+
+    fn close(
+        &mut self,
+        attempt_id: AttemptId,
+        event: EventKind,
+        outcome: Outcome,
+        info: OutcomeInfo,
+    ) -> Result<(), AuditError> {
+        self.close_with(attempt_id, event, outcome, None, info)
+    }
+
+    /// Appends the `event` closing the open record `attempt_id` (a bind's
+    /// attempt for an outcome, an action's intent for an action outcome).
+    fn close_with(
+        &mut self,
+        attempt_id: AttemptId,
+        event: EventKind,
+        outcome: Outcome,
+        request_id: Option<uuid::Uuid>,
+        info: OutcomeInfo,
+    ) -> Result<(), AuditError> {
+        let opener = if event == EventKind::ActionOutcome {
+            EventKind::ActionIntent
+        } else {
+            EventKind::Attempt
+        };
         let Some(attempt) = self
             .chain
             .open_attempts
             .iter()
-            .find(|open| open.attempt_id == attempt_id)
+            .find(|open| open.attempt_id == attempt_id && open.event == opener)
         else {
             return Err(AuditError::UnknownAttempt { attempt_id });
         };
+        let request_id = request_id.unwrap_or(attempt.request_id);
         let record = Record {
             seq: self.chain.next_seq,
             time: now(),
-            event: EventKind::Outcome,
+            event,
+            request_id,
             outcome: Some(outcome),
             smartcard_uuid: info.smartcard_uuid,
             correlation_id: info.correlation_id,
@@ -224,9 +311,14 @@ impl AuditJournal {
 
     /// Attempts with no outcome, oldest first: what start-up reconciliation must resolve.
     pub fn unfinished_attempts(&self) -> Vec<AttemptRecord> {
+        self.open_of(EventKind::Attempt)
+    }
+
+    fn open_of(&self, kind: EventKind) -> Vec<AttemptRecord> {
         self.chain
             .open_attempts
             .iter()
+            .filter(|record| record.event == kind)
             .map(|record| AttemptRecord {
                 attempt_id: record.attempt_id,
                 record: record.clone(),

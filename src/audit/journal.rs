@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use crate::audit::{
-    AttemptInfo, AuditError, AuditJournal, Operator, OutcomeInfo, StationEvent,
+    ActionInfo, AttemptInfo, AuditError, AuditJournal, Operator, OutcomeInfo, StationEvent,
     default_journal_path,
 };
 use uuid::Uuid;
@@ -36,6 +36,33 @@ pub trait Journal: Send {
     ) -> Result<(), JournalError>;
     /// Attempts without an outcome: a crash or a lost answer left them open.
     fn open_attempts(&self) -> Vec<OpenAttempt>;
+    /// Appends a lifecycle action's intent and flushes it to disk; the
+    /// action is not sent when this fails.
+    fn record_action_intent(&mut self, info: ActionInfo) -> Result<AttemptId, JournalError> {
+        let _ = info;
+        Err(JournalError::Unusable(
+            "this journal cannot record lifecycle actions".to_owned(),
+        ))
+    }
+    /// Appends the one outcome of an action's intent (naming the request
+    /// the action created, if it did) and flushes it to disk.
+    fn record_action_outcome(
+        &mut self,
+        intent: &AttemptId,
+        outcome: Outcome,
+        created: Option<Uuid>,
+        info: OutcomeInfo,
+    ) -> Result<(), JournalError> {
+        let _ = (intent, outcome, created, info);
+        Err(JournalError::Unusable(
+            "this journal cannot record lifecycle actions".to_owned(),
+        ))
+    }
+    /// Action intents without an outcome (a crash, or an answer lost and
+    /// not settled), as written.
+    fn open_actions(&self) -> Vec<crate::audit::Record> {
+        Vec::new()
+    }
     /// The last `n` records, oldest first, for the window's audit view.
     fn recent(&self, n: usize) -> Vec<crate::audit::Record>;
     /// The journal's file, for exports; None when there is no usable journal.
@@ -127,6 +154,29 @@ impl Journal for AuditJournal {
 
     fn recent(&self, n: usize) -> Vec<crate::audit::Record> {
         AuditJournal::recent(self, n)
+    }
+
+    fn record_action_intent(&mut self, info: ActionInfo) -> Result<AttemptId, JournalError> {
+        Ok(AuditJournal::record_action_intent(self, info)?)
+    }
+
+    fn record_action_outcome(
+        &mut self,
+        intent: &AttemptId,
+        outcome: Outcome,
+        created: Option<Uuid>,
+        info: OutcomeInfo,
+    ) -> Result<(), JournalError> {
+        Ok(AuditJournal::record_action_outcome(
+            self, *intent, outcome, created, info,
+        )?)
+    }
+
+    fn open_actions(&self) -> Vec<crate::audit::Record> {
+        self.unfinished_actions()
+            .into_iter()
+            .map(|open| open.record)
+            .collect()
     }
 
     fn path(&self) -> Option<PathBuf> {

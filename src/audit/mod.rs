@@ -132,6 +132,14 @@ pub enum EventKind {
     /// deleted): the station created the marker from the journal as it
     /// found it, and says how many records and which last hash it vouched for.
     HeadMarkerCreated,
+    /// A lifecycle action (issue 21: a status change, a created request, an
+    /// offline unblock) is about to be sent; written before the call, like
+    /// a bind's attempt. Its `message` says what, `request_id` the request
+    /// (nil for one still to be created), `card_id` the card, if any.
+    ActionIntent,
+    /// How an action ended; exactly one per intent. For an offline unblock
+    /// it records THAT a response was issued, never the response.
+    ActionOutcome,
 }
 
 impl EventKind {
@@ -150,11 +158,13 @@ impl EventKind {
             EventKind::ReconcileAlarm => "reconcile_alarm",
             EventKind::JournalGap => "journal_gap",
             EventKind::HeadMarkerCreated => "head_marker_created",
+            EventKind::ActionIntent => "action_intent",
+            EventKind::ActionOutcome => "action_outcome",
         }
     }
 
     /// Every kind, in the order of the enum.
-    pub const ALL: [EventKind; 12] = [
+    pub const ALL: [EventKind; 14] = [
         EventKind::Attempt,
         EventKind::Outcome,
         EventKind::SettingsSaved,
@@ -167,12 +177,29 @@ impl EventKind {
         EventKind::ReconcileAlarm,
         EventKind::JournalGap,
         EventKind::HeadMarkerCreated,
+        EventKind::ActionIntent,
+        EventKind::ActionOutcome,
     ];
 
     /// Whether the record belongs to a bind (an attempt or its outcome);
     /// the other kinds carry no request, card or reader.
     pub fn is_bind(&self) -> bool {
         matches!(self, EventKind::Attempt | EventKind::Outcome)
+    }
+
+    /// Whether the record belongs to a lifecycle action (its intent or its outcome).
+    pub fn is_action(&self) -> bool {
+        matches!(self, EventKind::ActionIntent | EventKind::ActionOutcome)
+    }
+
+    /// Whether the record opens something that needs exactly one outcome.
+    pub fn opens(&self) -> bool {
+        matches!(self, EventKind::Attempt | EventKind::ActionIntent)
+    }
+
+    /// Whether the record is the outcome of what an earlier one opened.
+    pub fn closes(&self) -> bool {
+        matches!(self, EventKind::Outcome | EventKind::ActionOutcome)
     }
 }
 
@@ -323,6 +350,25 @@ impl AttemptInfo {
         self.api_base = Some(api_base.into());
         self
     }
+}
+
+/// What an action intent record says about the action about to be sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActionInfo {
+    /// Who asked for it (the OS account and the principal the server accepted).
+    pub operator: Operator,
+    /// Who witnessed it, at a supervised station.
+    pub supervisor: Option<String>,
+    /// The request it acts on; `None` for a request still to be created.
+    pub request_id: Option<Uuid>,
+    /// The card it acts on, when one is known.
+    pub card_id: Option<CardId>,
+    /// The smart card object it acts on, when one is known.
+    pub smartcard_uuid: Option<Uuid>,
+    /// What is about to be done, in words (never a response or a secret).
+    pub message: String,
+    /// The CM API's base URL the call goes to.
+    pub api_base: String,
 }
 
 /// What an outcome record adds to its attempt.

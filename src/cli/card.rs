@@ -20,10 +20,32 @@ pub enum CardCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Ask CM to retire the card (returned; it may be issued again if its
+    /// template allows): creates a Retire request.
+    Retire(super::lifecycle::CardActionArgs),
+    /// Ask CM to revoke the card's certificates (lost or stolen): creates a
+    /// Revoke request.
+    Revoke(super::lifecycle::CardActionArgs),
 }
 
 pub(super) fn run(settings: &Settings, command: CardCommand) -> anyhow::Result<()> {
-    let CardCommand::Show { reader, json } = command;
+    let (reader, json) = match command {
+        CardCommand::Show { reader, json } => (reader, json),
+        CardCommand::Retire(args) => {
+            return super::lifecycle::run_card_action(
+                settings,
+                crate::domain::request::RequestType::RETIRE,
+                args,
+            );
+        }
+        CardCommand::Revoke(args) => {
+            return super::lifecycle::run_card_action(
+                settings,
+                crate::domain::request::RequestType::REVOKE,
+                args,
+            );
+        }
+    };
     let mut board = settings
         .card_reader()
         .snapshot()

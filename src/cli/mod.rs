@@ -7,6 +7,7 @@ mod check;
 mod directory;
 mod docs;
 pub mod escape;
+mod lifecycle;
 mod output;
 mod readers;
 mod requests;
@@ -178,6 +179,15 @@ pub enum Commands {
         #[command(flatten)]
         switches: EmulatorSwitches,
     },
+    /// Undo a request (abandon, cancel) or create one (a temporary card, a
+    /// card on someone's behalf).
+    Request {
+        #[command(subcommand)]
+        command: lifecycle::RequestCommand,
+    },
+    /// Offline PIN unblock: create the OfflineUnblock request for a card and
+    /// get CM's response to the card's challenge (shown, never logged).
+    Unblock(lifecycle::UnblockArgs),
     /// Check the connection to the CM server step by step: DNS, TCP, TLS (with
     /// the certificate chain), authentication, and the API.
     Check {
@@ -322,6 +332,8 @@ fn run_with(server: &Settings, command: Commands) -> anyhow::Result<()> {
             switches,
         } => emulator(listen, requests, seed, switches),
         Commands::Card { command } => card::run(server, command),
+        Commands::Request { command } => lifecycle::run_request(server, command),
+        Commands::Unblock(args) => lifecycle::run_unblock(server, args),
         Commands::Audit { command } => audit::run(server, command),
         Commands::Check { json } => check::run(server, json),
         Commands::Directory { command } => directory::run(server, command),

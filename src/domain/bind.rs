@@ -176,6 +176,12 @@ pub enum Outcome {
     ReconciledBound,
     /// The answer was lost, and the server shows the request not bound to this card.
     ReconciledNotBound,
+    /// A lifecycle action (not a bind): CM did what was asked.
+    Done,
+    /// A lifecycle action whose answer was lost: asked again, CM shows it done.
+    ReconciledDone,
+    /// A lifecycle action whose answer was lost: asked again, CM shows it not done.
+    ReconciledNotDone,
 }
 
 impl fmt::Display for Outcome {
@@ -193,6 +199,9 @@ impl Outcome {
             Outcome::Failed => "failed",
             Outcome::ReconciledBound => "reconciled_bound",
             Outcome::ReconciledNotBound => "reconciled_not_bound",
+            Outcome::Done => "done",
+            Outcome::ReconciledDone => "reconciled_done",
+            Outcome::ReconciledNotDone => "reconciled_not_done",
         }
     }
 }

@@ -3,6 +3,7 @@
 //! Nothing in here knows egui, HTTP or PC/SC, so every rule is testable
 //! without a window, a server or a reader.
 
+pub mod action;
 pub mod bind;
 pub mod card;
 pub(crate) mod card_choice;

@@ -257,6 +257,17 @@ impl Supervision {
     }
 }
 
+/// A supervisor's name and password as typed, sent with an action that a
+/// supervised station must have witnessed; the worker checks it like a
+/// bind's witness. The password is hidden from `Debug` and wiped when dropped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SupervisorCredential {
+    /// The name as typed.
+    pub name: String,
+    /// The password.
+    pub password: Secret,
+}
+
 /// The configured supervisors, and the station's count of wrong credentials.
 pub struct SupervisorStore {
     entries: Vec<SupervisorEntry>,

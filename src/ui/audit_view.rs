@@ -54,6 +54,25 @@ fn event_word(record: &Record, ui: &Ui) -> (&'static str, Color32, &'static str)
              this card.",
         ),
         (EventKind::Outcome, None) => ("Outcome", palette.text, "How the attempt ended."),
+        // Issue 21's lifecycle actions (the window part may word these better).
+        (EventKind::Outcome, Some(_)) => ("Outcome", palette.text, "How the attempt ended."),
+        (EventKind::ActionIntent, _) => (
+            "Action",
+            palette.weak_text,
+            "The station wrote this before it sent a lifecycle action (undo, retire, revoke, \
+             new request, offline unblock) to the server.",
+        ),
+        (EventKind::ActionOutcome, Some(Outcome::Done | Outcome::ReconciledDone)) => (
+            "Action done",
+            palette.success,
+            "The server did the action (an unblock response is never recorded).",
+        ),
+        (EventKind::ActionOutcome, _) => (
+            "Action not done",
+            palette.warning,
+            "The station or the server refused the action, or it is known not to have \
+             happened: see the details.",
+        ),
         (EventKind::SettingsSaved, _) => (
             "Settings saved",
             palette.warning,

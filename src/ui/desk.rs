@@ -33,6 +33,7 @@ impl StationApp {
             // `escape_for_windows` must be asked first in the frame: see it.
             if super::settings_view::escape_for_windows(ctx)
                 && self.state.supervisor_prompt.is_none()
+                && self.state.actions.confirmation.is_none()
                 && !self.show_settings
             {
                 self.show_audit = false;
@@ -43,6 +44,7 @@ impl StationApp {
         let window_open = self.show_settings
             || self.show_audit
             || self.state.supervisor_prompt.is_some()
+            || self.state.actions.confirmation.is_some()
             // Popups drawn later in this frame are not known yet: egui's
             // memory of the ones left open is (see `escape_for_windows`).
             || egui::Popup::is_any_open(ctx);

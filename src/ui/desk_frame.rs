@@ -5,8 +5,8 @@ use egui::{Id, RichText, Ui};
 
 use super::layout::{self, DeskLayout};
 use super::{
-    StationApp, audit_view, bind_bar, readers_panel, request_detail, requests_table, settings_view,
-    supervisor_dialog, theme,
+    StationApp, action_confirm, audit_view, bind_bar, card_panel, new_request, readers_panel,
+    request_detail, requests_table, settings_view, supervisor_dialog, theme, unblock,
 };
 use crate::audit::ControlKind;
 use crate::supervisors::Witness;
@@ -88,6 +88,7 @@ impl StationApp {
             &ctx,
             &mut self.state,
         ));
+        commands.extend(self.actions_windows(&ctx));
         if let Some(supervisor) = self.state.take_settings_grant() {
             tracing::info!(%supervisor, "settings opened by a supervisor");
             self.journal_control(
@@ -122,6 +123,26 @@ impl StationApp {
         for command in commands {
             self.worker.send(command);
         }
+    }
+
+    /// The desk's action windows (card lookup, new request, phone unblock)
+    /// and the confirmation over them; none at a kiosk station.
+    fn actions_windows(&mut self, ctx: &egui::Context) -> Vec<Command> {
+        let mut commands = Vec::new();
+        if !self.state.actions_offered() {
+            return commands;
+        }
+        if self.state.actions.card.open {
+            commands.extend(card_panel::card_window_ui(ctx, &mut self.state));
+        }
+        if self.state.actions.new_request.open {
+            commands.extend(new_request::new_request_window_ui(ctx, &mut self.state));
+        }
+        if self.state.actions.unblock.open {
+            commands.extend(unblock::unblock_window_ui(ctx, &mut self.state));
+        }
+        commands.extend(action_confirm::confirmation_ui(ctx, &mut self.state));
+        commands
     }
 
     /// Settings, with the report of a test of what is running; at a
@@ -219,6 +240,26 @@ impl StationApp {
             self.query_combo(ui);
             self.refresh_button(ui);
             ui.separator();
+            if self.state.actions_offered() {
+                // Retire, revoke, unblock by phone: the card decides what is offered.
+                if ui
+                    .button("Card lookup")
+                    .on_hover_text(
+                        "Find a card by its ID: retire, revoke, unblock its PIN by phone",
+                    )
+                    .clicked()
+                {
+                    self.state.actions.card.open = true;
+                }
+                if ui
+                    .button("New request")
+                    .on_hover_text("A temporary card, or a card on someone's behalf")
+                    .clicked()
+                {
+                    self.state.actions.new_request.open = true;
+                }
+                ui.separator();
+            }
             if ui.button("Audit journal").clicked() {
                 self.show_audit = true;
                 self.worker.send(Command::LoadAudit);

@@ -190,6 +190,49 @@ pub(super) fn person_block(ui: &mut Ui, request: &Request, identity: &Identity) 
     });
 }
 
+/// The target account of an action that names no request (a card's user,
+/// the person a new request is for): the directory's name, account and
+/// photo when there is a directory, the GUID always.
+pub(super) fn account_block(ui: &mut Ui, user: Option<uuid::Uuid>, identity: &Identity) {
+    ui.horizontal_top(|ui| {
+        photo_frame(ui, identity);
+        ui.vertical(|ui| {
+            let large = egui::TextStyle::Body.resolve(ui.style()).size * 1.25;
+            match (identity, user) {
+                (Identity::Found(person), _) => {
+                    ui.add(
+                        egui::Label::new(RichText::new(person.name()).size(large).strong())
+                            .selectable(true)
+                            .truncate(),
+                    );
+                    account_lines(ui, person);
+                }
+                (Identity::NotFound, _) => {
+                    ui.colored_label(
+                        ui.visuals().error_fg_color,
+                        "No account in the directory with this GUID",
+                    );
+                }
+                (_, Some(_)) => {
+                    ui.label(RichText::new("Account not named by a directory").size(large));
+                }
+                (_, None) => {
+                    ui.label(RichText::new("No target account").size(large));
+                }
+            }
+            if let Some(user) = user {
+                ui.add(
+                    egui::Label::new(RichText::new(format!("Target account {user}")).weak())
+                        .selectable(true),
+                );
+            }
+            if !matches!(identity, Identity::Found(_)) && user.is_some() {
+                ui.colored_label(ui.visuals().warn_fg_color, directory_words(identity));
+            }
+        });
+    });
+}
+
 /// The photo, or a frame that says why there is none.
 fn photo_frame(ui: &mut Ui, identity: &Identity) {
     let size = egui::vec2(PHOTO_SIDE, PHOTO_SIDE);

@@ -1,7 +1,9 @@
 //! The window: a thin view of [`StationState`] that turns clicks into commands.
 
+mod action_confirm;
 mod audit_view;
 mod bind_bar;
+mod card_panel;
 mod desk;
 mod desk_frame;
 pub mod first_run;
@@ -9,12 +11,14 @@ mod identity;
 mod kiosk;
 pub mod launch;
 mod layout;
+mod new_request;
 mod readers_panel;
 mod request_detail;
 mod requests_table;
 mod settings_view;
 mod supervisor_dialog;
 pub mod theme;
+mod unblock;
 
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -216,6 +220,9 @@ impl StationApp {
             self.worker.send(command);
         }
         for command in self.state.detail_questions() {
+            self.worker.send(command);
+        }
+        for command in self.state.action_questions() {
             self.worker.send(command);
         }
         let users = self.state.people_questions();

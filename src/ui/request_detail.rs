@@ -59,6 +59,18 @@ pub(super) fn detail_ui(ui: &mut Ui, state: &mut StationState) {
         ui.weak("Select a request in the list to see its details.");
         return;
     };
+    if state.actions_offered()
+        && let Some(change) = ui
+            .horizontal(|ui| super::card_panel::undo_buttons_ui(ui, request.status))
+            .inner
+    {
+        state
+            .actions
+            .confirm(crate::app::actions::Intent::ChangeStatus {
+                request: Box::new(request.clone()),
+                change,
+            });
+    }
     let mut retry = false;
     egui::ScrollArea::vertical()
         .id_salt("request-detail-scroll")

@@ -8,7 +8,7 @@ use std::time::Instant;
 use egui::{Key, RichText, TextEdit};
 
 use super::theme;
-use crate::app::credentials::SupervisorPrompt;
+use crate::app::credentials::CredentialForm;
 use crate::app::station::StationState;
 use crate::domain::person::Identity;
 use crate::supervisors::SupervisorPurpose;
@@ -81,8 +81,13 @@ pub(super) fn supervisor_dialog_ui(
                 egui::Label::new(RichText::new(prompt.operator.as_str()).strong()).selectable(true),
             );
             ui.separator();
-            let (submit, cancelled) =
-                credential_ui(ui, prompt, now, password_id, "Confirm and open Settings");
+            let (submit, cancelled) = credential_ui(
+                ui,
+                &mut prompt.form,
+                now,
+                password_id,
+                "Confirm and open Settings",
+            );
             cancel = cancelled;
             if submit {
                 command = prompt.submit();
@@ -127,7 +132,8 @@ pub(super) fn supervisor_dialog_ui(
                 ui.end_row();
             });
         ui.separator();
-        let (submit, cancelled) = credential_ui(ui, prompt, now, password_id, "Confirm and bind");
+        let (submit, cancelled) =
+            credential_ui(ui, &mut prompt.form, now, password_id, "Confirm and bind");
         cancel = cancelled;
         if submit {
             command = prompt.submit();
@@ -193,16 +199,15 @@ fn password_id(opening: u64) -> egui::Id {
 
 /// The name and password fields, the message slot and the buttons:
 /// (confirm pressed, cancel pressed).
-fn credential_ui(
+pub(super) fn credential_ui(
     ui: &mut egui::Ui,
-    prompt: &mut SupervisorPrompt,
+    form: &mut CredentialForm,
     now: Instant,
     password_id: egui::Id,
     confirm_words: &str,
 ) -> (bool, bool) {
     let mut submit = false;
     let mut cancel = false;
-    let form = &mut prompt.form;
     let can_submit = form.can_submit(now);
     egui::Grid::new("supervisor-confirmation-credential")
         .num_columns(2)
@@ -299,7 +304,7 @@ fn message_slot(ui: &mut egui::Ui, message: Option<&str>) {
 }
 
 /// Drops what the password field's undo history remembers of the password.
-fn forget_typing(ctx: &egui::Context, id: egui::Id) {
+pub(super) fn forget_typing(ctx: &egui::Context, id: egui::Id) {
     if let Some(mut text_state) = egui::text_edit::TextEditState::load(ctx, id) {
         text_state.clear_undoer();
         text_state.store(ctx, id);

@@ -4,6 +4,7 @@
 //! that also wakes the UI (`request_repaint`), so the window repaints on events
 //! only and never waits on the network or a card.
 
+pub mod actions;
 mod audit_export;
 pub mod effects;
 pub mod people;
@@ -222,6 +223,11 @@ impl Worker {
                         }
                     });
                 }
+                Input::Command(Command::PerformAction {
+                    id,
+                    action,
+                    supervisor,
+                }) => self.perform_action(id, action, supervisor),
                 Input::Command(Command::VerifySupervisor {
                     name,
                     password,
@@ -336,6 +342,23 @@ impl Worker {
             }
             // A closed channel means the app is shutting down: nothing to report to.
             let _ = tx.send(Input::Supervisor { purpose, result });
+        });
+    }
+
+    /// Runs a lifecycle action (see [`actions`]); the supervisor's
+    /// credential is checked there, whatever the view sent.
+    fn perform_action(
+        &self,
+        id: u64,
+        action: crate::domain::action::Action,
+        supervisor: Option<crate::supervisors::SupervisorCredential>,
+    ) {
+        let context = self.context.clone();
+        let supervision = self.supervision.clone();
+        let sink = Arc::clone(&self.sink);
+        self.runtime.spawn(async move {
+            let result = actions::perform(&context, &supervision, action, supervisor).await;
+            sink(Report::ActionFinished { id, result });
         });
     }
 

@@ -112,6 +112,33 @@ pub enum Command {
         /// What happened, in words.
         message: String,
     },
+    /// Perform a lifecycle action (issue 21: abandon or cancel a request,
+    /// retire or revoke a card, a temporary card or a card on someone's
+    /// behalf, an offline unblock), after the agent confirmed it; answered
+    /// with [`Report::ActionFinished`] carrying the same `id`.
+    ///
+    /// For the window (the interface of issue 21's window part):
+    /// - build the [`Action`](crate::domain::action::Action) from
+    ///   `domain::action` and `domain::lifecycle::NewRequest`;
+    /// - offer a card's actions from [`Command::LookUpCard`] →
+    ///   [`Report::CardLookedUp`] (`CardRecord::operations`), a request's
+    ///   undo from its status; take the data items from
+    ///   [`Command::ReadWorkflowPolicy`] and check them with
+    ///   `domain::action::missing_items_message`;
+    /// - at a supervised station send the supervisor's name and password
+    ///   in `supervisor`: the worker checks it (same throttle and refusal
+    ///   records as a bind's witness) and refuses the action without it;
+    /// - the worker journals an `action_intent` before the call and one
+    ///   `action_outcome` after (new [`crate::audit::EventKind`]s), and
+    ///   reconciles a lost answer itself before it reports.
+    PerformAction {
+        /// The window's number for this action, repeated in the report.
+        id: u64,
+        /// What to do.
+        action: crate::domain::action::Action,
+        /// The supervisor's credential, at a supervised station.
+        supervisor: Option<crate::supervisors::SupervisorCredential>,
+    },
     /// Check a supervisor's credential for `purpose`, off the UI thread;
     /// answered with [`Report::SupervisorVerified`]. A confirmed bind then
     /// starts here, with the supervisor's name, and nowhere else.
@@ -206,6 +233,15 @@ pub enum Report {
     CardNames(CardNames),
     /// An answer for the Settings view.
     Settings(SettingsReport),
+    /// A [`Command::PerformAction`] finished: what CM did, or why not (in
+    /// words, with CM's correlation ID). An unblock response in it is shown
+    /// on screen only.
+    ActionFinished {
+        /// The command's `id`.
+        id: u64,
+        /// What was done, or the failure.
+        result: Result<crate::domain::action::ActionDone, Failure>,
+    },
     /// A supervisor's credential was checked: their name as configured, or
     /// the refusal in words.
     SupervisorVerified {

@@ -146,6 +146,9 @@ pub struct StationState {
     /// The request detail pane: open or not, and what CM said of the
     /// selected request's cards and workflow policy.
     pub detail: crate::app::request_detail::RequestDetail,
+    /// The desk's actions besides binding: the card panel, "New request",
+    /// the phone unblock and the confirmation of each.
+    pub actions: crate::app::actions::DeskActions,
 }
 
 /// How many events the readers panel keeps per reader.
@@ -296,8 +299,11 @@ impl StationState {
             }
             Report::CardLookedUp { card_id, standing } => {
                 self.cm_cards.answered(&card_id, &standing);
+                self.actions.card.answered(&card_id, &standing);
+                self.actions.new_request.answered(&card_id, &standing);
                 false
             }
+            Report::ActionFinished { id, result } => self.action_finished(id, result),
             Report::TemplateReuse { template, reuse } => {
                 self.cm_cards.reuse_read(template, reuse);
                 false

@@ -20,6 +20,8 @@ pub fn message_id(kind: EventKind) -> &'static str {
         EventKind::ReconcileAlarm => "2ac0af3743bb43b09169a755c7b61abd",
         EventKind::JournalGap => "59319a27c0e44b9fbd800a46a07c2030",
         EventKind::HeadMarkerCreated => "a73c563cc2ba4ef2b3ef3989f7c593aa",
+        EventKind::ActionIntent => "4d1f0c6e2b8a4f97a3c55e0d7b96e214",
+        EventKind::ActionOutcome => "b57e2a90c1d34c6e8f0a7d3b5e9c4f81",
     }
 }
 
@@ -38,6 +40,8 @@ pub fn event_id(kind: EventKind) -> u32 {
         EventKind::ReconcileAlarm => 1009,
         EventKind::JournalGap => 1010,
         EventKind::HeadMarkerCreated => 1011,
+        EventKind::ActionIntent => 1012,
+        EventKind::ActionOutcome => 1013,
     }
 }
 
@@ -54,8 +58,17 @@ pub fn priority(record: &Record) -> u8 {
             | EventKind::HeadMarkerCreated,
             _,
         ) => 4,
-        (EventKind::Outcome, Some(Outcome::Failed | Outcome::Refused)) => 4,
-        (EventKind::Attempt | EventKind::Outcome, _) => 6,
+        (
+            EventKind::Outcome | EventKind::ActionOutcome,
+            Some(Outcome::Failed | Outcome::Refused | Outcome::ReconciledNotDone),
+        ) => 4,
+        (
+            EventKind::Attempt
+            | EventKind::Outcome
+            | EventKind::ActionIntent
+            | EventKind::ActionOutcome,
+            _,
+        ) => 6,
         _ => 5,
     }
 }
@@ -77,7 +90,7 @@ pub fn summary(record: &Record) -> String {
     if let Some(supervisor) = &record.supervisor {
         line.push_str(&format!(", supervisor {supervisor}"));
     }
-    if record.event.is_bind() {
+    if record.event.is_bind() || (record.event.is_action() && !record.request_id.is_nil()) {
         line.push_str(&format!(", request {}", record.request_id));
     }
     if let Some(outcome) = record.outcome {

@@ -31,6 +31,27 @@ pub struct LifecycleRules {
     pub diversified: DiversifiedParameter,
     /// Which `datacollection` forms `POST requests` accepts.
     pub data_collection: DataCollectionForm,
+    /// Make this many coming status changes (`PUT requests/{id}`) and
+    /// created requests (`POST requests`), then break the connection
+    /// mid-answer: the work is done and the answer lost, as a proxy or
+    /// network that drops it. For the station's reconciliation.
+    pub drop_answers_after_commit: u32,
+}
+
+/// Replaces the answer to a committed status change or creation by a broken
+/// connection when [`LifecycleRules::drop_answers_after_commit`] says so.
+pub(super) fn maybe_drop(state: &mut EmulatorState, committed: Response) -> Response {
+    if state.lifecycle.rules.drop_answers_after_commit == 0 {
+        return committed;
+    }
+    state.lifecycle.rules.drop_answers_after_commit -= 1;
+    // A body that fails makes the server abort the connection mid-answer.
+    let broken = futures_util::stream::iter([Err::<Bytes, io::Error>(io::Error::other(
+        "the emulator drops this answer",
+    ))]);
+    let mut response = Response::new(axum::body::Body::from_stream(broken));
+    *response.status_mut() = committed.status();
+    response
 }
 
 /// From which statuses a request may be abandoned or canceled. The reference
@@ -537,7 +558,7 @@ pub(super) fn create_request(shared: &Shared, body: &[u8]) -> Response {
     if let Ok(value) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(LOCATION, value);
     }
-    response
+    maybe_drop(&mut state, response)
 }
 
 // ---------------------------------------------------------------------------

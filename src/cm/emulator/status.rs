@@ -122,10 +122,11 @@ pub(super) fn put_request(shared: &Shared, id: &str, body: &[u8]) -> Response {
         request.set("Completed", Value::String(now_timestamp()));
     }
     tracing::debug!(request = %uuid, mark = mark.name(), "CM emulator marked a request");
-    match state.put_answer {
+    let answer = match state.put_answer {
         PutAnswer::Object => state.requests[index].response(),
         PutAnswer::NoContent => no_content(),
-    }
+    };
+    super::lifecycle::maybe_drop(&mut state, answer)
 }
 
 /// The current time as CM writes dates.

@@ -1,0 +1,468 @@
+//! Issue 21's lifecycle actions on the command line: the real binary against
+//! the emulator over loopback HTTP. Abandon and cancel, a refusal in CM's
+//! words, retire by card ID with the policy's items, a temporary card, the
+//! offline unblock (whose response never reaches the journal), a lost
+//! answer reconciled, a supervised station, and `audit verify` after all.
+//! No card reader is used.
+
+mod common;
+
+use std::io::Write as _;
+use std::process::{Output, Stdio};
+
+use common::binary::StationHome;
+use enroll_station::cm::demo_data::TEMPLATES;
+use enroll_station::cm::emulator::lifecycle::LifecycleRules;
+use enroll_station::cm::emulator::{Emulator, EmulatorConfig};
+use enroll_station::domain::card::CardId;
+use enroll_station::domain::request::SmartcardStatus;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+const USER: Uuid = Uuid::from_u128(0x7a7a_0000_4000_8000_0000_0000_0000_0001);
+
+fn emulator() -> Emulator {
+    Emulator::start_on_thread(EmulatorConfig {
+        requests: 2,
+        ..EmulatorConfig::default()
+    })
+    .expect("the emulator starts on loopback")
+}
+
+fn run(home: &StationHome, args: &[&str]) -> Output {
+    home.command()
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("the binary runs")
+}
+
+fn json_of(output: &Output) -> Value {
+    assert!(
+        output.status.success(),
+        "exit {:?}, stderr: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("stdout is JSON")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn request(emulator: &Emulator, status: i64) -> String {
+    let id = Uuid::new_v4();
+    emulator
+        .insert_request(json!({
+            "Uuid": id.to_string(),
+            "RequestType": 1,
+            "Status": status,
+            "DataCollection": [],
+            "Submitted": "2026-11-20T09:14:33.12Z",
+            "Completed": "0001-01-01T00:00:00",
+            "NewSmartcardUuid": Uuid::nil().to_string(),
+            "ProfileTemplateUuid": TEMPLATES[0].uuid.to_string(),
+            "TargetUserUuid": USER.to_string(),
+            "IsSmartcard": true,
+            "IsEnrollmentAgent": true,
+        }))
+        .expect("inserted")
+        .to_string()
+}
+
+fn card(emulator: &Emulator, n: u8) -> String {
+    let card = CardId::from_raw([n, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, n]);
+    emulator.insert_smartcard(&card, SmartcardStatus::ACTIVE, USER, TEMPLATES[0].uuid);
+    card.to_string()
+}
+
+fn journal(home: &StationHome) -> String {
+    std::fs::read_to_string(home.default_journal()).expect("the journal")
+}
+
+fn verify(home: &StationHome) {
+    let output = run(home, &["audit", "verify"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+}
+
+#[test]
+fn abandon_and_cancel_answer_in_json_and_are_journalled() {
+    let emulator = emulator();
+    let url = emulator.base_url();
+    let home = StationHome::new();
+    let approved = request(&emulator, 3);
+    let out = json_of(&run(
+        &home,
+        &[
+            "request",
+            "abandon",
+            "--server",
+            &url,
+            "--request",
+            &approved,
+            "--yes",
+            "--json",
+        ],
+    ));
+    assert_eq!(out, json!({"request_id": approved, "status": "Failed"}));
+    let pending = request(&emulator, 16);
+    let out = json_of(&run(
+        &home,
+        &[
+            "request",
+            "cancel",
+            "--server",
+            &url,
+            "--request",
+            &pending,
+            "--comment",
+            "a duplicate",
+            "--yes",
+            "--json",
+        ],
+    ));
+    assert_eq!(out, json!({"request_id": pending, "status": "Canceled"}));
+    let text = journal(&home);
+    assert_eq!(
+        text.matches("\"event\":\"action_intent\"").count(),
+        2,
+        "{text}"
+    );
+    assert_eq!(text.matches("\"outcome\":\"done\"").count(), 2, "{text}");
+    assert!(text.contains("a duplicate"), "the comment is journalled");
+    assert!(text.contains(&format!("\"api_base\":\"{url}")), "{text}");
+    // Without --yes (and no terminal) nothing is sent.
+    let unasked = run(
+        &home,
+        &[
+            "request",
+            "cancel",
+            "--server",
+            &url,
+            "--request",
+            &request(&emulator, 16),
+        ],
+    );
+    assert!(!unasked.status.success());
+    assert!(stderr(&unasked).contains("--yes"), "{}", stderr(&unasked));
+    verify(&home);
+}
+
+#[test]
+fn a_refusal_says_cms_words_and_its_correlation_id() {
+    let emulator = emulator();
+    let url = emulator.base_url();
+    let home = StationHome::new();
+    // Executing: the emulator's default rules allow no cancel from there.
+    let executing = request(&emulator, 18);
+    let output = run(
+        &home,
+        &[
+            "request",
+            "cancel",
+            "--server",
+            &url,
+            "--request",
+            &executing,
+            "--yes",
+            "--json",
+        ],
+    );
+    assert!(!output.status.success());
+    let said = stderr(&output);
+    assert!(said.contains("Executing"), "CM's words: {said}");
+    assert!(said.contains("correlation ID"), "{said}");
+    assert!(journal(&home).contains("\"outcome\":\"failed\""));
+    verify(&home);
+}
+
+#[test]
+fn retire_by_card_id_checks_the_policys_items() {
+    let emulator = emulator();
+    let url = emulator.base_url();
+    let home = StationHome::new();
+    let card = card(&emulator, 21);
+    let missing = run(
+        &home,
+        &[
+            "card",
+            "retire",
+            "--server",
+            &url,
+            "--card-id",
+            &card,
+            "--yes",
+            "--json",
+        ],
+    );
+    assert!(!missing.status.success());
+    let said = stderr(&missing);
+    assert!(
+        said.contains("EmployeeID") && said.contains("--data"),
+        "{said}"
+    );
+    let out = json_of(&run(
+        &home,
+        &[
+            "card",
+            "retire",
+            "--server",
+            &url,
+            "--card-id",
+            &card,
+            "--data",
+            "EmployeeID=E1234",
+            "--comment",
+            "returned",
+            "--yes",
+            "--json",
+        ],
+    ));
+    assert_eq!(out["type"], "Retire");
+    assert_eq!(out["status"], "Approved");
+    assert!(out["request_id"].as_str().is_some_and(|id| id.len() == 36));
+    verify(&home);
+}
+
+#[test]
+fn a_temporary_card_request_is_created() {
+    let emulator = emulator();
+    let url = emulator.base_url();
+    let home = StationHome::new();
+    let user = USER.to_string();
+    let template = TEMPLATES[0].uuid.to_string();
+    let out = json_of(&run(
+        &home,
+        &[
+            "request",
+            "create",
+            "--server",
+            &url,
+            "--type",
+            "TemporaryCards",
+            "--user",
+            &user,
+            "--template",
+            &template,
+            "--data",
+            "EmployeeID=E1234",
+            "--yes",
+            "--json",
+        ],
+    ));
+    assert_eq!(out["type"], "TemporaryCards");
+    assert_eq!(emulator.created_requests(), 1);
+    let human = run(
+        &home,
+        &[
+            "request",
+            "create",
+            "--server",
+            &url,
+            "--type",
+            "TemporaryCards",
+            "--user",
+            &user,
+            "--template",
+            &template,
+            "--data",
+            "EmployeeID=E1234",
+            "--yes",
+        ],
+    );
+    assert!(human.status.success(), "{}", stderr(&human));
+    assert!(String::from_utf8_lossy(&human.stdout).contains("bind a card"));
+    let wrong = run(
+        &home,
+        &[
+            "request",
+            "create",
+            "--server",
+            &url,
+            "--type",
+            "Retire",
+            "--user",
+            &user,
+            "--template",
+            &template,
+            "--yes",
+        ],
+    );
+    assert!(!wrong.status.success());
+    assert!(stderr(&wrong).contains("TemporaryCards, Enroll or"));
+    verify(&home);
+}
+
+#[test]
+fn unblock_returns_the_references_response_and_journals_none() {
+    let emulator = emulator();
+    let url = emulator.base_url();
+    emulator.set_admin_key(TEMPLATES[0].uuid, [0; 24]);
+    let home = StationHome::new();
+    let card = card(&emulator, 22);
+    let out = json_of(&run(
+        &home,
+        &[
+            "unblock",
+            "--server",
+            &url,
+            "--card-id",
+            &card,
+            "--challenge",
+            "D611 43F9 CCFF D2CA",
+            "--data",
+            "EmployeeID=E1234",
+            "--yes",
+            "--json",
+        ],
+    ));
+    assert_eq!(out["card_id"], card.as_str());
+    assert_eq!(out["response"], "17466E766E303CB6");
+    let text = journal(&home);
+    assert!(text.contains("offline unblock response"), "{text}");
+    for value in ["17466E766E303CB6", "1746 6E76", "17466e76", "F0Zudm4wPLY"] {
+        assert!(
+            !text.contains(value),
+            "the journal holds no response: {text}"
+        );
+    }
+    let human = run(
+        &home,
+        &[
+            "unblock",
+            "--server",
+            &url,
+            "--card-id",
+            &card,
+            "--challenge",
+            "d61143f9ccffd2ca",
+            "--data",
+            "EmployeeID=E1234",
+            "--yes",
+        ],
+    );
+    assert!(human.status.success(), "{}", stderr(&human));
+    assert!(String::from_utf8_lossy(&human.stdout).contains("1 7 4 6   6 E 7 6"));
+    verify(&home);
+}
+
+#[test]
+fn a_lost_answer_to_a_status_change_is_reconciled() {
+    let emulator = emulator();
+    let url = emulator.base_url();
+    emulator.set_lifecycle_rules(LifecycleRules {
+        drop_answers_after_commit: 1,
+        ..LifecycleRules::default()
+    });
+    let home = StationHome::new();
+    let approved = request(&emulator, 3);
+    let out = json_of(&run(
+        &home,
+        &[
+            "request",
+            "abandon",
+            "--server",
+            &url,
+            "--request",
+            &approved,
+            "--yes",
+            "--json",
+        ],
+    ));
+    assert_eq!(out["status"], "Failed");
+    let text = journal(&home);
+    assert!(text.contains("\"outcome\":\"reconciled_done\""), "{text}");
+    verify(&home);
+
+    // A lost answer to a creation: found by its marker, never created twice.
+    emulator.set_lifecycle_rules(LifecycleRules {
+        drop_answers_after_commit: 1,
+        ..LifecycleRules::default()
+    });
+    let before = emulator.created_requests();
+    let out = json_of(&run(
+        &home,
+        &[
+            "request",
+            "create",
+            "--server",
+            &url,
+            "--type",
+            "TemporaryCards",
+            "--user",
+            &USER.to_string(),
+            "--template",
+            &TEMPLATES[0].uuid.to_string(),
+            "--data",
+            "EmployeeID=E1234",
+            "--yes",
+            "--json",
+        ],
+    ));
+    assert_eq!(emulator.created_requests(), before + 1);
+    assert!(out["request_id"].as_str().is_some());
+    assert_eq!(
+        journal(&home)
+            .matches("\"outcome\":\"reconciled_done\"")
+            .count(),
+        2
+    );
+    verify(&home);
+}
+
+#[test]
+fn a_supervised_station_refuses_without_a_supervisor() {
+    let emulator = emulator();
+    let url = emulator.base_url();
+    let home = StationHome::new();
+    let mut hash = home
+        .command()
+        .args(["supervisor", "hash", "--name", "Sam", "--account", "sam"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    hash.stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"a long passphrase\n")
+        .expect("written");
+    let hashed = hash.wait_with_output().expect("ends");
+    assert!(hashed.status.success(), "{}", stderr(&hashed));
+    let config = home.root().join("station.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "mode = \"supervised\"\n\n{}",
+            String::from_utf8_lossy(&hashed.stdout)
+        ),
+    )
+    .expect("config");
+    let approved = request(&emulator, 3);
+    let output = run(
+        &home,
+        &[
+            "request",
+            "abandon",
+            "--config",
+            &config.display().to_string(),
+            "--server",
+            &url,
+            "--request",
+            &approved,
+            "--yes",
+        ],
+    );
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("supervisor"),
+        "{}",
+        stderr(&output)
+    );
+    let text = journal(&home);
+    assert!(text.contains("\"event\":\"supervisor_refused\""), "{text}");
+    assert!(!text.contains("action_intent"), "nothing was sent: {text}");
+    verify(&home);
+}
