@@ -21,12 +21,18 @@ use crate::domain::action::{Action, ActionDone, OfflineUnblock};
 use crate::domain::bind::Failure;
 use crate::domain::card::CardId;
 use crate::domain::card_record::{CardOperation, CardRecord, CmStanding};
-use crate::domain::lifecycle::{NewRequest, PolicyItem, StatusChange, WorkflowPolicy};
+use crate::domain::lifecycle::{
+    NewRequest, NewRequestError, PolicyItem, StatusChange, WorkflowPolicy,
+};
 use crate::domain::request::{DataItem, Request, RequestStatus, RequestType, Text};
 use crate::domain::smartcard::Smartcard;
 use crate::domain::unblock::{Challenge, ChallengeResponse};
 use crate::supervisors::{SupervisorCredential, Witness};
 use crate::worker::Command;
+
+mod error;
+
+pub use error::{MissingItems, NoUser};
 
 /// The status changes the desk offers for a request in `status`: Cancel
 /// before CM starts on it (Pending, Approved), Abandon once it was
@@ -259,7 +265,7 @@ impl ItemsForm {
     /// The data items to send for `policy`'s items (each trimmed; blank
     /// ones left out), or why not: a required item without a value,
     /// named with its hint. Without a policy nothing is collected.
-    pub fn data(&mut self, policy: Option<&WorkflowPolicy>) -> Result<Vec<DataItem>, String> {
+    pub fn data(&mut self, policy: Option<&WorkflowPolicy>) -> Result<Vec<DataItem>, MissingItems> {
         let items: &[PolicyItem] = policy
             .and_then(|p| p.data_collection.as_deref())
             .unwrap_or(&[]);
@@ -290,11 +296,8 @@ impl ItemsForm {
                 None => item.name.clone(),
             })
             .collect();
-        let error = format!(
-            "Fill in what the workflow requires before sending: {}.",
-            names.join(", ")
-        );
-        self.error = Some(error.clone());
+        let error = MissingItems { names };
+        self.error = Some(error.to_string());
         Err(error)
     }
 
@@ -455,24 +458,20 @@ impl NewRequestForm {
 
     /// The user the request is for: the typed GUID, or the looked-up
     /// card's assigned user. `Err` says why there is none yet.
-    pub fn user(&self) -> Result<Uuid, String> {
+    pub fn user(&self) -> Result<Uuid, NoUser> {
         match self.person_by {
-            PersonBy::UserGuid => crate::domain::guid::parse(self.person.trim()).ok_or_else(|| {
-                "Type the person's user GUID (their account's objectGUID).".to_owned()
-            }),
+            PersonBy::UserGuid => {
+                crate::domain::guid::parse(self.person.trim()).ok_or(NoUser::NoGuid)
+            }
             PersonBy::CardId => match &self.card {
                 Some((_, CmStanding::Known(record))) => record
                     .current()
                     .and_then(|card| card.assigned_user)
-                    .ok_or_else(|| "CM names no user for that card.".to_owned()),
-                Some((_, CmStanding::Asking)) => Err("Looking the card up in CM…".to_owned()),
-                Some((_, CmStanding::New)) => Err(
-                    "CM does not know that card: type the person's user GUID instead.".to_owned(),
-                ),
-                Some((_, CmStanding::Unknown(why))) => {
-                    Err(format!("The card could not be looked up: {why}"))
-                }
-                None => Err("Type the person's permanent card ID and press Look up.".to_owned()),
+                    .ok_or(NoUser::NoAssignedUser),
+                Some((_, CmStanding::Asking)) => Err(NoUser::LookingUp),
+                Some((_, CmStanding::New)) => Err(NoUser::UnknownCard),
+                Some((_, CmStanding::Unknown(why))) => Err(NoUser::LookupFailed(why.clone())),
+                None => Err(NoUser::NotLookedUp),
             },
         }
     }
@@ -640,8 +639,8 @@ pub fn card_intent(
     card: &Smartcard,
     data: Vec<DataItem>,
     comment: &str,
-) -> Result<Intent, String> {
-    let request = NewRequest::on_card(kind, card, data, comment).map_err(|e| e.to_string())?;
+) -> Result<Intent, NewRequestError> {
+    let request = NewRequest::on_card(kind, card, data, comment)?;
     Ok(Intent::Create {
         request,
         card_id: Some(card_id),

@@ -81,8 +81,8 @@ pub enum AuditError {
     Changed {
         /// The journal.
         path: PathBuf,
-        /// What differs, in words.
-        why: String,
+        /// What differs.
+        why: EndChanged,
     },
     /// The journal's path names a symbolic link or something that is not a
     /// regular file: the station writes only to a file it opens itself.
@@ -168,4 +168,44 @@ pub(super) fn io_error<'a>(
         path: path.to_owned(),
         source,
     }
+}
+
+/// How the journal's end differs from where this station left it: the words
+/// go inside [`AuditError::Changed`], which says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum EndChanged {
+    /// The file's length or last line could not be read.
+    #[error("it could not be checked: {0}")]
+    Unreadable(#[source] io::Error),
+    /// The path names another file now (moved aside, replaced).
+    #[error("another file was put at {} in place of the one the station holds", .0.display())]
+    Replaced(PathBuf),
+    /// Nothing is at the path any more.
+    #[error("the file the station holds was removed from {}", .0.display())]
+    Removed(PathBuf),
+    /// Shorter than the station left it.
+    #[error("it is {len} bytes long where the station left it at {end} bytes: its end was cut")]
+    Cut {
+        /// Its length now.
+        len: u64,
+        /// Where the station left its end.
+        end: u64,
+    },
+    /// Longer than the station left it.
+    #[error(
+        "it is {len} bytes long where the station left it at {end} bytes: something else was \
+         appended"
+    )]
+    Appended {
+        /// Its length now.
+        len: u64,
+        /// Where the station left its end.
+        end: u64,
+    },
+    /// The last line's length does not fit in memory.
+    #[error("its last line is too long")]
+    LastLineTooLong,
+    /// The last line no longer hashes to the chain's last hash.
+    #[error("its last line is no longer the one the station wrote")]
+    LastLineRewritten,
 }

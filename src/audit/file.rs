@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 
 use super::chain::{Chain, ChainBreak, read_chain_to_tear, sha256_hex};
-use super::error::io_error;
+use super::error::{EndChanged, io_error};
 use super::{
     ActionInfo, AttemptId, AttemptInfo, AttemptRecord, AuditError, EventKind, Outcome, OutcomeInfo,
     Record, StationEvent,
@@ -382,9 +382,8 @@ impl AuditJournal {
     /// file at the path, the same length, and the last line it wrote (or
     /// read) still hashing to the chain's last hash. The words say what
     /// differs.
-    fn check_end(&mut self) -> Result<(), String> {
-        let unreadable = |error: std::io::Error| format!("it could not be checked: {error}");
-        let meta = self.file.metadata().map_err(unreadable)?;
+    fn check_end(&mut self) -> Result<(), EndChanged> {
+        let meta = self.file.metadata().map_err(EndChanged::Unreadable)?;
         // Windows needs no such check: the journal is opened without
         // FILE_SHARE_DELETE, so nobody renames or removes it while it is held.
         #[cfg(unix)]
@@ -393,43 +392,32 @@ impl AuditJournal {
             match std::fs::symlink_metadata(&self.path) {
                 Ok(now) if (now.dev(), now.ino()) == (meta.dev(), meta.ino()) => {}
                 Ok(_) => {
-                    return Err(format!(
-                        "another file was put at {} in place of the one the station holds",
-                        self.path.display()
-                    ));
+                    return Err(EndChanged::Replaced(self.path.clone()));
                 }
                 Err(_) => {
-                    return Err(format!(
-                        "the file the station holds was removed from {}",
-                        self.path.display()
-                    ));
+                    return Err(EndChanged::Removed(self.path.clone()));
                 }
             }
         }
         let (len, end) = (meta.len(), self.chain.end);
         if len < end {
-            return Err(format!(
-                "it is {len} bytes long where the station left it at {end} bytes: its end was cut"
-            ));
+            return Err(EndChanged::Cut { len, end });
         }
         if len > end {
-            return Err(format!(
-                "it is {len} bytes long where the station left it at {end} bytes: something \
-                 else was appended"
-            ));
+            return Err(EndChanged::Appended { len, end });
         }
         let last = self.chain.last_line_len;
         if last == 0 {
             return Ok(());
         }
-        let mut line = vec![0; usize::try_from(last).map_err(|_| "its last line is too long")?];
+        let mut line = vec![0; usize::try_from(last).map_err(|_| EndChanged::LastLineTooLong)?];
         self.file
             .seek(SeekFrom::Start(end - last))
             .and_then(|_| self.file.read_exact(&mut line))
-            .map_err(unreadable)?;
+            .map_err(EndChanged::Unreadable)?;
         match line.split_last() {
             Some((b'\n', bytes)) if sha256_hex(bytes) == self.chain.last_hash => Ok(()),
-            _ => Err("its last line is no longer the one the station wrote".to_owned()),
+            _ => Err(EndChanged::LastLineRewritten),
         }
     }
 }

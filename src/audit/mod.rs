@@ -27,7 +27,7 @@ mod file;
 mod identity;
 
 pub use chain::{BreakReason, ChainBreak, Inconsistency, VerifyReport, verify};
-pub use error::AuditError;
+pub use error::{AuditError, EndChanged};
 pub use export::{
     CSV_HEADER, ExportFormat, ExportPlace, default_export_place, export, export_file_name,
     export_to_file, export_to_new_file,

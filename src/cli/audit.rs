@@ -78,14 +78,11 @@ pub(crate) fn forward_settings(
     let journald = table
         .journald
         .unwrap_or_else(|| cfg!(target_os = "linux") && socket.exists());
-    let syslog = table
-        .syslog_target()
-        .map_err(anyhow::Error::msg)?
-        .map(|(host, port)| SyslogTarget {
-            host,
-            port,
-            ca_files: table.syslog_ca_files.clone(),
-        });
+    let syslog = table.syslog_target()?.map(|(host, port)| SyslogTarget {
+        host,
+        port,
+        ca_files: table.syslog_ca_files.clone(),
+    });
     Ok(ForwardSettings {
         journald: journald.then_some(socket),
         syslog,

@@ -389,7 +389,7 @@ fn create(
         ),
     };
     let user = parse_guid(user, "user")?;
-    let data = parse_data_items(data).map_err(|why| anyhow::anyhow!("{why}"))?;
+    let data = parse_data_items(data)?;
     let station = Station::open(settings)?;
     let template = match crate::domain::guid::parse(template) {
         Some(uuid) => uuid,
@@ -469,7 +469,7 @@ pub(super) fn run_card_action(
     kind: RequestType,
     args: CardActionArgs,
 ) -> anyhow::Result<()> {
-    let data = parse_data_items(&args.data).map_err(|why| anyhow::anyhow!("{why}"))?;
+    let data = parse_data_items(&args.data)?;
     let card_id = match (&args.card_id, &args.reader) {
         (Some(text), _) => parse_card_id(text)?,
         (None, reader) => {
@@ -553,13 +553,13 @@ fn card_allowing(
 /// `unblock`.
 pub(super) fn run_unblock(settings: &Settings, args: UnblockArgs) -> anyhow::Result<()> {
     let card_id = parse_card_id(&args.card_id)?;
-    let challenge = Challenge::parse(&args.challenge).map_err(|why| anyhow::anyhow!("{why}"))?;
+    let challenge = Challenge::parse(&args.challenge)?;
     let request = args
         .request
         .as_deref()
         .map(|text| parse_guid(text, "request"))
         .transpose()?;
-    let data = parse_data_items(&args.data).map_err(|why| anyhow::anyhow!("{why}"))?;
+    let data = parse_data_items(&args.data)?;
     let station = Station::open(settings)?;
     let smartcard = match request {
         // Under an existing request the card's offer is already used.

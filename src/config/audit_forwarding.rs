@@ -9,6 +9,17 @@ use serde::{Deserialize, Serialize};
 /// The syslog receiver's port when `syslog` names none: syslog over TLS.
 pub const SYSLOG_TLS_PORT: u16 = 6514;
 
+/// `audit_forwarding.syslog` is not a receiver's address.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "audit_forwarding.syslog must be HOST or HOST:PORT (e.g. \"siem.contoso.com:6514\"), \
+     not {text:?}"
+)]
+pub struct BadSyslogAddress {
+    /// The value as written (trimmed).
+    pub text: String,
+}
+
 /// `[audit_forwarding]`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -45,15 +56,12 @@ impl AuditForwarding {
     }
 
     /// The syslog receiver as host and port; `Err` says what is wrong.
-    pub fn syslog_target(&self) -> Result<Option<(String, u16)>, String> {
+    pub fn syslog_target(&self) -> Result<Option<(String, u16)>, BadSyslogAddress> {
         let Some(text) = self.syslog.as_deref().map(str::trim) else {
             return Ok(None);
         };
-        let bad = || {
-            format!(
-                "audit_forwarding.syslog must be HOST or HOST:PORT (e.g. \"siem.contoso.com:6514\"), \
-                 not {text:?}"
-            )
+        let bad = || BadSyslogAddress {
+            text: text.to_owned(),
         };
         let (host, port) = match text.rsplit_once(':') {
             // An IPv6 address without a port: [::1]

@@ -193,20 +193,33 @@ pub fn next_step(
     }
 }
 
+/// A `--data` pair that is not a data item.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DataItemError {
+    /// No `=` in it.
+    #[error(
+        "\"{0}\" is not NAME=VALUE: write the item's name, an equals sign and its value, \
+         e.g. --data EmployeeID=E1234"
+    )]
+    NotAPair(String),
+    /// Nothing before the `=`.
+    #[error(
+        "\"{0}\" has no name before the equals sign: write the item's name first, e.g. --data EmployeeID=E1234"
+    )]
+    NoName(String),
+}
+
 /// The `NAME=VALUE` pairs the agent gave, as data items; a pair without `=`
 /// is refused in words.
-pub fn parse_data_items(pairs: &[String]) -> Result<Vec<DataItem>, String> {
+pub fn parse_data_items(pairs: &[String]) -> Result<Vec<DataItem>, DataItemError> {
     pairs
         .iter()
         .map(|pair| {
             let Some((name, value)) = pair.split_once('=') else {
-                return Err(format!(
-                    "\"{pair}\" is not NAME=VALUE: write the item's name, an equals sign and \
-                     its value, e.g. --data EmployeeID=E1234"
-                ));
+                return Err(DataItemError::NotAPair(pair.clone()));
             };
             if name.trim().is_empty() {
-                return Err(format!("\"{pair}\" has no name before the equals sign"));
+                return Err(DataItemError::NoName(pair.clone()));
             }
             Ok(DataItem {
                 name: Text::from(name.trim()),
@@ -297,7 +310,9 @@ mod tests {
         assert_eq!(items[0].name.as_str(), "EmployeeID");
         assert_eq!(items[1].name.as_str(), "Reason");
         assert_eq!(items[1].value.as_ref().map(|v| v.as_str()), Some("a=b"));
-        let error = parse_data_items(&["EmployeeID".into()]).expect_err("no =");
+        let error = parse_data_items(&["EmployeeID".into()])
+            .expect_err("no =")
+            .to_string();
         assert!(error.contains("NAME=VALUE"), "{error}");
         assert!(parse_data_items(&["=x".into()]).is_err());
     }

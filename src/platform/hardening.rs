@@ -42,38 +42,61 @@ pub fn disable_core_dumps() -> Hardened {
     }
     match disable() {
         Ok(()) => Hardened::Done,
-        Err(words) => Hardened::Failed(words),
+        Err(error) => Hardened::Failed(error.to_string()),
     }
 }
 
+/// Which call left dumps on. Only logged: the station runs on either way,
+/// so the words name the call for whoever reads the log.
+#[derive(Debug, thiserror::Error)]
+enum DisableError {
+    /// A system call failed.
+    #[cfg(unix)]
+    #[error("{call} failed: {source}")]
+    Call {
+        /// The call, with its arguments.
+        call: &'static str,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// `WerSetFlags` returned a failing HRESULT.
+    #[cfg(windows)]
+    #[error("WerSetFlags failed: HRESULT {0:#010x}")]
+    WerSetFlags(u32),
+    /// Nothing to call here.
+    #[cfg(not(any(unix, windows)))]
+    #[error("this platform has no way to turn core dumps off")]
+    Unsupported,
+}
+
 #[cfg(unix)]
-fn disable() -> Result<(), String> {
+fn disable() -> Result<(), DisableError> {
     let none = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
     };
     // SAFETY: a plain system call on this process with a valid struct.
     if unsafe { libc::setrlimit(libc::RLIMIT_CORE, &none) } != 0 {
-        return Err(format!(
-            "setrlimit(RLIMIT_CORE, 0) failed: {}",
-            std::io::Error::last_os_error()
-        ));
+        return Err(DisableError::Call {
+            call: "setrlimit(RLIMIT_CORE, 0)",
+            source: std::io::Error::last_os_error(),
+        });
     }
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
         // SAFETY: PR_SET_DUMPABLE takes one integer argument; the rest are ignored.
         if unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) } != 0 {
-            return Err(format!(
-                "prctl(PR_SET_DUMPABLE, 0) failed: {}",
-                std::io::Error::last_os_error()
-            ));
+            return Err(DisableError::Call {
+                call: "prctl(PR_SET_DUMPABLE, 0)",
+                source: std::io::Error::last_os_error(),
+            });
         }
     }
     Ok(())
 }
 
 #[cfg(windows)]
-fn disable() -> Result<(), String> {
+fn disable() -> Result<(), DisableError> {
     use windows_sys::Win32::System::Diagnostics::Debug::{
         SEM_FAILCRITICALERRORS, SEM_NOGPFAULTERRORBOX, SetErrorMode,
     };
@@ -86,18 +109,15 @@ fn disable() -> Result<(), String> {
         SetErrorMode(previous | SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX);
         let result = WerSetFlags(WER_FAULT_REPORTING_FLAG_NOHEAP);
         if result < 0 {
-            return Err(format!(
-                "WerSetFlags failed: HRESULT {:#010x}",
-                result as u32
-            ));
+            return Err(DisableError::WerSetFlags(result as u32));
         }
     }
     Ok(())
 }
 
 #[cfg(not(any(unix, windows)))]
-fn disable() -> Result<(), String> {
-    Err("this platform has no way to turn core dumps off".to_owned())
+fn disable() -> Result<(), DisableError> {
+    Err(DisableError::Unsupported)
 }
 
 impl Hardened {

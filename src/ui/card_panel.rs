@@ -172,7 +172,7 @@ fn card_panel_ui(ui: &mut Ui, state: &mut StationState, commands: &mut Vec<Comma
                 Ok(intent) => {
                     state.actions.confirm(intent);
                 }
-                Err(why) => form.error = Some(why),
+                Err(why) => form.error = Some(why.to_string()),
             }
         }
     }

@@ -65,7 +65,7 @@ fn new_request_ui(ui: &mut Ui, state: &mut StationState, commands: &mut Vec<Comm
         && let Err(why) = state.actions.new_request.user()
         && state.actions.new_request.card.is_some()
     {
-        ui.label(why);
+        ui.label(why.to_string());
     }
     let templates = known_templates(state);
     let form = &mut state.actions.new_request;
@@ -126,7 +126,7 @@ fn new_request_ui(ui: &mut Ui, state: &mut StationState, commands: &mut Vec<Comm
     let user = match form.user() {
         Ok(user) => user,
         Err(why) => {
-            form.error = Some(why);
+            form.error = Some(why.to_string());
             return;
         }
     };

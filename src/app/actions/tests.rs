@@ -238,7 +238,7 @@ fn the_card_panel_takes_its_answer_and_offers_what_cm_allows() {
 fn required_items_block_in_words_until_filled() {
     let mut form = ItemsForm::default();
     let policy = policy();
-    let error = form.data(Some(&policy)).expect_err("missing");
+    let error = form.data(Some(&policy)).expect_err("missing").to_string();
     assert!(
         error.contains("EmployeeID (must match ^E[0-9]{4}$)"),
         "{error}"
@@ -281,7 +281,8 @@ fn a_retire_is_for_the_cards_object_user_and_template() {
         vec![],
         "",
     )
-    .expect_err("retired");
+    .expect_err("retired")
+    .to_string();
     assert!(refused.contains("Retired"), "{refused}");
 }
 

@@ -11,7 +11,7 @@ use windows_sys::Win32::System::EventLog::{
 };
 
 use super::message::{event_id, fields, priority, summary};
-use super::{Entry, Sink};
+use super::{Entry, ForwardError, Sink};
 
 /// The event source the MSI registers.
 pub const SOURCE: &str = "enroll-station";
@@ -36,16 +36,15 @@ impl EventLog {
         }
     }
 
-    fn open(&mut self) -> Result<HANDLE, String> {
+    fn open(&mut self) -> Result<HANDLE, ForwardError> {
         if self.handle.is_null() {
             let source = wide(SOURCE);
             // SAFETY: `source` is a NUL-terminated UTF-16 string that outlives the call.
             let handle = unsafe { RegisterEventSourceW(std::ptr::null(), source.as_ptr()) };
             if handle.is_null() {
-                return Err(format!(
-                    "the event source {SOURCE} cannot be opened: {}",
-                    std::io::Error::last_os_error()
-                ));
+                return Err(ForwardError::EventSource {
+                    source: std::io::Error::last_os_error(),
+                });
             }
             self.handle = handle;
         }
@@ -53,7 +52,7 @@ impl EventLog {
     }
 
     /// Whether the source can be opened (for `check`).
-    pub fn probe(mut self) -> Result<(), String> {
+    pub fn probe(mut self) -> Result<(), ForwardError> {
         self.open().map(|_| ())
     }
 }
@@ -90,7 +89,7 @@ impl Sink for EventLog {
         "the Windows Event Log".to_owned()
     }
 
-    fn deliver(&mut self, entry: &Entry) -> Result<(), String> {
+    fn deliver(&mut self, entry: &Entry) -> Result<(), ForwardError> {
         let handle = self.open()?;
         let kind = match priority(&entry.record) {
             0..=3 => EVENTLOG_ERROR_TYPE,
@@ -114,10 +113,7 @@ impl Sink for EventLog {
             )
         };
         if reported == 0 {
-            return Err(format!(
-                "the event could not be reported: {}",
-                std::io::Error::last_os_error()
-            ));
+            return Err(ForwardError::Report(std::io::Error::last_os_error()));
         }
         Ok(())
     }

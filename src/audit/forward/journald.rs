@@ -10,7 +10,7 @@ use std::os::unix::net::UnixDatagram;
 use std::path::PathBuf;
 
 use super::message::{fields, message_id, priority, summary};
-use super::{Entry, Sink};
+use super::{Entry, ForwardError, Sink};
 
 /// The journald destination.
 pub struct Journald {
@@ -28,10 +28,13 @@ impl Journald {
     }
 
     /// Whether the socket takes datagrams (for `check`), without sending a record.
-    pub fn probe(&self) -> Result<(), String> {
+    pub fn probe(&self) -> Result<(), ForwardError> {
         UnixDatagram::unbound()
             .and_then(|socket| socket.connect(&self.socket))
-            .map_err(|error| format!("{}: {error}", self.socket.display()))
+            .map_err(|source| ForwardError::Journald {
+                socket: self.socket.clone(),
+                source,
+            })
     }
 }
 
@@ -84,17 +87,20 @@ impl Sink for Journald {
         "journald".to_owned()
     }
 
-    fn deliver(&mut self, entry: &Entry) -> Result<(), String> {
+    fn deliver(&mut self, entry: &Entry) -> Result<(), ForwardError> {
         let sender = match &self.sender {
             Some(sender) => sender,
             None => self
                 .sender
-                .insert(UnixDatagram::unbound().map_err(|e| e.to_string())?),
+                .insert(UnixDatagram::unbound().map_err(ForwardError::NoSocket)?),
         };
         sender
             .send_to(&datagram(entry), &self.socket)
             .map(|_| ())
-            .map_err(|error| format!("{}: {error}", self.socket.display()))
+            .map_err(|source| ForwardError::Journald {
+                socket: self.socket.clone(),
+                source,
+            })
     }
 }
 

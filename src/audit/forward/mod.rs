@@ -21,6 +21,7 @@
 //! Each record kind has a stable journald `MESSAGE_ID` and Windows event ID
 //! ([`message_id`], [`event_id`]); see `docs/audit-forwarding.md`.
 
+mod error;
 #[cfg(windows)]
 pub mod eventlog;
 #[cfg(target_os = "linux")]
@@ -34,6 +35,7 @@ use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+pub use error::ForwardError;
 pub use message::{event_id, message_id, priority, summary};
 
 use super::{EventKind, Record};
@@ -83,7 +85,7 @@ pub trait Sink: Send {
     /// The destination, in words (`journald`, `syslog to siem:6514`).
     fn name(&self) -> String;
     /// Delivers `entry`; `Err` says why it could not (it is tried again).
-    fn deliver(&mut self, entry: &Entry) -> Result<(), String>;
+    fn deliver(&mut self, entry: &Entry) -> Result<(), ForwardError>;
 }
 
 /// How delivery to one destination goes.
@@ -317,7 +319,7 @@ fn deliver_all(
                     }
                     set(status, |s| {
                         s.failures += 1;
-                        s.problem = Some(why);
+                        s.problem = Some(why.to_string());
                         s.waiting = waiting.load(Ordering::SeqCst);
                     });
                     std::thread::sleep(wait);
@@ -405,7 +407,7 @@ pub fn flush(timeout: Duration) -> Option<Status> {
 
 /// Tries to reach each destination `settings` names without sending a
 /// record (for `enroll-station check`): the destination, and why not.
-pub fn probe(settings: &ForwardSettings) -> Vec<(String, Result<(), String>)> {
+pub fn probe(settings: &ForwardSettings) -> Vec<(String, Result<(), ForwardError>)> {
     let mut found = Vec::new();
     #[cfg(target_os = "linux")]
     if let Some(socket) = &settings.journald {
@@ -447,7 +449,7 @@ mod tests {
             "kept".to_owned()
         }
 
-        fn deliver(&mut self, entry: &Entry) -> Result<(), String> {
+        fn deliver(&mut self, entry: &Entry) -> Result<(), ForwardError> {
             if let Ok(mut kept) = self.0.lock() {
                 kept.push((entry.record.seq, entry.hash.clone()));
             }

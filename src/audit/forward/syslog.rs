@@ -22,7 +22,7 @@ use rustls::pki_types::ServerName;
 use rustls::{ClientConnection, StreamOwned};
 
 use super::message::{fields, priority};
-use super::{Entry, Sink};
+use super::{Entry, ForwardError, Sink};
 
 /// The syslog facility: 13, "log audit" (RFC 5424, table 1).
 pub const FACILITY: u8 = 13;
@@ -61,54 +61,57 @@ impl Syslog {
     }
 
     /// Connects and completes the TLS handshake, without sending a record.
-    pub fn probe(&mut self) -> Result<(), String> {
+    pub fn probe(&mut self) -> Result<(), ForwardError> {
         self.connect().map(|_| ())
     }
 
-    fn tls_config(&self) -> Result<Arc<rustls::ClientConfig>, String> {
+    fn tls_config(&self) -> Result<Arc<rustls::ClientConfig>, ForwardError> {
         let mut roots = Vec::new();
         for file in &self.target.ca_files {
             roots.extend(
-                crate::platform::tls_trust::read_ca_file(file).map_err(|why| {
-                    format!("the CA file {} cannot be used: {why}", file.display())
+                crate::platform::tls_trust::read_ca_file(file).map_err(|source| {
+                    ForwardError::CaFile {
+                        file: file.clone(),
+                        source,
+                    }
                 })?,
             );
         }
-        let config = crate::platform::tls_trust::verifying_builder(roots)
-            .map_err(|why| why.to_string())?
-            .with_no_client_auth();
+        let config = crate::platform::tls_trust::verifying_builder(roots)?.with_no_client_auth();
         Ok(Arc::new(config))
     }
 
-    fn connect(&mut self) -> Result<&mut StreamOwned<ClientConnection, TcpStream>, String> {
+    fn connect(&mut self) -> Result<&mut StreamOwned<ClientConnection, TcpStream>, ForwardError> {
         if self.stream.is_none() {
             let config = self.tls_config()?;
-            let name = ServerName::try_from(self.target.host.clone())
-                .map_err(|_| format!("{} is not a host name", self.target.host))?;
-            let address = (self.target.host.as_str(), self.target.port)
+            let host = &self.target.host;
+            let name = ServerName::try_from(host.clone())
+                .map_err(|_| ForwardError::NotHostName(host.clone()))?;
+            let address = (host.as_str(), self.target.port)
                 .to_socket_addrs()
-                .map_err(|e| format!("{} cannot be found: {e}", self.target.host))?
+                .map_err(|source| ForwardError::NotFound {
+                    host: host.clone(),
+                    source,
+                })?
                 .next()
-                .ok_or_else(|| format!("{} has no address", self.target.host))?;
-            let tcp = TcpStream::connect_timeout(&address, TIMEOUT).map_err(|e| e.to_string())?;
+                .ok_or_else(|| ForwardError::NoAddress(host.clone()))?;
+            let tcp =
+                TcpStream::connect_timeout(&address, TIMEOUT).map_err(ForwardError::Connection)?;
             tcp.set_read_timeout(Some(TIMEOUT))
                 .and_then(|()| tcp.set_write_timeout(Some(TIMEOUT)))
                 .and_then(|()| tcp.set_nodelay(true))
-                .map_err(|e| e.to_string())?;
-            let connection =
-                ClientConnection::new(config, name).map_err(|e| format!("TLS: {e}"))?;
+                .map_err(ForwardError::Connection)?;
+            let connection = ClientConnection::new(config, name).map_err(ForwardError::TlsSetup)?;
             let mut stream = StreamOwned::new(connection, tcp);
             while stream.conn.is_handshaking() {
                 stream
                     .conn
                     .complete_io(&mut stream.sock)
-                    .map_err(|e| format!("TLS: {e}"))?;
+                    .map_err(ForwardError::Handshake)?;
             }
             self.stream = Some(stream);
         }
-        self.stream
-            .as_mut()
-            .ok_or_else(|| "not connected".to_owned())
+        self.stream.as_mut().ok_or(ForwardError::NotConnected)
     }
 }
 
@@ -178,13 +181,13 @@ impl Sink for Syslog {
         format!("syslog to {}:{}", self.target.host, self.target.port)
     }
 
-    fn deliver(&mut self, entry: &Entry) -> Result<(), String> {
+    fn deliver(&mut self, entry: &Entry) -> Result<(), ForwardError> {
         let frame = frame(&message(entry));
         let written = self.connect().and_then(|stream| {
             stream
                 .write_all(&frame)
                 .and_then(|()| stream.flush())
-                .map_err(|e| e.to_string())
+                .map_err(ForwardError::Connection)
         });
         if written.is_err() {
             // Made again for the next try.

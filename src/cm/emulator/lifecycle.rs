@@ -1,8 +1,9 @@
 //! The lifecycle routes: `POST requests` (create-request),
 //! `GET profiletemplates/{id}/policies/{type}` (get-workflow-policy) and
 //! `GET requests/{r}/smartcards/{s}/authenticationresponse`
-//! (get-smartcard-authentication-response), with the switches for what the
-//! reference leaves open ([`LifecycleRules`]).
+//! (get-smartcard-authentication-response, in `lifecycle/unblock.rs` with
+//! its 3DES), with the switches for what the reference leaves open
+//! ([`LifecycleRules`]).
 //!
 //! Modelled on the MIM CM REST reference (MicrosoftDocs/MIMDocs,
 //! `MIMDocs/reference/*.md`) and the FIM CM 2010 SDK, not on the station's
@@ -11,11 +12,12 @@
 
 use std::collections::HashMap;
 
-use base64::Engine as _;
-
 use super::*;
 
 mod des;
+mod unblock;
+
+pub(super) use unblock::authentication_response;
 
 /// The rules the reference leaves open, each a switch; the default is the
 /// reference's letter where it has one. Set with [`Emulator::set_lifecycle_rules`].
@@ -340,34 +342,34 @@ fn policy_of(state: &EmulatorState, template: Uuid, policy_type: &str) -> Emulat
 fn data_collection(
     value: Option<&Value>,
     form: DataCollectionForm,
-) -> Result<Vec<(String, Option<String>)>, String> {
+) -> Result<Vec<(String, Option<String>)>, BadBody> {
     let list = match value {
-        None => return Err("The body has no datacollection.".into()),
+        None => return Err(BadBody::Missing("datacollection")),
         Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::String(text)) if form != DataCollectionForm::List => {
             // The walkthrough's own example has typographic quotes.
             let text = text.replace(['\u{201c}', '\u{201d}'], "\"");
             match parse_lenient_json(text.trim()) {
                 Ok(Value::Array(items)) => items,
-                _ => return Err(format!("datacollection '{text}' is not a JSON array.")),
+                _ => return Err(BadBody::DataCollectionText(text)),
             }
         }
         Some(Value::Array(items)) if form != DataCollectionForm::JsonText => items.clone(),
         Some(other) => {
-            return Err(format!(
-                "datacollection {other} is not in a form this server reads ({}).",
-                match form {
+            return Err(BadBody::DataCollectionShape {
+                value: other.clone(),
+                accepted: match form {
                     DataCollectionForm::Any => "a JSON array, or one in a string",
                     DataCollectionForm::JsonText => "a JSON array in a string",
                     DataCollectionForm::List => "a JSON array",
-                }
-            ));
+                },
+            });
         }
     };
     let mut pairs = Vec::new();
     for item in list {
         let Value::Object(object) = item else {
-            return Err(format!("datacollection item {item} is not an object."));
+            return Err(BadBody::DataCollectionItem(item));
         };
         let text = |v: &Value| match v {
             Value::Null => None,
@@ -448,7 +450,7 @@ pub(super) fn create_request(shared: &Shared, body: &[u8]) -> Response {
         state.lifecycle.rules.data_collection,
     ) {
         Ok(data) => data,
-        Err(detail) => return bad_request(detail),
+        Err(detail) => return bad_request(detail.to_string()),
     };
 
     // A request on a card names the card; its template and user default to the card's.
@@ -690,136 +692,4 @@ fn policy_json(policy: &EmulatedPolicy, shape: PolicyShape) -> Value {
         map.insert("PolicyDataCollection".into(), collection);
     }
     object
-}
-
-// ---------------------------------------------------------------------------
-// GET requests/{r}/smartcards/{s}/authenticationresponse
-// ---------------------------------------------------------------------------
-
-/// The 24-byte key behind [`FAKE_DEFAULT_ADMIN_KEY_HEX`].
-fn default_admin_key() -> [u8; 24] {
-    let mut key = [0u8; 24];
-    if let Ok(bytes) = hex::decode(FAKE_DEFAULT_ADMIN_KEY_HEX) {
-        let n = bytes.len().min(24);
-        key[..n].copy_from_slice(&bytes[..n]);
-    }
-    key
-}
-
-/// The card's admin key when the template diversifies it. CM's default
-/// diversification provider derives it from the card and a certificate hash
-/// by an algorithm Microsoft does not publish (support tip "FIM CM 2010 / MIM
-/// CM 2016 Admin Key Diversification and Certificate Renewal"). This is a
-/// documented stand-in: the 16 card ID bytes (card order) encrypted with
-/// the template's key, the first 8 bytes repeated as K3.
-fn diversified_key(key: &[u8; 24], card_id: &[u8; 16]) -> Option<[u8; 24]> {
-    let derived = des::tdes_ecb_encrypt(key, card_id)?;
-    let mut out = [0u8; 24];
-    out[..16].copy_from_slice(&derived);
-    out[16..].copy_from_slice(&derived[..8]);
-    Some(out)
-}
-
-/// `GET requests/{r}/smartcards/{s}/authenticationresponse?cardid=&challenge=&diversified=`:
-/// the card's challenge encrypted with its admin key, 3DES in ECB mode,
-/// as the minidriver's `CardAuthenticateChallenge` expects from a Base CSP
-/// card with a 3DES admin key; base64 in a JSON string. The reference's
-/// example (challenge `1hFD+cz/0so=`, `diversified=False`, answer
-/// `"F0Zudm4wPLY="`) is exactly that under an all-zero key.
-pub(super) fn authentication_response(
-    shared: &Shared,
-    request_id: &str,
-    card_id: &str,
-    query: &[(String, String)],
-) -> Response {
-    let Some(request) = parse_guid(request_id) else {
-        return bad_request(format!("'{request_id}' is not a valid request ID."));
-    };
-    let Some(card) = parse_guid(card_id) else {
-        return bad_request(format!("'{card_id}' is not a valid smart card ID."));
-    };
-    let mut state = lock(shared);
-    let Some(serial) = query_value(query, "cardid").and_then(parse_guid) else {
-        return bad_request("The cardid parameter is required and must be a GUID.");
-    };
-    let Some(challenge) = query_value(query, "challenge")
-        .and_then(|c| {
-            base64::engine::general_purpose::STANDARD
-                .decode(c.trim())
-                .ok()
-        })
-        .filter(|c| !c.is_empty() && c.len() <= 32 && c.len().is_multiple_of(8))
-    else {
-        return bad_request(
-            "The challenge parameter is required: the card's challenge in base64 (8 bytes for a \
-             3DES admin key).",
-        );
-    };
-    let diversified = match (
-        query_value(query, "diversified").map(str::trim),
-        state.lifecycle.rules.diversified,
-    ) {
-        (Some(v), _) if v.eq_ignore_ascii_case("true") => true,
-        (Some(v), _) if v.eq_ignore_ascii_case("false") => false,
-        (Some(v), _) => return bad_request(format!("'{v}' is not a valid Boolean.")),
-        (None, DiversifiedParameter::Optional) => false,
-        (None, DiversifiedParameter::Required) => {
-            return bad_request("The diversified parameter is required.");
-        }
-    };
-    let Some(index) = state
-        .requests
-        .iter()
-        .position(|r| r.uuid() == Some(request))
-    else {
-        return unknown_object(&state, "request", request);
-    };
-    let Some(object) = find_smartcard(&state, card).cloned() else {
-        return unknown_object(&state, "smart card", card);
-    };
-    if !card_of_request(&state, index, request, card) {
-        let reason = format!(
-            "The smart card {} does not belong to the request {}.",
-            guid_to_wire(card),
-            guid_to_wire(request)
-        );
-        return wrong_request(&mut state, &reason);
-    }
-    let status = get_key(&state.requests[index].object, "Status")
-        .and_then(|v| status_number(&REQUEST_STATUSES, v));
-    if !matches!(status, Some(3 | 18)) {
-        let reason = format!(
-            "The request {} is {}; a response is computed only for an Approved or Executing \
-             request.",
-            guid_to_wire(request),
-            status_name(&REQUEST_STATUSES, status)
-        );
-        return wrong_request(&mut state, &reason);
-    }
-    if object.serial_number.as_deref().and_then(parse_guid) != Some(serial) {
-        let reason = format!(
-            "The card ID {} is not the card of the smart card {}.",
-            guid_to_wire(serial),
-            guid_to_wire(card)
-        );
-        return wrong_request(&mut state, &reason);
-    }
-    let template = object.profile_template_uuid.as_deref().and_then(parse_guid);
-    let base = template
-        .and_then(|t| state.lifecycle.admin_keys.get(&t).copied())
-        .unwrap_or_else(default_admin_key);
-    let key = if diversified {
-        diversified_key(&base, &serial.to_bytes_le())
-    } else {
-        Some(base)
-    };
-    let Some(response) = key.and_then(|key| des::tdes_ecb_encrypt(&key, &challenge)) else {
-        return server_error(&mut state, "The challenge response could not be computed.");
-    };
-    // Never logged: it unblocks the card.
-    tracing::debug!(%request, smartcard = %card, diversified, "CM emulator answered a challenge");
-    json_response(
-        StatusCode::OK,
-        &Value::String(base64::engine::general_purpose::STANDARD.encode(response)),
-    )
 }

@@ -32,6 +32,20 @@ pub(super) enum BadBody {
     /// The GET form of a status change without its query parameter.
     #[error("The status parameter is required.")]
     NoStatusParameter,
+    /// `datacollection` as text that is not a JSON array.
+    #[error("datacollection '{0}' is not a JSON array.")]
+    DataCollectionText(String),
+    /// `datacollection` in a form the rule
+    /// ([`super::lifecycle::DataCollectionForm`]) refuses; `accepted` names
+    /// the forms it takes.
+    #[error("datacollection {value} is not in a form this server reads ({accepted}).")]
+    DataCollectionShape {
+        value: Value,
+        accepted: &'static str,
+    },
+    /// A `datacollection` item that is neither `{Name, Value}` nor `{name: value}`.
+    #[error("datacollection item {0} is not an object.")]
+    DataCollectionItem(Value),
 }
 
 /// The body's text as JSON, read the way the server reads it.
