@@ -148,11 +148,12 @@ finish() {
   station_pid="" log="" window=""
 }
 
-# The desk's tab order (docs/ui-guide.md): search, the list, Bind (when enabled),
-# the readers panel (the demo card menu, then "Insert demo card"), the header.
+# The desk's tab order (docs/ui-guide.md): search, the list, the "Request details"
+# toggle, Bind (when enabled), the readers panel (the demo card menu, then
+# "Insert demo card"), the header.
 insert_demo_card() {
   keys Escape
-  keys Tab Tab Tab Tab
+  keys Tab Tab Tab Tab Tab
   act "the demo card to be read" key space
   sleep 0.5
 }
