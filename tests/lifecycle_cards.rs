@@ -1,8 +1,9 @@
 //! Issue 21's actions where a card is involved, on real parts: the binary,
 //! a virtual card in a vpcd slot read through pcscd, and the CM emulator
 //! over loopback HTTP. A wrong bind undone (abandon), the bound card found
-//! in the reader and retired, and a temporary card from its request to its
-//! bind. The journal verifies after each.
+//! in the reader and retired, then bound again once CM has executed the
+//! retire and the template allows reuse, and a temporary card from its
+//! request to its bind. The journal verifies after each.
 //!
 //! Needs pcscd with the vpcd driver (`scripts/deps.sh test`); under CI=true
 //! a missing one fails the test.
@@ -163,6 +164,38 @@ fn a_wrong_bind_is_abandoned_and_the_card_in_the_reader_is_retired() {
         Some(card_id.as_str()),
         "the retire request is for the card that was in the reader"
     );
+
+    // Once CM has executed the retire (the CM client does that, not REST),
+    // the same card takes another request where its template allows reuse.
+    assert!(emulator.execute_retire(retire_id), "CM executes the retire");
+    let next = emulator
+        .requests()
+        .into_iter()
+        .find(|r| r.is_bindable() && r.uuid.to_string() != request)
+        .expect("another request that can take a card");
+    // Reuse is the new request's template's rule (AllowSmartcardReuse).
+    emulator.set_template_reuse(next.profile_template.expect("a template"), true);
+    let next = next.uuid.to_string();
+    let again = json_of(&run(
+        &home,
+        &[
+            "--server",
+            &url,
+            "bind",
+            "--request",
+            &next,
+            "--reader",
+            &reader,
+            "--json",
+        ],
+    ));
+    assert_eq!(again["request_id"], next.as_str(), "{again}");
+    assert_eq!(
+        again["card_id"],
+        card_id.as_str(),
+        "the same card, bound again"
+    );
+    assert_eq!(emulator.bind_count(), 2);
     verify(&home);
 }
 
