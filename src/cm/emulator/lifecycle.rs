@@ -288,7 +288,7 @@ impl Emulator {
         });
         let card = get_key(object, "OldSmartcardUuid")
             .and_then(Value::as_str)
-            .and_then(|text| crate::domain::guid::parse(text))
+            .and_then(crate::domain::guid::parse)
             .filter(|uuid| !uuid.is_nil());
         let (true, Some(card)) = (is_retire, card) else {
             return false;
