@@ -179,7 +179,7 @@ fn cli_the_operator_is_the_os_account_and_cannot_witness_their_own_bind() {
     );
     assert!(verified.status.success(), "{}", stderr(&verified));
     let said = String::from_utf8_lossy(&verified.stdout);
-    assert!(said.contains("1 settings or supervisor record"), "{said}");
+    assert!(said.contains("1 station control record"), "{said}");
 }
 
 /// `supervisor hash` prints the account, asks for 12 characters, and the

@@ -192,10 +192,11 @@ pub(super) fn run(server: &Settings, command: AuditCommand) -> anyhow::Result<()
                 Err(error) => return Err(error.into()),
             };
             verify_head(&path, Some(report.records))?;
-            // Saved settings and refused supervisors, named only when there are some.
+            // What the station did to its own trust (start, kiosk, settings,
+            // supervisors, gaps), named only when there are some.
             let controls = match report.controls {
                 0 => String::new(),
-                n => format!(", {}", count(n, "settings or supervisor record")),
+                n => format!(", {}", count(n, "station control record")),
             };
             println!(
                 "Audit journal intact: {} ({}, {}, {} unfinished{controls}), last hash {} ({}).",
