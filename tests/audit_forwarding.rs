@@ -505,3 +505,57 @@ fn leaving_the_kiosk_going_back_and_opening_settings_are_records() {
         "the records chain"
     );
 }
+
+#[test]
+fn check_says_in_its_json_which_forwarding_destination_is_unreachable() {
+    let emulator = enroll_station::cm::emulator::Emulator::start_on_thread(
+        enroll_station::cm::emulator::EmulatorConfig::default(),
+    )
+    .expect("the emulator starts on loopback");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    // A loopback port nobody listens on: the syslog receiver is down.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let config = dir.path().join("station.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "server = \"{}\"\n\n[audit_forwarding]\njournald = false\nsyslog = \"127.0.0.1:{closed}\"\n",
+            emulator.base_url()
+        ),
+    )
+    .expect("the configuration");
+    let output = station_binary(&[
+        "--config",
+        config.to_str().expect("UTF-8"),
+        "check",
+        "--json",
+    ]);
+    assert!(!output.status.success(), "a destination is down");
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("one JSON document on stdout");
+    assert!(
+        report["steps"].is_array(),
+        "the connection's steps: {report}"
+    );
+    let destinations = report["audit_forwarding"]
+        .as_array()
+        .expect("the destinations");
+    assert_eq!(destinations.len(), 1, "{report}");
+    assert_eq!(destinations[0]["reachable"], false, "{report}");
+    assert!(
+        destinations[0]["destination"]
+            .as_str()
+            .is_some_and(|d| d.contains(&closed.to_string())),
+        "{report}"
+    );
+    assert!(
+        destinations[0]["problem"]
+            .as_str()
+            .is_some_and(|p| !p.is_empty())
+    );
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("cannot be forwarded"), "{said}");
+}
