@@ -347,6 +347,56 @@ fn unblock_returns_the_references_response_and_journals_none() {
     verify(&home);
 }
 
+/// 3DES-EDE3-ECB by OpenSSL's command line: an oracle apart from the
+/// emulator's (RustCrypto) and the station's code.
+fn openssl_tdes(key: &[u8; 24], block: &[u8; 8]) -> String {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new("openssl")
+        .args(["enc", "-des-ede3", "-nopad", "-K", &hex::encode(key)])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("openssl runs (scripts/deps.sh test installs it)");
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(block)
+        .expect("the challenge is written");
+    let out = child.wait_with_output().expect("openssl ends");
+    assert!(out.status.success(), "openssl: {out:?}");
+    hex::encode_upper(out.stdout)
+}
+
+#[test]
+fn unblock_answers_what_a_card_with_the_templates_admin_key_computes() {
+    let emulator = emulator();
+    let url = emulator.base_url();
+    let key: [u8; 24] = *b"\x8a\x13site admin key 2026!\x7f\x01";
+    emulator.set_admin_key(TEMPLATES[0].uuid, key);
+    let home = StationHome::new();
+    let card = card(&emulator, 23);
+    let challenge: [u8; 8] = [0x3c, 0x91, 0x0e, 0xa7, 0x55, 0xd2, 0x18, 0xf0];
+    let out = json_of(&run(
+        &home,
+        &[
+            "unblock",
+            "--server",
+            &url,
+            "--card-id",
+            &card,
+            "--challenge",
+            &hex::encode(challenge),
+            "--data",
+            "EmployeeID=E1234",
+            "--yes",
+            "--json",
+        ],
+    ));
+    assert_eq!(out["response"], openssl_tdes(&key, &challenge).as_str());
+    verify(&home);
+}
+
 #[test]
 fn a_lost_answer_to_a_status_change_is_reconciled() {
     let emulator = emulator();
