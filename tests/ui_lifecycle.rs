@@ -4,7 +4,8 @@
 //! card ID (a required data item missing is refused in words), unblock a PIN
 //! by phone (a typo refused in words, the response shown grouped and
 //! forgotten on Done), and a supervised station asking for the supervisor
-//! before an abandon.
+//! before an abandon, and a temporary card requested from the New request
+//! form.
 
 mod common;
 
@@ -241,4 +242,42 @@ fn a_supervised_station_asks_for_the_supervisor_before_an_abandon() {
         "the supervisor's confirmation lets it through"
     );
     assert_eq!(status_in_cm(&station, request_id()), RequestStatus::FAILED);
+}
+
+#[test]
+fn a_temporary_card_request_is_created_from_the_new_request_form() {
+    let mut station = station();
+    let user = Uuid::from_u128(0x5151_0000_4000_8000_0000_0000_0000_0042);
+    let h = &mut station.harness;
+    wait_for(h, "the request list", |h| shows(h, PERSON));
+    press(h, "New request");
+    wait_for(h, "the form", |h| shows(h, "Person's user GUID"));
+    set_field(h, "Person's user GUID", &user.to_string());
+    set_field(h, "Profile template GUID", &TEMPLATES[0].uuid.to_string());
+    wait_for(h, "the workflow's items", |h| {
+        shows(h, "EmployeeID (required)")
+    });
+    set_field(h, "EmployeeID (required)", "E1234");
+    set_field(h, "Comment", "forgot their card");
+    press(h, "Create request…");
+    wait_for(h, "the confirmation", |h| shows(h, "What happens"));
+    assert!(shows(h, &user.to_string()), "the account is named");
+    assert_eq!(
+        emulator(&station).created_requests(),
+        0,
+        "nothing is sent before Confirm"
+    );
+    let h = &mut station.harness;
+    press(h, "Request a temporary card");
+    wait_for(h, "the result", |h| shows(h, "Done."));
+    let created: Vec<_> = emulator(&station)
+        .requests()
+        .into_iter()
+        .filter(|r| {
+            r.request_type == enroll_station::domain::request::RequestType::TEMPORARY_CARD_ENROLL
+        })
+        .collect();
+    assert_eq!(created.len(), 1, "one request, created once");
+    assert_eq!(created[0].target_user, Some(user));
+    assert_eq!(created[0].profile_template, Some(TEMPLATES[0].uuid));
 }
