@@ -4,6 +4,7 @@
 //! without a window, a server or a reader.
 
 pub mod action;
+pub mod batch;
 pub mod bind;
 pub mod card;
 pub(crate) mod card_choice;

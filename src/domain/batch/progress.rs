@@ -37,7 +37,7 @@ pub fn eta(per_card_times: &[Duration], remaining: usize) -> Option<Duration> {
     let mut sorted = per_card_times.to_vec();
     sorted.sort_unstable();
     let middle = sorted.len() / 2;
-    let median = if sorted.len() % 2 == 0 {
+    let median = if sorted.len().is_multiple_of(2) {
         (sorted[middle - 1] + sorted[middle]) / 2
     } else {
         sorted[middle]
