@@ -289,13 +289,7 @@ impl ItemsForm {
             self.error = None;
             return Ok(data);
         }
-        let names: Vec<String> = missing
-            .iter()
-            .map(|item| match item.validation.hint() {
-                Some(hint) => format!("{} ({hint})", item.name),
-                None => item.name.clone(),
-            })
-            .collect();
+        let names: Vec<String> = missing.iter().map(|item| item.name_with_hint()).collect();
         let error = MissingItems { names };
         self.error = Some(error.to_string());
         Err(error)

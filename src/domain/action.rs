@@ -241,13 +241,7 @@ pub fn missing_items_message(
     if missing.is_empty() {
         return None;
     }
-    let names: Vec<String> = missing
-        .iter()
-        .map(|item| match item.validation.hint() {
-            Some(hint) => format!("{} ({hint})", item.name),
-            None => item.name.clone(),
-        })
-        .collect();
+    let names: Vec<String> = missing.iter().map(|item| item.name_with_hint()).collect();
     let example = missing
         .iter()
         .map(|item| format!("--data {}=VALUE", item.name))

@@ -267,6 +267,17 @@ pub struct PolicyItem {
     pub validation: Validation,
 }
 
+impl PolicyItem {
+    /// The item's name with its validation hint, as a form or a refusal
+    /// names a missing item: `EmployeeID (must match ^E[0-9]{4}$)`.
+    pub fn name_with_hint(&self) -> String {
+        match self.validation.hint() {
+            Some(hint) => format!("{} ({hint})", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
 /// A profile template's policy for one workflow (enroll, retire, ...), as
 /// far as the station uses it. CM sends more (security descriptors,
 /// documents, one-time-password settings); the station reads what explains
