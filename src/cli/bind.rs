@@ -16,7 +16,7 @@ use crate::card::ReadOptions;
 use crate::card::monitor::{EventSink, spawn_monitor_with};
 use crate::config::Mode;
 use crate::domain::bind::{BindState, BindTarget, wrong_card_alarm};
-use crate::domain::card::{CardId, CardIdentity};
+use crate::domain::card::CardIdentity;
 use crate::domain::card_choice::{CardRule, NoCard, choose_card};
 use crate::domain::readers::ReaderBoard;
 use crate::supervisors::{SupervisorError, SupervisorPurpose, SupervisorStore};
@@ -30,13 +30,6 @@ struct BoundJson {
     atr: String,
     smartcard_uuid: Option<String>,
     outcome: &'static str,
-}
-
-/// Parses a request GUID as operators paste it: any case, braces, spaces.
-fn parse_request_id(text: &str) -> anyhow::Result<Uuid> {
-    crate::domain::guid::parse(text).ok_or_else(|| {
-        anyhow::anyhow!("\"{text}\" is not a request GUID. Copy the request's ID from CM, e.g. a9b4b42c-cc50-4c9b-89d1-bbc0bcd5a099.")
-    })
 }
 
 /// A card the operator named (`--reader`, `--expect-card-id`), as the
@@ -267,15 +260,11 @@ fn confirm(
 }
 
 pub(super) fn run(server: &Settings, args: BindArgs<'_>) -> anyhow::Result<()> {
-    let request_id = parse_request_id(args.request)?;
+    let request_id = super::arguments::guid(args.request, "request")?;
     let witness = witness(server, args.supervisor)?;
     let expect_card_id = args
         .expect_card_id
-        .map(|text| {
-            CardId::parse_cm_string(text).with_context(|| {
-                format!("\"{text}\" is not a card ID. Give it as CM shows it, e.g. bc88f13f-83ba-4037-8262-46eba1291c6e.")
-            })
-        })
+        .map(super::arguments::card_id)
         .transpose()?;
     let client = server.client()?;
     let journal = crate::audit::journal::open_shared(server.audit_file(), false)?;
@@ -404,28 +393,8 @@ fn report(state: BindState, json: bool) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::card::Atr;
+    use crate::domain::card::{Atr, CardId};
     use crate::domain::readers::ReaderEvent;
-
-    #[test]
-    fn request_ids_are_accepted_as_operators_paste_them() {
-        let id = "a9b4b42c-cc50-4c9b-89d1-bbc0bcd5a099";
-        for text in [
-            id,
-            "{A9B4B42C-CC50-4C9B-89D1-BBC0BCD5A099}",
-            " a9b4b42c-cc50-4c9b-89d1-bbc0bcd5a099 ",
-        ] {
-            assert_eq!(
-                parse_request_id(text)
-                    .map(|u| u.to_string())
-                    .ok()
-                    .as_deref(),
-                Some(id)
-            );
-        }
-        let error = parse_request_id("not-a-guid").expect_err("garbage is refused");
-        assert!(error.to_string().contains("is not a request GUID"));
-    }
 
     #[test]
     fn the_reader_is_never_guessed_between_two_cards() {

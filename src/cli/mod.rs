@@ -1,5 +1,6 @@
 //! The command line: the window by default, subcommands for scripts, support and tests.
 
+mod arguments;
 mod audit;
 mod bind;
 mod card;
