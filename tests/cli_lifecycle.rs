@@ -10,13 +10,13 @@ mod common;
 use std::io::Write as _;
 use std::process::{Output, Stdio};
 
-use common::binary::StationHome;
+use common::binary::{StationHome, json_stdout};
 use enroll_station::cm::demo_data::TEMPLATES;
 use enroll_station::cm::emulator::lifecycle::LifecycleRules;
 use enroll_station::cm::emulator::{Emulator, EmulatorConfig};
 use enroll_station::domain::card::CardId;
 use enroll_station::domain::request::SmartcardStatus;
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
 
 const USER: Uuid = Uuid::from_u128(0x7a7a_0000_4000_8000_0000_0000_0000_0001);
@@ -27,24 +27,6 @@ fn emulator() -> Emulator {
         ..EmulatorConfig::default()
     })
     .expect("the emulator starts on loopback")
-}
-
-fn run(home: &StationHome, args: &[&str]) -> Output {
-    home.command()
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("the binary runs")
-}
-
-fn json_of(output: &Output) -> Value {
-    assert!(
-        output.status.success(),
-        "exit {:?}, stderr: {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("stdout is JSON")
 }
 
 fn stderr(output: &Output) -> String {
@@ -82,7 +64,7 @@ fn journal(home: &StationHome) -> String {
 }
 
 fn verify(home: &StationHome) {
-    let output = run(home, &["audit", "verify"]);
+    let output = home.run(&["audit", "verify"]);
     assert!(output.status.success(), "{}", stderr(&output));
 }
 
@@ -92,36 +74,30 @@ fn abandon_and_cancel_answer_in_json_and_are_journalled() {
     let url = emulator.base_url();
     let home = StationHome::new();
     let approved = request(&emulator, 3);
-    let out = json_of(&run(
-        &home,
-        &[
-            "request",
-            "abandon",
-            "--server",
-            &url,
-            "--request",
-            &approved,
-            "--yes",
-            "--json",
-        ],
-    ));
+    let out = json_stdout(&home.run(&[
+        "request",
+        "abandon",
+        "--server",
+        &url,
+        "--request",
+        &approved,
+        "--yes",
+        "--json",
+    ]));
     assert_eq!(out, json!({"request_id": approved, "status": "Failed"}));
     let pending = request(&emulator, 16);
-    let out = json_of(&run(
-        &home,
-        &[
-            "request",
-            "cancel",
-            "--server",
-            &url,
-            "--request",
-            &pending,
-            "--comment",
-            "a duplicate",
-            "--yes",
-            "--json",
-        ],
-    ));
+    let out = json_stdout(&home.run(&[
+        "request",
+        "cancel",
+        "--server",
+        &url,
+        "--request",
+        &pending,
+        "--comment",
+        "a duplicate",
+        "--yes",
+        "--json",
+    ]));
     assert_eq!(out, json!({"request_id": pending, "status": "Canceled"}));
     let text = journal(&home);
     assert_eq!(
@@ -133,17 +109,14 @@ fn abandon_and_cancel_answer_in_json_and_are_journalled() {
     assert!(text.contains("a duplicate"), "the comment is journalled");
     assert!(text.contains(&format!("\"api_base\":\"{url}")), "{text}");
     // Without --yes (and no terminal) nothing is sent.
-    let unasked = run(
-        &home,
-        &[
-            "request",
-            "cancel",
-            "--server",
-            &url,
-            "--request",
-            &request(&emulator, 16),
-        ],
-    );
+    let unasked = home.run(&[
+        "request",
+        "cancel",
+        "--server",
+        &url,
+        "--request",
+        &request(&emulator, 16),
+    ]);
     assert!(!unasked.status.success());
     assert!(stderr(&unasked).contains("--yes"), "{}", stderr(&unasked));
     verify(&home);
@@ -156,19 +129,16 @@ fn a_refusal_says_cms_words_and_its_correlation_id() {
     let home = StationHome::new();
     // Executing: the emulator's default rules allow no cancel from there.
     let executing = request(&emulator, 18);
-    let output = run(
-        &home,
-        &[
-            "request",
-            "cancel",
-            "--server",
-            &url,
-            "--request",
-            &executing,
-            "--yes",
-            "--json",
-        ],
-    );
+    let output = home.run(&[
+        "request",
+        "cancel",
+        "--server",
+        &url,
+        "--request",
+        &executing,
+        "--yes",
+        "--json",
+    ]);
     assert!(!output.status.success());
     let said = stderr(&output);
     assert!(said.contains("Executing"), "CM's words: {said}");
@@ -183,42 +153,36 @@ fn retire_by_card_id_checks_the_policys_items() {
     let url = emulator.base_url();
     let home = StationHome::new();
     let card = card(&emulator, 21);
-    let missing = run(
-        &home,
-        &[
-            "card",
-            "retire",
-            "--server",
-            &url,
-            "--card-id",
-            &card,
-            "--yes",
-            "--json",
-        ],
-    );
+    let missing = home.run(&[
+        "card",
+        "retire",
+        "--server",
+        &url,
+        "--card-id",
+        &card,
+        "--yes",
+        "--json",
+    ]);
     assert!(!missing.status.success());
     let said = stderr(&missing);
     assert!(
         said.contains("EmployeeID") && said.contains("--data"),
         "{said}"
     );
-    let out = json_of(&run(
-        &home,
-        &[
-            "card",
-            "retire",
-            "--server",
-            &url,
-            "--card-id",
-            &card,
-            "--data",
-            "EmployeeID=E1234",
-            "--comment",
-            "returned",
-            "--yes",
-            "--json",
-        ],
-    ));
+    let out = json_stdout(&home.run(&[
+        "card",
+        "retire",
+        "--server",
+        &url,
+        "--card-id",
+        &card,
+        "--data",
+        "EmployeeID=E1234",
+        "--comment",
+        "returned",
+        "--yes",
+        "--json",
+    ]));
     assert_eq!(out["type"], "Retire");
     assert_eq!(out["status"], "Approved");
     assert!(out["request_id"].as_str().is_some_and(|id| id.len() == 36));
@@ -232,63 +196,54 @@ fn a_temporary_card_request_is_created() {
     let home = StationHome::new();
     let user = USER.to_string();
     let template = TEMPLATES[0].uuid.to_string();
-    let out = json_of(&run(
-        &home,
-        &[
-            "request",
-            "create",
-            "--server",
-            &url,
-            "--type",
-            "TemporaryCards",
-            "--user",
-            &user,
-            "--template",
-            &template,
-            "--data",
-            "EmployeeID=E1234",
-            "--yes",
-            "--json",
-        ],
-    ));
+    let out = json_stdout(&home.run(&[
+        "request",
+        "create",
+        "--server",
+        &url,
+        "--type",
+        "TemporaryCards",
+        "--user",
+        &user,
+        "--template",
+        &template,
+        "--data",
+        "EmployeeID=E1234",
+        "--yes",
+        "--json",
+    ]));
     assert_eq!(out["type"], "TemporaryCards");
     assert_eq!(emulator.created_requests(), 1);
-    let human = run(
-        &home,
-        &[
-            "request",
-            "create",
-            "--server",
-            &url,
-            "--type",
-            "TemporaryCards",
-            "--user",
-            &user,
-            "--template",
-            &template,
-            "--data",
-            "EmployeeID=E1234",
-            "--yes",
-        ],
-    );
+    let human = home.run(&[
+        "request",
+        "create",
+        "--server",
+        &url,
+        "--type",
+        "TemporaryCards",
+        "--user",
+        &user,
+        "--template",
+        &template,
+        "--data",
+        "EmployeeID=E1234",
+        "--yes",
+    ]);
     assert!(human.status.success(), "{}", stderr(&human));
     assert!(String::from_utf8_lossy(&human.stdout).contains("bind a card"));
-    let wrong = run(
-        &home,
-        &[
-            "request",
-            "create",
-            "--server",
-            &url,
-            "--type",
-            "Retire",
-            "--user",
-            &user,
-            "--template",
-            &template,
-            "--yes",
-        ],
-    );
+    let wrong = home.run(&[
+        "request",
+        "create",
+        "--server",
+        &url,
+        "--type",
+        "Retire",
+        "--user",
+        &user,
+        "--template",
+        &template,
+        "--yes",
+    ]);
     assert!(!wrong.status.success());
     assert!(stderr(&wrong).contains("TemporaryCards, Enroll or"));
     verify(&home);
@@ -301,22 +256,19 @@ fn unblock_returns_the_references_response_and_journals_none() {
     emulator.set_admin_key(TEMPLATES[0].uuid, [0; 24]);
     let home = StationHome::new();
     let card = card(&emulator, 22);
-    let out = json_of(&run(
-        &home,
-        &[
-            "unblock",
-            "--server",
-            &url,
-            "--card-id",
-            &card,
-            "--challenge",
-            "D611 43F9 CCFF D2CA",
-            "--data",
-            "EmployeeID=E1234",
-            "--yes",
-            "--json",
-        ],
-    ));
+    let out = json_stdout(&home.run(&[
+        "unblock",
+        "--server",
+        &url,
+        "--card-id",
+        &card,
+        "--challenge",
+        "D611 43F9 CCFF D2CA",
+        "--data",
+        "EmployeeID=E1234",
+        "--yes",
+        "--json",
+    ]));
     assert_eq!(out["card_id"], card.as_str());
     assert_eq!(out["response"], "17466E766E303CB6");
     let text = journal(&home);
@@ -327,21 +279,18 @@ fn unblock_returns_the_references_response_and_journals_none() {
             "the journal holds no response: {text}"
         );
     }
-    let human = run(
-        &home,
-        &[
-            "unblock",
-            "--server",
-            &url,
-            "--card-id",
-            &card,
-            "--challenge",
-            "d61143f9ccffd2ca",
-            "--data",
-            "EmployeeID=E1234",
-            "--yes",
-        ],
-    );
+    let human = home.run(&[
+        "unblock",
+        "--server",
+        &url,
+        "--card-id",
+        &card,
+        "--challenge",
+        "d61143f9ccffd2ca",
+        "--data",
+        "EmployeeID=E1234",
+        "--yes",
+    ]);
     assert!(human.status.success(), "{}", stderr(&human));
     assert!(String::from_utf8_lossy(&human.stdout).contains("1 7 4 6   6 E 7 6"));
     verify(&home);
@@ -377,22 +326,19 @@ fn unblock_answers_what_a_card_with_the_templates_admin_key_computes() {
     let home = StationHome::new();
     let card = card(&emulator, 23);
     let challenge: [u8; 8] = [0x3c, 0x91, 0x0e, 0xa7, 0x55, 0xd2, 0x18, 0xf0];
-    let out = json_of(&run(
-        &home,
-        &[
-            "unblock",
-            "--server",
-            &url,
-            "--card-id",
-            &card,
-            "--challenge",
-            &hex::encode(challenge),
-            "--data",
-            "EmployeeID=E1234",
-            "--yes",
-            "--json",
-        ],
-    ));
+    let out = json_stdout(&home.run(&[
+        "unblock",
+        "--server",
+        &url,
+        "--card-id",
+        &card,
+        "--challenge",
+        &hex::encode(challenge),
+        "--data",
+        "EmployeeID=E1234",
+        "--yes",
+        "--json",
+    ]));
     assert_eq!(out["response"], openssl_tdes(&key, &challenge).as_str());
     verify(&home);
 }
@@ -407,19 +353,16 @@ fn a_lost_answer_to_a_status_change_is_reconciled() {
     });
     let home = StationHome::new();
     let approved = request(&emulator, 3);
-    let out = json_of(&run(
-        &home,
-        &[
-            "request",
-            "abandon",
-            "--server",
-            &url,
-            "--request",
-            &approved,
-            "--yes",
-            "--json",
-        ],
-    ));
+    let out = json_stdout(&home.run(&[
+        "request",
+        "abandon",
+        "--server",
+        &url,
+        "--request",
+        &approved,
+        "--yes",
+        "--json",
+    ]));
     assert_eq!(out["status"], "Failed");
     let text = journal(&home);
     assert!(text.contains("\"outcome\":\"reconciled_done\""), "{text}");
@@ -431,25 +374,22 @@ fn a_lost_answer_to_a_status_change_is_reconciled() {
         ..LifecycleRules::default()
     });
     let before = emulator.created_requests();
-    let out = json_of(&run(
-        &home,
-        &[
-            "request",
-            "create",
-            "--server",
-            &url,
-            "--type",
-            "TemporaryCards",
-            "--user",
-            &USER.to_string(),
-            "--template",
-            &TEMPLATES[0].uuid.to_string(),
-            "--data",
-            "EmployeeID=E1234",
-            "--yes",
-            "--json",
-        ],
-    ));
+    let out = json_stdout(&home.run(&[
+        "request",
+        "create",
+        "--server",
+        &url,
+        "--type",
+        "TemporaryCards",
+        "--user",
+        &USER.to_string(),
+        "--template",
+        &TEMPLATES[0].uuid.to_string(),
+        "--data",
+        "EmployeeID=E1234",
+        "--yes",
+        "--json",
+    ]));
     assert_eq!(emulator.created_requests(), before + 1);
     assert!(out["request_id"].as_str().is_some());
     assert_eq!(
@@ -491,20 +431,17 @@ fn a_supervised_station_refuses_without_a_supervisor() {
     )
     .expect("config");
     let approved = request(&emulator, 3);
-    let output = run(
-        &home,
-        &[
-            "request",
-            "abandon",
-            "--config",
-            &config.display().to_string(),
-            "--server",
-            &url,
-            "--request",
-            &approved,
-            "--yes",
-        ],
-    );
+    let output = home.run(&[
+        "request",
+        "abandon",
+        "--config",
+        &config.display().to_string(),
+        "--server",
+        &url,
+        "--request",
+        &approved,
+        "--yes",
+    ]);
     assert!(!output.status.success());
     assert!(
         stderr(&output).contains("supervisor"),

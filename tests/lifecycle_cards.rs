@@ -10,15 +10,12 @@
 
 mod common;
 
-use std::process::{Output, Stdio};
-
-use common::binary::StationHome;
+use common::binary::{StationHome, json_stdout};
 use common::first_bindable;
 use common::vpcd::{FIRST_PORT, insert, reader_name, take_slots};
 use enroll_station::card::virtual_card::VirtualCard;
 use enroll_station::cm::emulator::{Emulator, EmulatorConfig};
 use enroll_station::cm::{ClientConfig, CmClient};
-use serde_json::Value;
 
 /// Two GIDS card IDs of no meaning but their own.
 const WRONG_CARD: [u8; 16] = [
@@ -36,26 +33,8 @@ fn emulator() -> Emulator {
     .expect("the emulator starts on loopback")
 }
 
-fn run(home: &StationHome, args: &[&str]) -> Output {
-    home.command()
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("the binary runs")
-}
-
-fn json_of(output: &Output) -> Value {
-    assert!(
-        output.status.success(),
-        "exit {:?}, stderr: {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("stdout is JSON")
-}
-
 fn verify(home: &StationHome) {
-    let output = run(home, &["audit", "verify"]);
+    let output = home.run(&["audit", "verify"]);
     assert!(
         output.status.success(),
         "{}",
@@ -73,44 +52,38 @@ fn a_wrong_bind_is_abandoned_and_the_card_in_the_reader_is_retired() {
     let reader = reader_name(FIRST_PORT);
     let _card = insert(VirtualCard::gids(WRONG_CARD), FIRST_PORT);
 
-    let bound = json_of(&run(
-        &home,
-        &[
-            "--server",
-            &url,
-            "bind",
-            "--request",
-            &request,
-            "--reader",
-            &reader,
-            "--json",
-        ],
-    ));
+    let bound = json_stdout(&home.run(&[
+        "--server",
+        &url,
+        "bind",
+        "--request",
+        &request,
+        "--reader",
+        &reader,
+        "--json",
+    ]));
     assert_eq!(emulator.bind_count(), 1, "{bound}");
     let card_id = bound["card_id"].as_str().expect("the card ID").to_owned();
 
     // The wrong card: the request is abandoned, the way out CM offers.
-    let abandoned = json_of(&run(
-        &home,
-        &[
-            "--server",
-            &url,
-            "request",
-            "abandon",
-            "--request",
-            &request,
-            "--comment",
-            "wrong card bound",
-            "--yes",
-            "--json",
-        ],
-    ));
+    let abandoned = json_stdout(&home.run(&[
+        "--server",
+        &url,
+        "request",
+        "abandon",
+        "--request",
+        &request,
+        "--comment",
+        "wrong card bound",
+        "--yes",
+        "--json",
+    ]));
     assert_eq!(abandoned["request_id"], request.as_str());
     assert_eq!(
         abandoned["status"], "Failed",
         "an abandoned request reads Failed"
     );
-    let listed = json_of(&run(&home, &["--server", &url, "requests", "--json"]));
+    let listed = json_stdout(&home.run(&["--server", &url, "requests", "--json"]));
     let still_bindable = listed
         .as_array()
         .expect("a list")
@@ -122,24 +95,21 @@ fn a_wrong_bind_is_abandoned_and_the_card_in_the_reader_is_retired() {
     );
 
     // The card itself, read from the reader, is retired.
-    let retired = run(
-        &home,
-        &[
-            "--server",
-            &url,
-            "card",
-            "retire",
-            "--reader",
-            &reader,
-            "--data",
-            "EmployeeID=E1234",
-            "--comment",
-            "wrong card",
-            "--yes",
-            "--json",
-        ],
-    );
-    let retired = json_of(&retired);
+    let retired = home.run(&[
+        "--server",
+        &url,
+        "card",
+        "retire",
+        "--reader",
+        &reader,
+        "--data",
+        "EmployeeID=E1234",
+        "--comment",
+        "wrong card",
+        "--yes",
+        "--json",
+    ]);
+    let retired = json_stdout(&retired);
     assert_eq!(retired["type"], "Retire");
     assert!(
         retired["request_id"]
@@ -176,19 +146,16 @@ fn a_wrong_bind_is_abandoned_and_the_card_in_the_reader_is_retired() {
     // Reuse is the new request's template's rule (AllowSmartcardReuse).
     emulator.set_template_reuse(next.profile_template.expect("a template"), true);
     let next = next.uuid.to_string();
-    let again = json_of(&run(
-        &home,
-        &[
-            "--server",
-            &url,
-            "bind",
-            "--request",
-            &next,
-            "--reader",
-            &reader,
-            "--json",
-        ],
-    ));
+    let again = json_stdout(&home.run(&[
+        "--server",
+        &url,
+        "bind",
+        "--request",
+        &next,
+        "--reader",
+        &reader,
+        "--json",
+    ]));
     assert_eq!(again["request_id"], next.as_str(), "{again}");
     assert_eq!(
         again["card_id"],
@@ -208,45 +175,39 @@ fn a_temporary_card_goes_from_its_request_to_its_bind() {
     let someone = first_bindable(&emulator);
     let user = someone.target_user.expect("a target user").to_string();
     let template = someone.profile_template.expect("a template").to_string();
-    let created = json_of(&run(
-        &home,
-        &[
-            "--server",
-            &url,
-            "request",
-            "create",
-            "--type",
-            "TemporaryCards",
-            "--user",
-            &user,
-            "--template",
-            &template,
-            "--data",
-            "EmployeeID=E1234",
-            "--comment",
-            "forgot their card",
-            "--yes",
-            "--json",
-        ],
-    ));
+    let created = json_stdout(&home.run(&[
+        "--server",
+        &url,
+        "request",
+        "create",
+        "--type",
+        "TemporaryCards",
+        "--user",
+        &user,
+        "--template",
+        &template,
+        "--data",
+        "EmployeeID=E1234",
+        "--comment",
+        "forgot their card",
+        "--yes",
+        "--json",
+    ]));
     assert_eq!(created["type"], "TemporaryCards");
     let request = created["request_id"].as_str().expect("its GUID").to_owned();
 
     let reader = reader_name(FIRST_PORT);
     let _card = insert(VirtualCard::gids(TEMPORARY_CARD), FIRST_PORT);
-    let bound = json_of(&run(
-        &home,
-        &[
-            "--server",
-            &url,
-            "bind",
-            "--request",
-            &request,
-            "--reader",
-            &reader,
-            "--json",
-        ],
-    ));
+    let bound = json_stdout(&home.run(&[
+        "--server",
+        &url,
+        "bind",
+        "--request",
+        &request,
+        "--reader",
+        &reader,
+        "--json",
+    ]));
     assert_eq!(bound["request_id"], request.as_str(), "{bound}");
     assert_eq!(emulator.bind_count(), 1);
     verify(&home);

@@ -19,7 +19,7 @@
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output, Stdio};
 
 /// The binary under test.
 pub const PATH: &str = env!("CARGO_BIN_EXE_enroll-station");
@@ -58,6 +58,15 @@ impl StationHome {
     /// The binary, in this home.
     pub fn command(&self) -> Command {
         self.wrap(PATH)
+    }
+
+    /// Runs the binary in this home with `args` and nothing on stdin.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command()
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("the binary runs")
     }
 
     /// Another program (one that runs the binary, such as `keyctl session -`,
@@ -132,4 +141,16 @@ pub fn station() -> (StationHome, Command) {
     let home = StationHome::new();
     let command = home.command();
     (home, command)
+}
+
+/// The JSON a successful run printed; a failed run fails the test with its
+/// exit status and stderr.
+pub fn json_stdout(output: &Output) -> serde_json::Value {
+    assert!(
+        output.status.success(),
+        "exit {:?}, stderr: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("stdout is JSON")
 }
