@@ -1,8 +1,8 @@
 //! Issue 21's actions where a card is involved, on real parts: the binary,
 //! a virtual card in a vpcd slot read through pcscd, and the CM emulator
 //! over loopback HTTP. A wrong bind undone (abandon), the bound card found
-//! in the reader and retired, then bound again once CM has executed the
-//! retire and the template allows reuse, and a temporary card from its
+//! in the reader and retired, then bound again once the card object is
+//! Retired and the template allows reuse, and a temporary card from its
 //! request to its bind. The journal verifies after each.
 //!
 //! Needs pcscd with the vpcd driver (`scripts/deps.sh test`); under CI=true
@@ -123,8 +123,8 @@ fn a_wrong_bind_is_abandoned_and_the_card_in_the_reader_is_retired() {
         .and_then(|id| id.parse().ok())
         .expect("a GUID");
     let client = CmClient::new(&ClientConfig::new(url.clone())).expect("a client for loopback");
-    let cards = tokio::runtime::Runtime::new()
-        .expect("a runtime")
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let cards = runtime
         .block_on(client.request_cards(retire_id))
         .expect("CM answers");
     let old = cards.old.expect("the retire request names its card");
@@ -135,9 +135,22 @@ fn a_wrong_bind_is_abandoned_and_the_card_in_the_reader_is_retired() {
         "the retire request is for the card that was in the reader"
     );
 
-    // Once CM has executed the retire (the CM client does that, not REST),
-    // the same card takes another request where its template allows reuse.
-    assert!(emulator.execute_retire(retire_id), "CM executes the retire");
+    // The retire executed as the reference's call does it: the card object
+    // marked Retired (update-smartcard-status). Then the same card takes
+    // another request where its template allows reuse.
+    runtime.block_on(async {
+        let marked = reqwest::Client::new()
+            .put(format!(
+                "{}requests/{retire_id}/smartcards/{}",
+                emulator.api_url(),
+                old.smartcard
+            ))
+            .json(&serde_json::json!({"status": "Retired"}))
+            .send()
+            .await
+            .expect("CM answers");
+        assert!(marked.status().is_success(), "{marked:?}");
+    });
     let next = emulator
         .requests()
         .into_iter()

@@ -263,49 +263,6 @@ impl Emulator {
     pub fn created_requests(&self) -> usize {
         lock(&self.state).lifecycle.created
     }
-
-    /// Does what CM does when an approved Retire request is executed (by
-    /// the CM client on the person's desk, never over REST): the card's
-    /// smart card object becomes Retired and the request Completed. Then
-    /// the card may be bound again where its template allows reuse.
-    /// Returns whether `request` was an open Retire request naming a card.
-    pub fn execute_retire(&self, request: Uuid) -> bool {
-        let mut state = lock(&self.state);
-        let Some(index) = state
-            .requests
-            .iter()
-            .position(|r| r.uuid() == Some(request))
-        else {
-            return false;
-        };
-        let object = &state.requests[index].object;
-        let is_retire = get_key(object, "RequestType").is_some_and(|kind| match kind {
-            Value::Number(n) => {
-                n.as_i64() == Some(i64::from(crate::domain::request::RequestType::RETIRE.0))
-            }
-            Value::String(name) => name.trim().eq_ignore_ascii_case("Retire"),
-            _ => false,
-        });
-        let card = get_key(object, "OldSmartcardUuid")
-            .and_then(Value::as_str)
-            .and_then(crate::domain::guid::parse)
-            .filter(|uuid| !uuid.is_nil());
-        let (true, Some(card)) = (is_retire, card) else {
-            return false;
-        };
-        let Some(smartcard) = state
-            .smartcards
-            .iter_mut()
-            .find(|c| c.uuid.as_deref().and_then(crate::domain::guid::parse) == Some(card))
-        else {
-            return false;
-        };
-        smartcard.status = Some(WireEnum::from_domain(SmartcardStatus::RETIRED));
-        let request = &mut state.requests[index];
-        request.set("Status", json!(RequestStatus::COMPLETED.0));
-        request.set("Completed", Value::String(super::status::now_timestamp()));
-        true
-    }
 }
 
 // ---------------------------------------------------------------------------
