@@ -144,6 +144,8 @@ pub(super) struct Chain {
     outcomes: u64,
     controls: u64,
     pub(super) open_attempts: Vec<Record>,
+    /// Batches started and not finished, each with its members' records.
+    pub(super) open_batches: Vec<super::OpenBatch>,
     seen_attempts: HashSet<AttemptId>,
     pub(super) recent: VecDeque<Record>,
     /// Where the last complete line ends: the file's length as the chain
@@ -162,6 +164,7 @@ impl Chain {
             outcomes: 0,
             controls: 0,
             open_attempts: Vec::new(),
+            open_batches: Vec::new(),
             seen_attempts: HashSet::new(),
             recent: VecDeque::new(),
             end: 0,
@@ -267,10 +270,32 @@ impl Chain {
             }
             _ => self.controls += 1,
         }
+        self.track_batches(&record);
         if self.recent.len() == RECENT_CAPACITY {
             self.recent.pop_front();
         }
         self.recent.push_back(record);
+    }
+
+    /// Keeps, for each batch not finished, the records a resume needs:
+    /// its `batch_member` records and its requests' attempts and outcomes.
+    fn track_batches(&mut self, record: &Record) {
+        match record.event {
+            EventKind::BatchStarted => {
+                self.open_batches
+                    .push(super::OpenBatch::new(record.clone()));
+                return;
+            }
+            EventKind::BatchFinished => {
+                self.open_batches
+                    .retain(|batch| batch.start.batch_id != record.batch_id);
+                return;
+            }
+            _ => {}
+        }
+        for batch in &mut self.open_batches {
+            batch.take(record);
+        }
     }
 
     fn report(&self) -> VerifyReport {

@@ -157,6 +157,8 @@ impl AuditJournal {
             correlation_id: None,
             message: info.message,
             changed: None,
+            batch_id: None,
+            members: None,
             prev_hash: self.chain.last_hash.clone(),
         };
         self.append(record)?;
@@ -166,6 +168,7 @@ impl AuditJournal {
     /// Appends a record of the station's controls (a saved configuration, a
     /// refused supervisor) and flushes it to disk.
     pub fn record_event(&mut self, event: StationEvent) -> Result<(), AuditError> {
+        let mut batch = event.batch;
         let record = Record {
             seq: self.chain.next_seq,
             time: now(),
@@ -177,14 +180,22 @@ impl AuditJournal {
             supervisor: event.supervisor,
             request_id: event.request_id.unwrap_or_else(uuid::Uuid::nil),
             person: None,
-            card_id: String::new(),
+            card_id: batch
+                .as_mut()
+                .and_then(|b| b.card_id.take())
+                .unwrap_or_default(),
             atr: String::new(),
-            reader: String::new(),
+            reader: batch
+                .as_mut()
+                .and_then(|b| b.reader.take())
+                .unwrap_or_default(),
             api_base: None,
             smartcard_uuid: None,
             correlation_id: None,
             message: Some(event.message),
             changed: event.changed,
+            batch_id: batch.as_ref().map(|b| b.id),
+            members: batch.and_then(|b| b.members),
             prev_hash: self.chain.last_hash.clone(),
         };
         self.append(record)
@@ -230,6 +241,8 @@ impl AuditJournal {
             correlation_id: None,
             message: Some(crate::domain::text::one_line(&info.message, 2000)),
             changed: None,
+            batch_id: None,
+            members: None,
             prev_hash: self.chain.last_hash.clone(),
         };
         self.append(record)?;
@@ -307,6 +320,11 @@ impl AuditJournal {
             ..attempt.clone()
         };
         self.append(record)
+    }
+
+    /// Batches started and not finished, oldest first.
+    pub fn unfinished_batches(&self) -> Vec<super::OpenBatch> {
+        self.chain.open_batches.clone()
     }
 
     /// Attempts with no outcome, oldest first: what start-up reconciliation must resolve.

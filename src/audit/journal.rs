@@ -63,6 +63,11 @@ pub trait Journal: Send {
     fn open_actions(&self) -> Vec<crate::audit::Record> {
         Vec::new()
     }
+    /// Batches started and not finished (a crash, or a station closed
+    /// mid-batch), with what a resume needs.
+    fn open_batches(&self) -> Vec<crate::audit::OpenBatch> {
+        Vec::new()
+    }
     /// The last `n` records, oldest first, for the window's audit view.
     fn recent(&self, n: usize) -> Vec<crate::audit::Record>;
     /// The journal's file, for exports; None when there is no usable journal.
@@ -177,6 +182,10 @@ impl Journal for AuditJournal {
             .into_iter()
             .map(|open| open.record)
             .collect()
+    }
+
+    fn open_batches(&self) -> Vec<crate::audit::OpenBatch> {
+        self.unfinished_batches()
     }
 
     fn path(&self) -> Option<PathBuf> {

@@ -140,6 +140,15 @@ pub enum EventKind {
     /// How an action ended; exactly one per intent. For an offline unblock
     /// it records THAT a response was issued, never the response.
     ActionOutcome,
+    /// A batch began (issue 22): its ID, its requests in queue order
+    /// (`members`), who ran it and the supervisor who confirmed it.
+    BatchStarted,
+    /// What happened to one request of a batch beyond its bind's own
+    /// records (a card refused or pulled, a skip, a retry), so that a
+    /// batch resumed after a crash is where it was.
+    BatchMember,
+    /// A batch ended (finished or stopped), with its totals in words.
+    BatchFinished,
 }
 
 impl EventKind {
@@ -160,11 +169,14 @@ impl EventKind {
             EventKind::HeadMarkerCreated => "head_marker_created",
             EventKind::ActionIntent => "action_intent",
             EventKind::ActionOutcome => "action_outcome",
+            EventKind::BatchStarted => "batch_started",
+            EventKind::BatchMember => "batch_member",
+            EventKind::BatchFinished => "batch_finished",
         }
     }
 
     /// Every kind, in the order of the enum.
-    pub const ALL: [EventKind; 14] = [
+    pub const ALL: [EventKind; 17] = [
         EventKind::Attempt,
         EventKind::Outcome,
         EventKind::SettingsSaved,
@@ -179,6 +191,9 @@ impl EventKind {
         EventKind::HeadMarkerCreated,
         EventKind::ActionIntent,
         EventKind::ActionOutcome,
+        EventKind::BatchStarted,
+        EventKind::BatchMember,
+        EventKind::BatchFinished,
     ];
 
     /// Whether the record belongs to a bind (an attempt or its outcome);
@@ -226,6 +241,12 @@ pub enum ControlKind {
     JournalGap,
     /// [`EventKind::HeadMarkerCreated`].
     HeadMarkerCreated,
+    /// [`EventKind::BatchStarted`].
+    BatchStarted,
+    /// [`EventKind::BatchMember`].
+    BatchMember,
+    /// [`EventKind::BatchFinished`].
+    BatchFinished,
 }
 
 impl From<ControlKind> for EventKind {
@@ -241,6 +262,9 @@ impl From<ControlKind> for EventKind {
             ControlKind::ReconcileAlarm => EventKind::ReconcileAlarm,
             ControlKind::JournalGap => EventKind::JournalGap,
             ControlKind::HeadMarkerCreated => EventKind::HeadMarkerCreated,
+            ControlKind::BatchStarted => EventKind::BatchStarted,
+            ControlKind::BatchMember => EventKind::BatchMember,
+            ControlKind::BatchFinished => EventKind::BatchFinished,
         }
     }
 }
@@ -261,8 +285,67 @@ impl StationEvent {
             request_id: None,
             changed: None,
             message: message.into(),
+            batch: None,
         }
     }
+}
+
+/// A batch started and not finished, as the journal holds it: what a
+/// resume after a crash starts from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenBatch {
+    /// The `batch_started` record (its `batch_id`, `members`, operator, supervisor).
+    pub start: Record,
+    /// Its `batch_member` records and its requests' attempts and outcomes, in order.
+    pub history: Vec<Record>,
+    members: std::collections::HashSet<Uuid>,
+}
+
+impl OpenBatch {
+    fn new(start: Record) -> Self {
+        let members = start.members.iter().flatten().copied().collect();
+        OpenBatch {
+            start,
+            history: Vec::new(),
+            members,
+        }
+    }
+
+    /// Keeps `record` when it belongs to this batch.
+    fn take(&mut self, record: &Record) {
+        let ours = match record.event {
+            EventKind::BatchMember => record.batch_id == self.start.batch_id,
+            EventKind::Attempt | EventKind::Outcome => self.members.contains(&record.request_id),
+            _ => false,
+        };
+        if ours {
+            self.history.push(record.clone());
+        }
+    }
+
+    /// The batch's ID (nil for a start record without one, which the station never writes).
+    pub fn id(&self) -> Uuid {
+        self.start.batch_id.unwrap_or_default()
+    }
+
+    /// Its requests in queue order.
+    pub fn members(&self) -> &[Uuid] {
+        self.start.members.as_deref().unwrap_or_default()
+    }
+}
+
+/// What a batch record adds: which batch, and for its start the queue;
+/// for a member's record, the card and reader it concerns.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BatchMark {
+    /// The batch's ID.
+    pub id: Uuid,
+    /// The requests in queue order (`batch_started` only).
+    pub members: Option<Vec<Uuid>>,
+    /// The card the member's record concerns, in CM's form.
+    pub card_id: Option<String>,
+    /// The reader that held it.
+    pub reader: Option<String>,
 }
 
 /// A record of the station's controls, part of no bind: see
@@ -283,6 +366,8 @@ pub struct StationEvent {
     pub changed: Option<Vec<String>>,
     /// What happened, in words.
     pub message: String,
+    /// The batch the record belongs to (batch records only).
+    pub batch: Option<BatchMark>,
 }
 
 /// How an attempt ended: the bind machine's outcome, stored by its snake_case name.
@@ -439,6 +524,12 @@ pub struct Record {
     /// their values); absent from every other record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub changed: Option<Vec<String>>,
+    /// The batch a `batch_*` record belongs to; absent from every other record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_id: Option<Uuid>,
+    /// A `batch_started` record's requests, in queue order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub members: Option<Vec<Uuid>>,
     /// SHA-256 (hex) of the previous line's bytes; [`GENESIS_HASH`] on the first.
     pub prev_hash: String,
 }

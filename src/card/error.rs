@@ -26,6 +26,14 @@ pub enum CardError {
         "Another program holds the card in reader \"{0}\" exclusively (SCARD_E_SHARING_VIOLATION). Close other smart card tools or middleware and try again."
     )]
     SharingViolation(String),
+    /// The read's transaction was ended under it (SCARD_E_NOT_TRANSACTED):
+    /// another program reset the card, or the service dropped a handle of a
+    /// program that had just died. Retried before it is shown.
+    #[error(
+        "The read of the card in reader \"{0}\" was interrupted by another program \
+         (SCARD_E_NOT_TRANSACTED). Take the card out and insert it again."
+    )]
+    Interrupted(String),
     /// The card does not answer.
     #[error(
         "The card in reader \"{0}\" does not answer (it may be inserted the wrong way round or broken). Reinsert it; if it stays silent, use another card."

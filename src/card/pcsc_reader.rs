@@ -169,13 +169,17 @@ fn read_with_retries(
     let mut delays = SHARING_RETRY_DELAYS.iter();
     loop {
         match read_once(context, name, reader, families, options) {
-            Err(CardError::SharingViolation(who)) => match delays.next() {
-                Some(delay) => {
-                    tracing::debug!(reader, ?delay, "card held exclusively; retrying");
-                    thread::sleep(*delay);
+            // Both pass: another program lets go of the card, or the
+            // service finishes cleaning up after one that died.
+            Err(error @ (CardError::SharingViolation(_) | CardError::Interrupted(_))) => {
+                match delays.next() {
+                    Some(delay) => {
+                        tracing::debug!(reader, ?delay, %error, "card busy or read interrupted; retrying");
+                        thread::sleep(*delay);
+                    }
+                    None => return Err(error),
                 }
-                None => return Err(CardError::SharingViolation(who)),
-            },
+            }
             other => return other,
         }
     }
@@ -257,6 +261,7 @@ pub fn map_pcsc_error(err: pcsc::Error, reader: &str) -> CardError {
         E::NoSmartcard => CardError::NoCard(reader),
         E::RemovedCard | E::ResetCard => CardError::Removed(reader),
         E::SharingViolation => CardError::SharingViolation(reader),
+        E::NotTransacted => CardError::Interrupted(reader),
         E::UnresponsiveCard | E::UnpoweredCard => CardError::Unresponsive(reader),
         other => CardError::Pcsc(other.to_string()),
     }

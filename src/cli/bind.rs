@@ -149,7 +149,7 @@ pub(super) struct BindArgs<'a> {
 
 /// At a supervised station: who witnesses the bind, and the supervisors to
 /// check them against. Refuses before anything is read or sent.
-fn witness(
+pub(super) fn witness(
     settings: &Settings,
     named: Option<&str>,
 ) -> anyhow::Result<Option<(String, SupervisorStore)>> {
@@ -247,13 +247,39 @@ fn confirm(
             term(&target.reader)
         );
     }
+    let purpose = SupervisorPurpose::ConfirmBind(target.clone());
+    check_password(name, store, &purpose, operator, journal)
+}
+
+/// Reads the supervisor's password and checks it for `purpose` (a batch),
+/// after saying on a terminal what it confirms (`prompt`).
+pub(super) fn confirm_purpose(
+    name: &str,
+    store: &SupervisorStore,
+    purpose: &SupervisorPurpose,
+    prompt: &str,
+    operator: &Operator,
+    journal: &SharedJournal,
+) -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        eprintln!("{}", term(prompt));
+    }
+    check_password(name, store, purpose, operator, journal)
+}
+
+fn check_password(
+    name: &str,
+    store: &SupervisorStore,
+    purpose: &SupervisorPurpose,
+    operator: &Operator,
+    journal: &SharedJournal,
+) -> anyhow::Result<String> {
     let password =
         super::supervisor::read_password(&format!("Password of supervisor {name}: "), false)?;
-    let purpose = SupervisorPurpose::ConfirmBind(target.clone());
-    let result = crate::supervisors::check(store, operator, name, &password, &purpose);
+    let result = crate::supervisors::check(store, operator, name, &password, purpose);
     drop(password);
     journal_refusal(
-        crate::supervisors::refusal_record(operator, name, &purpose, &result),
+        crate::supervisors::refusal_record(operator, name, purpose, &result),
         journal,
     );
     result.map_err(|why| anyhow::anyhow!("Not bound: {why}"))

@@ -2,6 +2,7 @@
 
 mod arguments;
 mod audit;
+mod batch;
 mod bind;
 mod card;
 mod check;
@@ -161,6 +162,9 @@ pub enum Commands {
         #[arg(long, value_name = "NAME")]
         supervisor: Option<String>,
     },
+    /// Bind a queue of requests across every reader at once: each reader's
+    /// card takes the next request (see "Batches" in the README).
+    Batch(batch::BatchArgs),
     /// The card in a reader and what CM knows of it.
     Card {
         #[command(subcommand)]
@@ -332,6 +336,7 @@ fn run_with(server: &Settings, command: Commands) -> anyhow::Result<()> {
             seed,
             switches,
         } => emulator(listen, requests, seed, switches),
+        Commands::Batch(args) => batch::run(server, args),
         Commands::Card { command } => card::run(server, command),
         Commands::Request { command } => lifecycle::run_request(server, command),
         Commands::Unblock(args) => lifecycle::run_unblock(server, args),

@@ -242,6 +242,21 @@ pub fn wrong_card_alarm(target: &BindTarget, bound: &Smartcard) -> String {
     )
 }
 
+/// Which check stopped a bind before its POST.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefusalCause {
+    /// The audit journal could not take the attempt.
+    Journal,
+    /// The request could not be checked, or cannot take a card.
+    Request,
+    /// CM could not be asked about the card.
+    CardLookup,
+    /// CM knows the card and it may not take this request (in use, reuse off).
+    Card,
+    /// The card in the reader was gone or another one by the re-read.
+    CardChanged,
+}
+
 /// Where a bind is.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub enum BindState {
@@ -298,6 +313,9 @@ pub enum BindState {
         target: BindTarget,
         /// Why, in operator words, with the server's correlation ID when a check failed.
         reason: Failure,
+        /// Which check refused it: a batch gives a refused card's request
+        /// the next card, but not a refused request.
+        cause: RefusalCause,
     },
     /// The server refused, or the bind is known not to have happened.
     Failed {
@@ -488,7 +506,14 @@ pub fn apply(state: BindState, event: BindEvent) -> (BindState, Vec<Effect>) {
                  without a record: fix the journal (disk space, permissions) and try again. \
                  Nothing was sent to the server."
             ));
-            (S::Refused { target, reason }, vec![])
+            (
+                S::Refused {
+                    target,
+                    reason,
+                    cause: RefusalCause::Journal,
+                },
+                vec![],
+            )
         }
         (
             S::Checking { target, attempt },
@@ -506,7 +531,7 @@ pub fn apply(state: BindState, event: BindEvent) -> (BindState, Vec<Effect>) {
                 };
                 (S::ReadingCard { target, attempt }, vec![effect])
             }
-            Err(reason) => refuse(target, attempt, reason),
+            Err((cause, reason)) => refuse(target, attempt, cause, reason),
         },
         (S::ReadingCard { target, attempt }, E::CardRead(read)) => {
             match swap_guard(&target, read) {
@@ -518,7 +543,7 @@ pub fn apply(state: BindState, event: BindEvent) -> (BindState, Vec<Effect>) {
                     };
                     (S::Posting { target, attempt }, vec![effect])
                 }
-                Err(reason) => refuse(target, attempt, reason),
+                Err(reason) => refuse(target, attempt, RefusalCause::CardChanged, reason),
             }
         }
         (S::Posting { target, attempt }, E::PostAnswered(answer)) => {
@@ -566,26 +591,39 @@ fn pre_check(
     request: Result<Box<Request>, Failure>,
     known_card: Result<Vec<Smartcard>, Failure>,
     reuse: &TemplateReuse,
-) -> Result<(), Failure> {
-    let request = request.map_err(|f| Failure {
-        message: format!(
+) -> Result<(), (RefusalCause, Failure)> {
+    let request = request.map_err(|f| {
+        let message = format!(
             "The request could not be checked before binding: {}",
             f.message
-        ),
-        correlation_id: f.correlation_id,
+        );
+        (
+            RefusalCause::Request,
+            Failure {
+                message,
+                correlation_id: f.correlation_id,
+            },
+        )
     })?;
-    request
-        .bindability()
-        .map_err(|why| Failure::new(format!("This request cannot take a card: {why}.")))?;
-    let known = known_card.map_err(|f| Failure {
-        message: format!(
+    request.bindability().map_err(|why| {
+        let message = format!("This request cannot take a card: {why}.");
+        (RefusalCause::Request, Failure::new(message))
+    })?;
+    let known = known_card.map_err(|f| {
+        let message = format!(
             "The card could not be looked up in CM before binding: {}",
             f.message
-        ),
-        correlation_id: f.correlation_id,
+        );
+        (
+            RefusalCause::CardLookup,
+            Failure {
+                message,
+                correlation_id: f.correlation_id,
+            },
+        )
     })?;
     may_bind(&target.expected.card_id, &known, reuse)
-        .map_err(|refusal| Failure::new(refusal.to_string()))
+        .map_err(|refusal| (RefusalCause::Card, Failure::new(refusal.to_string())))
 }
 
 /// The card read right before the POST must be the card the operator saw.
@@ -604,13 +642,25 @@ fn swap_guard(
     Ok(found)
 }
 
-fn refuse(target: BindTarget, attempt: AttemptId, reason: Failure) -> (BindState, Vec<Effect>) {
+fn refuse(
+    target: BindTarget,
+    attempt: AttemptId,
+    cause: RefusalCause,
+    reason: Failure,
+) -> (BindState, Vec<Effect>) {
     let reason = Failure {
         message: format!("{} Nothing was sent to bind the card.", reason.message),
         correlation_id: reason.correlation_id,
     };
     let effect = outcome(attempt, Outcome::Refused, None, &reason);
-    (BindState::Refused { target, reason }, vec![effect])
+    (
+        BindState::Refused {
+            target,
+            reason,
+            cause,
+        },
+        vec![effect],
+    )
 }
 
 fn posted(target: BindTarget, attempt: AttemptId, answer: PostAnswer) -> (BindState, Vec<Effect>) {

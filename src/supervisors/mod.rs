@@ -92,6 +92,18 @@ pub enum SupervisorError {
 pub enum SupervisorPurpose {
     /// Witness this bind (supervised mode).
     ConfirmBind(BindTarget),
+    /// Witness a whole batch (supervised mode): one confirmation for all
+    /// its binds, shown with its size and its first and last names.
+    ConfirmBatch {
+        /// The batch.
+        batch: uuid::Uuid,
+        /// How many requests it holds.
+        size: usize,
+        /// The first request's person (or GUID).
+        first: String,
+        /// The last request's person (or GUID).
+        last: String,
+    },
     /// Leave kiosk mode.
     LeaveKiosk,
     /// Open the Settings view of a kiosk.
@@ -111,7 +123,7 @@ pub fn check(
     let supervisor = store.verify(name, password)?;
     // A kiosk runs under a kiosk account, not a person: only a bind has an
     // operator the supervisor must differ from.
-    if let SupervisorPurpose::ConfirmBind(_) = purpose {
+    if let SupervisorPurpose::ConfirmBind(_) | SupervisorPurpose::ConfirmBatch { .. } = purpose {
         check_witness(operator, &supervisor, store.account_of(&supervisor))?;
     }
     Ok(supervisor)
@@ -124,6 +136,16 @@ impl SupervisorPurpose {
             SupervisorPurpose::ConfirmBind(target) => {
                 format!("to witness the bind of request {}", target.request_id)
             }
+            SupervisorPurpose::ConfirmBatch {
+                batch,
+                size,
+                first,
+                last,
+            } => format!(
+                "to witness batch {batch} of {size} requests, from {} to {}",
+                crate::domain::text::one_line(first, 100),
+                crate::domain::text::one_line(last, 100)
+            ),
             SupervisorPurpose::LeaveKiosk => "to leave kiosk mode".to_owned(),
             SupervisorPurpose::OpenSettings => "to open Settings".to_owned(),
         }
@@ -186,6 +208,7 @@ pub fn refusal_event(
         request_id,
         changed: None,
         message: format!("Supervisor credential refused {what}: {why}"),
+        batch: None,
     })
 }
 

@@ -128,6 +128,21 @@ fn event_word(record: &Record, ui: &Ui) -> (&'static str, Color32, &'static str)
             "The journal had no head marker beside it (an older version's journal, or the \
              marker was removed): the station made one for the records it found.",
         ),
+        (EventKind::BatchStarted, _) => (
+            "Batch started",
+            palette.weak_text,
+            "A batch of requests began: its requests in queue order, and the supervisor who              confirmed it.",
+        ),
+        (EventKind::BatchMember, _) => (
+            "Batch request",
+            palette.weak_text,
+            "What happened to one request of a batch besides its bind: a card refused or              taken out, a skip or a retry.",
+        ),
+        (EventKind::BatchFinished, _) => (
+            "Batch ended",
+            palette.weak_text,
+            "A batch finished or was stopped, with its totals.",
+        ),
     }
 }
 

@@ -53,6 +53,8 @@ pub(super) fn supervisor_dialog_ui(
         SupervisorPurpose::OpenSettings => None,
         // The kiosk's staff sign-in asks for this one.
         SupervisorPurpose::LeaveKiosk => return None,
+        // TODO(batch view): the batch's own confirmation.
+        SupervisorPurpose::ConfirmBatch { .. } => return None,
     };
     let password_id = password_id(prompt.opening);
     // Remembered for the frame the dialog is gone in, whichever way it went.

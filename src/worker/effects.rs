@@ -289,10 +289,30 @@ async fn perform_untimed(ctx: &BindContext, effect: Effect) -> Performed {
 pub async fn run_bind(
     ctx: &BindContext,
     target: BindTarget,
+    report: impl FnMut(&BindState),
+    warn: impl FnMut(&str),
+) -> BindState {
+    drive(
+        ctx,
+        BindState::Idle,
+        BindEvent::Requested(target),
+        report,
+        warn,
+    )
+    .await
+}
+
+/// Advances a bind from `state` by `event` and performs every effect that
+/// follows until the machine rests (a result, or an unknown one): how a
+/// bind runs, and how an unknown result is looked at again.
+pub async fn drive(
+    ctx: &BindContext,
+    state: BindState,
+    event: BindEvent,
     mut report: impl FnMut(&BindState),
     mut warn: impl FnMut(&str),
 ) -> BindState {
-    let (mut state, mut effects) = apply(BindState::Idle, BindEvent::Requested(target));
+    let (mut state, mut effects) = apply(state, event);
     report(&state);
     while !effects.is_empty() {
         let mut next = Vec::new();

@@ -66,6 +66,7 @@ pub(super) async fn save_and_journal(
         request_id: None,
         changed: Some(changed),
         message,
+        batch: None,
     };
     let written = super::effects::on_journal(&journal, move |j| j.record_event(event)).await;
     let warning = match written {

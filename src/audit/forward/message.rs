@@ -22,6 +22,9 @@ pub fn message_id(kind: EventKind) -> &'static str {
         EventKind::HeadMarkerCreated => "a73c563cc2ba4ef2b3ef3989f7c593aa",
         EventKind::ActionIntent => "4d1f0c6e2b8a4f97a3c55e0d7b96e214",
         EventKind::ActionOutcome => "b57e2a90c1d34c6e8f0a7d3b5e9c4f81",
+        EventKind::BatchStarted => "e3b1f5a07c9d4e2f8a6b0c4d2e7f9a13",
+        EventKind::BatchMember => "71c8d2e4a6b04f3e9d5c1b7a0e8f2d46",
+        EventKind::BatchFinished => "9f4a2c6e8b1d4a7c3e5f0b2d6a8c4e19",
     }
 }
 
@@ -42,6 +45,9 @@ pub fn event_id(kind: EventKind) -> u32 {
         EventKind::HeadMarkerCreated => 1011,
         EventKind::ActionIntent => 1012,
         EventKind::ActionOutcome => 1013,
+        EventKind::BatchStarted => 1014,
+        EventKind::BatchMember => 1015,
+        EventKind::BatchFinished => 1016,
     }
 }
 

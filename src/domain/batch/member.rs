@@ -189,6 +189,8 @@ pub enum RecordedOutcome {
     CardPulled,
     /// Skipped by the operator.
     Skipped,
+    /// A failed request put back in the queue by the operator.
+    Retried,
 }
 
 /// Why the batch refused an event or an intent.

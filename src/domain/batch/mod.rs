@@ -184,6 +184,17 @@ impl Batch {
                 self.pulled += 1;
             }
             RecordedOutcome::Skipped => member.state = MemberState::Skipped,
+            RecordedOutcome::Retried => {
+                // As `retry`: the failed bind is known not to have happened.
+                if let MemberState::Failed {
+                    card_id: Some(card_id),
+                    ..
+                } = member.state
+                {
+                    self.spent.remove(&card_id);
+                }
+                member.state = MemberState::Queued;
+            }
         }
         Ok(())
     }
