@@ -453,3 +453,278 @@ fn a_supervised_station_refuses_without_a_supervisor() {
     assert!(!text.contains("action_intent"), "nothing was sent: {text}");
     verify(&home);
 }
+
+/// The intent `perform` journals before it sends `action` to the server at
+/// `url`, left open as a crash between intent and outcome leaves it.
+fn open_intent(
+    home: &StationHome,
+    url: &str,
+    action: &enroll_station::domain::action::Action,
+) -> enroll_station::audit::AttemptId {
+    use enroll_station::audit::{ActionInfo, AuditJournal, Operator};
+    let path = home.default_journal();
+    std::fs::create_dir_all(path.parent().expect("a directory")).expect("the data directory");
+    let client = enroll_station::cm::CmClient::new(&enroll_station::cm::ClientConfig::new(url))
+        .expect("a client");
+    let mut journal = AuditJournal::open(&path).expect("the journal opens");
+    journal
+        .record_action_intent(ActionInfo {
+            operator: Operator::from_os(),
+            supervisor: None,
+            request_id: action.request(),
+            card_id: None,
+            smartcard_uuid: None,
+            message: action.describe(),
+            api_base: client.api_base().to_owned(),
+        })
+        .expect("the intent is written")
+}
+
+fn verify_says(home: &StationHome) -> String {
+    let output = home.run(&["audit", "verify"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn audit_reconcile_settles_an_action_a_crash_left_open() {
+    use enroll_station::domain::action::Action;
+    use enroll_station::domain::lifecycle::StatusChange;
+    let emulator = emulator();
+    let url = emulator.base_url();
+    let home = StationHome::new();
+    let approved = request(&emulator, 3);
+    let id: Uuid = approved.parse().expect("a GUID");
+    let intent = open_intent(
+        &home,
+        &url,
+        &Action::ChangeStatus {
+            request: id,
+            change: StatusChange::Abandon,
+            comment: None,
+        },
+    );
+    assert!(verify_says(&home).contains("1 unfinished"));
+    // CM abandoned it; the station stopped before it wrote the answer down.
+    emulator
+        .insert_request(json!({
+            "Uuid": approved,
+            "RequestType": 1,
+            "Status": 9,
+            "DataCollection": [],
+            "TargetUserUuid": USER.to_string(),
+            "IsSmartcard": true,
+        }))
+        .expect("replaced");
+
+    let output = home.run(&["audit", "reconcile", "--server", &url]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        said.contains(&format!(
+            "Reconciled: an earlier \"abandon\" of request {approved}"
+        )),
+        "{said}"
+    );
+    let text = journal(&home);
+    let outcome = text
+        .lines()
+        .find(|line| line.contains("\"event\":\"action_outcome\""))
+        .unwrap_or_else(|| panic!("an outcome: {text}"));
+    assert!(outcome.contains(&intent.to_string()), "{outcome}");
+    assert!(
+        outcome.contains("\"outcome\":\"reconciled_done\""),
+        "{outcome}"
+    );
+    assert!(verify_says(&home).contains("0 unfinished"));
+    let again = home.run(&["audit", "reconcile", "--server", &url]);
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("nothing to reconcile"),
+        "settled once"
+    );
+}
+
+#[test]
+fn a_lifecycle_command_settles_what_a_crash_left_open_before_it_acts() {
+    use enroll_station::domain::action::Action;
+    use enroll_station::domain::lifecycle::NewRequest;
+    let emulator = emulator();
+    let url = emulator.base_url();
+    let home = StationHome::new();
+    // A temporary card request the station was about to create when it stopped.
+    let _intent = open_intent(
+        &home,
+        &url,
+        &Action::Create(NewRequest::temporary_card(
+            TEMPLATES[0].uuid,
+            USER,
+            Vec::new(),
+            "",
+        )),
+    );
+    let pending = request(&emulator, 16);
+    let output = home.run(&[
+        "request",
+        "cancel",
+        "--server",
+        &url,
+        "--request",
+        &pending,
+        "--yes",
+        "--json",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let said = stderr(&output);
+    assert!(
+        said.contains("Reconciled: an earlier creation of a TemporaryCards request"),
+        "{said}"
+    );
+    assert!(said.contains("it was not created"), "{said}");
+    assert_eq!(json_stdout(&output)["status"], "Canceled");
+    assert_eq!(
+        emulator.created_requests(),
+        0,
+        "nothing created after the fact"
+    );
+    assert!(verify_says(&home).contains("0 unfinished"));
+}
+
+/// An approved OfflineUnblock request for the card object `object`, as the
+/// CM portal or a help-desk workflow leaves it.
+fn approved_unblock(emulator: &Emulator, object: Uuid) -> String {
+    let id = Uuid::new_v4();
+    emulator
+        .insert_request(json!({
+            "Uuid": id.to_string(),
+            "RequestType": "OfflineUnblock",
+            "Status": 3,
+            "DataCollection": [],
+            "Submitted": "2026-11-20T09:14:33.12Z",
+            "Completed": "0001-01-01T00:00:00",
+            "NewSmartcardUuid": Uuid::nil().to_string(),
+            "OldSmartcardUuid": object.to_string(),
+            "ProfileTemplateUuid": TEMPLATES[0].uuid.to_string(),
+            "TargetUserUuid": USER.to_string(),
+            "IsSmartcard": true,
+            "IsEnrollmentAgent": true,
+        }))
+        .expect("inserted")
+        .to_string()
+}
+
+fn status_in_cm(emulator: &Emulator, request: &str) -> String {
+    emulator
+        .requests()
+        .into_iter()
+        .find(|r| r.uuid.to_string() == request)
+        .expect("the request is in CM")
+        .status
+        .to_string()
+}
+
+#[test]
+fn unblock_uses_the_approved_request_cm_holds_and_completes_it() {
+    let emulator = emulator();
+    let url = emulator.base_url();
+    emulator.set_admin_key(TEMPLATES[0].uuid, [0; 24]);
+    let home = StationHome::new();
+    let card = CardId::from_raw([24, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 24]);
+    let object = emulator.insert_smartcard(&card, SmartcardStatus::ACTIVE, USER, TEMPLATES[0].uuid);
+    let approved = approved_unblock(&emulator, object);
+    let output = home.run(&[
+        "unblock",
+        "--server",
+        &url,
+        "--card-id",
+        &card.to_string(),
+        "--challenge",
+        "D611 43F9 CCFF D2CA",
+        "--complete",
+        "--yes",
+        "--json",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let said = stderr(&output);
+    assert!(
+        said.contains(&format!(
+            "CM holds an approved OfflineUnblock request for this card, {approved} (submitted \
+             2026-11-"
+        )),
+        "{said}"
+    );
+    let out = json_stdout(&output);
+    assert_eq!(out["request_id"], approved.as_str());
+    assert_eq!(out["response"], "17466E766E303CB6");
+    assert_eq!(out["request_status"], "Completed");
+    assert_eq!(emulator.created_requests(), 0, "no request beside it");
+    assert_eq!(status_in_cm(&emulator, &approved), "Completed");
+    let text = journal(&home);
+    assert!(
+        text.contains(&format!("complete request {approved}")),
+        "the completion is journalled: {text}"
+    );
+    assert!(!text.contains("17466E76"), "never the response: {text}");
+    verify(&home);
+}
+
+#[test]
+fn unblock_request_is_checked_and_left_open_without_complete() {
+    let emulator = emulator();
+    let url = emulator.base_url();
+    let home = StationHome::new();
+    let card = CardId::from_raw([25, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 25]);
+    let object = emulator.insert_smartcard(&card, SmartcardStatus::ACTIVE, USER, TEMPLATES[0].uuid);
+    let enroll = request(&emulator, 3);
+    let unblock = |request: &str| {
+        home.run(&[
+            "unblock",
+            "--server",
+            &url,
+            "--card-id",
+            &card.to_string(),
+            "--challenge",
+            "D611 43F9 CCFF D2CA",
+            "--request",
+            request,
+            "--yes",
+            "--json",
+        ])
+    };
+    let refused = unblock(&enroll);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("is of type Enroll, not OfflineUnblock"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(!journal_exists_with_intent(&home), "nothing was sent");
+
+    let approved = approved_unblock(&emulator, object);
+    let given = unblock(&approved);
+    assert!(given.status.success(), "{}", stderr(&given));
+    assert_eq!(json_stdout(&given)["request_id"], approved.as_str());
+    assert!(
+        stderr(&given).contains(&format!(
+            "enroll-station request complete --request {approved}"
+        )),
+        "{}",
+        stderr(&given)
+    );
+    assert_eq!(status_in_cm(&emulator, &approved), "Executing");
+    let completed = json_stdout(&home.run(&[
+        "request",
+        "complete",
+        "--server",
+        &url,
+        "--request",
+        &approved,
+        "--yes",
+        "--json",
+    ]));
+    assert_eq!(completed["status"], "Completed");
+    verify(&home);
+}
+
+fn journal_exists_with_intent(home: &StationHome) -> bool {
+    std::fs::read_to_string(home.default_journal()).is_ok_and(|text| text.contains("action_intent"))
+}

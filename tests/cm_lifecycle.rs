@@ -711,3 +711,497 @@ async fn diversified_parameter_switch_both_ways() {
         .expect("base64");
     assert_eq!(missing_means_false, with_false.bytes());
 }
+
+// ---------------------------------------------------------------------------
+// Lifecycle actions a crash left open
+// ---------------------------------------------------------------------------
+
+mod open_actions {
+    use super::*;
+    use enroll_station::audit::{ActionInfo, AttemptId, AuditJournal, Operator};
+    use enroll_station::domain::action::{Action, OfflineUnblock};
+    use enroll_station::worker::actions::{marker_of, reconcile_open_actions};
+    use enroll_station::worker::effects::BindContext;
+
+    /// A journal in a fresh directory (kept while the directory lives).
+    pub(super) fn journal() -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("audit.jsonl");
+        (dir, path)
+    }
+
+    /// The intent `perform` writes before it sends `action` to `client`'s
+    /// server, left open as a crash leaves it: no outcome follows.
+    pub(super) fn open_intent(
+        path: &std::path::Path,
+        client: &CmClient,
+        action: &Action,
+    ) -> AttemptId {
+        let (card_id, smartcard_uuid) = match action {
+            Action::OfflineUnblock(unblock) => (Some(unblock.card_id), unblock.smartcard),
+            _ => (None, None),
+        };
+        let mut journal = AuditJournal::open(path).expect("the journal opens");
+        journal
+            .record_action_intent(ActionInfo {
+                operator: Operator::from_os(),
+                supervisor: None,
+                request_id: action.request(),
+                card_id,
+                smartcard_uuid,
+                message: action.describe(),
+                api_base: client.api_base().to_owned(),
+            })
+            .expect("the intent is written")
+    }
+
+    pub(super) fn context(client: CmClient, path: &std::path::Path) -> BindContext {
+        BindContext {
+            client,
+            readers: enroll_station::card::demo::DemoReader::new(std::sync::Arc::new(|_| {})),
+            journal: enroll_station::audit::journal::open_shared(Some(path), false)
+                .expect("the journal"),
+        }
+    }
+
+    /// The outcome record of `intent`, as JSON.
+    pub(super) fn outcome_of(path: &std::path::Path, intent: AttemptId) -> serde_json::Value {
+        let text = std::fs::read_to_string(path).expect("the journal");
+        text.lines()
+            .map(|line| serde_json::from_str::<serde_json::Value>(line).expect("JSON"))
+            .find(|record| {
+                record["event"] == "action_outcome"
+                    && record["attempt_id"] == intent.to_string().as_str()
+            })
+            .unwrap_or_else(|| panic!("no outcome for {intent}: {text}"))
+    }
+
+    fn unfinished(path: &std::path::Path) -> u64 {
+        enroll_station::audit::verify(path)
+            .expect("the journal is intact")
+            .unfinished
+    }
+
+    #[tokio::test]
+    async fn a_status_change_left_open_is_settled_by_reading_the_request() {
+        let emulator = emulator().await;
+        let client = client(&emulator);
+        let (_dir, path) = journal();
+        // CM did the first (the station stopped before its answer was
+        // recorded); the second never reached CM.
+        let changed = insert_request(&emulator, 3, None);
+        let unchanged = insert_request(&emulator, 3, None);
+        let abandon = |request| Action::ChangeStatus {
+            request,
+            change: StatusChange::Abandon,
+            comment: Some("lost: reported by phone".into()),
+        };
+        let done = open_intent(&path, &client, &abandon(changed));
+        let not_done = open_intent(&path, &client, &abandon(unchanged));
+        client
+            .set_request_status(changed, StatusChange::Abandon)
+            .await
+            .expect("CM abandons it");
+        assert_eq!(unfinished(&path), 2, "audit verify sees them open");
+
+        let lines = reconcile_open_actions(&context(client.clone(), &path)).await;
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(
+            lines.iter().all(|l| l.starts_with("Reconciled: ")),
+            "{lines:?}"
+        );
+        let record = outcome_of(&path, done);
+        assert_eq!(record["outcome"], "reconciled_done");
+        assert_eq!(record["request_id"], changed.to_string().as_str());
+        let words = record["message"].as_str().expect("words");
+        assert!(words.contains("CM shows the request Failed"), "{words}");
+        let record = outcome_of(&path, not_done);
+        assert_eq!(record["outcome"], "reconciled_not_done");
+        let words = record["message"].as_str().expect("words");
+        assert!(
+            words.contains("Approved, not Failed: it was not done"),
+            "{words}"
+        );
+        assert_eq!(unfinished(&path), 0, "audit verify: nothing unfinished");
+        assert_eq!(
+            client.get_request(unchanged).await.expect("read").status,
+            RequestStatus::APPROVED,
+            "reconciliation reads, it never repeats the action"
+        );
+        // Settled once: a second run finds nothing.
+        assert!(
+            reconcile_open_actions(&context(client, &path))
+                .await
+                .is_empty()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_creation_left_open_is_settled_by_its_marker() {
+        let emulator = emulator().await;
+        let client = client(&emulator);
+        let (_dir, path) = journal();
+        let new = || {
+            NewRequest::temporary_card(
+                template(2),
+                USER,
+                data(&[("EmployeeID", "E0042")]),
+                "walk-in",
+            )
+        };
+        let created = open_intent(&path, &client, &Action::Create(new()));
+        let not_created = open_intent(&path, &client, &Action::Create(new()));
+        // What the station sent before it stopped: its comment carries the marker.
+        let mut sent = new();
+        sent.comment = format!("walk-in {}", marker_of(&created));
+        let id = client.create_request(&sent).await.expect("CM created it");
+        // Another request of the same type and user, without the marker.
+        client.create_request(&new()).await.expect("someone else's");
+        let before = emulator.created_requests();
+
+        let lines = reconcile_open_actions(&context(client, &path)).await;
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        let record = outcome_of(&path, created);
+        assert_eq!(record["outcome"], "reconciled_done");
+        assert_eq!(
+            record["request_id"],
+            id.to_string().as_str(),
+            "the outcome names the request it created"
+        );
+        let record = outcome_of(&path, not_created);
+        assert_eq!(record["outcome"], "reconciled_not_done");
+        let words = record["message"].as_str().expect("words");
+        assert!(words.contains(&marker_of(&not_created)), "{words}");
+        assert!(words.contains("it was not created"), "{words}");
+        assert_eq!(emulator.created_requests(), before, "nothing created again");
+        assert_eq!(unfinished(&path), 0);
+    }
+
+    #[tokio::test]
+    async fn an_unblock_left_open_is_settled_in_words_that_claim_no_pin() {
+        let emulator = emulator().await;
+        let client = client(&emulator);
+        let (_dir, path) = journal();
+        let card = card_id(10);
+        let (request, object) = offline_unblock(&emulator, &client, &card).await;
+        let unblock = |request| {
+            Action::OfflineUnblock(OfflineUnblock {
+                card_id: card,
+                smartcard: Some(object.uuid),
+                request,
+                challenge: Challenge::parse("D611 43F9 CCFF D2CA").expect("challenge"),
+                diversified: false,
+                data: Vec::new(),
+                comment: String::new(),
+            })
+        };
+        let under_request = open_intent(&path, &client, &unblock(Some(request)));
+        let nothing_created = open_intent(&path, &client, &unblock(None));
+
+        let lines = reconcile_open_actions(&context(client, &path)).await;
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        let record = outcome_of(&path, under_request);
+        assert_eq!(record["outcome"], "reconciled_not_done");
+        let words = record["message"].as_str().expect("words");
+        for said in [
+            "cannot be asked of CM: it may have",
+            "showed no response",
+            "changes no PIN itself",
+        ] {
+            assert!(words.contains(said), "{said}: {words}");
+        }
+        let record = outcome_of(&path, nothing_created);
+        assert_eq!(record["outcome"], "reconciled_not_done");
+        let words = record["message"].as_str().expect("words");
+        assert!(words.contains("none was created"), "{words}");
+        assert!(words.contains("changed no PIN"), "{words}");
+        assert_eq!(unfinished(&path), 0);
+    }
+
+    #[tokio::test]
+    async fn an_intent_sent_to_another_server_is_not_judged_here() {
+        let emulator = emulator().await;
+        let client = client(&emulator);
+        let (_dir, path) = journal();
+        let request = insert_request(&emulator, 3, None);
+        let elsewhere = CmClient::new(&ClientConfig::new(
+            "https://cm-old.contoso.com/CertificateManagement/api/v1.0/",
+        ))
+        .expect("a client for the other server");
+        let intent = open_intent(
+            &path,
+            &elsewhere,
+            &Action::ChangeStatus {
+                request,
+                change: StatusChange::Cancel,
+                comment: None,
+            },
+        );
+        let lines = reconcile_open_actions(&context(client, &path)).await;
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(
+            lines[0].contains("--server https://cm-old.contoso.com/"),
+            "{}",
+            lines[0]
+        );
+        assert_eq!(unfinished(&path), 1, "{intent} stays open");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Offline unblock under an approved request CM already holds
+// ---------------------------------------------------------------------------
+
+mod approved_unblock {
+    use super::open_actions::{context, journal, outcome_of};
+    use super::*;
+    use enroll_station::cm::emulator::lifecycle::UnblockCompletion;
+    use enroll_station::domain::action::{Action, ActionDone, OfflineUnblock};
+    use enroll_station::supervisors::Supervision;
+    use enroll_station::worker::actions::{
+        UnblockLedger, approved_unblocks, complete_unblock, perform,
+    };
+
+    /// An OfflineUnblock request in `status` on `card`, for `user`, as the
+    /// CM portal or a help-desk workflow leaves it.
+    fn unblock_request(emulator: &Emulator, card: Uuid, user: Uuid, status: i64) -> Uuid {
+        let id = Uuid::new_v4();
+        let nil = Uuid::nil().to_string();
+        emulator
+            .insert_request(json!({
+                "Uuid": id.to_string(),
+                "RequestType": "OfflineUnblock",
+                "Status": status,
+                "DataCollection": [],
+                "Submitted": "2026-11-20T09:14:33.12Z",
+                "Completed": "0001-01-01T00:00:00",
+                "NewSmartcardUuid": nil,
+                "OldSmartcardUuid": card.to_string(),
+                "ProfileTemplateUuid": template(0).to_string(),
+                "TargetUserUuid": user.to_string(),
+                "IsSmartcard": true,
+                "IsEnrollmentAgent": true,
+            }))
+            .expect("inserted")
+    }
+
+    #[tokio::test]
+    async fn only_the_cards_approved_offline_unblock_is_found() {
+        let emulator = emulator().await;
+        let client = client(&emulator);
+        let card = card_object(&emulator, &client, &card_id(11), SmartcardStatus::ACTIVE).await;
+        let other = card_object(&emulator, &client, &card_id(12), SmartcardStatus::ACTIVE).await;
+        let approved = unblock_request(&emulator, card.uuid, USER, 3);
+        unblock_request(&emulator, other.uuid, USER, 3);
+        unblock_request(&emulator, card.uuid, USER, 16);
+        unblock_request(&emulator, card.uuid, Uuid::new_v4(), 3);
+        // Another type on the same card.
+        let retire =
+            NewRequest::retire(&card, data(&[("EmployeeID", "E1234")]), "").expect("retire");
+        client.create_request(&retire).await.expect("created");
+
+        let found = approved_unblocks(&client, &card).await.expect("asked");
+        let ids: Vec<Uuid> = found.iter().map(|f| f.request).collect();
+        assert_eq!(ids, [approved]);
+        let offer = found[0].offer();
+        assert!(
+            offer.starts_with(&format!(
+                "Use the approved unblock request {approved} (submitted 2026-11-"
+            )),
+            "{offer}"
+        );
+        assert!(
+            approved_unblocks(&client, &other)
+                .await
+                .expect("asked")
+                .iter()
+                .all(|f| f.request != approved)
+        );
+    }
+
+    /// The response under the approved request, through `perform` as the
+    /// window and the command line ask for it.
+    async fn response_under(
+        emulator: &Emulator,
+        completion: UnblockCompletion,
+    ) -> (BindContextHolder, Uuid, CardId, UnblockLedger) {
+        emulator.set_lifecycle_rules(LifecycleRules {
+            unblock_completion: completion,
+            ..LifecycleRules::default()
+        });
+        let client = client(emulator);
+        let card_id = card_id(13);
+        let card = card_object(emulator, &client, &card_id, SmartcardStatus::ACTIVE).await;
+        let request = unblock_request(emulator, card.uuid, USER, 3);
+        let (dir, path) = journal();
+        let ctx = context(client, &path);
+        let ledger = UnblockLedger::default();
+        let result = perform(
+            &ctx,
+            &Supervision::none(),
+            Action::OfflineUnblock(OfflineUnblock {
+                card_id,
+                smartcard: Some(card.uuid),
+                request: Some(request),
+                challenge: Challenge::parse("D611 43F9 CCFF D2CA").expect("challenge"),
+                diversified: false,
+                data: Vec::new(),
+                comment: String::new(),
+            }),
+            None,
+        )
+        .await;
+        ledger.note(&result);
+        let Ok(ActionDone::UnblockResponse { request_id, .. }) = result else {
+            panic!("a response under the approved request: {result:?}");
+        };
+        assert_eq!(request_id, request);
+        assert_eq!(
+            emulator.created_requests(),
+            0,
+            "no request created beside it"
+        );
+        (
+            BindContextHolder {
+                ctx,
+                path,
+                _dir: dir,
+            },
+            request,
+            card_id,
+            ledger,
+        )
+    }
+
+    struct BindContextHolder {
+        ctx: enroll_station::worker::effects::BindContext,
+        path: std::path::PathBuf,
+        _dir: tempfile::TempDir,
+    }
+
+    fn intents(path: &std::path::Path) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(path)
+            .expect("the journal")
+            .lines()
+            .map(|line| serde_json::from_str::<serde_json::Value>(line).expect("JSON"))
+            .filter(|record| record["event"] == "action_intent")
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn unblock_completion_switch_client_completes() {
+        let emulator = emulator().await;
+        let (held, request, card_id, ledger) =
+            response_under(&emulator, UnblockCompletion::ClientCompletes).await;
+        let client = &held.ctx.client;
+        assert_eq!(
+            client.get_request(request).await.expect("read").status,
+            RequestStatus::EXECUTING,
+            "the response starts the execution; the request waits for Done"
+        );
+        let done = complete_unblock(&held.ctx, &ledger, request, card_id)
+            .await
+            .expect("Done completes it");
+        assert_eq!(
+            done,
+            ActionDone::StatusChanged {
+                request,
+                status: RequestStatus::COMPLETED
+            }
+        );
+        assert_eq!(
+            client.get_request(request).await.expect("read").status,
+            RequestStatus::COMPLETED
+        );
+        // Journalled as every action: an intent and its one outcome.
+        let intents = intents(&held.path);
+        let completion = intents
+            .iter()
+            .find(|r| {
+                r["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with(&format!("complete request {request}")))
+            })
+            .unwrap_or_else(|| panic!("the completion's intent: {intents:?}"));
+        let id: enroll_station::audit::AttemptId = completion["attempt_id"]
+            .as_str()
+            .and_then(|id| id.parse().ok())
+            .expect("an intent ID");
+        assert_eq!(outcome_of(&held.path, id)["outcome"], "done");
+        assert_eq!(
+            enroll_station::audit::verify(&held.path)
+                .expect("intact")
+                .unfinished,
+            0
+        );
+        // Done once: a second completion is not the station's to send.
+        let again = complete_unblock(&held.ctx, &ledger, request, card_id)
+            .await
+            .expect_err("no response was given for it since");
+        assert!(
+            again.message.contains("gave no unblock response"),
+            "{again}"
+        );
+    }
+
+    #[tokio::test]
+    async fn unblock_completion_switch_response_completes() {
+        let emulator = emulator().await;
+        let (held, request, card_id, ledger) =
+            response_under(&emulator, UnblockCompletion::ResponseCompletes).await;
+        let client = &held.ctx.client;
+        assert_eq!(
+            client.get_request(request).await.expect("read").status,
+            RequestStatus::COMPLETED,
+            "CM completed it with the response"
+        );
+        // A PUT now is refused, as for any completed request...
+        let refused = client
+            .set_request_status(request, StatusChange::Complete)
+            .await
+            .expect_err("completed already");
+        assert!(refused.to_string().contains("is Completed"), "{refused}");
+        // ...so Done sends none, and says what CM shows.
+        let done = complete_unblock(&held.ctx, &ledger, request, card_id)
+            .await
+            .expect("Done is fine");
+        assert_eq!(
+            done,
+            ActionDone::StatusChanged {
+                request,
+                status: RequestStatus::COMPLETED
+            }
+        );
+        assert!(
+            !intents(&held.path).iter().any(|r| r["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("complete request"))),
+            "nothing was sent, so nothing was journalled as sent"
+        );
+        assert_eq!(
+            enroll_station::audit::verify(&held.path)
+                .expect("intact")
+                .unfinished,
+            0
+        );
+    }
+
+    #[tokio::test]
+    async fn done_completes_only_a_request_a_response_was_given_under() {
+        let emulator = emulator().await;
+        let client = client(&emulator);
+        let card = card_object(&emulator, &client, &card_id(14), SmartcardStatus::ACTIVE).await;
+        let request = unblock_request(&emulator, card.uuid, USER, 18);
+        let (_dir, path) = journal();
+        let ctx = context(client, &path);
+        let refused = complete_unblock(&ctx, &UnblockLedger::default(), request, card_id(14))
+            .await
+            .expect_err("no response was given under it");
+        assert!(refused.message.starts_with("Not done:"), "{refused}");
+        assert_eq!(
+            ctx.client.get_request(request).await.expect("read").status,
+            RequestStatus::EXECUTING,
+            "nothing was sent"
+        );
+    }
+}

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use super::Settings;
 use crate::audit::{self, ExportFormat};
+use crate::worker::actions::reconcile_open_actions;
 use crate::worker::effects::{BindContext, reconcile_open_attempts};
 
 /// The `audit` subcommands.
@@ -34,8 +35,9 @@ pub enum AuditCommand {
         #[arg(value_name = "FILE")]
         file: Option<PathBuf>,
     },
-    /// Resolve attempts left without an outcome (a crash or a lost answer) by
-    /// asking the CM server whether each bind happened, and record the outcome.
+    /// Resolve attempts and lifecycle actions left without an outcome (a
+    /// crash or a lost answer) by asking the CM server whether each bind or
+    /// action happened, and record the outcome.
     Reconcile,
 }
 
@@ -171,9 +173,11 @@ pub(super) fn run(server: &Settings, command: AuditCommand) -> anyhow::Result<()
                 readers: Arc::new(server.card_reader()),
                 journal: crate::audit::journal::open_shared(audit_file, false)?,
             };
-            let lines = super::runtime()?.block_on(reconcile_open_attempts(&context));
+            let runtime = super::runtime()?;
+            let mut lines = runtime.block_on(reconcile_open_attempts(&context));
+            lines.extend(runtime.block_on(reconcile_open_actions(&context)));
             if lines.is_empty() {
-                println!("No unfinished attempts: nothing to reconcile.");
+                println!("No unfinished attempts or actions: nothing to reconcile.");
             }
             for line in lines {
                 println!("{}", super::escape::term(&line));

@@ -4,6 +4,9 @@
 //! workflow policy, asks for confirmation (`--yes` for scripts), and runs
 //! through the worker's [`actions::perform`](crate::worker::actions::perform),
 //! which journals it and reconciles a lost answer, exactly as the window does.
+//! Before any of them acts, the actions an earlier run left open (a crash
+//! between intent and outcome) are settled against CM
+//! ([`reconcile_open_actions`](crate::worker::actions::reconcile_open_actions)).
 
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::sync::Arc;
@@ -16,17 +19,19 @@ use super::Settings;
 use super::escape::{term, term_lines};
 use super::output::print_json;
 use crate::cm::CmClient;
-use crate::domain::action::{
-    Action, ActionDone, OfflineUnblock, missing_items_message, parse_data_items,
-};
+use crate::domain::action::{Action, ActionDone, missing_items_message, parse_data_items};
 use crate::domain::card::CardId;
 use crate::domain::card_record::{CardOperation, current_object};
 use crate::domain::lifecycle::{NewRequest, StatusChange};
 use crate::domain::request::{DataItem, RequestStatus, RequestType};
 use crate::domain::smartcard::Smartcard;
-use crate::domain::unblock::Challenge;
 use crate::supervisors::{Supervision, SupervisorCredential, SupervisorStore};
 use crate::worker::effects::BindContext;
+
+mod unblock;
+
+pub use unblock::UnblockArgs;
+pub(super) use unblock::run_unblock;
 
 /// What the agent confirms an action with.
 #[derive(Debug, Clone, clap::Args)]
@@ -47,6 +52,10 @@ pub enum RequestCommand {
     Abandon(StatusArgs),
     /// Cancel a request (a duplicate or a mistake); cannot be undone.
     Cancel(StatusArgs),
+    /// Mark a request Completed (an OfflineUnblock request once its
+    /// response was read out and the card unblocked); CM decides from which
+    /// status it accepts it.
+    Complete(StatusArgs),
     /// Create a request for someone: TemporaryCards, Enroll or Duplicate.
     Create {
         /// TemporaryCards, Enroll or Duplicate.
@@ -111,34 +120,6 @@ pub struct CardActionArgs {
     pub confirm: Confirmation,
 }
 
-/// `unblock`.
-#[derive(Debug, clap::Args)]
-pub struct UnblockArgs {
-    /// The card's ID, as CM shows it.
-    #[arg(long, value_name = "GUID")]
-    pub card_id: String,
-    /// The challenge the card's unblock screen shows (hex; spaces allowed).
-    #[arg(long, value_name = "HEX")]
-    pub challenge: String,
-    /// The card's admin key is diversified (CM's `diversified=True`).
-    #[arg(long)]
-    pub diversified: bool,
-    /// An approved OfflineUnblock request to use instead of creating one.
-    #[arg(long, value_name = "GUID")]
-    pub request: Option<String>,
-    /// A data item the workflow collects (repeatable).
-    #[arg(long = "data", value_name = "NAME=VALUE")]
-    pub data: Vec<String>,
-    /// A comment for the request.
-    #[arg(long, value_name = "TEXT")]
-    pub comment: Option<String>,
-    /// Print JSON.
-    #[arg(long)]
-    pub json: bool,
-    #[command(flatten)]
-    pub confirm: Confirmation,
-}
-
 #[derive(Serialize)]
 struct StatusJson {
     request_id: String,
@@ -153,13 +134,6 @@ struct CreatedJson {
     status: Option<String>,
 }
 
-#[derive(Serialize)]
-struct UnblockJson {
-    request_id: String,
-    card_id: String,
-    response: String,
-}
-
 /// Everything an action needs on the command line.
 struct Station {
     context: BindContext,
@@ -168,6 +142,8 @@ struct Station {
 }
 
 impl Station {
+    /// The station, once the actions an earlier run left open are settled
+    /// (said on stderr): a new action is not judged beside an old unknown.
     fn open(settings: &Settings) -> anyhow::Result<Station> {
         let client = settings.client()?;
         let journal = crate::audit::journal::open_shared(settings.audit_file(), false)?;
@@ -177,7 +153,7 @@ impl Station {
                 .ok()
                 .as_deref(),
         );
-        Ok(Station {
+        let station = Station {
             context: BindContext {
                 client,
                 readers: Arc::new(settings.card_reader()),
@@ -185,7 +161,16 @@ impl Station {
             },
             supervision: Supervision::new(settings.config.mode, Arc::new(store)),
             runtime: super::runtime()?,
-        })
+        };
+        for line in station
+            .runtime
+            .block_on(crate::worker::actions::reconcile_open_actions(
+                &station.context,
+            ))
+        {
+            eprintln!("enroll-station: {}", term(&line));
+        }
+        Ok(station)
     }
 
     fn client(&self) -> &CmClient {
@@ -255,6 +240,7 @@ pub(super) fn run_request(settings: &Settings, command: RequestCommand) -> anyho
     match command {
         RequestCommand::Abandon(args) => change_status(settings, StatusChange::Abandon, args),
         RequestCommand::Cancel(args) => change_status(settings, StatusChange::Cancel, args),
+        RequestCommand::Complete(args) => change_status(settings, StatusChange::Complete, args),
         RequestCommand::Create {
             kind,
             user,
@@ -528,96 +514,6 @@ fn card_allowing(
         ),
     }
     Ok(card)
-}
-
-/// `unblock`.
-pub(super) fn run_unblock(settings: &Settings, args: UnblockArgs) -> anyhow::Result<()> {
-    let card_id = super::arguments::card_id(&args.card_id)?;
-    let challenge = Challenge::parse(&args.challenge)?;
-    let request = args
-        .request
-        .as_deref()
-        .map(|text| super::arguments::guid(text, "request"))
-        .transpose()?;
-    let data = parse_data_items(&args.data)?;
-    let station = Station::open(settings)?;
-    let smartcard = match request {
-        // Under an existing request the card's offer is already used.
-        Some(_) => None,
-        None => {
-            let card = card_allowing(&station, &card_id, RequestType::OFFLINE_UNBLOCK)?;
-            check_items(
-                &station,
-                card.profile_template,
-                RequestType::OFFLINE_UNBLOCK,
-                &data,
-            )?;
-            Some(card.uuid)
-        }
-    };
-    let action = Action::OfflineUnblock(OfflineUnblock {
-        card_id,
-        smartcard,
-        request,
-        challenge,
-        diversified: args.diversified,
-        data,
-        comment: args.comment.unwrap_or_default(),
-    });
-    match station.perform(action, &args.confirm)? {
-        ActionDone::UnblockResponse {
-            request_id,
-            card_id,
-            response,
-        } => {
-            if args.json {
-                let hex = zeroize::Zeroizing::new(hex::encode_upper(response.bytes()));
-                return print_json(&UnblockJson {
-                    request_id: request_id.to_string(),
-                    card_id: card_id.to_string(),
-                    response: hex.to_string(),
-                });
-            }
-            println!("Unblock response for card {card_id} (request {request_id}):");
-            println!();
-            // Large-ish: spaced out, on a line of its own, to read out.
-            let grouped = response.grouped();
-            let spaced: zeroize::Zeroizing<String> = zeroize::Zeroizing::new(
-                grouped
-                    .chars()
-                    .map(|c| {
-                        if c == ' ' {
-                            "  ".to_owned()
-                        } else {
-                            format!("{c} ")
-                        }
-                    })
-                    .collect(),
-            );
-            println!("    {}", spaced.trim_end());
-            println!();
-            println!(
-                "Read it to the card holder, who types it into the card's unblock screen. It \
-                 was not logged or journalled; close this terminal's scrollback when done."
-            );
-            Ok(())
-        }
-        // The request waits for approval: the request is the result.
-        created @ ActionDone::Created { .. } => {
-            let ActionDone::Created {
-                request_id, next, ..
-            } = &created
-            else {
-                return Ok(());
-            };
-            eprintln!(
-                "enroll-station: {} Then run unblock again with --request {request_id}.",
-                term(next)
-            );
-            report_created(created, args.json)
-        }
-        other => bail!("Unexpected answer ({other}); check the card in CM."),
-    }
 }
 
 #[cfg(test)]

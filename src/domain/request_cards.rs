@@ -29,6 +29,17 @@ pub struct RequestCards {
     pub new: Option<RequestCard>,
 }
 
+impl RequestCards {
+    /// Whether the request names the smart card object `smartcard`, as the
+    /// card it acts on or the one bound to it.
+    pub fn names(&self, smartcard: Uuid) -> bool {
+        [&self.old, &self.new]
+            .into_iter()
+            .flatten()
+            .any(|card| card.smartcard == smartcard)
+    }
+}
+
 impl RequestCard {
     /// The card in one line for the detail pane: its card ID and status
     /// when CM holds the object, else the object's GUID and why not.

@@ -10,7 +10,12 @@
 
 use std::fmt;
 
+use time::OffsetDateTime;
+use uuid::Uuid;
 use zeroize::Zeroizing;
+
+use super::request::{Request, RequestStatus, RequestType, ShownTime};
+use super::smartcard::Smartcard;
 
 /// The challenge sizes a card may show: 8 bytes for a 3DES admin key (Base
 /// CSP and GIDS cards; the size of the reference's own example), 16 for an
@@ -186,6 +191,51 @@ impl fmt::Debug for ChallengeResponse {
     }
 }
 
+/// An OfflineUnblock request CM already holds, approved, for a card and its
+/// user (created in the CM portal or by a help-desk workflow with its
+/// approvals): the phone unblock asks for the response under it instead of
+/// creating another request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApprovedUnblock {
+    /// The request.
+    pub request: Uuid,
+    /// When it was submitted, as CM says (`Submitted`); the Request object
+    /// carries no approval time.
+    pub submitted: Option<OffsetDateTime>,
+}
+
+impl ApprovedUnblock {
+    /// The request and when it was submitted: "… (submitted 2026-11-20 10:14 +01:00)".
+    pub fn describe(&self) -> String {
+        match self.submitted {
+            Some(at) => format!("{} (submitted {})", self.request, ShownTime::local(at)),
+            None => self.request.to_string(),
+        }
+    }
+
+    /// The choice as the window offers it, before "create one": "Use the
+    /// approved unblock request … (submitted …)".
+    pub fn offer(&self) -> String {
+        format!("Use the approved unblock request {}", self.describe())
+    }
+}
+
+/// The requests of `list` that may be an approved offline unblock of
+/// `card`: OfflineUnblock, Approved, for the card's user (any user when CM
+/// names none for the card), newest first. The request list does not say
+/// which card a request acts on: that is checked apart, request by request
+/// (`RequestCards::names`).
+pub fn approved_candidates<'a>(list: &'a [Request], card: &Smartcard) -> Vec<&'a Request> {
+    let mut found: Vec<&Request> = list
+        .iter()
+        .filter(|r| r.request_type == RequestType::OFFLINE_UNBLOCK)
+        .filter(|r| r.status == RequestStatus::APPROVED)
+        .filter(|r| card.assigned_user.is_none() || r.target_user == card.assigned_user)
+        .collect();
+    found.sort_by_key(|r| std::cmp::Reverse(r.submitted));
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,5 +324,74 @@ mod tests {
         assert!(!debug.to_ascii_lowercase().contains("1746"));
         assert_eq!(response, response.clone());
         assert_ne!(response, ChallengeResponse::from_bytes(vec![0; 8]));
+    }
+
+    #[test]
+    fn only_approved_offline_unblocks_for_the_cards_user_are_candidates() {
+        use crate::domain::request::example_request;
+        let user = Uuid::from_u128(8);
+        let card = Smartcard {
+            uuid: Uuid::from_u128(7),
+            status: crate::domain::request::SmartcardStatus::ACTIVE,
+            card_id: None,
+            atr: None,
+            assigned_user: Some(user),
+            profile_template: None,
+        };
+        let request = |n: u128, kind, status, target: u128, day: u8| {
+            let mut r = example_request(n, status);
+            r.request_type = kind;
+            r.target_user = Some(Uuid::from_u128(target));
+            r.submitted = Some(crate::domain::request::at(&format!(
+                "2026-11-0{day}T00:00:00Z"
+            )));
+            r
+        };
+        let list = vec![
+            request(
+                1,
+                RequestType::OFFLINE_UNBLOCK,
+                RequestStatus::APPROVED,
+                8,
+                2,
+            ),
+            request(
+                2,
+                RequestType::OFFLINE_UNBLOCK,
+                RequestStatus::PENDING,
+                8,
+                3,
+            ),
+            request(3, RequestType::UNBLOCK, RequestStatus::APPROVED, 8, 4),
+            request(
+                4,
+                RequestType::OFFLINE_UNBLOCK,
+                RequestStatus::APPROVED,
+                9,
+                5,
+            ),
+            request(
+                5,
+                RequestType::OFFLINE_UNBLOCK,
+                RequestStatus::APPROVED,
+                8,
+                6,
+            ),
+        ];
+        let found: Vec<Uuid> = approved_candidates(&list, &card)
+            .iter()
+            .map(|r| r.uuid)
+            .collect();
+        assert_eq!(found, [list[4].uuid, list[0].uuid], "newest first");
+        let offer = ApprovedUnblock {
+            request: list[4].uuid,
+            submitted: list[4].submitted,
+        }
+        .offer();
+        assert!(
+            offer.starts_with("Use the approved unblock request "),
+            "{offer}"
+        );
+        assert!(offer.contains("(submitted 2026-11-0"), "{offer}");
     }
 }

@@ -3,12 +3,18 @@
 //! computes the response, and the response is shown large, in groups of
 //! four, to read back. Done (or closing the window) forgets it: it is never
 //! kept after that, and never written to a log (`ChallengeResponse` hides
-//! itself from `Debug`).
+//! itself from `Debug`). Done also marks the request Completed in CM.
+//!
+//! The response is asked under an approved OfflineUnblock request CM
+//! already holds for the card (one the person started in the CM portal, or
+//! a help-desk workflow approved) when there is one; the agent may still
+//! create a new one instead.
 
 use egui::{RichText, TextEdit, Ui};
 
 use super::card_panel::{items_form_ui, read_policy};
-use crate::app::actions::Intent;
+use crate::app::actions::{Completion, Intent};
+use crate::app::request_detail::Answer;
 use crate::app::station::StationState;
 use crate::domain::card_record::CmStanding;
 use crate::domain::lifecycle::NewRequest;
@@ -32,7 +38,7 @@ pub(super) fn unblock_window_ui(ctx: &egui::Context, state: &mut StationState) -
         });
     if !open {
         // Closing the window is Done: nothing of the response stays.
-        state.actions.unblock.done();
+        commands.extend(state.actions.unblock_done());
     }
     state.actions.unblock.open = open;
     commands
@@ -54,15 +60,21 @@ fn unblock_ui(ui: &mut Ui, state: &mut StationState, commands: &mut Vec<Command>
             "They type it on the card's unblock screen, then choose a new PIN. Whoever has \
              this response can unblock the card once: read it only to the person holding it.",
         );
+        if let Some((request, _)) = state.actions.unblock.given {
+            ui.weak(format!(
+                "Under request {request}: Done marks it Completed in CM."
+            ));
+        }
         if ui
             .add(super::theme::primary_button(ui.visuals(), "Done", true))
-            .on_hover_text("Forget the response and the challenge")
+            .on_hover_text("Forget the response and the challenge, and complete the request")
             .clicked()
         {
-            state.actions.unblock.done();
+            commands.extend(state.actions.unblock_done());
         }
         return;
     }
+    completion_ui(ui, state.actions.unblock.completion.as_ref());
     let Some((card_id, CmStanding::Known(record))) = state.actions.card.looked_up.clone() else {
         ui.label("Look the card up first (Card lookup): the unblock is for the card CM knows.");
         return;
@@ -71,11 +83,16 @@ fn unblock_ui(ui: &mut Ui, state: &mut StationState, commands: &mut Vec<Command>
         ui.label("CM holds no smart card object the station could read for this card.");
         return;
     };
+    commands.extend(state.actions.unblock.question(&card));
     let identity = card
         .assigned_user
         .map_or(Identity::Unchecked, |user| state.people.identity(user));
     super::identity::account_block(ui, card.assigned_user, &identity);
     ui.label(format!("Card ID {card_id}"));
+    ui.add_space(4.0);
+    if !approved_ui(ui, state, card.uuid) {
+        return;
+    }
     ui.add_space(4.0);
     ui.label(
         "Ask the person to open the unblock screen on their computer and read out the \
@@ -102,6 +119,10 @@ fn unblock_ui(ui: &mut Ui, state: &mut StationState, commands: &mut Vec<Command>
     }
     ui.checkbox(&mut screen.diversified, "Diversified admin key")
         .on_hover_text("As the profile template's smart card configuration says");
+    if let Some(existing) = state.actions.unblock.chosen {
+        existing_ui(ui, state, card, card_id, existing);
+        return;
+    }
     let key = card
         .profile_template
         .map(|template| (template, RequestType::OFFLINE_UNBLOCK));
@@ -139,6 +160,124 @@ fn unblock_ui(ui: &mut Ui, state: &mut StationState, commands: &mut Vec<Command>
         Ok(request) => {
             state.actions.confirm(Intent::Unblock {
                 request,
+                existing: None,
+                card,
+                card_id,
+                challenge,
+            });
+        }
+        Err(why) => screen.error = Some(why.to_string()),
+    }
+}
+
+/// Done's completion of the request, while it runs and once it ended.
+fn completion_ui(ui: &mut Ui, completion: Option<&Completion>) {
+    match completion {
+        None => {}
+        Some(Completion::Running { request, .. }) => {
+            ui.label(format!("Marking request {request} Completed in CM…"));
+        }
+        Some(Completion::Done(words)) => {
+            ui.label(words);
+        }
+        Some(Completion::Failed(words)) => {
+            ui.add(
+                egui::Label::new(RichText::new(words).color(ui.visuals().error_fg_color))
+                    .selectable(true)
+                    .wrap(),
+            );
+        }
+    }
+    if completion.is_some() {
+        ui.separator();
+    }
+}
+
+/// The approved OfflineUnblock requests CM holds for the card, offered
+/// before "create one"; false while CM has not answered (nothing else is
+/// offered until it has, so no request is created beside an approved one).
+fn approved_ui(ui: &mut Ui, state: &mut StationState, smartcard: uuid::Uuid) -> bool {
+    let screen = &mut state.actions.unblock;
+    let Some(answer) = screen.approved_for(smartcard).cloned() else {
+        return false;
+    };
+    match answer {
+        Answer::Asking => {
+            ui.label("Looking in CM for an approved unblock request for this card…");
+            false
+        }
+        Answer::Failed(failure) => {
+            ui.add(
+                egui::Label::new(
+                    RichText::new(format!(
+                        "CM could not say whether it holds an approved unblock request for this \
+                         card: {failure}. A new request is created below, or look again."
+                    ))
+                    .color(ui.visuals().error_fg_color),
+                )
+                .selectable(true)
+                .wrap(),
+            );
+            if ui.button("Look again").clicked() {
+                screen.look_again();
+            }
+            true
+        }
+        Answer::Read(found) if found.is_empty() => {
+            ui.weak("CM holds no approved unblock request for this card: a new one is created.");
+            true
+        }
+        Answer::Read(found) => {
+            ui.label(RichText::new("Under which request").strong());
+            for approved in &found {
+                ui.radio_value(&mut screen.chosen, Some(approved.request), approved.offer());
+            }
+            ui.radio_value(
+                &mut screen.chosen,
+                None,
+                "Create a new OfflineUnblock request",
+            );
+            true
+        }
+    }
+}
+
+/// The response under an approved request: no data items (they were
+/// collected when it was created), the challenge only.
+fn existing_ui(
+    ui: &mut Ui,
+    state: &mut StationState,
+    card: crate::domain::smartcard::Smartcard,
+    card_id: crate::domain::card::CardId,
+    existing: uuid::Uuid,
+) {
+    let screen = &mut state.actions.unblock;
+    if let Some(error) = &screen.error {
+        ui.add(
+            egui::Label::new(RichText::new(error).color(ui.visuals().error_fg_color))
+                .selectable(true)
+                .wrap(),
+        );
+    }
+    let send = ui
+        .add(super::theme::primary_button(
+            ui.visuals(),
+            "Get the response…",
+            true,
+        ))
+        .clicked();
+    if !send {
+        return;
+    }
+    let Some(challenge) = screen.challenge() else {
+        return;
+    };
+    // The request's user is the card's; no items, no comment: CM has them.
+    match NewRequest::offline_unblock(&card, Vec::new(), String::new()) {
+        Ok(request) => {
+            state.actions.confirm(Intent::Unblock {
+                request,
+                existing: Some(existing),
                 card,
                 card_id,
                 challenge,

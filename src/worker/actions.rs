@@ -9,7 +9,9 @@
 //! again; a creation by listing the requests and looking for the one of
 //! that type, for that user, whose comment carries the intent's marker.
 //! When CM cannot be asked, the intent stays open in the journal and the
-//! agent is told not to repeat the action before looking.
+//! agent is told not to repeat the action before looking. An intent a crash
+//! left open is settled the same way at the next start
+//! ([`reconcile_open_actions`]).
 
 use uuid::Uuid;
 
@@ -24,6 +26,12 @@ use crate::supervisors::{Supervision, SupervisorCredential, SupervisorError, Wit
 
 use super::effects::{BindContext, on_journal};
 
+mod reconcile;
+mod unblock;
+
+pub use reconcile::reconcile_open_actions;
+pub use unblock::{UnblockLedger, approved_unblocks, complete_unblock};
+
 /// Performs `action` and says how it ended; `supervisor` is checked (and a
 /// refusal journalled) at a supervised station, where nothing is done without it.
 pub async fn perform(
@@ -33,8 +41,18 @@ pub async fn perform(
     supervisor: Option<SupervisorCredential>,
 ) -> Result<ActionDone, Failure> {
     let witness = check_supervisor(ctx, supervision, &action, supervisor).await?;
-    let intent = record_intent(ctx, &action, witness).await?;
-    let (result, record) = run(ctx, &action, &intent).await;
+    journalled(ctx, &action, witness).await
+}
+
+/// The action between its intent and its one outcome, both journalled;
+/// `witness` is the supervisor who confirmed it, where one did.
+async fn journalled(
+    ctx: &BindContext,
+    action: &Action,
+    witness: Option<String>,
+) -> Result<ActionDone, Failure> {
+    let intent = record_intent(ctx, action, witness).await?;
+    let (result, record) = run(ctx, action, &intent).await;
     let Some(record) = record else {
         // Not settled: the intent stays open, and the words say so.
         return result;
@@ -50,10 +68,23 @@ pub async fn perform(
     }
 }
 
-/// The outcome was not written: the action's result stands, with a warning.
+/// The outcome was not written: the action's result stands, with a
+/// warning; but an unblock response is shown only once its record is
+/// written, so it is dropped (and wiped) unseen. So an intent left open
+/// never hides a response the agent read out.
 fn journal_lost(result: Result<ActionDone, Failure>, why: &str) -> Result<ActionDone, Failure> {
     tracing::error!(%why, "the outcome of an action could not be journalled");
     match result {
+        Ok(ActionDone::UnblockResponse {
+            request_id,
+            card_id,
+            ..
+        }) => Err(Failure::new(format!(
+            "Not shown: CM gave the unblock response for card {card_id} under request \
+             {request_id}, but the audit journal could not record that it did ({why}), and a \
+             response is shown only once its record is written. Fix the journal (see \
+             `enroll-station audit verify`), then ask for the response again."
+        ))),
         Ok(done) => Ok(done),
         Err(mut failure) => {
             failure.message.push_str(&format!(
@@ -163,8 +194,9 @@ async fn check_supervisor(
 }
 
 /// The marker a created request's comment carries, so that a lost answer
-/// can be settled by finding the request: short, and the intent's own.
-fn marker_of(id: &AttemptId) -> String {
+/// (or an intent a crash left open) can be settled by finding the request:
+/// short, and the intent's own (`[enroll-station 1a2b3c4d5e6f]`).
+pub fn marker_of(id: &AttemptId) -> String {
     let text = id.to_string();
     let short: String = text
         .chars()
@@ -286,13 +318,13 @@ async fn change_status(
         );
     }
     // The answer may have come after CM's write: read the status again.
-    match client.get_request(request).await {
-        Ok(now) if now.status == wanted => done(
+    match reread(client, request, change).await {
+        Ok((true, now)) => done(
             now.status,
             Outcome::ReconciledDone,
             &format!(" (the answer was lost: {failure}; read again, CM shows it done)"),
         ),
-        Ok(now) => {
+        Ok((false, now)) => {
             let outcome = if error.outcome_unknown() {
                 Outcome::ReconciledNotDone
             } else {
@@ -316,13 +348,28 @@ async fn change_status(
                     "Result unknown: the answer to \"{change} request {request}\" was lost \
                      ({failure}) and CM could not be asked again ({}). Look at the request in \
                      the request list before trying again; the journal keeps the action open.",
-                    again.to_failure()
+                    again
                 ),
                 correlation_id: failure.correlation_id,
             }),
             None,
         ),
     }
+}
+
+/// The request read again after a status change whose answer is unknown:
+/// whether CM shows the change done, and the request as CM holds it. The
+/// one rule for a lost answer and for an intent a crash left open.
+async fn reread(
+    client: &CmClient,
+    request: Uuid,
+    change: StatusChange,
+) -> Result<(bool, Request), Failure> {
+    let now = client
+        .get_request(request)
+        .await
+        .map_err(|e| e.to_failure())?;
+    Ok((now.status == change.resulting_status(), now))
 }
 
 /// CM's refusal, with what was asked and what to do.
@@ -366,7 +413,7 @@ async fn create(client: &CmClient, new: &NewRequest, intent: &Intent) -> Created
                     Some(OutcomeRecord::failed(Outcome::Failed, None, &failure)),
                 );
             }
-            match find_created(client, &sent, &intent.marker).await {
+            match find_created(client, sent.kind, sent.target, &intent.marker).await {
                 Ok(Some(found)) => (found.uuid, Some(failure)),
                 Ok(None) => {
                     let failure = Failure {
@@ -442,10 +489,12 @@ async fn create(client: &CmClient, new: &NewRequest, intent: &Intent) -> Created
 }
 
 /// The request a lost `POST requests` created, found by its type, its
-/// user and the marker in its comment; never guessed from anything less.
+/// user (when the intent named one) and the marker in its comment; never
+/// guessed from anything less.
 async fn find_created(
     client: &CmClient,
-    sent: &NewRequest,
+    kind: crate::domain::request::RequestType,
+    target: Option<Uuid>,
     marker: &str,
 ) -> Result<Option<Request>, Failure> {
     let list = client
@@ -453,8 +502,8 @@ async fn find_created(
         .await
         .map_err(|e| e.to_failure())?;
     Ok(list.into_iter().find(|request| {
-        request.request_type == sent.kind
-            && (sent.target.is_none() || request.target_user == sent.target)
+        request.request_type == kind
+            && (target.is_none() || request.target_user == target)
             && request
                 .comment
                 .as_deref()

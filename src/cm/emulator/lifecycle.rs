@@ -33,6 +33,8 @@ pub struct LifecycleRules {
     pub diversified: DiversifiedParameter,
     /// Which `datacollection` forms `POST requests` accepts.
     pub data_collection: DataCollectionForm,
+    /// What giving an offline unblock response does to its OfflineUnblock request.
+    pub unblock_completion: UnblockCompletion,
     /// Make this many coming status changes (`PUT requests/{id}`) and
     /// created requests (`POST requests`), then break the connection
     /// mid-answer: the work is done and the answer lost, as a proxy or
@@ -91,6 +93,30 @@ impl Transitions {
             _ => &[],
         }
     }
+}
+
+/// What `authenticationresponse` does to an OfflineUnblock request. The
+/// reference is silent: get-smartcard-authentication-response "Gets the
+/// response to a Base CSP authentication challenge" and says nothing of the
+/// request; cancel-abandon-complete-request marks a request Completed and
+/// says nothing of which requests need it. The SDK keeps the two apart
+/// (ExecuteOperations.GetBaseCspResponse "Calculate and return the Base CSP
+/// response to a provided challenge"; ExecuteOperations.Complete "Marks a
+/// FIM CM request as complete", bb468108), and RequestStatus (bb490434)
+/// calls Executing "being completed". Requests of other types are left
+/// as they are in both.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum UnblockCompletion {
+    /// The response starts the request's execution (Approved becomes
+    /// Executing) and the client marks it Completed (`PUT requests/{id}`,
+    /// allowed from Executing as every completion is): the SDK's two
+    /// calls, one after the other. The emulator's first reading.
+    #[default]
+    ClientCompletes,
+    /// CM completes the request itself when it gives the response (Status
+    /// Completed, its `Completed` time set): a later `PUT` Completed is
+    /// refused as for any completed request, and so is a second response.
+    ResponseCompletes,
 }
 
 /// The shape of `PolicyDataCollection`. get-workflow-policy names the

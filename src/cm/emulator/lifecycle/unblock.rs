@@ -131,8 +131,31 @@ pub(in crate::cm::emulator) fn authentication_response(
     };
     // Never logged: it unblocks the card.
     tracing::debug!(%request, smartcard = %card, diversified, "CM emulator answered a challenge");
+    if is_offline_unblock(&state.requests[index].object) {
+        let completion = state.lifecycle.rules.unblock_completion;
+        let stored = &mut state.requests[index];
+        match completion {
+            UnblockCompletion::ClientCompletes => {
+                if status == Some(3) {
+                    stored.set("Status", json!(18));
+                }
+            }
+            UnblockCompletion::ResponseCompletes => {
+                stored.set("Status", json!(8));
+                stored.set("Completed", Value::String(now_timestamp()));
+            }
+        }
+    }
     json_response(
         StatusCode::OK,
         &Value::String(base64::engine::general_purpose::STANDARD.encode(response)),
     )
+}
+
+/// Whether a stored request is an OfflineUnblock (create-request's name;
+/// `enums.md` gives it no number, so it is stored and read as the name).
+fn is_offline_unblock(object: &Map<String, Value>) -> bool {
+    get_key(object, "RequestType")
+        .and_then(Value::as_str)
+        .is_some_and(|kind| kind.trim().eq_ignore_ascii_case("OfflineUnblock"))
 }
