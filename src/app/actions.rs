@@ -26,13 +26,19 @@ use crate::domain::lifecycle::{
 };
 use crate::domain::request::{DataItem, Request, RequestStatus, RequestType, Text};
 use crate::domain::smartcard::Smartcard;
-use crate::domain::unblock::{Challenge, ChallengeResponse};
+use crate::domain::unblock::Challenge;
 use crate::supervisors::{SupervisorCredential, Witness};
 use crate::worker::Command;
 
 mod error;
+mod new_request;
+mod unblock;
 
 pub use error::{MissingItems, NoUser};
+pub use new_request::{
+    NEW_REQUEST_KINDS, NewRequestForm, PersonBy, PersonSearch, SearchStage, TemplateList,
+};
+pub use unblock::{Completion, UnblockScreen};
 
 /// The status changes the desk offers for a request in `status`: Cancel
 /// before CM starts on it (Pending, Approved), Abandon once it was
@@ -66,10 +72,14 @@ pub enum Intent {
         card_id: Option<CardId>,
     },
     /// Unblock a card's PIN by phone: an OfflineUnblock request for the
-    /// card, then CM's response to the challenge the person read out.
+    /// card (an approved one CM holds, or a new one), then CM's response to
+    /// the challenge the person read out; Done completes the request.
     Unblock {
-        /// The OfflineUnblock request to create.
+        /// The OfflineUnblock request to create (its user is the card's),
+        /// unless `existing` names one.
         request: NewRequest,
+        /// The approved OfflineUnblock request to use instead of creating one.
+        existing: Option<Uuid>,
         /// The card object.
         card: Smartcard,
         /// The card's ID.
@@ -150,20 +160,33 @@ impl Intent {
             }
             Intent::Unblock {
                 request,
+                existing,
                 card_id,
                 challenge,
                 ..
             } => {
-                lines.push(format!(
-                    "A new OfflineUnblock request for card ID {card_id}, then CM's response to \
-                     the challenge {challenge}."
-                ));
+                lines.push(match existing {
+                    Some(existing) => format!(
+                        "CM's response to the challenge {challenge} for card ID {card_id}, under \
+                         the approved OfflineUnblock request {existing} (no new request)."
+                    ),
+                    None => format!(
+                        "A new OfflineUnblock request for card ID {card_id}, then CM's response \
+                         to the challenge {challenge}."
+                    ),
+                });
+                lines.push(
+                    "Done (after the response is read out) marks the request Completed in CM."
+                        .to_owned(),
+                );
                 lines.push(
                     "Whoever has the response can unblock the card: read it only to the person \
                      holding it."
                         .to_owned(),
                 );
-                lines.extend(data_lines(&request.data, &request.comment));
+                if existing.is_none() {
+                    lines.extend(data_lines(&request.data, &request.comment));
+                }
             }
         }
         lines
@@ -391,161 +414,6 @@ impl CardPanel {
     }
 }
 
-/// "New request": a temporary card, or Enroll or Duplicate on someone's
-/// behalf.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NewRequestForm {
-    /// Whether the form is open.
-    pub open: bool,
-    /// How the person is named.
-    pub person_by: PersonBy,
-    /// The user GUID or the permanent card's ID, as typed.
-    pub person: String,
-    /// The request type: TemporaryCards, Enroll or Duplicate.
-    pub kind: RequestType,
-    /// The profile template's GUID, as typed or chosen.
-    pub template: String,
-    /// The data items and comment.
-    pub form: ItemsForm,
-    /// Why the form cannot be sent (person, template).
-    pub error: Option<String>,
-    /// The permanent card looked up, and CM's answer.
-    pub card: Option<(CardId, CmStanding)>,
-}
-
-/// How the "New request" form names the person.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PersonBy {
-    /// Their user GUID (CM's `TargetUserUuid`, the directory's `objectGUID`).
-    UserGuid,
-    /// Their permanent card's ID: the card's assigned user.
-    CardId,
-}
-
-/// The types the "New request" form creates.
-pub const NEW_REQUEST_KINDS: [RequestType; 3] = [
-    RequestType::TEMPORARY_CARD_ENROLL,
-    RequestType::ENROLL,
-    RequestType::DUPLICATE,
-];
-
-impl Default for NewRequestForm {
-    fn default() -> Self {
-        NewRequestForm {
-            open: false,
-            person_by: PersonBy::UserGuid,
-            person: String::new(),
-            kind: RequestType::TEMPORARY_CARD_ENROLL,
-            template: String::new(),
-            form: ItemsForm::default(),
-            error: None,
-            card: None,
-        }
-    }
-}
-
-impl NewRequestForm {
-    /// The template typed or chosen, when it is a GUID.
-    pub fn template(&self) -> Option<Uuid> {
-        crate::domain::guid::parse(self.template.trim())
-    }
-
-    /// The user the request is for: the typed GUID, or the looked-up
-    /// card's assigned user. `Err` says why there is none yet.
-    pub fn user(&self) -> Result<Uuid, NoUser> {
-        match self.person_by {
-            PersonBy::UserGuid => {
-                crate::domain::guid::parse(self.person.trim()).ok_or(NoUser::NoGuid)
-            }
-            PersonBy::CardId => match &self.card {
-                Some((_, CmStanding::Known(record))) => record
-                    .current()
-                    .and_then(|card| card.assigned_user)
-                    .ok_or(NoUser::NoAssignedUser),
-                Some((_, CmStanding::Asking)) => Err(NoUser::LookingUp),
-                Some((_, CmStanding::New)) => Err(NoUser::UnknownCard),
-                Some((_, CmStanding::Unknown(why))) => Err(NoUser::LookupFailed(why.clone())),
-                None => Err(NoUser::NotLookedUp),
-            },
-        }
-    }
-
-    /// Looks up the typed permanent card ID; the command, or why not.
-    pub fn look_up_card(&mut self) -> Option<crate::worker::Command> {
-        match CardId::parse_cm_string(self.person.trim()) {
-            Some(card_id) => {
-                self.error = None;
-                self.card = Some((card_id, CmStanding::Asking));
-                Some(crate::worker::Command::LookUpCard(card_id))
-            }
-            None => {
-                self.error = Some("That is not a card ID.".to_owned());
-                None
-            }
-        }
-    }
-
-    /// CM's answer about a card; taken when it is the one asked about.
-    pub fn answered(&mut self, card_id: &CardId, standing: &CmStanding) {
-        if let Some((asked, known)) = &mut self.card
-            && asked == card_id
-            && *known == CmStanding::Asking
-        {
-            *known = standing.clone();
-        }
-    }
-
-    /// The policy the form's items come from.
-    pub fn policy_key(&self) -> Option<PolicyKey> {
-        Some((self.template()?, self.kind))
-    }
-}
-
-/// Offline unblock by phone: the challenge the person reads out, and CM's
-/// response, shown until Done. The response is never kept after Done.
-#[derive(Clone, Debug, Default)]
-pub struct UnblockScreen {
-    /// Whether the screen is open.
-    pub open: bool,
-    /// The challenge as typed.
-    pub typed: String,
-    /// Why the typed challenge is not one (the domain's words), or why the
-    /// request cannot be sent.
-    pub error: Option<String>,
-    /// CM's response, until Done.
-    pub response: Option<ChallengeResponse>,
-    /// The OfflineUnblock workflow's data items and comment.
-    pub form: ItemsForm,
-    /// Whether the card's admin key is diversified (the template's smart
-    /// card configuration says; CM's `diversified`).
-    pub diversified: bool,
-}
-
-impl UnblockScreen {
-    /// The typed challenge, checked; a mistake is kept in words.
-    pub fn challenge(&mut self) -> Option<Challenge> {
-        match Challenge::parse(&self.typed) {
-            Ok(challenge) => {
-                self.error = None;
-                Some(challenge)
-            }
-            Err(why) => {
-                self.error = Some(why.to_string());
-                None
-            }
-        }
-    }
-
-    /// Done (or Clear): the response and the challenge are forgotten.
-    pub fn done(&mut self) {
-        // Dropping the response wipes its bytes.
-        self.response = None;
-        self.typed.clear();
-        self.error = None;
-        self.form.clear();
-    }
-}
-
 /// Everything the desk's actions keep.
 #[derive(Debug, Default)]
 pub struct DeskActions {
@@ -611,13 +479,14 @@ pub fn action_of(intent: &Intent, diversified: bool) -> Action {
         Intent::Create { request, .. } => Action::Create(request.clone()),
         Intent::Unblock {
             request,
+            existing,
             card,
             card_id,
             challenge,
         } => Action::OfflineUnblock(OfflineUnblock {
             card_id: *card_id,
             smartcard: Some(card.uuid),
-            request: None,
+            request: *existing,
             challenge: challenge.clone(),
             diversified,
             data: request.data.clone(),
@@ -720,6 +589,9 @@ impl StationState {
     /// fetched again (CM changed a request or made one). An unblock
     /// response goes to the unblock screen, and nowhere else.
     pub(crate) fn action_finished(&mut self, id: u64, result: Result<ActionDone, Failure>) -> bool {
+        if self.actions.unblock.completion_finished(id, &result) {
+            return true;
+        }
         let Some(confirmation) = self.actions.confirmation.as_mut() else {
             return false;
         };
@@ -727,8 +599,14 @@ impl StationState {
             return false;
         }
         match result {
-            Ok(ActionDone::UnblockResponse { response, .. }) => {
+            Ok(ActionDone::UnblockResponse {
+                response,
+                request_id,
+                card_id,
+            }) => {
                 self.actions.unblock.response = Some(response);
+                self.actions.unblock.given = Some((request_id, card_id));
+                self.actions.unblock.completion = None;
                 self.actions.confirmation = None;
                 true
             }

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::entry::{ATTRIBUTES, RawEntry};
 use super::error::DirectoryError;
 use super::filter::guid_filter;
+use super::search::{MAX_MATCHES, Matches, PeopleQuery, SEARCH_ATTRIBUTES, people_filter};
 use super::settings::{DirectorySettings, TlsMode};
 use crate::domain::person::DirectoryPerson;
 use crate::domain::text::one_line;
@@ -114,6 +115,47 @@ pub async fn find(
         });
     }
     Ok(first.map(|entry| entry.into_person(user)))
+}
+
+/// The people whose names or accounts start with `query` (see
+/// [`super::search`]), at most [`MAX_MATCHES`]; `more` when the directory
+/// holds more (it stops at one over the limit, result code 4). An entry
+/// without a readable GUID cannot be picked and is left out.
+pub async fn search(
+    ldap: &mut Ldap,
+    settings: &DirectorySettings,
+    query: &PeopleQuery,
+) -> Result<Matches, DirectoryError> {
+    let filter = people_filter(settings.people_filter(), query);
+    let limit = i32::try_from(MAX_MATCHES + 1).unwrap_or(i32::MAX);
+    let result = ldap
+        .with_search_options(SearchOptions::new().sizelimit(limit))
+        .search(
+            settings.base_dn(),
+            Scope::Subtree,
+            &filter,
+            SEARCH_ATTRIBUTES,
+        )
+        .await
+        .map_err(|error| transport_error(settings, error))?;
+    let ldap3::SearchResult(entries, outcome) = result;
+    let more = match outcome.rc {
+        SUCCESS => false,
+        SIZE_LIMIT_EXCEEDED => true,
+        _ => return Err(search_error(settings, &outcome)),
+    };
+    let people = entries
+        .into_iter()
+        .filter(|entry| !entry.is_ref() && !entry.is_intermediate())
+        .filter_map(|entry| {
+            let person = RawEntry::parse(entry.0).and_then(RawEntry::into_match);
+            if person.is_none() {
+                tracing::debug!("a directory search entry without a readable GUID was left out");
+            }
+            person
+        })
+        .collect();
+    Ok(Matches::new(people, more))
 }
 
 /// Reads the search base itself: proves the base DN exists and the bind

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
+use super::search::{Matches, PeopleQuery, shown};
 use crate::domain::person::{DirectoryPerson, Photo};
 use crate::domain::request::{FAMILY_NAME_FIELDS, GIVEN_NAME_FIELDS, Request};
 
@@ -75,6 +76,33 @@ impl DemoDirectory {
     /// The account with GUID `user`.
     pub fn get(&self, user: Uuid) -> Option<DirectoryPerson> {
         self.people.get(&user).cloned()
+    }
+
+    /// The accounts whose display name, one of its words (a given or
+    /// family name), account or principal name starts with `query`,
+    /// ignoring case: what the LDAP search finds, answered from memory, with
+    /// the texts cleaned the same way and no photo, as the LDAP search.
+    pub fn search(&self, query: &PeopleQuery) -> Matches {
+        let found = self
+            .people
+            .values()
+            .filter(|person| {
+                let display = person.display_name.as_deref().unwrap_or_default();
+                std::iter::once(display)
+                    .chain(display.split_whitespace())
+                    .chain(std::iter::once(person.account.as_str()))
+                    .chain(person.principal.as_deref())
+                    .any(|text| query.is_prefix_of(text))
+            })
+            .map(|person| DirectoryPerson {
+                user: person.user,
+                account: shown(&person.account),
+                principal: person.principal.as_deref().map(shown),
+                display_name: person.display_name.as_deref().map(shown),
+                photo: None,
+            })
+            .collect();
+        Matches::new(found, false)
     }
 
     /// How many accounts it holds.
@@ -157,5 +185,41 @@ mod tests {
         };
         assert_ne!(at(48, 36), at(0, 0));
         assert_eq!(directory.get(Uuid::from_u128(43)), None);
+    }
+
+    #[test]
+    fn the_search_finds_by_the_beginning_of_a_name_or_account() {
+        let directory = DemoDirectory::new([
+            (Uuid::from_u128(1), "Jane Doe".to_owned(), "jdoe".to_owned()),
+            (
+                Uuid::from_u128(2),
+                "John Smith".to_owned(),
+                "jsmith".to_owned(),
+            ),
+            (
+                Uuid::from_u128(3),
+                "Ann Doerr".to_owned(),
+                "adoerr".to_owned(),
+            ),
+        ]);
+        let names = |typed: &str| -> Vec<String> {
+            let query = PeopleQuery::parse(typed).expect("a query");
+            directory
+                .search(&query)
+                .people
+                .iter()
+                .map(|p| p.name().to_owned())
+                .collect()
+        };
+        assert_eq!(names("doe"), ["Ann Doerr", "Jane Doe"], "family names");
+        assert_eq!(names("JSM"), ["John Smith"], "an account, any case");
+        assert_eq!(names("jdoe@demo"), ["Jane Doe"], "a principal name");
+        assert_eq!(
+            names("oe"),
+            Vec::<String>::new(),
+            "a prefix, not a substring"
+        );
+        let query = PeopleQuery::parse("ja").expect("a query");
+        assert_eq!(directory.search(&query).people[0].photo, None);
     }
 }

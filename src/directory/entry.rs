@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::filter::guid_bytes;
 use super::photo;
+use super::search::shown;
 use crate::domain::person::DirectoryPerson;
 use crate::domain::text::person_name;
 
@@ -71,6 +72,32 @@ impl RawEntry {
     /// True when the entry's `objectGUID` is `user`'s.
     pub fn has_guid(&self, user: Uuid) -> bool {
         self.first("objectGUID") == Some(&guid_bytes(user)[..])
+    }
+
+    /// The account's GUID, when its `objectGUID` is 16 bytes (Windows order).
+    pub fn guid(&self) -> Option<Uuid> {
+        let bytes: [u8; 16] = self.first("objectGUID")?.try_into().ok()?;
+        Some(Uuid::from_bytes_le(bytes))
+    }
+
+    /// The entry as a search match, every text hostile until cleaned by
+    /// [`shown`] (hidden characters marked, not dropped: a match list is
+    /// where an odd name must stand out); no photo. `None` without a GUID,
+    /// which is what the pick fills in.
+    pub fn into_match(self) -> Option<DirectoryPerson> {
+        let user = self.guid()?;
+        let text = |attribute: &str| {
+            self.first(attribute)
+                .map(|raw| shown(&String::from_utf8_lossy(raw)))
+                .filter(|text| !text.is_empty())
+        };
+        Some(DirectoryPerson {
+            user,
+            account: text("sAMAccountName").unwrap_or_else(|| shown(&self.dn)),
+            principal: text("userPrincipalName"),
+            display_name: text("displayName"),
+            photo: None,
+        })
     }
 
     /// The person, every text cleaned for the screen. A photo that cannot be
@@ -178,6 +205,29 @@ mod tests {
         assert_eq!(person.display_name.as_deref(), Some("JaneeoD"));
         assert_eq!(person.principal, None);
         assert_eq!(person.photo, None, "an unreadable photo is left out");
+    }
+
+    #[test]
+    fn a_search_match_marks_hidden_characters_and_needs_a_guid() {
+        let user = Uuid::new_v4();
+        let found = RawEntry::parse(entry(vec![
+            attribute("objectGUID", &[&guid_bytes(user)]),
+            attribute("sAMAccountName", &[b"mallory"]),
+            attribute("displayName", &["Mallory\u{202E}nimdA\nAdmins".as_bytes()]),
+        ]))
+        .and_then(RawEntry::into_match)
+        .expect("a match");
+        assert_eq!(found.user, user);
+        assert_eq!(found.account, "mallory");
+        let name = found.display_name.expect("a name");
+        assert!(name.contains("<U+202E>"), "{name}");
+        assert!(!name.contains(['\u{202E}', '\n']), "{name}");
+        let no_guid = RawEntry::parse(entry(vec![
+            attribute("objectGUID", &[b"short"]),
+            attribute("sAMAccountName", &[b"x"]),
+        ]))
+        .expect("an entry");
+        assert_eq!(no_guid.into_match(), None);
     }
 
     #[test]

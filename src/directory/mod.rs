@@ -7,9 +7,12 @@
 //! account name, display name, user principal name and photo, every text
 //! cleaned for the screen, so the agent compares a face with the person at
 //! the desk instead of trusting a typed name (security review H1).
+//! [`Directory::search`] finds people by the beginning of their name or
+//! account, for the New request form: picking one gives their GUID.
 //!
 //! One job per module: [`settings`] (`[directory]`), [`filter`] (GUID to
-//! LDAP filter), [`tls`] (trust), [`client`] (connect, sign in, search),
+//! LDAP filter), [`search`] (typed text to LDAP filter, the matches),
+//! [`tls`] (trust), [`client`] (connect, sign in, search),
 //! [`entry`] (a result entry to a person), [`photo`] (bounded JPEG
 //! decoding), [`cache`] (answers kept while the station runs), [`error`]
 //! (failures in words). `docs/directory.md` is the administrator's side.
@@ -21,6 +24,7 @@ pub mod entry;
 pub mod error;
 pub mod filter;
 pub mod photo;
+pub mod search;
 pub mod settings;
 pub mod tls;
 
@@ -176,6 +180,35 @@ impl Directory {
     /// Forgets every answer.
     pub fn forget_all(&self) {
         self.cache().clear();
+    }
+
+    /// The people whose names or accounts start with `query` (at most
+    /// [`search::MAX_MATCHES`]), never cached: a search is typed once. Like
+    /// a lookup it takes at most the configured timeout, on the shared
+    /// connection, reopened once when it broke since its last use.
+    pub async fn search(
+        &self,
+        query: &search::PeopleQuery,
+    ) -> Result<search::Matches, DirectoryError> {
+        let settings = &self.inner.settings;
+        let answer = self
+            .deadline(async {
+                let (mut ldap, reused) = self.connection().await?;
+                match client::search(&mut ldap, settings, query).await {
+                    Err(error) if reused && error.is_connection_lost() => {
+                        tracing::debug!(%error, "directory connection lost; reconnecting");
+                        self.drop_connection().await;
+                        let (mut ldap, _) = self.connection().await?;
+                        client::search(&mut ldap, settings, query).await
+                    }
+                    answer => answer,
+                }
+            })
+            .await;
+        if answer.is_err() {
+            self.drop_connection().await;
+        }
+        answer
     }
 
     /// Connects, signs in and reads the search base, on a fresh connection

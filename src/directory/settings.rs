@@ -11,6 +11,11 @@ use url::{Host, Url};
 
 use crate::platform::secrets::SecretName;
 
+pub use super::search::DEFAULT_PEOPLE_FILTER;
+
+/// The longest `people_filter` accepted.
+const PEOPLE_FILTER_MAX_CHARS: usize = 1000;
+
 /// The default of `timeout_secs`.
 pub const DEFAULT_TIMEOUT_SECS: u64 = 5;
 
@@ -78,6 +83,12 @@ pub struct DirectoryFile {
     /// Seconds to wait for the directory, per lookup (default 5).
     #[serde(default = "default_timeout_secs")]
     pub timeout_secs: u64,
+    /// The LDAP filter that selects people when the New request form
+    /// searches by name; default [`DEFAULT_PEOPLE_FILTER`] (Active
+    /// Directory's user accounts). An OpenLDAP directory gives e.g.
+    /// `(objectClass=inetOrgPerson)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub people_filter: Option<String>,
 }
 
 fn default_timeout_secs() -> u64 {
@@ -95,6 +106,7 @@ impl DirectoryFile {
             tls: None,
             ca_file: None,
             timeout_secs: DEFAULT_TIMEOUT_SECS,
+            people_filter: None,
         }
     }
 }
@@ -147,6 +159,16 @@ impl DirectorySettings {
     /// How the connection is encrypted.
     pub fn tls(&self) -> TlsMode {
         self.tls
+    }
+
+    /// The filter that selects people in a search by name
+    /// (`people_filter`, default [`DEFAULT_PEOPLE_FILTER`]).
+    pub fn people_filter(&self) -> &str {
+        self.file
+            .people_filter
+            .as_deref()
+            .map(str::trim)
+            .unwrap_or(DEFAULT_PEOPLE_FILTER)
     }
 
     /// The extra CA file, if any.
@@ -247,6 +269,15 @@ impl TryFrom<DirectoryFile> for DirectorySettings {
                 );
             }
         };
+        if let Some(filter) = file.people_filter.as_deref()
+            && let Err(why) = check_people_filter(filter.trim())
+        {
+            return fail(format!(
+                "directory.people_filter {why}: give an LDAP filter in parentheses, e.g. \
+                 people_filter = \"(objectClass=inetOrgPerson)\", or leave it out for Active \
+                 Directory's {DEFAULT_PEOPLE_FILTER}"
+            ));
+        }
         if tls == TlsMode::None && !is_loopback(&url) {
             return fail(format!(
                 "directory.tls = \"none\" would send the password of {bind_dn} unencrypted to \
@@ -292,6 +323,22 @@ fn parse_url(text: &str) -> Result<Url, &'static str> {
         );
     }
     Ok(url)
+}
+
+/// `Err` says why `filter` is not one LDAP filter in parentheses.
+fn check_people_filter(filter: &str) -> Result<(), &'static str> {
+    if filter.chars().count() > PEOPLE_FILTER_MAX_CHARS {
+        return Err("is too long");
+    }
+    if filter.chars().any(char::is_control) {
+        return Err("holds a control character");
+    }
+    if !(filter.starts_with('(') && filter.ends_with(')')) {
+        return Err("is not in parentheses");
+    }
+    ldap3::parse_filter(filter)
+        .map(|_| ())
+        .map_err(|_| "is not a valid LDAP filter")
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -413,6 +460,31 @@ mod tests {
         ] {
             let error = check(bad.clone()).expect_err(&format!("{bad:?}"));
             assert!(error.contains(words), "{bad:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn the_people_filter_is_checked_and_defaults_to_ads_users() {
+        let settings = check(file("ldaps://dc1")).expect("valid");
+        assert_eq!(settings.people_filter(), DEFAULT_PEOPLE_FILTER);
+        let openldap = DirectoryFile {
+            people_filter: Some(" (objectClass=inetOrgPerson) ".into()),
+            ..file("ldaps://dc1")
+        };
+        let settings = check(openldap).expect("valid");
+        assert_eq!(settings.people_filter(), "(objectClass=inetOrgPerson)");
+        for bad in [
+            "objectClass=user",
+            "(objectClass=user",
+            "(&(a=b)",
+            "(a=\u{7}b)",
+        ] {
+            let error = check(DirectoryFile {
+                people_filter: Some(bad.into()),
+                ..file("ldaps://dc1")
+            })
+            .expect_err(bad);
+            assert!(error.contains("directory.people_filter"), "{bad}: {error}");
         }
     }
 

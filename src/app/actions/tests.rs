@@ -2,6 +2,7 @@ use super::*;
 use crate::domain::card_record::CardRecord;
 use crate::domain::lifecycle::Validation;
 use crate::domain::request::{SmartcardStatus, example_request};
+use crate::domain::unblock::ChallengeResponse;
 use crate::platform::secrets::Secret;
 use crate::worker::Report;
 
@@ -299,6 +300,7 @@ fn an_unblock_response_goes_to_the_screen_and_done_forgets_it() {
     let request = NewRequest::offline_unblock(&card, vec![], "").expect("ok");
     state.actions.confirm(Intent::Unblock {
         request,
+        existing: None,
         card: card.clone(),
         card_id: CardId::from_raw([7; 16]),
         challenge,
