@@ -420,3 +420,80 @@ fn a_requests_file_with_a_duplicate_binds_nothing() {
     assert!(stderr.contains("line 1 and again on line 2"), "{stderr}");
     assert_eq!(emulator.bind_count(), 0);
 }
+
+#[test]
+fn employee_ids_from_an_hr_column_feed_the_batch_in_their_order() {
+    let Some(_slots) = take_slots() else { return };
+    let emulator = emulator();
+    let url = emulator.base_url();
+    let home = StationHome::new();
+    let requests = bindable(&emulator, 2);
+    let ids: Vec<String> = requests
+        .iter()
+        .map(|r| {
+            r.collected(&["EmployeeId"])
+                .expect("the demo requests carry an employee ID")
+                .to_owned()
+        })
+        .collect();
+    // The HR export's column, last hire first.
+    let file = home.root().join("hires.txt");
+    std::fs::write(&file, format!("# EmployeeId\n{}\n{}\n", ids[1], ids[0])).expect("written");
+    let mut command = home.command();
+    command
+        .args(["--server", &url, "batch", "--json", "--timeout-secs", "30"])
+        .args([
+            "--requests",
+            &file.to_string_lossy(),
+            "--reader",
+            "Virtual PCD*",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = command.spawn().expect("the batch starts");
+    let first = insert(VirtualCard::gids(card(40)), FIRST_PORT);
+    assert!(wait_until(LINE_DEADLINE, || emulator.bind_count() == 1));
+    drop(first);
+    let second = insert(VirtualCard::gids(card(41)), FIRST_PORT);
+    let output = child.wait_with_output().expect("the batch ends");
+    drop(second);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let bound: Vec<Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l["outcome"] == "bound")
+        .collect();
+    assert_eq!(bound.len(), 2, "{stdout}");
+    assert_eq!(
+        bound[0]["request_id"],
+        requests[1].uuid.to_string().as_str()
+    );
+    assert_eq!(bound[0]["card_id"], cm_id(card(40)).as_str());
+    assert_eq!(
+        bound[1]["request_id"],
+        requests[0].uuid.to_string().as_str()
+    );
+
+    // A part of an ID names nobody: refused before anything is bound.
+    let partial = &ids[0][..ids[0].len() - 1];
+    std::fs::write(&file, format!("{partial}\n")).expect("written");
+    let refused = home.run(&[
+        "--server",
+        &url,
+        "batch",
+        "--requests",
+        &file.to_string_lossy(),
+    ]);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("line 1: no request waiting for a card"),
+        "{stderr}"
+    );
+    assert_eq!(emulator.bind_count(), 2);
+}

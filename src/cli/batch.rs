@@ -15,6 +15,7 @@ use super::Settings;
 use super::escape::term;
 use super::output::print_json;
 use crate::card::monitor::{EventSink, spawn_monitor_with};
+use crate::domain::batch::cohort::{self, CohortEntry};
 use crate::domain::batch::{BatchConfig, Totals};
 use crate::supervisors::SupervisorPurpose;
 use crate::worker::batch::{BatchInput, BatchSpec, BatchUpdate, MemberEnd, run_batch};
@@ -30,8 +31,10 @@ const MAX_LINE: usize = 1_000;
 /// `batch`'s arguments.
 #[derive(Debug, Clone, clap::Args)]
 pub struct BatchArgs {
-    /// A file with one request GUID per line (blank lines and lines
-    /// starting with # are ignored), or - for standard input.
+    /// A file with one request GUID per line, or an employee ID (a value
+    /// the request's requester entered, matched to exactly one request
+    /// waiting for a card); blank lines and lines starting with # are
+    /// ignored. - reads standard input.
     #[arg(long, value_name = "FILE")]
     requests: String,
     /// Use only readers whose name matches (`*` and `?` wildcards, any
@@ -81,9 +84,8 @@ impl From<Totals> for SummaryCounts {
     }
 }
 
-/// Reads the requests: one GUID per line, in order, each once.
-fn parse_requests(text: &str) -> anyhow::Result<Vec<Uuid>> {
-    let mut seen: HashMap<Uuid, usize> = HashMap::new();
+/// Reads the list: one request GUID or employee ID per line, in order.
+fn parse_entries(text: &str) -> anyhow::Result<Vec<(usize, CohortEntry)>> {
     let mut out = Vec::new();
     for (at, line) in text.lines().enumerate() {
         let number = at + 1;
@@ -92,28 +94,66 @@ fn parse_requests(text: &str) -> anyhow::Result<Vec<Uuid>> {
             continue;
         }
         if line.chars().count() > MAX_LINE {
-            bail!("Line {number} of the requests file is too long to be a request GUID.");
+            bail!("Line {number} of the requests file is too long to be a request or an ID.");
         }
-        let request = super::arguments::guid(line, "request")
-            .with_context(|| format!("Line {number} of the requests file"))?;
-        if let Some(first) = seen.insert(request, number) {
+        if line.chars().any(char::is_control) {
+            bail!(
+                "Line {number} of the requests file holds control characters ({}). Nothing was \
+                 bound.",
+                term(line)
+            );
+        }
+        let entry = match crate::domain::guid::parse(line) {
+            Some(request) => CohortEntry::Request(request),
+            None => CohortEntry::Value(line.to_owned()),
+        };
+        out.push((number, entry));
+        if out.len() > MAX_REQUESTS {
+            bail!("The requests file holds more than {MAX_REQUESTS} lines: split it.");
+        }
+    }
+    if out.is_empty() {
+        bail!("The requests file holds no request GUID or ID. Nothing was bound.");
+    }
+    Ok(out)
+}
+
+/// The queue: employee IDs matched to their requests (the list is read
+/// from CM only when the file holds one), then each request once.
+fn resolve_queue(
+    entries: &[(usize, CohortEntry)],
+    requests: Option<&[crate::domain::request::Request]>,
+) -> anyhow::Result<Vec<Uuid>> {
+    let queue = match requests {
+        Some(requests) => cohort::resolve(entries, requests)
+            .map_err(|why| anyhow::anyhow!("In the requests file, {why}. Nothing was bound."))?,
+        None => entries
+            .iter()
+            .filter_map(|(_, e)| match e {
+                CohortEntry::Request(id) => Some(*id),
+                CohortEntry::Value(_) => None,
+            })
+            .collect(),
+    };
+    let mut seen: HashMap<Uuid, usize> = HashMap::new();
+    for (request, (number, _)) in queue.iter().zip(entries) {
+        if let Some(first) = seen.insert(*request, *number) {
             bail!(
                 "Request {request} is on line {first} and again on line {number} of the requests \
                  file. A batch binds each request once: remove one. Nothing was bound."
             );
         }
-        out.push(request);
-        if out.len() > MAX_REQUESTS {
-            bail!("The requests file holds more than {MAX_REQUESTS} requests: split it.");
-        }
     }
-    if out.is_empty() {
-        bail!("The requests file holds no request GUID. Nothing was bound.");
-    }
-    Ok(out)
+    Ok(queue)
 }
 
-fn read_requests(source: &str) -> anyhow::Result<Vec<Uuid>> {
+fn needs_list(entries: &[(usize, CohortEntry)]) -> bool {
+    entries
+        .iter()
+        .any(|(_, e)| matches!(e, CohortEntry::Value(_)))
+}
+
+fn read_entries(source: &str) -> anyhow::Result<Vec<(usize, CohortEntry)>> {
     let limit = (MAX_REQUESTS * 40) as u64;
     let mut text = String::new();
     if source == "-" {
@@ -126,7 +166,7 @@ fn read_requests(source: &str) -> anyhow::Result<Vec<Uuid>> {
             .and_then(|f| f.take(limit).read_to_string(&mut text))
             .with_context(|| format!("Could not read the requests file {}", term(source)))?;
     }
-    parse_requests(&text)
+    parse_entries(&text)
 }
 
 pub(super) fn run(settings: &Settings, args: BatchArgs) -> anyhow::Result<()> {
@@ -140,10 +180,20 @@ pub(super) fn run(settings: &Settings, args: BatchArgs) -> anyhow::Result<()> {
              the requests must come from a file: give --requests FILE."
         );
     }
-    let requests = read_requests(&args.requests)?;
+    let entries = read_entries(&args.requests)?;
     let client = settings.client()?;
     let journal = crate::audit::journal::open_shared(settings.audit_file(), false)?;
     let runtime = super::runtime()?;
+    let listed = if needs_list(&entries) {
+        let all = runtime.block_on(client.list_requests(None)).context(
+            "The requests file names employee IDs, and CM's request list to find them in could \
+             not be read",
+        )?;
+        Some(all)
+    } else {
+        None
+    };
+    let requests = resolve_queue(&entries, listed.as_deref())?;
     // Signs in first, so the principal is known for the witness check.
     if let Err(error) = runtime.block_on(client.get_request(requests[0])) {
         tracing::debug!(%error, "the sign-in before the batch failed");
@@ -282,20 +332,30 @@ fn human(line: &MemberEnd) -> String {
 mod tests {
     use super::*;
 
+    fn queue(text: &str) -> anyhow::Result<Vec<Uuid>> {
+        resolve_queue(&parse_entries(text)?, None)
+    }
+
     #[test]
     fn a_requests_file_is_read_in_order_and_each_request_once() {
         let a = "6f1c2a3b-0000-4000-8000-000000000001";
         let b = "{6F1C2A3B-0000-4000-8000-000000000002}";
-        let read = parse_requests(&format!("# cohort\n{a}\n\n  {b}  \n")).expect("two requests");
+        let read = queue(&format!("# cohort\n{a}\n\n  {b}  \n")).expect("two requests");
         assert_eq!(read.len(), 2);
         assert_eq!(read[0].to_string(), a);
-        let twice = parse_requests(&format!("{a}\n{b}\n{a}\n")).expect_err("a duplicate");
+        let twice = queue(&format!("{a}\n{b}\n{a}\n")).expect_err("a duplicate");
         assert!(
             twice.to_string().contains("line 1 and again on line 3"),
             "{twice}"
         );
-        let bad = parse_requests(&format!("{a}\nnot-a-guid\n")).expect_err("a bad line");
-        assert!(format!("{bad:#}").contains("Line 2"), "{bad:#}");
-        assert!(parse_requests("# nothing\n\n").is_err());
+        let id = parse_entries(&format!("{a}\nE1234\n")).expect("a GUID and an ID");
+        assert_eq!(id[1], (2, CohortEntry::Value("E1234".into())));
+        assert!(needs_list(&id));
+        let hidden = parse_entries("E12\u{1b}[2J34\n").expect_err("an escape sequence");
+        assert!(
+            hidden.to_string().contains("control characters"),
+            "{hidden}"
+        );
+        assert!(parse_entries("# nothing\n\n").is_err());
     }
 }

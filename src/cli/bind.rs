@@ -332,6 +332,9 @@ pub(super) fn run(server: &Settings, args: BindArgs<'_>) -> anyhow::Result<()> {
     for line in runtime.block_on(reconcile_open_attempts(&context)) {
         eprintln!("enroll-station: {}", term(&line));
     }
+    for line in runtime.block_on(crate::worker::actions::reconcile_open_actions(&context)) {
+        eprintln!("enroll-station: {}", term(&line));
+    }
     let mut target = BindTarget {
         request_id,
         // Bound by GUID: the command line never fetched the request's name.

@@ -190,8 +190,9 @@ pub enum Commands {
         #[command(subcommand)]
         command: lifecycle::RequestCommand,
     },
-    /// Offline PIN unblock: create the OfflineUnblock request for a card and
-    /// get CM's response to the card's challenge (shown, never logged).
+    /// Offline PIN unblock: use the card's approved OfflineUnblock request
+    /// (or create one) and get CM's response to the card's challenge (shown,
+    /// never logged); --complete marks the request Completed afterwards.
     Unblock(lifecycle::UnblockArgs),
     /// Check the connection to the CM server step by step: DNS, TCP, TLS (with
     /// the certificate chain), authentication, and the API.

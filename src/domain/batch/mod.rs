@@ -17,6 +17,7 @@
 //! * after a crash, the unfinished binds are reconciled before anything new
 //!   is assigned.
 
+pub mod cohort;
 mod member;
 mod progress;
 
