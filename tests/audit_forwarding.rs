@@ -397,15 +397,31 @@ fn every_kind_of_record_verifies_and_exports() {
         ControlKind::SettingsOpened,
         ControlKind::ReconcileAlarm,
         ControlKind::HeadMarkerCreated,
+        ControlKind::BatchStarted,
+        ControlKind::BatchMember,
+        ControlKind::BatchFinished,
     ];
+    let batch = uuid::Uuid::from_u128(0xba7c4);
     for kind in controls {
+        let mark = matches!(
+            kind,
+            ControlKind::BatchStarted | ControlKind::BatchMember | ControlKind::BatchFinished
+        )
+        .then(|| enroll_station::audit::BatchMark {
+            id: batch,
+            members: (kind == ControlKind::BatchStarted).then(|| vec![uuid::Uuid::from_u128(1)]),
+            ..Default::default()
+        });
         journal
-            .record_event(StationEvent::new(
-                kind,
-                Operator::from_os(),
-                Some(SUPERVISOR.into()),
-                format!("a {:?} record", EventKind::from(kind)),
-            ))
+            .record_event(StationEvent {
+                batch: mark,
+                ..StationEvent::new(
+                    kind,
+                    Operator::from_os(),
+                    Some(SUPERVISOR.into()),
+                    format!("a {:?} record", EventKind::from(kind)),
+                )
+            })
             .expect("written");
     }
     drop(journal);
@@ -432,6 +448,20 @@ fn every_kind_of_record_verifies_and_exports() {
         assert!(record["operator"]["os_user"].is_string(), "{record}");
         assert!(csv.contains(&format!(",{},", kind.as_str())), "{csv}");
     }
+    let started = exported
+        .iter()
+        .find(|r| r["event"] == "batch_started")
+        .expect("the batch's start is exported");
+    assert_eq!(started["batch_id"], batch.to_string().as_str());
+    assert_eq!(
+        started["members"][0],
+        uuid::Uuid::from_u128(1).to_string().as_str()
+    );
+    assert!(
+        csv.lines()
+            .any(|row| row.trim_end().ends_with(&format!(",{batch}"))),
+        "the batch ID ends its CSV rows: {csv}"
+    );
 }
 
 fn events(path: &Path) -> Vec<String> {

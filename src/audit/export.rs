@@ -64,7 +64,9 @@ pub fn export(
 }
 
 /// The CSV columns, in order.
-pub const CSV_HEADER: [&str; 19] = [
+/// `batch_id` came last, after `prev_hash`, so that the columns a
+/// spreadsheet already reads by position stay where they were.
+pub const CSV_HEADER: [&str; 20] = [
     "seq",
     "time",
     "event",
@@ -84,9 +86,10 @@ pub const CSV_HEADER: [&str; 19] = [
     "correlation_id",
     "message",
     "prev_hash",
+    "batch_id",
 ];
 
-fn csv_fields(record: &Record) -> [String; 19] {
+fn csv_fields(record: &Record) -> [String; 20] {
     let text = |value: &Option<String>| value.clone().unwrap_or_default();
     let uuid = |value: &Option<Uuid>| value.map(|u| u.to_string()).unwrap_or_default();
     let time = record
@@ -116,6 +119,7 @@ fn csv_fields(record: &Record) -> [String; 19] {
         text(&record.correlation_id),
         text(&record.message),
         record.prev_hash.clone(),
+        uuid(&record.batch_id),
     ]
 }
 
