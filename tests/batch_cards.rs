@@ -341,6 +341,10 @@ fn a_card_pulled_during_its_bind_is_recorded_and_a_lost_answer_is_reconciled() {
     );
     let journal = verify(&home);
     assert!(journal.contains("\"reconciled_bound\""), "{journal}");
+    assert!(
+        journal.contains("bound (the card was taken out while its bind ran)"),
+        "the pull is on record: {journal}"
+    );
 }
 
 #[test]

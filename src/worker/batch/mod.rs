@@ -464,7 +464,8 @@ impl Runner {
             reader: Some(running.reader),
             ..end
         };
-        self.record_member(&line, report).await;
+        self.record_member(line.outcome.as_str(), &line, report)
+            .await;
         report(BatchUpdate::Ended(line));
     }
 
@@ -564,7 +565,8 @@ impl Runner {
                     correlation_id: None,
                     card_pulled: false,
                 };
-                self.record_member(&line, report).await;
+                self.record_member(line.outcome.as_str(), &line, report)
+                    .await;
                 report(BatchUpdate::Ended(line));
             }
         }
@@ -610,12 +612,17 @@ impl Runner {
                     message: Some(if skipped {
                         "skipped by the operator".to_owned()
                     } else {
-                        "retried: back in the queue".to_owned()
+                        "back in the queue".to_owned()
                     }),
                     correlation_id: None,
                     card_pulled: false,
                 };
-                self.record_member(&line, report).await;
+                let word = if skipped {
+                    EndWord::Skipped.as_str()
+                } else {
+                    history::RETRIED
+                };
+                self.record_member(word, &line, report).await;
                 if skipped {
                     report(BatchUpdate::Ended(line));
                 }
@@ -627,15 +634,21 @@ impl Runner {
 
     /// The journal's record of what happened to one request; a write that
     /// fails is said, and the batch goes on (the bind's own records stand).
-    async fn record_member(&self, line: &MemberEnd, report: &mut (impl FnMut(BatchUpdate) + Send)) {
-        let word = match line.message.as_deref() {
-            Some("retried: back in the queue") => history::RETRIED,
-            _ => line.outcome.as_str(),
-        };
-        let message = match &line.message {
+    /// `word` leads the record's message: a resume reads it back
+    /// (`history::member_word`).
+    async fn record_member(
+        &self,
+        word: &str,
+        line: &MemberEnd,
+        report: &mut (impl FnMut(BatchUpdate) + Send),
+    ) {
+        let mut message = match &line.message {
             Some(words) => format!("{word}: {words}"),
             None => word.to_owned(),
         };
+        if line.card_pulled && line.outcome != EndWord::CardPulled {
+            message.push_str(" (the card was taken out while its bind ran)");
+        }
         let event = StationEvent {
             request_id: Some(line.request_id),
             batch: Some(BatchMark {
