@@ -530,6 +530,10 @@ fn leaving_the_kiosk_going_back_and_opening_settings_are_records() {
             .is_some_and(|m| m.contains("Back to kiosk")),
         "{resumed}"
     );
+    assert_eq!(
+        resumed["supervisor"], SUPERVISOR,
+        "the supervisor who had the desk is named: {resumed}"
+    );
     assert!(
         enroll_station::audit::verify(&journal).is_ok(),
         "the records chain"

@@ -235,6 +235,9 @@ pub struct KioskState {
     /// of the last deliberate input there. After the idle time without
     /// any, the desk goes back to the kiosk by itself (review M4).
     desk_activity: f64,
+    /// The supervisor who left the kiosk for the desk, until it resumes:
+    /// the `kiosk_resumed` record names them.
+    left_by: Option<String>,
 }
 
 impl Default for KioskState {
@@ -269,6 +272,7 @@ impl KioskState {
             settings_open: false,
             site: None,
             desk_activity: 0.0,
+            left_by: None,
         }
     }
 
@@ -352,6 +356,17 @@ impl KioskState {
         self.desk_activity = now;
     }
 
+    /// [`KioskState::leave`] by `supervisor`, who is named when the kiosk resumes.
+    pub fn leave_by(&mut self, now: f64, supervisor: &str) {
+        self.leave(now);
+        self.left_by = Some(supervisor.to_owned());
+    }
+
+    /// The supervisor who left the kiosk, while the desk shows.
+    pub fn left_by(&self) -> Option<&str> {
+        self.left_by.as_deref()
+    }
+
     /// While the desk a supervisor opened from the kiosk shows: when it
     /// goes back to the kiosk by itself, `kiosk_idle_secs` after the last
     /// deliberate input there. `None` at the kiosk, and at a desk station.
@@ -378,6 +393,7 @@ impl KioskState {
     pub fn resume(&mut self) {
         if self.station_is_kiosk {
             self.active = true;
+            self.left_by = None;
             self.reset();
         }
     }

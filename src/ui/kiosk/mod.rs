@@ -314,7 +314,7 @@ impl StationApp {
             Some(supervisor),
             format!("Kiosk mode left for the staff desk by supervisor {supervisor}"),
         );
-        self.state.kiosk.leave(ctx.input(|i| i.time));
+        self.state.kiosk.leave_by(ctx.input(|i| i.time), supervisor);
         ctx.options_mut(|o| o.zoom_with_keyboard = true);
         ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(false));
         ctx.send_viewport_cmd(egui::ViewportCommand::Decorations(true));
@@ -337,14 +337,20 @@ impl StationApp {
     /// opened: `pressed` by staff, or the desk was left idle.
     pub(super) fn return_to_kiosk(&mut self, ctx: &egui::Context, pressed: bool) {
         tracing::info!("kiosk mode resumed");
+        // The supervisor who had the desk answers for what happened there.
+        let supervisor = self.state.kiosk.left_by().map(str::to_owned);
+        let by = supervisor
+            .as_deref()
+            .map_or_else(String::new, |s| format!(" left by supervisor {s}"));
         self.journal_control(
             ControlKind::KioskResumed,
-            None,
+            supervisor.as_deref(),
             if pressed {
-                "Back to kiosk mode: \u{201c}Back to kiosk\u{201d} pressed at the staff desk"
-                    .to_owned()
+                format!(
+                    "Back to kiosk mode: \u{201c}Back to kiosk\u{201d} pressed at the staff desk{by}"
+                )
             } else {
-                "Back to kiosk mode: the staff desk was left idle".to_owned()
+                format!("Back to kiosk mode: the staff desk{by} was left idle")
             },
         );
         self.state.return_to_kiosk();
