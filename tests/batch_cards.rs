@@ -501,3 +501,126 @@ fn employee_ids_from_an_hr_column_feed_the_batch_in_their_order() {
     );
     assert_eq!(emulator.bind_count(), 2);
 }
+
+/// Runs the binary in `home` with `input` on standard input.
+fn run_with_input(home: &StationHome, args: &[&str], input: &str) -> std::process::Output {
+    use std::io::Write as _;
+    let mut child = home
+        .command()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(input.as_bytes())
+        .expect("the input is written");
+    child.wait_with_output().expect("the binary ends")
+}
+
+#[test]
+fn one_supervisor_confirms_the_whole_batch_and_is_in_each_attempt() {
+    const PASSWORD: &str = "a long supervisor passphrase";
+    let Some(_slots) = take_slots() else { return };
+    let emulator = emulator();
+    let url = emulator.base_url();
+    let home = StationHome::new();
+    let hashed = run_with_input(
+        &home,
+        &[
+            "supervisor",
+            "hash",
+            "--name",
+            "Sam Supervisor",
+            "--account",
+            "sam-supervisor",
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(hashed.status.success(), "{hashed:?}");
+    let config = format!(
+        "mode = \"supervised\"\n\n{}",
+        String::from_utf8_lossy(&hashed.stdout)
+    );
+    let config_file = home.root().join("station.toml");
+    std::fs::write(&config_file, config).expect("the configuration is written");
+    let requests = bindable(&emulator, 2);
+    let file = home.root().join("cohort.txt");
+    std::fs::write(
+        &file,
+        format!("{}\n{}\n", requests[0].uuid, requests[1].uuid),
+    )
+    .expect("written");
+    let args = |timeout: &'static str| {
+        vec![
+            "--config".to_owned(),
+            config_file.to_string_lossy().into_owned(),
+            "--server".to_owned(),
+            url.clone(),
+            "batch".to_owned(),
+            "--requests".to_owned(),
+            file.to_string_lossy().into_owned(),
+            "--supervisor".to_owned(),
+            "Sam Supervisor".to_owned(),
+            "--timeout-secs".to_owned(),
+            timeout.to_owned(),
+            "--json".to_owned(),
+        ]
+    };
+
+    // A wrong password: nothing is read or bound, and the refusal is on record.
+    let refused_args = args("5");
+    let refused_args: Vec<&str> = refused_args.iter().map(String::as_str).collect();
+    let refused = run_with_input(&home, &refused_args, "not the password\n");
+    assert!(!refused.status.success());
+    assert_eq!(emulator.bind_count(), 0);
+    let journal = std::fs::read_to_string(home.default_journal()).expect("a journal");
+    assert!(journal.contains("\"supervisor_refused\""), "{journal}");
+    assert!(journal.contains("to witness batch"), "{journal}");
+
+    let batch_args = args("30");
+    let mut command = home.command();
+    command
+        .args(&batch_args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("the batch starts");
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().expect("stdin is piped");
+        stdin
+            .write_all(format!("{PASSWORD}\n").as_bytes())
+            .expect("the password is written");
+    }
+    let first = insert(VirtualCard::gids(card(50)), FIRST_PORT);
+    let second = insert(VirtualCard::gids(card(51)), SECOND_PORT);
+    let output = child.wait_with_output().expect("the batch ends");
+    drop((first, second));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(emulator.bind_count(), 2);
+    let journal = verify(&home);
+    let records: Vec<Value> = journal
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let started = records
+        .iter()
+        .find(|r| r["event"] == "batch_started")
+        .expect("the batch's record");
+    assert_eq!(started["supervisor"], "Sam Supervisor");
+    assert_eq!(started["members"].as_array().map(Vec::len), Some(2));
+    let attempts: Vec<&Value> = records.iter().filter(|r| r["event"] == "attempt").collect();
+    assert_eq!(attempts.len(), 2);
+    for attempt in attempts {
+        assert_eq!(attempt["supervisor"], "Sam Supervisor", "{attempt}");
+    }
+}
