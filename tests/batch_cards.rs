@@ -502,26 +502,6 @@ fn employee_ids_from_an_hr_column_feed_the_batch_in_their_order() {
     assert_eq!(emulator.bind_count(), 2);
 }
 
-/// Runs the binary in `home` with `input` on standard input.
-fn run_with_input(home: &StationHome, args: &[&str], input: &str) -> std::process::Output {
-    use std::io::Write as _;
-    let mut child = home
-        .command()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin is piped")
-        .write_all(input.as_bytes())
-        .expect("the input is written");
-    child.wait_with_output().expect("the binary ends")
-}
-
 #[test]
 fn one_supervisor_confirms_the_whole_batch_and_is_in_each_attempt() {
     const PASSWORD: &str = "a long supervisor passphrase";
@@ -529,8 +509,7 @@ fn one_supervisor_confirms_the_whole_batch_and_is_in_each_attempt() {
     let emulator = emulator();
     let url = emulator.base_url();
     let home = StationHome::new();
-    let hashed = run_with_input(
-        &home,
+    let hashed = home.run_with_input(
         &[
             "supervisor",
             "hash",
@@ -575,7 +554,7 @@ fn one_supervisor_confirms_the_whole_batch_and_is_in_each_attempt() {
     // A wrong password: nothing is read or bound, and the refusal is on record.
     let refused_args = args("5");
     let refused_args: Vec<&str> = refused_args.iter().map(String::as_str).collect();
-    let refused = run_with_input(&home, &refused_args, "not the password\n");
+    let refused = home.run_with_input(&refused_args, "not the password\n");
     assert!(!refused.status.success());
     assert_eq!(emulator.bind_count(), 0);
     let journal = std::fs::read_to_string(home.default_journal()).expect("a journal");

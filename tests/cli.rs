@@ -619,22 +619,8 @@ fn a_closed_pipe_ends_the_listing_quietly() {
 
 /// Runs the binary with `input` on its standard input (not a terminal).
 fn station_with_input(args: &[&str], input: &str) -> Output {
-    use std::io::Write as _;
     let (_home, mut command) = binary::station();
-    let mut child = command
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin is piped")
-        .write_all(input.as_bytes())
-        .expect("the password is written");
-    child.wait_with_output().expect("the binary ends")
+    binary::input_to(command.args(args), input)
 }
 
 const SUPERVISOR_PASSWORD: &str = " a passphrase with spaces ";

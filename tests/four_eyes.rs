@@ -51,25 +51,11 @@ fn supervised_config(dir: &std::path::Path, supervisors: &[(&str, &str)]) -> std
 
 /// Runs the binary in a home of its own, with `env` set over its environment.
 fn station_with_env(args: &[&str], env: &[(&str, &str)], input: &str) -> Output {
-    use std::io::Write as _;
     let (_home, mut command) = binary::station();
     for (key, value) in env {
         command.env(key, value);
     }
-    let mut child = command
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin is piped")
-        .write_all(input.as_bytes())
-        .expect("the input is written");
-    child.wait_with_output().expect("the binary ends")
+    binary::input_to(command.args(args), input)
 }
 
 fn stderr(output: &Output) -> String {

@@ -69,6 +69,12 @@ impl StationHome {
             .expect("the binary runs")
     }
 
+    /// Runs the binary in this home with `args` and `input` on stdin (a
+    /// pipe, not a terminal: a password is read as a line).
+    pub fn run_with_input(&self, args: &[&str], input: &str) -> Output {
+        input_to(self.command().args(args), input)
+    }
+
     /// Another program (one that runs the binary, such as `keyctl session -`,
     /// or a stand-in window for a bench) with the same environment.
     pub fn wrap(&self, program: impl AsRef<OsStr>) -> Command {
@@ -153,4 +159,22 @@ pub fn json_stdout(output: &Output) -> serde_json::Value {
         String::from_utf8_lossy(&output.stderr)
     );
     serde_json::from_slice(&output.stdout).expect("stdout is JSON")
+}
+
+/// Runs `command` with `input` on its standard input and waits for it.
+pub fn input_to(command: &mut Command, input: &str) -> Output {
+    use std::io::Write as _;
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(input.as_bytes())
+        .expect("the input is written");
+    child.wait_with_output().expect("the binary ends")
 }
