@@ -244,6 +244,9 @@ impl StationState {
             if let (SupervisorPurpose::OpenSettings, Ok(supervisor)) = (purpose, result) {
                 self.settings_grant = Some(supervisor.clone());
             }
+            if let (SupervisorPurpose::ConfirmBatch { batch, .. }, Ok(_)) = (purpose, result) {
+                self.batch_confirmed(*batch);
+            }
         }
     }
 

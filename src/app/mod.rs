@@ -4,6 +4,7 @@
 //! The views in `ui` draw it and send the intents it returns to the worker.
 
 pub mod actions;
+pub mod batch;
 pub(crate) mod card_lookups;
 pub(crate) mod credentials;
 pub(crate) mod desk;

@@ -187,6 +187,14 @@ impl DemoReader {
         false
     }
 
+    /// Inserts a fresh GIDS virtual card whose card ID no card had before
+    /// (random): the next blank card of a batch. The demo only feeds
+    /// cards; the batch that binds them is the real one.
+    pub fn insert_fresh(&self) {
+        let card_id = *uuid::Uuid::new_v4().as_bytes();
+        self.insert(VirtualCard::gids(card_id).with_cplc(DEMO_CPLC));
+    }
+
     /// The station bound `card_id` in this reader: the next insert of that
     /// card gets a fresh ID.
     pub fn card_bound(&self, card_id: crate::domain::card::CardId) {
@@ -364,5 +372,29 @@ mod tests {
             "the PIV card keeps its documented ID"
         );
         assert!(!reader.insert_demo(99));
+    }
+
+    #[test]
+    fn each_fresh_card_is_a_gids_card_with_a_card_id_never_seen() {
+        let (sink, board) = recording();
+        let reader = DemoReader::new(sink);
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            reader.insert_fresh();
+            let identity = board
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(DEMO_READER)
+                .and_then(SlotState::identity)
+                .expect("identified");
+            assert_eq!(identity.kind, crate::domain::card::CardKind::Gids);
+            assert!(!seen.contains(&identity.card_id));
+            seen.push(identity.card_id);
+        }
+        let documented: Vec<_> = demo_cards()
+            .iter()
+            .filter_map(|c| c.card.card_id())
+            .collect();
+        assert!(seen.iter().all(|id| !documented.contains(id)));
     }
 }

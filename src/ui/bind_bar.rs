@@ -118,7 +118,18 @@ pub(super) fn bind_bar_ui(ui: &mut egui::Ui, state: &mut StationState) -> Option
     egui::ScrollArea::vertical()
         .id_salt("bind-status")
         .auto_shrink([false, false])
-        .show(ui, |ui| status_ui(ui, state));
+        .show(ui, |ui| {
+            if state
+                .batch
+                .selection
+                .marked(state.selected_request)
+                .is_some()
+            {
+                super::batch_view::selection_status_ui(ui, state);
+            } else {
+                status_ui(ui, state);
+            }
+        });
     command
 }
 
@@ -196,6 +207,9 @@ fn reason_ui(ui: &mut egui::Ui, state: &mut StationState, why: &BindBlocked, fla
     if flash {
         ui.ctx()
             .request_repaint_after(std::time::Duration::from_millis(500));
+    }
+    if let BindBlocked::Selection(_) = why {
+        super::batch_view::batch_button_ui(ui, state);
     }
     if let BindBlocked::NoCard(NoCard::Several(readers)) = why {
         for reader in readers.iter().take(3) {

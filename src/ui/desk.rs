@@ -66,7 +66,7 @@ impl StationApp {
                     .view
                     .step(&self.state.requests, self.state.selected_request, steps);
             if next.is_some() {
-                self.state.selected_request = next;
+                self.state.select_single(next);
                 scroll_to_selection(ctx);
             }
         }

@@ -5,8 +5,9 @@ use egui::{Id, RichText, Ui};
 
 use super::layout::{self, DeskLayout};
 use super::{
-    StationApp, action_confirm, audit_view, bind_bar, card_panel, new_request, readers_panel,
-    request_detail, requests_table, settings_view, supervisor_dialog, theme, unblock,
+    StationApp, action_confirm, audit_view, batch_view, bind_bar, card_panel, new_request,
+    readers_panel, request_detail, requests_table, settings_view, supervisor_dialog, theme,
+    unblock,
 };
 use crate::audit::ControlKind;
 use crate::supervisors::Witness;
@@ -33,6 +34,7 @@ impl StationApp {
         let plan = DeskLayout::plan(window, header_height, self.readers_width);
         let mut commands = Vec::new();
         ctx.data_mut(|d| d.insert_temp(list_corner_id(), plan.list.right_top()));
+        self.state.sync_selection();
 
         // The detail pane takes its room from the list's foot, never from
         // the bind bar: the action area stays where it is.
@@ -84,6 +86,10 @@ impl StationApp {
             ctx.request_discard("the header's height changed");
         }
 
+        if self.state.actions_offered() {
+            let demo = self.demo_reader.is_some();
+            commands.extend(batch_view::batch_window_ui(&ctx, &mut self.state, demo));
+        }
         commands.extend(supervisor_dialog::supervisor_dialog_ui(
             &ctx,
             &mut self.state,
@@ -120,6 +126,7 @@ impl StationApp {
             self.larger_text = saved_larger;
             super::desk::apply_zoom(&ctx, saved_larger);
         }
+        commands.extend(self.state.batch.take_commands());
         for command in commands {
             self.worker.send(command);
         }
@@ -258,6 +265,7 @@ impl StationApp {
                 {
                     self.state.actions.new_request.open = true;
                 }
+                batch_view::resume_offer_ui(ui, &mut self.state);
                 ui.separator();
             }
             if ui.button("Audit journal").clicked() {

@@ -2,6 +2,7 @@
 
 mod action_confirm;
 mod audit_view;
+mod batch_view;
 mod bind_bar;
 mod card_panel;
 mod desk;
@@ -205,8 +206,17 @@ impl StationApp {
 
     fn drain_reports(&mut self) {
         while let Ok(report) = self.reports.try_recv() {
+            // The running batch sees the readers the window shows, event by event.
+            if let Some(command) = self.state.batch.forward(&report) {
+                self.worker.send(command);
+            }
             if self.state.apply(report) && !self.state.kiosk.active {
                 self.worker.send(Command::RefreshRequests(self.state.query));
+            }
+            // A batch its supervisor just confirmed starts before the next
+            // reader event is passed on to it.
+            for command in self.state.batch.take_commands() {
+                self.worker.send(command);
             }
             if self.state.take_audit_stale() && self.show_audit {
                 self.worker.send(Command::LoadAudit);

@@ -15,6 +15,7 @@ use std::time::Instant;
 use egui::{Key, Modifiers, Sense, Ui};
 use egui_extras::{Column as TableColumn, TableBuilder};
 
+use crate::app::batch::RowClick;
 use crate::app::request_filter::{Column, ColumnPlan, ListChoice, Sort};
 use crate::app::station::StationState;
 use crate::domain::person::Identity;
@@ -186,9 +187,20 @@ fn list_ui(ui: &mut Ui, state: &mut StationState) {
                 .view
                 .step(&state.requests, state.selected_request, keys.steps);
             if next.is_some() {
-                state.selected_request = next;
+                state.select_single(next);
                 scroll_to = true;
             }
+        }
+        if keys.extend != 0 {
+            state.extend_selection(keys.extend);
+            scroll_to = true;
+        }
+        if keys.cursor != 0 {
+            state.move_cursor(keys.cursor);
+            scroll_to = true;
+        }
+        if keys.toggle {
+            state.toggle_cursor_row();
         }
         if let (Some(column), true) = (cursor, keys.activate) {
             let next = Sort::clicked(state.view.sort(), column);
@@ -257,16 +269,33 @@ pub(super) fn take_row_steps(input: &mut egui::InputState, home_end: bool) -> is
 
 /// What the keys pressed while the list has the focus ask for.
 struct ListKeys {
+    /// Plain arrows: move the selection.
     steps: isize,
+    /// Shift+arrows: extend the selection from its anchor.
+    extend: isize,
+    /// Ctrl+arrows: move the cursor, keep the selection.
+    cursor: isize,
+    /// Space on a row: it joins the selection or leaves it.
+    toggle: bool,
     activate: bool,
+}
+
+/// Takes the arrows pressed with `modifiers` and returns how many rows they move.
+fn take_modified_steps(input: &mut egui::InputState, modifiers: Modifiers) -> isize {
+    let down = input.count_and_consume_key(modifiers, Key::ArrowDown) as isize;
+    let up = input.count_and_consume_key(modifiers, Key::ArrowUp) as isize;
+    down - up
 }
 
 /// Reads (and takes) the list's keys: the window's own handler may have
 /// taken the row keys already, which is the same move.
 fn list_keys(ui: &Ui, plan: &ColumnPlan, cursor: &mut Option<Column>) -> ListKeys {
     ui.input_mut(|i| {
+        // Before the plain arrows, which would take Shift+arrows too.
+        let extend = take_modified_steps(i, Modifiers::SHIFT);
+        let moved = take_modified_steps(i, Modifiers::COMMAND);
         let steps = take_row_steps(i, true);
-        if steps != 0 {
+        if steps != 0 || extend != 0 || moved != 0 {
             *cursor = None;
         }
         let shown: Vec<Column> = plan.columns.iter().map(|&(c, _)| c).collect();
@@ -284,7 +313,15 @@ fn list_keys(ui: &Ui, plan: &ColumnPlan, cursor: &mut Option<Column>) -> ListKey
         let activate = cursor.is_some()
             && (i.consume_key(Modifiers::NONE, Key::Enter)
                 | i.consume_key(Modifiers::NONE, Key::Space));
-        ListKeys { steps, activate }
+        // Without a header picked, Space selects the row at the cursor or not.
+        let toggle = cursor.is_none() && i.consume_key(Modifiers::NONE, Key::Space);
+        ListKeys {
+            steps,
+            extend,
+            cursor: moved,
+            toggle,
+            activate,
+        }
     })
 }
 
@@ -385,6 +422,7 @@ fn table(
             let requests = &state.requests;
             let rows = state.view.rows();
             let selected_id = state.selected_request;
+            let selection = &state.batch.selection;
             let just_bound = state.view.just_bound();
             let people = &mut state.people;
             table.body(|body| {
@@ -395,7 +433,7 @@ fn table(
                     else {
                         return;
                     };
-                    row.set_selected(selected_id == Some(request.uuid));
+                    row.set_selected(selection.contains(request.uuid, selected_id));
                     // Drawing the row is what asks the directory about it.
                     let identity = request
                         .target_user
@@ -409,15 +447,15 @@ fn table(
                     );
                     let response = row.response();
                     if response.clicked() {
-                        clicked = Some(request.uuid);
+                        clicked = Some((request.uuid, ui_click(&response)));
                     }
                     response.context_menu(|ui| copy_menu(ui, request));
                 });
             });
         }
     }
-    if let Some(id) = clicked {
-        state.selected_request = Some(id);
+    if let Some((id, how)) = clicked {
+        state.click_row(id, how);
         // A click in the list puts the keys there, as in any list.
         ui.memory_mut(|m| m.request_focus(list_id()));
     }
@@ -428,6 +466,34 @@ fn table(
     if let Some(column) = sort_clicked {
         let next = Sort::clicked(sort, column);
         state.view.set_sort(&state.requests, Some(next));
+    }
+}
+
+/// How a row was clicked: with Ctrl (toggle), Shift (range) or neither,
+/// as the click's own event says (the modifiers may be up again by the
+/// end of the frame).
+fn ui_click(response: &egui::Response) -> RowClick {
+    let modifiers = response.ctx.input(|i| {
+        i.events
+            .iter()
+            .rev()
+            .find_map(|event| match event {
+                egui::Event::PointerButton {
+                    button: egui::PointerButton::Primary,
+                    pressed: false,
+                    modifiers,
+                    ..
+                } => Some(*modifiers),
+                _ => None,
+            })
+            .unwrap_or(i.modifiers)
+    });
+    if modifiers.shift {
+        RowClick::Extend
+    } else if modifiers.command || modifiers.ctrl {
+        RowClick::Toggle
+    } else {
+        RowClick::Plain
     }
 }
 

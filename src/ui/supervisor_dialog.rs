@@ -44,17 +44,20 @@ pub(super) fn supervisor_dialog_ui(
                 .map_or(Identity::Unchecked, |user| state.people.peek(user));
             (request.clone(), identity)
         });
+    // A batch's queue and the cards it uses first, before the prompt is borrowed.
+    let batch_parts = super::batch_view::BatchConfirmation::of(state);
     let Some(prompt) = state.supervisor_prompt.as_mut() else {
         forget_closed_opening(ctx);
         return None;
     };
-    let target = match &prompt.purpose {
-        SupervisorPurpose::ConfirmBind(target) => Some(target.clone()),
-        SupervisorPurpose::OpenSettings => None,
+    let (target, batch) = match &prompt.purpose {
+        SupervisorPurpose::ConfirmBind(target) => (Some(target.clone()), None),
+        SupervisorPurpose::OpenSettings => (None, None),
         // The kiosk's staff sign-in asks for this one.
         SupervisorPurpose::LeaveKiosk => return None,
-        // TODO(batch view): the batch's own confirmation.
-        SupervisorPurpose::ConfirmBatch { .. } => return None,
+        SupervisorPurpose::ConfirmBatch {
+            size, first, last, ..
+        } => (None, Some((*size, first.clone(), last.clone()))),
     };
     let password_id = password_id(prompt.opening);
     // Remembered for the frame the dialog is gone in, whichever way it went.
@@ -68,6 +71,25 @@ pub(super) fn supervisor_dialog_ui(
     let area = egui::Modal::default_area(id).anchor(egui::Align2::CENTER_TOP, [0.0, 72.0]);
     let modal = egui::Modal::new(id).area(area).show(ctx, |ui| {
         ui.set_width(WIDTH);
+        if let Some((size, first, last)) = &batch {
+            batch_parts.ui(ui, *size, first, last, prompt.operator.as_str());
+            ui.separator();
+            let (submit, cancelled) = credential_ui(
+                ui,
+                &mut prompt.form,
+                now,
+                password_id,
+                "Confirm and start the batch",
+            );
+            cancel = cancelled;
+            if submit {
+                command = prompt.submit();
+                if command.is_some() {
+                    forget_typing(ui.ctx(), password_id);
+                }
+            }
+            return;
+        }
         let Some(target) = &target else {
             ui.heading("Supervisor confirmation: Settings");
             ui.add(

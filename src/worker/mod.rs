@@ -6,13 +6,16 @@
 
 pub mod actions;
 mod audit_export;
+pub mod batch;
+mod batch_window;
 pub mod effects;
 pub mod people;
 pub(crate) mod protocol;
 mod request_detail;
 mod settings_journal;
+mod templates;
 
-pub use protocol::{Command, Report, ReportSink};
+pub use protocol::{BatchReport, Command, OpenBatchOffer, Report, ReportSink};
 
 use std::sync::Arc;
 
@@ -34,6 +37,8 @@ enum Input {
     },
     /// Start-up reconciliation has settled every attempt it could.
     StartupReconciled,
+    /// The window's batch of this ID ended.
+    BatchEnded(uuid::Uuid),
 }
 
 /// The UI's end of the worker: sending never blocks.
@@ -83,6 +88,11 @@ pub fn spawn_worker_with(
         for line in effects::reconcile_open_attempts(&startup).await {
             startup_sink(Report::Notice(line));
         }
+        for line in actions::reconcile_open_actions(&startup).await {
+            startup_sink(Report::Notice(line));
+        }
+        // A batch the station stopped during is offered for resuming.
+        batch_window::report_open_batches(&startup, &startup_sink).await;
         // A closed channel means the app is shutting down.
         let _ = startup_tx.send(Input::StartupReconciled);
     });
@@ -100,6 +110,8 @@ pub fn spawn_worker_with(
         settings_supervisor: None,
         reconciling: true,
         deferred_bind: None,
+        unblocked: actions::UnblockLedger::default(),
+        batch: batch_window::BatchSlot::default(),
     };
     runtime.spawn(worker.run(rx));
     WorkerHandle { tx }
@@ -131,6 +143,10 @@ struct Worker {
     reconciling: bool,
     /// The bind asked for while [`Worker::reconciling`]; started after it.
     deferred_bind: Option<BindEvent>,
+    /// The requests this run gave an unblock response under (Done completes them).
+    unblocked: actions::UnblockLedger,
+    /// The window's batch, while one runs (see [`batch_window`]).
+    batch: batch_window::BatchSlot,
 }
 
 impl Worker {
@@ -152,6 +168,16 @@ impl Worker {
                     }
                 }
                 Input::Command(Command::LookUpCard(card_id)) => self.look_up_card(card_id),
+                Input::Command(Command::FindPeople { query }) => people::find_people(
+                    &self.runtime,
+                    self.people.as_ref(),
+                    &self.people_limit,
+                    query,
+                    &self.sink,
+                ),
+                Input::Command(Command::ReadTemplates) => {
+                    templates::read_templates(&self.runtime, &self.context.client, &self.sink)
+                }
                 Input::Command(Command::InsertDemoCard(index)) => self.demo_card(Some(index)),
                 Input::Command(Command::RemoveDemoCard) => self.demo_card(None),
                 Input::Command(Command::ReadTemplateReuse(template)) => {
@@ -228,6 +254,18 @@ impl Worker {
                     action,
                     supervisor,
                 }) => self.perform_action(id, action, supervisor),
+                Input::Command(
+                    command @ (Command::FindUnblockRequests(_) | Command::CompleteUnblock { .. }),
+                ) => self.unblock_command(command),
+                Input::Command(Command::StartBatch {
+                    spec,
+                    resume,
+                    readers,
+                }) => self.start_batch(spec, resume, readers),
+                Input::Command(Command::BatchControl(control)) => self.batch_control(control),
+                Input::Command(Command::BatchReader(event)) => self.batch_reader(event),
+                Input::Command(Command::InsertFreshDemoCard) => self.insert_fresh_demo_card(),
+                Input::BatchEnded(id) => self.batch_ended(id),
                 Input::Command(Command::VerifySupervisor {
                     name,
                     password,
@@ -240,12 +278,21 @@ impl Worker {
                     if let Some(event) = self.deferred_bind.take() {
                         self.step(event);
                     }
+                    self.start_deferred_batch();
                 }
             }
         }
     }
 
     fn step(&mut self, event: BindEvent) {
+        if self.batch.is_busy() && matches!(event, BindEvent::Requested(_)) {
+            (self.sink)(Report::Notice(
+                "Not bound: a batch is running on this station's readers, and a single bind \
+                 would compete with it for the cards. Let the batch end, or stop it, then bind."
+                    .into(),
+            ));
+            return;
+        }
         if self.reconciling && matches!(event, BindEvent::Requested(_)) {
             // One bind waits; further clicks do nothing, as during a bind.
             if self.deferred_bind.is_none() {
@@ -356,9 +403,42 @@ impl Worker {
         let context = self.context.clone();
         let supervision = self.supervision.clone();
         let sink = Arc::clone(&self.sink);
+        let unblocked = self.unblocked.clone();
         self.runtime.spawn(async move {
             let result = actions::perform(&context, &supervision, action, supervisor).await;
+            unblocked.note(&result);
             sink(Report::ActionFinished { id, result });
+        });
+    }
+
+    /// The phone unblock's two ends: the approved requests for a card, and
+    /// Done's completion (see [`actions::complete_unblock`]).
+    fn unblock_command(&self, command: Command) {
+        let context = self.context.clone();
+        let sink = Arc::clone(&self.sink);
+        let unblocked = self.unblocked.clone();
+        self.runtime.spawn(async move {
+            match command {
+                Command::FindUnblockRequests(card) => {
+                    let result = actions::approved_unblocks(&context.client, &card)
+                        .await
+                        .map_err(|e| e.to_failure());
+                    sink(Report::UnblockRequests {
+                        smartcard: card.uuid,
+                        result,
+                    });
+                }
+                Command::CompleteUnblock {
+                    id,
+                    request,
+                    card_id,
+                } => {
+                    let result =
+                        actions::complete_unblock(&context, &unblocked, request, card_id).await;
+                    sink(Report::ActionFinished { id, result });
+                }
+                _ => {}
+            }
         });
     }
 
@@ -394,6 +474,11 @@ impl Worker {
         });
         if let (SupervisorPurpose::OpenSettings, Ok(supervisor)) = (&purpose, &result) {
             self.settings_supervisor = Some(supervisor.clone());
+        }
+        if let (SupervisorPurpose::ConfirmBatch { batch, size, .. }, Ok(supervisor)) =
+            (&purpose, &result)
+        {
+            self.batch.witnessed(*batch, *size, supervisor.clone());
         }
         if let (SupervisorPurpose::ConfirmBind(target), Ok(supervisor)) = (purpose, result) {
             self.step(BindEvent::Requested(BindTarget {

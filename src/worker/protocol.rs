@@ -27,6 +27,15 @@ pub enum Command {
     /// Ask CM what it knows of a card just identified; answered with
     /// [`Report::CardLookedUp`].
     LookUpCard(crate::domain::card::CardId),
+    /// Find the people whose names or accounts start with the typed text
+    /// (the New request form); answered with [`Report::PeopleFound`].
+    FindPeople {
+        /// The text, checked.
+        query: super::people::PeopleQuery,
+    },
+    /// Read CM's profile templates (the New request form's drop-down);
+    /// answered with [`Report::TemplatesRead`].
+    ReadTemplates,
     /// Ask whether a template allows a discontinued card to be reused;
     /// answered with [`Report::TemplateReuse`].
     ReadTemplateReuse(uuid::Uuid),
@@ -139,6 +148,47 @@ pub enum Command {
         /// The supervisor's credential, at a supervised station.
         supervisor: Option<crate::supervisors::SupervisorCredential>,
     },
+    /// Look for OfflineUnblock requests CM holds, approved, for this card
+    /// object and its user (the phone unblock uses one instead of creating
+    /// another); answered with [`Report::UnblockRequests`].
+    FindUnblockRequests(crate::domain::smartcard::Smartcard),
+    /// The agent pressed Done after reading out an unblock response: mark
+    /// its request Completed (journalled; only a request this run gave a
+    /// response under). Answered with [`Report::ActionFinished`] carrying
+    /// the same `id`.
+    CompleteUnblock {
+        /// The window's number for it, repeated in the report.
+        id: u64,
+        /// The OfflineUnblock request the response was given under.
+        request: uuid::Uuid,
+        /// The card it unblocks.
+        card_id: crate::domain::card::CardId,
+    },
+    /// Start a batch (issue 22): bind `spec`'s requests across every reader
+    /// at once, each through the same safe bind as a single one; answered
+    /// with [`Report::Batch`]. `readers` is the window's picture of the
+    /// readers now (their cards are the first the batch uses); the window
+    /// then forwards each reader event it applies ([`Command::BatchReader`]).
+    /// Refused, in words, while a bind or another batch runs, and at a
+    /// supervised station without the supervisor's checked confirmation of
+    /// this batch (`SupervisorPurpose::ConfirmBatch`).
+    StartBatch {
+        /// The batch: its ID, queue and the people's names.
+        spec: super::batch::BatchSpec,
+        /// Continue the journal's open batch of `spec.id` (after a crash).
+        resume: bool,
+        /// The readers as the window knows them now.
+        readers: Vec<ReaderEvent>,
+    },
+    /// The operator's control of the running batch (pause, skip, retry, stop).
+    BatchControl(super::batch::BatchControl),
+    /// A reader event the window applied, for the running batch (ignored
+    /// when none runs): the batch sees the readers the window shows.
+    BatchReader(ReaderEvent),
+    /// Put a fresh GIDS virtual card (a new random card ID) into the demo
+    /// reader (demo mode only; ignored elsewhere): a batch needs a new card
+    /// for each request.
+    InsertFreshDemoCard,
     /// Check a supervisor's credential for `purpose`, off the UI thread;
     /// answered with [`Report::SupervisorVerified`]. A confirmed bind then
     /// starts here, with the supervisor's name, and nowhere else.
@@ -162,6 +212,16 @@ pub enum Report {
         /// The account, none, or why the directory could not be asked.
         result: super::people::LookupResult,
     },
+    /// The people a [`Command::FindPeople`] found.
+    PeopleFound {
+        /// The text searched for.
+        query: super::people::PeopleQuery,
+        /// The matches, or why the directory could not be searched.
+        result: super::people::SearchResult,
+    },
+    /// CM's profile templates (names cleaned at the `cm` boundary), or why
+    /// they could not be read.
+    TemplatesRead(Result<Vec<crate::cm::model::ProfileTemplate>, Failure>),
     /// A request list is being fetched.
     RequestsLoading(RequestQuery),
     /// The request list for a query, or why it could not be fetched.
@@ -242,6 +302,16 @@ pub enum Report {
         /// What was done, or the failure.
         result: Result<crate::domain::action::ActionDone, Failure>,
     },
+    /// The approved OfflineUnblock requests CM holds for a card object,
+    /// newest first, or why CM could not be asked.
+    UnblockRequests {
+        /// The smart card object asked about.
+        smartcard: uuid::Uuid,
+        /// The requests, or the failure (with the correlation ID).
+        result: Result<Vec<crate::domain::unblock::ApprovedUnblock>, Failure>,
+    },
+    /// News of the window's batch.
+    Batch(BatchReport),
     /// A supervisor's credential was checked: their name as configured, or
     /// the refusal in words.
     SupervisorVerified {
@@ -250,6 +320,48 @@ pub enum Report {
         /// The supervisor's configured name, or why not.
         result: Result<String, crate::supervisors::SupervisorError>,
     },
+}
+
+/// What the worker tells the window about its batch (issue 22).
+#[derive(Clone, Debug)]
+pub enum BatchReport {
+    /// The batch started (or resumed) on the worker.
+    Started {
+        /// The batch.
+        id: uuid::Uuid,
+        /// The supervisor who confirmed it, at a supervised station.
+        supervisor: Option<String>,
+    },
+    /// The runner's news: the batch as it is now, an ended bind, a notice.
+    Update(super::batch::BatchUpdate),
+    /// The batch ended, with its counts.
+    Finished {
+        /// The batch.
+        id: uuid::Uuid,
+        /// Its counts at the end, and whether it was stopped.
+        summary: super::batch::BatchSummary,
+    },
+    /// The batch did not start (or could not go on): why, in words.
+    Refused {
+        /// The batch.
+        id: uuid::Uuid,
+        /// Why, and what to do.
+        why: String,
+    },
+    /// The batches the journal holds open (the station stopped during
+    /// one, or answers are still unknown): the window offers to resume them.
+    Open(Vec<OpenBatchOffer>),
+}
+
+/// A batch the journal holds open, as the window offers to resume it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenBatchOffer {
+    /// The batch.
+    pub id: uuid::Uuid,
+    /// Its requests in queue order.
+    pub members: Vec<uuid::Uuid>,
+    /// How many of them were bound before it stopped.
+    pub bound: usize,
 }
 
 /// The card name list, or why there is none; shared, as a report is cloned.

@@ -239,7 +239,9 @@ pub fn blocked(why: &BindBlocked) -> Notice {
         | BindBlocked::NoAccount(_)
         | BindBlocked::NoList
         | BindBlocked::ResultUnknown
-        | BindBlocked::Supervisor(_) => staff(
+        | BindBlocked::Supervisor(_)
+        | BindBlocked::Selection(_)
+        | BindBlocked::BatchRunning => staff(
             "Your card can't be bound right now. Please ask a member of staff.",
             why.to_string(),
         ),

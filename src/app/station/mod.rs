@@ -59,6 +59,29 @@ pub enum BindBlocked {
     /// A supervised station where nobody can confirm.
     #[error(transparent)]
     Supervisor(SupervisorError),
+    /// Several requests are selected (or another than the one at the
+    /// cursor): how many.
+    #[error("{}", selection_words(*.0))]
+    Selection(usize),
+    /// A batch runs on the readers.
+    #[error(
+        "A batch is running on this station's readers: a single bind waits until it has ended."
+    )]
+    BatchRunning,
+}
+
+fn selection_words(selected: usize) -> String {
+    match selected {
+        0 => "No request is selected: press Space to select the one at the cursor, or click one."
+            .to_owned(),
+        1 => "One request is selected, but the cursor is on another: press Space to select this \
+              one too, or click a request to bind it alone."
+            .to_owned(),
+        n => format!(
+            "{n} requests are selected: bind them as a batch, or click one request to bind it \
+             alone."
+        ),
+    }
 }
 
 fn no_card_words(no: &NoCard) -> String {
@@ -149,6 +172,8 @@ pub struct StationState {
     /// The desk's actions besides binding: the card panel, "New request",
     /// the phone unblock and the confirmation of each.
     pub actions: crate::app::actions::DeskActions,
+    /// The list's multi-selection and the batch (issue 22).
+    pub batch: crate::app::batch::BatchDesk,
 }
 
 /// How many events the readers panel keeps per reader.
@@ -278,7 +303,9 @@ impl StationState {
                 false
             }
             Report::SupervisorVerified {
-                purpose: purpose @ crate::supervisors::SupervisorPurpose::ConfirmBind(_),
+                purpose:
+                    purpose @ (crate::supervisors::SupervisorPurpose::ConfirmBind(_)
+                    | crate::supervisors::SupervisorPurpose::ConfirmBatch { .. }),
                 result,
             } => {
                 self.supervisor_answered(&purpose, &result);
@@ -303,7 +330,32 @@ impl StationState {
                 self.actions.new_request.answered(&card_id, &standing);
                 false
             }
+            Report::PeopleFound { query, result } => {
+                self.actions.new_request.search.answered(query, result);
+                false
+            }
+            Report::TemplatesRead(result) => {
+                self.actions.new_request.templates.read(result);
+                false
+            }
             Report::ActionFinished { id, result } => self.action_finished(id, result),
+            Report::Batch(report) => {
+                let bound = self.batch_report(report);
+                if bound {
+                    // As after a single bind: the cards the batch used must
+                    // leave the readers before the desk binds, and what CM
+                    // said of them is old.
+                    self.audit_stale = true;
+                    self.desk_cards_after = Some(self.board.now());
+                    self.cm_cards.forget_cards();
+                    self.detail.forget_cards();
+                }
+                bound
+            }
+            Report::UnblockRequests { smartcard, result } => {
+                self.actions.unblock.requests_found(smartcard, result);
+                false
+            }
             Report::TemplateReuse { template, reuse } => {
                 self.cm_cards.reuse_read(template, reuse);
                 false
@@ -468,6 +520,12 @@ impl StationState {
     pub fn bind_target(&self) -> Result<BindTarget, BindBlocked> {
         if self.bind.is_in_flight() {
             return Err(BindBlocked::InFlight);
+        }
+        if self.batch.is_running() {
+            return Err(BindBlocked::BatchRunning);
+        }
+        if let Some(selected) = self.batch.selection.marked(self.selected_request) {
+            return Err(BindBlocked::Selection(selected));
         }
         if self.requests.is_empty() && self.requests_error.is_some() {
             return Err(BindBlocked::NoList);
