@@ -223,8 +223,11 @@ fn a_supervised_batch_is_confirmed_once_and_every_attempt_records_the_supervisor
     let order: Vec<String> = shown_requests(h)
         .iter()
         .filter(|r| r.uuid == request_id() || r.uuid == other.uuid)
-        .map(enroll_station::app::request_filter::request_title)
+        .map(|r| h.state().state().person_of(r))
         .collect();
+    // Named as a bind names them: the directory's name and account, or
+    // what the requester typed marked unchecked, never the typed name bare.
+    assert!(order.iter().all(|name| name.contains('(')), "{order:?}");
     assert!(
         shows(h, &format!("2 requests, from {} to {}", order[0], order[1])),
         "the size and the first and last names"

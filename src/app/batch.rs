@@ -514,23 +514,25 @@ impl StationState {
         Ok(())
     }
 
-    /// The names of `requests`' people: for the journal (as a bind records
-    /// them) and for the view (as the list shows them).
+    /// The names of `requests`' people, for the journal and the view alike:
+    /// the directory's name and account when it has them, else what the
+    /// requester typed marked "(unchecked)" (as a bind records them). Never
+    /// the typed name alone: it is what a requester could fake.
     fn people_of(&self, requests: &[Uuid]) -> (HashMap<Uuid, String>, HashMap<Uuid, String>) {
         let wanted: std::collections::HashSet<&Uuid> = requests.iter().collect();
         let mut people = HashMap::new();
-        let mut names = HashMap::new();
         for request in self.requests.iter().filter(|r| wanted.contains(&r.uuid)) {
-            let identity = request
-                .target_user
-                .map_or(Identity::Unchecked, |user| self.people.peek(user));
-            people.insert(request.uuid, BindTarget::person_for(request, &identity));
-            names.insert(
-                request.uuid,
-                crate::app::request_filter::request_title(request),
-            );
+            people.insert(request.uuid, self.person_of(request));
         }
-        (people, names)
+        (people.clone(), people)
+    }
+
+    /// See [`StationState::people_of`].
+    pub fn person_of(&self, request: &crate::domain::request::Request) -> String {
+        let identity = request
+            .target_user
+            .map_or(Identity::Unchecked, |user| self.people.peek(user));
+        BindTarget::person_for(request, &identity)
     }
 
     fn confirm_or_start(

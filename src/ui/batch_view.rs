@@ -484,7 +484,7 @@ pub(super) fn selection_status_ui(ui: &mut Ui, state: &mut StationState) {
         .marked_requests()
         .filter(|r| joining.contains(&r.uuid))
         .take(6)
-        .map(|r| one_line(&crate::app::request_filter::request_title(r), NAME_CHARS))
+        .map(|r| one_line(&state.person_of(r), NAME_CHARS))
         .collect();
     if !names.is_empty() {
         let more = choice.joining.len().saturating_sub(names.len());
