@@ -380,3 +380,58 @@ fn a_directory_that_is_down_degrades_in_words_and_bind_still_works_marked_unchec
         .expect("the journal names the person");
     assert_eq!(person, "Jane Doe (unchecked)");
 }
+
+#[test]
+fn a_batch_says_before_it_starts_whose_typed_name_is_not_the_accounts() {
+    const HONEST_REQUEST: &str = "5b1d7e2f-3a4c-4b6d-9e8f-2a3b4c5d6e71";
+    const HONEST_TARGET: &str = "8e5b0d3f-2c4a-4b6e-9f70-1b2c3d4e5f60";
+    let honest: uuid::Uuid = HONEST_TARGET.parse().expect("a GUID");
+    let directory = Arc::new(DemoDirectory::new([
+        (target(), "Priya Privileged".to_owned(), "ppriv".to_owned()),
+        (honest, "Hana Honest".to_owned(), "hhonest".to_owned()),
+    ]));
+    let mut station = station_with_people(|setup| setup.people = Some(directory));
+    emulator(&station)
+        .insert_request(serde_json::json!({
+            "Uuid": HONEST_REQUEST,
+            "RequestType": 1,
+            "Status": 3,
+            "Priority": 100,
+            "Submitted": "2026-11-27T09:00:00Z",
+            "TargetUserUuid": HONEST_TARGET,
+            "IsSmartcard": true,
+            "DataCollection": [
+                {"Name": "FirstName", "Value": "Hana"},
+                {"Name": "LastName", "Value": "Honest"}
+            ]
+        }))
+        .expect("the request is valid");
+    let h = &mut station.harness;
+    press(h, "Refresh");
+    wait_for(h, "both names from the directory", |h| {
+        shows(h, "Priya Privileged (ppriv)") && shows(h, "Hana Honest (hhonest)")
+    });
+    click_containing(h, "Hana Honest (hhonest)");
+    h.query_all_by_label_contains("Priya Privileged (ppriv)")
+        .next()
+        .expect("Priya's row")
+        .click_modifiers(egui::Modifiers::COMMAND);
+    h.run_steps(2);
+    wait_for(h, "the batch button", |h| {
+        shows(h, "Bind 2 as a batch\u{2026}")
+    });
+    assert!(
+        h.query_all_by_label_contains(
+            "Check before you start: Priya Privileged (ppriv) (Name differs)"
+        )
+        .next()
+        .is_some(),
+        "the row's warning is said where the batch is started"
+    );
+    assert!(
+        h.query_all_by_label_contains("Hana Honest (hhonest) (")
+            .next()
+            .is_none(),
+        "no warning for a typed name that is the account's"
+    );
+}

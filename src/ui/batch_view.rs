@@ -9,6 +9,7 @@
 
 use std::time::Duration;
 
+use crate::domain::person::Identity;
 use egui::{RichText, Ui};
 
 use super::theme;
@@ -493,6 +494,37 @@ pub(super) fn selection_status_ui(ui: &mut Ui, state: &mut StationState) {
             text.push_str(&format!("; and {more} more"));
         }
         ui.add(egui::Label::new(text).wrap());
+    }
+    // What the list's rows warn of is said here too: the batch binds
+    // without the bind bar's view of each person.
+    let warned: Vec<String> = state
+        .marked_requests()
+        .filter(|r| joining.contains(&r.uuid))
+        .filter_map(|r| {
+            let identity = r
+                .target_user
+                .map_or(Identity::Unchecked, |user| state.people.peek(user));
+            super::identity::warning(r, &identity).map(|w| {
+                format!(
+                    "{} ({})",
+                    one_line(&state.person_of(r), NAME_CHARS),
+                    w.short
+                )
+            })
+        })
+        .collect();
+    if !warned.is_empty() {
+        ui.add(
+            egui::Label::new(
+                RichText::new(format!(
+                    "Check before you start: {}. Hover the row in the list for why, or \
+                     Ctrl+click it to leave it out.",
+                    warned.join("; ")
+                ))
+                .color(ui.visuals().warn_fg_color),
+            )
+            .wrap(),
+        );
     }
     if choice.checking > 0 {
         ui.horizontal(|ui| {
