@@ -603,3 +603,39 @@ fn one_supervisor_confirms_the_whole_batch_and_is_in_each_attempt() {
         assert_eq!(attempt["supervisor"], "Sam Supervisor", "{attempt}");
     }
 }
+
+#[test]
+fn a_policy_s_cap_on_binds_at_once_cannot_be_raised_from_the_command_line() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let emulator = emulator();
+    let home = StationHome::new();
+    let requests = bindable(&emulator, 1);
+    let policy = home.root().join("policy.toml");
+    std::fs::write(&policy, "batch_max_concurrent_posts = 2\n").expect("the policy");
+    std::fs::set_permissions(&policy, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let file = home.root().join("cohort.txt");
+    std::fs::write(&file, format!("{}\n", requests[0].uuid)).expect("written");
+    let output = home
+        .command()
+        .env(
+            enroll_station::config::policy::EXTRA_POLICY_VARIABLE,
+            &policy,
+        )
+        .args(["--server", &emulator.base_url(), "batch"])
+        .args([
+            "--requests",
+            &file.to_string_lossy(),
+            "--max-concurrent",
+            "8",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .expect("the binary runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("allows at most 2 binds at once"),
+        "{stderr}"
+    );
+    assert_eq!(emulator.bind_count(), 0);
+}

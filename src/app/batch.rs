@@ -41,6 +41,9 @@ pub struct BatchDesk {
     pub open: Vec<OpenBatchOffer>,
     /// A batch waiting for the supervisor's confirmation.
     pending: Option<Pending>,
+    /// How a batch runs: the cap on binds at once, from
+    /// `batch_max_concurrent_posts`.
+    pub config: BatchConfig,
     /// Commands for the worker, sent by the window after the frame.
     outbox: Vec<Command>,
 }
@@ -453,7 +456,7 @@ impl StationState {
         let spec = BatchSpec {
             id: Uuid::new_v4(),
             requests: choice.joining,
-            config: BatchConfig::default(),
+            config: self.batch.config,
             supervisor: None,
             people,
             idle_timeout: None,
@@ -473,7 +476,7 @@ impl StationState {
         let spec = BatchSpec {
             id: offer.id,
             requests: offer.members,
-            config: BatchConfig::default(),
+            config: self.batch.config,
             supervisor: None,
             people,
             idle_timeout: None,

@@ -45,9 +45,11 @@ pub struct BatchArgs {
     /// left are reported as remaining.
     #[arg(long, default_value_t = 300, value_name = "N")]
     timeout_secs: u64,
-    /// The most binds (so POSTs to CM) at once.
-    #[arg(long, default_value_t = crate::domain::batch::DEFAULT_MAX_CONCURRENT_POSTS, value_name = "N")]
-    max_concurrent: usize,
+    /// The most binds (so POSTs to CM) at once; default: the configuration's
+    /// `batch_max_concurrent_posts` (4). A machine policy's value cannot be
+    /// raised here.
+    #[arg(long, value_name = "N")]
+    max_concurrent: Option<usize>,
     /// At a supervised station: the supervisor who confirms the whole
     /// batch; their password is read from standard input (without echo on
     /// a terminal). With --requests -, the password is the first line.
@@ -170,9 +172,24 @@ fn read_entries(source: &str) -> anyhow::Result<Vec<(usize, CohortEntry)>> {
 }
 
 pub(super) fn run(settings: &Settings, args: BatchArgs) -> anyhow::Result<()> {
-    if args.max_concurrent == 0 {
-        bail!("--max-concurrent must be at least 1.");
-    }
+    let configured = settings.config.batch_max_concurrent_posts.get();
+    let max_concurrent = match args.max_concurrent {
+        None => configured,
+        Some(0) => bail!("--max-concurrent must be at least 1."),
+        Some(n)
+            if n > configured
+                && settings
+                    .policy
+                    .pinned("batch_max_concurrent_posts")
+                    .is_some() =>
+        {
+            bail!(
+                "The machine policy allows at most {configured} binds at once \
+             (batch_max_concurrent_posts); --max-concurrent {n} cannot raise it."
+            )
+        }
+        Some(n) => n.min(usize::from(crate::config::BatchCap::MAX)),
+    };
     let witness = super::bind::witness(settings, args.supervisor.as_deref())?;
     if witness.is_some() && args.requests == "-" {
         bail!(
@@ -235,7 +252,7 @@ pub(super) fn run(settings: &Settings, args: BatchArgs) -> anyhow::Result<()> {
         id,
         requests,
         config: BatchConfig {
-            max_concurrent_posts: args.max_concurrent,
+            max_concurrent_posts: max_concurrent,
         },
         supervisor,
         people: HashMap::new(),

@@ -84,6 +84,14 @@ pub enum ValueProblem {
         /// The largest value accepted.
         max: u64,
     },
+    /// `batch_max_concurrent_posts` outside 1 to `max`.
+    #[error("{value} is out of range: give a whole number of binds from 1 to {max}")]
+    BatchCap {
+        /// What was given.
+        value: i64,
+        /// The largest value accepted.
+        max: u8,
+    },
     /// `supervisors.name`: blank, too long or not printable.
     #[error("\"{0}\" is not a usable supervisor name: give 1 to 64 printable characters")]
     SupervisorName(String),
@@ -109,6 +117,7 @@ impl ValueProblem {
             ValueProblem::ServerAddress(_) => Some("server"),
             ValueProblem::StationName(_) => Some("station_name"),
             ValueProblem::Seconds { .. } => None,
+            ValueProblem::BatchCap { .. } => Some("batch_max_concurrent_posts"),
             ValueProblem::SupervisorName(_) => Some("supervisors.name"),
             ValueProblem::SupervisorAccount(_) => Some("supervisors.account"),
             ValueProblem::PasswordHash(_) => Some("supervisors.password_hash"),

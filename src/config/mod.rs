@@ -53,6 +53,8 @@ pub struct StationConfig {
     /// Kiosk mode: seconds without a touch or key before the flow starts
     /// over, clearing what the last person entered.
     pub kiosk_idle_secs: Seconds<60>,
+    /// Batches: the most binds (so POSTs to CM) running at once.
+    pub batch_max_concurrent_posts: BatchCap,
     /// Reader-name patterns to ignore (`*` and `?` wildcards, any case).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ignore_readers: Vec<String>,
@@ -225,6 +227,51 @@ impl TryFrom<String> for StationName {
 impl From<StationName> for String {
     fn from(value: StationName) -> String {
         value.0
+    }
+}
+
+/// How many binds of a batch may run at once (`batch_max_concurrent_posts`):
+/// 1 to 32, 4 when absent. Each bind makes at most one POST, so this caps
+/// the POSTs a station sends CM at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "i64", into = "u64")]
+pub struct BatchCap(u8);
+
+impl BatchCap {
+    /// The largest cap accepted: beyond the readers a counter has, and a
+    /// load no CM site should take from one desk.
+    pub const MAX: u8 = 32;
+
+    /// The cap.
+    pub fn get(self) -> usize {
+        usize::from(self.0)
+    }
+}
+
+impl Default for BatchCap {
+    fn default() -> Self {
+        // The pure batch's own default, so the two cannot drift apart.
+        BatchCap(crate::domain::batch::DEFAULT_MAX_CONCURRENT_POSTS as u8)
+    }
+}
+
+impl TryFrom<i64> for BatchCap {
+    type Error = ValueProblem;
+
+    fn try_from(value: i64) -> Result<Self, ValueProblem> {
+        match u8::try_from(value) {
+            Ok(cap) if (1..=Self::MAX).contains(&cap) => Ok(BatchCap(cap)),
+            _ => Err(ValueProblem::BatchCap {
+                value,
+                max: Self::MAX,
+            }),
+        }
+    }
+}
+
+impl From<BatchCap> for u64 {
+    fn from(value: BatchCap) -> u64 {
+        u64::from(value.0)
     }
 }
 
@@ -439,6 +486,24 @@ mod tests {
 
     fn parse(text: &str) -> Result<StationConfig, String> {
         StationConfig::parse(text, Path::new("station.toml")).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_batch_cap_is_one_to_thirty_two_and_four_when_absent() {
+        assert_eq!(
+            parse("")
+                .expect("defaults")
+                .batch_max_concurrent_posts
+                .get(),
+            4
+        );
+        let eight = parse("batch_max_concurrent_posts = 8").expect("in range");
+        assert_eq!(eight.batch_max_concurrent_posts.get(), 8);
+        for wrong in ["0", "33", "-1", "1000"] {
+            let error =
+                parse(&format!("batch_max_concurrent_posts = {wrong}")).expect_err("out of range");
+            assert!(error.contains("from 1 to 32"), "{wrong}: {error}");
+        }
     }
 
     #[test]

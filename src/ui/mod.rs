@@ -154,6 +154,9 @@ impl StationApp {
         let mut state = StationState::default();
         state.witness = witness;
         state.kiosk = kiosk;
+        state.batch.config = crate::domain::batch::BatchConfig {
+            max_concurrent_posts: setup.config.batch_max_concurrent_posts.get(),
+        };
         state.people = crate::app::people::People::new(setup.people.is_some());
         state.start_auto_refresh(setup.refresh_interval, std::time::Instant::now());
         state.settings = crate::app::settings_form::SettingsState::new(

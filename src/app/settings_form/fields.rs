@@ -446,6 +446,8 @@ impl SettingsForm {
             directory: None,
             // Not in the form: kept from the file by the caller that saves.
             audit_forwarding: Default::default(),
+            // Not in the form: kept from the file by the caller that saves.
+            batch_max_concurrent_posts: Default::default(),
         };
         config
             .check()

@@ -248,6 +248,7 @@ impl SettingsState {
         config.readers_panel_width = self.saved.readers_panel_width;
         config.directory = self.saved.directory.clone();
         config.audit_forwarding = self.saved.audit_forwarding.clone();
+        config.batch_max_concurrent_posts = self.saved.batch_max_concurrent_posts;
         // The form's values passed; with the file's values back in, the
         // rules across keys are asked again.
         if let Err(problem) = config.check() {

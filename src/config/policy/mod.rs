@@ -46,13 +46,14 @@ pub const EXTRA_POLICY_VARIABLE: &str = "ENROLL_STATION_EXTRA_POLICY";
 /// Every key a policy can pin, as `station.toml` writes it. A table or a
 /// list of tables (`supervisors`, `kiosk_site`, `cards.families`,
 /// `directory`) is pinned as a whole.
-pub const PINNABLE_KEYS: [&str; 23] = [
+pub const PINNABLE_KEYS: [&str; 24] = [
     "mode",
     "supervisors",
     "server",
     "station_name",
     "audit_file",
     "kiosk_idle_secs",
+    "batch_max_concurrent_posts",
     "kiosk_site",
     "ignore_readers",
     "cards.families",
@@ -386,6 +387,9 @@ pub(crate) fn copy_key(key: &str, from: &StationConfig, to: &mut StationConfig) 
         "station_name" => to.station_name = from.station_name.clone(),
         "audit_file" => to.audit_file = from.audit_file.clone(),
         "kiosk_idle_secs" => to.kiosk_idle_secs = from.kiosk_idle_secs,
+        "batch_max_concurrent_posts" => {
+            to.batch_max_concurrent_posts = from.batch_max_concurrent_posts;
+        }
         "kiosk_site" => to.kiosk_site = from.kiosk_site.clone(),
         "ignore_readers" => to.ignore_readers = from.ignore_readers.clone(),
         "cards.families" => to.cards.families = from.cards.families.clone(),

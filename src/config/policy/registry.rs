@@ -42,7 +42,10 @@ enum Kind {
 #[cfg_attr(not(windows), allow(dead_code))]
 fn kind(key: &str) -> Kind {
     match key {
-        "kiosk_idle_secs" | "timeouts.connect_secs" | "timeouts.request_secs" => Kind::Number,
+        "kiosk_idle_secs"
+        | "batch_max_concurrent_posts"
+        | "timeouts.connect_secs"
+        | "timeouts.request_secs" => Kind::Number,
         "tls.allow_insecure_http" | "auth.allow_ntlm" | "auth.allow_missing_mutual_auth" => {
             Kind::Switch
         }
