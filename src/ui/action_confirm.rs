@@ -111,14 +111,7 @@ pub(super) fn confirmation_ui(ctx: &egui::Context, state: &mut StationState) -> 
                 close = ui.button("Close").clicked();
             }
             Stage::Refused(why) => {
-                ui.add(
-                    egui::Label::new(
-                        RichText::new(format!("Not done: {why}"))
-                            .color(ui.visuals().error_fg_color),
-                    )
-                    .selectable(true)
-                    .wrap(),
-                );
+                crate::ui::theme::error_label(ui, format!("Not done: {why}"));
                 ui.horizontal(|ui| {
                     again = ui.button("Try again").clicked();
                     close = ui.button("Close").clicked();

@@ -97,13 +97,9 @@ fn card_panel_ui(ui: &mut Ui, state: &mut StationState, commands: &mut Vec<Comma
             return;
         }
         CmStanding::Unknown(why) => {
-            ui.add(
-                egui::Label::new(
-                    RichText::new(format!("CM could not be asked about the card: {why}"))
-                        .color(ui.visuals().error_fg_color),
-                )
-                .selectable(true)
-                .wrap(),
+            crate::ui::theme::error_label(
+                ui,
+                format!("CM could not be asked about the card: {why}"),
             );
             return;
         }
@@ -264,13 +260,9 @@ pub(super) fn items_form_ui(
             false
         }
         Some(Answer::Failed(failure)) => {
-            ui.add(
-                egui::Label::new(
-                    RichText::new(format!("The workflow policy could not be read: {failure}"))
-                        .color(ui.visuals().error_fg_color),
-                )
-                .selectable(true)
-                .wrap(),
+            crate::ui::theme::error_label(
+                ui,
+                format!("The workflow policy could not be read: {failure}"),
             );
             retry = ui.button("Try again").clicked();
             false

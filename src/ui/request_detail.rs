@@ -161,13 +161,9 @@ fn pending_ui(ui: &mut Ui, pending: &PendingPolicy<'_>) -> bool {
             ui.label(format!("CM has no workflow policy for a {kind} request."));
         }
         PendingPolicy::Failed(failure) => {
-            ui.add(
-                egui::Label::new(
-                    RichText::new(format!("The workflow policy could not be read: {failure}"))
-                        .color(ui.visuals().error_fg_color),
-                )
-                .selectable(true)
-                .wrap(),
+            crate::ui::theme::error_label(
+                ui,
+                format!("The workflow policy could not be read: {failure}"),
             );
             retry = ui.button("Try again").clicked();
         }
@@ -236,13 +232,9 @@ fn cards_ui(ui: &mut Ui, state: &StationState, request: &Request) -> bool {
             false
         }
         Some(Answer::Failed(failure)) => {
-            ui.add(
-                egui::Label::new(
-                    RichText::new(format!("The request's cards could not be read: {failure}"))
-                        .color(ui.visuals().error_fg_color),
-                )
-                .selectable(true)
-                .wrap(),
+            crate::ui::theme::error_label(
+                ui,
+                format!("The request's cards could not be read: {failure}"),
             );
             ui.button("Try again").clicked()
         }

@@ -170,6 +170,18 @@ fn luminance(colour: Color32) -> f32 {
     0.2126 * channel(colour.r()) + 0.7152 * channel(colour.g()) + 0.0722 * channel(colour.b())
 }
 
+/// An error in the operator's words: in the error colour, wrapped, and
+/// selectable so it can be copied into a ticket with its correlation ID.
+/// (Not for a kiosk, whose labels a stranger must not select.)
+pub fn error_label(ui: &mut egui::Ui, text: impl Into<String>) -> egui::Response {
+    let colour = ui.visuals().error_fg_color;
+    ui.add(
+        egui::Label::new(egui::RichText::new(text).color(colour))
+            .selectable(true)
+            .wrap(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

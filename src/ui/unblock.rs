@@ -141,11 +141,7 @@ fn unblock_ui(ui: &mut Ui, state: &mut StationState, commands: &mut Vec<Command>
     }
     let screen = &mut state.actions.unblock;
     if let Some(error) = &screen.error {
-        ui.add(
-            egui::Label::new(RichText::new(error).color(ui.visuals().error_fg_color))
-                .selectable(true)
-                .wrap(),
-        );
+        crate::ui::theme::error_label(ui, error);
     }
     if !send {
         return;
@@ -181,11 +177,7 @@ fn completion_ui(ui: &mut Ui, completion: Option<&Completion>) {
             ui.label(words);
         }
         Some(Completion::Failed(words)) => {
-            ui.add(
-                egui::Label::new(RichText::new(words).color(ui.visuals().error_fg_color))
-                    .selectable(true)
-                    .wrap(),
-            );
+            crate::ui::theme::error_label(ui, words);
         }
     }
     if completion.is_some() {
@@ -207,16 +199,12 @@ fn approved_ui(ui: &mut Ui, state: &mut StationState, smartcard: uuid::Uuid) -> 
             false
         }
         Answer::Failed(failure) => {
-            ui.add(
-                egui::Label::new(
-                    RichText::new(format!(
-                        "CM could not say whether it holds an approved unblock request for this \
+            crate::ui::theme::error_label(
+                ui,
+                format!(
+                    "CM could not say whether it holds an approved unblock request for this \
                          card: {failure}. A new request is created below, or look again."
-                    ))
-                    .color(ui.visuals().error_fg_color),
-                )
-                .selectable(true)
-                .wrap(),
+                ),
             );
             if ui.button("Look again").clicked() {
                 screen.look_again();
@@ -253,11 +241,7 @@ fn existing_ui(
 ) {
     let screen = &mut state.actions.unblock;
     if let Some(error) = &screen.error {
-        ui.add(
-            egui::Label::new(RichText::new(error).color(ui.visuals().error_fg_color))
-                .selectable(true)
-                .wrap(),
-        );
+        crate::ui::theme::error_label(ui, error);
     }
     let send = ui
         .add(super::theme::primary_button(
