@@ -639,3 +639,69 @@ fn a_policy_s_cap_on_binds_at_once_cannot_be_raised_from_the_command_line() {
     );
     assert_eq!(emulator.bind_count(), 0);
 }
+
+#[test]
+fn a_lost_answer_cm_cannot_settle_ends_the_batch_open_for_a_resume_not_hung() {
+    let Some(_slots) = take_slots() else { return };
+    let emulator = emulator();
+    let url = emulator.base_url();
+    let home = StationHome::new();
+    let requests = bindable(&emulator, 2);
+    // The POST is committed and answered after the station gave up on it;
+    // then CM is gone, so nobody can say whether the card was bound.
+    emulator.set_faults(Faults {
+        post_delay: Duration::from_secs(5),
+        ..Faults::default()
+    });
+    let config = home.root().join("station.toml");
+    std::fs::write(&config, "[timeouts]\nrequest_secs = 1\n").expect("the configuration");
+    let file = home.root().join("cohort.txt");
+    std::fs::write(
+        &file,
+        format!("{}\n{}\n", requests[0].uuid, requests[1].uuid),
+    )
+    .expect("written");
+    let child = home
+        .command()
+        .args(["--config", &config.to_string_lossy(), "--server", &url])
+        .args(["batch", "--json", "--timeout-secs", "3"])
+        .args([
+            "--requests",
+            &file.to_string_lossy(),
+            "--reader",
+            "Virtual PCD*",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the batch starts");
+    let card = insert(VirtualCard::gids(card(60)), FIRST_PORT);
+    assert!(wait_until(LINE_DEADLINE, || emulator.bind_count() == 1));
+    emulator.shutdown();
+    let started = std::time::Instant::now();
+    let output = child.wait_with_output().expect("the batch ends");
+    drop(card);
+    assert!(
+        started.elapsed() < Duration::from_secs(45),
+        "the batch ended by itself"
+    );
+    assert!(!output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stdout.contains("\"answer_lost\""), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("\"remaining\":2"),
+        "the lost one and the one never tried: {stdout}"
+    );
+    assert!(
+        stderr.contains("lost answers are still unknown"),
+        "{stderr}"
+    );
+    let journal = std::fs::read_to_string(home.default_journal()).expect("a journal");
+    assert!(journal.contains("\"batch_started\""));
+    assert!(
+        !journal.contains("\"batch_finished\""),
+        "the batch stays open for a resume"
+    );
+}

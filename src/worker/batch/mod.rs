@@ -206,16 +206,25 @@ pub async fn run_batch(
     };
     let (progress_tx, mut progress_rx) = mpsc::unbounded_channel::<(Uuid, SlotWord)>();
     let mut reconcile_due = Instant::now();
+    let mut input_open = true;
     loop {
         runner.start_binds(&mut batch, &progress_tx);
         report(BatchUpdate::View(Box::new(runner.view(&batch))));
         if batch.is_finished() && runner.tasks.is_empty() {
             break;
         }
+        if batch.phase() == Phase::Stopped && runner.tasks.is_empty() {
+            // Stopped with lost answers still unknown: CM is asked once
+            // more, then the batch ends and stays open in the journal for
+            // a resume to settle them (waiting here could be for ever).
+            runner.reconcile(&mut batch, &mut report).await;
+            report(BatchUpdate::View(Box::new(runner.view(&batch))));
+            break;
+        }
         let awaiting = batch.awaiting_reconcile().next().is_some();
         let idle_at = runner.idle_deadline(&batch);
         tokio::select! {
-            got = input.recv() => match got {
+            got = input.recv(), if input_open => match got {
                 Some(BatchInput::Reader(event)) => runner.reader_event(&mut batch, event),
                 Some(BatchInput::Control(control)) => {
                     runner.control(&mut batch, control, &mut report).await;
@@ -224,7 +233,7 @@ pub async fn run_batch(
                     // The window closed or the command ended: nothing new starts.
                     batch.stop();
                     runner.stopped_by.get_or_insert("the station stopped it");
-                    input.close();
+                    input_open = false;
                 }
             },
             Some(joined) = runner.tasks.join_next_with_id(), if !runner.tasks.is_empty() => {
@@ -342,9 +351,8 @@ impl Runner {
 
     fn idle_deadline(&self, batch: &Batch) -> Option<Instant> {
         let timeout = self.spec.idle_timeout?;
-        let idle = self.tasks.is_empty()
-            && batch.phase() == Phase::Running
-            && batch.awaiting_reconcile().next().is_none();
+        // Lost answers do not hold it: with CM down they could for ever.
+        let idle = self.tasks.is_empty() && batch.phase() == Phase::Running;
         idle.then(|| self.last_activity + timeout)
     }
 
