@@ -74,20 +74,8 @@ pub(super) fn supervisor_dialog_ui(
         if let Some((size, first, last)) = &batch {
             batch_parts.ui(ui, *size, first, last, prompt.operator.as_str());
             ui.separator();
-            let (submit, cancelled) = credential_ui(
-                ui,
-                &mut prompt.form,
-                now,
-                password_id,
-                "Confirm and start the batch",
-            );
-            cancel = cancelled;
-            if submit {
-                command = prompt.submit();
-                if command.is_some() {
-                    forget_typing(ui.ctx(), password_id);
-                }
-            }
+            (command, cancel) =
+                confirm_ui(ui, prompt, now, password_id, "Confirm and start the batch");
             return;
         }
         let Some(target) = &target else {
@@ -105,20 +93,8 @@ pub(super) fn supervisor_dialog_ui(
                 egui::Label::new(RichText::new(prompt.operator.as_str()).strong()).selectable(true),
             );
             ui.separator();
-            let (submit, cancelled) = credential_ui(
-                ui,
-                &mut prompt.form,
-                now,
-                password_id,
-                "Confirm and open Settings",
-            );
-            cancel = cancelled;
-            if submit {
-                command = prompt.submit();
-                if command.is_some() {
-                    forget_typing(ui.ctx(), password_id);
-                }
-            }
+            (command, cancel) =
+                confirm_ui(ui, prompt, now, password_id, "Confirm and open Settings");
             return;
         };
         ui.heading("Supervisor confirmation");
@@ -156,15 +132,7 @@ pub(super) fn supervisor_dialog_ui(
                 ui.end_row();
             });
         ui.separator();
-        let (submit, cancelled) =
-            credential_ui(ui, &mut prompt.form, now, password_id, "Confirm and bind");
-        cancel = cancelled;
-        if submit {
-            command = prompt.submit();
-            if command.is_some() {
-                forget_typing(ui.ctx(), password_id);
-            }
-        }
+        (command, cancel) = confirm_ui(ui, prompt, now, password_id, "Confirm and bind");
     });
     // The wait counts down once a second, and no frame runs otherwise.
     if let Some(tick) = prompt.form.next_tick(now) {
@@ -223,6 +191,23 @@ fn password_id(opening: u64) -> egui::Id {
 
 /// The name and password fields, the message slot and the buttons:
 /// (confirm pressed, cancel pressed).
+/// The credential fields under `confirm_words`: the check to send once
+/// submitted (the typing is then forgotten), and whether it was cancelled.
+fn confirm_ui(
+    ui: &mut egui::Ui,
+    prompt: &mut crate::app::credentials::SupervisorPrompt,
+    now: Instant,
+    password_id: egui::Id,
+    confirm_words: &str,
+) -> (Option<Command>, bool) {
+    let (submit, cancelled) = credential_ui(ui, &mut prompt.form, now, password_id, confirm_words);
+    let command = submit.then(|| prompt.submit()).flatten();
+    if command.is_some() {
+        forget_typing(ui.ctx(), password_id);
+    }
+    (command, cancelled)
+}
+
 pub(super) fn credential_ui(
     ui: &mut egui::Ui,
     form: &mut CredentialForm,
