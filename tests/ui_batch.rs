@@ -290,6 +290,24 @@ fn space_and_ctrl_arrows_select_two_requests_from_the_keyboard() {
     key(h, egui::Key::Space);
     h.run_steps(1);
     wait_for(h, "two selected", |h| shows(h, BATCH_OF_TWO));
+
+    // Tab to the batch button, start it with Space: the keyboard follows
+    // the batch into its window instead of walking the desk behind it.
+    for _ in 0..8 {
+        if button(h, BATCH_OF_TWO).is_focused() {
+            break;
+        }
+        key(h, egui::Key::Tab);
+        h.run_steps(1);
+    }
+    assert!(
+        button(h, BATCH_OF_TWO).is_focused(),
+        "the batch button is in the tab order"
+    );
+    key(h, egui::Key::Space);
+    wait_for(h, "the batch running, Pause focused", |h| {
+        h.query_all_by_label("Pause").any(|b| b.is_focused())
+    });
 }
 
 #[test]

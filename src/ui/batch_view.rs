@@ -180,6 +180,7 @@ fn controls_ui(ui: &mut Ui, state: &mut StationState, demo: bool) -> Option<Comm
     let running = matches!(run.phase, RunPhase::Running) && !run.stopping;
     let next = view.and_then(|v| v.next);
     let confirm_stop = run.confirm_stop;
+    let run_id = run.id;
     let mut control = None;
     let mut ask_stop = None;
     ui.horizontal(|ui| {
@@ -196,11 +197,17 @@ fn controls_ui(ui: &mut Ui, state: &mut StationState, demo: bool) -> Option<Comm
                 BatchControl::Pause,
             )
         };
-        if ui
+        let pause = ui
             .add_enabled(running, egui::Button::new(words))
-            .on_hover_text(hint)
-            .clicked()
-        {
+            .on_hover_text(hint);
+        // The keyboard follows the batch into its window once it runs: the
+        // button that started it is gone, and Tab would walk the desk behind.
+        let focus_given = egui::Id::unique(("batch-focus-given", run_id));
+        if running && !ui.data(|d| d.get_temp::<bool>(focus_given).unwrap_or(false)) {
+            pause.request_focus();
+            ui.data_mut(|d| d.insert_temp(focus_given, true));
+        }
+        if pause.clicked() {
             control = Some(wanted);
         }
         if ui
