@@ -9,6 +9,7 @@
 #   desk-800x600.png     the same desk in a small window: the readers fold into a strip
 #   supervised-confirm.png  the supervisor confirmation at a supervised station
 #   settings.png         Settings, opened from the header
+#   batch.png            a batch of three started and fed demo cards by keys only
 #   kiosk.png            the kiosk's first screen (step 1 of 3)
 #   kiosk-card.png       the kiosk's second step, after a request code was typed
 # Needs Xvfb, xdotool, ImageMagick's import and openbox (a kiosk goes fullscreen only
@@ -222,6 +223,23 @@ act "Settings" key Return
 shoot settings
 finish
 
+# 5b. A batch, by keys only: three requests selected with Shift+Down, Tab to "Bind 3
+#     as a batch…", Space; the batch window takes the focus on Pause; three Tabs reach
+#     "Next demo card", pressed twice: two bound, the third next.
+start batch
+select_first
+keys shift+Down shift+Down
+keys Tab Tab
+act "the batch window" key space
+wait_until "the batch to run" logged "batch started"
+keys Tab Tab Tab
+act "the first card" key space
+wait_until "the first batch bind" logged "CM emulator bound a card"
+act "the second card" key space
+wait_until "the second batch bind" logged "CM emulator bound a card" 2
+shoot batch
+finish
+
 # 6. The kiosk, fullscreen under openbox: its first screen, then its second step
 #    for the embedded demo data's first approved request (Elif Eriksson's).
 mkdir -p "$scratch/openbox"
@@ -238,6 +256,6 @@ act "the card step" key Return
 shoot kiosk-card root
 finish
 
-scenes=(demo-window desk-search desk-800x600 supervised-confirm settings kiosk kiosk-card)
+scenes=(demo-window desk-search desk-800x600 supervised-confirm settings batch kiosk kiosk-card)
 for scene in "${scenes[@]}"; do cp "$scratch/$scene.png" "$out/"; done
 echo "Wrote ${scenes[*]/%/.png} to $out" >&2

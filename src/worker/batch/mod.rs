@@ -193,6 +193,7 @@ pub async fn run_batch(
         record_start(&ctx, &spec).await?;
         batch
     };
+    tracing::info!(batch = %spec.id, requests = spec.requests.len(), resumed = resume, "batch started");
     let mut runner = Runner {
         ctx,
         spec,
