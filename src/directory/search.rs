@@ -3,16 +3,14 @@
 //! with every special character escaped ([`people_filter`], RFC 4515); and
 //! the matches, at most [`MAX_MATCHES`] of them ([`Matches`]).
 //!
-//! The typed text is only ever a *value* in the filter: `*`, `(`, `)`, `\`,
-//! NUL and everything else that is not a plain letter, digit or `.-_@'` or
-//! space is written as `\XX`, so no typing can widen the search, end the
-//! filter early or add a condition. The one `*` of the filter is the
-//! station's own, after the value: a prefix search.
+//! The typed text is only ever a *value* in the filter: `*`, `(`, `)`, `\`
+//! and NUL are written as `\XX` (RFC 4515; ldap3's `ldap_escape`), so no
+//! typing can widen the search, end the filter early or add a condition.
+//! The one `*` of the filter is the station's own, after the value: a
+//! prefix search.
 
 use crate::domain::person::{DirectoryFailure, DirectoryPerson};
 use crate::domain::text::{PERSON_MAX_CHARS, from_wire};
-
-use super::filter::escape_bytes_into;
 
 /// The most matches shown; more means "type more of the name".
 pub const MAX_MATCHES: usize = 20;
@@ -99,27 +97,13 @@ impl std::fmt::Display for PeopleQuery {
     }
 }
 
-/// `value` as an LDAP assertion value (RFC 4515, section 3): letters,
-/// digits, space and `.-_@'` as they are, every other byte of its UTF-8 as
-/// `\XX`, among them the filter's specials `*` `(` `)` `\` and NUL.
-pub fn escape_value_into(value: &str, out: &mut String) {
-    for c in value.chars() {
-        if c.is_ascii_alphanumeric() || matches!(c, ' ' | '.' | '-' | '_' | '@' | '\'') {
-            out.push(c);
-        } else {
-            let mut bytes = [0u8; 4];
-            escape_bytes_into(c.encode_utf8(&mut bytes).as_bytes(), out);
-        }
-    }
-}
-
 /// The filter that finds people whose names or accounts start with
 /// `query`, among the entries `people` selects (an LDAP filter from the
 /// settings, e.g. [`DEFAULT_PEOPLE_FILTER`]):
 /// `(&people(|(displayName=q*)(sAMAccountName=q*)…))`.
 pub fn people_filter(people: &str, query: &PeopleQuery) -> String {
-    let mut value = String::with_capacity(query.as_str().len() * 3);
-    escape_value_into(query.as_str(), &mut value);
+    // RFC 4515's escaping of an assertion value, as ldap3 does it.
+    let value = ldap3::ldap_escape(query.as_str());
     let mut filter = String::with_capacity(people.len() + 16 + PREFIX_ATTRIBUTES.len() * 24);
     filter.push_str("(&");
     filter.push_str(people);
@@ -182,22 +166,22 @@ mod tests {
 
     fn value_of(text: &str) -> String {
         let mut out = String::new();
-        escape_value_into(text, &mut out);
+        out.push_str(&ldap3::ldap_escape(text));
         out
     }
 
     #[test]
     fn the_filters_special_characters_are_escaped() {
-        assert_eq!(value_of("*"), r"\2A");
+        assert_eq!(value_of("*"), r"\2a");
         assert_eq!(value_of("("), r"\28");
         assert_eq!(value_of(")"), r"\29");
-        assert_eq!(value_of("\\"), r"\5C");
+        assert_eq!(value_of("\\"), r"\5c");
         assert_eq!(value_of("\0"), r"\00");
         assert_eq!(value_of("jdoe@corp.example"), "jdoe@corp.example");
         assert_eq!(value_of("O'Brien-Smith Jr."), "O'Brien-Smith Jr.");
-        // Non-ASCII goes as its UTF-8 bytes.
-        assert_eq!(value_of("é"), r"\C3\A9");
-        assert_eq!(value_of("\u{202E}"), r"\E2\80\AE");
+        // RFC 4515 lets UTF-8 stand as it is in a value.
+        assert_eq!(value_of("é"), "é");
+        assert_eq!(value_of("*)(objectClass=*"), r"\2a\29\28objectClass=\2a");
     }
 
     #[test]
@@ -229,7 +213,7 @@ mod tests {
             }
         }
         let filter = people_filter("(objectClass=inetOrgPerson)", &query("*)(cn=*"));
-        let value = r"\2A\29\28cn\3D\2A";
+        let value = r"\2a\29\28cn=\2a";
         let expected: String = PREFIX_ATTRIBUTES
             .iter()
             .map(|attribute| format!("({attribute}={value}*)"))
