@@ -227,3 +227,30 @@ fn a_narrow_window_folds_the_readers_into_a_strip_and_keeps_bind_in_view() {
         "Bind is inside the window: {bind:?}"
     );
 }
+
+#[test]
+fn the_readers_panel_stays_inside_the_window_at_its_opening_size() {
+    let mut station = station();
+    let h = &mut station.harness;
+    // The size the station opens with (a 1280×800 screen).
+    h.set_size(egui::vec2(1200.0, 760.0));
+    wait_for(h, "the request list", |h| shows(h, PERSON));
+    h.run_steps(2);
+    let edge = 1200.0;
+    for node in h.query_all_by_label("Demo card") {
+        let rect = node.rect();
+        assert!(
+            rect.right() <= edge,
+            "the demo card choice is cut: {rect:?}"
+        );
+    }
+    let hint = h
+        .query_all_by_label_contains("comes back with a new card ID")
+        .next()
+        .expect("the demo reader's hint")
+        .rect();
+    assert!(
+        hint.right() <= edge,
+        "the hint runs past the edge: {hint:?}"
+    );
+}

@@ -308,7 +308,10 @@ pub(super) fn demo_controls_ui(
         // The label before its control, the combo as wide as its widest
         // choice: picking a card never moves the buttons below.
         let label = ui.label("Demo card");
-        let width = super::layout::combo_width(ui, cards.iter().map(|c| c.label));
+        // ...but never wider than the panel: it would widen the panel's
+        // frame past the window's edge and cut every line under it.
+        let width =
+            super::layout::combo_width(ui, cards.iter().map(|c| c.label)).min(ui.available_width());
         let current = cards.get(*choice).map_or("", |c| c.label);
         egui::ComboBox::from_id_salt("demo-card")
             .width(width)
