@@ -271,11 +271,17 @@ fn the_cli_looks_an_account_up_against_the_directory() {
     let server = Slapd::start();
     let home = common::binary::StationHome::new();
     let config = home.root().join("station.toml");
-    std::fs::write(&config, server.config_toml(&server.ldaps_url())).expect("config");
+    // The test schema has no AD user class: its people are inetOrgPerson.
+    let toml = format!(
+        "{}people_filter = \"(objectClass=inetOrgPerson)\"\n",
+        server.config_toml(&server.ldaps_url())
+    );
+    std::fs::write(&config, toml).expect("config");
     let keyctl = common::kerberos::find_command("keyctl").expect("keyctl (Debian: keyutils)");
-    // One kernel session keyring for both commands: set the password, then look up.
+    // One kernel session keyring for the commands: set the password, then look up and search.
     let script = format!(
-        "\"$0\" directory set-password && \"$0\" directory lookup '{{{}}}' && \"$0\" directory check",
+        "\"$0\" directory set-password && \"$0\" directory lookup '{{{}}}' && \"$0\" directory check \
+         && \"$0\" directory search ja && \"$0\" directory search '*a' --json",
         JANE.guid.to_string().to_uppercase()
     );
     let mut command = home.wrap(keyctl);
@@ -307,10 +313,16 @@ fn the_cli_looks_an_account_up_against_the_directory() {
         "Principal:    jdoe@enroll.test",
         "Photo:        103x128 pixels",
         "Signed in:  cn=svc-enroll",
+        "Jane Doe (jdoe)  jdoe@enroll.test",
     ] {
         assert!(stdout.contains(line), "{line:?} in:\n{stdout}");
     }
     assert!(stderr.contains("Stored the directory password"), "{stderr}");
+    // The last command's JSON: a typed `*` is a literal star, so no one.
+    assert!(
+        stdout.trim_end().ends_with("[]"),
+        "a star lists nobody: {stdout}"
+    );
 }
 
 fn settings(url: &str, tls: Option<TlsMode>, secs: u64) -> DirectorySettings {

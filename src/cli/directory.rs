@@ -19,6 +19,16 @@ pub enum DirectoryCommand {
         #[arg(value_name = "GUID")]
         user: String,
     },
+    /// Find people by the beginning of their name or account, as the
+    /// window's New request form does (at most 20, names from the directory).
+    Search {
+        /// The beginning of the name, account or principal (2 to 64 characters).
+        #[arg(value_name = "TEXT")]
+        text: String,
+        /// Print a JSON array of {user, account, principal, display_name}.
+        #[arg(long)]
+        json: bool,
+    },
     /// Connect, sign in and read the search base, and say what failed.
     Check,
     /// Store the bind account's password in the OS keyring, read from
@@ -61,6 +71,13 @@ pub(super) fn run(settings: &Settings, command: DirectoryCommand) -> anyhow::Res
             println!("GUID:         {user}");
             println!("Directory:    {}", term(&url));
         }
+        DirectoryCommand::Search { text, json } => {
+            let query = crate::directory::search::PeopleQuery::parse(&text)
+                .map_err(|why| anyhow::anyhow!("{}", why.for_command_line()))?;
+            let directory = Directory::from_keyring(directory_settings)?;
+            let found = super::runtime()?.block_on(directory.search(&query))?;
+            print_matches(&found, json)?;
+        }
         DirectoryCommand::Check => {
             let directory = Directory::from_keyring(directory_settings)?;
             let report = super::runtime()?.block_on(directory.check())?;
@@ -87,6 +104,49 @@ pub(super) fn run(settings: &Settings, command: DirectoryCommand) -> anyhow::Res
                 );
             }
         }
+    }
+    Ok(())
+}
+
+#[derive(serde::Serialize)]
+struct MatchJson<'a> {
+    user: String,
+    account: &'a str,
+    principal: Option<&'a str>,
+    display_name: Option<&'a str>,
+}
+
+fn print_matches(found: &crate::directory::search::Matches, json: bool) -> anyhow::Result<()> {
+    if json {
+        let out: Vec<MatchJson<'_>> = found
+            .people
+            .iter()
+            .map(|p| MatchJson {
+                user: p.user.to_string(),
+                account: &p.account,
+                principal: p.principal.as_deref(),
+                display_name: p.display_name.as_deref(),
+            })
+            .collect();
+        super::output::print_json(&out)?;
+    } else if found.people.is_empty() {
+        println!("No one's name or account starts with that.");
+    } else {
+        for person in &found.people {
+            println!(
+                "{} ({})  {}  {}",
+                term(person.name()),
+                term(&person.account),
+                term(person.principal.as_deref().unwrap_or("-")),
+                person.user
+            );
+        }
+    }
+    if found.more {
+        eprintln!(
+            "enroll-station: more people match than the {} shown: type more of the name.",
+            found.people.len()
+        );
     }
     Ok(())
 }

@@ -68,6 +68,18 @@ pub enum QueryError {
     TooLong,
 }
 
+impl QueryError {
+    /// The same, for `directory search` (no Find person button there).
+    pub fn for_command_line(&self) -> String {
+        match self {
+            QueryError::TooShort => format!(
+                "Give at least {MIN_QUERY_CHARS} characters of the person's name or account."
+            ),
+            QueryError::TooLong => self.to_string(),
+        }
+    }
+}
+
 impl PeopleQuery {
     /// The typed text, trimmed, or why it is not searched for.
     pub fn parse(typed: &str) -> Result<PeopleQuery, QueryError> {
