@@ -24,7 +24,7 @@ use crate::domain::lifecycle::{NewRequest, StatusChange};
 use crate::domain::request::{Request, RequestStatus};
 use crate::supervisors::{Supervision, SupervisorCredential, SupervisorError, Witness};
 
-use super::effects::{BindContext, on_journal};
+use super::effects::{BindContext, on_journal, write_journal};
 
 mod reconcile;
 mod unblock;
@@ -57,14 +57,13 @@ async fn journalled(
         // Not settled: the intent stays open, and the words say so.
         return result;
     };
-    let written = on_journal(&ctx.journal, move |j| {
+    let written = write_journal(&ctx.journal, move |j| {
         j.record_action_outcome(&intent.id, record.outcome, record.created, record.info)
     })
     .await;
     match written {
-        Ok(Ok(())) => result,
-        Ok(Err(why)) => journal_lost(result, &why.to_string()),
-        Err(stopped) => journal_lost(result, &stopped.to_string()),
+        Ok(()) => result,
+        Err(why) => journal_lost(result, &why.to_string()),
     }
 }
 
@@ -235,12 +234,9 @@ async fn record_intent(
         message,
         api_base: ctx.client.api_base().to_owned(),
     };
-    let written = on_journal(&ctx.journal, move |j| j.record_action_intent(info)).await;
-    let id = match written {
-        Ok(Ok(id)) => id,
-        Ok(Err(why)) => return Err(not_journalled(&why.to_string())),
-        Err(stopped) => return Err(not_journalled(&stopped.to_string())),
-    };
+    let id = write_journal(&ctx.journal, move |j| j.record_action_intent(info))
+        .await
+        .map_err(|why| not_journalled(&why.to_string()))?;
     Ok(Intent {
         marker: marker_of(&id),
         id,

@@ -112,9 +112,11 @@ impl WorkStopped {
 /// A journal write that did not happen: the journal refused it, or the
 /// thread writing it stopped.
 #[derive(Debug, thiserror::Error)]
-enum NotWritten {
+pub enum NotWritten {
+    /// The journal refused the write.
     #[error(transparent)]
     Journal(#[from] JournalError),
+    /// The thread writing it stopped.
     #[error(transparent)]
     Stopped(#[from] WorkStopped),
 }
@@ -134,7 +136,7 @@ pub async fn on_journal<T: Send + 'static>(
 }
 
 /// [`on_journal`] for a write, with either failure in one error.
-async fn write_journal<T: Send + 'static>(
+pub async fn write_journal<T: Send + 'static>(
     journal: &SharedJournal,
     write: impl FnOnce(&mut dyn Journal) -> Result<T, JournalError> + Send + 'static,
 ) -> Result<T, NotWritten> {

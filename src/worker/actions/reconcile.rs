@@ -18,7 +18,7 @@ use crate::domain::bind::{Failure, Outcome};
 use crate::domain::card::CardId;
 use crate::domain::lifecycle::StatusChange;
 use crate::domain::request::{RequestStatus, RequestType};
-use crate::worker::effects::{BindContext, on_journal, other_server};
+use crate::worker::effects::{BindContext, on_journal, other_server, write_journal};
 
 use super::{find_created, marker_of, reread};
 
@@ -82,17 +82,14 @@ pub async fn reconcile_open_actions(ctx: &BindContext) -> Vec<String> {
             message: Some(message.clone()),
         };
         let intent = record.attempt_id;
-        let written = on_journal(&ctx.journal, move |j| {
+        let written = write_journal(&ctx.journal, move |j| {
             j.record_action_outcome(&intent, outcome, created, info)
         })
         .await;
         lines.push(match written {
-            Ok(Ok(())) => format!("Reconciled: {message}."),
-            Ok(Err(why)) => {
+            Ok(()) => format!("Reconciled: {message}."),
+            Err(why) => {
                 format!("Reconciled ({message}) but the journal could not record it: {why}")
-            }
-            Err(stopped) => {
-                format!("Reconciled ({message}) but the journal could not record it: {stopped}")
             }
         });
     }

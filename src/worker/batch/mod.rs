@@ -28,7 +28,9 @@ use crate::domain::bind::{BindEvent, BindState, BindTarget, Finding};
 use crate::domain::card::{CardId, CardKind};
 use crate::domain::readers::ReaderEvent;
 
-use super::effects::{BindContext, drive, find_binding, on_journal, operator_of, run_bind};
+use super::effects::{
+    BindContext, drive, find_binding, on_journal, operator_of, run_bind, write_journal,
+};
 
 pub use ended::{EndWord, MemberEnd};
 pub use history::member_records;
@@ -310,12 +312,9 @@ async fn record_start(ctx: &BindContext, spec: &BatchSpec) -> Result<(), BatchSt
             message,
         )
     };
-    let written = on_journal(&ctx.journal, move |j| j.record_event(event)).await;
-    match written {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(why)) => Err(BatchStartError::Journal(why.to_string())),
-        Err(why) => Err(BatchStartError::Journal(why.to_string())),
-    }
+    write_journal(&ctx.journal, move |j| j.record_event(event))
+        .await
+        .map_err(|why| BatchStartError::Journal(why.to_string()))
 }
 
 /// The runner's own state beside the pure batch.
@@ -673,13 +672,8 @@ impl Runner {
                 message,
             )
         };
-        let written = on_journal(&self.ctx.journal, move |j| j.record_event(event)).await;
-        let failed = match written {
-            Ok(Ok(())) => None,
-            Ok(Err(why)) => Some(why.to_string()),
-            Err(why) => Some(why.to_string()),
-        };
-        if let Some(why) = failed {
+        let written = write_journal(&self.ctx.journal, move |j| j.record_event(event)).await;
+        if let Err(why) = written {
             report(BatchUpdate::Notice(format!(
                 "What happened to request {} was not written to the audit journal ({why}); its \
                  bind's own records stand. Fix the journal before the next batch.",
@@ -726,8 +720,8 @@ impl Runner {
                 message,
             )
         };
-        let written = on_journal(&self.ctx.journal, move |j| j.record_event(event)).await;
-        if !matches!(written, Ok(Ok(()))) {
+        let written = write_journal(&self.ctx.journal, move |j| j.record_event(event)).await;
+        if written.is_err() {
             report(BatchUpdate::Notice(
                 "The end of the batch was not written to the audit journal; the next start \
                  offers to resume it, and finds nothing left to do."
