@@ -426,9 +426,7 @@ impl StationState {
                     .push((name, "its last bind's result is not known yet".to_owned()));
                 continue;
             }
-            let identity = request
-                .target_user
-                .map_or(Identity::Unchecked, |user| self.people.peek(user));
+            let identity = self.people.peek_of(request.target_user);
             match identity {
                 Identity::Looking => choice.checking += 1,
                 Identity::NotFound => choice
@@ -532,9 +530,7 @@ impl StationState {
 
     /// See [`StationState::people_of`].
     pub fn person_of(&self, request: &crate::domain::request::Request) -> String {
-        let identity = request
-            .target_user
-            .map_or(Identity::Unchecked, |user| self.people.peek(user));
+        let identity = self.people.peek_of(request.target_user);
         BindTarget::person_for(request, &identity)
     }
 

@@ -79,6 +79,17 @@ impl People {
         self.known.get(&user).cloned().unwrap_or(Identity::Looking)
     }
 
+    /// [`People::peek`] for the account a request or card names, if it
+    /// names one: without one there is nothing to check.
+    pub fn peek_of(&self, user: Option<Uuid>) -> Identity {
+        user.map_or(Identity::Unchecked, |user| self.peek(user))
+    }
+
+    /// [`People::identity`] for the account a request or card names, if any.
+    pub fn identity_of(&mut self, user: Option<Uuid>) -> Identity {
+        user.map_or(Identity::Unchecked, |user| self.identity(user))
+    }
+
     fn want(&mut self, user: Uuid) {
         if !self.wanted.contains(&user) {
             self.wanted.push(user);

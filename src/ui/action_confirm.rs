@@ -12,7 +12,6 @@ use egui::{Key, RichText};
 use super::theme;
 use crate::app::actions::{Intent, Stage};
 use crate::app::station::StationState;
-use crate::domain::person::Identity;
 use crate::supervisors::Witness;
 use crate::worker::Command;
 
@@ -27,10 +26,7 @@ fn password_id(opening: u64) -> egui::Id {
 /// Draws the confirmation while one is open; returns the command to send.
 pub(super) fn confirmation_ui(ctx: &egui::Context, state: &mut StationState) -> Option<Command> {
     let confirmation = state.actions.confirmation.as_ref()?;
-    let identity = confirmation
-        .intent
-        .target_user()
-        .map_or(Identity::Unchecked, |user| state.people.peek(user));
+    let identity = state.people.peek_of(confirmation.intent.target_user());
     let witness = state.witness;
     let now = Instant::now();
     let mut confirm = false;

@@ -9,7 +9,6 @@
 
 use std::time::Duration;
 
-use crate::domain::person::Identity;
 use egui::{RichText, Ui};
 
 use super::theme;
@@ -508,9 +507,7 @@ pub(super) fn selection_status_ui(ui: &mut Ui, state: &mut StationState) {
         .marked_requests()
         .filter(|r| joining.contains(&r.uuid))
         .filter_map(|r| {
-            let identity = r
-                .target_user
-                .map_or(Identity::Unchecked, |user| state.people.peek(user));
+            let identity = state.people.peek_of(r.target_user);
             super::identity::warning(r, &identity).map(|w| {
                 format!(
                     "{} ({})",

@@ -5,7 +5,6 @@ use crate::app::credentials::Witness;
 use crate::app::station::{BindBlocked, StationState};
 use crate::domain::bind::{BindState, BindTarget, Failure, wrong_card_alarm};
 use crate::domain::card_choice::NoCard;
-use crate::domain::person::Identity;
 use crate::supervisors::SupervisorError;
 use crate::worker::Command;
 
@@ -274,9 +273,7 @@ fn status_ui(ui: &mut egui::Ui, state: &StationState) {
         BindState::Idle => {
             // Before a bind, who it is for: the face to compare.
             if let Some(request) = state.request() {
-                let identity = request
-                    .target_user
-                    .map_or(Identity::Unchecked, |user| state.people.peek(user));
+                let identity = state.people.peek_of(request.target_user);
                 super::identity::person_block(ui, request, &identity);
             }
             None

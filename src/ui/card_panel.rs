@@ -12,7 +12,6 @@ use crate::app::station::StationState;
 use crate::domain::card::CardId;
 use crate::domain::card_record::CmStanding;
 use crate::domain::lifecycle::{StatusChange, WorkflowPolicy};
-use crate::domain::person::Identity;
 use crate::domain::readers::{IdentityState, SlotState};
 use crate::domain::request::RequestType;
 use crate::worker::Command;
@@ -109,9 +108,7 @@ fn card_panel_ui(ui: &mut Ui, state: &mut StationState, commands: &mut Vec<Comma
         ui.label("Known to CM, with no smart card object the station could read.");
         return;
     };
-    let identity = card
-        .assigned_user
-        .map_or(Identity::Unchecked, |user| state.people.identity(user));
+    let identity = state.people.identity_of(card.assigned_user);
     super::identity::account_block(ui, card.assigned_user, &identity);
     for line in record.lines() {
         ui.add(egui::Label::new(line).selectable(true).wrap());

@@ -11,7 +11,6 @@ use egui::{Rect, RichText, Ui, pos2};
 
 use crate::app::request_detail::{Answer, PendingPolicy, pending_lines};
 use crate::app::station::StationState;
-use crate::domain::person::Identity;
 use crate::domain::request::Request;
 use crate::domain::request_cards::RequestCard;
 use crate::domain::text::suspicion;
@@ -86,9 +85,7 @@ pub(super) fn detail_ui(ui: &mut Ui, state: &mut StationState) {
 /// The request's detail; true when Try again was pressed.
 fn request_ui(ui: &mut Ui, state: &StationState, request: &Request) -> bool {
     let mut retry = false;
-    let identity = request
-        .target_user
-        .map_or(Identity::Unchecked, |user| state.people.peek(user));
+    let identity = state.people.peek_of(request.target_user);
     let (person, _) = super::identity::list_text(request, &identity);
     ui.label(
         RichText::new(format!(

@@ -18,7 +18,6 @@ use egui_extras::{Column as TableColumn, TableBuilder};
 use crate::app::batch::RowClick;
 use crate::app::request_filter::{Column, ColumnPlan, ListChoice, Sort};
 use crate::app::station::StationState;
-use crate::domain::person::Identity;
 use crate::worker::Command;
 
 pub(super) use crate::app::request_filter::request_title;
@@ -435,9 +434,7 @@ fn table(
                     };
                     row.set_selected(selection.contains(request.uuid, selected_id));
                     // Drawing the row is what asks the directory about it.
-                    let identity = request
-                        .target_user
-                        .map_or(Identity::Unchecked, |user| people.identity(user));
+                    let identity = people.identity_of(request.target_user);
                     cells::row_cells(
                         &mut row,
                         &columns,

@@ -10,7 +10,6 @@ use egui::{Key, RichText, TextEdit};
 use super::theme;
 use crate::app::credentials::CredentialForm;
 use crate::app::station::StationState;
-use crate::domain::person::Identity;
 use crate::supervisors::SupervisorPurpose;
 use crate::worker::Command;
 
@@ -39,9 +38,7 @@ pub(super) fn supervisor_dialog_ui(
             _ => None,
         })
         .map(|request| {
-            let identity = request
-                .target_user
-                .map_or(Identity::Unchecked, |user| state.people.peek(user));
+            let identity = state.people.peek_of(request.target_user);
             (request.clone(), identity)
         });
     // A batch's queue and the cards it uses first, before the prompt is borrowed.

@@ -18,7 +18,6 @@ use crate::app::request_detail::Answer;
 use crate::app::station::StationState;
 use crate::domain::card_record::CmStanding;
 use crate::domain::lifecycle::NewRequest;
-use crate::domain::person::Identity;
 use crate::domain::request::RequestType;
 use crate::domain::unblock::Challenge;
 use crate::worker::Command;
@@ -84,9 +83,7 @@ fn unblock_ui(ui: &mut Ui, state: &mut StationState, commands: &mut Vec<Command>
         return;
     };
     commands.extend(state.actions.unblock.question(&card));
-    let identity = card
-        .assigned_user
-        .map_or(Identity::Unchecked, |user| state.people.identity(user));
+    let identity = state.people.identity_of(card.assigned_user);
     super::identity::account_block(ui, card.assigned_user, &identity);
     ui.label(format!("Card ID {card_id}"));
     ui.add_space(4.0);

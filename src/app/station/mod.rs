@@ -551,9 +551,7 @@ impl StationState {
             return Err(BindBlocked::ResultUnknown);
         }
         request.bindability().map_err(BindBlocked::Request)?;
-        let identity = request
-            .target_user
-            .map_or(Identity::Unchecked, |user| self.people.peek(user));
+        let identity = self.people.peek_of(request.target_user);
         match (&identity, request.target_user) {
             (Identity::Looking, _) => return Err(BindBlocked::CheckingPerson),
             (Identity::NotFound, Some(user)) => return Err(BindBlocked::NoAccount(user)),

@@ -121,9 +121,7 @@ fn guided_ui(
                 .id
         });
         let identity = match &step {
-            Step::Card(request) => request
-                .target_user
-                .map_or(Identity::Unchecked, |user| state.people.peek(user)),
+            Step::Card(request) => state.people.peek_of(request.target_user),
             _ => Identity::Unchecked,
         };
         let card_left = state
