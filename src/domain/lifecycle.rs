@@ -342,6 +342,24 @@ impl WorkflowPolicy {
     }
 }
 
+/// A policy's items for unit tests elsewhere in the crate: a required
+/// employee ID with its pattern, and an optional reason.
+#[cfg(test)]
+pub(crate) fn example_items() -> Vec<PolicyItem> {
+    vec![
+        PolicyItem {
+            name: "EmployeeID".into(),
+            required: true,
+            validation: Validation::RegularExpression("^E[0-9]{4}$".into()),
+        },
+        PolicyItem {
+            name: "Reason".into(),
+            required: false,
+            validation: Validation::None,
+        },
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -426,18 +444,7 @@ mod tests {
             enroll_agent_required: true,
             collect_comments: false,
             enabled: Some(true),
-            data_collection: Some(vec![
-                PolicyItem {
-                    name: "EmployeeID".into(),
-                    required: true,
-                    validation: Validation::RegularExpression("^E[0-9]{4}$".into()),
-                },
-                PolicyItem {
-                    name: "Reason".into(),
-                    required: false,
-                    validation: Validation::None,
-                },
-            ]),
+            data_collection: Some(example_items()),
         };
         let reasons = policy.pending_reasons();
         assert_eq!(reasons.len(), 2, "{reasons:?}");

@@ -1,6 +1,5 @@
 use super::*;
 use crate::domain::card_record::CardRecord;
-use crate::domain::lifecycle::Validation;
 use crate::domain::request::{SmartcardStatus, example_request};
 use crate::domain::unblock::ChallengeResponse;
 use crate::platform::secrets::Secret;
@@ -30,18 +29,7 @@ fn known(ops: &[&str]) -> CmStanding {
 
 fn policy() -> WorkflowPolicy {
     WorkflowPolicy {
-        data_collection: Some(vec![
-            PolicyItem {
-                name: "EmployeeID".into(),
-                required: true,
-                validation: Validation::RegularExpression("^E[0-9]{4}$".into()),
-            },
-            PolicyItem {
-                name: "Reason".into(),
-                required: false,
-                validation: Validation::None,
-            },
-        ]),
+        data_collection: Some(crate::domain::lifecycle::example_items()),
         ..WorkflowPolicy::default()
     }
 }
