@@ -22,10 +22,10 @@ use uuid::Uuid;
 
 use crate::audit::{BatchMark, ControlKind, OpenBatch, StationEvent};
 use crate::domain::batch::{
-    Batch, BatchConfig, BatchError, BatchEvent, BindResult, Member, Phase, Totals,
+    Batch, BatchConfig, BatchError, BatchEvent, BindResult, Member, MemberState, Phase, Totals,
 };
 use crate::domain::bind::{BindEvent, BindState, BindTarget, Finding};
-use crate::domain::card::{CardId, CardKind};
+use crate::domain::card::CardId;
 use crate::domain::readers::ReaderEvent;
 
 use super::effects::{
@@ -150,15 +150,10 @@ pub enum BatchStartError {
     NotOpen(Uuid),
 }
 
-/// A bind running in a reader.
-struct Running {
-    reader: String,
-    kind: CardKind,
-}
-
-/// What a bind task hands back.
+/// What a bind task hands back: what it was asked to bind (its request,
+/// reader and card), and where the bind ended.
 struct Done {
-    request: Uuid,
+    target: BindTarget,
     state: BindState,
 }
 
@@ -200,7 +195,6 @@ pub async fn run_batch(
         ctx,
         spec,
         slots: slots::Slots::default(),
-        running: HashMap::new(),
         unknown: HashMap::new(),
         tasks: JoinSet::new(),
         task_ids: HashMap::new(),
@@ -322,8 +316,6 @@ struct Runner {
     ctx: BindContext,
     spec: BatchSpec,
     slots: slots::Slots,
-    /// Binds running, by request.
-    running: HashMap<Uuid, Running>,
     /// Binds whose answer was lost and CM could not be asked: their state,
     /// to look again from.
     unknown: HashMap<Uuid, BindState>,
@@ -386,13 +378,6 @@ impl Runner {
                 request: assignment.request,
                 at: Instant::now(),
             });
-            self.running.insert(
-                assignment.request,
-                Running {
-                    reader: assignment.reader.clone(),
-                    kind: expected.kind,
-                },
-            );
             self.slots.progress(assignment.request, SlotWord::Reading);
             let target = BindTarget {
                 request_id: assignment.request,
@@ -413,14 +398,14 @@ impl Runner {
             let task = self.tasks.spawn(async move {
                 let state = run_bind(
                     &ctx,
-                    target,
+                    target.clone(),
                     |state| {
                         let _ = progress.send((request, SlotWord::of(state)));
                     },
                     |warning| tracing::warn!(%warning, "batch bind"),
                 )
                 .await;
-                Done { request, state }
+                Done { target, state }
             });
             self.task_ids.insert(task.id(), request);
         }
@@ -435,41 +420,35 @@ impl Runner {
         report: &mut (impl FnMut(BatchUpdate) + Send),
     ) {
         self.last_activity = Instant::now();
-        let Some(running) = self.running.remove(&done.request) else {
-            return;
+        let Done { target, state } = done;
+        let request = target.request_id;
+        let pulled = match batch.member(request).map(|m| &m.state) {
+            Some(MemberState::InFlight { card_pulled, .. }) => *card_pulled,
+            // Not running any more (skipped or stopped under it): nothing to take in.
+            _ => return,
         };
-        let target = done.state.target().cloned();
-        let pulled = batch.member(done.request).is_some_and(|m| {
-            matches!(
-                m.state,
-                crate::domain::batch::MemberState::InFlight {
-                    card_pulled: true,
-                    ..
-                }
-            )
-        });
-        let (result, mut end) = ended::classify(&done.state);
+        let (result, mut end) = ended::classify(&state);
         end.card_pulled = pulled || end.outcome == EndWord::CardPulled;
         if matches!(result, BindResult::AnswerLost) {
-            self.unknown.insert(done.request, done.state.clone());
+            self.unknown.insert(request, state);
         }
         let _ = batch.apply(BatchEvent::BindFinished {
-            request: done.request,
+            request,
             result,
             at: Instant::now(),
         });
         self.slots
-            .ended(&running.reader, end.outcome, end.message.clone());
-        if end.outcome == EndWord::CardPulled && self.slots.forget_card(&running.reader) {
+            .ended(&target.reader, end.outcome, end.message.clone());
+        if end.outcome == EndWord::CardPulled && self.slots.forget_card(&target.reader) {
             let _ = batch.apply(BatchEvent::CardRemoved {
-                reader: running.reader.clone(),
+                reader: target.reader.clone(),
             });
         }
         let line = MemberEnd {
-            request_id: done.request,
-            card_id: target.as_ref().map(|t| t.expected.card_id.to_cm_string()),
-            card_kind: Some(running.kind.as_str().to_owned()),
-            reader: Some(running.reader),
+            request_id: request,
+            card_id: Some(target.expected.card_id.to_cm_string()),
+            card_kind: Some(target.expected.kind.as_str().to_owned()),
+            reader: Some(target.reader),
             ..end
         };
         self.record_member(line.outcome.as_str(), &line, report)
@@ -489,9 +468,11 @@ impl Runner {
         let Some(request) = self.task_ids.remove(&why.id()) else {
             return;
         };
-        if let Some(running) = self.running.remove(&request) {
+        if let Some(MemberState::InFlight { reader, .. }) = batch.member(request).map(|m| &m.state)
+        {
+            let reader = reader.clone();
             self.slots.ended(
-                &running.reader,
+                &reader,
                 EndWord::AnswerLost,
                 Some("the bind stopped unexpectedly".to_owned()),
             );
