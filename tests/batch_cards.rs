@@ -67,11 +67,17 @@ struct Running {
     stderr: Arc<Mutex<String>>,
 }
 
+/// The batch's list: one request GUID per line, in order.
+fn cohort_file(home: &StationHome, requests: &[Request]) -> std::path::PathBuf {
+    let file = home.root().join("cohort.txt");
+    let text: String = requests.iter().map(|r| format!("{}\n", r.uuid)).collect();
+    std::fs::write(&file, text).expect("the requests file is written");
+    file
+}
+
 impl Running {
     fn start(home: &StationHome, url: &str, requests: &[Request], extra: &[&str]) -> Running {
-        let file = home.root().join("cohort.txt");
-        let text: String = requests.iter().map(|r| format!("{}\n", r.uuid)).collect();
-        std::fs::write(&file, text).expect("the requests file is written");
+        let file = cohort_file(home, requests);
         let file = file.to_string_lossy().into_owned();
         let mut command = home.command();
         command
@@ -528,12 +534,7 @@ fn one_supervisor_confirms_the_whole_batch_and_is_in_each_attempt() {
     let config_file = home.root().join("station.toml");
     std::fs::write(&config_file, config).expect("the configuration is written");
     let requests = bindable(&emulator, 2);
-    let file = home.root().join("cohort.txt");
-    std::fs::write(
-        &file,
-        format!("{}\n{}\n", requests[0].uuid, requests[1].uuid),
-    )
-    .expect("written");
+    let file = cohort_file(&home, &requests);
     let args = |timeout: &'static str| {
         vec![
             "--config".to_owned(),
@@ -613,8 +614,7 @@ fn a_policy_s_cap_on_binds_at_once_cannot_be_raised_from_the_command_line() {
     let policy = home.root().join("policy.toml");
     std::fs::write(&policy, "batch_max_concurrent_posts = 2\n").expect("the policy");
     std::fs::set_permissions(&policy, std::fs::Permissions::from_mode(0o644)).expect("chmod");
-    let file = home.root().join("cohort.txt");
-    std::fs::write(&file, format!("{}\n", requests[0].uuid)).expect("written");
+    let file = cohort_file(&home, &requests);
     let output = home
         .command()
         .env(
@@ -655,12 +655,7 @@ fn a_lost_answer_cm_cannot_settle_ends_the_batch_open_for_a_resume_not_hung() {
     });
     let config = home.root().join("station.toml");
     std::fs::write(&config, "[timeouts]\nrequest_secs = 1\n").expect("the configuration");
-    let file = home.root().join("cohort.txt");
-    std::fs::write(
-        &file,
-        format!("{}\n{}\n", requests[0].uuid, requests[1].uuid),
-    )
-    .expect("written");
+    let file = cohort_file(&home, &requests);
     let child = home
         .command()
         .args(["--config", &config.to_string_lossy(), "--server", &url])
